@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the demo need, only those missing.
+set -euo pipefail
+
+NDES_PACKAGES=(
+	build-essential autoconf automake libtool pkg-config
+	libssl-dev openssl libevent-dev libyaml-dev libsystemd-dev libjansson-dev
+	libsqlite3-dev sqlite3 libcriterion-dev
+	systemd scep procps iproute2 curl ca-certificates valgrind
+)
+
+ndes_missing_packages() {
+	local pkg
+	for pkg in "${NDES_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			printf '%s\n' "$pkg"
+	done
+}
+
+ndes_install_deps() {
+	local missing sudo=""
+	missing=$(ndes_missing_packages)
+	[ -n "$missing" ] || return 0
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "deps: installing:" $missing >&2
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	ndes_install_deps
+fi

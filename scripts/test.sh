@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite from a clean clone on a fresh Debian machine:
+# installs missing packages, autoreconf, configure, make -j2, make check.
+# Ends with one line "N passed, N failed".  Exit status is non-zero on any failure.
+#   scripts/test.sh                 normal build in ./
+#   scripts/test.sh --sanitizers    ASan + UBSan build in ./build-san
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+. scripts/deps.sh
+
+builddir=$top
+configure_flags=()
+if [ "${1:-}" = "--sanitizers" ]; then
+	builddir=$top/build-san
+	configure_flags+=(--enable-sanitizers)
+fi
+
+ndes_install_deps
+[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi
+mkdir -p "$builddir"
+cd "$builddir"
+"$top/configure" -q "${configure_flags[@]}"
+make -j2 >/dev/null
+
+status=0
+make -j2 check || status=$?
+
+summary() {
+	# Count individual test cases from the TAP results automake recorded.
+	local pass fail
+	pass=$(cat tests/*.trs 2>/dev/null | grep -c '^:test-result: \(PASS\|XFAIL\|SKIP\)' || true)
+	fail=$(cat tests/*.trs 2>/dev/null | grep -c '^:test-result: \(FAIL\|XPASS\|ERROR\)' || true)
+	printf '%s passed, %s failed\n' "$pass" "$fail"
+	[ "$fail" -eq 0 ]
+}
+summary || status=1
+exit "$status"

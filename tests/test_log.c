@@ -1,0 +1,34 @@
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <errno.h>
+
+#include "log.h"
+
+static void
+redirect_stderr(void)
+{
+	cr_redirect_stderr();
+}
+
+Test(log, prefixes_process_name, .init = redirect_stderr)
+{
+	log_init("ndes-test", LOG_LEVEL_INFO);
+	log_warnx("config %s refused", "x.yaml");
+	log_debug("not shown at info level");
+	fflush(stderr);
+	cr_assert_stderr_eq_str("ndes-test: config x.yaml refused\n");
+}
+
+Test(log, warn_appends_errno_text, .init = redirect_stderr)
+{
+	log_init("p", LOG_LEVEL_DEBUG);
+	errno = ENOENT;
+	log_warn("open %s", "/nope");
+	fflush(stderr);
+	cr_assert_stderr_eq_str("p: open /nope: No such file or directory\n");
+}
+
+Test(log, fatalx_exits_one, .exit_code = 1, .init = redirect_stderr)
+{
+	fatalx("bad state");
+}
