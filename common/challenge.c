@@ -1,0 +1,276 @@
+/* Challenge sealing and opening with OpenSSL CMS.  See challenge.h. */
+#include "challenge.h"
+#include "crypto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+static void
+openssl_error(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "";
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+}
+
+static CMS_ContentInfo *
+challenge_sign(const char *json, X509 *signer_cert, EVP_PKEY *signer_key)
+{
+	BIO *in = BIO_new_mem_buf(json, (int)strlen(json));
+	CMS_ContentInfo *signed_data;
+
+	if (in == NULL)
+		return NULL;
+	signed_data = CMS_sign(signer_cert, signer_key, NULL, in,
+	    CMS_BINARY | CMS_NOCERTS | CMS_NOATTR | CMS_NOSMIMECAP);
+	BIO_free(in);
+	return signed_data;
+}
+
+static int
+challenge_use_oaep(CMS_RecipientInfo *ri)
+{
+	EVP_PKEY_CTX *pctx = CMS_RecipientInfo_get0_pkey_ctx(ri);
+
+	if (pctx == NULL)
+		return -1;
+	if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) <= 0)
+		return -1;
+	return 0;
+}
+
+static int
+challenge_add_recipients(CMS_ContentInfo *env, STACK_OF(X509) *recipients)
+{
+	for (int i = 0; i < sk_X509_num(recipients); i++) {
+		X509 *cert = sk_X509_value(recipients, i);
+		int is_rsa = EVP_PKEY_is_a(X509_get0_pubkey(cert), "RSA");
+		CMS_RecipientInfo *ri;
+
+		ri = CMS_add1_recipient_cert(env, cert, is_rsa ? CMS_KEY_PARAM : 0);
+		if (ri == NULL)
+			return -1;
+		if (is_rsa && challenge_use_oaep(ri) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static CMS_ContentInfo *
+challenge_encrypt(CMS_ContentInfo *signed_data, STACK_OF(X509) *recipients)
+{
+	unsigned char *der = NULL;
+	int der_len = i2d_CMS_ContentInfo(signed_data, &der);
+	CMS_ContentInfo *env = NULL;
+	BIO *in;
+
+	if (der_len <= 0)
+		return NULL;
+	in = BIO_new_mem_buf(der, der_len);
+	env = CMS_encrypt(NULL, in, EVP_aes_256_gcm(), CMS_BINARY | CMS_PARTIAL);
+	if (env == NULL || challenge_add_recipients(env, recipients) != 0 ||
+	    CMS_final(env, in, NULL, CMS_BINARY) != 1) {
+		CMS_ContentInfo_free(env);
+		env = NULL;
+	}
+	BIO_free(in);
+	OPENSSL_free(der);
+	return env;
+}
+
+static char *
+challenge_encode(CMS_ContentInfo *env)
+{
+	unsigned char *der = NULL;
+	int der_len = i2d_CMS_ContentInfo(env, &der);
+	char *text;
+
+	if (der_len <= 0)
+		return NULL;
+	text = ndes_b64_encode(der, (size_t)der_len);
+	OPENSSL_free(der);
+	return text;
+}
+
+int
+ndes_challenge_seal(const struct ndes_challenge_claims *claims, X509 *signer_cert,
+    EVP_PKEY *signer_key, STACK_OF(X509) *recipients, char **out, char *err, size_t errlen)
+{
+	CMS_ContentInfo *signed_data = NULL, *env = NULL;
+	char *json;
+
+	*out = NULL;
+	if (sk_X509_num(recipients) <= 0) {
+		snprintf(err, errlen, "no CRP encryption certificate registered");
+		return -1;
+	}
+	json = ndes_challenge_claims_to_json(claims);
+	if (json == NULL) {
+		snprintf(err, errlen, "claims: a required field is missing");
+		return -1;
+	}
+	signed_data = challenge_sign(json, signer_cert, signer_key);
+	if (signed_data != NULL)
+		env = challenge_encrypt(signed_data, recipients);
+	if (env != NULL)
+		*out = challenge_encode(env);
+	if (*out == NULL)
+		openssl_error(err, errlen, signed_data ? "encrypting the challenge" :
+		    "signing the challenge");
+	CMS_ContentInfo_free(env);
+	CMS_ContentInfo_free(signed_data);
+	free(json);
+	return *out ? 0 : -1;
+}
+
+static int
+recipient_matches(CMS_RecipientInfo *ri, X509 *cert)
+{
+	STACK_OF(CMS_RecipientEncryptedKey) *reks;
+
+	switch (CMS_RecipientInfo_type(ri)) {
+	case CMS_RECIPINFO_TRANS:
+		return CMS_RecipientInfo_ktri_cert_cmp(ri, cert) == 0;
+	case CMS_RECIPINFO_AGREE:
+		reks = CMS_RecipientInfo_kari_get0_reks(ri);
+		for (int i = 0; i < sk_CMS_RecipientEncryptedKey_num(reks); i++)
+			if (CMS_RecipientEncryptedKey_cert_cmp(
+			    sk_CMS_RecipientEncryptedKey_value(reks, i), cert) == 0)
+				return 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static const struct ndes_challenge_key *
+challenge_find_key(CMS_ContentInfo *env, const struct ndes_challenge_key *keys, size_t n_keys)
+{
+	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(env);
+
+	for (size_t k = 0; k < n_keys; k++)
+		for (int i = 0; i < sk_CMS_RecipientInfo_num(ris); i++)
+			if (recipient_matches(sk_CMS_RecipientInfo_value(ris, i), keys[k].cert))
+				return &keys[k];
+	return NULL;
+}
+
+static CMS_ContentInfo *
+challenge_decode(const char *text, size_t len)
+{
+	CMS_ContentInfo *cms = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	const unsigned char *p;
+
+	if (ndes_b64_decode(text, len, &der, &der_len) != 0)
+		return NULL;
+	p = der;
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
+	if (cms != NULL && (p != der + der_len ||
+	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_id_smime_ct_authEnvelopedData)) {
+		CMS_ContentInfo_free(cms);
+		cms = NULL;
+	}
+	free(der);
+	return cms;
+}
+
+/* Returns the BIO's bytes as a new CMS structure, or NULL. */
+static CMS_ContentInfo *
+cms_from_bio(BIO *bio)
+{
+	const unsigned char *data;
+	long len = BIO_get_mem_data(bio, (char **)&data);
+
+	return len > 0 ? d2i_CMS_ContentInfo(NULL, &data, len) : NULL;
+}
+
+static enum ndes_challenge_error
+challenge_verify_and_parse(CMS_ContentInfo *signed_data, STACK_OF(X509) *signing_certs,
+    struct ndes_challenge_claims *claims, char *err, size_t errlen)
+{
+	BIO *json = BIO_new(BIO_s_mem());
+	enum ndes_challenge_error rc = NDES_CHALLENGE_OK;
+	char *data;
+	long len;
+
+	if (CMS_verify(signed_data, signing_certs, NULL, NULL, json,
+	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+		openssl_error(err, errlen, "challenge signature does not verify against the "
+		    "downloaded signing certificates");
+		rc = NDES_CHALLENGE_BAD_SIGNATURE;
+	} else {
+		len = BIO_get_mem_data(json, &data);
+		if (ndes_challenge_claims_from_json(data, (size_t)len, claims, err, errlen) != 0)
+			rc = NDES_CHALLENGE_MALFORMED;
+	}
+	BIO_free(json);
+	return rc;
+}
+
+static enum ndes_challenge_error
+challenge_open_envelope(CMS_ContentInfo *env, const struct ndes_challenge_key *key,
+    STACK_OF(X509) *signing_certs, struct ndes_challenge_claims *claims, char *err,
+    size_t errlen)
+{
+	BIO *inner = BIO_new(BIO_s_mem());
+	CMS_ContentInfo *signed_data = NULL;
+	enum ndes_challenge_error rc;
+
+	if (CMS_decrypt(env, key->key, key->cert, NULL, inner, CMS_BINARY) != 1) {
+		openssl_error(err, errlen, "challenge does not decrypt");
+		rc = NDES_CHALLENGE_MALFORMED;
+	} else if (sk_X509_num(signing_certs) <= 0) {
+		snprintf(err, errlen, "no challenge-signing certificate has been downloaded");
+		rc = NDES_CHALLENGE_NO_SIGNING_CERT;
+	} else if ((signed_data = cms_from_bio(inner)) == NULL ||
+	    OBJ_obj2nid(CMS_get0_type(signed_data)) != NID_pkcs7_signed) {
+		snprintf(err, errlen, "challenge content is not CMS SignedData");
+		rc = NDES_CHALLENGE_MALFORMED;
+	} else {
+		rc = challenge_verify_and_parse(signed_data, signing_certs, claims, err, errlen);
+	}
+	CMS_ContentInfo_free(signed_data);
+	BIO_free(inner);
+	ERR_clear_error();
+	return rc;
+}
+
+enum ndes_challenge_error
+ndes_challenge_open(const char *text, size_t len, const struct ndes_challenge_key *keys,
+    size_t n_keys, STACK_OF(X509) *signing_certs, struct ndes_challenge_claims *claims,
+    char *err, size_t errlen)
+{
+	const struct ndes_challenge_key *key;
+	CMS_ContentInfo *env;
+	enum ndes_challenge_error rc;
+
+	memset(claims, 0, sizeof(*claims));
+	env = challenge_decode(text, len);
+	if (env == NULL) {
+		ERR_clear_error();
+		snprintf(err, errlen, "challenge is not base64 CMS AuthEnvelopedData");
+		return NDES_CHALLENGE_MALFORMED;
+	}
+	key = challenge_find_key(env, keys, n_keys);
+	if (key == NULL) {
+		snprintf(err, errlen, "challenge is not encrypted to any CRP encryption "
+		    "certificate of this node");
+		rc = NDES_CHALLENGE_NO_RECIPIENT_KEY;
+	} else {
+		rc = challenge_open_envelope(env, key, signing_certs, claims, err, errlen);
+	}
+	CMS_ContentInfo_free(env);
+	return rc;
+}
