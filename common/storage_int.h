@@ -1,0 +1,30 @@
+/* Internals shared by storage.c and storage_stmt.c; not for other modules. */
+#ifndef NDES_STORAGE_INT_H
+#define NDES_STORAGE_INT_H
+
+#include "storage.h"
+
+struct ndes_db_cached {
+	char *sql;
+	sqlite3_stmt *st;
+};
+
+struct ndes_db {
+	sqlite3 *handle;
+	char *path;
+	struct ndes_db_cached *stmts;
+	size_t nstmts;
+	size_t stmtcap;
+	char errbuf[512];
+};
+
+/* Records msg as the handle's last error and logs "path: what: msg". */
+void ndes_db_fail(struct ndes_db *db, const char *what, const char *msg);
+/* Records and logs sqlite3_errmsg() of the handle. */
+void ndes_db_fail_sqlite(struct ndes_db *db, const char *what);
+/* Resets every cached statement (ends their read snapshots). */
+void ndes_db_reset_all(struct ndes_db *db);
+/* Finalizes and forgets every cached statement. */
+void ndes_db_stmts_free(struct ndes_db *db);
+
+#endif
