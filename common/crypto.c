@@ -92,6 +92,9 @@ ndes_crypto_hex(const unsigned char *buf, size_t n, char *hex, size_t hexlen)
 int
 ndes_crypto_is_pem(const uint8_t *data, size_t len)
 {
+	/* DER certificates, keys and requests start with a SEQUENCE tag. */
+	if (len == 0 || data[0] == 0x30)
+		return 0;
 	return memmem(data, len, "-----BEGIN ", 11) != NULL;
 }
 

@@ -29,7 +29,8 @@ int ndes_crypto_read_fd(int fd, uint8_t **out, size_t *outlen);
 /* Upper-case hex of n bytes into hex (2n + 1 bytes needed).  0 or -1. */
 int ndes_crypto_hex(const unsigned char *buf, size_t n, char *hex, size_t hexlen);
 
-/* 1 when the data looks like PEM text (contains "-----BEGIN "). */
+/* 1 when the data looks like PEM text: not starting like DER (0x30) and
+ * containing "-----BEGIN " (text may come before it). */
 int ndes_crypto_is_pem(const uint8_t *data, size_t len);
 
 #endif

@@ -362,6 +362,19 @@ Test(crypto, load_cert_errors)
 	cr_assert_str_eq(err, want);
 }
 
+Test(crypto, der_containing_pem_marker)
+{
+	char err[256];
+	X509 *cert;
+
+	make_cert("cert.pem", "/CN=-----BEGIN X", "1");
+	tu_sh("\"$OPENSSL\" x509 -in cert.pem -outform DER -out cert.der && grep -q -- "
+	    "'-----BEGIN X' cert.der");
+	cert = ndes_crypto_load_cert("cert.der", err, sizeof(err));
+	cr_assert_not_null(cert, "%s", err);
+	X509_free(cert);
+}
+
 static void
 assert_subject(X509 *cert, const char *want)
 {
