@@ -1,6 +1,6 @@
 /* Challenge sealing and opening with OpenSSL CMS.  See challenge.h. */
 #include "challenge.h"
-#include "crypto.h"
+#include "b64.h"
 
 #include <stdio.h>
 #include <stdlib.h>
