@@ -17,24 +17,19 @@
 
 static char *sink_path;
 
+/* Every test of the suite has its own file sink and a captured stderr. */
 static void
 setup_file(void)
 {
 	struct ndes_events_opts o = { NDES_EVENTS_SINK_FILE, NULL };
 
+	cr_redirect_stderr();
 	unsetenv("NDES_EVENTS_SINK");
 	unsetenv("NDES_EVENTS_STRICT");
 	log_init("ndes-evtest", LOG_LEVEL_INFO);
 	sink_path = evt_tmpfile();
 	o.path = sink_path;
 	cr_assert_eq(ndes_events_init(&o), 0);
-}
-
-static void
-setup_file_stderr(void)
-{
-	cr_redirect_stderr();
-	setup_file();
 }
 
 static void
@@ -113,7 +108,7 @@ Test(events_sink, partial_context_and_exact_message)
 	json_decref(arr);
 }
 
-Test(events_sink, disallowed_code_is_recorded_as_unknown_error, .init = setup_file_stderr)
+Test(events_sink, disallowed_code_is_recorded_as_unknown_error)
 {
 	struct ndes_event_ctx ctx = { .transaction_id = "t2" };
 	json_t *arr, *o;
@@ -137,7 +132,7 @@ Test(events_sink, disallowed_code_is_recorded_as_unknown_error, .init = setup_fi
 	json_decref(arr);
 }
 
-Test(events_sink, code_of_no_table_is_disallowed_everywhere, .init = setup_file_stderr)
+Test(events_sink, code_of_no_table_is_disallowed_everywhere)
 {
 	json_t *arr;
 	size_t ev;
@@ -151,10 +146,10 @@ Test(events_sink, code_of_no_table_is_disallowed_everywhere, .init = setup_file_
 	json_decref(arr);
 }
 
-Test(events_sink, strict_mode_aborts_on_disallowed_code, .signal = SIGABRT,
-    .init = setup_file_stderr)
+Test(events_sink, strict_mode_aborts_on_disallowed_code, .signal = SIGABRT)
 {
 	setenv("NDES_EVENTS_STRICT", "1", 1);
+	unlink(sink_path);	/* no teardown after abort() */
 	ndes_event_emit(NDES_EV_UPLOAD_SUCCESS, NDES_DIAG_OUTBOX_FULL, NULL);
 	cr_assert_fail("strict mode did not abort");
 }
@@ -166,7 +161,7 @@ Test(events_sink, strict_mode_passes_allowed_codes)
 	json_decref(read_sink(1));
 }
 
-Test(events_sink, unknown_event_writes_nothing, .init = setup_file_stderr)
+Test(events_sink, unknown_event_writes_nothing)
 {
 	cr_assert_eq(ndes_event_emit((enum ndes_event)NDES_EVENT_COUNT, 0, NULL), -1);
 	cr_assert_eq(ndes_event_emit((enum ndes_event)-3, 0, NULL), -1);
@@ -256,7 +251,7 @@ Test(events_sink, concurrent_emits_keep_lines_whole)
 	json_decref(arr);
 }
 
-Test(events_sink, file_that_cannot_be_opened_keeps_the_old_sink, .init = setup_file_stderr)
+Test(events_sink, file_that_cannot_be_opened_keeps_the_old_sink)
 {
 	struct ndes_events_opts bad = { NDES_EVENTS_SINK_FILE, "/nonexistent-dir/x/events.json" };
 	struct ndes_events_opts nopath = { NDES_EVENTS_SINK_FILE, NULL };
@@ -331,17 +326,19 @@ hide_journal_socket(void)
 
 Test(events_auto, no_journal_socket_falls_back_to_the_file)
 {
-	char *path = evt_tmpfile();
-	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, path };
+	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, NULL };
 	struct ndes_event_ctx ctx;
+	char *path;
 	json_t *arr;
 
 	hide_journal_socket();
+	o.path = path = evt_tmpfile();
 	unsetenv("NDES_EVENTS_SINK");
 	log_init("ndes-evtest", LOG_LEVEL_INFO);
 	evt_full_ctx(&ctx, "tx-auto");
 	cr_assert_eq(ndes_events_init(&o), 0);
-	cr_assert_eq(ndes_event_emit(NDES_EV_CRP_NOTIFY_FAILURE, NDES_DIAG_CONNECTOR_UNAVAILABLE, &ctx), 0);
+	cr_assert_eq(ndes_event_emit(NDES_EV_CRP_NOTIFY_FAILURE, NDES_DIAG_CONNECTOR_UNAVAILABLE,
+	    &ctx), 0);
 	arr = evt_read_json_file(path);
 	cr_assert_eq(json_array_size(arr), 1);
 	evt_check_fields(json_array_get(arr, 0), NDES_EV_CRP_NOTIFY_FAILURE, 0x1101, &ctx,
