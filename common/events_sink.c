@@ -1,0 +1,230 @@
+/* Where events go: journald (sd_journal_sendv) or JSON lines on stderr or
+ * in a file.  One mutex guards the sink and serialises the JSON writes. */
+#include "events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "events_int.h"
+#include "log.h"
+
+#define EV_JOURNAL_SOCKET	"/run/systemd/journal/socket"
+
+static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool ev_ready;
+static enum ndes_events_sink ev_sink = NDES_EVENTS_SINK_AUTO;
+static int ev_fd = -1;		/* the file sink, or auto's fallback file */
+static bool ev_journal_warned;
+
+int
+ndes_events_parse_sink(const char *spec, struct ndes_events_opts *out)
+{
+	if (spec == NULL || out == NULL)
+		return -1;
+	out->path = NULL;
+	if (strcmp(spec, "auto") == 0)
+		out->sink = NDES_EVENTS_SINK_AUTO;
+	else if (strcmp(spec, "journal") == 0)
+		out->sink = NDES_EVENTS_SINK_JOURNAL;
+	else if (strcmp(spec, "stderr") == 0)
+		out->sink = NDES_EVENTS_SINK_STDERR;
+	else if (strncmp(spec, "file:", 5) == 0 && spec[5] != '\0') {
+		out->sink = NDES_EVENTS_SINK_FILE;
+		out->path = spec + 5;
+	} else if (strncmp(spec, "auto:", 5) == 0 && spec[5] != '\0') {
+		out->sink = NDES_EVENTS_SINK_AUTO;
+		out->path = spec + 5;
+	} else
+		return -1;
+	return 0;
+}
+
+/* Called with ev_lock held. */
+static int
+ev_init_locked(const struct ndes_events_opts *opts)
+{
+	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, NULL };
+	const char *env = getenv("NDES_EVENTS_SINK");
+	int fd = -1;
+
+	if (opts != NULL)
+		o = *opts;
+	if (env != NULL && *env != '\0' && ndes_events_parse_sink(env, &o) == -1)
+		log_warnx("events: NDES_EVENTS_SINK=%s not understood, ignored", env);
+	if (o.sink == NDES_EVENTS_SINK_FILE && o.path == NULL) {
+		log_warnx("events: file sink without a path");
+		return -1;
+	}
+	if (o.path != NULL && (o.sink == NDES_EVENTS_SINK_FILE || o.sink == NDES_EVENTS_SINK_AUTO)) {
+		fd = open(o.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd == -1) {
+			log_warn("events: open %s", o.path);
+			return -1;
+		}
+	}
+	if (ev_fd != -1)
+		close(ev_fd);
+	ev_fd = fd;
+	ev_sink = o.sink;
+	ev_journal_warned = false;
+	ev_ready = true;
+	return 0;
+}
+
+int
+ndes_events_init(const struct ndes_events_opts *opts)
+{
+	int rc;
+
+	pthread_mutex_lock(&ev_lock);
+	rc = ev_init_locked(opts);
+	pthread_mutex_unlock(&ev_lock);
+	return rc;
+}
+
+void
+ndes_events_close(void)
+{
+	pthread_mutex_lock(&ev_lock);
+	if (ev_fd != -1)
+		close(ev_fd);
+	ev_fd = -1;
+	ev_sink = NDES_EVENTS_SINK_AUTO;
+	ev_journal_warned = false;
+	ev_ready = false;
+	pthread_mutex_unlock(&ev_lock);
+}
+
+static int
+ev_send_journal(const struct ndes_ev_record *rec)
+{
+	struct iovec iov[NDES_EV_FIELDS_MAX];
+	size_t i;
+	int r;
+
+	for (i = 0; i < rec->n; i++) {
+		iov[i].iov_base = rec->f[i].kv;
+		iov[i].iov_len = strlen(rec->f[i].kv);
+	}
+	r = sd_journal_sendv(iov, (int)rec->n);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+/* The record as a JSON object, with the two fields journald would add. */
+static json_t *
+ev_record_json(const struct ndes_ev_record *rec)
+{
+	char key[64], num[32];
+	struct timespec now;
+	json_t *obj;
+	size_t i, klen;
+
+	if ((obj = json_object()) == NULL)
+		return NULL;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(num, sizeof(num), "%lld", (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000);
+	json_object_set_new(obj, "__REALTIME_TIMESTAMP", json_string(num));
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	json_object_set_new(obj, "_PID", json_string(num));
+	for (i = 0; i < rec->n; i++) {
+		klen = rec->f[i].klen < sizeof(key) - 1 ? rec->f[i].klen : sizeof(key) - 1;
+		memcpy(key, rec->f[i].kv, klen);
+		key[klen] = '\0';
+		if (json_object_set_new(obj, key, json_string(rec->f[i].kv + rec->f[i].klen + 1)) == -1) {
+			json_decref(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+static int
+ev_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One JSON object and its newline in a single write(). */
+static int
+ev_write_json(const struct ndes_ev_record *rec, int fd)
+{
+	json_t *obj;
+	char *text, *line;
+	size_t len;
+	int rc;
+
+	if ((obj = ev_record_json(rec)) == NULL)
+		return -1;
+	text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (text == NULL)
+		return -1;
+	len = strlen(text);
+	if ((line = realloc(text, len + 2)) == NULL) {
+		free(text);
+		return -1;
+	}
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	rc = ev_write_all(fd, line, len + 1);
+	free(line);
+	return rc;
+}
+
+static bool
+ev_use_journal(void)
+{
+	if (ev_sink == NDES_EVENTS_SINK_JOURNAL)
+		return true;
+	return ev_sink == NDES_EVENTS_SINK_AUTO && access(EV_JOURNAL_SOCKET, F_OK) == 0;
+}
+
+int
+ndes_events_deliver(const struct ndes_ev_record *rec)
+{
+	int rc, fd;
+
+	pthread_mutex_lock(&ev_lock);
+	if (!ev_ready && ev_init_locked(NULL) == -1)
+		ev_ready = true;	/* bad NDES_EVENTS_SINK file: auto, stderr */
+	if (ev_use_journal()) {
+		if (ev_send_journal(rec) == 0) {
+			pthread_mutex_unlock(&ev_lock);
+			return 0;
+		}
+		if (!ev_journal_warned)
+			log_warn("events: sending to journald failed, writing JSON lines instead");
+		ev_journal_warned = true;
+	}
+	fd = ev_fd != -1 && ev_sink != NDES_EVENTS_SINK_JOURNAL ? ev_fd : STDERR_FILENO;
+	rc = ev_write_json(rec, fd);
+	if (rc == -1)
+		log_warn("events: writing event failed");
+	pthread_mutex_unlock(&ev_lock);
+	return rc;
+}
