@@ -6,7 +6,7 @@ NDES_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libssl-dev openssl libevent-dev libyaml-dev libsystemd-dev libjansson-dev
 	libsqlite3-dev sqlite3 libcriterion-dev
-	systemd scep procps iproute2 curl ca-certificates valgrind
+	systemd locales scep procps iproute2 curl ca-certificates valgrind
 )
 
 ndes_missing_packages() {
