@@ -90,8 +90,10 @@ cfg_load_buf(const char *name, const char *buf, size_t len,
 		return -1;
 	rc = ndes_cfg_walk(&c, root, schema, out);
 	ndes_cfg_node_free(root);
-	if (rc == -1)
+	if (rc == -1) {
 		ndes_config_free(schema, out);
+		memset(out, 0, schema->size);
+	}
 	return rc;
 }
 

@@ -113,8 +113,8 @@ struct ndes_config_schema {
 
 /* Load `path` into `out` (a struct of schema->size bytes; it is zeroed
  * first).  Returns 0, or -1 with the message in err (err may be NULL).
- * After a failure `out` holds no allocation; after a success release it
- * with ndes_config_free(). */
+ * After a failure `out` is all zeroes (nothing allocated); after a
+ * success release it with ndes_config_free(). */
 int	ndes_config_load(const char *path, const struct ndes_config_schema *schema,
 	    void *out, char *err, size_t errlen);
 /* The same from a NUL-terminated string; `name` stands for the file name

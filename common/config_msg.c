@@ -119,6 +119,9 @@ cfg_field_check(struct ndes_cfg_ctx *c, const struct ndes_config_field *f,
 	const struct ndes_cfg_type	*et = ndes_cfg_type_get(f->elem_type);
 	bool				 enm;
 
+	/* defaults exist for scalars only, and a required key has none */
+	if (f->def != NULL && (t == NULL || f->required))
+		return -1;
 	switch (f->type) {
 	case NDES_CFG_TYPE_LIST:
 		enm = f->elem_type == NDES_CFG_TYPE_ENUM ||
