@@ -648,6 +648,9 @@ Test(config, failed_load_leaves_nothing_allocated)
 	    "(user@domain)");
 	cr_assert_null(cfg.listen.socket);
 	cr_assert_null(cfg.listen.http.address);
+	/* not just the allocations: the whole struct is cleared */
+	cr_assert_not(cfg.listen.has_http);
+	cr_assert_not(cfg.has_users);
 	cr_assert_null(cfg.names);
 	cr_assert_eq(cfg.n_names, 0);
 	cr_assert_null(cfg.users);
@@ -692,6 +695,41 @@ static const struct ndes_config_field bad_default_fields[] = {
 };
 static const struct ndes_config_schema bad_default_schema =
     NDES_CFG_SCHEMA(struct bad_cfg, bad_default_fields);
+
+struct bad_list_cfg {
+	char	**names;
+	size_t	  n_names;
+	int64_t	  num;
+};
+
+static const struct ndes_config_field list_default_fields[] = {
+	NDES_CFG_INT("num", struct bad_list_cfg, num),
+	NDES_CFG_STRING_LIST("names", struct bad_list_cfg, names, n_names,
+	    NDES_CFG_DEFAULT("[a]")),
+};
+static const struct ndes_config_schema list_default_schema =
+    NDES_CFG_SCHEMA(struct bad_list_cfg, list_default_fields);
+
+static const struct ndes_config_field required_default_fields[] = {
+	NDES_CFG_INT("num", struct bad_list_cfg, num, NDES_CFG_REQUIRED,
+	    NDES_CFG_DEFAULT("1")),
+};
+static const struct ndes_config_schema required_default_schema =
+    NDES_CFG_SCHEMA(struct bad_list_cfg, required_default_fields);
+
+Test(config, defaults_only_on_optional_scalars)
+{
+	struct bad_list_cfg	b;
+
+	cr_assert_eq(ndes_config_load_string("x.yaml", "num: 1\n",
+	    &list_default_schema, &b, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "x.yaml: internal error: bad schema entry 1 "
+	    "(\"names\")");
+	cr_assert_eq(ndes_config_load_string("x.yaml", "num: 1\n",
+	    &required_default_schema, &b, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "x.yaml: internal error: bad schema entry 0 "
+	    "(\"num\")");
+}
 
 Test(config, schema_mistakes_are_reported_not_crashed_on)
 {
