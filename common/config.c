@@ -1,0 +1,200 @@
+/* The config loader's entry points: load a file or a string, free what a
+ * load allocated, and the `--check-config FILE` helper. */
+#include "config_loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_node.h"
+#include "config_types.h"
+#include "config_walk.h"
+
+#define CFG_FILE_MAX	(16 * 1024 * 1024)
+
+static void cfg_free_struct(const struct ndes_config_schema *, char *, int);
+
+static void
+cfg_free_list(const struct ndes_config_field *f, char *base, int depth)
+{
+	char	**slot = (char **)(base + f->offset);
+	size_t	 *count = (size_t *)(base + f->count_offset);
+	const struct ndes_cfg_type *et = ndes_cfg_type_get(f->elem_type);
+	size_t	  i;
+
+	if (*slot != NULL && f->type == NDES_CFG_TYPE_MAP_LIST)
+		for (i = 0; i < *count; i++)
+			cfg_free_struct(f->sub, *slot + i * f->elem_size, depth + 1);
+	else if (*slot != NULL && et != NULL && et->owns_string)
+		for (i = 0; i < *count; i++)
+			free(((char **)*slot)[i]);
+	free(*slot);
+	*slot = NULL;
+	*count = 0;
+}
+
+static void
+cfg_free_struct(const struct ndes_config_schema *s, char *base, int depth)
+{
+	const struct ndes_config_field	*f;
+	const struct ndes_cfg_type	*t;
+	size_t				 i;
+
+	for (i = 0; i < s->nfields; i++) {
+		f = &s->fields[i];
+		switch (f->type) {
+		case NDES_CFG_TYPE_LIST:
+		case NDES_CFG_TYPE_MAP_LIST:
+			cfg_free_list(f, base, depth);
+			break;
+		case NDES_CFG_TYPE_MAP:
+			cfg_free_struct(f->sub, base + f->offset, depth + 1);
+			break;
+		default:
+			t = ndes_cfg_type_get(f->type);
+			if (t != NULL && t->owns_string) {
+				free(*(char **)(base + f->offset));
+				*(char **)(base + f->offset) = NULL;
+			}
+			break;
+		}
+	}
+}
+
+void
+ndes_config_free(const struct ndes_config_schema *schema, void *out)
+{
+	if (schema == NULL || out == NULL)
+		return;
+	cfg_free_struct(schema, out, 0);
+}
+
+static int
+cfg_load_buf(const char *name, const char *buf, size_t len,
+    const struct ndes_config_schema *schema, void *out, char *err,
+    size_t errlen)
+{
+	struct ndes_cfg_ctx	 c = { .name = name, .err = err, .errlen = errlen };
+	struct ndes_cfg_node	*root;
+	int			 rc;
+
+	memset(out, 0, schema->size);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (buf == NULL)
+		buf = "";
+	if (ndes_cfg_schema_check(&c, schema, 0) == -1)
+		return -1;
+	if (ndes_cfg_parse(name, buf, len, &root, err, errlen) == -1)
+		return -1;
+	rc = ndes_cfg_walk(&c, root, schema, out);
+	ndes_cfg_node_free(root);
+	if (rc == -1) {
+		ndes_config_free(schema, out);
+		memset(out, 0, schema->size);
+	}
+	return rc;
+}
+
+int
+ndes_config_load_string(const char *name, const char *yaml,
+    const struct ndes_config_schema *schema, void *out, char *err,
+    size_t errlen)
+{
+	return cfg_load_buf(name, yaml, strlen(yaml), schema, out, err, errlen);
+}
+
+static int
+cfg_file_err(const char *path, const char *what, int errnum, char *err,
+    size_t errlen)
+{
+	char	ebuf[128];
+
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: %s: %s", path, what,
+		    strerror_r(errnum, ebuf, sizeof(ebuf)));
+	return -1;
+}
+
+/* The whole file in a malloc'd buffer, less than CFG_FILE_MAX bytes. */
+static int
+cfg_read_file(const char *path, char **bufp, size_t *lenp, char *err,
+    size_t errlen)
+{
+	FILE	*fp;
+	char	*buf = NULL, *nbuf;
+	size_t	 len = 0, cap = 0, n;
+	int	 errnum = 0;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return cfg_file_err(path, "cannot open", errno, err, errlen);
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > CFG_FILE_MAX) {
+				errnum = EFBIG;
+				break;
+			}
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				errnum = ENOMEM;
+				break;
+			}
+			buf = nbuf;
+		}
+		if ((n = fread(buf + len, 1, cap - len, fp)) == 0) {
+			if (ferror(fp))
+				errnum = errno ? errno : EIO;
+			break;
+		}
+		len += n;
+	}
+	fclose(fp);
+	if (errnum != 0) {
+		free(buf);
+		return cfg_file_err(path, "cannot read", errnum, err, errlen);
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int
+ndes_config_load(const char *path, const struct ndes_config_schema *schema,
+    void *out, char *err, size_t errlen)
+{
+	char	*buf;
+	size_t	 len;
+	int	 rc;
+
+	memset(out, 0, schema->size);
+	if (cfg_read_file(path, &buf, &len, err, errlen) == -1)
+		return -1;
+	rc = cfg_load_buf(path, buf, len, schema, out, err, errlen);
+	free(buf);
+	return rc;
+}
+
+int
+ndes_config_check_main(const char *path, const struct ndes_config_schema *schema,
+    size_t struct_size)
+{
+	char	 err[NDES_CONFIG_ERR_MAX];
+	void	*out;
+	size_t	 size = struct_size > schema->size ? struct_size : schema->size;
+
+	if ((out = calloc(1, size ? size : 1)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", path);
+		return 1;
+	}
+	if (ndes_config_load(path, schema, out, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		free(out);
+		return 1;
+	}
+	ndes_config_free(schema, out);
+	free(out);
+	printf("%s: OK\n", path);
+	fflush(stdout);
+	return 0;
+}
