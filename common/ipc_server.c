@@ -1,0 +1,262 @@
+/* IPC server: a listening Unix socket on libevent whose connections are
+ * authorised by SO_PEERCRED and become peers.  See ipc_peer.h. */
+#include "ipc_peer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+#include <event2/listener.h>
+
+#include "ipc_int.h"
+#include "ipc_peer_int.h"
+#include "log.h"
+
+struct ndes_ipc_server {
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct event *resume_ev; /* re-enables accepting after EMFILE etc. */
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	uid_t self_uid;
+	struct ndes_ipc_acl acl; /* owned copy */
+	ndes_ipc_dispatch_fn dispatch;
+	ndes_ipc_accept_fn accept_cb;
+	ndes_ipc_close_fn close_cb;
+	void *arg;
+	TAILQ_HEAD(, ndes_ipc_peer) peers;
+	size_t n_peers;
+};
+
+/* Make path free for bind(): remove a stale socket, refuse anything else. */
+static int
+server_clear_path(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((fd = ndes_ipc_io_connect(path, ndes_ipc_deadline(100))) != -1) {
+		close(fd);
+		errno = EADDRINUSE; /* a live server owns it */
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* A bound, listening, non-blocking socket at path with that mode. */
+static int
+server_listen_fd(struct ndes_ipc_server *srv, mode_t mode)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, saved;
+
+	if (ndes_ipc_io_sockaddr(&sun, srv->path) == -1 || server_clear_path(srv->path) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		goto fail;
+	if (chmod(srv->path, mode) == -1 || stat(srv->path, &st) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		saved = errno;
+		unlink(srv->path);
+		errno = saved;
+		goto fail;
+	}
+	srv->dev = st.st_dev;
+	srv->ino = st.st_ino;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static void
+server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct ndes_ipc_server *srv = arg;
+	struct ndes_ipc_cred cred;
+	struct ndes_ipc_peer *peer;
+
+	if (ndes_ipc_peer_cred_of(fd, &cred) == -1) {
+		log_warn("ipc %s: SO_PEERCRED", srv->path);
+		close(fd);
+		return;
+	}
+	if (!ndes_ipc_acl_allows_fd(&srv->acl, srv->self_uid, fd, &cred)) {
+		log_warnx("ipc %s: refused peer uid %u gid %u pid %d: not allowed", srv->path,
+		    (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid);
+		close(fd);
+		return;
+	}
+	peer = ndes_ipc_peer_new_fd(srv->base, fd, &cred, srv->dispatch, srv->arg);
+	if (peer == NULL) {
+		log_warnx("ipc %s: out of memory for a new peer", srv->path);
+		return;
+	}
+	peer->server = srv;
+	peer->close_cb = srv->close_cb;
+	TAILQ_INSERT_TAIL(&srv->peers, peer, entry);
+	srv->n_peers++;
+	log_debug("ipc %s: peer %llu connected (uid %u gid %u pid %d)", srv->path,
+	    (unsigned long long)peer->id, (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid);
+	if (srv->accept_cb != NULL && srv->accept_cb(peer, srv->arg) == -1)
+		ndes_ipc_peer_close(peer);
+}
+
+static void
+server_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ndes_ipc_server *srv = arg;
+
+	evconnlistener_enable(srv->listener);
+}
+
+/* accept() failed (EMFILE, ENFILE, ENOMEM...): pause a second, not spin. */
+static void
+server_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct ndes_ipc_server *srv = arg;
+	struct timeval one = { 1, 0 };
+
+	log_warnx("ipc %s: accept: %s", srv->path,
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	evconnlistener_disable(srv->listener);
+	evtimer_add(srv->resume_ev, &one);
+}
+
+static int
+server_start(struct ndes_ipc_server *srv, mode_t mode)
+{
+	int fd;
+
+	if ((fd = server_listen_fd(srv, mode)) == -1) {
+		log_warn("ipc %s: cannot listen", srv->path);
+		return -1;
+	}
+	srv->listener = evconnlistener_new(srv->base, server_accept_cb, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	srv->resume_ev = evtimer_new(srv->base, server_resume_cb, srv);
+	if (srv->listener == NULL || srv->resume_ev == NULL) {
+		log_warnx("ipc %s: cannot create the listener", srv->path);
+		if (srv->listener == NULL)
+			close(fd);
+		unlink(srv->path);
+		return -1;
+	}
+	evconnlistener_set_error_cb(srv->listener, server_error_cb);
+	return 0;
+}
+
+struct ndes_ipc_server *
+ndes_ipc_server_new(struct event_base *base, const char *path, mode_t mode,
+    const struct ndes_ipc_acl *acl, ndes_ipc_dispatch_fn dispatch, void *arg)
+{
+	struct ndes_ipc_server *srv;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL || (srv->path = strdup(path)) == NULL ||
+	    ndes_ipc_acl_copy(&srv->acl, acl) == -1) {
+		log_warnx("ipc %s: out of memory", path);
+		if (srv != NULL)
+			free(srv->path);
+		free(srv);
+		return NULL;
+	}
+	srv->base = base;
+	srv->self_uid = geteuid();
+	srv->dispatch = dispatch;
+	srv->arg = arg;
+	TAILQ_INIT(&srv->peers);
+	if (server_start(srv, mode) == -1) {
+		ndes_ipc_server_free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+void
+ndes_ipc_server_set_callbacks(struct ndes_ipc_server *srv, ndes_ipc_accept_fn accept_cb,
+    ndes_ipc_close_fn close_cb)
+{
+	srv->accept_cb = accept_cb;
+	srv->close_cb = close_cb;
+}
+
+int
+ndes_ipc_server_set_acl(struct ndes_ipc_server *srv, const struct ndes_ipc_acl *acl)
+{
+	struct ndes_ipc_acl copy;
+
+	if (ndes_ipc_acl_copy(&copy, acl) == -1)
+		return -1;
+	ndes_ipc_acl_clear(&srv->acl);
+	srv->acl = copy;
+	return 0;
+}
+
+size_t
+ndes_ipc_server_peer_count(const struct ndes_ipc_server *srv)
+{
+	return srv->n_peers;
+}
+
+void
+ndes_ipc_server_forget_peer(struct ndes_ipc_server *srv, struct ndes_ipc_peer *peer)
+{
+	TAILQ_REMOVE(&srv->peers, peer, entry);
+	srv->n_peers--;
+}
+
+/* Remove the socket file only if it is still ours (not a successor's). */
+static void
+server_unlink(struct ndes_ipc_server *srv)
+{
+	struct stat st;
+
+	if (srv->ino != 0 && lstat(srv->path, &st) == 0 && st.st_dev == srv->dev &&
+	    st.st_ino == srv->ino)
+		unlink(srv->path);
+}
+
+void
+ndes_ipc_server_free(struct ndes_ipc_server *srv)
+{
+	struct ndes_ipc_peer *peer;
+
+	if (srv == NULL)
+		return;
+	while ((peer = TAILQ_FIRST(&srv->peers)) != NULL) {
+		ndes_ipc_server_forget_peer(srv, peer);
+		peer->server = NULL;
+		ndes_ipc_peer_close(peer);
+	}
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		server_unlink(srv);
+	}
+	if (srv->resume_ev != NULL)
+		event_free(srv->resume_ev);
+	ndes_ipc_acl_clear(&srv->acl);
+	free(srv->path);
+	free(srv);
+}
