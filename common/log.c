@@ -22,7 +22,7 @@ log_procname(void)
 	return log_name;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 log_vemit(enum log_level level, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
 	char msg[2048];
