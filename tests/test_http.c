@@ -343,13 +343,13 @@ Test(http, key_files_readable_by_others_are_refused)
 {
 	char dir[] = "/tmp/ndes-http-XXXXXX", err[512] = "", want[600];
 	char *certpem = pem_cert(tpki.srv), *keypem = pem_key(tpki.srv_key);
-	char *cert, *key, *ca;
+	char *capem = pem_cert(tpki.ca), *cert, *key, *ca;
 	SSL_CTX *ctx;
 
 	cr_assert_not_null(mkdtemp(dir));
 	cert = write_file(dir, "srv.pem", certpem, 0644);
 	key = write_file(dir, "srv.key", keypem, 0640);
-	ca = write_file(dir, "ca.pem", pem_cert(tpki.ca), 0644);
+	ca = write_file(dir, "ca.pem", capem, 0644);
 	ctx = ndes_tls_server_ctx(cert, key, NULL, NDES_TLS_CLIENT_AUTH_NONE, err, sizeof(err));
 	cr_assert_null(ctx);
 	snprintf(want, sizeof(want), "private key %s is readable by group or others (mode 0640):"
@@ -376,6 +376,7 @@ Test(http, key_files_readable_by_others_are_refused)
 	free(ca);
 	free(certpem);
 	free(keypem);
+	free(capem);
 }
 
 Test(http, server_new_reports_a_busy_port)

@@ -89,6 +89,11 @@ tserver_main(void *arg)
 	struct tserver *ts = arg;
 
 	event_base_loop(ts->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	/* Free the server on its own thread, then let the loop run the
+	 * deferred callbacks and finalizers of the closed connections. */
+	ndes_http_server_free(ts->srv);
+	ts->srv = NULL;
+	event_base_loop(ts->base, 0);
 	return NULL;
 }
 
@@ -117,7 +122,6 @@ tserver_stop(struct tserver *ts)
 {
 	event_base_loopbreak(ts->base);
 	pthread_join(ts->thread, NULL);
-	ndes_http_server_free(ts->srv);
 	event_base_free(ts->base);
 	free(ts);
 }
