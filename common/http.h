@@ -6,10 +6,12 @@
  * another method 405 (with Allow), both as JSON errors:
  *     {"error":{"code":"...","message":"..."}}
  *
- * Limits are enforced by evhttp while it reads, before any handler runs: a
- * request line or header block over max_headers_size, or a body over
- * max_body_size (announced by Content-Length or grown by chunks), is refused
- * with 413 and the connection closed, without the body being read.
+ * Limits are enforced by evhttp while it reads, before any handler runs and
+ * without buffering what is over the limit: a body announced (Content-Length)
+ * or grown (chunks) past max_body_size gets 413; a request line or header
+ * block past max_headers_size gets 400.  Both are answered by libevent 2.1
+ * itself (it has no hook there), with its small text/html page and
+ * "Connection: close"; every other error is JSON.
  *
  * Replies: every request gets exactly one reply, from the handler or later
  * (asynchronously) from any callback on the server's event loop thread.  A
@@ -58,8 +60,10 @@ typedef void (*ndes_http_handler)(struct ndes_http_request *req, void *arg);
 struct ndes_http_server *ndes_http_server_new(struct event_base *base, const char *addr,
     uint16_t port, SSL_CTX *tls, const struct ndes_http_limits *limits,
     char *err, size_t errlen);
-/* Closes the listener and every connection; late replies become no-ops
- * only if the server outlives them, so finish async work first. */
+/* Closes the listener and every connection.  Requests still waiting for a
+ * late reply must be answered (or dropped) first.  Call it on the loop
+ * thread and let the loop run once more before event_base_free() so the
+ * closed connections' deferred callbacks finish (else they leak at exit). */
 void ndes_http_server_free(struct ndes_http_server *srv);
 uint16_t ndes_http_server_port(const struct ndes_http_server *srv);
 

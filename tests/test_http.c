@@ -261,7 +261,18 @@ Test(http, request_line_over_limit_is_refused)
 	cr_assert_eq(handler_calls, 0);
 	free(resp);
 	close(fd);
+	/* So is a header block over the limit. */
+	fd = tcp_connect(ts->port);
+	memset(line, 'b', 9000);
+	memcpy(line, "GET /api/x HTTP/1.1\r\nHost: x\r\nX-Big: ", 38);
+	tcp_send(fd, line, 9000);
+	tcp_send(fd, "\r\n\r\n", 4);
+	resp = tcp_read_all(fd, 3000);
+	cr_assert(strncmp(resp, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s", resp);
+	free(resp);
+	close(fd);
 	/* Under the limit the same kind of line reaches its route. */
+	memset(line, 'a', 3000);
 	memcpy(line, "/api/x?x=", 9);
 	line[3000] = '\0';
 	resp = get_route(ts->port, line);
@@ -323,12 +334,15 @@ Test(http, required_client_auth_fails_the_handshake_without_a_certificate)
 	SSL_CTX *sctx = server_ctx(NDES_TLS_CLIENT_AUTH_REQUIRED);
 	SSL_CTX *anon = client_ctx(false), *mtls = client_ctx(true);
 	struct tserver *ts = tserver_start(sctx, NULL, routes);
-	char err[256], *body;
+	char err[256], want[64], *body;
 	int status;
 
 	cr_assert_eq(fetch("https", ts->port, anon, "GET", "/mtls", NULL, &status, &body, err),
 	    NDES_HTTP_ERR_TLS);
-	cr_assert(strstr(err, "certificate required") != NULL, "%s", err);
+	snprintf(want, sizeof(want), "TLS with 127.0.0.1:%u failed: ", ts->port);
+	cr_assert(strncmp(err, want, strlen(want)) == 0, "%s", err);
+	cr_assert(strstr(err, "SSL routines::tlsv13 alert certificate required") != NULL, "%s",
+	    err);
 	cr_assert_eq(fetch("https", ts->port, mtls, "GET", "/api/x", NULL, &status, &body, err),
 	    NDES_HTTP_OK, "%s", err);
 	cr_assert_str_eq(body, "{\"route\":\"prefix\",\"subject\":\"CN=connector-1\"}");

@@ -83,17 +83,25 @@ tpki_teardown(void)
 
 /* ---- server thread ---- */
 
+/* Free the server on its own loop, then give the loop a moment to run the
+ * deferred callbacks and finalizers of the closed connections. */
+static void
+tserver_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tserver *ts = arg;
+	struct timeval tv = { 0, 20000 };
+
+	ndes_http_server_free(ts->srv);
+	ts->srv = NULL;
+	event_base_loopexit(ts->base, &tv);
+}
+
 static void *
 tserver_main(void *arg)
 {
 	struct tserver *ts = arg;
 
 	event_base_loop(ts->base, EVLOOP_NO_EXIT_ON_EMPTY);
-	/* Free the server on its own thread, then let the loop run the
-	 * deferred callbacks and finalizers of the closed connections. */
-	ndes_http_server_free(ts->srv);
-	ts->srv = NULL;
-	event_base_loop(ts->base, 0);
 	return NULL;
 }
 
@@ -113,6 +121,7 @@ tserver_start(SSL_CTX *tls, const struct ndes_http_limits *limits,
 	ts->port = ndes_http_server_port(ts->srv);
 	if (routes != NULL)
 		routes(ts->srv, ts->base);
+	ts->stop = event_new(ts->base, -1, 0, tserver_stop_cb, ts);
 	pthread_create(&ts->thread, NULL, tserver_main, ts);
 	return ts;
 }
@@ -120,8 +129,10 @@ tserver_start(SSL_CTX *tls, const struct ndes_http_limits *limits,
 void
 tserver_stop(struct tserver *ts)
 {
-	event_base_loopbreak(ts->base);
+	/* Activated before the loop runs, it still runs once the loop does. */
+	event_active(ts->stop, EV_TIMEOUT, 0);
 	pthread_join(ts->thread, NULL);
+	event_free(ts->stop);
 	event_base_free(ts->base);
 	free(ts);
 }
@@ -239,7 +250,8 @@ tproxy_main(void *arg)
 	struct tproxy *p = arg;
 	char head[4096], want[300], *auth;
 	unsigned port = 0;
-	int fd = accept(p->lfd, NULL, NULL), up;
+	struct pollfd pfd = { .fd = p->lfd, .events = POLLIN };
+	int fd = poll(&pfd, 1, 5000) == 1 ? accept(p->lfd, NULL, NULL) : -1, up;
 
 	if (fd == -1 || read_head(fd, head, sizeof(head)) != 0)
 		goto out;

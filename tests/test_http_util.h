@@ -30,6 +30,7 @@ struct tserver {
 	struct ndes_http_server *srv;
 	pthread_t thread;
 	uint16_t port;
+	struct event *stop;
 };
 /* routes() registers routes before the loop starts. */
 struct tserver *tserver_start(SSL_CTX *tls, const struct ndes_http_limits *limits,
