@@ -33,6 +33,7 @@ ndes_http_err_name(enum ndes_http_err err)
 	case NDES_HTTP_ERR_TLS: return "tls";
 	case NDES_HTTP_ERR_PROXY: return "proxy";
 	case NDES_HTTP_ERR_PROTOCOL: return "protocol";
+	case NDES_HTTP_ERR_USAGE: return "usage";
 	}
 	return "unknown";
 }
@@ -81,7 +82,7 @@ http_call_free(struct http_call *call)
 static void
 call_finish(struct http_call *call, enum ndes_http_err err, const char *fmt, ...)
 {
-	struct ndes_http_result res = { .err = err, .request_id = call->request_id, .call = call };
+	struct ndes_http_result res = { .err = err, .request_id = call->request_id, .priv = call };
 	va_list ap;
 
 	if (fmt != NULL) {

@@ -26,6 +26,7 @@ enum ndes_http_err {
 	NDES_HTTP_ERR_TLS,           /* other TLS failure (e.g. our client certificate refused) */
 	NDES_HTTP_ERR_PROXY,         /* proxy unreachable or refused the CONNECT */
 	NDES_HTTP_ERR_PROTOCOL,      /* malformed or oversized response, connection dropped */
+	NDES_HTTP_ERR_USAGE,         /* bad options or request arguments (ndes_http_fetch) */
 };
 
 struct ndes_http_client_opts {
@@ -49,7 +50,7 @@ struct ndes_http_result {
 	const char *body;             /* NUL-terminated (body[len] == 0), never NULL */
 	size_t len;
 	const char *request_id;       /* the client-request-id sent */
-	struct http_call *call;
+	struct http_call *priv;       /* internal */
 };
 
 typedef void (*ndes_http_done_cb)(const struct ndes_http_result *res, void *arg);

@@ -229,7 +229,7 @@ ndes_http_client_request(struct ndes_http_client *c, const char *method, const c
 const char *
 ndes_http_result_header(const struct ndes_http_result *res, const char *name)
 {
-	return evhttp_find_header(&res->call->headers, name);
+	return evhttp_find_header(&res->priv->headers, name);
 }
 
 json_t *

@@ -30,34 +30,50 @@ fetch_done(const struct ndes_http_result *res, void *arg)
 	}
 }
 
+/* Run the request on base; false when it could not be started. */
+static bool
+fetch_run(struct event_base *base, const struct ndes_http_fetch_opts *opts,
+    struct fetch_state *st)
+{
+	const char *method = opts->method ? opts->method : opts->len ? "POST" : "GET";
+	struct ndes_http_client *client;
+
+	client = ndes_http_client_new(base, &opts->client, st->errmsg, sizeof(st->errmsg));
+	if (client == NULL)
+		return false;
+	if (ndes_http_client_request(client, method, opts->path, opts->content_type,
+	    opts->body, opts->len, opts->headers, fetch_done, st) != 0) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "bad request arguments");
+		ndes_http_client_free(client);
+		return false;
+	}
+	while (!st->done && event_base_loop(base, EVLOOP_ONCE) == 0)
+		;
+	ndes_http_client_free(client);
+	if (!st->done || (st->err == NDES_HTTP_OK && st->body == NULL)) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "%s", st->done ? "out of memory" :
+		    "event loop failed");
+		st->err = NDES_HTTP_ERR_PROTOCOL;
+	}
+	return true;
+}
+
 enum ndes_http_err
 ndes_http_fetch(const struct ndes_http_fetch_opts *opts, int *status, char **body,
     size_t *len, char *err, size_t errlen)
 {
-	struct fetch_state st = { .err = NDES_HTTP_ERR_PROTOCOL };
+	struct fetch_state st = { .err = NDES_HTTP_ERR_USAGE };
 	struct event_base *base = event_base_new();
-	struct ndes_http_client *client = NULL;
-	const char *method = opts->method ? opts->method : opts->len ? "POST" : "GET";
 
 	snprintf(st.errmsg, sizeof(st.errmsg), "out of memory");
-	if (base != NULL)
-		client = ndes_http_client_new(base, &opts->client, st.errmsg, sizeof(st.errmsg));
-	if (client != NULL && ndes_http_client_request(client, method, opts->path,
-	    opts->content_type, opts->body, opts->len, opts->headers, fetch_done, &st) != 0)
-		snprintf(st.errmsg, sizeof(st.errmsg), "bad request arguments");
-	else if (client != NULL)
-		while (!st.done && event_base_loop(base, EVLOOP_ONCE) == 0)
-			;
-	ndes_http_client_free(client);
+	if (base == NULL || !fetch_run(base, opts, &st))
+		st.err = NDES_HTTP_ERR_USAGE;
 	if (base != NULL)
 		event_base_free(base);
-	if (st.done && st.err == NDES_HTTP_OK && st.body == NULL) {
-		snprintf(st.errmsg, sizeof(st.errmsg), "out of memory");
-		st.done = false;
-	}
-	if (!st.done || st.err != NDES_HTTP_OK) {
+	if (st.err != NDES_HTTP_OK) {
 		snprintf(err, errlen, "%s", st.errmsg);
-		return st.done ? st.err : NDES_HTTP_ERR_PROTOCOL;
+		free(st.body);
+		return st.err;
 	}
 	*status = st.status;
 	*body = st.body;

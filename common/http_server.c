@@ -75,7 +75,7 @@ http_route_find(const struct ndes_http_server *srv, const char *method, const ch
 		*any_path = true;
 		if (strcmp(r->method, method) != 0)
 			continue;
-		if (best == NULL || (best->flags & NDES_HTTP_ROUTE_PREFIX &&
+		if (best == NULL || ((best->flags & NDES_HTTP_ROUTE_PREFIX) &&
 		    (!(r->flags & NDES_HTTP_ROUTE_PREFIX) || r->path_len > best->path_len)))
 			best = r;
 	}

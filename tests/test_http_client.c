@@ -368,6 +368,25 @@ Test(http_client, bad_arguments_are_refused)
 	event_base_free(base);
 }
 
+Test(http_client, fetch_reports_bad_options_as_usage)
+{
+	struct ndes_http_fetch_opts o = { .client = { .base_url = "cloud.example" },
+	    .path = "/x" };
+	char err[256], *body = NULL;
+	int status;
+
+	cr_assert_eq(ndes_http_fetch(&o, &status, &body, NULL, err, sizeof(err)),
+	    NDES_HTTP_ERR_USAGE);
+	cr_assert_str_eq(err, "base URL \"cloud.example\" is not http(s)://host[:port]");
+	o.client.base_url = "http://127.0.0.1:1";
+	o.path = "x y";
+	cr_assert_eq(ndes_http_fetch(&o, &status, &body, NULL, err, sizeof(err)),
+	    NDES_HTTP_ERR_USAGE);
+	cr_assert_str_eq(err, "bad request arguments");
+	cr_assert_null(body);
+	cr_assert_str_eq(ndes_http_err_name(NDES_HTTP_ERR_TLS_UNTRUSTED), "tls-untrusted");
+}
+
 /* ---- async client and server on one loop ---- */
 
 struct async_state {
