@@ -38,8 +38,8 @@ static int cli_show(struct cli *, int, char **);
 static const struct cli_cmd cli_cmds[] = {
 	{ "token", "acrl", cli_token },
 	{ "challenge", "acdpuer", cli_challenge },
-	{ "revoke", "acsiC", cli_revoke },
-	{ "pkcs-request", "acdpuC", cli_pkcs_request },
+	{ "revoke", "acsiCr", cli_revoke },
+	{ "pkcs-request", "acdpuCr", cli_pkcs_request },
 	{ "pkcs-open", "acR", cli_pkcs_open },
 	{ "show", "ac", cli_show },
 };
@@ -54,9 +54,9 @@ cloudsim_usage(FILE *fp)
 	    "       ndes-cloud-sim token [--lifetime S] [--raw]\n"
 	    "       ndes-cloud-sim challenge --device D --profile P [--user U] [--expires-in S] "
 	    "[--raw]\n"
-	    "       ndes-cloud-sim revoke --serial S [--issuer N] [--ca-configuration C]\n"
+	    "       ndes-cloud-sim revoke --serial S [--issuer N] [--ca-configuration C] [--raw]\n"
 	    "       ndes-cloud-sim pkcs-request --device D --profile P [--user U] "
-	    "[--ca-configuration C]\n"
+	    "[--ca-configuration C] [--raw]\n"
 	    "       ndes-cloud-sim pkcs-open --request-id R\n"
 	    "       ndes-cloud-sim show connectors|notifications|revocations|pkcs|challenges\n"
 	    "  every subcommand takes --admin URL (default %s) or --config FILE\n"
@@ -148,9 +148,9 @@ cli_parse(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv, int *
 	const struct option *o;
 	int opt, idx = 0;
 
-	optind = 1;
+	optind = 0;	/* glibc: start over, options may follow operands */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+", cli_longopts, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", cli_longopts, &idx)) != -1) {
 		if (opt == '?' || opt == ':')
 			return cli_usage_error("%s: unknown option or missing value",
 			    argv[optind - 1]);

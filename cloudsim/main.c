@@ -39,8 +39,8 @@ main_serve(int argc, char **argv)
 	enum log_level level = LOG_LEVEL_INFO;
 	int opt, lease = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+v", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		if ((opt == 'c' && (config = optarg) == NULL) ||
 		    (opt == 'l' && main_port(optarg, &ov.listen_port) != 0) ||
 		    (opt == 'a' && main_port(optarg, &ov.admin_port) != 0) ||
