@@ -24,6 +24,18 @@ main_port(const char *text, int *out)
 }
 
 static int
+main_seconds(const char *text, int *out)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (end == text || *end != '\0' || v < 1 || v > 100L * 365 * 86400)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
 main_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -31,20 +43,22 @@ main_serve(int argc, char **argv)
 		{ "listen-port", required_argument, NULL, 'l' },
 		{ "admin-port", required_argument, NULL, 'a' },
 		{ "lease-seconds", required_argument, NULL, 's' },
+		{ "connector-cert-lifetime", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cloudsim_overrides ov = { .listen_port = -1, .admin_port = -1 };
 	const char *config = NULL;
 	enum log_level level = LOG_LEVEL_INFO;
-	int opt, lease = 0;
+	int opt, lease = 0, life = 0;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		if ((opt == 'c' && (config = optarg) == NULL) ||
 		    (opt == 'l' && main_port(optarg, &ov.listen_port) != 0) ||
 		    (opt == 'a' && main_port(optarg, &ov.admin_port) != 0) ||
-		    (opt == 's' && (main_port(optarg, &lease) != 0 || lease == 0)) || opt == '?') {
+		    (opt == 's' && main_seconds(optarg, &lease) != 0) ||
+		    (opt == 't' && main_seconds(optarg, &life) != 0) || opt == '?') {
 			cloudsim_usage(stderr);
 			return CLOUDSIM_EXIT_USAGE;
 		}
@@ -56,6 +70,7 @@ main_serve(int argc, char **argv)
 		return CLOUDSIM_EXIT_USAGE;
 	}
 	ov.lease_s = lease;
+	ov.cert_lifetime_s = life;
 	log_init("ndes-cloud-sim", level);
 	return cloudsim_serve(config, &ov);
 }

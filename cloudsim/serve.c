@@ -62,12 +62,16 @@ serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char
 	}
 	svc->api = ndes_http_server_new(svc->base, s->listen_address, (uint16_t)port, svc->tls,
 	    &lim, err, errlen);
-	if (svc->api == NULL || cloudsim_api_routes(svc) != 0)
+	if (svc->api == NULL)
 		return -1;
 	svc->admin = ndes_http_server_new(svc->base, admin_addr, (uint16_t)aport, NULL, NULL,
 	    err, errlen);
-	if (svc->admin == NULL || cloudsim_admin_routes(svc) != 0)
+	if (svc->admin == NULL)
 		return -1;
+	if (cloudsim_api_routes(svc) != 0 || cloudsim_admin_routes(svc) != 0) {
+		snprintf(err, errlen, "cannot set up the routes");
+		return -1;
+	}
 	return 0;
 }
 
@@ -139,6 +143,14 @@ serve_cleanup(struct cloudsim_svc *svc)
 	cloudsim_config_free(svc->config);
 }
 
+static int
+serve_override(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov)
+{
+	if (ov->cert_lifetime_s > 0)
+		svc->config->service.connector_cert_lifetime_s = ov->cert_lifetime_s;
+	return 0;
+}
+
 int
 cloudsim_serve(const char *config_path, const struct cloudsim_overrides *ov)
 {
@@ -149,7 +161,7 @@ cloudsim_serve(const char *config_path, const struct cloudsim_overrides *ov)
 	signal(SIGPIPE, SIG_IGN);
 	svc.lease_s = ov->lease_s > 0 ? ov->lease_s : CLOUDSIM_DEFAULT_LEASE_S;
 	if (cloudsim_config_load(config_path, &svc.config, err, sizeof(err)) != 0 ||
-	    serve_state(&svc, err, sizeof(err)) != 0 ||
+	    serve_override(&svc, ov) != 0 || serve_state(&svc, err, sizeof(err)) != 0 ||
 	    serve_listen(&svc, ov, err, sizeof(err)) != 0 ||
 	    serve_ports_file(&svc, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);

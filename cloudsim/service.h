@@ -22,6 +22,7 @@ struct cloudsim_overrides {
 	int listen_port;             /* -1: from the configuration; 0: ephemeral */
 	int admin_port;
 	int64_t lease_s;             /* download lease; 0: CLOUDSIM_DEFAULT_LEASE_S */
+	int64_t cert_lifetime_s;     /* connector certificates; 0: the configuration's */
 };
 
 #define CLOUDSIM_DEFAULT_LEASE_S 300
