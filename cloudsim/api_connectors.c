@@ -181,14 +181,14 @@ api_reg_finish(struct api_call *c, struct api_reg_req *r, const char *hash, int6
 {
 	struct cloudsim_conn_certs certs;
 	struct api_issued is = { 0 };
-	char id[37], err[API_ERR_MAX];
+	char id[37], err[API_ERR_MAX] = "cannot make a connector ID";
 	json_t *out;
 
 	if (cloudsim_uuid(id) != 0 || api_issue(c->svc, id, r->client_csr, r->crp_csr, &is,
 	    err, sizeof(err)) != 0) {
 		cloudsim_store_rollback(c->svc->store);
 		api_issued_clear(&is);
-		api_error(c, 500, "internal_error", "cannot issue the certificates");
+		api_error(c, 500, "internal_error", err);
 		return;
 	}
 	api_certs_of(&is, &certs);
@@ -252,7 +252,7 @@ api_renew_finish(struct api_call *c, X509_REQ *client_csr, X509_REQ *crp_csr)
 
 	if (api_issue(c->svc, c->connector_id, client_csr, crp_csr, &is, err, sizeof(err)) != 0) {
 		api_issued_clear(&is);
-		api_error(c, 500, "internal_error", "cannot issue the certificates");
+		api_error(c, 500, "internal_error", err);
 		return;
 	}
 	api_certs_of(&is, &certs);

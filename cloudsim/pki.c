@@ -136,8 +136,12 @@ pki_make_server(struct cloudsim_pki *pki, const char *host, char *err, size_t er
 		{ NID_authority_key_identifier, "keyid:always" },
 	};
 
-	snprintf(san, sizeof(san), "%s:%s,DNS:localhost,IP:127.0.0.1,IP:::1",
-	    is_ip ? "IP" : "DNS", host);
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
+	    strcmp(host, "::1") == 0)
+		snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1");
+	else
+		snprintf(san, sizeof(san), "%s:%s,DNS:localhost,IP:127.0.0.1,IP:::1",
+		    is_ip ? "IP" : "DNS", host);
 	if ((pki->server_key = EVP_EC_gen("P-256")) == NULL) {
 		snprintf(err, errlen, "cannot make the server key");
 		return -1;

@@ -26,7 +26,7 @@ json_t *
 cloudsim_store_list_challenges(struct cloudsim_store *st)
 {
 	return cloudsim_store_rows(st,
-	    "SELECT id AS challengeId, device_id AS device, profile, user_id AS user, subject, "
+	    "SELECT id AS challengeId, device_id AS deviceId, profile, user_id AS userId, subject, "
 	    "issued_at AS issuedAt, expires_at AS expiresAt, recipients "
 	    "FROM challenges ORDER BY seq");
 }
