@@ -70,7 +70,8 @@ api_issue(struct cloudsim_svc *svc, const char *id, X509_REQ *client_csr, X509_R
 	is->crp = cloudsim_pki_issue(svc->pki, crp_csr, CLOUDSIM_CERT_CRP, id, tenant,
 	    s->connector_cert_lifetime_s, err, errlen);
 	if (is->crp == NULL ||
-	    ndes_crypto_thumbprint(is->crp, EVP_sha1(), is->crp_thumb, sizeof(is->crp_thumb)) != 0 ||
+	    ndes_crypto_thumbprint(is->crp, EVP_sha1(), is->crp_thumb,
+	    sizeof(is->crp_thumb)) != 0 ||
 	    ndes_crypto_cert_to_der(is->crp, &is->crp_der, &is->crp_len) != 0)
 		return -1;
 	return 0;

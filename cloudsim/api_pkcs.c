@@ -57,7 +57,8 @@ api_envelope(const json_t *item, struct cloudsim_queue_result *r, char *err, siz
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
 	nid = cms ? OBJ_obj2nid(CMS_get0_type(cms)) : NID_undef;
 	CMS_ContentInfo_free(cms);
-	if (p != der + len || (nid != NID_pkcs7_enveloped && nid != NID_id_smime_ct_authEnvelopedData)) {
+	if (p != der + len ||
+	    (nid != NID_pkcs7_enveloped && nid != NID_id_smime_ct_authEnvelopedData)) {
 		snprintf(err, errlen, "field \"pkcs12Envelope\": not a DER CMS EnvelopedData");
 		free(der);
 		return -1;

@@ -158,7 +158,8 @@ int
 api_revoke_routes(struct cloudsim_svc *svc)
 {
 	if (ndes_http_route(svc->api, "POST",
-	    "/CertificateAuthorityRequests/downloadRevocationRequests", api_rev_download, svc) != 0 ||
+	    "/CertificateAuthorityRequests/downloadRevocationRequests", api_rev_download,
+	    svc) != 0 ||
 	    ndes_http_route(svc->api, "POST",
 	    "/CertificateAuthorityRequests/uploadRevocationResults", api_rev_upload, svc) != 0)
 		return -1;

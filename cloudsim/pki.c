@@ -60,8 +60,8 @@ pki_load_pair(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY
 	if (!have_cert && !have_key)
 		return 0;
 	if (!have_cert || !have_key) {
-		snprintf(err, errlen, "%s: missing (its pair %s exists); remove both to make new ones",
-		    have_cert ? key_path : cert_path, have_cert ? cert_path : key_path);
+		snprintf(err, errlen, "%s: missing (its pair %s exists); remove both to make "
+		    "new ones", have_cert ? key_path : cert_path, have_cert ? cert_path : key_path);
 		return -1;
 	}
 	if ((*cert = ndes_crypto_load_cert(cert_path, err, errlen)) == NULL ||

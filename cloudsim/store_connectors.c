@@ -86,7 +86,8 @@ cloudsim_store_connector_add(struct cloudsim_store *st, const char *id, const ch
 	    cloudsim_bind_text(stmt, 3, c->client_thumbprint) != 0 ||
 	    cloudsim_bind_text(stmt, 4, c->client_serial) != 0 ||
 	    sqlite3_bind_int64(stmt, 5, c->client_not_after) != SQLITE_OK ||
-	    sqlite3_bind_blob(stmt, 6, c->crp_der, (int)c->crp_len, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 6, c->crp_der, (int)c->crp_len,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    cloudsim_bind_text(stmt, 7, c->crp_thumbprint) != 0 ||
 	    sqlite3_bind_int64(stmt, 8, now) != SQLITE_OK ||
 	    cloudsim_store_run(st, stmt) != 0)
@@ -104,7 +105,8 @@ store_crp_replace(struct cloudsim_store *st, const char *id, const struct clouds
 	stmt = ndes_db_prepare(st->db,
 	    "UPDATE connectors SET crp_cert = ?2, crp_thumbprint = ?3 WHERE id = ?1");
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, id) != 0 ||
-	    sqlite3_bind_blob(stmt, 2, c->crp_der, (int)c->crp_len, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_blob(stmt, 2, c->crp_der, (int)c->crp_len,
+	    SQLITE_TRANSIENT) != SQLITE_OK ||
 	    cloudsim_bind_text(stmt, 3, c->crp_thumbprint) != 0)
 		return -1;
 	return cloudsim_store_run(st, stmt);

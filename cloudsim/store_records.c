@@ -37,8 +37,8 @@ cloudsim_store_notification_add(struct cloudsim_store *st, const char *kind,
     const char *body, int64_t now)
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db,
-	    "INSERT OR IGNORE INTO notifications(kind, transaction_id, connector_id, client_request_id, "
-	    "received_at, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+	    "INSERT OR IGNORE INTO notifications(kind, transaction_id, connector_id, "
+	    "client_request_id, received_at, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
 
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, kind) != 0 ||
 	    cloudsim_bind_text(stmt, 2, transaction_id) != 0 ||

@@ -61,7 +61,8 @@ open_with(const char *b64, X509 *crp_cert, EVP_PKEY *crp_key, X509 *signing)
 	sk_X509_push(certs, signing);
 	if (CMS_decrypt(env, crp_key, crp_cert, NULL, plain, CMS_BINARY) == 1 &&
 	    (sd = d2i_CMS_bio(plain, NULL)) != NULL &&
-	    CMS_verify(sd, certs, NULL, NULL, content, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1) {
+	    CMS_verify(sd, certs, NULL, NULL, content,
+	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1) {
 		len = BIO_get_mem_data(content, &data);
 		claims = json_loadb(data, (size_t)len, 0, NULL);
 		cr_assert(claims != NULL, "the signed content is not JSON");
@@ -122,7 +123,8 @@ check_claims(json_t *claims, json_t *answer)
 	cr_assert_eq(json_array_size(sans), 2);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 0), "value")),
 	    "alice.smith@contoso.com");
-	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 1), "type")), "upn");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 1), "type")),
+	    "upn");
 	cr_assert_str_eq(json_string_value(json_object_get(claims, "keyType")), "RSA");
 	cr_assert_eq(json_integer_value(json_object_get(claims, "minKeyBits")), 2048);
 	cr_assert_str_eq(json_string_value(json_object_get(claims, "hash")), "sha256");

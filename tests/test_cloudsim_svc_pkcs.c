@@ -177,7 +177,8 @@ Test(pkcs, bad_results_get_400_naming_the_field)
 {
 	static const struct { const char *result, *msg; } cases[] = {
 		{ "{\"requestId\":\"r\",\"succeeded\":true,\"certificateThumbprint\":\"AB\","
-		  "\"certificateSerialNumber\":\"01\",\"certificateExpirationDateUtc\":\"2027-01-01\","
+		  "\"certificateSerialNumber\":\"01\","
+		  "\"certificateExpirationDateUtc\":\"2027-01-01\","
 		  "\"pkcs12Envelope\":\"AAAA\"}",
 		  "results[0]: field \"pkcs12Envelope\": not a DER CMS EnvelopedData" },
 		{ "{\"requestId\":\"r\",\"succeeded\":true,\"certificateThumbprint\":\"AB\","

@@ -147,7 +147,8 @@ Test(register, bad_bodies_get_400_naming_the_field)
 		{ "{\"token\":\"t\",\"name\":\"n\",\"clientCsr\":\"!!\",\"crpCsr\":\"x\"}",
 		    "invalid_request", "field \"clientCsr\": not base64" },
 		{ "{\"token\":\"t\",\"name\":\"n\",\"clientCsr\":\"AAAA\",\"crpCsr\":\"x\"}",
-		    "invalid_request", "field \"clientCsr\": not a DER PKCS#10 certificate request" },
+		    "invalid_request",
+		    "field \"clientCsr\": not a DER PKCS#10 certificate request" },
 		{ "{\"token\":\"t\",\"name\":\"\",\"clientCsr\":\"AAAA\"}",
 		    "invalid_request", "field \"name\": must not be empty" },
 	};

@@ -122,7 +122,8 @@ sim_exec(struct sim *s)
 	argv[n++] = "0";
 	argv[n++] = "--admin-port";
 	argv[n++] = "0";
-	for (char *a = strtok_r(args, " ", &save); a != NULL && n < 30; a = strtok_r(NULL, " ", &save))
+	for (char *a = strtok_r(args, " ", &save); a != NULL && n < 30;
+	    a = strtok_r(NULL, " ", &save))
 		argv[n++] = a;
 	argv[n] = NULL;
 	execv(prog, argv);
@@ -207,7 +208,8 @@ sim_teardown(struct sim *s)
 json_t *
 sim_admin(struct sim *s, const char *method, const char *path, json_t *body, int *status)
 {
-	char url[64], err[256], *text = body ? json_dumps(body, JSON_COMPACT) : NULL, *answer = NULL;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL, *answer = NULL;
+	char url[64], err[256];
 	struct ndes_http_fetch_opts o = { .client = { .base_url = url, .timeout_ms = 30000 },
 	    .method = method, .path = path, .content_type = "application/json",
 	    .body = text, .len = text ? strlen(text) : 0 };
