@@ -6,6 +6,10 @@
 #include "crypto.h"
 #include "store_int.h"
 
+/* A connector whose client certificate expired can do nothing any more: it
+ * is not counted, and its CRP certificate is no recipient. */
+#define STORE_UNEXPIRED "client_not_after > CAST(strftime('%s', 'now') AS INTEGER)"
+
 int
 cloudsim_store_token_add(struct cloudsim_store *st, const char *hash, int64_t now,
     int64_t expires_at)
@@ -146,7 +150,7 @@ int
 cloudsim_store_connector_active_count(struct cloudsim_store *st, int64_t *n)
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db,
-	    "SELECT count(*) FROM connectors WHERE status = 'active'");
+	    "SELECT count(*) FROM connectors WHERE status = 'active' AND " STORE_UNEXPIRED);
 
 	if (stmt == NULL || ndes_db_step(st->db, stmt) != 1)
 		return -1;
@@ -185,7 +189,8 @@ STACK_OF(X509) *
 cloudsim_store_crp_certs(struct cloudsim_store *st)
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db,
-	    "SELECT crp_cert FROM connectors WHERE status = 'active' ORDER BY seq");
+	    "SELECT crp_cert FROM connectors WHERE status = 'active' AND " STORE_UNEXPIRED
+	    " ORDER BY seq");
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	X509 *cert;
 	int rc;
@@ -230,7 +235,9 @@ json_t *
 cloudsim_store_list_connectors(struct cloudsim_store *st)
 {
 	return cloudsim_store_rows(st,
-	    "SELECT id AS connectorId, name, status, client_thumbprint AS clientThumbprint, "
+	    "SELECT id AS connectorId, name, CASE WHEN status = 'active' AND NOT "
+	    STORE_UNEXPIRED " THEN 'expired' ELSE status END AS status, "
+	    "client_thumbprint AS clientThumbprint, "
 	    "client_serial AS clientSerialNumber, client_not_after AS clientExpiresAt, "
 	    "crp_thumbprint AS crpThumbprint, created_at AS createdAt, "
 	    "renewed_at AS renewedAt, unregistered_at AS unregisteredAt "

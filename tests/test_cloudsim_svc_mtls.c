@@ -160,6 +160,7 @@ Test(mtls, expired_client_certificate_fails_the_handshake)
 {
 	struct conn c;
 	char *answer = NULL;
+	json_t *list, *req;
 	int status = 0;
 
 	/* Connector certificates valid until 3 seconds after they are issued. */
@@ -175,5 +176,15 @@ Test(mtls, expired_client_certificate_fails_the_handshake)
 	cr_assert_eq(sim_api_raw(&sim, c.client_cert, c.client_key, "GET",
 	    "/certificates/signing", NULL, &status, &answer), NDES_HTTP_ERR_TLS);
 	free(answer);
+	/* It is shown as expired and its CRP certificate is no recipient. */
+	list = sim_admin(&sim, "GET", "/admin/connectors", NULL, &status);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(list,
+	    "value"), 0), "status")), "expired");
+	json_decref(list);
+	req = json_pack("{s:s, s:s}", "device", "dev-win-1", "profile", "workstation");
+	list = sim_admin(&sim, "POST", "/admin/challenges", req, &status);
+	cr_assert_eq(status, 409);
+	json_decref(list);
+	json_decref(req);
 	conn_free(&c);
 }
