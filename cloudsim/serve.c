@@ -98,18 +98,21 @@ serve_ports_file(const struct cloudsim_svc *svc, char *err, size_t errlen)
 	return rc;
 }
 
-static void
+/* Signal handlers are in place before ports.json tells anyone we run. */
+static int
 serve_run(struct cloudsim_svc *svc)
 {
 	struct event *term = evsignal_new(svc->base, SIGTERM, serve_signal, svc->base);
 	struct event *intr = evsignal_new(svc->base, SIGINT, serve_signal, svc->base);
 	const struct cloudsim_service *s = &svc->config->service;
-	char *ports = serve_ports_path(svc);
+	char *ports = serve_ports_path(svc), err[SERVE_ERR_MAX] = "";
+	int rc = 1;
 
-	if (term != NULL)
-		event_add(term, NULL);
-	if (intr != NULL)
-		event_add(intr, NULL);
+	if (term == NULL || intr == NULL || event_add(term, NULL) != 0 ||
+	    event_add(intr, NULL) != 0 || serve_ports_file(svc, err, sizeof(err)) != 0) {
+		log_warnx("%s", err[0] ? err : "cannot catch signals");
+		goto out;
+	}
 	printf("ndes-cloud-sim: connectors on https://%s:%u, admin on http://%s:%u\n",
 	    s->listen_address, (unsigned)ndes_http_server_port(svc->api), s->admin_address,
 	    (unsigned)ndes_http_server_port(svc->admin));
@@ -120,11 +123,16 @@ serve_run(struct cloudsim_svc *svc)
 	sd_notify(0, "READY=1");
 	event_base_dispatch(svc->base);
 	sd_notify(0, "STOPPING=1");
+	rc = 0;
+out:
 	if (ports != NULL)
 		unlink(ports);
 	free(ports);
-	event_free(term);
-	event_free(intr);
+	if (term != NULL)
+		event_free(term);
+	if (intr != NULL)
+		event_free(intr);
+	return rc;
 }
 
 static void
@@ -162,13 +170,11 @@ cloudsim_serve(const char *config_path, const struct cloudsim_overrides *ov)
 	svc.lease_s = ov->lease_s > 0 ? ov->lease_s : CLOUDSIM_DEFAULT_LEASE_S;
 	if (cloudsim_config_load(config_path, &svc.config, err, sizeof(err)) != 0 ||
 	    serve_override(&svc, ov) != 0 || serve_state(&svc, err, sizeof(err)) != 0 ||
-	    serve_listen(&svc, ov, err, sizeof(err)) != 0 ||
-	    serve_ports_file(&svc, err, sizeof(err)) != 0) {
+	    serve_listen(&svc, ov, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto out;
 	}
-	serve_run(&svc);
-	rc = 0;
+	rc = serve_run(&svc);
 out:
 	serve_cleanup(&svc);
 	return rc;
