@@ -3,8 +3,9 @@
  * profiles and their assignments) and the rules that turn a (device,
  * profile, user) into the exact claims of a challenge.
  *
- * Owned by the model part (config.c, rules.c, locate.c, model.c,
- * variables.c, subject.c, assign.c, plan.c); used by the service part
+ * Owned by the model part (config.c, rules*.c, locate.c, model.c,
+ * variables.c, subject*.c, eku.c, assign.c, plan.c; cloudsim/model.am
+ * builds them into cloudsim/libcloudsim-model.la); used by the service part
  * (main.c, pki.c, store.c, api_*.c, admin*.c).  The configuration format,
  * the variables, the rules and every message are documented in
  * docs/cloud-sim.md.
@@ -192,7 +193,8 @@ struct cloudsim_config {
 /* Load and validate (schema + cross references + every profile rule that
  * does not depend on a device: braces in static subject text, forbidden
  * characters in SAN static text, validity against the template).  Errors
- * are "file:line:column: key.path: what". */
+ * are "file:line:column: key.path: what".  Relative paths are made absolute
+ * against the file's folder; trusted root certificates are loaded. */
 int cloudsim_config_load(const char *path, struct cloudsim_config **out, char *err, size_t errlen);
 /* The same from YAML text; `name` stands for the file in messages and
  * relative paths are taken against `base_dir` (NULL: the current folder). */

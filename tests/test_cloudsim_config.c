@@ -638,3 +638,14 @@ Test(file, check_config_missing_file, .init = cr_redirect_stderr)
 	cr_assert_stderr_eq_str("/nonexistent/cloud-sim.yaml: cannot open: No such file "
 	    "or directory\n");
 }
+
+Test(plan_bounds, subject_value_too_long_for_x509)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .custom =
+	    "\"CN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{UserName}}\"" });
+
+	cs_plan_refused(c, "d-ios", "p", "alice@contoso.com", "profile \"p\" is not "
+	    "installed on device \"d-ios\": the value of CN is not valid (string too "
+	    "long): \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxalice@contoso.com\"");
+	cloudsim_config_free(c);
+}
