@@ -2,14 +2,14 @@
 # Sets up and runs the whole test suite from a clean clone on a fresh Debian machine:
 # installs missing packages, autoreconf, configure, make -j2, make check.
 # Ends with one line "N passed, N failed".  Exit status is non-zero on any failure.
-#   scripts/test.sh                 normal build in ./
+#   scripts/test.sh                 normal build in ./build
 #   scripts/test.sh --sanitizers    ASan + UBSan build in ./build-san
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 . scripts/deps.sh
 
-builddir=$top
+builddir=$top/build
 configure_flags=()
 if [ "${1:-}" = "--sanitizers" ]; then
 	builddir=$top/build-san
