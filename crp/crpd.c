@@ -211,6 +211,9 @@ crpd_stop(struct crpd *d)
 	crp_link_stop(d);
 	crp_http_stop(d);
 	crp_ipc_stop(d);
+	/* closed connections finish their deferred callbacks */
+	if (d->base != NULL)
+		event_base_loop(d->base, EVLOOP_NONBLOCK);
 	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]); i++)
 		if (d->ev_signals[i] != NULL)
 			event_free(d->ev_signals[i]);

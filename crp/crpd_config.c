@@ -49,6 +49,7 @@ static const struct ndes_config_schema connector_schema =
 static const struct ndes_config_field tls_fields[] = {
 	NDES_CFG_PATH("cert", struct crpd_tls_cfg, cert, NDES_CFG_REQUIRED),
 	NDES_CFG_PATH("key", struct crpd_tls_cfg, key, NDES_CFG_REQUIRED),
+	NDES_CFG_PATH("client_ca", struct crpd_tls_cfg, client_ca),
 };
 static const struct ndes_config_schema tls_schema =
     NDES_CFG_SCHEMA(struct crpd_tls_cfg, tls_fields);

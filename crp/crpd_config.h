@@ -39,6 +39,7 @@ struct crpd_connector_cfg {
 struct crpd_tls_cfg {
 	char	*cert;
 	char	*key;
+	char	*client_ca;		/* optional: require client certificates */
 };
 
 struct crpd_http_cfg {

@@ -11,6 +11,7 @@
 
 #include <openssl/x509v3.h>
 
+#include "b64.h"
 #include "ipc_client.h"
 #include "lib/testpki.h"
 
@@ -324,4 +325,23 @@ crpd_h_issue(EVP_PKEY *key, const char *cn, size_t *len)
 	X509_free(ca);
 	EVP_PKEY_free(ca_key);
 	return der;
+}
+
+char *
+crpd_h_csr_b64(struct crpd_h *h, const char *id, EVP_PKEY *key)
+{
+	struct ndes_challenge_claims c;
+	struct crpd_h_csr_spec s;
+	char *text, *out;
+	uint8_t *csr;
+	size_t len;
+
+	crpd_h_claims(&c, id);
+	text = crpd_h_seal(h, &c);
+	crpd_h_csr_default(&s, key, text);
+	csr = crpd_h_csr(&s, &len);
+	out = ndes_b64_encode(csr, len);
+	OPENSSL_free(csr);
+	free(text);
+	return out;
 }

@@ -280,3 +280,17 @@ crpd_h_free(struct crpd_h *h)
 	free(h->log);
 	free(h);
 }
+
+int
+crpd_h_http_port(struct crpd_h *h)
+{
+	char *log = harness_read_file(h->log), *p;
+	int port = -1;
+
+	if ((p = strstr(log, "http: listening on ")) != NULL &&
+	    (p = strstr(p, " port ")) != NULL)
+		port = atoi(p + 6);
+	free(log);
+	cr_assert_gt(port, 0, "crpd logged no HTTP port");
+	return port;
+}

@@ -137,3 +137,8 @@ void	crpd_h_connector_stop(pid_t pid);
 json_t	*crpd_h_connector_received(struct crpd_h *h, size_t want);
 /* SELECT count(*) FROM outbox (or other SQL giving one integer) with sqlite3. */
 long	crpd_h_sql_count(struct crpd_h *h, const char *sql);
+
+/* The HTTP port crpd logged ("http: listening on ... port N"). */
+int	crpd_h_http_port(struct crpd_h *h);
+/* A challenge-carrying default CSR for id and key as base64 DER. */
+char	*crpd_h_csr_b64(struct crpd_h *h, const char *id, EVP_PKEY *key);
