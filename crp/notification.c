@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "b64.h"
+#include "verify.h"
 
 const char *
 crp_caller_info(void)
@@ -48,7 +49,7 @@ crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
 	if (ndes_crypto_thumbprint(cert, EVP_sha1(), ic->thumbprint, sizeof(ic->thumbprint)) ||
 	    ndes_crypto_serial_hex(cert, ic->serial, sizeof(ic->serial)) ||
 	    issued_expiry(cert, ic->expires, sizeof(ic->expires)) ||
-	    ndes_crypto_pubkey_sha256(X509_get0_pubkey(cert), ic->pubkey_hash,
+	    crp_spki_sha256(X509_get_X509_PUBKEY(cert), ic->pubkey_hash,
 	    sizeof(ic->pubkey_hash)) ||
 	    (ic->issuer = ndes_crypto_name_to_string(X509_get_issuer_name(cert))) == NULL)
 		snprintf(reason, reasonlen, "the issued certificate cannot be read");

@@ -24,6 +24,19 @@ verify_fail(struct crp_verify_result *res, enum ndes_event ev, uint32_t code,
 }
 
 int
+crp_spki_sha256(X509_PUBKEY *spki, char *hex, size_t hexlen)
+{
+	unsigned char *der = NULL;
+	int n, rc;
+
+	if (spki == NULL || (n = i2d_X509_PUBKEY(spki, &der)) <= 0)
+		return -1;
+	rc = ndes_crypto_digest_hex(der, (size_t)n, EVP_sha256(), hex, hexlen);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
 crp_challenge_hash(const char *text, size_t len, char *hex, size_t hexlen)
 {
 	return ndes_crypto_digest_hex((const uint8_t *)text, len, EVP_sha256(), hex, hexlen);
@@ -139,7 +152,8 @@ crp_verify(const struct crp_keyset *ks, const struct crp_verify_params *params,
 		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
 		    "certificate request: %s", err);
 	}
-	if (ndes_csr_pubkey_sha256(req, res->pubkey_hash, sizeof(res->pubkey_hash)) == -1)
+	if (crp_spki_sha256(X509_REQ_get_X509_PUBKEY(req), res->pubkey_hash,
+	    sizeof(res->pubkey_hash)) == -1)
 		ok = verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
 		    "certificate request: public key cannot be read");
 	else

@@ -45,6 +45,12 @@ bool	crp_verify(const struct crp_keyset *ks, const struct crp_verify_params *par
 	    const uint8_t *csr_der, size_t csr_len, struct crp_verify_result *res);
 void	crp_verify_result_clear(struct crp_verify_result *res);
 
+/* SHA-256 (upper hex) of the DER SubjectPublicKeyInfo as it was received
+ * (X509_PUBKEY re-encoded, no key decoding: OpenSSL 3.0's key encoders
+ * cost ~100 us).  Same value as ndes_csr_pubkey_sha256() /
+ * ndes_crypto_pubkey_sha256() for the usual named-curve and RSA keys. */
+int	crp_spki_sha256(X509_PUBKEY *spki, char *hex, size_t hexlen);
+
 /* SHA-256 upper hex of a challenge text, as stored for notify lookups. */
 int	crp_challenge_hash(const char *text, size_t len, char *hex, size_t hexlen);
 
