@@ -83,5 +83,8 @@ size_t	bench_limit(const struct bench_pki *p, struct bench_item *items, size_t n
 	    double seconds, bool with_csr, double *elapsed);
 
 double	bench_now(void);
+/* CPU seconds used so far by this process / by process pid (0: none). */
+double	bench_cpu_self(void);
+double	bench_cpu_of(pid_t pid);
 
 #endif

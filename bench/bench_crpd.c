@@ -23,6 +23,37 @@ bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double
+bench_cpu_self(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* utime + stime from /proc/pid/stat (fields 14 and 15). */
+double
+bench_cpu_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	    &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* One request/reply of type `type` without fields; 0 when answered with want. */
 static int
 bench_call(const char *sock, uint16_t type, uint16_t want)
@@ -53,7 +84,7 @@ bench_write_config(const struct bench_crpd *c, char *path, size_t len)
 		return -1;
 	fprintf(f, "tenant_id: \"%s\"\nstate_dir: %s\nipc:\n  socket: %s\n"
 	    "connector:\n  socket: %s/connector.sock\n"
-	    "events:\n  sink: file\n  path: %s/events.jsonl\nlog_level: warn\n",
+	    "events:\n  sink: file\n  path: %s/events.jsonl\nlog_level: info\n",
 	    BENCH_TENANT, c->dir, c->sock, c->dir, c->dir);
 	return fclose(f);
 }
@@ -135,6 +166,22 @@ bench_crpd_use(struct bench_crpd *c, const struct bench_pki *p, const char *sock
 	return 0;
 }
 
+/* crpd's own account of its group commits, from its log. */
+static void
+bench_crpd_commits(const struct bench_crpd *c)
+{
+	char path[4200], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/crpd.log", c->dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "ndes-crpd: db: ", 15) == 0)
+			printf("group commit: %s", line + 15);
+	fclose(f);
+}
+
 void
 bench_crpd_stop(struct bench_crpd *c)
 {
@@ -144,6 +191,7 @@ bench_crpd_stop(struct bench_crpd *c)
 	if (c->pid > 0) {
 		kill(c->pid, SIGTERM);
 		waitpid(c->pid, &status, 0);
+		bench_crpd_commits(c);
 	}
 	if (c->own_dir && getenv("NDES_BENCH_KEEP") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->dir);

@@ -111,6 +111,7 @@ struct bench {
 	struct bench_crpd	 crpd;
 	size_t			 limit_ops;	/* summed over the slices */
 	double			 limit_s;
+	double			 limit_cpu, crpd_cpu, client_cpu;	/* seconds */
 	struct bench_stats	 peak, half;
 };
 
@@ -175,21 +176,43 @@ bench_peak(struct bench *b)
 	double slice = b->o.seconds / rounds, el, est;
 	struct bench_item *it;
 	size_t n, before;
+	double cpu;
 
 	for (int r = 0; r < rounds; r++) {
+		cpu = bench_cpu_self();
 		b->limit_ops += bench_limit(&b->pki, b->items, 512, b->cpus, slice, true, &el);
+		b->limit_cpu += bench_cpu_self() - cpu;
 		b->limit_s += el;
 		est = (double)b->limit_ops / b->limit_s;
 		n = (size_t)(est * slice * 2.5) + 512;
 		before = b->peak.nlat;
-		if ((it = bench_take(b, n)) == NULL ||
-		    bench_drive(b->crpd.sock, it, n, b->o.clients, slice, 0, &b->peak) == -1)
+		if ((it = bench_take(b, n)) == NULL)
 			return -1;
+		cpu = bench_cpu_self();
+		b->crpd_cpu -= bench_cpu_of(b->crpd.pid);
+		if (bench_drive(b->crpd.sock, it, n, b->o.clients, slice, 0, &b->peak) == -1)
+			return -1;
+		b->crpd_cpu += bench_cpu_of(b->crpd.pid);
+		b->client_cpu += bench_cpu_self() - cpu;
 		if (b->peak.nlat - before >= n)
 			printf("warning: ran out of pre-minted challenges\n");
 	}
 	bench_stats_finish(&b->peak);
 	return 0;
+}
+
+/* CPU time per operation: independent of what else runs on the machine. */
+static void
+bench_print_cpu(const struct bench *b)
+{
+	double n = (double)b->peak.done;
+
+	if (n == 0 || b->limit_ops == 0 || b->crpd.pid <= 0)
+		return;
+	printf("cpu per verification: crpd %.0f us + clients %.0f us, limit %.0f us "
+	    "(cpu ratio %.2f)\n", b->crpd_cpu / n * 1e6, b->client_cpu / n * 1e6,
+	    b->limit_cpu / (double)b->limit_ops * 1e6,
+	    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
 }
 
 static int
@@ -214,6 +237,7 @@ bench_run(struct bench *b)
 	    "request parse and signature: %.0f/s (challenge alone: %.0f/s)\n", b->cpus,
 	    (double)b->limit_ops / b->limit_s, (double)ops / el);
 	print_run("peak", &b->peak);
+	bench_print_cpu(b);
 	if (!b->o.half || b->peak.done == 0)
 		return 0;
 	rate = (double)b->peak.done / b->peak.seconds / 2;

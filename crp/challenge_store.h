@@ -34,7 +34,6 @@ enum crp_record_state {
  * lookup() they are malloc'd (crp_record_clear()). */
 struct crp_record {
 	char		*challenge_id;		/* claims id (UUID): the key */
-	char		*challenge_hash;	/* SHA-256 hex of the challenge text */
 	char		*pubkey_hash;		/* SHA-256 hex of the CSR's SubjectPublicKeyInfo */
 	char		*transaction_id;
 	char		*device_id;		/* may be NULL */
@@ -52,7 +51,7 @@ struct crp_record {
 };
 
 enum crp_lookup_by {
-	CRP_LOOKUP_CHALLENGE_HASH,
+	CRP_LOOKUP_CHALLENGE_ID,
 	CRP_LOOKUP_PUBKEY_HASH,		/* most recent not-issued record first */
 	CRP_LOOKUP_TRANSACTION_ID,	/* idem */
 };

@@ -10,11 +10,16 @@
 #include "storage.h"
 
 static const char *const crp_db_migrations[] = {
-	/* 1: challenge records and the outbox */
+	/* 1: challenge records and the outbox.  Records are appended in rowid
+	 * order; lookups by key and by transaction go through 64-bit prefixes of
+	 * SHA-256 digests (compact indexes: each verification dirties as few
+	 * pages as possible in the group commit), the full value is compared. */
 	"CREATE TABLE challenges("
-	" challenge_id TEXT PRIMARY KEY NOT NULL,"
-	" challenge_hash TEXT NOT NULL,"
+	" id INTEGER PRIMARY KEY,"
+	" challenge_id TEXT NOT NULL UNIQUE,"
+	" pubkey_key INTEGER NOT NULL,"
 	" pubkey_hash TEXT NOT NULL,"
+	" transaction_key INTEGER NOT NULL,"
 	" transaction_id TEXT NOT NULL,"
 	" device_id TEXT, user_id TEXT, template_name TEXT,"
 	" csr BLOB NOT NULL,"
@@ -24,10 +29,9 @@ static const char *const crp_db_migrations[] = {
 	" issued_at INTEGER NOT NULL DEFAULT 0,"
 	" issued_thumbprint TEXT,"
 	" last_disposition INTEGER NOT NULL DEFAULT -1"
-	") WITHOUT ROWID;"
-	"CREATE INDEX challenges_by_hash ON challenges(challenge_hash);"
-	"CREATE INDEX challenges_by_pubkey ON challenges(pubkey_hash);"
-	"CREATE INDEX challenges_by_transaction ON challenges(transaction_id);"
+	");"
+	"CREATE INDEX challenges_by_pubkey ON challenges(pubkey_key);"
+	"CREATE INDEX challenges_by_transaction ON challenges(transaction_key);"
 	"CREATE INDEX challenges_by_expiry ON challenges(expires_at);"
 	"CREATE TABLE outbox("
 	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"

@@ -203,8 +203,8 @@ crpd_stop(struct crpd *d)
 	d->stopping = true;
 	if (d->work != NULL) {
 		crp_work_stats(d->work, &max_batch, &commits, &jobs);
-		log_debug("db: %zu jobs in %zu commits, largest batch %zu", jobs, commits,
-		    max_batch);
+		log_info("db: %zu jobs in %zu commits (%.1f per commit), largest batch %zu",
+		    jobs, commits, commits > 0 ? (double)jobs / (double)commits : 0.0, max_batch);
 	}
 	crp_work_free(d->work);
 	d->work = NULL;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "challenge.h"
 #include "challenge_store.h"
 #include "events.h"
 #include "http_api.h"
@@ -28,7 +29,7 @@ struct crp_notify_job {
 	uint8_t			*cert_der;
 	size_t			 cert_len;
 	/* worker */
-	char			 challenge_hash[NDES_CRYPTO_SHA256_HEX_LEN + 1];
+	char			*challenge_id;		/* from the challenge, if it opens */
 	struct crp_issued_cert	 cert;
 	bool			 has_cert;
 	/* db */
@@ -50,14 +51,31 @@ crp_disposition_valid(int64_t d)
 	    d == CRP_DISPOSITION_PENDING_CHALLENGE;
 }
 
+/* The challenge ID of the challenge text, opened again with the current
+ * keys (NULL when it does not open: the other lookups remain). */
+static char *
+notify_challenge_id(struct crpd *d, const char *text)
+{
+	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
+	struct ndes_challenge_claims claims;
+	char err[256], *id = NULL;
+
+	if (ks != NULL && ndes_challenge_open(text, strlen(text), ks->keys, ks->n_keys,
+	    ks->signing, &claims, err, sizeof(err)) == NDES_CHALLENGE_OK) {
+		id = strdup(claims.challenge_id);
+		ndes_challenge_claims_clear(&claims);
+	}
+	crp_keyset_unref(ks);
+	return id;
+}
+
 static void
 notify_work(struct crp_job *job, struct crpd *d)
 {
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
 
 	if (nj->challenge[0] != '\0')
-		crp_challenge_hash(nj->challenge, strlen(nj->challenge), nj->challenge_hash,
-		    sizeof(nj->challenge_hash));
+		nj->challenge_id = notify_challenge_id(d, nj->challenge);
 	if (nj->cert_len > 0) {
 		if (crp_issued_cert_read(nj->cert_der, nj->cert_len, &nj->cert, nj->message,
 		    sizeof(nj->message)) == -1) {
@@ -74,14 +92,15 @@ notify_work(struct crp_job *job, struct crpd *d)
 	job->need_db = true;
 }
 
-/* By challenge, else by the issued certificate's key, else by transaction. */
+/* By the challenge's ID, else by the issued certificate's key, else by
+ * transaction. */
 static int
 notify_lookup(struct crp_notify_job *nj, struct crpd *d)
 {
 	int rc = 0;
 
-	if (nj->challenge_hash[0] != '\0')
-		rc = crp_store_lookup(d->store, CRP_LOOKUP_CHALLENGE_HASH, nj->challenge_hash,
+	if (nj->challenge_id != NULL)
+		rc = crp_store_lookup(d->store, CRP_LOOKUP_CHALLENGE_ID, nj->challenge_id,
 		    &nj->rec);
 	if (rc == 0 && nj->has_cert)
 		rc = crp_store_lookup(d->store, CRP_LOOKUP_PUBKEY_HASH, nj->cert.pubkey_hash,
@@ -202,6 +221,7 @@ notify_job_free(struct crp_notify_job *nj)
 	crp_record_clear(&nj->rec);
 	free(nj->item.body);
 	free(nj->challenge);
+	free(nj->challenge_id);
 	free(nj->transaction_id);
 	free(nj->description);
 	free(nj->cert_der);

@@ -36,12 +36,6 @@ crp_spki_sha256(X509_PUBKEY *spki, char *hex, size_t hexlen)
 	return rc;
 }
 
-int
-crp_challenge_hash(const char *text, size_t len, char *hex, size_t hexlen)
-{
-	return ndes_crypto_digest_hex((const uint8_t *)text, len, EVP_sha256(), hex, hexlen);
-}
-
 static uint32_t
 verify_open_code(enum ndes_challenge_error rc)
 {
@@ -116,10 +110,6 @@ verify_challenge(const struct crp_keyset *ks, const struct crp_verify_params *pa
 	if (info->challenge_password == NULL || info->challenge_password_len == 0)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_CHALLENGE_MISSING,
 		    "certificate request has no challengePassword");
-	if (crp_challenge_hash(info->challenge_password, info->challenge_password_len,
-	    res->challenge_hash, sizeof(res->challenge_hash)) == -1)
-		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_UNKNOWN_ERROR,
-		    "cannot hash the challenge");
 	err[0] = '\0';
 	rc = ndes_challenge_open(info->challenge_password, info->challenge_password_len,
 	    ks != NULL ? ks->keys : NULL, ks != NULL ? ks->n_keys : 0,

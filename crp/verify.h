@@ -33,10 +33,9 @@ struct crp_verify_result {
 	char		*user_id;
 	char		*claims_template;
 	int64_t		 expires_at;
-	/* SHA-256 (upper hex) of the CSR's public key and of the challenge
-	 * text, when the CSR could be read (else ""). */
+	/* SHA-256 (upper hex) of the CSR's public key, when the CSR could
+	 * be read (else ""). */
 	char		 pubkey_hash[NDES_CRYPTO_SHA256_HEX_LEN + 1];
-	char		 challenge_hash[NDES_CRYPTO_SHA256_HEX_LEN + 1];
 };
 
 /* Verify csr_der against ks.  Always fills res (free its strings with
@@ -50,9 +49,6 @@ void	crp_verify_result_clear(struct crp_verify_result *res);
  * cost ~100 us).  Same value as ndes_csr_pubkey_sha256() /
  * ndes_crypto_pubkey_sha256() for the usual named-curve and RSA keys. */
 int	crp_spki_sha256(X509_PUBKEY *spki, char *hex, size_t hexlen);
-
-/* SHA-256 upper hex of a challenge text, as stored for notify lookups. */
-int	crp_challenge_hash(const char *text, size_t len, char *hex, size_t hexlen);
 
 /* The request checks, in order (verify_checks.c): 0 when the CSR meets the
  * claims, else the extension code with reason set. */

@@ -68,7 +68,6 @@ verify_db(struct crp_job *job, struct crpd *d)
 	struct crp_verify_job *vj = (struct crp_verify_job *)job;
 	struct crp_record rec = {
 		.challenge_id = vj->res.challenge_id,
-		.challenge_hash = vj->res.challenge_hash,
 		.pubkey_hash = vj->res.pubkey_hash,
 		.transaction_id = vj->transaction_id,
 		.device_id = vj->res.device_id,

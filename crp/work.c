@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -13,6 +14,13 @@
 
 /* Jobs one transaction takes at most. */
 #define CRP_WORK_MAX_BATCH 512
+/* While verifications wait for a worker (the CPUs are saturated), the db
+ * thread holds a batch open up to this long for the jobs about to finish:
+ * fewer, larger commits, so fewer fsyncs per verification when they cost
+ * the most.  With no backlog it commits at once.  It looks every
+ * CRP_WORK_COALESCE_STEP_NS rather than being woken by every arrival. */
+#define CRP_WORK_COALESCE_NS (10 * 1000000L)
+#define CRP_WORK_COALESCE_STEP_NS (1000000L)
 
 TAILQ_HEAD(crp_jobq, crp_job);
 
@@ -20,6 +28,7 @@ struct crp_queue {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
 	struct crp_jobq	 head;
+	size_t		 len;
 	bool		 stop;
 };
 
@@ -55,6 +64,7 @@ queue_init(struct crp_queue *q)
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	TAILQ_INIT(&q->head);
+	q->len = 0;
 	q->stop = false;
 }
 
@@ -74,30 +84,65 @@ queue_push(struct crp_queue *q, struct crp_job *job)
 	pthread_mutex_lock(&q->lock);
 	if ((ok = !q->stop)) {
 		TAILQ_INSERT_TAIL(&q->head, job, entry);
+		q->len++;
 		pthread_cond_signal(&q->cond);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return ok;
 }
 
-/* Move up to max jobs into out, waiting for at least one; false once the
- * queue is stopped and empty. */
-static bool
-queue_take(struct crp_queue *q, struct crp_jobq *out, size_t max)
+/* Called with q->lock held. */
+static size_t
+queue_move(struct crp_queue *q, struct crp_jobq *out, size_t max)
 {
 	struct crp_job *job;
 	size_t n = 0;
 
-	pthread_mutex_lock(&q->lock);
-	while (TAILQ_EMPTY(&q->head) && !q->stop)
-		pthread_cond_wait(&q->cond, &q->lock);
 	while (n < max && (job = TAILQ_FIRST(&q->head)) != NULL) {
 		TAILQ_REMOVE(&q->head, job, entry);
 		TAILQ_INSERT_TAIL(out, job, entry);
+		q->len--;
 		n++;
 	}
+	return n;
+}
+
+/* Move up to max jobs into out, waiting for at least one; 0 once the
+ * queue is stopped and empty. */
+static size_t
+queue_take(struct crp_queue *q, struct crp_jobq *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->lock);
+	while (TAILQ_EMPTY(&q->head) && !q->stop)
+		pthread_cond_wait(&q->cond, &q->lock);
+	n = queue_move(q, out, max);
 	pthread_mutex_unlock(&q->lock);
-	return n > 0;
+	return n;
+}
+
+/* Move up to max jobs without waiting. */
+static size_t
+queue_take_now(struct crp_queue *q, struct crp_jobq *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->lock);
+	n = queue_move(q, out, max);
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+static size_t
+queue_len(struct crp_queue *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->lock);
+	n = q->len;
+	pthread_mutex_unlock(&q->lock);
+	return n;
 }
 
 static void
@@ -147,7 +192,7 @@ work_worker_main(void *arg)
 	struct crp_jobq mine = TAILQ_HEAD_INITIALIZER(mine);
 	struct crp_job *job;
 
-	while (queue_take(&w->pool, &mine, 1)) {
+	while (queue_take(&w->pool, &mine, 1) > 0) {
 		job = TAILQ_FIRST(&mine);
 		TAILQ_REMOVE(&mine, job, entry);
 		job->ops->work(job, w->d);
@@ -212,13 +257,32 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 	work_post_done(w, batch);
 }
 
+/* Hold the batch open while verifications wait for a worker (see
+ * CRP_WORK_COALESCE_NS). */
+static void
+work_db_coalesce(struct crp_work *w, struct crp_jobq *batch, size_t n)
+{
+	struct timespec step = { 0, CRP_WORK_COALESCE_STEP_NS };
+	long waited = 0;
+
+	while (n < CRP_WORK_MAX_BATCH && waited < CRP_WORK_COALESCE_NS &&
+	    queue_len(&w->pool) > 0) {
+		nanosleep(&step, NULL);
+		waited += CRP_WORK_COALESCE_STEP_NS;
+		n += queue_take_now(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
+	}
+	n += queue_take_now(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
+}
+
 static void *
 work_db_main(void *arg)
 {
 	struct crp_work *w = arg;
 	struct crp_jobq batch = TAILQ_HEAD_INITIALIZER(batch);
+	size_t n;
 
-	while (queue_take(&w->dbq, &batch, CRP_WORK_MAX_BATCH)) {
+	while ((n = queue_take(&w->dbq, &batch, CRP_WORK_MAX_BATCH)) > 0) {
+		work_db_coalesce(w, &batch, n);
 		work_db_batch(w, &batch);
 		TAILQ_INIT(&batch);
 	}

@@ -358,3 +358,13 @@ Test(crpd_ipc, check_config)
 	cr_assert(strstr(out, "bad.yaml:3:19: connector.retry_interval: "), "%s", out);
 	free(bad);
 }
+
+Test(crpd_ipc, example_config_is_valid)
+{
+	const char *src = getenv("top_srcdir");
+	char out[1024], *path;
+
+	cr_assert_neq(asprintf(&path, "%s/etc/crpd.example.yaml", src != NULL ? src : "."), -1);
+	cr_assert_eq(run_check_config(path, out, sizeof(out)), 0, "%s", out);
+	free(path);
+}
