@@ -368,3 +368,45 @@ Test(crpd_ipc, example_config_is_valid)
 	cr_assert_eq(run_check_config(path, out, sizeof(out)), 0, "%s", out);
 	free(path);
 }
+
+/* Datagrams received on fd within ms, joined by '|'. */
+static void
+recv_notify(int fd, char *out, size_t outlen, int ms, const char *until)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char buf[512];
+	ssize_t n;
+
+	while (strstr(out, until) == NULL && poll(&pfd, 1, ms) == 1 &&
+	    (n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = '\0';
+		strncat(out, buf, outlen - strlen(out) - 2);
+		strcat(out, "|");
+	}
+}
+
+Test(crpd_ipc, sd_notify_ready_watchdog_stopping)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char got[4096] = "";
+	int fd;
+
+	teardown();
+	h = crpd_h_new(NULL);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/notify.sock", h->dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	setenv("WATCHDOG_USEC", "200000", 1);
+	unsetenv("WATCHDOG_PID");
+	crpd_h_start(h);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	recv_notify(fd, got, sizeof(got), 2000, "WATCHDOG=1");
+	cr_assert(strstr(got, "READY=1\nSTATUS=verifying challenges on "), "%s", got);
+	cr_assert(strstr(got, "WATCHDOG=1"), "no watchdog ping: %s", got);
+	crpd_h_stop(h);
+	recv_notify(fd, got, sizeof(got), 2000, "STOPPING=1");
+	cr_assert(strstr(got, "STOPPING=1"), "%s", got);
+	close(fd);
+}
