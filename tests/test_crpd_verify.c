@@ -358,6 +358,15 @@ Test(crpd_verify, challenge_of_6000_characters_is_carried)
 	});
 }
 
+Test(crpd_verify, challenge_of_60000_characters_is_carried)
+{
+	ACCEPTED("longer-challenge", {
+		static char pad[44000];
+		memset(pad, 'y', sizeof(pad) - 1);
+		c.profile_id = pad;	/* about 60,000 characters of base64 */
+	});
+}
+
 /* Recipients and signers of every supported kind. */
 static void
 kinds(const char *crp_alg, const char *sign_alg, const char *txn)
