@@ -264,6 +264,8 @@ events_read(const char *path, const char *txn)
 	if (f == NULL)
 		return arr;
 	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strchr(line, '\n') == NULL)
+			break;	/* a line still being written */
 		e = json_loads(line, 0, NULL);
 		cr_assert_not_null(e, "events file line is not JSON: %s", line);
 		t = json_string_value(json_object_get(e, "NDES_TRANSACTION_ID"));

@@ -145,7 +145,7 @@ crpd_h_connector_received(struct crpd_h *h, size_t want)
 		json_decref(arr);
 		arr = json_array();
 		if ((f = fopen(path, "r")) != NULL) {
-			while (fgets(line, sizeof(line), f) != NULL)
+			while (fgets(line, sizeof(line), f) != NULL && strchr(line, '\n') != NULL)
 				json_array_append_new(arr, json_loads(line, 0, NULL));
 			fclose(f);
 		}
