@@ -1,14 +1,18 @@
-/* connector_feed SOCKET COUNT PREFIX: acts as ndes-crpd on connector.sock.
+/* connector_feed SOCKET COUNT PREFIX [invalid]: acts as ndes-crpd on
+ * connector.sock.
  * Sends COUNT failureNotification messages (notification ids and
  * transactionIds PREFIX-1 .. PREFIX-COUNT, bodies as the cloud expects them)
  * one after the other, each waiting for its CONNECTOR_ACK.  Prints
  * "acked N"; exit 0 when all were acked, 3 when the connector refused one
- * (the ERROR is printed), 1 on other failures. */
+ * (the ERROR is printed), 1 on other failures.  "invalid" leaves callerInfo
+ * out of the bodies, so that the cloud refuses them (400). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ipc_client.h"
+
+static int invalid;
 
 static int
 feed_one(struct ndes_ipc_client *c, const char *id, char *err, size_t errlen)
@@ -24,7 +28,7 @@ feed_one(struct ndes_ipc_client *c, const char *id, char *err, size_t errlen)
 
 	snprintf(body, sizeof(body), "{\"transactionId\":\"%s\",\"certificateRequest\":"
 	    "\"MIIBdGVzdA==\",\"hResult\":-2146875374,\"errorDescription\":\"denied by "
-	    "the test\",\"callerInfo\":\"connector_feed\"}", id);
+	    "the test\"%s}", id, invalid ? "" : ",\"callerInfo\":\"connector_feed\"");
 	ndes_ipc_msg_add_str(m, id);
 	ndes_ipc_msg_add_str(m, "failureNotification");
 	ndes_ipc_msg_add_str(m, body);
@@ -53,10 +57,12 @@ main(int argc, char **argv)
 	long n, i;
 	int rc = 0;
 
-	if (argc != 4 || (n = strtol(argv[2], NULL, 10)) < 1) {
-		fprintf(stderr, "usage: connector_feed SOCKET COUNT PREFIX\n");
+	if (argc < 4 || argc > 5 || (n = strtol(argv[2], NULL, 10)) < 1 ||
+	    (argc == 5 && strcmp(argv[4], "invalid") != 0)) {
+		fprintf(stderr, "usage: connector_feed SOCKET COUNT PREFIX [invalid]\n");
 		return 2;
 	}
+	invalid = argc == 5;
 	if ((c = ndes_ipc_client_connect(argv[1], 5000, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "connector_feed: %s\n", err);
 		return 1;
