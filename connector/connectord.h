@@ -32,6 +32,8 @@ enum connd_reg_state {
 	CONND_REG_MISMATCH,	/* 10301 0x403 */
 	CONND_REG_EXPIRED,	/* 10102 0x405 */
 	CONND_REG_BROKEN,	/* unreadable key, no CA, ...: 10302 0x0FFFFFFF */
+	CONND_REG_REFUSED,	/* the cloud: certificate_unknown/_superseded: 10301 0x403 */
+	CONND_REG_UNREGISTERED,	/* the cloud: connector_unregistered: 10302 0x404 */
 };
 
 struct connd {
@@ -50,6 +52,8 @@ struct connd {
 	struct conn_cloud	 cloud;
 	struct ndes_http_client	*http;
 	char			 loaded_thumb[64];	/* client certificate in use */
+	char			 refused_thumb[64];	/* the cloud refused it (403) */
+	enum connd_reg_state	 refused_state;
 	time_t			 client_not_before, client_not_after;
 
 	/* work in progress */

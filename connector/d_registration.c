@@ -4,7 +4,10 @@
  *   missing                   10302 RetrieveCertificate_Error   0x00000404
  *   not the one registered    10301 RetrieveCertificate_Warning 0x00000403
  *   expired                   10102 CertificateRenewal_Failure  0x00000405
- *   unusable otherwise        10302 RetrieveCertificate_Error   0x0FFFFFFF */
+ *   unusable otherwise        10302 RetrieveCertificate_Error   0x0FFFFFFF
+ * and when the cloud refuses the certificate (403), until it changes:
+ *   certificate_unknown, certificate_superseded   10301 0x00000403
+ *   connector_unregistered                        10302 0x00000404 */
 #include "connectord.h"
 
 #include <stdio.h>
@@ -26,10 +29,12 @@ reg_report(struct connd *d, enum connd_reg_state st, const char *detail)
 	d->reg_state = st;
 	switch (st) {
 	case CONND_REG_MISSING:
+	case CONND_REG_UNREGISTERED:
 		ndes_event_emit(NDES_EV_RETRIEVE_CERT_ERROR, NDES_DIAG_CERTIFICATE_NOT_FOUND,
 		    &ctx);
 		break;
 	case CONND_REG_MISMATCH:
+	case CONND_REG_REFUSED:
 		ndes_event_emit(NDES_EV_RETRIEVE_CERT_WARNING,
 		    NDES_DIAG_CERT_THUMBPRINT_NOT_FOUND, &ctx);
 		break;
@@ -122,6 +127,12 @@ connd_registration_check(struct connd *d)
 	char thumb[NDES_CRYPTO_HEX_MAX] = "", detail[1600], err[1024];
 	enum connd_reg_state st = reg_inspect(d, thumb, sizeof(thumb), detail, sizeof(detail));
 
+	if (st == CONND_REG_OK && strcmp(thumb, d->refused_thumb) == 0) {
+		st = d->refused_state;
+		snprintf(detail, sizeof(detail), "the cloud refused the registration certificate %s "
+		    "(%s): register the connector again", thumb, st == CONND_REG_UNREGISTERED ?
+		    "the connector is unregistered" : "unknown or replaced by a renewal");
+	}
 	if (st != CONND_REG_OK) {
 		if (d->in_flight == 0 && d->http != NULL) {
 			ndes_http_client_free(d->http);
@@ -152,6 +163,28 @@ struct connd_call {
 	void		*arg;
 };
 
+/* A 403 naming the certificate: stop using it until it changes. */
+static void
+call_refused(struct connd *d, const struct ndes_http_result *res)
+{
+	char code[64], detail[512];
+	enum connd_reg_state st;
+
+	conn_cloud_error_code(res->body, res->len, code, sizeof(code));
+	if (strcmp(code, "connector_unregistered") == 0)
+		st = CONND_REG_UNREGISTERED;
+	else if (strcmp(code, "certificate_unknown") == 0 ||
+	    strcmp(code, "certificate_superseded") == 0)
+		st = CONND_REG_REFUSED;
+	else
+		return;
+	snprintf(d->refused_thumb, sizeof(d->refused_thumb), "%s", d->loaded_thumb);
+	d->refused_state = st;
+	snprintf(detail, sizeof(detail), "the cloud refused the registration certificate %s "
+	    "(403 %s): register the connector again", d->loaded_thumb, code);
+	reg_report(d, st, detail);
+}
+
 static void
 call_done(const struct ndes_http_result *res, void *arg)
 {
@@ -159,6 +192,8 @@ call_done(const struct ndes_http_result *res, void *arg)
 	struct connd *d = c->d;
 
 	d->in_flight--;
+	if (res->err == NDES_HTTP_OK && res->status == 403)
+		call_refused(d, res);
 	c->cb(d, res, c->arg);
 	free(c);
 	connd_check_drained(d);

@@ -5,7 +5,7 @@
 # certificates, PKCS issuance, revocation, the CA's failure codes.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..30"
+echo "1..31"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 conn_config "ca: {name: ca01, folder: $T/ca, issuer_name: 'CN=Contoso Issuing CA,O=Contoso'}"
@@ -112,8 +112,15 @@ conn status >"$T/out" 2>&1
 check "status: a key file readable by others is exit 6" test $? -eq 6
 chmod 600 "$T/state/registration/client.key"
 
+cp -a "$T/state/registration" "$T/registration.saved"
 conn unregister >"$T/out" 2>&1
 check "unregister: exit 0, registration removed" test $? -eq 0 -a ! -e "$T/state/registration/client.key"
 conn status >/dev/null 2>&1
 check "status after unregister: exit 7 (not registered)" test $? -eq 7
+rm -rf "$T/state/registration"
+cp -a "$T/registration.saved" "$T/state/registration"
+start_daemon
+check "the cloud says unregistered (403): 10302 with 0x00000404" \
+    wait_event 10302 0x00000404 '403 connector_unregistered'
+stop_daemon
 exit 0
