@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto.h"
@@ -92,6 +93,22 @@ reg_inspect(struct connd *d, char *thumb, size_t thumblen, char *detail, size_t 
 	return CONND_REG_OK;
 }
 
+/* The registration files were written in the last few seconds: a register
+ * or renew by the CLI may be halfway (key, certificate, registration.json
+ * are three files), so a mismatch is not reported yet. */
+static bool
+reg_in_flux(struct connd *d)
+{
+	const char *files[] = { d->st.client_key, d->st.client_cert, d->st.registration };
+	time_t now = time(NULL);
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (stat(files[i], &sb) == 0 && now - sb.st_mtime < 5)
+			return true;
+	return false;
+}
+
 void
 connd_registration_clear(struct connd *d)
 {
@@ -133,6 +150,10 @@ connd_registration_check(struct connd *d)
 		    "(%s): register the connector again", thumb, st == CONND_REG_UNREGISTERED ?
 		    "the connector is unregistered" : "unknown or replaced by a renewal");
 	}
+	if ((st == CONND_REG_MISMATCH || st == CONND_REG_BROKEN) && reg_in_flux(d)) {
+		log_debug("registration files changing: %s", detail);
+		return -1;
+	}
 	if (st != CONND_REG_OK) {
 		if (d->in_flight == 0 && d->http != NULL) {
 			ndes_http_client_free(d->http);
@@ -163,6 +184,19 @@ struct connd_call {
 	void		*arg;
 };
 
+/* The thumbprint of client.pem now (the CLI may have renewed or registered). */
+static bool
+call_file_changed(struct connd *d)
+{
+	char err[512], thumb[NDES_CRYPTO_HEX_MAX] = "";
+	X509 *cert = ndes_crypto_load_cert(d->st.client_cert, err, sizeof(err));
+
+	if (cert != NULL)
+		ndes_crypto_thumbprint(cert, EVP_sha1(), thumb, sizeof(thumb));
+	X509_free(cert);
+	return thumb[0] != '\0' && strcmp(thumb, d->loaded_thumb) != 0;
+}
+
 /* A 403 naming the certificate: stop using it until it changes. */
 static void
 call_refused(struct connd *d, const struct ndes_http_result *res)
@@ -170,6 +204,8 @@ call_refused(struct connd *d, const struct ndes_http_result *res)
 	char code[64], detail[512];
 	enum connd_reg_state st;
 
+	if (reg_in_flux(d) || call_file_changed(d))
+		return;		/* replaced meanwhile: the next check switches */
 	conn_cloud_error_code(res->body, res->len, code, sizeof(code));
 	if (strcmp(code, "connector_unregistered") == 0)
 		st = CONND_REG_UNREGISTERED;

@@ -5,7 +5,7 @@
 # certificates, PKCS issuance, revocation, the CA's failure codes.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..31"
+echo "1..34"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 conn_config "ca: {name: ca01, folder: $T/ca, issuer_name: 'CN=Contoso Issuing CA,O=Contoso'}"
@@ -77,6 +77,14 @@ check "index.txt marks it R and crl.pem lists it" bash -c "
     $OPENSSL crl -in $T/ca/crl.pem -noout -text | grep -q 'Serial Number: 01'"
 cloud revoke --serial 01 --issuer 'CN=Contoso Issuing CA,O=Contoso' --raw >/dev/null
 check "revoking again: 20202 with 0x1302 (already revoked, 4005)" wait_event 20202 0x00001302
+
+# --- renewal by the CLI while the daemon runs
+conn renew > "$T/out" 2>&1
+check "renew by the CLI: exit 0" test $? -eq 0 -a -n "$(grep '^renewed connector' "$T/out")"
+"$FEED" "$T/connector.sock" 1 afterrenew >/dev/null
+check "the daemon switches to the renewed certificate" wait_for 20 bash -c \
+    "\"$CLOUD_SIM\" show notifications --admin $ADMIN | grep -q '\"transactionId\": \"afterrenew-1\"'"
+check "... without a 10301" not has_event 10301 0x00000403
 
 # --- CA failures
 chmod 644 "$T/ca/ca.key"

@@ -29,6 +29,7 @@ check() {
 	shift
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
+not() { ! "$@"; }
 diag() { sed 's/^/# /' "$@" >&2; }
 
 ce_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
