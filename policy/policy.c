@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ipc_types.h"
+
 void
 policy_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -36,6 +38,21 @@ policy_copy_utf8(char *dst, size_t size, const char *src)
 	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+int
+policy_ipc_error_result(uint32_t code)
+{
+	return code == NDES_IPC_ERR_UNAVAILABLE || code == NDES_IPC_ERR_INTERNAL ?
+	    NDES_POLICY_E_UNAVAILABLE : NDES_POLICY_E_REJECTED;
+}
+
+void
+policy_ipc_error(uint32_t code, const char *message, char *err, size_t errlen)
+{
+	policy_err(err, errlen, "ndes-crpd %s: %s (IPC error %u)",
+	    policy_ipc_error_result(code) == NDES_POLICY_E_UNAVAILABLE ?
+	    "could not take the request" : "refused the request", message, code);
 }
 
 int64_t

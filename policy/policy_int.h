@@ -102,6 +102,14 @@ int policy_notify(struct ndes_policy *pol, const char *challenge, const char *tr
     const char *description, char *err, size_t errlen);
 bool policy_disposition_valid(int disposition);
 
+/* An ERROR reply (code, message): busy or failing (UNAVAILABLE, INTERNAL)
+ * is NDES_POLICY_E_UNAVAILABLE, worth retrying later; anything else
+ * NDES_POLICY_E_REJECTED.  The reason, for err: "ndes-crpd could not take
+ * the request: <message> (IPC error N)" or "ndes-crpd refused the request:
+ * <message> (IPC error N)". */
+int policy_ipc_error_result(uint32_t code);
+void policy_ipc_error(uint32_t code, const char *message, char *err, size_t errlen);
+
 /* ---- The table (policy_entry.c) ---------------------------------------- */
 
 const char *policy_strerror(int result);

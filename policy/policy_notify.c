@@ -52,9 +52,8 @@ notify_parse(struct ndes_ipc_frame *reply, char *err, size_t errlen)
 	if (ndes_ipc_frame_type(reply) == NDES_IPC_MSG_ERROR) {
 		if (ndes_ipc_get_error(&r, &code, &msg) == -1)
 			goto malformed;
-		policy_err(err, errlen, "ndes-crpd refused the notification: %s (IPC error %u)",
-		    msg, code);
-		return NDES_POLICY_E_REJECTED;
+		policy_ipc_error(code, msg, err, errlen);
+		return policy_ipc_error_result(code);
 	}
 	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_NOTIFY_REPLY ||
 	    ndes_ipc_get_bool(&r, &accepted) == -1 || ndes_ipc_get_u32(&r, &code) == -1 ||

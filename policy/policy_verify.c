@@ -56,10 +56,9 @@ verify_error_reply(struct ndes_policy *pol, struct ndes_ipc_reader *r,
 	if (ndes_ipc_get_error(r, &code, &msg) == -1)
 		return verdict_fail(out, NDES_POLICY_E_PROTOCOL,
 		    "ndes-crpd sent a malformed ERROR reply");
-	snprintf(reason, sizeof(reason), "ndes-crpd refused to verify: %s (IPC error %u)",
-	    msg, code);
+	policy_ipc_error(code, msg, reason, sizeof(reason));
 	policy_log(pol, NDES_POLICY_LOG_WARNING, "verify_request: %s", reason);
-	return verdict_fail(out, NDES_POLICY_E_REJECTED, reason);
+	return verdict_fail(out, policy_ipc_error_result(code), reason);
 }
 
 static int

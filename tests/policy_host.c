@@ -4,7 +4,8 @@
  * against the stand-in ndes-crpd (policy_host_peer), across a restart of
  * that peer, and loads and unloads the module several times.
  *
- *   policy_host [MODULE]   (default $top_builddir/policy/.libs/ndes_policy.so)
+ *   policy_host [MODULE]   (default $top_builddir/policy/.libs/ndes_policy.so;
+ *                          options such as the harness's --tap=- are ignored)
  *
  * A plain TAP program, not Criterion: it exits normally so LeakSanitizer
  * (--enable-sanitizers) and valgrind (tests/policy-valgrind.sh) see any
@@ -298,7 +299,8 @@ setup(void)
 int
 main(int argc, char **argv)
 {
-	char *module = argc > 1 ? strdup(argv[1]) : ptest_build_path("policy/.libs/ndes_policy.so");
+	char *module = argc > 1 && argv[1][0] != '-' ? strdup(argv[1]) :
+	    ptest_build_path("policy/.libs/ndes_policy.so");
 	char *out;
 	struct stat st;
 	int fd;

@@ -15,6 +15,7 @@
  *   delay:<ms>    like ok, answered after <ms> milliseconds
  *   slow          never answered
  *   busy          ERROR UNAVAILABLE "busy"
+ *   unsupported   ERROR UNSUPPORTED "unsupported message type"
  *   garbage       a VERIFY_REPLY missing its last fields
  *   wrong-type    a NOTIFY_REPLY instead
  *   close         the connection is closed
@@ -201,6 +202,10 @@ peer_verify(struct peer_ctx *ctx, struct ndes_ipc_peer *peer, uint32_t id,
 		return 0;
 	else if (strcmp(how, "busy") == 0) {
 		ndes_ipc_peer_send_error(peer, id, NDES_IPC_ERR_UNAVAILABLE, "busy");
+		return 0;
+	} else if (strcmp(how, "unsupported") == 0) {
+		ndes_ipc_peer_send_error(peer, id, NDES_IPC_ERR_UNSUPPORTED,
+		    "unsupported message type");
 		return 0;
 	} else if (strcmp(how, "garbage") == 0) {
 		m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REPLY, id);

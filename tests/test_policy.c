@@ -357,9 +357,13 @@ Test(policy, error_and_malformed_replies_fail_closed)
 
 	start_peer();
 	pol = handle(2000, 1, NULL);
-	cr_assert_eq(verify(pol, "busy", "t", &v), NDES_POLICY_E_REJECTED);
+	cr_assert_eq(verify(pol, "busy", "t", &v), NDES_POLICY_E_UNAVAILABLE);
 	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "ndes-crpd refused to verify: busy (IPC error 4)");
+	cr_assert_str_eq(v.reason, "ndes-crpd could not take the request: busy (IPC error 4)");
+	cr_assert_eq(verify(pol, "unsupported", "t", &v), NDES_POLICY_E_REJECTED);
+	assert_refused(&v);
+	cr_assert_str_eq(v.reason, "ndes-crpd refused the request: unsupported message type "
+	    "(IPC error 1)");
 	cr_assert_eq(verify(pol, "garbage", "t", &v), NDES_POLICY_E_PROTOCOL);
 	assert_refused(&v);
 	cr_assert_str_eq(v.reason, "malformed reply from ndes-crpd");

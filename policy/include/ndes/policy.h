@@ -87,11 +87,12 @@ enum ndes_policy_result {
 	NDES_POLICY_E_CONFIG = -2,	  /* initialize: configuration refused */
 	NDES_POLICY_E_NOT_SUPPORTED = -3, /* generate_challenge: challenges come
 					   * from the MDM cloud, never from here */
-	NDES_POLICY_E_UNAVAILABLE = -4,	  /* ndes-crpd could not be reached */
+	NDES_POLICY_E_UNAVAILABLE = -4,	  /* ndes-crpd could not be reached, or is
+					   * busy: worth trying again later */
 	NDES_POLICY_E_TIMEOUT = -5,	  /* no answer within the timeout */
 	NDES_POLICY_E_PROTOCOL = -6,	  /* ndes-crpd's answer was malformed */
-	NDES_POLICY_E_REJECTED = -7,	  /* ndes-crpd answered with an error (busy,
-					   * bad request), or did not accept a notify */
+	NDES_POLICY_E_REJECTED = -7,	  /* ndes-crpd refused the request itself,
+					   * or did not accept a notify */
 	NDES_POLICY_E_NOMEM = -8,	  /* out of memory */
 };
 
