@@ -3,7 +3,8 @@
  * status (0 allowed, anything else refused).  scepserver passes no
  * arguments and discards our stderr, so the refusal line is also sent to
  * journald.  Newer scepservers put the SCEP transaction ID in the
- * environment (TRANSACTIONID); 2.1.0 does not. */
+ * environment (TRANSACTIONID); 2.1.0 does not, so the ID is then derived
+ * from the request's public key (see exec_transaction_id). */
 #include "exec.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "crypto.h"
+#include "csr.h"
 #include "events.h"
 
 static int
@@ -71,6 +74,26 @@ exec_read_all(int fd, size_t max, int timeout_ms, uint8_t **bufp, size_t *lenp, 
 	return 0;
 }
 
+/* $TRANSACTIONID, else the SHA-256 of the request's public key in hex (the
+ * key-derived ID RFC 8894 recommends; stable across a client's retries,
+ * and what ndes-crpd's notifications to the cloud need), else "". */
+static const char *
+exec_transaction_id(const uint8_t *csr, size_t len, char *buf, size_t buflen)
+{
+	const char *env = getenv("TRANSACTIONID");
+	X509_REQ *req;
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+	buf[0] = '\0';
+	if ((req = ndes_csr_from_der(csr, len)) != NULL) {
+		if (ndes_csr_pubkey_sha256(req, buf, buflen) == -1)
+			buf[0] = '\0';
+		X509_REQ_free(req);
+	}
+	return buf;
+}
+
 /* One line on stderr (and journald): "refused: <why>". */
 static int
 refuse(const char *txn, uint32_t code, const char *why)
@@ -110,6 +133,7 @@ exec_verify_main(const struct policy_cfg *cfg)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 	const char *txn = getenv("TRANSACTIONID");
+	char txnbuf[NDES_CRYPTO_HEX_MAX];
 	uint8_t *csr;
 	size_t len;
 	char err[POLICY_ERR_MAX];
@@ -121,6 +145,7 @@ exec_verify_main(const struct policy_cfg *cfg)
 	if (exec_read_all(STDIN_FILENO, cfg->exec.max_request, (int)cfg->timeout * 1000, &csr,
 	    &len, err, sizeof(err)) == -1)
 		return refuse(txn, NDES_POLICY_CODE_UNKNOWN_ERROR, err);
+	txn = exec_transaction_id(csr, len, txnbuf, sizeof(txnbuf));
 	if (policy_new(cfg, &pol, err, sizeof(err)) != NDES_POLICY_OK) {
 		free(csr);
 		return refuse(txn, NDES_POLICY_CODE_UNKNOWN_ERROR, err);

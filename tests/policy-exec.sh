@@ -69,7 +69,7 @@ csr() {
 		-keyout "$tmp/req.key" -config "$tmp/req.cnf" -outform DER -out "$tmp/$1.der" 2>/dev/null
 }
 
-echo "1..33"
+echo "1..34"
 
 for ch in ok subject expired slow busy nonsense; do csr "$ch"; done
 cat >"$tmp/policy.yaml" <<EOF
@@ -93,6 +93,11 @@ run_exec() {
 TRANSACTIONID=tx-ok run_exec <"$tmp/ok.der"
 check_eq "verified: exit 0, nothing on stderr" "$rc:$err" "0:"
 check "the request and TRANSACTIONID reach ndes-crpd" grep -q "^VERIFY template= txn=tx-ok csr=" "$plog"
+pk=$("$OPENSSL" req -inform DER -in "$tmp/ok.der" -pubkey -noout | "$OPENSSL" pkey -pubin -outform DER |
+	sha256sum | cut -c1-64 | tr a-f A-F)
+run_exec <"$tmp/ok.der"
+check "without TRANSACTIONID the ID is the SHA-256 of the public key" \
+	grep -q "^VERIFY template= txn=$pk csr=" "$plog"
 
 run_exec <"$tmp/subject.der"
 check_eq "subject mismatch: exit 1 and the exact line" "$rc:$err" \
