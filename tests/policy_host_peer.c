@@ -23,7 +23,8 @@
  *                 characters
  *   anything else not verified, 20502, 0x00000410 "cannot deserialize"
  * NOTIFY: accepted, unless the challenge is "reject" (not accepted,
- * 0x0FFFFFFF "no verification record") or "slow" (never answered).
+ * 0x0FFFFFFF "no verification record") or "slow" (never answered), or it
+ * is a Success without a certificate (ERROR BAD_REQUEST, as ndes-crpd).
  * Every request is appended to LOGFILE as one line:
  *   VERIFY template=<t> txn=<t> csr=<n> signer=<n>
  *   NOTIFY challenge=<c> txn=<t> disposition=<d> hresult=0x%08X cert=<n>
@@ -254,6 +255,11 @@ peer_notify(struct peer_ctx *ctx, struct ndes_ipc_peer *peer, uint32_t id,
 	    "pubkey=%s desc=%s", ch, txn, (long long)disp, hr, cert_len, hex, desc);
 	if (strcmp(ch, "slow") == 0)
 		return 0;
+	if (disp == 0 && cert_len == 0) {
+		ndes_ipc_peer_send_error(peer, id, NDES_IPC_ERR_BAD_REQUEST,
+		    "a Success notification needs the issued certificate");
+		return 0;
+	}
 	reject = strcmp(ch, "reject") == 0;
 	m = ndes_ipc_msg_new(NDES_IPC_MSG_NOTIFY_REPLY, id);
 	ndes_ipc_msg_add_bool(m, !reject);

@@ -552,18 +552,22 @@ Test(policy, notify_sends_every_disposition)
 {
 	static const int disp[] = { -1, 0, 2, 3, 11 };
 	struct ndes_policy *pol;
+	static const uint8_t cert[] = { 0x30, 0x00 };
 	size_t i;
 
 	start_peer();
 	pol = handle(2000, 2, NULL);
+
 	for (i = 0; i < sizeof(disp) / sizeof(disp[0]); i++) {
-		cr_assert_eq(api->notify(pol, "c1", "t1", disp[i], 0x80070005, NULL, 0), 0);
+		cr_assert_eq(api->notify(pol, "c1", "t1", disp[i], 0x80070005,
+		    disp[i] == 0 ? cert : NULL, disp[i] == 0 ? sizeof(cert) : 0), 0);
 		cr_assert_eq(ptest_log_count(logfile, "NOTIFY "), (int)i + 1);
 	}
 	cr_assert_eq(ptest_log_count(logfile, "NOTIFY challenge=c1 txn=t1 disposition=11 "
 	    "hresult=0x80070005 cert=0 pubkey=- desc="), 1);
 	cr_assert_eq(ptest_log_count(logfile, "NOTIFY challenge=c1 txn=t1 disposition=-1 "), 1);
-	cr_assert_eq(ptest_log_count(logfile, "NOTIFY challenge=c1 txn=t1 disposition=0 "), 1);
+	cr_assert_eq(ptest_log_count(logfile, "NOTIFY challenge=c1 txn=t1 disposition=0 "
+	    "hresult=0x80070005 cert=2 "), 1);
 	cr_assert_eq(ptest_log_count(logfile, "NOTIFY challenge=c1 txn=t1 disposition=2 "), 1);
 	cr_assert_eq(ptest_log_count(logfile, "NOTIFY challenge=c1 txn=t1 disposition=3 "), 1);
 	policy_free(pol);
@@ -607,11 +611,14 @@ Test(policy, notify_refusals)
 	    "0, 2, 3 or 11)");
 	cr_assert_eq(api->notify(pol, "c\xff", "t", 0, 0, NULL, 0), NDES_POLICY_E_INVALID);
 	cr_assert_eq(ptest_log_count(logfile, "NOTIFY"), 0, "nothing may be sent");
-	cr_assert_eq(api->notify(pol, "reject", "t", 0, 0, NULL, 0), NDES_POLICY_E_REJECTED);
+	cr_assert_eq(api->notify(pol, "reject", "t", 2, 0, NULL, 0), NDES_POLICY_E_REJECTED);
 	cr_assert_eq(l.level, NDES_POLICY_LOG_WARNING);
-	cr_assert_str_eq(l.last, "notify (disposition 0): ndes-crpd did not accept the "
+	cr_assert_str_eq(l.last, "notify (disposition 2): ndes-crpd did not accept the "
 	    "notification: 0x0FFFFFFF no verification record");
 	cr_assert_eq(l.n, 3);
+	cr_assert_eq(api->notify(pol, "c", "t", 0, 0, NULL, 0), NDES_POLICY_E_REJECTED);
+	cr_assert_str_eq(l.last, "notify (disposition 0): ndes-crpd refused the request: a Success "
+	    "notification needs the issued certificate (IPC error 2)");
 	cr_assert_eq(policy_notify(pol, "c", "t", 2, 5, NULL, 0, "depot: x.pem", err,
 	    sizeof(err)), 0);
 	cr_assert_eq(ptest_log_count(logfile, "disposition=2 hresult=0x00000005 cert=0 "
