@@ -1,0 +1,87 @@
+/* ndes-bench: load generator and in-process limit for ndes-crpd
+ * (docs/crpd.md, "Benchmark"). */
+#ifndef NDES_BENCH_H
+#define NDES_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define BENCH_TENANT "0d6f2a53-1d6b-4e0b-8f5e-4c1a2b3c4d5e"
+#define BENCH_DEVICE_KEYS 4
+
+/* One pre-minted request. */
+struct bench_item {
+	char	*challenge;	/* the challenge text (for the limit) */
+	uint8_t	*csr;		/* DER PKCS#10 carrying it */
+	size_t	 csr_len;
+};
+
+struct bench_pki {
+	const char	*alg;			/* ec-p256 | rsa-2048 */
+	EVP_PKEY	*crp_key, *sign_key;
+	X509		*crp_cert, *sign_cert;
+	EVP_PKEY	*dev_keys[BENCH_DEVICE_KEYS];
+};
+
+/* bench_pki.c */
+int	bench_pki_new(struct bench_pki *p, const char *alg);
+void	bench_pki_free(struct bench_pki *p);
+/* Mint items[first .. first+n) on `threads` threads; 0 or -1. */
+int	bench_mint(const struct bench_pki *p, const char *tenant, struct bench_item *items,
+	    size_t first, size_t n, int threads);
+void	bench_items_free(struct bench_item *items, size_t n);
+/* Write the CRP pair and the signing bundle into state_dir. */
+int	bench_pki_install(const struct bench_pki *p, const char *state_dir);
+
+/* bench_crpd.c */
+struct bench_crpd {
+	char	*dir;		/* temporary state folder (owned), or the given one */
+	char	*sock;
+	pid_t	 pid;		/* 0 when not ours */
+	bool	 own_dir;
+};
+
+/* Start crpd_path in a new temporary folder (or in state_dir). */
+int	bench_crpd_start(struct bench_crpd *c, const struct bench_pki *p, const char *crpd_path,
+	    const char *state_dir);
+/* Use a running crpd on socket whose state folder is state_dir: install the
+ * keys there and send RELOAD. */
+int	bench_crpd_use(struct bench_crpd *c, const struct bench_pki *p, const char *socket,
+	    const char *state_dir);
+void	bench_crpd_stop(struct bench_crpd *c);
+/* fsync latency of the state folder's file system (p50, p99 in ms). */
+void	bench_fsync_latency(const char *dir, double *p50, double *p99);
+
+/* bench_run.c */
+/* Results of one or more runs, added up. */
+struct bench_stats {
+	size_t	 done, failed;
+	double	 seconds;
+	double	*lat_ms;		/* every request's latency */
+	size_t	 nlat, caplat;
+	double	 p50_ms, p99_ms;	/* after bench_stats_finish() */
+	char	 first_failure[512];
+};
+
+/* Drive crpd over the socket with `clients` connections for `seconds`
+ * (closed loop when rate is 0, else paced at rate requests/s in total;
+ * latency then counts from each request's scheduled time), adding the
+ * results to *acc (zero it first). */
+int	bench_drive(const char *sock, struct bench_item *items, size_t n, int clients,
+	    double seconds, double rate, struct bench_stats *acc);
+void	bench_stats_finish(struct bench_stats *st);
+void	bench_stats_free(struct bench_stats *st);
+/* The same crypto in process on `threads` threads for `seconds`:
+ * operations done, and the time taken in *elapsed.  with_csr adds the
+ * request's parsing and signature check. */
+size_t	bench_limit(const struct bench_pki *p, struct bench_item *items, size_t n, int threads,
+	    double seconds, bool with_csr, double *elapsed);
+
+double	bench_now(void);
+
+#endif

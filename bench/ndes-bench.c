@@ -1,0 +1,261 @@
+/* ndes-bench: how fast ndes-crpd verifies challenges, against how fast the
+ * same crypto runs in process (docs/crpd.md, "Benchmark").
+ *
+ *   ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] [--clients C]
+ *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
+ *
+ * Last line of the output, always exactly:
+ *   verify <alg> <achieved>/s limit <limit>/s ratio <achieved/limit> */
+#include "config.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+struct opts {
+	const char	*alg;
+	double		 seconds;
+	int		 clients;
+	const char	*crpd;
+	const char	*state_dir;
+	const char	*socket;
+	bool		 half;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] "
+	    "[--clients C]\n"
+	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n");
+}
+
+/* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
+static char *
+default_crpd(void)
+{
+	char self[4096], *dir, *out;
+	ssize_t n;
+
+	if (getenv("NDES_CRPD") != NULL)
+		return strdup(getenv("NDES_CRPD"));
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return strdup("ndes-crpd");
+	self[n] = '\0';
+	dir = dirname(self);
+	if (asprintf(&out, "%s/../crp/ndes-crpd", dir) == -1)
+		return NULL;
+	return out;
+}
+
+static int
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "alg", required_argument, NULL, 'a' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "crpd", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "no-half", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true };
+	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+		return -1;
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'a': o->alg = optarg; break;
+		case 's': o->seconds = atof(optarg); break;
+		case 'c': o->clients = atoi(optarg); break;
+		case 'p': o->crpd = optarg; break;
+		case 'd': o->state_dir = optarg; break;
+		case 'S': o->socket = optarg; break;
+		case 'n': o->half = false; break;
+		default: return -1;
+		}
+	}
+	if (optind != argc || o->alg == NULL || (strcmp(o->alg, "ec-p256") != 0 &&
+	    strcmp(o->alg, "rsa-2048") != 0) || o->seconds <= 0 || o->clients < 1 ||
+	    o->clients > 1024 || (o->socket != NULL && o->state_dir == NULL))
+		return -1;
+	return 0;
+}
+
+static void
+print_run(const char *what, const struct bench_stats *s)
+{
+	printf("%s: %zu verified in %.2f s = %.0f/s, p50 %.2f ms, p99 %.2f ms, %zu failed\n",
+	    what, s->done, s->seconds, s->seconds > 0 ? (double)s->done / s->seconds : 0,
+	    s->p50_ms, s->p99_ms, s->failed);
+	if (s->failed > 0)
+		printf("  first failure: %s\n", s->first_failure);
+}
+
+struct bench {
+	struct opts		 o;
+	struct bench_pki	 pki;
+	struct bench_item	*items;
+	size_t			 n_items, used;
+	int			 cpus;
+	struct bench_crpd	 crpd;
+	size_t			 limit_ops;	/* summed over the slices */
+	double			 limit_s;
+	struct bench_stats	 peak, half;
+};
+
+/* Mint up to total items (keeping the ones there). */
+static int
+bench_grow(struct bench *b, size_t total)
+{
+	struct bench_item *items;
+
+	if (total <= b->n_items)
+		return 0;
+	if ((items = realloc(b->items, total * sizeof(*items))) == NULL)
+		return -1;
+	memset(items + b->n_items, 0, (total - b->n_items) * sizeof(*items));
+	b->items = items;
+	if (bench_mint(&b->pki, BENCH_TENANT, b->items, b->n_items, total - b->n_items,
+	    b->cpus) == -1)
+		return -1;
+	b->n_items = total;
+	return 0;
+}
+
+/* The next n unused items (minted now, outside the timed parts). */
+static struct bench_item *
+bench_take(struct bench *b, size_t n)
+{
+	struct bench_item *it;
+
+	if (bench_grow(b, b->used + n) == -1)
+		return NULL;
+	it = b->items + b->used;
+	b->used += n;
+	return it;
+}
+
+static int
+bench_start_crpd(struct bench *b)
+{
+	char *crpd;
+	double p50, p99;
+	int rc;
+
+	if (b->o.socket != NULL)
+		return bench_crpd_use(&b->crpd, &b->pki, b->o.socket, b->o.state_dir);
+	crpd = b->o.crpd != NULL ? strdup(b->o.crpd) : default_crpd();
+	rc = bench_crpd_start(&b->crpd, &b->pki, crpd, b->o.state_dir);
+	free(crpd);
+	if (rc == 0) {
+		bench_fsync_latency(b->crpd.dir, &p50, &p99);
+		printf("ndes-crpd state in %s (fsync there: p50 %.2f ms, p99 %.2f ms)\n",
+		    b->crpd.dir, p50, p99);
+	}
+	return rc;
+}
+
+/* Slices of the same length alternate between the in-process limit and
+ * crpd, so that load from elsewhere on the machine weighs on both alike. */
+static int
+bench_peak(struct bench *b)
+{
+	int rounds = b->o.seconds < 1 ? 1 : (int)(b->o.seconds + 0.5);
+	double slice = b->o.seconds / rounds, el, est;
+	struct bench_item *it;
+	size_t n, before;
+
+	for (int r = 0; r < rounds; r++) {
+		b->limit_ops += bench_limit(&b->pki, b->items, 512, b->cpus, slice, true, &el);
+		b->limit_s += el;
+		est = (double)b->limit_ops / b->limit_s;
+		n = (size_t)(est * slice * 2.5) + 512;
+		before = b->peak.nlat;
+		if ((it = bench_take(b, n)) == NULL ||
+		    bench_drive(b->crpd.sock, it, n, b->o.clients, slice, 0, &b->peak) == -1)
+			return -1;
+		if (b->peak.nlat - before >= n)
+			printf("warning: ran out of pre-minted challenges\n");
+	}
+	bench_stats_finish(&b->peak);
+	return 0;
+}
+
+static int
+bench_run(struct bench *b)
+{
+	struct bench_stats warm = { 0 };
+	struct bench_item *it;
+	size_t n, ops;
+	double rate, el;
+
+	if (bench_grow(b, 512) == -1)
+		return -1;
+	ops = bench_limit(&b->pki, b->items, 512, b->cpus, 1, false, &el);
+	b->used = 512;
+	if (bench_start_crpd(b) == -1 || (it = bench_take(b, 256)) == NULL ||
+	    bench_drive(b->crpd.sock, it, 256, b->o.clients, 60, 0, &warm) == -1)
+		return -1;
+	bench_stats_free(&warm);
+	if (bench_peak(b) == -1)
+		return -1;
+	printf("limit (in process, %d threads): challenge decrypt + challenge signature + "
+	    "request parse and signature: %.0f/s (challenge alone: %.0f/s)\n", b->cpus,
+	    (double)b->limit_ops / b->limit_s, (double)ops / el);
+	print_run("peak", &b->peak);
+	if (!b->o.half || b->peak.done == 0)
+		return 0;
+	rate = (double)b->peak.done / b->peak.seconds / 2;
+	n = (size_t)(rate * b->o.seconds * 1.1) + 64;
+	if ((it = bench_take(b, n)) == NULL ||
+	    bench_drive(b->crpd.sock, it, n, b->o.clients, b->o.seconds, rate, &b->half) == -1)
+		return -1;
+	bench_stats_finish(&b->half);
+	printf("half the peak rate (%.0f/s paced): p50 %.2f ms, p99 %.2f ms, %zu failed\n",
+	    rate, b->half.p50_ms, b->half.p99_ms, b->half.failed);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b;
+	double achieved, limit;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	if (parse(argc, argv, &b.o) == -1) {
+		usage(stderr);
+		return 2;
+	}
+	b.cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (b.cpus < 1)
+		b.cpus = 1;
+	printf("ndes-bench %s: verify %s, %d CPUs, %d clients, %.1f s per run\n",
+	    PACKAGE_VERSION, b.o.alg, b.cpus, b.o.clients, b.o.seconds);
+	fflush(stdout);
+	rc = bench_pki_new(&b.pki, b.o.alg) == -1 ? -1 : bench_run(&b);
+	if (rc == -1)
+		fprintf(stderr, "ndes-bench: setup failed\n");
+	bench_crpd_stop(&b.crpd);
+	achieved = b.peak.seconds > 0 ? (double)b.peak.done / b.peak.seconds : 0;
+	limit = b.limit_s > 0 ? (double)b.limit_ops / b.limit_s : 0;
+	printf("verify %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, achieved, limit,
+	    limit > 0 ? achieved / limit : 0);
+	bench_stats_free(&b.peak);
+	bench_stats_free(&b.half);
+	bench_items_free(b.items, b.n_items);
+	bench_pki_free(&b.pki);
+	return rc == 0 && b.peak.failed == 0 && b.half.failed == 0 ? 0 : 1;
+}

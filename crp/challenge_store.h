@@ -1,0 +1,128 @@
+/* One-time use of challenges (DESIGN.md sections 5 and 6): a narrow
+ * interface so that several NDES nodes can later share the states in
+ * Redis; SQLite (challenge_store_sqlite.c, in crpd's state.db) is the
+ * embedded default.
+ *
+ * Rules: a challenge verified for one public key may be verified again for
+ * the same key (a retrying client) until a certificate is issued for it;
+ * for any other key, or after issuance, it is a replay.  Records live until
+ * purge_expired() removes those that expired long enough ago.
+ *
+ * Threads: a store is used by one thread at a time (crpd's db thread).  The
+ * SQLite implementation runs inside the caller's transaction (work.h): a
+ * verification is durable when that transaction has committed, and crpd
+ * answers only after that. */
+#ifndef CRP_CHALLENGE_STORE_H
+#define CRP_CHALLENGE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum crp_store_outcome {
+	CRP_STORE_NEW = 0,		/* first verification: recorded */
+	CRP_STORE_SAME_KEY_RETRY,	/* verified before for this key: allowed */
+	CRP_STORE_REPLAY_OTHER_KEY,	/* verified before for another key: refused */
+	CRP_STORE_REPLAY_ISSUED,	/* a certificate was issued already: refused */
+};
+
+enum crp_record_state {
+	CRP_RECORD_VERIFIED = 1,
+	CRP_RECORD_ISSUED = 2,
+};
+
+/* A verification record.  As input the strings are borrowed; from
+ * lookup() they are malloc'd (crp_record_clear()). */
+struct crp_record {
+	char		*challenge_id;		/* claims id (UUID): the key */
+	char		*challenge_hash;	/* SHA-256 hex of the challenge text */
+	char		*pubkey_hash;		/* SHA-256 hex of the CSR's SubjectPublicKeyInfo */
+	char		*transaction_id;
+	char		*device_id;		/* may be NULL */
+	char		*user_id;		/* may be NULL */
+	char		*template_name;		/* may be NULL */
+	uint8_t		*csr_der;		/* the verified request */
+	size_t		 csr_len;
+	int64_t		 verified_at;
+	int64_t		 expires_at;		/* the challenge's exp */
+	/* lookup() only: */
+	enum crp_record_state state;
+	int64_t		 issued_at;		/* 0 when not issued */
+	char		*issued_thumbprint;	/* NULL when not issued */
+	int64_t		 last_disposition;	/* last notify disposition, -1 none */
+};
+
+enum crp_lookup_by {
+	CRP_LOOKUP_CHALLENGE_HASH,
+	CRP_LOOKUP_PUBKEY_HASH,		/* most recent not-issued record first */
+	CRP_LOOKUP_TRANSACTION_ID,	/* idem */
+};
+
+struct crp_store;
+
+struct crp_store_ops {
+	int	(*record_verification)(struct crp_store *s, const struct crp_record *rec,
+		    enum crp_store_outcome *out);
+	int	(*mark_issued)(struct crp_store *s, const char *challenge_id, int64_t issued_at,
+		    const char *thumbprint);
+	int	(*set_disposition)(struct crp_store *s, const char *challenge_id,
+		    int64_t disposition);
+	int	(*lookup)(struct crp_store *s, enum crp_lookup_by by, const char *value,
+		    struct crp_record *out);
+	int	(*purge_expired)(struct crp_store *s, int64_t expired_before, int64_t *purged);
+	void	(*free)(struct crp_store *s);
+};
+
+struct crp_store {
+	const struct crp_store_ops *ops;
+};
+
+/* Record a successful verification (all checks passed) and say whether it
+ * may be answered as verified: NEW and SAME_KEY_RETRY may; a retry updates
+ * the record's transaction id, request and time.  0 or -1 (store error). */
+static inline int
+crp_store_record_verification(struct crp_store *s, const struct crp_record *rec,
+    enum crp_store_outcome *out)
+{
+	return s->ops->record_verification(s, rec, out);
+}
+/* Mark issued (replays are refused from then on): 1 done, 0 no such record, -1. */
+static inline int
+crp_store_mark_issued(struct crp_store *s, const char *challenge_id, int64_t issued_at,
+    const char *thumbprint)
+{
+	return s->ops->mark_issued(s, challenge_id, issued_at, thumbprint);
+}
+/* Remember the last notify disposition: 1, 0 no such record, -1. */
+static inline int
+crp_store_set_disposition(struct crp_store *s, const char *challenge_id, int64_t disposition)
+{
+	return s->ops->set_disposition(s, challenge_id, disposition);
+}
+/* 1 found (out filled, crp_record_clear() it), 0 not found, -1 error. */
+static inline int
+crp_store_lookup(struct crp_store *s, enum crp_lookup_by by, const char *value,
+    struct crp_record *out)
+{
+	return s->ops->lookup(s, by, value, out);
+}
+/* Delete records whose challenge expired before the given time. */
+static inline int
+crp_store_purge_expired(struct crp_store *s, int64_t expired_before, int64_t *purged)
+{
+	return s->ops->purge_expired(s, expired_before, purged);
+}
+static inline void
+crp_store_free(struct crp_store *s)
+{
+	if (s != NULL)
+		s->ops->free(s);
+}
+
+void	crp_record_clear(struct crp_record *rec);
+const char *crp_store_outcome_name(enum crp_store_outcome o);
+
+/* The SQLite implementation over crpd's state database (crp_db.h). */
+struct ndes_db;
+struct crp_store *crp_store_sqlite_new(struct ndes_db *db);
+
+#endif

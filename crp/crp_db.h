@@ -1,0 +1,15 @@
+/* crpd's state database (state.db, DURABLE): the challenge records of the
+ * SQLite challenge store and the notification outbox. */
+#ifndef CRP_DB_H
+#define CRP_DB_H
+
+#include <stddef.h>
+
+struct ndes_db;
+
+#define CRP_DB_APPLICATION_ID 0x4e444352	/* "NDCR" */
+
+/* Open (creating the parent folder, mode 0700, if missing) and migrate. */
+struct ndes_db *crp_db_open(const char *path, char *err, size_t errlen);
+
+#endif

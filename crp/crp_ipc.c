@@ -1,0 +1,116 @@
+/* crp.sock: the policy module's socket (and the connector's RELOAD).
+ * Message layouts are in docs/crpd.md. */
+#include "crpd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "ipc_peer.h"
+#include "log.h"
+
+static int
+ipc_busy(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr)
+{
+	ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNAVAILABLE,
+	    "ndes-crpd is busy or shutting down; try again");
+	return 0;
+}
+
+static int
+ipc_verify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
+    struct ndes_ipc_reader *r)
+{
+	const uint8_t *csr, *signer;
+	size_t csr_len, signer_len;
+	const char *template_name, *txn;
+	struct crp_reply_to to = { CRP_REPLY_IPC, NULL, hdr->request_id, NULL };
+
+	if (ndes_ipc_get_bytes(r, &csr, &csr_len) == -1 ||
+	    ndes_ipc_get_bytes(r, &signer, &signer_len) == -1 ||
+	    ndes_ipc_get_str(r, &template_name, NULL) == -1 ||
+	    ndes_ipc_get_str(r, &txn, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
+		return -1;
+	if (!crp_admit(d))
+		return ipc_busy(peer, hdr);
+	to.peer = ndes_ipc_peer_ref(peer);
+	crp_verify_submit(d, &to, csr, csr_len, template_name, txn);
+	return 0;
+}
+
+static int
+ipc_notify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
+    struct ndes_ipc_reader *r)
+{
+	struct crp_notify_in in;
+	struct crp_reply_to to = { CRP_REPLY_IPC, NULL, hdr->request_id, NULL };
+
+	if (ndes_ipc_get_str(r, &in.challenge, NULL) == -1 ||
+	    ndes_ipc_get_str(r, &in.transaction_id, NULL) == -1 ||
+	    ndes_ipc_get_i64(r, &in.disposition) == -1 ||
+	    ndes_ipc_get_u32(r, &in.last_hresult) == -1 ||
+	    ndes_ipc_get_bytes(r, &in.cert_der, &in.cert_len) == -1 ||
+	    ndes_ipc_get_str(r, &in.description, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
+		return -1;
+	if (!crp_disposition_valid(in.disposition)) {
+		ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_BAD_REQUEST,
+		    "disposition must be -1, 0, 2, 3 or 11");
+		return 0;
+	}
+	if (!crp_admit(d))
+		return ipc_busy(peer, hdr);
+	to.peer = ndes_ipc_peer_ref(peer);
+	crp_notify_submit(d, &to, &in);
+	return 0;
+}
+
+static int
+ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
+    struct ndes_ipc_reader *r, void *arg)
+{
+	struct crpd *d = arg;
+	struct crp_reply_to to = { CRP_REPLY_IPC, NULL, hdr->request_id, NULL };
+	struct ndes_ipc_msg *m;
+
+	switch (hdr->type) {
+	case NDES_IPC_MSG_VERIFY_REQUEST:
+		return ipc_verify(d, peer, hdr, r);
+	case NDES_IPC_MSG_NOTIFY:
+		return ipc_notify(d, peer, hdr, r);
+	case NDES_IPC_MSG_RELOAD:
+		if (ndes_ipc_reader_end(r) == -1)
+			return -1;
+		to.peer = ndes_ipc_peer_ref(peer);
+		crp_reload_submit(d, &to);
+		return 0;
+	case NDES_IPC_MSG_PING:
+		m = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
+		ndes_ipc_peer_send(peer, m);
+		ndes_ipc_msg_free(m);
+		return 0;
+	}
+	ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNSUPPORTED,
+	    "unsupported message type");
+	return 0;
+}
+
+int
+crp_ipc_start(struct crpd *d)
+{
+	struct ndes_ipc_acl acl = {
+		.uids = d->cfg.ipc.allowed_uids,
+		.n_uids = d->cfg.ipc.n_allowed_uids,
+		.gids = d->cfg.ipc.allowed_gids,
+		.n_gids = d->cfg.ipc.n_allowed_gids,
+	};
+
+	d->ipc = ndes_ipc_server_new(d->base, d->cfg.ipc.socket, d->cfg.ipc.mode, &acl,
+	    ipc_dispatch, d);
+	return d->ipc != NULL ? 0 : -1;
+}
+
+void
+crp_ipc_stop(struct crpd *d)
+{
+	ndes_ipc_server_free(d->ipc);
+	d->ipc = NULL;
+}

@@ -1,0 +1,300 @@
+/* ndes-crpd: the CRP service (docs/crpd.md). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <systemd/sd-daemon.h>
+
+#include "challenge_store.h"
+#include "crp_db.h"
+#include "crpd.h"
+#include "events.h"
+#include "http_api.h"
+#include "ipc_peer.h"
+#include "log.h"
+#include "storage.h"
+#include "work.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: ndes-crpd [--config FILE] [--debug]\n"
+	    "       ndes-crpd --check-config FILE\n"
+	    "       ndes-crpd --version\n"
+	    "Default configuration: %s\n", CRPD_DEFAULT_CONFIG);
+}
+
+static enum log_level
+crpd_log_level(const char *name)
+{
+	if (strcmp(name, "warn") == 0)
+		return LOG_LEVEL_WARN;
+	if (strcmp(name, "debug") == 0)
+		return LOG_LEVEL_DEBUG;
+	return LOG_LEVEL_INFO;
+}
+
+static int
+crpd_events_init(const struct crpd_cfg *cfg)
+{
+	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, cfg->events.path };
+
+	if (strcmp(cfg->events.sink, "journal") == 0)
+		o.sink = NDES_EVENTS_SINK_JOURNAL;
+	else if (strcmp(cfg->events.sink, "stderr") == 0)
+		o.sink = NDES_EVENTS_SINK_STDERR;
+	else if (strcmp(cfg->events.sink, "file") == 0)
+		o.sink = NDES_EVENTS_SINK_FILE;
+	return ndes_events_init(&o);
+}
+
+static int
+crpd_paths(struct crpd *d)
+{
+	struct crpd_paths_cfg *p = &d->cfg.paths;
+	struct crp_key_paths *k = &d->key_paths;
+
+	k->crp_cert = crpd_config_path(&d->cfg, p->crp_cert);
+	k->crp_key = crpd_config_path(&d->cfg, p->crp_key);
+	k->crp_previous_cert = crpd_config_path(&d->cfg, p->crp_previous_cert);
+	k->crp_previous_key = crpd_config_path(&d->cfg, p->crp_previous_key);
+	k->signing_certs = crpd_config_path(&d->cfg, p->signing_certs);
+	d->db_path = crpd_config_path(&d->cfg, p->database);
+	return k->crp_cert && k->crp_key && k->crp_previous_cert && k->crp_previous_key &&
+	    k->signing_certs && d->db_path ? 0 : -1;
+}
+
+static void
+crpd_free_paths(struct crpd *d)
+{
+	free((char *)d->key_paths.crp_cert);
+	free((char *)d->key_paths.crp_key);
+	free((char *)d->key_paths.crp_previous_cert);
+	free((char *)d->key_paths.crp_previous_key);
+	free((char *)d->key_paths.signing_certs);
+	free(d->db_path);
+}
+
+static void
+crpd_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct crpd *d = arg;
+	struct crp_reply_to none = { CRP_REPLY_NONE, NULL, 0, NULL };
+	struct timeval soon = { 0, 100000 }, limit = { 10, 0 };
+
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reloading keys and signing certificates");
+		crp_reload_submit(d, &none);
+		return;
+	}
+	if (d->stopping)
+		return;
+	log_info("%s: stopping", strsignal((int)sig));
+	sd_notify(0, "STOPPING=1");
+	d->stopping = true;
+	/* Let answers in progress finish (crp_release), at most 10 s. */
+	event_base_loopexit(d->base, d->inflight == 0 ? &soon : &limit);
+}
+
+static void
+crpd_on_purge(evutil_socket_t fd, short what, void *arg)
+{
+	crp_purge_submit(arg);
+}
+
+static void
+crpd_on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int
+crpd_add_timer(struct crpd *d, struct event **ev, int64_t usec, event_callback_fn cb)
+{
+	struct timeval tv = { (time_t)(usec / 1000000), (suseconds_t)(usec % 1000000) };
+
+	*ev = event_new(d->base, -1, EV_PERSIST, cb, d);
+	return *ev != NULL && event_add(*ev, &tv) == 0 ? 0 : -1;
+}
+
+static int
+crpd_events_setup(struct crpd *d)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	uint64_t wd_usec = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		d->ev_signals[i] = evsignal_new(d->base, sigs[i], crpd_on_signal, d);
+		if (d->ev_signals[i] == NULL || event_add(d->ev_signals[i], NULL) == -1)
+			return -1;
+	}
+	if (crpd_add_timer(d, &d->ev_purge, d->cfg.purge_interval * 1000000, crpd_on_purge))
+		return -1;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0 &&
+	    crpd_add_timer(d, &d->ev_watchdog, (int64_t)wd_usec / 2, crpd_on_watchdog))
+		return -1;
+	return 0;
+}
+
+static int
+crpd_open_state(struct crpd *d)
+{
+	char err[1024];
+
+	if (crpd_paths(d) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	if ((d->db = crp_db_open(d->db_path, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if ((d->store = crp_store_sqlite_new(d->db)) == NULL)
+		return -1;
+	crp_reload_initial(d);
+	return 0;
+}
+
+static int
+crpd_workers(const struct crpd *d)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (d->cfg.workers > 0)
+		return (int)d->cfg.workers;
+	return n > 0 ? (int)n : 1;
+}
+
+static int
+crpd_start(struct crpd *d)
+{
+	if (evthread_use_pthreads() == -1 || (d->base = event_base_new()) == NULL) {
+		log_warnx("cannot set up libevent");
+		return -1;
+	}
+	if (crpd_open_state(d) == -1)
+		return -1;
+	if ((d->work = crp_work_new(d->base, d, d->db, crpd_workers(d))) == NULL)
+		return -1;
+	if (crpd_events_setup(d) == -1 || crp_ipc_start(d) == -1 || crp_http_start(d) == -1 ||
+	    crp_link_start(d) == -1)
+		return -1;
+	crp_purge_submit(d);
+	log_info("listening on %s with %d worker%s", d->cfg.ipc.socket,
+	    crp_work_nworkers(d->work), crp_work_nworkers(d->work) == 1 ? "" : "s");
+	sd_notifyf(0, "READY=1\nSTATUS=verifying challenges on %s", d->cfg.ipc.socket);
+	return 0;
+}
+
+static void
+crpd_stop(struct crpd *d)
+{
+	size_t max_batch = 0, commits = 0, jobs = 0;
+
+	d->stopping = true;
+	if (d->work != NULL) {
+		crp_work_stats(d->work, &max_batch, &commits, &jobs);
+		log_debug("db: %zu jobs in %zu commits, largest batch %zu", jobs, commits,
+		    max_batch);
+	}
+	crp_work_free(d->work);
+	d->work = NULL;
+	crp_link_stop(d);
+	crp_http_stop(d);
+	crp_ipc_stop(d);
+	/* closed connections finish their deferred callbacks */
+	if (d->base != NULL)
+		event_base_loop(d->base, EVLOOP_NONBLOCK);
+	for (size_t i = 0; i < sizeof(d->ev_signals) / sizeof(d->ev_signals[0]); i++)
+		if (d->ev_signals[i] != NULL)
+			event_free(d->ev_signals[i]);
+	if (d->ev_purge != NULL)
+		event_free(d->ev_purge);
+	if (d->ev_watchdog != NULL)
+		event_free(d->ev_watchdog);
+	crp_store_free(d->store);
+	ndes_db_close(d->db);
+	crp_keyholder_destroy(&d->keys);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	crpd_free_paths(d);
+	crpd_config_free(&d->cfg);
+	ndes_events_close();
+}
+
+static int
+crpd_run(const char *config, bool debug)
+{
+	struct crpd d;
+	char err[NDES_CONFIG_ERR_MAX];
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	crp_keyholder_init(&d.keys);
+	log_init("ndes-crpd", debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (crpd_config_load(config, &d.cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ndes-crpd: %s\n", err);
+		return 1;
+	}
+	if (!debug)
+		log_init("ndes-crpd", crpd_log_level(d.cfg.log_level));
+	if (crpd_events_init(&d.cfg) == -1)
+		log_warnx("events: cannot open the configured sink; using the default");
+	if (crpd_start(&d) == 0 && event_base_dispatch(d.base) != -1)
+		rc = 0;
+	crpd_stop(&d);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = CRPD_DEFAULT_CONFIG;
+	bool debug = false;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'C':
+			return ndes_config_check_main(optarg, &crpd_config_schema,
+			    sizeof(struct crpd_cfg));
+		case 'd':
+			debug = true;
+			break;
+		case 'V':
+			printf("ndes-crpd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return crpd_run(config, debug);
+}

@@ -1,0 +1,150 @@
+/* ndes-crpd configuration schema. */
+#include "crpd_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sink_names[] = { "auto", "journal", "stderr", "file", NULL };
+static const char *const level_names[] = { "warn", "info", "debug", NULL };
+
+static const struct ndes_config_field paths_fields[] = {
+	NDES_CFG_PATH("crp_cert", struct crpd_paths_cfg, crp_cert,
+	    NDES_CFG_DEFAULT("registration/crp.pem")),
+	NDES_CFG_PATH("crp_key", struct crpd_paths_cfg, crp_key,
+	    NDES_CFG_DEFAULT("registration/crp.key")),
+	NDES_CFG_PATH("crp_previous_cert", struct crpd_paths_cfg, crp_previous_cert,
+	    NDES_CFG_DEFAULT("registration/crp-previous.pem")),
+	NDES_CFG_PATH("crp_previous_key", struct crpd_paths_cfg, crp_previous_key,
+	    NDES_CFG_DEFAULT("registration/crp-previous.key")),
+	NDES_CFG_PATH("signing_certs", struct crpd_paths_cfg, signing_certs,
+	    NDES_CFG_DEFAULT("signing/signing-certs.pem")),
+	NDES_CFG_PATH("database", struct crpd_paths_cfg, database,
+	    NDES_CFG_DEFAULT("crp/state.db")),
+};
+static const struct ndes_config_schema paths_schema =
+    NDES_CFG_SCHEMA(struct crpd_paths_cfg, paths_fields);
+
+static const struct ndes_config_field ipc_fields[] = {
+	NDES_CFG_PATH("socket", struct crpd_ipc_cfg, socket,
+	    NDES_CFG_DEFAULT("/run/ndes/crp.sock")),
+	NDES_CFG_MODE("mode", struct crpd_ipc_cfg, mode, NDES_CFG_DEFAULT("0660")),
+	NDES_CFG_UID_LIST("allowed_uids", struct crpd_ipc_cfg, allowed_uids, n_allowed_uids),
+	NDES_CFG_GID_LIST("allowed_gids", struct crpd_ipc_cfg, allowed_gids, n_allowed_gids),
+};
+static const struct ndes_config_schema ipc_schema =
+    NDES_CFG_SCHEMA(struct crpd_ipc_cfg, ipc_fields);
+
+static const struct ndes_config_field connector_fields[] = {
+	NDES_CFG_PATH("socket", struct crpd_connector_cfg, socket,
+	    NDES_CFG_DEFAULT("/run/ndes/connector.sock")),
+	NDES_CFG_DURATION("retry_interval", struct crpd_connector_cfg, retry_interval,
+	    NDES_CFG_RANGE(1, 3600), NDES_CFG_DEFAULT("5s")),
+	NDES_CFG_INT("max_in_flight", struct crpd_connector_cfg, max_in_flight,
+	    NDES_CFG_RANGE(1, 1024), NDES_CFG_DEFAULT("32")),
+};
+static const struct ndes_config_schema connector_schema =
+    NDES_CFG_SCHEMA(struct crpd_connector_cfg, connector_fields);
+
+static const struct ndes_config_field tls_fields[] = {
+	NDES_CFG_PATH("cert", struct crpd_tls_cfg, cert, NDES_CFG_REQUIRED),
+	NDES_CFG_PATH("key", struct crpd_tls_cfg, key, NDES_CFG_REQUIRED),
+	NDES_CFG_PATH("client_ca", struct crpd_tls_cfg, client_ca),
+};
+static const struct ndes_config_schema tls_schema =
+    NDES_CFG_SCHEMA(struct crpd_tls_cfg, tls_fields);
+
+static const struct ndes_config_field http_fields[] = {
+	NDES_CFG_STRING("address", struct crpd_http_cfg, address,
+	    NDES_CFG_DEFAULT("127.0.0.1")),
+	NDES_CFG_INT("port", struct crpd_http_cfg, port, NDES_CFG_RANGE(0, 65535),
+	    NDES_CFG_DEFAULT("8444")),
+	NDES_CFG_MAP("tls", struct crpd_http_cfg, tls, tls_schema,
+	    NDES_CFG_PRESENT(struct crpd_http_cfg, tls_present)),
+};
+static const struct ndes_config_schema http_schema =
+    NDES_CFG_SCHEMA(struct crpd_http_cfg, http_fields);
+
+static const char *
+events_validate(const void *value, char *buf, size_t buflen)
+{
+	const struct crpd_events_cfg *ev = value;
+
+	if (strcmp(ev->sink, "file") == 0 && ev->path == NULL)
+		return "sink \"file\" needs a path";
+	return NULL;
+}
+
+static const struct ndes_config_field events_fields[] = {
+	NDES_CFG_ENUM_STRING("sink", struct crpd_events_cfg, sink, sink_names,
+	    NDES_CFG_DEFAULT("auto")),
+	NDES_CFG_PATH("path", struct crpd_events_cfg, path),
+};
+static const struct ndes_config_schema events_schema =
+    NDES_CFG_SCHEMA(struct crpd_events_cfg, events_fields, .validate = events_validate);
+
+static const char *
+crpd_validate(const void *value, char *buf, size_t buflen)
+{
+	const struct crpd_cfg *cfg = value;
+
+	if (cfg->state_dir[0] != '/')
+		return "state_dir must be an absolute path";
+	if (cfg->purge_after < cfg->challenge_grace)
+		return "purge_after must not be shorter than challenge_grace";
+	return NULL;
+}
+
+static const struct ndes_config_field crpd_fields[] = {
+	NDES_CFG_STRING("tenant_id", struct crpd_cfg, tenant_id, NDES_CFG_REQUIRED),
+	NDES_CFG_PATH("state_dir", struct crpd_cfg, state_dir,
+	    NDES_CFG_DEFAULT("/var/lib/ndes")),
+	NDES_CFG_MAP("paths", struct crpd_cfg, paths, paths_schema),
+	NDES_CFG_MAP("ipc", struct crpd_cfg, ipc, ipc_schema),
+	NDES_CFG_MAP("connector", struct crpd_cfg, connector, connector_schema),
+	NDES_CFG_MAP("http", struct crpd_cfg, http, http_schema,
+	    NDES_CFG_PRESENT(struct crpd_cfg, http_present)),
+	NDES_CFG_INT("workers", struct crpd_cfg, workers, NDES_CFG_RANGE(0, 256),
+	    NDES_CFG_DEFAULT("0")),
+	NDES_CFG_INT("max_queue", struct crpd_cfg, max_queue, NDES_CFG_RANGE(1, 1000000),
+	    NDES_CFG_DEFAULT("4096")),
+	NDES_CFG_STRING("ca_configuration", struct crpd_cfg, ca_configuration,
+	    NDES_CFG_DEFAULT("")),
+	NDES_CFG_STRING("certificate_authority", struct crpd_cfg, certificate_authority,
+	    NDES_CFG_DEFAULT("")),
+	NDES_CFG_DURATION("challenge_grace", struct crpd_cfg, challenge_grace,
+	    NDES_CFG_RANGE(0, 3600), NDES_CFG_DEFAULT("0s")),
+	NDES_CFG_DURATION("purge_interval", struct crpd_cfg, purge_interval,
+	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("10m")),
+	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
+	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
+	NDES_CFG_MAP("events", struct crpd_cfg, events, events_schema),
+	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, level_names,
+	    NDES_CFG_DEFAULT("info")),
+};
+const struct ndes_config_schema crpd_config_schema =
+    NDES_CFG_SCHEMA(struct crpd_cfg, crpd_fields, .validate = crpd_validate);
+
+int
+crpd_config_load(const char *path, struct crpd_cfg *cfg, char *err, size_t errlen)
+{
+	return ndes_config_load(path, &crpd_config_schema, cfg, err, errlen);
+}
+
+void
+crpd_config_free(struct crpd_cfg *cfg)
+{
+	ndes_config_free(&crpd_config_schema, cfg);
+}
+
+char *
+crpd_config_path(const struct crpd_cfg *cfg, const char *rel)
+{
+	char *out;
+
+	if (rel[0] == '/')
+		return strdup(rel);
+	if (asprintf(&out, "%s/%s", cfg->state_dir, rel) == -1)
+		return NULL;
+	return out;
+}

@@ -1,0 +1,84 @@
+/* ndes-crpd configuration: the YAML schema (docs/crpd.md, etc/crpd.example.yaml)
+ * and the derived paths. */
+#ifndef CRPD_CONFIG_H
+#define CRPD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config_loader.h"
+
+#define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
+
+struct crpd_paths_cfg {
+	char	*crp_cert;		/* registration/crp.pem */
+	char	*crp_key;		/* registration/crp.key */
+	char	*crp_previous_cert;	/* registration/crp-previous.pem */
+	char	*crp_previous_key;	/* registration/crp-previous.key */
+	char	*signing_certs;		/* signing/signing-certs.pem */
+	char	*database;		/* crp/state.db */
+};
+
+struct crpd_ipc_cfg {
+	char	*socket;
+	mode_t	 mode;
+	uid_t	*allowed_uids;
+	size_t	 n_allowed_uids;
+	gid_t	*allowed_gids;
+	size_t	 n_allowed_gids;
+};
+
+struct crpd_connector_cfg {
+	char	*socket;
+	int64_t	 retry_interval;	/* seconds */
+	int64_t	 max_in_flight;
+};
+
+struct crpd_tls_cfg {
+	char	*cert;
+	char	*key;
+	char	*client_ca;		/* optional: require client certificates */
+};
+
+struct crpd_http_cfg {
+	char			*address;
+	int64_t			 port;
+	struct crpd_tls_cfg	 tls;
+	bool			 tls_present;
+};
+
+struct crpd_events_cfg {
+	char	*sink;			/* auto, journal, stderr, file */
+	char	*path;
+};
+
+struct crpd_cfg {
+	char			*tenant_id;
+	char			*state_dir;
+	struct crpd_paths_cfg	 paths;
+	struct crpd_ipc_cfg	 ipc;
+	struct crpd_connector_cfg connector;
+	struct crpd_http_cfg	 http;
+	bool			 http_present;
+	int64_t			 workers;	/* 0: one per CPU */
+	int64_t			 max_queue;
+	char			*ca_configuration;
+	char			*certificate_authority;
+	int64_t			 challenge_grace;	/* seconds */
+	int64_t			 purge_interval;	/* seconds */
+	int64_t			 purge_after;		/* seconds after expiry */
+	struct crpd_events_cfg	 events;
+	char			*log_level;
+};
+
+extern const struct ndes_config_schema crpd_config_schema;
+
+/* Load and check; 0 or -1 with the one-line message in err. */
+int	crpd_config_load(const char *path, struct crpd_cfg *cfg, char *err, size_t errlen);
+void	crpd_config_free(struct crpd_cfg *cfg);
+/* A path from the config: absolute as is, else state_dir "/" rel.  malloc'd. */
+char	*crpd_config_path(const struct crpd_cfg *cfg, const char *rel);
+
+#endif

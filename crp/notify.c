@@ -1,0 +1,271 @@
+/* NOTIFY: the SCEP server reports what became of a verified request.  The
+ * outcome is recorded and, for Success and Failure, a notification is put
+ * in the outbox (same transaction), from where link.c hands it to the
+ * connector. */
+#include "crpd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "challenge_store.h"
+#include "events.h"
+#include "http_api.h"
+#include "ipc_peer.h"
+#include "log.h"
+#include "notification.h"
+#include "outbox.h"
+#include "verify.h"
+#include "work.h"
+
+struct crp_notify_job {
+	struct crp_job		 job;
+	struct crp_reply_to	 to;
+	/* request */
+	char			*challenge, *transaction_id, *description;
+	int64_t			 disposition;
+	uint32_t		 hresult;
+	uint8_t			*cert_der;
+	size_t			 cert_len;
+	/* worker */
+	char			 challenge_hash[NDES_CRYPTO_SHA256_HEX_LEN + 1];
+	struct crp_issued_cert	 cert;
+	bool			 has_cert;
+	/* db */
+	bool			 matched, queued, duplicate;
+	struct crp_record	 rec;
+	struct crp_outbox_item	 item;
+	char			 notification_id[CRP_UUID_LEN + 1];
+	/* answer */
+	bool			 accepted, bad_request;
+	uint32_t		 code;
+	char			 message[256];
+};
+
+bool
+crp_disposition_valid(int64_t d)
+{
+	return d == CRP_DISPOSITION_UNKNOWN || d == CRP_DISPOSITION_SUCCESS ||
+	    d == CRP_DISPOSITION_FAILURE || d == CRP_DISPOSITION_PENDING ||
+	    d == CRP_DISPOSITION_PENDING_CHALLENGE;
+}
+
+static void
+notify_work(struct crp_job *job, struct crpd *d)
+{
+	struct crp_notify_job *nj = (struct crp_notify_job *)job;
+
+	if (nj->challenge[0] != '\0')
+		crp_challenge_hash(nj->challenge, strlen(nj->challenge), nj->challenge_hash,
+		    sizeof(nj->challenge_hash));
+	if (nj->cert_len > 0) {
+		if (crp_issued_cert_read(nj->cert_der, nj->cert_len, &nj->cert, nj->message,
+		    sizeof(nj->message)) == -1) {
+			nj->bad_request = true;
+			return;
+		}
+		nj->has_cert = true;
+	} else if (nj->disposition == CRP_DISPOSITION_SUCCESS) {
+		snprintf(nj->message, sizeof(nj->message),
+		    "a Success notification needs the issued certificate");
+		nj->bad_request = true;
+		return;
+	}
+	job->need_db = true;
+}
+
+/* By challenge, else by the issued certificate's key, else by transaction. */
+static int
+notify_lookup(struct crp_notify_job *nj, struct crpd *d)
+{
+	int rc = 0;
+
+	if (nj->challenge_hash[0] != '\0')
+		rc = crp_store_lookup(d->store, CRP_LOOKUP_CHALLENGE_HASH, nj->challenge_hash,
+		    &nj->rec);
+	if (rc == 0 && nj->has_cert)
+		rc = crp_store_lookup(d->store, CRP_LOOKUP_PUBKEY_HASH, nj->cert.pubkey_hash,
+		    &nj->rec);
+	if (rc == 0 && nj->transaction_id[0] != '\0')
+		rc = crp_store_lookup(d->store, CRP_LOOKUP_TRANSACTION_ID, nj->transaction_id,
+		    &nj->rec);
+	return rc;
+}
+
+static char *
+notify_body(struct crp_notify_job *nj, struct crpd *d)
+{
+	struct crp_notification_common c = {
+		.transaction_id = nj->transaction_id[0] != '\0' ? nj->transaction_id :
+		    nj->rec.transaction_id,
+		.csr_der = nj->rec.csr_der,
+		.csr_len = nj->rec.csr_len,
+	};
+
+	if (nj->disposition == CRP_DISPOSITION_SUCCESS)
+		return crp_notification_success(&c, &nj->cert, d->cfg.ca_configuration,
+		    d->cfg.certificate_authority);
+	return crp_notification_failure(&c, nj->hresult, nj->description);
+}
+
+static int
+notify_queue(struct crp_notify_job *nj, struct crpd *d)
+{
+	struct crp_outbox_item *it = &nj->item;
+	bool success = nj->disposition == CRP_DISPOSITION_SUCCESS;
+	int rc;
+
+	if (crp_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
+		return -1;
+	it->notification_id = nj->notification_id;
+	it->kind = success ? CRP_NOTIFY_KIND_SUCCESS : CRP_NOTIFY_KIND_FAILURE;
+	it->transaction_id = nj->transaction_id[0] != '\0' ? nj->transaction_id :
+	    nj->rec.transaction_id;
+	it->challenge_id = nj->rec.challenge_id;
+	it->device_id = nj->rec.device_id;
+	it->user_id = nj->rec.user_id;
+	it->thumbprint = success ? nj->cert.thumbprint : NULL;
+	it->serial_number = success ? nj->cert.serial : NULL;
+	if (success && crp_store_mark_issued(d->store, nj->rec.challenge_id, crp_now(),
+	    nj->cert.thumbprint) != 1)
+		return -1;
+	rc = crp_outbox_insert(d->db, it, crp_now());
+	nj->queued = rc == 0;
+	return rc;
+}
+
+static int
+notify_db(struct crp_job *job, struct crpd *d)
+{
+	struct crp_notify_job *nj = (struct crp_notify_job *)job;
+	int rc;
+
+	if ((rc = notify_lookup(nj, d)) <= 0)
+		return rc;
+	nj->matched = true;
+	if (crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1)
+		return -1;
+	if (nj->disposition == CRP_DISPOSITION_SUCCESS && nj->rec.state == CRP_RECORD_ISSUED &&
+	    nj->rec.issued_thumbprint != NULL &&
+	    strcmp(nj->rec.issued_thumbprint, nj->cert.thumbprint) == 0) {
+		nj->duplicate = true;
+		return 0;
+	}
+	if (nj->disposition == CRP_DISPOSITION_SUCCESS ||
+	    nj->disposition == CRP_DISPOSITION_FAILURE)
+		return notify_queue(nj, d);
+	return 0;
+}
+
+static void
+notify_emit_failure(struct crp_notify_job *nj, uint32_t code)
+{
+	struct ndes_event_ctx ctx = {
+		.transaction_id = nj->transaction_id[0] != '\0' ? nj->transaction_id : NULL,
+		.thumbprint = nj->has_cert ? nj->cert.thumbprint : NULL,
+		.serial_number = nj->has_cert ? nj->cert.serial : NULL,
+		.detail = nj->message,
+	};
+
+	ndes_event_emit(NDES_EV_CRP_NOTIFY_FAILURE, code, &ctx);
+}
+
+static void
+notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
+{
+	struct crp_notify_job *nj = (struct crp_notify_job *)job;
+
+	if (!job->db_ok) {
+		nj->code = NDES_DIAG_UNKNOWN_ERROR;
+		snprintf(nj->message, sizeof(nj->message),
+		    "the notification could not be stored (state database error); try again");
+		notify_emit_failure(nj, nj->code);
+	} else if (!nj->matched) {
+		nj->code = NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE;
+		snprintf(nj->message, sizeof(nj->message), "no verified request matches this "
+		    "notification (challenge, issued certificate's key or transaction ID)");
+		notify_emit_failure(nj, nj->code);
+	} else {
+		nj->accepted = true;
+		nj->code = NDES_DIAG_SUCCESS;
+		snprintf(nj->message, sizeof(nj->message), "%s", nj->queued ?
+		    "recorded; the notification is queued for the connector" : nj->duplicate ?
+		    "recorded before; nothing new to send" : "recorded");
+	}
+}
+
+static void
+notify_job_free(struct crp_notify_job *nj)
+{
+	crp_reply_release(&nj->to);
+	crp_issued_cert_clear(&nj->cert);
+	crp_record_clear(&nj->rec);
+	free(nj->item.body);
+	free(nj->challenge);
+	free(nj->transaction_id);
+	free(nj->description);
+	free(nj->cert_der);
+	free(nj);
+}
+
+static void
+notify_done(struct crp_job *job, struct crpd *d)
+{
+	struct crp_notify_job *nj = (struct crp_notify_job *)job;
+	struct ndes_ipc_msg *m;
+
+	if (nj->to.kind == CRP_REPLY_IPC && nj->bad_request) {
+		ndes_ipc_peer_send_error(nj->to.peer, nj->to.request_id,
+		    NDES_IPC_ERR_BAD_REQUEST, nj->message);
+	} else if (nj->to.kind == CRP_REPLY_IPC) {
+		m = ndes_ipc_msg_new(NDES_IPC_MSG_NOTIFY_REPLY, 0);
+		ndes_ipc_msg_add_bool(m, nj->accepted);
+		ndes_ipc_msg_add_u32(m, nj->code);
+		ndes_ipc_msg_add_str(m, nj->message);
+		crp_reply_ipc(&nj->to, m);
+	} else if (nj->to.kind == CRP_REPLY_HTTP)
+		crp_http_reply_notify(d, nj->to.http, nj->accepted, nj->code, nj->message,
+		    nj->bad_request);
+	if (nj->queued && !d->stopping)
+		crp_link_kick(d);
+	crp_release(d);
+	notify_job_free(nj);
+}
+
+static const struct crp_job_ops notify_ops = {
+	.name = "notify",
+	.work = notify_work,
+	.db = notify_db,
+	.after_db = notify_after_db,
+	.done = notify_done,
+};
+
+void
+crp_notify_submit(struct crpd *d, struct crp_reply_to *to, const struct crp_notify_in *in)
+{
+	struct crp_notify_job *nj = calloc(1, sizeof(*nj));
+
+	if (nj == NULL)
+		fatal("notify job");
+	crp_job_init(&nj->job, &notify_ops, false);
+	nj->to = *to;
+	to->kind = CRP_REPLY_NONE;
+	to->peer = NULL;
+	to->http = NULL;
+	nj->challenge = strdup(in->challenge != NULL ? in->challenge : "");
+	nj->transaction_id = strdup(in->transaction_id != NULL ? in->transaction_id : "");
+	nj->description = strdup(in->description != NULL ? in->description : "");
+	nj->cert_der = malloc(in->cert_len > 0 ? in->cert_len : 1);
+	if (nj->challenge == NULL || nj->transaction_id == NULL || nj->description == NULL ||
+	    nj->cert_der == NULL)
+		fatal("notify job");
+	if (in->cert_len > 0)
+		memcpy(nj->cert_der, in->cert_der, in->cert_len);
+	nj->cert_len = in->cert_len;
+	nj->disposition = in->disposition;
+	nj->hresult = in->last_hresult;
+	nj->code = NDES_DIAG_UNKNOWN_ERROR;
+	snprintf(nj->message, sizeof(nj->message), "ndes-crpd is shutting down");
+	if (crp_work_submit(d->work, &nj->job) == -1)
+		notify_done(&nj->job, d);
+}

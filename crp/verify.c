@@ -1,0 +1,176 @@
+/* Challenge verification up to (not including) the one-time use check. */
+#include "verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "challenge.h"
+#include "csr.h"
+
+static bool
+verify_fail(struct crp_verify_result *res, enum ndes_event ev, uint32_t code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	res->event = ev;
+	res->code = code;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+int
+crp_spki_sha256(X509_PUBKEY *spki, char *hex, size_t hexlen)
+{
+	unsigned char *der = NULL;
+	int n, rc;
+
+	if (spki == NULL || (n = i2d_X509_PUBKEY(spki, &der)) <= 0)
+		return -1;
+	rc = ndes_crypto_digest_hex(der, (size_t)n, EVP_sha256(), hex, hexlen);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+crp_challenge_hash(const char *text, size_t len, char *hex, size_t hexlen)
+{
+	return ndes_crypto_digest_hex((const uint8_t *)text, len, EVP_sha256(), hex, hexlen);
+}
+
+static uint32_t
+verify_open_code(enum ndes_challenge_error rc)
+{
+	switch (rc) {
+	case NDES_CHALLENGE_OK:
+		return NDES_DIAG_SUCCESS;
+	case NDES_CHALLENGE_NO_RECIPIENT_KEY:
+		return NDES_DIAG_CRPSCEP_CERT_NOT_FOUND;
+	case NDES_CHALLENGE_NO_SIGNING_CERT:
+		return NDES_DIAG_CRPSCEP_SIGNING_CERT_NOT_FOUND;
+	case NDES_CHALLENGE_BAD_SIGNATURE:
+		return NDES_DIAG_CHALLENGE_SIGNATURE_INVALID;
+	case NDES_CHALLENGE_MALFORMED:
+	default:
+		return NDES_DIAG_CRPSCEP_DESERIALIZE_FAILED;
+	}
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+verify_take_ids(struct crp_verify_result *res, const struct ndes_challenge_claims *c)
+{
+	res->challenge_id = dup_or_null(c->challenge_id);
+	res->device_id = dup_or_null(c->device_id);
+	res->user_id = dup_or_null(c->user_id);
+	res->claims_template = dup_or_null(c->template_name);
+	res->expires_at = c->expires_at;
+}
+
+/* From the opened claims on: expiry, CSR signature, the request checks. */
+static bool
+verify_claims(const struct crp_verify_params *params, X509_REQ *req,
+    const struct ndes_csr_info *info, const struct ndes_challenge_claims *claims,
+    struct crp_verify_result *res)
+{
+	uint32_t code;
+
+	if (params->now > claims->expires_at + params->grace)
+		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
+		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %lld s ago",
+		    (long long)(params->now - claims->expires_at));
+	if (ndes_csr_verify_signature(req) != 1)
+		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
+		    NDES_DIAG_CSR_SIGNATURE_INVALID,
+		    "certificate request signature does not verify");
+	code = crp_check_request(claims, info, params->tenant_id, res->reason,
+	    sizeof(res->reason));
+	if (code != NDES_DIAG_SUCCESS) {
+		res->event = NDES_EV_CRP_VERIFY_WARNING;
+		res->code = code;
+		return false;
+	}
+	res->event = NDES_EV_CRP_VERIFY_SUCCESS;
+	res->code = NDES_DIAG_SUCCESS;
+	return true;
+}
+
+static bool
+verify_challenge(const struct crp_keyset *ks, const struct crp_verify_params *params,
+    X509_REQ *req, const struct ndes_csr_info *info, struct crp_verify_result *res)
+{
+	struct ndes_challenge_claims claims;
+	enum ndes_challenge_error rc;
+	char err[CRP_REASON_MAX];
+	bool ok;
+
+	if (info->challenge_password == NULL || info->challenge_password_len == 0)
+		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_CHALLENGE_MISSING,
+		    "certificate request has no challengePassword");
+	if (crp_challenge_hash(info->challenge_password, info->challenge_password_len,
+	    res->challenge_hash, sizeof(res->challenge_hash)) == -1)
+		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_UNKNOWN_ERROR,
+		    "cannot hash the challenge");
+	err[0] = '\0';
+	rc = ndes_challenge_open(info->challenge_password, info->challenge_password_len,
+	    ks != NULL ? ks->keys : NULL, ks != NULL ? ks->n_keys : 0,
+	    ks != NULL ? ks->signing : NULL, &claims, err, sizeof(err));
+	if (rc != NDES_CHALLENGE_OK)
+		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, verify_open_code(rc), "%s",
+		    err);
+	verify_take_ids(res, &claims);
+	ok = verify_claims(params, req, info, &claims, res);
+	ndes_challenge_claims_clear(&claims);
+	return ok;
+}
+
+bool
+crp_verify(const struct crp_keyset *ks, const struct crp_verify_params *params,
+    const uint8_t *csr_der, size_t csr_len, struct crp_verify_result *res)
+{
+	struct ndes_csr_info *info;
+	X509_REQ *req;
+	char err[CRP_REASON_MAX];
+	bool ok;
+
+	memset(res, 0, sizeof(*res));
+	if ((req = ndes_csr_from_der(csr_der, csr_len)) == NULL)
+		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
+		    "certificate request is not a DER PKCS#10 request");
+	err[0] = '\0';
+	if ((info = ndes_csr_inspect(req, err, sizeof(err))) == NULL) {
+		X509_REQ_free(req);
+		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
+		    "certificate request: %s", err);
+	}
+	if (crp_spki_sha256(X509_REQ_get_X509_PUBKEY(req), res->pubkey_hash,
+	    sizeof(res->pubkey_hash)) == -1)
+		ok = verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
+		    "certificate request: public key cannot be read");
+	else
+		ok = verify_challenge(ks, params, req, info, res);
+	ndes_csr_info_free(info);
+	X509_REQ_free(req);
+	return ok;
+}
+
+void
+crp_verify_result_clear(struct crp_verify_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->challenge_id);
+	free(res->device_id);
+	free(res->user_id);
+	free(res->claims_template);
+	res->challenge_id = res->device_id = res->user_id = res->claims_template = NULL;
+}

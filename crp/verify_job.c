@@ -1,0 +1,191 @@
+/* A verification from request to answer: crypto and checks on a worker,
+ * the one-time use record in the db thread's group commit, the event, then
+ * the reply on the loop. */
+#include "crpd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "challenge_store.h"
+#include "events.h"
+#include "http_api.h"
+#include "ipc_peer.h"
+#include "log.h"
+#include "verify.h"
+#include "work.h"
+
+struct crp_verify_job {
+	struct crp_job		 job;
+	struct crp_reply_to	 to;
+	uint8_t			*csr;
+	size_t			 csr_len;
+	char			*template_name;
+	char			*transaction_id;
+	struct crp_verify_result res;
+	bool			 checks_ok;
+	enum crp_store_outcome	 outcome;
+};
+
+static void
+verify_emit(struct crp_verify_job *vj)
+{
+	struct crp_verify_result *r = &vj->res;
+	struct ndes_event_ctx ctx = {
+		.device_id = r->device_id,
+		.user_id = r->user_id,
+		.transaction_id = vj->transaction_id,
+		.challenge_id = r->challenge_id,
+		.template_name = vj->template_name != NULL && vj->template_name[0] != '\0' ?
+		    vj->template_name : r->claims_template,
+		.detail = r->reason[0] != '\0' ? r->reason : NULL,
+	};
+
+	ndes_event_emit(r->event, r->code, &ctx);
+}
+
+static void
+verify_work(struct crp_job *job, struct crpd *d)
+{
+	struct crp_verify_job *vj = (struct crp_verify_job *)job;
+	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
+	struct crp_verify_params params = {
+		.tenant_id = d->cfg.tenant_id,
+		.now = crp_now(),
+		.grace = d->cfg.challenge_grace,
+	};
+
+	vj->checks_ok = crp_verify(ks, &params, vj->csr, vj->csr_len, &vj->res);
+	crp_keyset_unref(ks);
+	job->need_db = vj->checks_ok;
+	if (!vj->checks_ok)
+		verify_emit(vj);
+}
+
+static int
+verify_db(struct crp_job *job, struct crpd *d)
+{
+	struct crp_verify_job *vj = (struct crp_verify_job *)job;
+	struct crp_record rec = {
+		.challenge_id = vj->res.challenge_id,
+		.challenge_hash = vj->res.challenge_hash,
+		.pubkey_hash = vj->res.pubkey_hash,
+		.transaction_id = vj->transaction_id,
+		.device_id = vj->res.device_id,
+		.user_id = vj->res.user_id,
+		.template_name = vj->template_name,
+		.csr_der = vj->csr,
+		.csr_len = vj->csr_len,
+		.verified_at = crp_now(),
+		.expires_at = vj->res.expires_at,
+	};
+
+	return crp_store_record_verification(d->store, &rec, &vj->outcome);
+}
+
+static void
+verify_after_db(struct crp_job *job, struct crpd *d, bool committed)
+{
+	struct crp_verify_job *vj = (struct crp_verify_job *)job;
+	struct crp_verify_result *r = &vj->res;
+
+	if (!job->db_ok) {
+		r->event = NDES_EV_CRP_VERIFY_FAILURE;
+		r->code = NDES_DIAG_UNKNOWN_ERROR;
+		snprintf(r->reason, sizeof(r->reason), "the verification could not be "
+		    "recorded (state database error); try again");
+	} else if (vj->outcome == CRP_STORE_REPLAY_OTHER_KEY ||
+	    vj->outcome == CRP_STORE_REPLAY_ISSUED) {
+		r->event = NDES_EV_CRP_VERIFY_WARNING;
+		r->code = NDES_DIAG_CHALLENGE_REPLAYED;
+		snprintf(r->reason, sizeof(r->reason), "challenge already used (%s)",
+		    crp_store_outcome_name(vj->outcome));
+	} else if (vj->outcome == CRP_STORE_SAME_KEY_RETRY)
+		snprintf(r->reason, sizeof(r->reason), "verified again for the same key");
+	verify_emit(vj);
+}
+
+static struct ndes_ipc_msg *
+verify_reply_msg(const struct crp_verify_job *vj)
+{
+	const struct crp_verify_result *r = &vj->res;
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REPLY, 0);
+
+	ndes_ipc_msg_add_bool(m, r->event == NDES_EV_CRP_VERIFY_SUCCESS);
+	ndes_ipc_msg_add_u32(m, (uint32_t)ndes_event_id(r->event));
+	ndes_ipc_msg_add_u32(m, r->code);
+	ndes_ipc_msg_add_str(m, r->reason);
+	ndes_ipc_msg_add_str(m, r->challenge_id != NULL ? r->challenge_id : "");
+	ndes_ipc_msg_add_str(m, r->device_id != NULL ? r->device_id : "");
+	ndes_ipc_msg_add_str(m, r->user_id != NULL ? r->user_id : "");
+	return m;
+}
+
+static void
+verify_job_free(struct crp_verify_job *vj)
+{
+	crp_reply_release(&vj->to);
+	crp_verify_result_clear(&vj->res);
+	free(vj->csr);
+	free(vj->template_name);
+	free(vj->transaction_id);
+	free(vj);
+}
+
+static void
+verify_done(struct crp_job *job, struct crpd *d)
+{
+	struct crp_verify_job *vj = (struct crp_verify_job *)job;
+	const struct crp_verify_result *r = &vj->res;
+
+	if (vj->to.kind == CRP_REPLY_IPC)
+		crp_reply_ipc(&vj->to, verify_reply_msg(vj));
+	else if (vj->to.kind == CRP_REPLY_HTTP)
+		crp_http_reply_verify(d, vj->to.http, r->event == NDES_EV_CRP_VERIFY_SUCCESS,
+		    ndes_event_id(r->event), r->code, r->reason, r->challenge_id, r->device_id,
+		    r->user_id);
+	crp_release(d);
+	verify_job_free(vj);
+}
+
+static const struct crp_job_ops verify_ops = {
+	.name = "verify",
+	.work = verify_work,
+	.db = verify_db,
+	.after_db = verify_after_db,
+	.done = verify_done,
+};
+
+static char *
+strdup_or_empty(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+void
+crp_verify_submit(struct crpd *d, struct crp_reply_to *to, const uint8_t *csr, size_t csr_len,
+    const char *template_name, const char *transaction_id)
+{
+	struct crp_verify_job *vj = calloc(1, sizeof(*vj));
+
+	if (vj == NULL)
+		fatal("verify job");
+	crp_job_init(&vj->job, &verify_ops, false);
+	vj->to = *to;
+	to->kind = CRP_REPLY_NONE;
+	to->peer = NULL;
+	to->http = NULL;
+	vj->csr = malloc(csr_len > 0 ? csr_len : 1);
+	vj->template_name = strdup_or_empty(template_name);
+	vj->transaction_id = strdup_or_empty(transaction_id);
+	if (vj->csr == NULL || vj->template_name == NULL || vj->transaction_id == NULL)
+		fatal("verify job");
+	if (csr_len > 0)
+		memcpy(vj->csr, csr, csr_len);
+	vj->csr_len = csr_len;
+	vj->res.event = NDES_EV_CRP_VERIFY_FAILURE;
+	vj->res.code = NDES_DIAG_UNKNOWN_ERROR;
+	snprintf(vj->res.reason, sizeof(vj->res.reason), "ndes-crpd is shutting down");
+	if (crp_work_submit(d->work, &vj->job) == -1)
+		verify_done(&vj->job, d);
+}

@@ -1,0 +1,327 @@
+/* Worker pool, group-committing db thread and completions to the loop. */
+#include "work.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "storage.h"
+
+/* Jobs one transaction takes at most. */
+#define CRP_WORK_MAX_BATCH 512
+
+TAILQ_HEAD(crp_jobq, crp_job);
+
+struct crp_queue {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct crp_jobq	 head;
+	bool		 stop;
+};
+
+struct crp_work {
+	struct crpd	*d;
+	struct ndes_db	*db;
+	struct crp_queue pool;
+	struct crp_queue dbq;
+	pthread_t	*workers;
+	int		 nworkers;
+	int		 nstarted;
+	pthread_t	 dbthread;
+	bool		 dbthread_started;
+	/* completions for the loop */
+	pthread_mutex_t	 done_lock;
+	struct crp_jobq	 done;
+	struct event	*done_ev;
+	/* statistics, under dbq.lock */
+	size_t		 max_batch, commits, jobs;
+};
+
+void
+crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_db)
+{
+	memset(job, 0, sizeof(*job));
+	job->ops = ops;
+	job->need_db = need_db;
+}
+
+static void
+queue_init(struct crp_queue *q)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	TAILQ_INIT(&q->head);
+	q->stop = false;
+}
+
+static void
+queue_destroy(struct crp_queue *q)
+{
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+}
+
+/* false once the queue is stopped (the job is not taken). */
+static bool
+queue_push(struct crp_queue *q, struct crp_job *job)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q->lock);
+	if ((ok = !q->stop)) {
+		TAILQ_INSERT_TAIL(&q->head, job, entry);
+		pthread_cond_signal(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+/* Move up to max jobs into out, waiting for at least one; false once the
+ * queue is stopped and empty. */
+static bool
+queue_take(struct crp_queue *q, struct crp_jobq *out, size_t max)
+{
+	struct crp_job *job;
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->lock);
+	while (TAILQ_EMPTY(&q->head) && !q->stop)
+		pthread_cond_wait(&q->cond, &q->lock);
+	while (n < max && (job = TAILQ_FIRST(&q->head)) != NULL) {
+		TAILQ_REMOVE(&q->head, job, entry);
+		TAILQ_INSERT_TAIL(out, job, entry);
+		n++;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return n > 0;
+}
+
+static void
+queue_stop(struct crp_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void
+work_post_done(struct crp_work *w, struct crp_jobq *jobs)
+{
+	pthread_mutex_lock(&w->done_lock);
+	TAILQ_CONCAT(&w->done, jobs, entry);
+	pthread_mutex_unlock(&w->done_lock);
+	event_active(w->done_ev, EV_READ, 0);
+}
+
+static void
+work_after_work(struct crp_work *w, struct crp_job *job)
+{
+	struct crp_jobq one = TAILQ_HEAD_INITIALIZER(one);
+
+	if (job->need_db && job->ops->db != NULL && queue_push(&w->dbq, job))
+		return;
+	TAILQ_INSERT_TAIL(&one, job, entry);
+	work_post_done(w, &one);
+}
+
+int
+crp_work_submit(struct crp_work *w, struct crp_job *job)
+{
+	if (job->ops->work != NULL)
+		return queue_push(&w->pool, job) ? 0 : -1;
+	if (job->need_db && job->ops->db != NULL)
+		return queue_push(&w->dbq, job) ? 0 : -1;
+	work_after_work(w, job);
+	return 0;
+}
+
+static void *
+work_worker_main(void *arg)
+{
+	struct crp_work *w = arg;
+	struct crp_jobq mine = TAILQ_HEAD_INITIALIZER(mine);
+	struct crp_job *job;
+
+	while (queue_take(&w->pool, &mine, 1)) {
+		job = TAILQ_FIRST(&mine);
+		TAILQ_REMOVE(&mine, job, entry);
+		job->ops->work(job, w->d);
+		work_after_work(w, job);
+	}
+	return NULL;
+}
+
+static int
+work_step(struct ndes_db *db, const char *sql)
+{
+	sqlite3_stmt *st = ndes_db_prepare(db, sql);
+
+	return st != NULL && ndes_db_step(db, st) == 0 ? 0 : -1;
+}
+
+/* One job inside the open transaction, in its own savepoint. */
+static void
+work_db_one(struct crp_work *w, struct crp_job *job)
+{
+	int rc;
+
+	if (work_step(w->db, "SAVEPOINT crp_job") == -1) {
+		job->db_ok = false;
+		return;
+	}
+	rc = job->ops->db(job, w->d);
+	if (rc != 0)
+		work_step(w->db, "ROLLBACK TO crp_job");
+	if (work_step(w->db, "RELEASE crp_job") == -1)
+		rc = -1;
+	job->db_ok = rc == 0;
+}
+
+static void
+work_db_batch(struct crp_work *w, struct crp_jobq *batch)
+{
+	struct crp_job *job;
+	bool committed = false;
+	size_t n = 0;
+
+	if (ndes_db_begin(w->db) == 0) {
+		TAILQ_FOREACH(job, batch, entry) {
+			work_db_one(w, job);
+			n++;
+		}
+		committed = ndes_db_commit(w->db) == 0;
+	} else
+		log_warnx("db: cannot start a transaction: %s", ndes_db_errmsg(w->db));
+	TAILQ_FOREACH(job, batch, entry) {
+		if (!committed)
+			job->db_ok = false;
+		if (job->ops->after_db != NULL)
+			job->ops->after_db(job, w->d, committed);
+	}
+	pthread_mutex_lock(&w->dbq.lock);
+	if (n > w->max_batch)
+		w->max_batch = n;
+	w->commits++;
+	w->jobs += n;
+	pthread_mutex_unlock(&w->dbq.lock);
+	work_post_done(w, batch);
+}
+
+static void *
+work_db_main(void *arg)
+{
+	struct crp_work *w = arg;
+	struct crp_jobq batch = TAILQ_HEAD_INITIALIZER(batch);
+
+	while (queue_take(&w->dbq, &batch, CRP_WORK_MAX_BATCH)) {
+		work_db_batch(w, &batch);
+		TAILQ_INIT(&batch);
+	}
+	return NULL;
+}
+
+static void
+work_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct crp_work *w = arg;
+	struct crp_jobq jobs = TAILQ_HEAD_INITIALIZER(jobs);
+	struct crp_job *job;
+
+	pthread_mutex_lock(&w->done_lock);
+	TAILQ_CONCAT(&jobs, &w->done, entry);
+	pthread_mutex_unlock(&w->done_lock);
+	while ((job = TAILQ_FIRST(&jobs)) != NULL) {
+		TAILQ_REMOVE(&jobs, job, entry);
+		job->ops->done(job, w->d);
+	}
+}
+
+/* Start threads with every signal blocked: signals go to the loop. */
+static int
+work_start_threads(struct crp_work *w)
+{
+	sigset_t all, old;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < w->nworkers && rc == 0; i++) {
+		if (pthread_create(&w->workers[i], NULL, work_worker_main, w) != 0)
+			rc = -1;
+		else
+			w->nstarted++;
+	}
+	if (rc == 0 && pthread_create(&w->dbthread, NULL, work_db_main, w) == 0)
+		w->dbthread_started = true;
+	else
+		rc = -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+struct crp_work *
+crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, int nworkers)
+{
+	struct crp_work *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->d = d;
+	w->db = db;
+	w->nworkers = nworkers > 0 ? nworkers : 1;
+	queue_init(&w->pool);
+	queue_init(&w->dbq);
+	pthread_mutex_init(&w->done_lock, NULL);
+	TAILQ_INIT(&w->done);
+	w->workers = calloc((size_t)w->nworkers, sizeof(*w->workers));
+	w->done_ev = event_new(base, -1, 0, work_done_cb, w);
+	if (w->workers == NULL || w->done_ev == NULL || work_start_threads(w) == -1) {
+		log_warnx("cannot start the worker threads");
+		crp_work_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+crp_work_free(struct crp_work *w)
+{
+	if (w == NULL)
+		return;
+	queue_stop(&w->pool);
+	for (int i = 0; i < w->nstarted; i++)
+		pthread_join(w->workers[i], NULL);
+	queue_stop(&w->dbq);
+	if (w->dbthread_started)
+		pthread_join(w->dbthread, NULL);
+	if (w->done_ev != NULL) {
+		work_done_cb(-1, 0, w);
+		event_free(w->done_ev);
+	}
+	free(w->workers);
+	queue_destroy(&w->pool);
+	queue_destroy(&w->dbq);
+	pthread_mutex_destroy(&w->done_lock);
+	free(w);
+}
+
+int
+crp_work_nworkers(const struct crp_work *w)
+{
+	return w->nworkers;
+}
+
+void
+crp_work_stats(struct crp_work *w, size_t *max_batch, size_t *commits, size_t *jobs)
+{
+	pthread_mutex_lock(&w->dbq.lock);
+	*max_batch = w->max_batch;
+	*commits = w->commits;
+	*jobs = w->jobs;
+	pthread_mutex_unlock(&w->dbq.lock);
+}

@@ -1,0 +1,68 @@
+/* Where crpd's work runs.  Three kinds of threads:
+ *
+ *   loop     the libevent loop: sockets, timers, replies.  Never waits on
+ *            crypto or fsync.
+ *   workers  a pool (config `workers`, default one per CPU) running the
+ *            crypto and checks of each job in parallel.
+ *   db       one thread owning the SQLite handle.  It takes every job
+ *            waiting for the database, runs them all in ONE transaction (a
+ *            savepoint each) and commits once: one fsync for the whole
+ *            batch (group commit).  Only then are the jobs handed back.
+ *
+ * A job goes worker -> (db) -> loop, skipping the stages whose callback is
+ * NULL; `work` decides whether the db stage is needed (need_db).  The loop
+ * is woken with event_active() on an event of its base (libevent threading
+ * is enabled with evthread_use_pthreads()). */
+#ifndef CRP_WORK_H
+#define CRP_WORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+struct crpd;
+struct crp_job;
+struct crp_work;
+struct event_base;
+struct ndes_db;
+
+struct crp_job_ops {
+	const char *name;
+	/* Worker thread (NULL: no worker stage). */
+	void	(*work)(struct crp_job *job, struct crpd *d);
+	/* DB thread, inside the batch transaction and the job's own savepoint:
+	 * 0 keeps its changes, -1 rolls them back. */
+	int	(*db)(struct crp_job *job, struct crpd *d);
+	/* DB thread, once the batch is durable (committed true) or was rolled
+	 * back (false): emit the job's events here.  May be NULL. */
+	void	(*after_db)(struct crp_job *job, struct crpd *d, bool committed);
+	/* Loop thread, last: reply and free the job.  Required. */
+	void	(*done)(struct crp_job *job, struct crpd *d);
+};
+
+struct crp_job {
+	TAILQ_ENTRY(crp_job)	 entry;
+	const struct crp_job_ops *ops;
+	bool			 need_db;	/* set by work(), or before submit */
+	bool			 db_ok;		/* db() returned 0 and the batch committed */
+};
+
+void	crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_db);
+
+/* Start nworkers workers and the db thread (which uses db).  The loop's
+ * completion event is created on base.  NULL on failure (logged). */
+struct crp_work *crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db,
+	    int nworkers);
+/* Hand a job to its first stage.  Any thread.  -1 once crp_work_free()
+ * has begun (the job was not taken: free it). */
+int	crp_work_submit(struct crp_work *w, struct crp_job *job);
+/* Stop: workers and the db thread finish every job already queued, then
+ * the remaining completions run on the calling (loop) thread.  Then free. */
+void	crp_work_free(struct crp_work *w);
+int	crp_work_nworkers(const struct crp_work *w);
+/* Largest batch committed so far and number of commits (for the logs and
+ * the benchmark). */
+void	crp_work_stats(struct crp_work *w, size_t *max_batch, size_t *commits,
+	    size_t *jobs);
+
+#endif

@@ -1,0 +1,360 @@
+/* ndes-crpd's crp.sock: authorisation by uid/gid, socket mode, malformed,
+ * oversized and unknown frames, pipelined requests, bad values, config
+ * checking. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "ipc_client.h"
+#include "lib/crpd_harness.h"
+#include "lib/testpki.h"
+
+#define NOBODY 65534
+#define GID_A 4242
+
+static struct crpd_h *h;
+
+static void
+start_with(const struct crpd_h_opts *o)
+{
+	h = crpd_h_new(o);
+	crpd_h_start(h);
+}
+
+static void
+setup(void)
+{
+	start_with(NULL);
+}
+
+static void
+teardown(void)
+{
+	if (h != NULL)
+		crpd_h_stop(h);
+	crpd_h_free(h);
+	h = NULL;
+}
+
+TestSuite(crpd_ipc, .init = setup, .fini = teardown, .timeout = 60);
+
+static int
+raw_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", h->sock);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+static void
+raw_send(int fd, const struct ndes_ipc_msg *m)
+{
+	size_t len;
+	const uint8_t *f = ndes_ipc_msg_frame(m, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(write(fd, f, len), (ssize_t)len);
+}
+
+/* Read one frame (NULL at EOF), waiting up to 10 s. */
+static struct ndes_ipc_frame *
+raw_read(int fd)
+{
+	uint8_t *buf = malloc(NDES_IPC_MAX_FRAME);
+	struct ndes_ipc_header hdr;
+	struct ndes_ipc_frame *f = NULL;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	size_t len = 0, need;
+	ssize_t n;
+
+	for (;;) {
+		enum ndes_ipc_parse_result res = ndes_ipc_frame_parse(buf, len, &hdr, &need);
+
+		if (res == NDES_IPC_PARSE_OK) {
+			f = ndes_ipc_frame_new(&hdr, buf + NDES_IPC_HEADER_LEN, hdr.payload_len);
+			break;
+		}
+		cr_assert_eq(res, NDES_IPC_PARSE_NEED_MORE);
+		cr_assert_eq(poll(&pfd, 1, 10000), 1, "no reply within 10 s");
+		n = read(fd, buf + len, need - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	free(buf);
+	return f;
+}
+
+static void
+expect_closed(int fd)
+{
+	struct ndes_ipc_frame *f = raw_read(fd);
+
+	cr_assert_null(f, "expected the connection to be closed, got type 0x%04x",
+	    ndes_ipc_frame_type(f));
+	close(fd);
+}
+
+static void
+expect_alive(void)
+{
+	struct crpd_h_reply r;
+	static const uint8_t junk[] = { 0x30, 0x00 };
+
+	crpd_h_verify(h, junk, sizeof(junk), "txn-alive", &r);
+	cr_assert_eq(r.code, 0x100D);
+}
+
+Test(crpd_ipc, socket_mode_is_0660)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(h->sock, &st), 0);
+	cr_assert(S_ISSOCK(st.st_mode));
+	cr_assert_eq(st.st_mode & 07777, 0660, "mode %o", st.st_mode & 07777);
+}
+
+Test(crpd_ipc, malformed_verify_request_drops_that_peer_only)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 1);
+	int fd = raw_connect(), other = raw_connect();
+
+	ndes_ipc_msg_add_bytes(m, "x", 1);	/* the other three fields are missing */
+	raw_send(fd, m);
+	expect_closed(fd);
+	ndes_ipc_msg_free(m);
+	/* a connection made before is unaffected */
+	m = ndes_ipc_msg_new(NDES_IPC_MSG_PING, 2);
+	raw_send(other, m);
+	ndes_ipc_msg_free(m);
+	cr_assert_eq(ndes_ipc_frame_type(raw_read(other)), NDES_IPC_MSG_PONG);
+	close(other);
+	expect_alive();
+}
+
+Test(crpd_ipc, oversized_frame_is_refused_from_its_header)
+{
+	struct ndes_ipc_header hdr = { NDES_IPC_VERSION, NDES_IPC_MSG_VERIFY_REQUEST, 1,
+	    NDES_IPC_MAX_PAYLOAD + 1 };
+	uint8_t raw[NDES_IPC_HEADER_LEN];
+	int fd = raw_connect();
+
+	ndes_ipc_header_encode(&hdr, raw);
+	cr_assert_eq(write(fd, raw, sizeof(raw)), (ssize_t)sizeof(raw));
+	expect_closed(fd);	/* no payload was sent: refused from the header alone */
+	expect_alive();
+}
+
+Test(crpd_ipc, bad_magic_is_refused)
+{
+	int fd = raw_connect();
+
+	cr_assert_eq(write(fd, "GET / HTTP/1.1\r\n\r\n", 18), 18);
+	expect_closed(fd);
+	expect_alive();
+}
+
+Test(crpd_ipc, unknown_type_gets_unsupported_and_the_peer_stays)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(0x0999, 7);
+	struct ndes_ipc_frame *f;
+	struct ndes_ipc_reader r;
+	const char *msg;
+	uint32_t code;
+	int fd = raw_connect();
+
+	raw_send(fd, m);
+	ndes_ipc_msg_free(m);
+	f = raw_read(fd);
+	cr_assert_eq(ndes_ipc_frame_type(f), NDES_IPC_MSG_ERROR);
+	cr_assert_eq(ndes_ipc_frame_header(f)->request_id, 7);
+	ndes_ipc_frame_reader(f, &r);
+	cr_assert_eq(ndes_ipc_get_error(&r, &code, &msg), 0);
+	cr_assert_eq(code, NDES_IPC_ERR_UNSUPPORTED);
+	ndes_ipc_frame_free(f);
+	m = ndes_ipc_msg_new(NDES_IPC_MSG_PING, 8);
+	raw_send(fd, m);
+	ndes_ipc_msg_free(m);
+	f = raw_read(fd);
+	cr_assert_eq(ndes_ipc_frame_type(f), NDES_IPC_MSG_PONG);
+	ndes_ipc_frame_free(f);
+	close(fd);
+}
+
+Test(crpd_ipc, pipelined_requests_are_all_answered_with_their_ids)
+{
+	static const uint8_t junk[] = { 0x30, 0x00 };
+	bool seen[6] = { false };
+	int fd = raw_connect();
+
+	for (uint32_t id = 1; id <= 5; id++) {
+		struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, id);
+
+		ndes_ipc_msg_add_bytes(m, junk, sizeof(junk));
+		ndes_ipc_msg_add_bytes(m, NULL, 0);
+		ndes_ipc_msg_add_str(m, "");
+		ndes_ipc_msg_add_str(m, "txn-pipelined");
+		raw_send(fd, m);
+		ndes_ipc_msg_free(m);
+	}
+	for (int i = 0; i < 5; i++) {
+		struct ndes_ipc_frame *f = raw_read(fd);
+		uint32_t id;
+
+		cr_assert_not_null(f);
+		cr_assert_eq(ndes_ipc_frame_type(f), NDES_IPC_MSG_VERIFY_REPLY);
+		id = ndes_ipc_frame_header(f)->request_id;
+		cr_assert(id >= 1 && id <= 5 && !seen[id], "reply id %u", id);
+		seen[id] = true;
+		ndes_ipc_frame_free(f);
+	}
+	close(fd);
+}
+
+Test(crpd_ipc, notify_with_a_bad_disposition_is_a_bad_request)
+{
+	struct crpd_h_notify_reply nr;
+
+	crpd_h_notify(h, "", "txn-bad-disp", 5, 0, NULL, 0, "", &nr);
+	cr_assert_eq(nr.error_code, NDES_IPC_ERR_BAD_REQUEST);
+	cr_assert_str_eq(nr.message, "disposition must be -1, 0, 2, 3 or 11");
+}
+
+Test(crpd_ipc, success_notify_without_certificate_is_a_bad_request)
+{
+	struct crpd_h_notify_reply nr;
+
+	crpd_h_notify(h, "", "txn-no-cert", 0, 0, NULL, 0, "", &nr);
+	cr_assert_eq(nr.error_code, NDES_IPC_ERR_BAD_REQUEST);
+	cr_assert_str_eq(nr.message, "a Success notification needs the issued certificate");
+}
+
+/* In a child: become uid/gid, then verify; exit 0 answered, 10 refused. */
+static int
+verify_as(uid_t uid, gid_t gid)
+{
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		static const uint8_t junk[] = { 0x30, 0x00 };
+		struct ndes_ipc_client *c;
+		struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 1);
+		struct ndes_ipc_frame *reply = NULL;
+
+		if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1)
+			_exit(30);
+		ndes_ipc_msg_add_bytes(m, junk, sizeof(junk));
+		ndes_ipc_msg_add_bytes(m, NULL, 0);
+		ndes_ipc_msg_add_str(m, "");
+		ndes_ipc_msg_add_str(m, "txn-uid");
+		if ((c = ndes_ipc_client_connect(h->sock, 2000, NULL, 0)) == NULL)
+			_exit(20);
+		if (ndes_ipc_client_call(c, m, &reply, 5000, NULL, 0) == -1)
+			_exit(errno == ECONNRESET || errno == EPIPE ? 10 : 21);
+		_exit(ndes_ipc_frame_type(reply) == NDES_IPC_MSG_VERIFY_REPLY ? 0 : 22);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status), "child status 0x%x", status);
+	return WEXITSTATUS(status);
+}
+
+static char *
+grep_log(const char *needle)
+{
+	char *cmd, *line = NULL;
+	size_t cap = 0;
+	FILE *p;
+
+	cr_assert_neq(asprintf(&cmd, "grep -F '%s' '%s'", needle, h->log), -1);
+	for (int i = 0; i < 50; i++) {
+		p = popen(cmd, "r");
+		if (getline(&line, &cap, p) > 0) {
+			pclose(p);
+			free(cmd);
+			return line;
+		}
+		pclose(p);
+		usleep(50000);
+	}
+	free(cmd);
+	return NULL;
+}
+
+Test(crpd_ipc, unauthorised_uid_is_refused)
+{
+	char *line;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch uids");
+	teardown();
+	start_with(&(struct crpd_h_opts){ .socket_mode = "0666" });
+	cr_assert_eq(verify_as(NOBODY, NOBODY), 10, "uid %d was not refused", NOBODY);
+	line = grep_log("refused peer uid 65534 gid 65534");
+	cr_assert_not_null(line, "no refusal in the log");
+	free(line);
+}
+
+Test(crpd_ipc, allowed_uid_and_allowed_gid_pass)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch uids");
+	teardown();
+	start_with(&(struct crpd_h_opts){ .socket_mode = "0666",
+	    .ipc_extra = "  allowed_uids: [65534]\n  allowed_gids: [4242]" });
+	cr_assert_eq(verify_as(NOBODY, NOBODY), 0);
+	cr_assert_eq(verify_as(4000, GID_A), 0);
+	cr_assert_eq(verify_as(4000, 4001), 10);
+}
+
+static int
+run_check_config(const char *path, char *out, size_t outlen)
+{
+	const char *top = getenv("top_builddir");
+	char *cmd;
+	FILE *p;
+	size_t n;
+	int status;
+
+	cr_assert_neq(asprintf(&cmd, "'%s/crp/ndes-crpd' --check-config '%s' 2>&1",
+	    top != NULL ? top : ".", path), -1);
+	p = popen(cmd, "r");
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	free(cmd);
+	return WEXITSTATUS(status);
+}
+
+Test(crpd_ipc, check_config)
+{
+	char out[1024], *bad, *expect;
+	FILE *f;
+
+	cr_assert_eq(run_check_config(h->config, out, sizeof(out)), 0, "%s", out);
+	cr_assert_neq(asprintf(&expect, "%s: OK\n", h->config), -1);
+	cr_assert_str_eq(out, expect);
+	free(expect);
+	bad = crpd_h_path(h, "bad.yaml");
+	f = fopen(bad, "w");
+	fputs("tenant_id: x\nconnector:\n  retry_interval: soon\n", f);
+	fclose(f);
+	cr_assert_eq(run_check_config(bad, out, sizeof(out)), 1);
+	cr_assert(strstr(out, "bad.yaml:3:19: connector.retry_interval: "), "%s", out);
+	free(bad);
+}

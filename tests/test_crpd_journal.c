@@ -1,0 +1,184 @@
+/* ndes-crpd events read back from a real journald (journalctl -o json):
+ * the exact event ID, diagnostic code and fields of a success and of
+ * refusals of each kind.  tests/lib/journal.sh starts a journald when none
+ * runs. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/crpd_harness.h"
+#include "lib/testpki.h"
+
+static struct crpd_h *h;
+static EVP_PKEY *key_a, *key_b;
+static char tag[64];
+
+static void
+ensure_journal(void)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "bash '%s/tests/lib/journal.sh' ensure",
+	    srcdir != NULL ? srcdir : ".");
+	st = system(cmd);
+	cr_assert(st != -1 && WIFEXITED(st), "cannot run %s", cmd);
+	if (WEXITSTATUS(st) == 77)
+		cr_skip_test("no journald and none can be started here");
+	cr_assert_eq(WEXITSTATUS(st), 0, "journal.sh ensure failed");
+}
+
+static void
+setup(void)
+{
+	ensure_journal();
+	snprintf(tag, sizeof(tag), "crpdj-%ld-%ld", (long)getpid(), (long)time(NULL));
+	h = crpd_h_new(&(struct crpd_h_opts){ .journal = true });
+	key_a = testpki_key("ec-p256");
+	key_b = testpki_key("ec-p256");
+	crpd_h_start(h);
+}
+
+static void
+teardown(void)
+{
+	if (h != NULL)
+		crpd_h_stop(h);
+	crpd_h_free(h);
+	EVP_PKEY_free(key_a);
+	EVP_PKEY_free(key_b);
+	h = NULL;
+}
+
+TestSuite(crpd_journal, .init = setup, .fini = teardown, .timeout = 60);
+
+/* The one journal entry of transaction txn. */
+static json_t *
+journal_entry(const char *txn)
+{
+	const char *jctl = getenv("JOURNALCTL");
+	char cmd[1024], line[65536];
+	json_t *e = NULL;
+	FILE *p;
+	int n = 0;
+
+	if (jctl == NULL)
+		jctl = "journalctl";
+	snprintf(cmd, sizeof(cmd), "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json "
+	    "NDES_TRANSACTION_ID=%s", jctl, jctl, txn);
+	for (int i = 0; i < 50 && n == 0; i++) {
+		p = popen(cmd, "r");
+		cr_assert_not_null(p);
+		while (fgets(line, sizeof(line), p) != NULL) {
+			json_decref(e);
+			e = json_loads(line, 0, NULL);
+			n++;
+		}
+		pclose(p);
+		if (n == 0)
+			usleep(100000);
+	}
+	cr_assert_eq(n, 1, "%d journal entries for %s", n, txn);
+	return e;
+}
+
+static void
+expect_journal(const char *txn, const char *id, const char *name, const char *code,
+    const char *diag_name, const char *priority)
+{
+	json_t *e = journal_entry(txn);
+
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_EVENT_ID")), id);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_EVENT_NAME")), name);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DIAG_CODE")), code);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DIAG_NAME")), diag_name);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "PRIORITY")), priority);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "SYSLOG_IDENTIFIER")),
+	    "ndes-crpd");
+	cr_assert_str_eq(json_string_value(json_object_get(e, "_TRANSPORT")), "journal");
+	json_decref(e);
+}
+
+static void
+txn_name(char *buf, size_t len, const char *what)
+{
+	snprintf(buf, len, "%s-%s", tag, what);
+}
+
+Test(crpd_journal, success_and_replay)
+{
+	struct crpd_h_reply r;
+	char t1[96], t2[96];
+	json_t *e;
+
+	txn_name(t1, sizeof(t1), "ok");
+	txn_name(t2, sizeof(t2), "replay");
+	crpd_h_verify_default(h, "4d4d4d4d-0000-4c55-9a7e-1b2c3d4e5f60", key_a, t1, &r);
+	cr_assert(r.verified, "%s", r.reason);
+	crpd_h_verify_default(h, "4d4d4d4d-0000-4c55-9a7e-1b2c3d4e5f60", key_b, t2, &r);
+	cr_assert_eq(r.code, 0x100A);
+	expect_journal(t1, "20500", "CRPVerifyMetric_Success", "0x00000000", "Success", "6");
+	e = journal_entry(t1);
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DEVICE_ID")), "device-0001");
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_USER_ID")),
+	    "alice@contoso.com");
+	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_CHALLENGE_ID")),
+	    "4d4d4d4d-0000-4c55-9a7e-1b2c3d4e5f60");
+	cr_assert_str_eq(json_string_value(json_object_get(e, "MESSAGE_ID")),
+	    "bc1f5c68eb9b4fdd8f782fd2aa1fb928");
+	json_decref(e);
+	expect_journal(t2, "20501", "CRPVerifyMetric_Warning", "0x0000100A",
+	    "NDES_Challenge_Replayed", "4");
+}
+
+Test(crpd_journal, not_a_recipient)
+{
+	EVP_PKEY *k = testpki_key("ec-p256");
+	X509 *other = testpki_cert(k, "another connector", NULL, NULL, -60, 30);
+	struct ndes_challenge_claims c;
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+	char txn[96], *text;
+	uint8_t *csr;
+	size_t len;
+
+	txn_name(txn, sizeof(txn), "norecipient");
+	crpd_h_claims(&c, "5e5e5e5e-0000-4c55-9a7e-1b2c3d4e5f60");
+	text = crpd_h_seal_with(&c, h->sign_cert, h->sign_key, other);
+	crpd_h_csr_default(&s, key_a, text);
+	csr = crpd_h_csr(&s, &len);
+	crpd_h_verify(h, csr, len, txn, &r);
+	expect_journal(txn, "20502", "CRPVerifyMetric_Failure", "0x00000408",
+	    "CRPSCEPCert_NotFound", "3");
+	OPENSSL_free(csr);
+	free(text);
+	X509_free(other);
+	EVP_PKEY_free(k);
+}
+
+Test(crpd_journal, expired)
+{
+	struct ndes_challenge_claims c;
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+	char txn[96], *text;
+	uint8_t *csr;
+	size_t len;
+
+	txn_name(txn, sizeof(txn), "expired");
+	crpd_h_claims(&c, "6f6f6f6f-0000-4c55-9a7e-1b2c3d4e5f60");
+	c.expires_at = (int64_t)time(NULL) - 120;
+	text = crpd_h_seal(h, &c);
+	crpd_h_csr_default(&s, key_a, text);
+	csr = crpd_h_csr(&s, &len);
+	crpd_h_verify(h, csr, len, txn, &r);
+	expect_journal(txn, "20501", "CRPVerifyMetric_Warning", "0x00000411",
+	    "CRPSCEPChallenge_Expired", "4");
+	OPENSSL_free(csr);
+	free(text);
+}

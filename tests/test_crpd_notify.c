@@ -1,0 +1,337 @@
+/* ndes-crpd notifications: Success and Failure become the ScepActions
+ * notifications handed to the connector over connector.sock (here a
+ * stand-in connector), kept durably until acknowledged, sent again after
+ * the connector comes back or crpd restarts, exactly once when
+ * acknowledged; unknown requests and the other dispositions. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "crypto.h"
+#include "lib/crpd_harness.h"
+#include "lib/testpki.h"
+
+static struct crpd_h *h;
+static EVP_PKEY *key_a;
+static pid_t connector;
+
+static void
+setup(void)
+{
+	h = crpd_h_new(NULL);
+	key_a = testpki_key("ec-p256");
+	connector = 0;
+	crpd_h_start(h);
+}
+
+static void
+teardown(void)
+{
+	crpd_h_connector_stop(connector);
+	if (h != NULL)
+		crpd_h_stop(h);
+	crpd_h_free(h);
+	EVP_PKEY_free(key_a);
+	h = NULL;
+}
+
+TestSuite(crpd_notify, .init = setup, .fini = teardown, .timeout = 60);
+
+#define ID "a0a0a0a0-0000-4c55-9a7e-1b2c3d4e5f60"
+
+/* Verify the default challenge for key_a; returns the CSR (DER) and the
+ * challenge text. */
+static uint8_t *
+verify(const char *txn, size_t *csr_len, char **challenge)
+{
+	struct ndes_challenge_claims c;
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+	uint8_t *csr;
+
+	crpd_h_claims(&c, ID);
+	*challenge = crpd_h_seal(h, &c);
+	crpd_h_csr_default(&s, key_a, *challenge);
+	csr = crpd_h_csr(&s, csr_len);
+	crpd_h_verify(h, csr, *csr_len, txn, &r);
+	cr_assert(r.verified, "%s", r.reason);
+	return csr;
+}
+
+static void
+notify_ok(const char *challenge, const char *txn, int64_t disposition, uint32_t hresult,
+    const uint8_t *cert, size_t cert_len, const char *description, const char *message)
+{
+	struct crpd_h_notify_reply nr;
+
+	crpd_h_notify(h, challenge, txn, disposition, hresult, cert, cert_len, description, &nr);
+	cr_assert(nr.accepted, "refused: 0x%08X %s (error %u)", nr.code, nr.message,
+	    nr.error_code);
+	cr_assert_eq(nr.code, 0);
+	cr_assert_str_eq(nr.message, message);
+}
+
+static const char *QUEUED = "recorded; the notification is queued for the connector";
+
+static char *
+expected_success(const char *txn, const uint8_t *csr, size_t csr_len, const uint8_t *der,
+    size_t der_len)
+{
+	const uint8_t *p = der;
+	X509 *cert = d2i_X509(NULL, &p, (long)der_len);
+	char thumb[NDES_CRYPTO_HEX_MAX], serial[NDES_CRYPTO_HEX_MAX], expires[32];
+	char *csr64 = ndes_b64_encode(csr, csr_len), *text;
+	struct tm tm;
+	json_t *o;
+
+	cr_assert_eq(ndes_crypto_digest_hex(der, der_len, EVP_sha1(), thumb, sizeof(thumb)), 0);
+	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
+	cr_assert_eq(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm), 1);
+	strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "transactionId", txn, "certificateRequest", csr64,
+	    "certificateThumbprint", thumb, "certificateSerialNumber", serial,
+	    "certificateExpirationDateUtc", expires,
+	    "issuingCertificateAuthority", "CN=Test Issuing CA",
+	    "callerInfo", "ndes-crpd/" PACKAGE_VERSION,
+	    "caConfiguration", "ca.example\\Test CA", "certificateAuthority", "Test CA");
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	free(csr64);
+	X509_free(cert);
+	return text;
+}
+
+static long
+outbox(void)
+{
+	return crpd_h_sql_count(h, "SELECT count(*) FROM outbox");
+}
+
+/* The events of txn with that ID. */
+static size_t
+count_events(const char *txn, const char *id, const char *code)
+{
+	json_t *arr = crpd_h_events(h, txn, 0), *e;
+	size_t i, n = 0;
+
+	json_array_foreach(arr, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "NDES_EVENT_ID")), id) == 0 &&
+		    strcmp(json_string_value(json_object_get(e, "NDES_DIAG_CODE")), code) == 0)
+			n++;
+	}
+	json_decref(arr);
+	return n;
+}
+
+static void
+wait_events(const char *txn, const char *id, const char *code, size_t want)
+{
+	for (int i = 0; i < 100 && count_events(txn, id, code) < want; i++)
+		usleep(50000);
+	cr_assert_eq(count_events(txn, id, code), want, "%s %s events for %s", id, code, txn);
+}
+
+Test(crpd_notify, success_reaches_the_connector_exactly_once)
+{
+	char *challenge, *want;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *item;
+
+	connector = crpd_h_connector_start(h, true);
+	csr = verify("txn-s", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	notify_ok(NULL, "txn-s", 0, 0, cert, cert_len, "", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	cr_assert_eq(json_array_size(got), 1);
+	item = json_array_get(got, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(item, "kind")), "successNotification");
+	cr_assert_eq(strlen(json_string_value(json_object_get(item, "id"))), 36);
+	want = expected_success("txn-s", csr, csr_len, cert, cert_len);
+	cr_assert_str_eq(json_string_value(json_object_get(item, "body")), want);
+	wait_events("txn-s", "20600", "0x00000000", 1);
+	cr_assert_eq(outbox(), 0);
+	sleep(2);	/* two retry intervals: nothing is sent again */
+	json_decref(got);
+	got = crpd_h_connector_received(h, 2);
+	cr_assert_eq(json_array_size(got), 1);
+	cr_assert_eq(count_events("txn-s", "20602", "0x00001101"), 0);
+	json_decref(got);
+	free(want);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+}
+
+Test(crpd_notify, connector_down_then_back)
+{
+	char *challenge;
+	uint8_t *csr;
+	size_t csr_len;
+	json_t *got, *body;
+
+	csr = verify("txn-down", &csr_len, &challenge);
+	notify_ok(NULL, "txn-down", 2, 0x80070005, NULL, 0, "access denied", QUEUED);
+	wait_events("txn-down", "20602", "0x00001101", 1);
+	sleep(2);	/* several failed retries: still reported once */
+	cr_assert_eq(count_events("txn-down", "20602", "0x00001101"), 1);
+	cr_assert_eq(outbox(), 1);
+	connector = crpd_h_connector_start(h, true);
+	got = crpd_h_connector_received(h, 1);
+	cr_assert_eq(json_array_size(got), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(got, 0), "kind")),
+	    "failureNotification");
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	cr_assert_eq(json_integer_value(json_object_get(body, "hResult")), -2147024891);
+	cr_assert_str_eq(json_string_value(json_object_get(body, "errorDescription")),
+	    "access denied");
+	wait_events("txn-down", "20600", "0x00000000", 1);
+	cr_assert_eq(outbox(), 0);
+	sleep(2);
+	json_decref(got);
+	got = crpd_h_connector_received(h, 2);
+	cr_assert_eq(json_array_size(got), 1, "delivered %zu times", json_array_size(got));
+	json_decref(got);
+	json_decref(body);
+	free(challenge);
+	OPENSSL_free(csr);
+}
+
+Test(crpd_notify, kept_across_kill_9)
+{
+	char *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got;
+
+	csr = verify("txn-k9", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	notify_ok(challenge, "txn-k9", 0, 0, cert, cert_len, "", QUEUED);
+	crpd_h_kill9(h);
+	cr_assert_eq(outbox(), 1);
+	connector = crpd_h_connector_start(h, true);
+	crpd_h_start(h);
+	got = crpd_h_connector_received(h, 1);
+	cr_assert_eq(json_array_size(got), 1);
+	wait_events("txn-k9", "20600", "0x00000000", 1);
+	cr_assert_eq(outbox(), 0);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+}
+
+Test(crpd_notify, unacknowledged_is_sent_again_with_the_same_id)
+{
+	char *challenge;
+	uint8_t *csr;
+	size_t csr_len;
+	json_t *got;
+	const char *id0, *id1;
+
+	connector = crpd_h_connector_start(h, false);
+	csr = verify("txn-noack", &csr_len, &challenge);
+	notify_ok(NULL, "txn-noack", 2, 1, NULL, 0, "x", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	cr_assert_eq(json_array_size(got), 1);
+	json_decref(got);
+	cr_assert_eq(outbox(), 1);
+	crpd_h_connector_stop(connector);
+	connector = crpd_h_connector_start(h, true);
+	got = crpd_h_connector_received(h, 2);
+	cr_assert_eq(json_array_size(got), 2);
+	id0 = json_string_value(json_object_get(json_array_get(got, 0), "id"));
+	id1 = json_string_value(json_object_get(json_array_get(got, 1), "id"));
+	cr_assert_str_eq(id0, id1);
+	wait_events("txn-noack", "20600", "0x00000000", 1);
+	cr_assert_eq(outbox(), 0);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+}
+
+Test(crpd_notify, failure_description_is_cut_at_255_characters)
+{
+	char desc[1024] = "", *challenge;
+	uint8_t *csr;
+	size_t csr_len;
+	json_t *got, *body;
+	const char *d;
+
+	for (int i = 0; i < 300; i++)
+		strcat(desc, "\xc3\xa9");	/* é: two bytes, one character */
+	connector = crpd_h_connector_start(h, true);
+	csr = verify("txn-long", &csr_len, &challenge);
+	/* found by the challenge text, with no transaction ID */
+	notify_ok(challenge, "", 2, 0x0000000D, NULL, 0, desc, QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	d = json_string_value(json_object_get(body, "errorDescription"));
+	cr_assert_eq(strlen(d), 510, "%zu bytes", strlen(d));
+	cr_assert_eq(strncmp(d, desc, 510), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(body, "transactionId")), "txn-long");
+	cr_assert_eq(json_integer_value(json_object_get(body, "hResult")), 13);
+	cr_assert_str_eq(json_string_value(json_object_get(body, "callerInfo")),
+	    "ndes-crpd/" PACKAGE_VERSION);
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+}
+
+Test(crpd_notify, unknown_request)
+{
+	struct crpd_h_notify_reply nr;
+	uint8_t *cert;
+	size_t len;
+
+	cert = crpd_h_issue(key_a, "alice", &len);
+	crpd_h_notify(h, "not a known challenge", "txn-unknown", 0, 0, cert, len, "", &nr);
+	cr_assert_not(nr.accepted);
+	cr_assert_eq(nr.code, 0x1102);
+	wait_events("txn-unknown", "20602", "0x00001102", 1);
+	cr_assert_eq(outbox(), 0);
+	OPENSSL_free(cert);
+}
+
+Test(crpd_notify, pending_is_recorded_and_nothing_is_sent)
+{
+	char *challenge;
+	uint8_t *csr;
+	size_t csr_len;
+
+	csr = verify("txn-pending", &csr_len, &challenge);
+	notify_ok(NULL, "txn-pending", 3, 0, NULL, 0, "", "recorded");
+	cr_assert_eq(outbox(), 0);
+	cr_assert_eq(crpd_h_sql_count(h, "SELECT last_disposition FROM challenges"), 3);
+	cr_assert_eq(crpd_h_sql_count(h, "SELECT state FROM challenges"), 1);
+	free(challenge);
+	OPENSSL_free(csr);
+}
+
+Test(crpd_notify, duplicate_success_is_sent_once)
+{
+	char *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+
+	csr = verify("txn-dup", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	notify_ok(NULL, "txn-dup", 0, 0, cert, cert_len, "", QUEUED);
+	notify_ok(NULL, "txn-dup", 0, 0, cert, cert_len, "",
+	    "recorded before; nothing new to send");
+	cr_assert_eq(outbox(), 1);
+	cr_assert_eq(crpd_h_sql_count(h, "SELECT state FROM challenges"), 2);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+}
