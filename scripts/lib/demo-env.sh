@@ -28,6 +28,7 @@ DEMO_PROFILE_VPN="Contoso VPN User (macOS)"
 DEMO_CA_NAME='ca01.contoso.com\Contoso Issuing CA'
 
 DEMO_T=""		# the temporary folder
+DEMO_T0=$SECONDS	# when the run started
 DEMO_PIDS=()		# processes started, in order
 DEMO_NAMES=()		# their names
 DEMO_FAILS=0		# steps that did not do what they should
@@ -40,10 +41,11 @@ DEMO_ISSUED=""
 DEMO_EXPECT=""
 
 demo_say() { printf '%s%s\n' "$DEMO_PREFIX" "$*"; }
-demo_ok() { demo_say "  ok:   $*"; }
+demo_elapsed() { printf '%3d s' "$((SECONDS - DEMO_T0))"; }
+demo_ok() { demo_say "$(demo_elapsed)  ok    $*"; }
 demo_fail() {
 	DEMO_FAILS=$((DEMO_FAILS + 1))
-	demo_say "  FAIL: $*"
+	demo_say "$(demo_elapsed)  FAIL  $*"
 }
 # demo_step "what" command...: ok when the command succeeds
 demo_step() {

@@ -9,17 +9,26 @@ demo_cert_sha1() {
 	"$OPENSSL" x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr a-f A-F
 }
 
-# demo_has_event ID CODE [DEVICE]: one of this run's daemons logged it in journald
-demo_has_event() {
+# demo_count_events ID CODE [DEVICE]: how many of this run's daemons' events
+# in journald have that ID, code (and device)
+demo_count_events() {
 	local m="" p
 	for p in ${DEMO_EVENT_PIDS:-$(demo_pid crpd) $(demo_pid connectord)}; do m+=" _PID=$p"; done
-	[ -n "$m" ] || return 1
+	[ -n "$m" ] || { echo 0; return; }
 	[ "$(id -u)" -ne 0 ] || "$JOURNALCTL" --sync >/dev/null 2>&1
 	# shellcheck disable=SC2086
 	"$JOURNALCTL" --no-pager -o cat $m NDES_EVENT_ID="$1" NDES_DIAG_CODE="$2" \
-		${3:+NDES_DEVICE_ID="$3"} 2>/dev/null | grep -q .
+		${3:+NDES_DEVICE_ID="$3"} 2>/dev/null | grep -c .
 }
-demo_wait_event() { demo_wait 100 demo_has_event "$@"; }
+demo_has_event() { [ "$(demo_count_events "$@")" -gt 0 ]; }
+# demo_wait_event ID CODE [DEVICE]: until journald has as many of them as expected
+demo_wait_event() {
+	local want
+	want=$(grep -c -x -F "$1	$2	${3:-}" <<<"$DEMO_EXPECT")
+	[ "$want" -gt 0 ] || want=1
+	demo_wait 100 demo_enough_events "$want" "$@"
+}
+demo_enough_events() { local w=$1; shift; [ "$(demo_count_events "$@")" -ge "$w" ]; }
 
 # demo_mint NAME ARGS...: a challenge from the emulator, its answer in enroll/NAME.json
 demo_mint() {
@@ -134,6 +143,16 @@ demo_refusals() {
 	fi
 }
 
+# the cloud's status of a PKCS request / a revocation request
+demo_pkcs_status() {
+	demo_cloud show pkcs | jq -r --arg id "$1" '.value[] | select(.requestId == $id) | .status'
+}
+demo_revocation_status() {
+	demo_cloud show revocations |
+		jq -r --arg c "$1" '.value[] | select(.requestContext == $c) | .status'
+}
+demo_status_is() { [ "$("$1" "$2")" = "$3" ]; }
+
 # demo_pkcs: the cloud queues a PKCS certificate for bob's Mac; the connector
 # issues it on the CA, envelopes it to the device key and uploads it
 demo_pkcs() {
@@ -144,9 +163,8 @@ demo_pkcs() {
 		{ demo_fail "the cloud does not queue the PKCS request: $(cat "$DEMO_T/log/pkcs.err")"; return 1; }
 	DEMO_PKCS_ID=$id
 	demo_expect 20100 0x00000000 "$DEMO_MAC"
-	st() { demo_cloud show pkcs | jq -r --arg id "$id" '.value[] | select(.requestId == $id) | .status'; }
-	demo_wait 300 eval '[ "$(st)" = issued ]' ||
-		{ demo_fail "PKCS request $id: status \"$(st)\", not issued"; return 1; }
+	demo_wait 300 demo_status_is demo_pkcs_status "$id" issued ||
+		{ demo_fail "PKCS request $id: status \"$(demo_pkcs_status "$id")\", not issued"; return 1; }
 	demo_cloud pkcs-open --request-id "$id" >"$out" 2>"$DEMO_T/log/pkcs-open.err" ||
 		{ demo_fail "pkcs-open $id: $(cat "$DEMO_T/log/pkcs-open.err")"; return 1; }
 	if [ "$(jq -r '.hasPrivateKey and .keyMatches' "$out")" != true ]; then
@@ -168,9 +186,8 @@ demo_revoke() {
 		{ demo_fail "the cloud does not queue the revocation: $(cat "$DEMO_T/log/revoke.err")"; return 1; }
 	DEMO_REVOKE_SERIAL=$serial DEMO_REVOKE_CTX=$ctx
 	demo_expect 20200 0x00000000
-	rst() { demo_cloud show revocations | jq -r --arg c "$ctx" '.value[] | select(.requestContext == $c) | .status'; }
-	demo_wait 300 eval '[ "$(rst)" = revoked ]' ||
-		{ demo_fail "revocation of $serial: status \"$(rst)\", not revoked"; return 1; }
+	demo_wait 300 demo_status_is demo_revocation_status "$ctx" revoked ||
+		{ demo_fail "revocation of $serial: status \"$(demo_revocation_status "$ctx")\", not revoked"; return 1; }
 	if demo_index_revoked "$serial" && demo_crl_lists "$serial"; then
 		DEMO_REVOKED=$((DEMO_REVOKED + 1))
 		demo_ok "serial $serial ($name) revoked: R in index.txt, listed in crl.pem, result uploaded"

@@ -90,12 +90,33 @@ demo_start_crpd() {
 	demo_wait 100 test -S "$DEMO_T/run/crp.sock"
 }
 
+# The -csrverifierexec hook: ndes-policy-exec with $TRANSACTIONID set as
+# scepserver releases after 2.1.0 do.  Debian's 2.1.0 sets none, and a
+# notification without a transaction ID is refused by the cloud, so the
+# hook names the transaction by the SHA-256 of the request's public key
+# (what ndes-policy-exec itself does without $TRANSACTIONID from feat/policy
+# 06b91d3 on; this wrapper is then a no-op).
+demo_write_hook() {
+	cat >"$DEMO_T/verify-hook" <<-EOF
+	#!/bin/sh
+	req=\$(mktemp) || exit 1
+	trap 'rm -f "\$req"' EXIT
+	cat >"\$req"
+	: "\${TRANSACTIONID:=\$("$OPENSSL" req -inform DER -in "\$req" -noout -pubkey |
+		"$OPENSSL" pkey -pubin -outform DER | sha256sum | cut -c1-64 | tr a-f A-F)}"
+	export TRANSACTIONID
+	"$DEMO_POLICY_EXEC" <"\$req"
+	EOF
+	chmod 0755 "$DEMO_T/verify-hook"
+}
+
 # scepserver asks ndes-policy-exec before it signs; the watcher tells ndes-crpd
 # what scepserver issued
 demo_start_scep() {
+	demo_write_hook
 	NDES_POLICY_CONFIG=$DEMO_T/policy.yaml demo_spawn scepserver scepserver \
 		-depot "$DEMO_T/depot" -port "$DEMO_SCEP_PORT" -allowrenew 0 \
-		-csrverifierexec "$DEMO_POLICY_EXEC"
+		-csrverifierexec "$DEMO_T/verify-hook"
 	demo_wait 100 demo_port_open "$DEMO_SCEP_PORT" || return 1
 	NDES_POLICY_CONFIG=$DEMO_T/policy.yaml demo_spawn watcher "$DEMO_POLICY_EXEC" \
 		watch-depot --retry 1 "$DEMO_T/depot"
