@@ -62,6 +62,7 @@ struct connd {
 	bool			 downloading;
 	bool			 uploading;
 	bool			 renewing;
+	bool			 work_scheduled;	/* another turn of CA work queued */
 	bool			 full_reported;
 	int64_t			 backoff_s;		/* 0: no failure */
 	time_t			 next_upload;
@@ -105,7 +106,9 @@ void connd_ipc_stop(struct connd *d);
 void connd_download_start(struct connd *d);
 void connd_download_now(struct connd *d);
 
-/* d_work.c: carry out downloaded work (PKCS issuance, revocation). */
+/* d_work.c: carry out downloaded work (PKCS issuance, revocation),
+ * CONND_WORK_PER_TURN items per turn of the event loop. */
+#define CONND_WORK_PER_TURN 4
 void connd_work_run(struct connd *d);
 
 /* d_upload.c */

@@ -155,18 +155,33 @@ work_one(struct connd *d, const struct conn_outbox_item *it)
 	json_decref(res);
 }
 
+static void
+work_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct connd *d = arg;
+
+	d->work_scheduled = false;
+	connd_work_run(d);
+}
+
+/* A few items per turn of the loop, so that crpd's notifications and the
+ * watchdog are served between key generations. */
 void
 connd_work_run(struct connd *d)
 {
 	struct conn_outbox_item *items = NULL;
+	struct timeval zero = { 0, 0 };
 	size_t n = 0;
 
-	if (d->ca == NULL || d->stopping ||
-	    conn_outbox_work_fetch(d->ob, (size_t)d->cfg.downloads.max_requests, &items, &n) == -1)
+	if (d->ca == NULL || d->stopping || d->work_scheduled ||
+	    conn_outbox_work_fetch(d->ob, CONND_WORK_PER_TURN + 1, &items, &n) == -1)
 		return;
-	for (size_t i = 0; i < n && !d->stopping; i++)
+	for (size_t i = 0; i < n && i < CONND_WORK_PER_TURN && !d->stopping; i++)
 		work_one(d, &items[i]);
 	conn_outbox_items_free(items, n);
+	if (n > CONND_WORK_PER_TURN && !d->stopping &&
+	    event_base_once(d->base, -1, EV_TIMEOUT, work_again, d, &zero) == 0)
+		d->work_scheduled = true;
 	if (n > 0)
 		connd_upload_kick(d);
 }
