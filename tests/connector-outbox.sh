@@ -6,7 +6,7 @@
 # nothing dropped.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..16"
+echo "1..17"
 
 notif_entries() { cloud show notifications | grep -c '^      "transactionId": "bulk-'; }
 notif_unique() { cloud show notifications | grep '^      "transactionId": "bulk-' | sort -u | wc -l; }
@@ -21,6 +21,7 @@ start_daemon
 "$FEED" "$T/connector.sock" 1000 bulk > "$T/feed.out" 2>&1
 check "1,000 notifications acknowledged while the cloud is down" grep -qx 'acked 1000' "$T/feed.out"
 check "20302 with 0x00001202 while the cloud is unreachable" wait_event 20302 0x00001202 'stay in the outbox'
+check "20402 with 0x00001202: downloads fail too" wait_event 20402 0x00001202 'cannot connect'
 conn status --json > "$T/status.json"
 check "status: queue depth 1000 and the last error" bash -c "
     grep -q '\"depth\": 1000' $T/status.json && grep -q '\"lastError\": \".*cannot connect' $T/status.json"

@@ -6,7 +6,7 @@
 # a state folder with wrong permissions.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..16"
+echo "1..17"
 
 reg_thumb() { sed -n 's/.*"clientThumbprint": "\([0-9A-F]*\)".*/\1/p' "$T/state/registration/registration.json"; }
 
@@ -45,6 +45,8 @@ check "the old CRP pair is kept as crp-previous" bash -c "
 "$FEED" "$T/connector.sock" 1 renewed >/dev/null
 check "uploads go on with the new certificate" wait_for 20 bash -c \
     "\"$CLOUD_SIM\" show notifications --admin $ADMIN | grep -q '\"transactionId\": \"renewed-1\"'"
+stop_cloud
+check "renewal with the cloud down: 10102 with 0x00001202" wait_for 30 has_event 10102 0x00001202
 stop_daemon
 
 # --- expired at start
