@@ -95,8 +95,8 @@ ndes_challenge_claims_to_json(const struct ndes_challenge_claims *c)
 
 	for (size_t i = 0; i < c->n_ekus; i++)
 		json_array_append_new(ekus, json_string(c->ekus[i]));
-	root = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:s, s:o, s:s, s:i,"
-	    " s:o, s:o, s:s, s:i, s:s?}",
+	root = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s*, s:s, s:I, s:I, s:s, s:o, s:s, s:i,"
+	    " s:o, s:o, s:s, s:i, s:s*}",
 	    "ver", c->version, "id", c->challenge_id, "tenant", c->tenant_id,
 	    "profile", c->profile_id, "deviceId", c->device_id, "userId", c->user_id,
 	    "certType", c->cert_type == NDES_CHALLENGE_CERT_USER ? "user" : "device",

@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need, only those missing.
-set -euo pipefail
-
 NDES_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libssl-dev openssl libevent-dev libyaml-dev libsystemd-dev libjansson-dev
 	libsqlite3-dev sqlite3 libcriterion-dev
-	systemd locales scep procps iproute2 curl ca-certificates valgrind
+	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
 )
 
 ndes_missing_packages() {
@@ -29,5 +27,6 @@ ndes_install_deps() {
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
 	ndes_install_deps
 fi

@@ -184,3 +184,24 @@ Test(challenge, claims_json_names_the_bad_field)
 	cr_assert_eq(ndes_challenge_claims_from_json(bad, strlen(bad), &c, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "tenant") != NULL, "%s", err);
 }
+
+Test(challenge, device_claims_without_user_round_trip)
+{
+	struct ndes_challenge_claims c, back;
+	char err[256], *json;
+
+	sample_claims(&c);
+	c.cert_type = NDES_CHALLENGE_CERT_DEVICE;
+	c.user_id = NULL;
+	c.template_name = NULL;
+	json = ndes_challenge_claims_to_json(&c);
+	cr_assert_not_null(json);
+	cr_assert_null(strstr(json, "userId"), "%s", json);
+	cr_assert_eq(ndes_challenge_claims_from_json(json, strlen(json), &back, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_null(back.user_id);
+	cr_assert_null(back.template_name);
+	cr_assert_eq(back.cert_type, NDES_CHALLENGE_CERT_DEVICE);
+	ndes_challenge_claims_clear(&back);
+	free(json);
+}

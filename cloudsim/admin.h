@@ -1,0 +1,30 @@
+/* Internals of the loopback admin endpoint (admin*.c); docs/cloud-api.md. */
+#ifndef NDES_CLOUDSIM_ADMIN_H
+#define NDES_CLOUDSIM_ADMIN_H
+
+#include <stdbool.h>
+
+#include "api.h"
+#include "challenge.h"
+
+/* Refuse non-loopback peers (403), parse the body when body is set.  0, or
+ * -1 after the error reply.  Replies go through api_reply()/api_error(). */
+int admin_start(struct cloudsim_svc *svc, struct ndes_http_request *req, bool body,
+    struct api_call *call);
+
+/* The certificate a plan asks for, as the admin answers and the PKCS
+ * requests show it: deviceId, userId, profile, certificateType, subject,
+ * subjectOpenssl, scepclientArgs, sans, keyType, keySize, keyUsage,
+ * extendedKeyUsages, hash, validityDays, templateName. */
+json_t *admin_claims_json(const struct ndes_challenge_claims *claims);
+
+/* cloudsim_plan() for the body's device, profile and user; on refusal
+ * replies 422 profile_refused (or 400 for a bad body) and returns -1. */
+int admin_plan(struct api_call *call, struct ndes_challenge_claims *claims, int64_t now);
+
+/* Handlers (admin_challenge.c, admin_pkcs.c). */
+void admin_challenge(struct ndes_http_request *req, void *arg);
+void admin_pkcs_request(struct ndes_http_request *req, void *arg);
+void admin_pkcs_open(struct ndes_http_request *req, void *arg);
+
+#endif

@@ -1,0 +1,270 @@
+/* Admin: minting challenges and queueing PKCS requests from the model's
+ * plan (docs/cloud-api.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "b64.h"
+#include "crypto.h"
+#include "log.h"
+#include "pki.h"
+#include "store.h"
+
+#define ADMIN_MAX_EXPIRES_IN (30LL * 86400)
+
+static json_t *
+admin_key_usage(uint32_t bits)
+{
+	json_t *arr = json_array();
+	const char *name;
+
+	/* digitalSignature (0x80) first, as X.509 numbers the bits. */
+	for (uint32_t bit = 0x80; arr != NULL && bit != 0; bit >>= 1)
+		if ((bits & bit) && (name = ndes_challenge_key_usage_name(bit)) != NULL)
+			json_array_append_new(arr, json_string(name));
+	return arr;
+}
+
+static json_t *
+admin_sans(const struct ndes_challenge_claims *cl)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < cl->n_sans; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "type", cl->sans[i].type,
+		    "value", cl->sans[i].value));
+	return arr;
+}
+
+static json_t *
+admin_ekus(const struct ndes_challenge_claims *cl)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < cl->n_ekus; i++)
+		json_array_append_new(arr, json_string(cl->ekus[i]));
+	return arr;
+}
+
+json_t *
+admin_claims_json(const struct ndes_challenge_claims *cl)
+{
+	char *openssl_subj = cloudsim_subject_to_openssl_subj(cl->subject);
+	json_t *subj = cloudsim_subject_to_json(cl->subject);
+	json_t *scepclient = json_object_get(subj, "scepclient");
+	json_t *out;
+
+	out = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:O?, s:o, s:s, s:i, s:o, s:o, s:s, "
+	    "s:i, s:o}",
+	    "deviceId", cl->device_id, "userId", cloudsim_json_str(cl->user_id),
+	    "profile", cl->profile_id,
+	    "certificateType", cl->cert_type == NDES_CHALLENGE_CERT_USER ? "user" : "device",
+	    "subject", cl->subject, "subjectOpenssl", cloudsim_json_str(openssl_subj),
+	    "scepclientArgs", scepclient, "sans", admin_sans(cl), "keyType", cl->key_type,
+	    "keySize", cl->min_key_bits, "keyUsage", admin_key_usage(cl->key_usage),
+	    "extendedKeyUsages", admin_ekus(cl), "hash", cl->hash,
+	    "validityDays", cl->validity_days,
+	    "templateName", cloudsim_json_str(cl->template_name));
+	free(openssl_subj);
+	json_decref(subj);
+	return out;
+}
+
+int
+admin_plan(struct api_call *c, struct ndes_challenge_claims *claims, int64_t now)
+{
+	const char *device = NULL, *profile = NULL, *user = NULL;
+	char err[CLOUDSIM_ERR_MAX];
+
+	if (api_get_str(c->body, "device", true, 256, &device, err, sizeof(err)) != 0 ||
+	    api_get_str(c->body, "profile", true, 256, &profile, err, sizeof(err)) != 0 ||
+	    api_get_str(c->body, "user", false, 256, &user, err, sizeof(err)) != 0) {
+		api_bad_request(c, err);
+		return -1;
+	}
+	if (cloudsim_plan(c->svc->config, device, profile, user, c->svc->issuing_ca,
+	    (time_t)now, claims, err, sizeof(err)) != 0) {
+		api_error(c, 422, "profile_refused", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Claims + seal + record; the answer or NULL with err set and *status. */
+static json_t *
+admin_mint(struct api_call *c, struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients,
+    char *err, size_t errlen)
+{
+	struct cloudsim_challenge_rec rec;
+	char *text = NULL, iso[32], iat[32];
+	json_t *out;
+
+	if (ndes_challenge_seal(cl, c->svc->pki->signing_cert, c->svc->pki->signing_key,
+	    recipients, &text, err, errlen) != 0)
+		return NULL;
+	rec = (struct cloudsim_challenge_rec){ .id = cl->challenge_id, .device_id = cl->device_id,
+	    .profile = cl->profile_id, .user_id = cl->user_id, .subject = cl->subject,
+	    .issued_at = cl->issued_at, .expires_at = cl->expires_at,
+	    .recipients = sk_X509_num(recipients) };
+	if (cloudsim_store_challenge_add(c->svc->store, &rec) != 0) {
+		snprintf(err, errlen, "the state database failed");
+		free(text);
+		return NULL;
+	}
+	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
+	cloudsim_time_iso(cl->issued_at, iat, sizeof(iat));
+	if ((out = admin_claims_json(cl)) != NULL &&
+	    json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
+	    "challenge", text, "challengeId", cl->challenge_id, "tenantId", cl->tenant_id,
+	    "issuedAt", iat, "expiresAt", iso, "recipients", sk_X509_num(recipients))) != 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	log_info("challenge %s for device %s, profile \"%s\"%s%s: %zu characters, %d "
+	    "recipients, expires at %s", cl->challenge_id, cl->device_id, cl->profile_id,
+	    cl->user_id ? ", user " : "", cl->user_id ? cl->user_id : "", strlen(text),
+	    sk_X509_num(recipients), iso);
+	free(text);
+	return out;
+}
+
+static int
+admin_fill(struct ndes_challenge_claims *cl, const char *tenant, int64_t now, int64_t life)
+{
+	char id[37];
+
+	if (cloudsim_uuid(id) != 0 || (cl->challenge_id = strdup(id)) == NULL ||
+	    (cl->tenant_id = strdup(tenant)) == NULL)
+		return -1;
+	cl->issued_at = now;
+	cl->expires_at = now + life;
+	return 0;
+}
+
+void
+admin_challenge(struct ndes_http_request *req, void *arg)
+{
+	struct ndes_challenge_claims cl = { 0 };
+	STACK_OF(X509) *recipients = NULL;
+	char err[API_ERR_MAX];
+	int64_t now = time(NULL);
+	json_int_t life;
+	struct api_call c;
+	json_t *out;
+
+	if (admin_start(arg, req, true, &c) != 0)
+		return;
+	life = c.svc->config->service.challenge_lifetime_s;
+	if (ndes_json_get_int(c.body, "expiresIn", false, -ADMIN_MAX_EXPIRES_IN,
+	    ADMIN_MAX_EXPIRES_IN, &life, err, sizeof(err)) != 0) {
+		api_bad_request(&c, err);
+		return;
+	}
+	if (admin_plan(&c, &cl, now) != 0)
+		return;
+	if ((recipients = cloudsim_store_crp_certs(c.svc->store)) == NULL)
+		api_error(&c, 500, "internal_error", "the state database failed");
+	else if (sk_X509_num(recipients) == 0)
+		api_error(&c, 409, "no_connector", "no connector is registered: a challenge "
+		    "needs at least one CRP encryption certificate");
+	else if (admin_fill(&cl, c.svc->config->tenant_id, now, life) != 0)
+		api_error(&c, 500, "internal_error", "out of memory");
+	else if ((out = admin_mint(&c, &cl, recipients, err, sizeof(err))) == NULL)
+		api_error(&c, 500, "internal_error", err);
+	else
+		api_reply(&c, 201, out);
+	sk_X509_pop_free(recipients, X509_free);
+	ndes_challenge_claims_clear(&cl);
+}
+
+/* The device's public key (SPKI) and self-signed certificate, base64 DER. */
+static int
+admin_device_key(struct api_call *c, const char *device, json_t *item, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	uint8_t *spki = NULL;
+	size_t len = 0;
+	char *spki_b64 = NULL, *cert_b64 = NULL;
+	int rc = -1;
+
+	if (cloudsim_pki_device(c->svc->pki, device, &key, &cert, err, errlen) != 0)
+		return -1;
+	if (ndes_crypto_pubkey_der(key, &spki, &len) == 0 &&
+	    (spki_b64 = ndes_b64_encode(spki, len)) != NULL &&
+	    (cert_b64 = api_cert_b64(cert)) != NULL &&
+	    json_object_set_new(item, "devicePublicKey", json_string(spki_b64)) == 0 &&
+	    json_object_set_new(item, "deviceCertificate", json_string(cert_b64)) == 0)
+		rc = 0;
+	else
+		snprintf(err, errlen, "cannot encode the device key");
+	free(spki);
+	free(spki_b64);
+	free(cert_b64);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* The queued item (what the connector downloads), or NULL after replying. */
+static json_t *
+admin_pkcs_item(struct api_call *c, const struct ndes_challenge_claims *cl, const char *id)
+{
+	const char *ca_conf = NULL;
+	char err[API_ERR_MAX];
+	json_t *item;
+
+	if (api_get_str(c->body, "caConfiguration", false, 1024, &ca_conf, err,
+	    sizeof(err)) != 0) {
+		api_bad_request(c, err);
+		return NULL;
+	}
+	if ((item = admin_claims_json(cl)) == NULL ||
+	    json_object_set_new(item, "requestId", json_string(id)) != 0 ||
+	    json_object_set_new(item, "caConfiguration", cloudsim_json_str(ca_conf)) != 0) {
+		json_decref(item);
+		api_error(c, 500, "internal_error", "out of memory");
+		return NULL;
+	}
+	if (admin_device_key(c, cl->device_id, item, err, sizeof(err)) != 0) {
+		json_decref(item);
+		api_error(c, 500, "internal_error", err);
+		return NULL;
+	}
+	return item;
+}
+
+void
+admin_pkcs_request(struct ndes_http_request *req, void *arg)
+{
+	struct ndes_challenge_claims cl = { 0 };
+	int64_t now = time(NULL);
+	struct api_call c;
+	char id[37], *text;
+	json_t *item;
+
+	if (admin_start(arg, req, true, &c) != 0)
+		return;
+	if (admin_plan(&c, &cl, now) != 0)
+		return;
+	if (cloudsim_uuid(id) != 0 || (item = admin_pkcs_item(&c, &cl, id)) == NULL) {
+		if (c.req != NULL)
+			api_error(&c, 500, "internal_error", "cannot make a request ID");
+		ndes_challenge_claims_clear(&cl);
+		return;
+	}
+	text = json_dumps(item, JSON_COMPACT);
+	if (text == NULL || cloudsim_store_pkcs_add(c.svc->store, id, cl.device_id, cl.user_id,
+	    cl.profile_id, text, now) != 0) {
+		json_decref(item);
+		api_error(&c, 500, "internal_error", "the state database failed");
+	} else {
+		log_info("PKCS request %s queued for device %s, profile \"%s\"", id, cl.device_id,
+		    cl.profile_id);
+		api_reply(&c, 201, item);
+	}
+	free(text);
+	ndes_challenge_claims_clear(&cl);
+}

@@ -1,0 +1,115 @@
+/* ScepActions/successNotification and failureNotification: recorded once
+ * per (kind, transactionId) (docs/cloud-api.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "log.h"
+#include "store.h"
+
+#define API_TEXT_MAX 1024
+#define API_REQUEST_MAX (64 * 1024)
+
+/* The notification object: the body itself, or its "notification" member
+ * (the shape of Microsoft's client libraries). */
+static const json_t *
+api_notification(const json_t *body, char *err, size_t errlen)
+{
+	json_t *inner = NULL;
+
+	if (ndes_json_get_object(body, "notification", false, &inner, err, errlen) != 0)
+		return NULL;
+	return inner ? inner : body;
+}
+
+static int
+api_success_check(const json_t *n, const char **txid, char *err, size_t errlen)
+{
+	const char *s = NULL, *date = NULL;
+
+	if (api_get_str(n, "transactionId", true, 256, txid, err, errlen) != 0 ||
+	    api_get_str(n, "certificateRequest", true, API_REQUEST_MAX, &s, err, errlen) != 0 ||
+	    api_get_hex(n, "certificateThumbprint", true, 128, &s, err, errlen) != 0 ||
+	    api_get_hex(n, "certificateSerialNumber", true, 128, &s, err, errlen) != 0 ||
+	    api_get_str(n, "certificateExpirationDateUtc", true, 64, &date, err, errlen) != 0 ||
+	    api_check_date(date, "certificateExpirationDateUtc", err, errlen) != 0 ||
+	    api_get_str(n, "issuingCertificateAuthority", true, API_TEXT_MAX, &s, err,
+	    errlen) != 0 ||
+	    api_get_str(n, "callerInfo", true, API_TEXT_MAX, &s, err, errlen) != 0 ||
+	    api_get_str(n, "caConfiguration", false, API_TEXT_MAX, &s, err, errlen) != 0 ||
+	    api_get_str(n, "certificateAuthority", false, API_TEXT_MAX, &s, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+api_failure_check(const json_t *n, const char **txid, char *err, size_t errlen)
+{
+	const char *s = NULL;
+	json_int_t hr;
+
+	if (api_get_str(n, "transactionId", true, 256, txid, err, errlen) != 0 ||
+	    api_get_str(n, "certificateRequest", true, API_REQUEST_MAX, &s, err, errlen) != 0 ||
+	    ndes_json_get_int(n, "hResult", true, INT32_MIN, UINT32_MAX, &hr, err, errlen) != 0 ||
+	    api_get_str(n, "errorDescription", true, 255, &s, err, errlen) != 0 ||
+	    api_get_str(n, "callerInfo", true, API_TEXT_MAX, &s, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+api_notify(struct ndes_http_request *req, struct cloudsim_svc *svc, const char *kind,
+    int (*check)(const json_t *, const char **, char *, size_t))
+{
+	char err[API_ERR_MAX];
+	const char *txid = NULL;
+	const json_t *n;
+	struct api_call c;
+	char *text;
+	int rc;
+
+	if (api_start(svc, req, API_AUTH | API_BODY, &c) != 0)
+		return;
+	if ((n = api_notification(c.body, err, sizeof(err))) == NULL ||
+	    check(n, &txid, err, sizeof(err)) != 0) {
+		api_bad_request(&c, err);
+		return;
+	}
+	text = json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = text ? cloudsim_store_notification_add(svc->store, kind, txid, c.connector_id,
+	    c.request_id, text, time(NULL)) : -1;
+	free(text);
+	if (rc < 0) {
+		api_error(&c, 500, "internal_error", "the state database failed");
+		return;
+	}
+	log_info("%s notification for transaction %s from connector %s%s", kind, txid,
+	    c.connector_id, rc ? "" : ": a repeat, not recorded again");
+	api_reply(&c, 200, rc ? json_pack("{s:b}", "recorded", 1) :
+	    json_pack("{s:b, s:b}", "recorded", 0, "duplicate", 1));
+}
+
+static void
+api_success(struct ndes_http_request *req, void *arg)
+{
+	api_notify(req, arg, "success", api_success_check);
+}
+
+static void
+api_failure(struct ndes_http_request *req, void *arg)
+{
+	api_notify(req, arg, "failure", api_failure_check);
+}
+
+int
+api_scep_routes(struct cloudsim_svc *svc)
+{
+	if (ndes_http_route(svc->api, "POST", "/ScepActions/successNotification", api_success,
+	    svc) != 0 ||
+	    ndes_http_route(svc->api, "POST", "/ScepActions/failureNotification", api_failure,
+	    svc) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* ndes-cloud-sim service: the HTTPS API for connectors, the loopback admin
+ * endpoint and the state they share (docs/cloud-api.md).
+ *
+ * One process, one event loop thread: every handler runs on it, so the
+ * store handle and the PKI are used without locks. */
+#ifndef NDES_CLOUDSIM_SERVICE_H
+#define NDES_CLOUDSIM_SERVICE_H
+
+#include <stdint.h>
+#include <time.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "http.h"
+#include "model.h"
+
+struct cloudsim_pki;
+struct cloudsim_store;
+
+/* Command-line overrides of the configuration (serve). */
+struct cloudsim_overrides {
+	int listen_port;             /* -1: from the configuration; 0: ephemeral */
+	int admin_port;
+	int64_t lease_s;             /* download lease; 0: CLOUDSIM_DEFAULT_LEASE_S */
+	int64_t cert_lifetime_s;     /* connector certificates; 0: the configuration's */
+};
+
+#define CLOUDSIM_DEFAULT_LEASE_S 300
+#define CLOUDSIM_MAX_DOWNLOAD 500
+
+struct cloudsim_svc {
+	struct cloudsim_config *config;
+	struct cloudsim_pki *pki;
+	struct cloudsim_store *store;
+	X509 *issuing_ca;            /* service.issuing_ca_cert, may be NULL */
+	int64_t lease_s;
+	struct event_base *base;
+	SSL_CTX *tls;
+	struct ndes_http_server *api;
+	struct ndes_http_server *admin;
+};
+
+/* main.c: `serve`. */
+int cloudsim_serve(const char *config_path, const struct cloudsim_overrides *ov);
+
+/* api.c: the connector API (mutual TLS) on svc->api. */
+int cloudsim_api_routes(struct cloudsim_svc *svc);
+/* admin.c: the admin endpoint on svc->admin. */
+int cloudsim_admin_routes(struct cloudsim_svc *svc);
+/* Whether an address ("127.0.0.1", "::1", "localhost") is loopback; the
+ * numeric address to bind is written to out. */
+int cloudsim_loopback_address(const char *addr, char *out, size_t outlen);
+
+/* Small shared helpers (api.c). */
+/* ISO 8601 UTC, "2025-01-31T12:00:00Z". */
+void cloudsim_time_iso(int64_t t, char *buf, size_t len);
+/* A random UUID (version 4). */
+int cloudsim_uuid(char out[37]);
+/* json_t string or null. */
+json_t *cloudsim_json_str(const char *s);
+
+#endif

@@ -1,0 +1,268 @@
+/* The CA folder backend: files, lock, CA certificate and key.
+ *
+ * The folder is the one `openssl ca` and micromdm's scepserver use: ca.pem,
+ * ca.key (possibly encrypted, e.g. 3DES by scepserver), index.txt, serial,
+ * crlnumber, crl.pem.  Every change happens under an exclusive flock on
+ * ".ndes-ca.lock" in the folder, so two connectors never hand out one serial
+ * twice. */
+#include "ca_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+
+#include "crypto.h"
+
+char *
+ca_path(const struct ca_folder *f, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", f->dir, name) == -1)
+		return NULL;
+	return p;
+}
+
+int
+ca_lock(struct ca_folder *f, char *err, size_t errlen)
+{
+	char *p = ca_path(f, ".ndes-ca.lock");
+
+	if (p == NULL)
+		return -1;
+	f->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f->lock_fd == -1) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		free(p);
+		return -1;
+	}
+	free(p);
+	while (flock(f->lock_fd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			snprintf(err, errlen, "%s: cannot lock: %s", f->dir, strerror(errno));
+			close(f->lock_fd);
+			f->lock_fd = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+ca_unlock(struct ca_folder *f)
+{
+	if (f->lock_fd != -1) {
+		flock(f->lock_fd, LOCK_UN);
+		close(f->lock_fd);
+		f->lock_fd = -1;
+	}
+}
+
+void
+ca_keys_clear(struct ca_keys *k)
+{
+	X509_free(k->cert);
+	EVP_PKEY_free(k->key);
+	k->cert = NULL;
+	k->key = NULL;
+}
+
+static enum conn_ca_status
+ca_check_validity(X509 *cert, const char *path, char *err, size_t errlen)
+{
+	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+		snprintf(err, errlen, "%s: the CA certificate has expired", path);
+		return CONN_CA_UNAVAILABLE;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(cert)) > 0) {
+		snprintf(err, errlen, "%s: the CA certificate is not valid yet", path);
+		return CONN_CA_UNAVAILABLE;
+	}
+	if (X509_check_ca(cert) == 0) {
+		snprintf(err, errlen, "%s: not a CA certificate", path);
+		return CONN_CA_UNAVAILABLE;
+	}
+	return CONN_CA_OK;
+}
+
+enum conn_ca_status
+ca_load_keys(struct ca_folder *f, struct ca_keys *k, char *err, size_t errlen)
+{
+	char *cp = ca_path(f, "ca.pem"), *kp = ca_path(f, "ca.key");
+	enum conn_ca_status st = CONN_CA_UNAVAILABLE;
+
+	memset(k, 0, sizeof(*k));
+	if (cp == NULL || kp == NULL)
+		goto out;
+	if ((k->cert = ndes_crypto_load_cert(cp, err, errlen)) == NULL ||
+	    (st = ca_check_validity(k->cert, cp, err, errlen)) != CONN_CA_OK)
+		goto out;
+	st = CONN_CA_UNAVAILABLE;
+	if ((k->key = ndes_crypto_load_key(kp, f->passphrase, err, errlen)) == NULL)
+		goto out;
+	if (X509_check_private_key(k->cert, k->key) != 1) {
+		snprintf(err, errlen, "%s does not match %s", kp, cp);
+		ERR_clear_error();
+		goto out;
+	}
+	st = CONN_CA_OK;
+out:
+	if (st != CONN_CA_OK)
+		ca_keys_clear(k);
+	free(cp);
+	free(kp);
+	return st;
+}
+
+BIGNUM *
+ca_read_number(const char *path, unsigned long dflt, char *err, size_t errlen)
+{
+	char buf[256];
+	BIGNUM *bn = NULL;
+	FILE *fp = fopen(path, "re");
+	size_t n;
+
+	if (fp == NULL) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if ((bn = BN_new()) == NULL || BN_set_word(bn, dflt) != 1) {
+			BN_free(bn);
+			return NULL;
+		}
+		return bn;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0' || strspn(buf, "0123456789abcdefABCDEF") != strlen(buf) ||
+	    BN_hex2bn(&bn, buf) == 0) {
+		snprintf(err, errlen, "%s: not a hexadecimal number", path);
+		BN_free(bn);
+		return NULL;
+	}
+	return bn;
+}
+
+int
+ca_write_number(const char *path, const BIGNUM *n, char *err, size_t errlen)
+{
+	char *hex = BN_bn2hex(n), *text = NULL;
+	int r = -1, len;
+
+	if (hex == NULL)
+		return -1;
+	len = (int)strlen(hex);
+	if (asprintf(&text, "%s%s\n", len % 2 ? "0" : "", hex) != -1)
+		r = ndes_crypto_write_file(path, text, strlen(text), 0644, err, errlen);
+	free(text);
+	OPENSSL_free(hex);
+	return r;
+}
+
+int
+ca_time_text(const ASN1_TIME *t, char *buf, size_t buflen)
+{
+	ASN1_TIME *copy = NULL;
+	int r = -1;
+
+	/* UTCTime up to 2049, GeneralizedTime from 2050 (RFC 5280). */
+	if ((copy = ASN1_TIME_to_generalizedtime(t, NULL)) == NULL)
+		return -1;
+	if (ASN1_STRING_length(copy) == 15) {
+		const char *g = (const char *)ASN1_STRING_get0_data(copy);
+		int year = (g[0] - '0') * 1000 + (g[1] - '0') * 100 + (g[2] - '0') * 10 +
+		    (g[3] - '0');
+
+		r = snprintf(buf, buflen, "%s", year < 2050 ? g + 2 : g) < (int)buflen ? 0 : -1;
+	}
+	ASN1_GENERALIZEDTIME_free(copy);
+	return r;
+}
+
+static enum conn_ca_status
+ca_folder_check(struct conn_ca *ca, char *err, size_t errlen)
+{
+	struct ca_keys k;
+	enum conn_ca_status st = ca_load_keys(ca->priv, &k, err, errlen);
+
+	ca_keys_clear(&k);
+	return st;
+}
+
+static X509 *
+ca_folder_cert(struct conn_ca *ca, char *err, size_t errlen)
+{
+	struct ca_keys k;
+	X509 *cert;
+
+	if (ca_load_keys(ca->priv, &k, err, errlen) != CONN_CA_OK)
+		return NULL;
+	cert = k.cert;
+	k.cert = NULL;
+	ca_keys_clear(&k);
+	return cert;
+}
+
+static void
+ca_folder_free(struct conn_ca *ca)
+{
+	struct ca_folder *f = ca->priv;
+
+	if (f == NULL)
+		return;
+	ca_unlock(f);
+	if (f->passphrase != NULL)
+		OPENSSL_cleanse(f->passphrase, strlen(f->passphrase));
+	free(f->passphrase);
+	free(f->dir);
+	free(f);
+}
+
+static const struct conn_ca_ops ca_folder_ops = {
+	.kind = "folder",
+	.check = ca_folder_check,
+	.issue = ca_folder_issue,
+	.revoke = ca_folder_revoke,
+	.ca_cert = ca_folder_cert,
+	.free = ca_folder_free,
+};
+
+struct conn_ca *
+conn_ca_folder_new(const struct conn_ca_folder_opts *opts)
+{
+	struct conn_ca *ca = calloc(1, sizeof(*ca));
+	struct ca_folder *f = calloc(1, sizeof(*f));
+
+	if (ca == NULL || f == NULL)
+		goto fail;
+	ca->ops = &ca_folder_ops;
+	ca->priv = f;
+	f->lock_fd = -1;
+	f->crl_days = opts->crl_days > 0 ? opts->crl_days : 7;
+	ca->may_revoke = opts->may_revoke;
+	if ((ca->name = strdup(opts->name != NULL ? opts->name : "")) == NULL ||
+	    (f->dir = strdup(opts->folder)) == NULL ||
+	    (opts->passphrase != NULL && (f->passphrase = strdup(opts->passphrase)) == NULL) ||
+	    (opts->client_auth_cert != NULL &&
+	    (ca->client_auth_cert = strdup(opts->client_auth_cert)) == NULL))
+		goto fail;
+	return ca;
+fail:
+	if (ca != NULL && ca->ops != NULL)
+		conn_ca_free(ca);
+	else {
+		free(ca);
+		free(f);
+	}
+	return NULL;
+}

@@ -1,0 +1,124 @@
+/* ndes-connector: options, configuration, dispatch. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: ndes-connector [--config FILE] [--state-dir DIR] COMMAND [options]\n"
+	    "  register --cloud URL --token T [--ca-cert PEM] [--name N] [--force]\n"
+	    "  status [--json]     registration, certificate expiry, outbox, last upload/error\n"
+	    "  renew               renew the registration certificates now\n"
+	    "  unregister          tell the cloud and remove the registration\n"
+	    "  queue [--json] [--limit N]   what waits in the outbox\n"
+	    "exit codes: 0 ok, 1 failure, 2 usage, 3 registration token refused, 4 cloud\n"
+	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
+	    "  permissions, 7 not registered, 8 refused by the cloud\n");
+}
+
+int
+cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ndes-connector: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return code;
+}
+
+static const struct option cli_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "state-dir", required_argument, NULL, 'S' },
+	{ "cloud", required_argument, NULL, 'u' },
+	{ "token", required_argument, NULL, 't' },
+	{ "ca-cert", required_argument, NULL, 'a' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "limit", required_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+cli_load(struct cli *c, const char *config, const char *state_dir)
+{
+	char err[NDES_CONFIG_ERR_MAX];
+
+	if (config == NULL && access(CONN_DEFAULT_CONFIG, F_OK) == 0)
+		config = CONN_DEFAULT_CONFIG;
+	if (conn_conf_load(config, &c->cfg, err, sizeof(err)) == -1)
+		return cli_fail(CLI_FAIL, "%s", err);
+	if (state_dir != NULL) {
+		free(c->cfg.state_dir);
+		if ((c->cfg.state_dir = strdup(state_dir)) == NULL)
+			return CLI_FAIL;
+	}
+	if (conn_state_init(&c->st, c->cfg.state_dir) == -1)
+		return CLI_FAIL;
+	return CLI_OK;
+}
+
+static int
+cli_dispatch(struct cli *c, const char *cmd)
+{
+	static const struct { const char *name; int (*run)(struct cli *); } cmds[] = {
+		{ "register", cli_register }, { "status", cli_status }, { "renew", cli_renew },
+		{ "unregister", cli_unregister }, { "queue", cli_queue },
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, cmd) == 0)
+			return cmds[i].run(c);
+	usage(stderr);
+	return cli_fail(CLI_USAGE, "unknown command \"%s\"", cmd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = { .limit = 100 };
+	const char *config = NULL, *state_dir = NULL;
+	int opt, r;
+
+	log_init("ndes-connector", LOG_LEVEL_WARN);
+	while ((opt = getopt_long(argc, argv, "c:h", cli_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'S': state_dir = optarg; break;
+		case 'u': c.cloud = optarg; break;
+		case 't': c.token = optarg; break;
+		case 'a': c.ca_cert = optarg; break;
+		case 'n': c.name = optarg; break;
+		case 'j': c.json = true; break;
+		case 'f': c.force = true; break;
+		case 'l':
+			if ((c.limit = strtol(optarg, NULL, 10)) < 1)
+				return cli_fail(CLI_USAGE, "--limit needs a positive number");
+			break;
+		case 'h': usage(stdout); return CLI_OK;
+		default: usage(stderr); return CLI_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if ((r = cli_load(&c, config, state_dir)) == CLI_OK)
+		r = cli_dispatch(&c, argv[optind]);
+	conn_state_clear(&c.st);
+	conn_conf_free(&c.cfg);
+	return r;
+}

@@ -1,0 +1,48 @@
+/* ndes-connector: the operator's command line (docs/connector.md). */
+#ifndef NDES_CONN_CLI_H
+#define NDES_CONN_CLI_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "http_client.h"
+#include "state.h"
+
+/* Exit codes (documented in docs/connector.md and in --help). */
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_FAIL = 1,		/* anything else */
+	CLI_USAGE = 2,
+	CLI_TOKEN = 3,		/* registration token unknown, used or expired */
+	CLI_UNREACHABLE = 4,	/* cloud (or proxy) unreachable, timeout */
+	CLI_UNTRUSTED = 5,	/* cloud certificate not trusted (or ours refused) */
+	CLI_PERMS = 6,		/* state folder or key file permissions */
+	CLI_NOT_REGISTERED = 7,
+	CLI_REFUSED = 8,	/* the cloud refused otherwise (e.g. too many connectors) */
+};
+
+struct cli {
+	struct conn_cfg		 cfg;
+	struct conn_state	 st;
+	const char		*cloud, *token, *ca_cert, *name;
+	bool			 json, force;
+	long			 limit;
+};
+
+int cli_register(struct cli *c);
+int cli_renew(struct cli *c);
+int cli_unregister(struct cli *c);
+int cli_status(struct cli *c);
+int cli_queue(struct cli *c);
+
+/* Print "ndes-connector: <msg>" on stderr, return code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A cloud call: POST path with body (NULL: no body), client certificate
+ * when registered.  Exit code of a transport failure (message printed), or
+ * CLI_OK with *status and *resp set. */
+int cli_call(struct cli *c, bool mtls, const char *ca, const char *url, const char *path,
+    const char *body, int *status, char **resp, size_t *resp_len);
+/* Tell crpd to reload (RELOAD on crp_socket); a warning when it cannot. */
+void cli_reload_crpd(struct cli *c);
+
+#endif

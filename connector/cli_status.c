@@ -1,0 +1,269 @@
+/* ndes-connector status and queue. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "outbox.h"
+
+static json_t *
+iso_time(int64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+/* {thumbprint, notAfter, daysLeft, expired} of a certificate file, or null. */
+static json_t *
+cert_info(const char *path)
+{
+	char err[512], tp[NDES_CRYPTO_HEX_MAX];
+	X509 *cert = ndes_crypto_load_cert(path, err, sizeof(err));
+	struct tm tm;
+	json_t *o;
+	int64_t end;
+
+	if (cert == NULL)
+		return json_null();
+	ndes_crypto_thumbprint(cert, EVP_sha1(), tp, sizeof(tp));
+	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
+	end = (int64_t)timegm(&tm);
+	o = json_pack("{s:s, s:o, s:I, s:b}", "thumbprint", tp, "notAfter", iso_time(end),
+	    "daysLeft", (json_int_t)((end - (int64_t)time(NULL)) / 86400),
+	    "expired", end <= (int64_t)time(NULL));
+	X509_free(cert);
+	return o;
+}
+
+static json_t *
+meta(struct conn_outbox *ob, const char *name)
+{
+	char *v = ob != NULL ? conn_outbox_meta_get(ob, name) : NULL;
+	json_t *j = v != NULL ? json_string(v) : json_null();
+
+	free(v);
+	return j;
+}
+
+static json_t *
+queue_info(struct cli *c, struct conn_outbox **obp)
+{
+	char err[512], *summary;
+	json_t *by = NULL, *o;
+	int64_t rejected = 0, total;
+	const char *k;
+	json_t *v;
+
+	*obp = NULL;
+	if (access(c->st.outbox_db, F_OK) != 0)
+		return json_pack("{s:i, s:i, s:i, s:{}}", "depth", 0, "rejected", 0, "work", 0,
+		    "byKind");
+	if ((*obp = conn_outbox_open(c->st.outbox_db, 0, err, sizeof(err))) == NULL)
+		return json_pack("{s:s}", "error", err);
+	summary = conn_outbox_summary_json(*obp);
+	by = summary != NULL ? json_loads(summary, 0, NULL) : json_object();
+	free(summary);
+	json_object_foreach(by, k, v)
+		rejected += json_integer_value(json_object_get(v, "rejected"));
+	total = conn_outbox_count(*obp) - conn_outbox_work_count(*obp);
+	o = json_pack("{s:I, s:I, s:I, s:o}", "depth", (json_int_t)(total - rejected),
+	    "rejected", (json_int_t)rejected, "work", (json_int_t)conn_outbox_work_count(*obp),
+	    "byKind", by);
+	return o;
+}
+
+/* Problems with the key files: "" or a message. */
+static int
+key_problem(const char *path, char *err, size_t errlen)
+{
+	EVP_PKEY *key;
+
+	err[0] = '\0';
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((key = ndes_crypto_load_key(path, NULL, err, errlen)) == NULL)
+		return -1;
+	EVP_PKEY_free(key);
+	return 0;
+}
+
+static json_t *
+status_json(struct cli *c, const struct conn_registration *reg, int *code)
+{
+	struct conn_outbox *ob = NULL;
+	json_t *o, *client = cert_info(c->st.client_cert);
+	STACK_OF(X509) *signing;
+	char err[1024];
+	int nsign = 0;
+
+	if ((signing = ndes_crypto_load_certs(c->st.signing_certs, err, sizeof(err))) != NULL)
+		nsign = sk_X509_num(signing);
+	sk_X509_pop_free(signing, X509_free);
+	if (json_is_object(client) && reg->client_thumbprint != NULL)
+		json_object_set_new(client, "matchesRegistration", json_boolean(strcmp(
+		    json_string_value(json_object_get(client, "thumbprint")),
+		    reg->client_thumbprint) == 0));
+	o = json_pack("{s:b, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:i, s:o}",
+	    "registered", reg->connector_id != NULL, "connectorId", reg->connector_id,
+	    "tenantId", reg->tenant_id, "cloudUrl", reg->cloud_url, "name", reg->name,
+	    "registeredAt", iso_time(reg->registered_at), "renewedAt", iso_time(reg->renewed_at),
+	    "clientCertificate", client, "crpCertificate", cert_info(c->st.crp_cert),
+	    "signingCertificates", nsign, "queue", queue_info(c, &ob));
+	json_object_set_new(o, "lastUpload", meta(ob, "lastUpload"));
+	json_object_set_new(o, "lastDownload", meta(ob, "lastDownload"));
+	json_object_set_new(o, "lastError", meta(ob, "lastError"));
+	json_object_set_new(o, "lastErrorAt", meta(ob, "lastErrorAt"));
+	conn_outbox_close(ob);
+	if (key_problem(c->st.client_key, err, sizeof(err)) == -1 ||
+	    key_problem(c->st.crp_key, err, sizeof(err)) == -1) {
+		json_object_set_new(o, "problem", json_string(err));
+		*code = strstr(err, "or others") != NULL ? CLI_PERMS : CLI_FAIL;
+	}
+	return o;
+}
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "-";
+}
+
+static void
+print_cert(const char *label, json_t *cert)
+{
+	if (!json_is_object(cert)) {
+		printf("%-22s none\n", label);
+		return;
+	}
+	printf("%-22s %s, expires %s (%lld days left)%s%s\n", label, js(cert, "thumbprint"),
+	    js(cert, "notAfter"), (long long)json_integer_value(json_object_get(cert, "daysLeft")),
+	    json_is_true(json_object_get(cert, "expired")) ? ", EXPIRED: register again" : "",
+	    json_is_false(json_object_get(cert, "matchesRegistration")) ?
+	    ", NOT the registered certificate: register again" : "");
+}
+
+static void
+status_print(json_t *o)
+{
+	json_t *q = json_object_get(o, "queue"), *v;
+	const char *k;
+
+	if (!json_is_true(json_object_get(o, "registered")))
+		printf("%-22s no (run `ndes-connector register`)\n", "registered:");
+	else
+		printf("%-22s yes, connector %s (tenant %s)\n%-22s %s\n%-22s %s\n", "registered:",
+		    js(o, "connectorId"), js(o, "tenantId"), "cloud:", js(o, "cloudUrl"),
+		    "registered at:", js(o, "registeredAt"));
+	if (json_is_string(json_object_get(o, "renewedAt")))
+		printf("%-22s %s\n", "renewed at:", js(o, "renewedAt"));
+	print_cert("client certificate:", json_object_get(o, "clientCertificate"));
+	print_cert("CRP certificate:", json_object_get(o, "crpCertificate"));
+	printf("%-22s %lld\n", "signing certificates:",
+	    (long long)json_integer_value(json_object_get(o, "signingCertificates")));
+	printf("%-22s %lld waiting, %lld rejected, %lld requests in progress\n", "outbox:",
+	    (long long)json_integer_value(json_object_get(q, "depth")),
+	    (long long)json_integer_value(json_object_get(q, "rejected")),
+	    (long long)json_integer_value(json_object_get(q, "work")));
+	json_object_foreach(json_object_get(q, "byKind"), k, v)
+		printf("%-22s   %s: %lld\n", "", k,
+		    (long long)json_integer_value(json_object_get(v, "waiting")));
+	printf("%-22s %s\n%-22s %s\n%-22s %s %s\n", "last upload:", js(o, "lastUpload"),
+	    "last download:", js(o, "lastDownload"), "last error:", js(o, "lastErrorAt"),
+	    js(o, "lastError"));
+	if (json_is_string(json_object_get(o, "problem")))
+		printf("%-22s %s\n", "problem:", js(o, "problem"));
+}
+
+int
+cli_status(struct cli *c)
+{
+	struct conn_registration reg = { 0 };
+	char err[1024];
+	int r, code = CLI_OK;
+	json_t *o;
+
+	if (conn_state_check_dir(c->st.dir, false, err, sizeof(err)) == -1)
+		return cli_fail(strstr(err, "writable") ? CLI_PERMS : CLI_FAIL, "%s", err);
+	if ((r = conn_registration_load(c->st.registration, &reg, err, sizeof(err))) == -1)
+		return cli_fail(CLI_FAIL, "%s", err);
+	if (r == 1)
+		code = CLI_NOT_REGISTERED;
+	o = status_json(c, &reg, &code);
+	if (c->json) {
+		char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		printf("%s\n", text);
+		free(text);
+	} else
+		status_print(o);
+	json_decref(o);
+	conn_registration_clear(&reg);
+	return code;
+}
+
+static json_t *
+item_json(const struct conn_outbox_item *it, bool work)
+{
+	return json_pack("{s:I, s:s, s:s, s:o, s:I, s:s?, s:s}", "seq", (json_int_t)it->seq,
+	    "kind", it->kind, "key", it->key, "created", iso_time(it->created),
+	    "attempts", (json_int_t)it->attempts, "lastError", it->last_error,
+	    "state", work ? (it->started ? "in progress" : "downloaded") :
+	    (it->rejected ? "rejected" : "waiting"));
+}
+
+int
+cli_queue(struct cli *c)
+{
+	struct conn_outbox *ob;
+	struct conn_outbox_item *items = NULL, *work = NULL;
+	size_t n = 0, nw = 0;
+	char err[1024];
+	json_t *arr = json_array(), *o;
+	size_t i;
+
+	if (access(c->st.outbox_db, F_OK) == 0) {
+		if ((ob = conn_outbox_open(c->st.outbox_db, 0, err, sizeof(err))) == NULL)
+			return cli_fail(CLI_FAIL, "%s", err);
+		conn_outbox_list(ob, (size_t)c->limit, &items, &n);
+		conn_outbox_work_fetch(ob, (size_t)c->limit, &work, &nw);
+		conn_outbox_close(ob);
+	}
+	for (i = 0; i < nw; i++)
+		json_array_append_new(arr, item_json(&work[i], true));
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, item_json(&items[i], false));
+	if (c->json) {
+		char *text = json_dumps(arr, JSON_INDENT(2));
+
+		printf("%s\n", text);
+		free(text);
+	} else {
+		if (json_array_size(arr) == 0)
+			printf("the outbox is empty\n");
+		json_array_foreach(arr, i, o)
+			printf("%-8lld %-20s %-12s %-44s %s attempts=%lld%s%s\n",
+			    (long long)json_integer_value(json_object_get(o, "seq")), js(o, "kind"),
+			    js(o, "state"), js(o, "key"), js(o, "created"),
+			    (long long)json_integer_value(json_object_get(o, "attempts")),
+			    json_is_string(json_object_get(o, "lastError")) ? " last error: " : "",
+			    json_is_string(json_object_get(o, "lastError")) ? js(o, "lastError") : "");
+	}
+	json_decref(arr);
+	conn_outbox_items_free(items, n);
+	conn_outbox_items_free(work, nw);
+	return CLI_OK;
+}

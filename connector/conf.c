@@ -1,0 +1,266 @@
+/* ndes-connectord configuration schema and helpers. */
+#include "conf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const sink_names[] = { "auto", "journal", "stderr", "file", NULL };
+static const char *const level_names[] = { "warn", "info", "debug", NULL };
+
+static const char *
+url_validate(const void *value, char *buf, size_t buflen)
+{
+	const char *url = *(char *const *)value;
+
+	if (url != NULL && strncmp(url, "https://", 8) != 0)
+		return "the cloud URL must start with https://";
+	return NULL;
+}
+
+static const struct ndes_config_field proxy_fields[] = {
+	NDES_CFG_STRING("host", struct conn_proxy_cfg, host, NDES_CFG_REQUIRED),
+	NDES_CFG_INT("port", struct conn_proxy_cfg, port, NDES_CFG_RANGE(1, 65535),
+	    NDES_CFG_DEFAULT("3128")),
+	NDES_CFG_STRING("username", struct conn_proxy_cfg, username),
+	NDES_CFG_PATH("password_file", struct conn_proxy_cfg, password_file),
+};
+static const struct ndes_config_schema proxy_schema =
+    NDES_CFG_SCHEMA(struct conn_proxy_cfg, proxy_fields);
+
+static const struct ndes_config_field cloud_fields[] = {
+	NDES_CFG_STRING("url", struct conn_cloud_cfg, url, NDES_CFG_VALIDATE(url_validate)),
+	NDES_CFG_PATH("ca_cert", struct conn_cloud_cfg, ca_cert),
+	NDES_CFG_STRING("api_version", struct conn_cloud_cfg, api_version,
+	    NDES_CFG_DEFAULT("5019-05-05")),
+	NDES_CFG_DURATION("timeout", struct conn_cloud_cfg, timeout, NDES_CFG_RANGE(1, 3600),
+	    NDES_CFG_DEFAULT("30s")),
+	NDES_CFG_MAP("proxy", struct conn_cloud_cfg, proxy, proxy_schema,
+	    NDES_CFG_PRESENT(struct conn_cloud_cfg, proxy_present)),
+};
+static const struct ndes_config_schema cloud_schema =
+    NDES_CFG_SCHEMA(struct conn_cloud_cfg, cloud_fields);
+
+static const struct ndes_config_field ipc_fields[] = {
+	NDES_CFG_PATH("socket", struct conn_ipc_cfg, socket,
+	    NDES_CFG_DEFAULT("/run/ndes/connector.sock")),
+	NDES_CFG_MODE("mode", struct conn_ipc_cfg, mode, NDES_CFG_DEFAULT("0660")),
+	NDES_CFG_UID_LIST("allowed_uids", struct conn_ipc_cfg, allowed_uids, n_allowed_uids),
+	NDES_CFG_GID_LIST("allowed_gids", struct conn_ipc_cfg, allowed_gids, n_allowed_gids),
+};
+static const struct ndes_config_schema ipc_schema =
+    NDES_CFG_SCHEMA(struct conn_ipc_cfg, ipc_fields);
+
+static const struct ndes_config_field template_fields[] = {
+	NDES_CFG_STRING("name", struct conn_template_cfg, name, NDES_CFG_REQUIRED),
+	NDES_CFG_DURATION("validity", struct conn_template_cfg, validity,
+	    NDES_CFG_RANGE(3600, 100LL * 365 * 86400), NDES_CFG_REQUIRED),
+};
+static const struct ndes_config_schema template_schema =
+    NDES_CFG_SCHEMA(struct conn_template_cfg, template_fields);
+
+static const char *
+ca_validate(const void *value, char *buf, size_t buflen)
+{
+	const struct conn_ca_cfg *ca = value;
+
+	if (ca->key_passphrase != NULL && ca->key_passphrase_file != NULL)
+		return "give key_passphrase or key_passphrase_file, not both";
+	return NULL;
+}
+
+static const struct ndes_config_field ca_fields[] = {
+	NDES_CFG_STRING("name", struct conn_ca_cfg, name, NDES_CFG_REQUIRED),
+	NDES_CFG_PATH("folder", struct conn_ca_cfg, folder, NDES_CFG_REQUIRED),
+	NDES_CFG_STRING("key_passphrase", struct conn_ca_cfg, key_passphrase),
+	NDES_CFG_PATH("key_passphrase_file", struct conn_ca_cfg, key_passphrase_file),
+	NDES_CFG_STRING("issuer_name", struct conn_ca_cfg, issuer_name),
+	NDES_CFG_INT("crl_days", struct conn_ca_cfg, crl_days, NDES_CFG_RANGE(1, 3650),
+	    NDES_CFG_DEFAULT("7")),
+	NDES_CFG_BOOL("may_revoke", struct conn_ca_cfg, may_revoke, NDES_CFG_DEFAULT("true")),
+	NDES_CFG_PATH("client_auth_cert", struct conn_ca_cfg, client_auth_cert),
+	NDES_CFG_BOOL("attribute_end_date", struct conn_ca_cfg, attribute_end_date,
+	    NDES_CFG_DEFAULT("true")),
+	NDES_CFG_DURATION("default_validity", struct conn_ca_cfg, default_validity,
+	    NDES_CFG_RANGE(3600, 100LL * 365 * 86400), NDES_CFG_DEFAULT("365d")),
+	NDES_CFG_MAP_LIST("templates", struct conn_ca_cfg, templates, n_templates,
+	    template_schema),
+};
+static const struct ndes_config_schema ca_schema =
+    NDES_CFG_SCHEMA(struct conn_ca_cfg, ca_fields, .validate = ca_validate);
+
+static const struct ndes_config_field downloads_fields[] = {
+	NDES_CFG_DURATION("interval", struct conn_downloads_cfg, interval,
+	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("60s")),
+	NDES_CFG_INT("max_requests", struct conn_downloads_cfg, max_requests,
+	    NDES_CFG_RANGE(1, 500), NDES_CFG_DEFAULT("100")),
+};
+static const struct ndes_config_schema downloads_schema =
+    NDES_CFG_SCHEMA(struct conn_downloads_cfg, downloads_fields);
+
+static const char *
+outbox_validate(const void *value, char *buf, size_t buflen)
+{
+	const struct conn_outbox_cfg *o = value;
+
+	if (o->backoff_max < o->backoff_initial)
+		return "backoff_max must not be shorter than backoff_initial";
+	return NULL;
+}
+
+static const struct ndes_config_field outbox_fields[] = {
+	NDES_CFG_INT("max_items", struct conn_outbox_cfg, max_items,
+	    NDES_CFG_RANGE(1, 100000000), NDES_CFG_DEFAULT("100000")),
+	NDES_CFG_INT("batch_size", struct conn_outbox_cfg, batch_size,
+	    NDES_CFG_RANGE(1, 500), NDES_CFG_DEFAULT("50")),
+	NDES_CFG_DURATION("backoff_initial", struct conn_outbox_cfg, backoff_initial,
+	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("2s")),
+	NDES_CFG_DURATION("backoff_max", struct conn_outbox_cfg, backoff_max,
+	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("5m")),
+};
+static const struct ndes_config_schema outbox_schema =
+    NDES_CFG_SCHEMA(struct conn_outbox_cfg, outbox_fields, .validate = outbox_validate);
+
+static const struct ndes_config_field renewal_fields[] = {
+	NDES_CFG_INT("threshold_percent", struct conn_renewal_cfg, threshold_percent,
+	    NDES_CFG_RANGE(1, 99), NDES_CFG_DEFAULT("20")),
+	NDES_CFG_DURATION("check_interval", struct conn_renewal_cfg, check_interval,
+	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("1h")),
+};
+static const struct ndes_config_schema renewal_schema =
+    NDES_CFG_SCHEMA(struct conn_renewal_cfg, renewal_fields);
+
+static const char *
+events_validate(const void *value, char *buf, size_t buflen)
+{
+	const struct conn_events_cfg *ev = value;
+
+	if (strcmp(ev->sink, "file") == 0 && ev->path == NULL)
+		return "sink \"file\" needs a path";
+	return NULL;
+}
+
+static const struct ndes_config_field events_fields[] = {
+	NDES_CFG_ENUM_STRING("sink", struct conn_events_cfg, sink, sink_names,
+	    NDES_CFG_DEFAULT("auto")),
+	NDES_CFG_PATH("path", struct conn_events_cfg, path),
+};
+static const struct ndes_config_schema events_schema =
+    NDES_CFG_SCHEMA(struct conn_events_cfg, events_fields, .validate = events_validate);
+
+static const char *
+conn_validate(const void *value, char *buf, size_t buflen)
+{
+	const struct conn_cfg *cfg = value;
+
+	if (cfg->state_dir[0] != '/')
+		return "state_dir must be an absolute path";
+	return NULL;
+}
+
+static const struct ndes_config_field conn_fields[] = {
+	NDES_CFG_PATH("state_dir", struct conn_cfg, state_dir, NDES_CFG_DEFAULT("/var/lib/ndes")),
+	NDES_CFG_MAP("cloud", struct conn_cfg, cloud, cloud_schema),
+	NDES_CFG_MAP("ipc", struct conn_cfg, ipc, ipc_schema),
+	NDES_CFG_PATH("crp_socket", struct conn_cfg, crp_socket,
+	    NDES_CFG_DEFAULT("/run/ndes/crp.sock")),
+	NDES_CFG_MAP("ca", struct conn_cfg, ca, ca_schema,
+	    NDES_CFG_PRESENT(struct conn_cfg, ca_present)),
+	NDES_CFG_MAP("downloads", struct conn_cfg, downloads, downloads_schema),
+	NDES_CFG_MAP("outbox", struct conn_cfg, outbox, outbox_schema),
+	NDES_CFG_MAP("renewal", struct conn_cfg, renewal, renewal_schema),
+	NDES_CFG_BOOL("fips", struct conn_cfg, fips, NDES_CFG_DEFAULT("false")),
+	NDES_CFG_MAP("events", struct conn_cfg, events, events_schema),
+	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, level_names,
+	    NDES_CFG_DEFAULT("info")),
+	NDES_CFG_DURATION("drain_timeout", struct conn_cfg, drain_timeout,
+	    NDES_CFG_RANGE(0, 600), NDES_CFG_DEFAULT("20s")),
+};
+const struct ndes_config_schema conn_config_schema =
+    NDES_CFG_SCHEMA(struct conn_cfg, conn_fields, .validate = conn_validate);
+
+int
+conn_conf_load(const char *path, struct conn_cfg *cfg, char *err, size_t errlen)
+{
+	if (path == NULL)
+		return ndes_config_load_string("(defaults)", "{}", &conn_config_schema, cfg,
+		    err, errlen);
+	return ndes_config_load(path, &conn_config_schema, cfg, err, errlen);
+}
+
+void
+conn_conf_free(struct conn_cfg *cfg)
+{
+	ndes_config_free(&conn_config_schema, cfg);
+}
+
+char *
+conn_conf_path(const struct conn_cfg *cfg, const char *rel)
+{
+	char *out;
+
+	if (rel[0] == '/')
+		return strdup(rel);
+	if (asprintf(&out, "%s/%s", cfg->state_dir, rel) == -1)
+		return NULL;
+	return out;
+}
+
+/* The first line of path (without the newline); the file must not be
+ * readable by others. */
+static int
+read_secret_line(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = getline(&line, &cap, f);
+	fclose(f);
+	if (n < 0) {
+		free(line);
+		snprintf(err, errlen, "%s: empty file", path);
+		return -1;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	*out = line;
+	return 0;
+}
+
+int
+conn_conf_ca_passphrase(const struct conn_cfg *cfg, char **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (cfg->ca.key_passphrase != NULL)
+		return (*out = strdup(cfg->ca.key_passphrase)) == NULL ? -1 : 0;
+	if (cfg->ca.key_passphrase_file != NULL)
+		return read_secret_line(cfg->ca.key_passphrase_file, out, err, errlen);
+	return 0;
+}
+
+int
+conn_conf_proxy_password(const struct conn_cfg *cfg, char **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!cfg->cloud.proxy_present || cfg->cloud.proxy.password_file == NULL)
+		return 0;
+	return read_secret_line(cfg->cloud.proxy.password_file, out, err, errlen);
+}
+
+int64_t
+conn_conf_template_validity(const struct conn_cfg *cfg, const char *name)
+{
+	if (cfg->ca.n_templates == 0)
+		return cfg->ca.default_validity;
+	for (size_t i = 0; i < cfg->ca.n_templates; i++)
+		if (name != NULL && strcmp(cfg->ca.templates[i].name, name) == 0)
+			return cfg->ca.templates[i].validity;
+	return -1;
+}

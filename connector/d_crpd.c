@@ -1,0 +1,64 @@
+/* Telling ndes-crpd to reload its keys and signing certificates: RELOAD on
+ * crp.sock (answered by RELOAD_REPLY {u32 status, str message}); when
+ * crp.sock cannot be reached, RELOAD on crpd's own connection to
+ * connector.sock.  crpd also reloads on SIGHUP and at start. */
+#include "connectord.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipc_peer.h"
+#include "log.h"
+
+static int
+crpd_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
+    struct ndes_ipc_reader *r, void *arg)
+{
+	const char *msg = "";
+	uint32_t st = 1, code;
+
+	if (hdr->type == NDES_IPC_MSG_RELOAD_REPLY) {
+		if (ndes_ipc_get_u32(r, &st) == -1 || ndes_ipc_get_str(r, &msg, NULL) == -1)
+			return -1;
+		if (st == 0)
+			log_info("ndes-crpd reloaded: %s", msg);
+		else
+			log_warnx("ndes-crpd did not reload: %s", msg);
+	} else if (hdr->type == NDES_IPC_MSG_ERROR && ndes_ipc_get_error(r, &code, &msg) == 0)
+		log_warnx("ndes-crpd refused RELOAD: %s", msg);
+	ndes_ipc_peer_close(peer);
+	return 0;
+}
+
+static int
+crpd_send_reload(struct ndes_ipc_peer *peer)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_RELOAD, 1);
+	int r = ndes_ipc_peer_send(peer, m);
+
+	ndes_ipc_msg_free(m);
+	return r;
+}
+
+void
+connd_crpd_reload(struct connd *d, const char *why)
+{
+	struct ndes_ipc_peer *peer;
+	char reason[256];
+
+	peer = ndes_ipc_peer_connect(d->base, d->cfg.crp_socket, crpd_dispatch, d);
+	if (peer != NULL && crpd_send_reload(peer) == 0) {
+		log_info("asked ndes-crpd to reload (%s)", why);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%s: %s", d->cfg.crp_socket, strerror(errno));
+	if (peer != NULL)
+		ndes_ipc_peer_close(peer);
+	if (d->crpd_peer != NULL && crpd_send_reload(d->crpd_peer) == 0) {
+		log_info("asked ndes-crpd to reload over its connection (%s; %s)", why, reason);
+		return;
+	}
+	log_warnx("cannot ask ndes-crpd to reload (%s): it loads the new certificates at its "
+	    "next start or SIGHUP", reason);
+}

@@ -1,0 +1,172 @@
+/* Carrying out downloaded work on the CA: PKCS issuance (events 20100 /
+ * 20102) and revocation (20200 / 20202).  A work item becomes its result in
+ * the outbox in one transaction; a crash in between leaves the work item,
+ * which is carried out again (a revocation found already revoked then
+ * counts as done, since our own earlier attempt did it). */
+#include "connectord.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "log.h"
+#include "pkcs.h"
+
+/* A request for another CA than ours. */
+static bool
+work_other_ca(struct connd *d, const char *ca_conf, char *err, size_t errlen)
+{
+	if (ca_conf == NULL || ca_conf[0] == '\0' || strcmp(ca_conf, d->cfg.ca.name) == 0)
+		return false;
+	snprintf(err, errlen, "CA \"%s\" is not served by this connector (it serves \"%s\")",
+	    ca_conf, d->cfg.ca.name);
+	return true;
+}
+
+static void
+work_pkcs_event(struct connd *d, const struct conn_pkcs_request *req,
+    const struct conn_pkcs_result *res)
+{
+	char detail[700];
+	struct ndes_event_ctx ctx = { .device_id = req->device_id, .user_id = req->user_id,
+	    .ca_name = d->cfg.ca.name, .template_name = req->template_name,
+	    .request_id = req->request_id, .detail = detail };
+
+	if (res->succeeded) {
+		ctx.thumbprint = res->thumbprint;
+		ctx.serial_number = res->serial;
+		snprintf(detail, sizeof(detail), "issued certificate %s (serial %s) for PKCS "
+		    "request %s, valid until %s", res->thumbprint, res->serial, req->request_id,
+		    res->expiry);
+		ndes_event_emit(NDES_EV_PKCS_ISSUE_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
+		log_info("%s", detail);
+	} else {
+		snprintf(detail, sizeof(detail), "PKCS request %s: %s (error code %d)",
+		    req->request_id, res->error_message, res->error_code);
+		ndes_event_emit(NDES_EV_PKCS_ISSUE_FAILURE, conn_ca_pkcs_diag(res->status),
+		    &ctx);
+		connd_note_error(d, "%s", detail);
+	}
+}
+
+static json_t *
+work_pkcs(struct connd *d, json_t *item)
+{
+	struct conn_pkcs_opts opts = { .attribute_end_date = d->cfg.ca.attribute_end_date };
+	struct conn_pkcs_request req;
+	struct conn_pkcs_result res = { 0 };
+	char err[512];
+	json_t *out;
+	int r = conn_pkcs_request_parse(item, &req, err, sizeof(err));
+
+	if (r == -1)
+		return NULL;
+	if (r == -2) {
+		res.status = CONN_CA_BAD_REQUEST;
+		res.error_code = CONN_CAERR_SERIALIZATION;
+		snprintf(res.error_message, sizeof(res.error_message), "%s", err);
+	} else if (work_other_ca(d, req.ca_configuration, err, sizeof(err))) {
+		res.status = CONN_CA_UNAVAILABLE;
+		res.error_code = CONN_CAERR_UNAVAILABLE;
+		snprintf(res.error_message, sizeof(res.error_message), "%s", err);
+	} else {
+		opts.template_s = conn_conf_template_validity(&d->cfg, req.template_name);
+		conn_pkcs_process(d->ca, &req, &opts, &res);
+	}
+	work_pkcs_event(d, &req, &res);
+	out = conn_pkcs_result_json(req.request_id, &res);
+	conn_pkcs_result_clear(&res);
+	conn_pkcs_request_clear(&req);
+	return out;
+}
+
+static void
+work_revoke_event(struct connd *d, const char *ctx_id, const char *serial,
+    enum conn_ca_status st, const char *msg)
+{
+	char detail[700];
+	struct ndes_event_ctx ctx = { .ca_name = d->cfg.ca.name, .serial_number = serial,
+	    .request_id = ctx_id, .detail = detail };
+
+	if (st == CONN_CA_OK) {
+		snprintf(detail, sizeof(detail), "revoked certificate %s (request %s) and "
+		    "published a new CRL", serial, ctx_id);
+		ndes_event_emit(NDES_EV_REVOKE_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
+		log_info("%s", detail);
+	} else {
+		snprintf(detail, sizeof(detail), "revocation of %s (request %s): %s", serial,
+		    ctx_id, msg);
+		ndes_event_emit(NDES_EV_REVOKE_FAILURE, conn_ca_revoke_diag(st), &ctx);
+		connd_note_error(d, "%s", detail);
+	}
+}
+
+static json_t *
+work_revoke(struct connd *d, json_t *item, bool retried)
+{
+	const char *ctx_id = json_string_value(json_object_get(item, "requestContext"));
+	const char *serial = json_string_value(json_object_get(item, "serialNumber"));
+	const char *ca_conf = json_string_value(json_object_get(item, "caConfiguration"));
+	enum conn_ca_status st;
+	char err[512] = "";
+
+	if (ctx_id == NULL)
+		return NULL;
+	if (serial == NULL || serial[0] == '\0') {
+		st = CONN_CA_BAD_REQUEST;
+		snprintf(err, sizeof(err), "the request has no serialNumber");
+	} else if (work_other_ca(d, ca_conf, err, sizeof(err)))
+		st = CONN_CA_UNAVAILABLE;
+	else if ((st = conn_ca_revoke(d->ca, serial, err, sizeof(err))) ==
+	    CONN_CA_ALREADY_REVOKED && retried) {
+		log_info("revocation %s: %s, by our own attempt before a restart", ctx_id, err);
+		st = CONN_CA_OK;
+	}
+	work_revoke_event(d, ctx_id, serial != NULL ? serial : "", st, err);
+	if (st == CONN_CA_OK)
+		return json_pack("{s:s, s:b, s:i, s:s}", "requestContext", ctx_id, "succeeded", 1,
+		    "errorCode", 0, "errorMessage", "");
+	return json_pack("{s:s, s:b, s:i, s:s}", "requestContext", ctx_id, "succeeded", 0,
+	    "errorCode", conn_ca_request_error(st), "errorMessage", err);
+}
+
+static void
+work_one(struct connd *d, const struct conn_outbox_item *it)
+{
+	json_t *item = json_loads(it->body, 0, NULL), *res = NULL;
+	bool pkcs = strcmp(it->kind, "pkcs") == 0;
+	char *text;
+
+	if (item == NULL || conn_outbox_work_start(d->ob, it->key) == -1) {
+		json_decref(item);
+		return;
+	}
+	res = pkcs ? work_pkcs(d, item) : work_revoke(d, item, it->started);
+	json_decref(item);
+	if (res == NULL || (text = json_dumps(res, JSON_COMPACT)) == NULL) {
+		json_decref(res);
+		return;
+	}
+	if (conn_outbox_work_finish(d->ob, it->key, pkcs ? "pkcsResult" : "revocationResult",
+	    it->key, text) == -1)
+		connd_note_error(d, "cannot store the result of %s in the outbox", it->key);
+	free(text);
+	json_decref(res);
+}
+
+void
+connd_work_run(struct connd *d)
+{
+	struct conn_outbox_item *items = NULL;
+	size_t n = 0;
+
+	if (d->ca == NULL || d->stopping ||
+	    conn_outbox_work_fetch(d->ob, (size_t)d->cfg.downloads.max_requests, &items, &n) == -1)
+		return;
+	for (size_t i = 0; i < n && !d->stopping; i++)
+		work_one(d, &items[i]);
+	conn_outbox_items_free(items, n);
+	if (n > 0)
+		connd_upload_kick(d);
+}

@@ -1,0 +1,91 @@
+/* The connector's outbox (SQLite, durable: docs/connector.md "Outbox").
+ *
+ * items: what waits to be uploaded: notifications from crpd, PKCS results,
+ *   revocation results.  Each has a unique key ("n:<notification id>",
+ *   "p:<requestId>", "r:<requestContext>"): adding a key again is a
+ *   duplicate, not a second item.  An item is removed only after the cloud
+ *   confirmed it.  An item the cloud refused for good is kept, marked
+ *   rejected (never uploaded again, shown by `ndes-connector queue`).
+ * work: requests downloaded from the cloud and not carried out yet; a
+ *   result replaces its request in one transaction.
+ * meta: name/value pairs for `ndes-connector status` (last upload, ...).
+ *
+ * Items and work together are bounded by max_items: a full outbox refuses
+ * new work, it never drops anything.  One handle belongs to one thread. */
+#ifndef NDES_CONN_OUTBOX_H
+#define NDES_CONN_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn_outbox;
+
+enum conn_outbox_add {
+	CONN_OUTBOX_ADDED = 0,
+	CONN_OUTBOX_DUPLICATE = 1,	/* the key is already there (or was done) */
+	CONN_OUTBOX_FULL = 2,
+	CONN_OUTBOX_ERROR = -1,
+};
+
+struct conn_outbox_item {
+	int64_t	 seq;
+	char	*kind;		/* "successNotification", "failureNotification",
+				 * "pkcsResult", "revocationResult"; work: "pkcs",
+				 * "revocation" */
+	char	*key;
+	char	*body;		/* JSON text */
+	int64_t	 created;
+	int64_t	 attempts;
+	char	*last_error;
+	bool	 rejected;
+	bool	 started;	/* work: carrying it out had begun */
+};
+
+/* max_items < 1: no bound (the CLI reading). */
+struct conn_outbox *conn_outbox_open(const char *path, int64_t max_items, char *err,
+    size_t errlen);
+void conn_outbox_close(struct conn_outbox *ob);
+void conn_outbox_set_max(struct conn_outbox *ob, int64_t max_items);
+
+/* Items + work. */
+int64_t conn_outbox_count(struct conn_outbox *ob);
+int64_t conn_outbox_room(struct conn_outbox *ob);
+
+enum conn_outbox_add conn_outbox_add(struct conn_outbox *ob, const char *kind,
+    const char *key, const char *body);
+/* Up to limit items, oldest first, not rejected, whose key starts with
+ * prefix (NULL: any). */
+int conn_outbox_fetch(struct conn_outbox *ob, const char *prefix, size_t limit,
+    struct conn_outbox_item **items, size_t *n);
+/* Every item (rejected ones too), oldest first, for listings. */
+int conn_outbox_list(struct conn_outbox *ob, size_t limit, struct conn_outbox_item **items,
+    size_t *n);
+void conn_outbox_items_free(struct conn_outbox_item *items, size_t n);
+/* The cloud confirmed these: remove (one transaction). */
+int conn_outbox_remove(struct conn_outbox *ob, const int64_t *seqs, size_t n);
+/* An upload failed: attempts + 1 and the reason. */
+int conn_outbox_failed(struct conn_outbox *ob, const int64_t *seqs, size_t n,
+    const char *error);
+/* The cloud refused this one for good: keep it, never send it again. */
+int conn_outbox_reject(struct conn_outbox *ob, int64_t seq, const char *error);
+/* Counts per kind ("successNotification": 3, ...) as JSON text, malloc'd. */
+char *conn_outbox_summary_json(struct conn_outbox *ob);
+
+/* Work. */
+enum conn_outbox_add conn_outbox_work_add(struct conn_outbox *ob, const char *kind,
+    const char *key, const char *body);
+int conn_outbox_work_fetch(struct conn_outbox *ob, size_t limit,
+    struct conn_outbox_item **items, size_t *n);
+int conn_outbox_work_start(struct conn_outbox *ob, const char *key);
+/* Store the result item and drop the work item (one transaction). */
+int conn_outbox_work_finish(struct conn_outbox *ob, const char *work_key, const char *kind,
+    const char *key, const char *body);
+int64_t conn_outbox_work_count(struct conn_outbox *ob);
+
+/* meta */
+int conn_outbox_meta_set(struct conn_outbox *ob, const char *name, const char *value);
+/* malloc'd, NULL when absent. */
+char *conn_outbox_meta_get(struct conn_outbox *ob, const char *name);
+
+#endif

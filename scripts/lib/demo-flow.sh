@@ -1,0 +1,237 @@
+# The demo's flow (sourced after demo-env.sh and demo-start.sh): enrollments
+# with micromdm's scepclient, refused challenges, a PKCS certificate, a
+# revocation, the notifications reaching the cloud.
+
+# hex serial without leading zeros, upper case
+demo_norm_serial() { local s=${1^^}; s=${s#SERIAL=}; s=$(sed 's/^0*//' <<<"$s"); echo "${s:-0}"; }
+demo_cert_serial() { demo_norm_serial "$("$OPENSSL" x509 -in "$1" -noout -serial)"; }
+demo_cert_sha1() {
+	"$OPENSSL" x509 -in "$1" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr a-f A-F
+}
+
+# demo_count_events ID CODE [DEVICE]: how many of this run's daemons' events
+# in journald have that ID, code (and device)
+demo_count_events() {
+	local m="" p
+	for p in ${DEMO_EVENT_PIDS:-$(demo_pid crpd) $(demo_pid connectord)}; do m+=" _PID=$p"; done
+	[ -n "$m" ] || { echo 0; return; }
+	[ "$(id -u)" -ne 0 ] || "$JOURNALCTL" --sync >/dev/null 2>&1
+	# shellcheck disable=SC2086
+	"$JOURNALCTL" --no-pager -o cat $m NDES_EVENT_ID="$1" NDES_DIAG_CODE="$2" \
+		${3:+NDES_DEVICE_ID="$3"} 2>/dev/null | grep -c .
+}
+demo_has_event() { [ "$(demo_count_events "$@")" -gt 0 ]; }
+# demo_wait_event ID CODE [DEVICE]: until journald has as many of them as expected
+demo_wait_event() {
+	local want
+	want=$(grep -c -x -F "$1	$2	${3:-}" <<<"$DEMO_EXPECT")
+	[ "$want" -gt 0 ] || want=1
+	demo_wait 100 demo_enough_events "$want" "$@"
+}
+demo_enough_events() { local w=$1; shift; [ "$(demo_count_events "$@")" -ge "$w" ]; }
+
+# demo_mint NAME ARGS...: a challenge from the emulator, its answer in enroll/NAME.json
+demo_mint() {
+	local name=$1
+	shift
+	demo_cloud challenge "$@" >"$DEMO_T/enroll/$name.json" 2>"$DEMO_T/log/mint-$name.err"
+}
+
+# demo_request DIR JSON: key.pem (PKCS#1, as scepclient wants) unless there,
+# and csr.pem with exactly what the challenge asks: subject, SANs, key usage,
+# EKUs, hash and the challenge as challengePassword.  scepclient sends a
+# csr.pem it finds in its folder as it is (its own requests carry no usages
+# or SANs, which the challenge demands).
+demo_request() {
+	local d=$1 j=$2 ku eku san
+	[ -s "$d/key.pem" ] || "$OPENSSL" genrsa -traditional -out "$d/key.pem" \
+		"$(jq -r .keySize "$j")" 2>/dev/null || return 1
+	ku=$(jq -r '.keyUsage | join(", ")' "$j")
+	eku=$(jq -r '.extendedKeyUsages | join(", ")' "$j")
+	san=$(jq -r '[.sans[] | (if .type == "email" then "email:" + .value
+		elif .type == "dns" then "DNS:" + .value
+		elif .type == "uri" then "URI:" + .value
+		else "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:" + .value end)] | join(", ")' "$j")
+	{
+		printf '[req]\nprompt = no\ndistinguished_name = dn\nattributes = attrs\n'
+		printf 'req_extensions = ext\nutf8 = yes\nstring_mask = utf8only\n[dn]\n'
+		jq -r .subjectOpenssl "$j" | sed 's|^/||' | tr '/' '\n'
+		printf '[attrs]\nchallengePassword = %s\n' "$(jq -r .challenge "$j")"
+		printf '[ext]\nkeyUsage = critical, %s\n' "$ku"
+		[ -n "$eku" ] && printf 'extendedKeyUsage = %s\n' "$eku"
+		[ -n "$san" ] && printf 'subjectAltName = %s\n' "$san"
+	} >"$d/req.cnf"
+	"$OPENSSL" req -new -key "$d/key.pem" -config "$d/req.cnf" "-$(jq -r .hash "$j")" \
+		-out "$d/csr.pem" 2>"$d/req.err"
+}
+
+# demo_enroll NAME CHALLENGE-NAME [KEY-FROM]: scepclient in enroll/NAME with the
+# challenge minted as CHALLENGE-NAME (KEY-FROM: reuse that enrollment's key)
+demo_enroll() {
+	local name=$1 j=$DEMO_T/enroll/$2.json from=${3:-} d=$DEMO_T/enroll/$1
+	mkdir -p "$d"
+	[ -z "$from" ] || cp "$DEMO_T/enroll/$from/key.pem" "$d/key.pem"
+	demo_request "$d" "$j" || return 2
+	(cd "$d" && timeout 60 scepclient -server-url "http://127.0.0.1:$DEMO_SCEP_PORT/scep" \
+		-private-key key.pem >scepclient.log 2>&1) && test -s "$d/client.pem"
+}
+
+# demo_issued KIND NAME DEVICE CERT: remember an issued certificate
+demo_issued() {
+	DEMO_ISSUED+="$1	$2	$3	$(demo_cert_serial "$4")	$(demo_cert_sha1 "$4")"$'\n'
+}
+demo_issued_field() { # NAME FIELD(4 serial, 5 thumbprint)
+	awk -F'\t' -v n="$1" -v f="$2" '$2 == n { print $f }' <<<"$DEMO_ISSUED"
+}
+
+# demo_good NAME DEVICE PROFILE [USER]: a challenge, an enrollment, 20500
+demo_good() {
+	local name=$1 dev=$2 prof=$3 user=${4:-} subj
+	demo_mint "$name" --device "$dev" --profile "$prof" ${user:+--user "$user"} ||
+		{ demo_fail "$name: the cloud mints no challenge: $(cat "$DEMO_T/log/mint-$name.err")"; return 1; }
+	subj=$(jq -r .subject "$DEMO_T/enroll/$name.json")
+	if ! demo_enroll "$name" "$name"; then
+		demo_fail "$name: scepclient got no certificate for $subj"
+		return 1
+	fi
+	DEMO_ENROLLED=$((DEMO_ENROLLED + 1))
+	demo_issued scep "$name" "$dev" "$DEMO_T/enroll/$name/client.pem"
+	demo_ok "$name: enrolled $subj (serial $(demo_issued_field "$name" 4))"
+	demo_expect 20500 0x00000000 "$dev"
+	demo_expect 20600 0x00000000 "$dev"
+	demo_step "$name: ndes-crpd verified it (20500)" demo_wait_event 20500 0x00000000 "$dev"
+}
+
+# demo_refused NAME CHALLENGE-NAME DEVICE CODE WHY [KEY-FROM]: scepclient must fail,
+# nothing issued, ndes-crpd logs 20501 with CODE
+demo_refused() {
+	local name=$1 ch=$2 dev=$3 code=$4 why=$5 from=${6:-} before
+	before=$(ls "$DEMO_T/depot" | wc -l)
+	if demo_enroll "$name" "$ch" "$from"; then
+		demo_fail "$name: $why was not refused"
+		return 1
+	fi
+	if [ "$(ls "$DEMO_T/depot" | wc -l)" != "$before" ] || ! grep -q badRequest \
+		"$DEMO_T/enroll/$name/scepclient.log"; then
+		demo_fail "$name: $why: scepclient failed but not with badRequest, or a certificate appeared"
+		return 1
+	fi
+	demo_expect 20501 "$code" "$dev"
+	if demo_wait_event 20501 "$code" "$dev"; then
+		DEMO_REFUSED=$((DEMO_REFUSED + 1))
+		demo_ok "$name: $why refused (20501 $code)"
+	else
+		demo_fail "$name: $why refused, but no 20501 $code in journald"
+	fi
+}
+
+demo_enrollments() {
+	demo_say "== enrollments with scepclient"
+	demo_good user-iphone "$DEMO_IPHONE" "$DEMO_PROFILE_USER" "$DEMO_ALICE"
+	demo_good device-iphone "$DEMO_IPHONE" "$DEMO_PROFILE_IOSDEV"
+	demo_good device-ws042 "$DEMO_WS" "$DEMO_PROFILE_WS"
+}
+
+demo_refusals() {
+	demo_say "== refused challenges"
+	demo_refused replay user-iphone "$DEMO_IPHONE" 0x0000100A \
+		"alice's used challenge replayed with a new key"
+	if demo_mint expired --device "$DEMO_WS" --profile "$DEMO_PROFILE_WS" --expires-in -60; then
+		demo_refused expired expired "$DEMO_WS" 0x00000411 "an expired challenge"
+	else
+		demo_fail "the cloud mints no expired challenge"
+	fi
+}
+
+# the cloud's status of a PKCS request / a revocation request
+demo_pkcs_status() {
+	demo_cloud show pkcs | jq -r --arg id "$1" '.value[] | select(.requestId == $id) | .status'
+}
+demo_revocation_status() {
+	demo_cloud show revocations |
+		jq -r --arg c "$1" '.value[] | select(.requestContext == $c) | .status'
+}
+demo_status_is() { [ "$("$1" "$2")" = "$3" ]; }
+
+# demo_pkcs: the cloud queues a PKCS certificate for bob's Mac; the connector
+# issues it on the CA, envelopes it to the device key and uploads it
+demo_pkcs() {
+	local id st out=$DEMO_T/enroll/pkcs-open.json
+	demo_say "== PKCS certificate"
+	id=$(demo_cloud pkcs-request --device "$DEMO_MAC" --profile "$DEMO_PROFILE_VPN" \
+		--user "$DEMO_BOB" --ca-configuration "$DEMO_CA_NAME" --raw 2>"$DEMO_T/log/pkcs.err") ||
+		{ demo_fail "the cloud does not queue the PKCS request: $(cat "$DEMO_T/log/pkcs.err")"; return 1; }
+	DEMO_PKCS_ID=$id
+	demo_expect 20100 0x00000000 "$DEMO_MAC"
+	demo_wait 300 demo_status_is demo_pkcs_status "$id" issued ||
+		{ demo_fail "PKCS request $id: status \"$(demo_pkcs_status "$id")\", not issued"; return 1; }
+	demo_cloud pkcs-open --request-id "$id" >"$out" 2>"$DEMO_T/log/pkcs-open.err" ||
+		{ demo_fail "pkcs-open $id: $(cat "$DEMO_T/log/pkcs-open.err")"; return 1; }
+	if [ "$(jq -r '.hasPrivateKey and .keyMatches' "$out")" != true ]; then
+		demo_fail "PKCS $id: the device cannot open its envelope: $(jq -c . "$out")"
+		return 1
+	fi
+	DEMO_ISSUED+="pkcs	pkcs-mac	$DEMO_MAC	$(demo_norm_serial "$(jq -r .serialNumber "$out")")	$(jq -r '.thumbprint | ascii_upcase' "$out")"$'\n'
+	DEMO_PKCS=$((DEMO_PKCS + 1))
+	demo_ok "PKCS certificate for bob's Mac issued by the connector and opened by the device: $(jq -r .subject "$out") (serial $(demo_issued_field pkcs-mac 4))"
+	demo_step "... 20100 in journald" demo_wait_event 20100 0x00000000 "$DEMO_MAC"
+}
+
+# demo_revoke NAME: the cloud queues the revocation of that enrollment's certificate
+demo_revoke() {
+	local name=$1 serial ctx
+	demo_say "== revocation"
+	serial=$(demo_issued_field "$name" 4)
+	ctx=$(demo_cloud revoke --serial "$serial" --raw 2>"$DEMO_T/log/revoke.err") ||
+		{ demo_fail "the cloud does not queue the revocation: $(cat "$DEMO_T/log/revoke.err")"; return 1; }
+	DEMO_REVOKE_SERIAL=$serial DEMO_REVOKE_CTX=$ctx
+	demo_expect 20200 0x00000000
+	demo_wait 300 demo_status_is demo_revocation_status "$ctx" revoked ||
+		{ demo_fail "revocation of $serial: status \"$(demo_revocation_status "$ctx")\", not revoked"; return 1; }
+	if demo_index_revoked "$serial" && demo_crl_lists "$serial"; then
+		DEMO_REVOKED=$((DEMO_REVOKED + 1))
+		demo_ok "serial $serial ($name) revoked: R in index.txt, listed in crl.pem, result uploaded"
+	else
+		demo_fail "serial $serial: the cloud says revoked but index.txt or crl.pem disagree"
+	fi
+	demo_step "... 20200 in journald" demo_wait_event 20200 0x00000000
+}
+demo_index_revoked() {
+	awk -F'\t' -v s="$1" '$1 == "R" { x = toupper($4); sub(/^0+/, "", x); if (x == s) f = 1 }
+		END { exit !f }' "$DEMO_T/depot/index.txt"
+}
+demo_crl_lists() {
+	"$OPENSSL" crl -in "$DEMO_T/depot/crl.pem" -noout -text 2>/dev/null |
+		sed -n 's/^ *Serial Number: *//p' | while read -r s; do demo_norm_serial "$s"; done |
+		grep -qx "$1"
+}
+
+# demo_notified: every SCEP certificate's success notification reached the cloud
+# (thumbprint and serial as issued)
+demo_notified_one() {
+	demo_cloud show notifications | jq -e --arg t "$1" --arg s "$2" '.value[] |
+		select(.kind == "success") | .body | select((.certificateThumbprint | ascii_upcase) == $t
+		and ((.certificateSerialNumber | ascii_upcase | sub("^0+"; "")) == $s))' >/dev/null
+}
+demo_notifications() {
+	local kind name dev serial tp
+	demo_say "== notifications in the cloud"
+	while IFS=$'\t' read -r kind name dev serial tp; do
+		[ "$kind" = scep ] || continue
+		if demo_wait 300 demo_notified_one "$tp" "$serial"; then
+			DEMO_NOTIFIED=$((DEMO_NOTIFIED + 1))
+			demo_ok "$name: successNotification with thumbprint $tp, serial $serial"
+		else
+			demo_fail "$name: no successNotification with thumbprint $tp, serial $serial"
+		fi
+	done <<<"$DEMO_ISSUED"
+	demo_expect 20300 0x00000000
+}
+
+demo_flow() {
+	demo_enrollments
+	demo_refusals
+	demo_pkcs
+	demo_revoke device-ws042
+	demo_notifications
+}

@@ -1,0 +1,171 @@
+# Shared by the connector's shell tests (sourced): TAP output, a real cloud
+# emulator (ndes-cloud-sim) on ephemeral ports, a real CA folder, the
+# connector's configuration, the daemon, and its events read back from
+# journald (or from a JSON-lines file when no journald can run).
+#
+# Environment: top_srcdir, top_builddir (from make check); NDES_CLOUD_SIM and
+# NDES_CLOUD_SIM_EXAMPLE override where the emulator and its example
+# configuration are found.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${OPENSSL:=openssl}"
+: "${JOURNALCTL:=journalctl}"
+CONNECTOR=$top_builddir/connector/ndes-connector
+CONNECTORD=$top_builddir/connector/ndes-connectord
+FEED=$top_builddir/tests/connector_feed
+PROXY=$top_builddir/tests/lib/connect_proxy
+CLOUD_SIM=${NDES_CLOUD_SIM:-$top_builddir/cloudsim/ndes-cloud-sim}
+CLOUD_EXAMPLE=${NDES_CLOUD_SIM_EXAMPLE:-$top_srcdir/etc/cloud-sim.example.yaml}
+export NDES_EVENTS_STRICT=1
+
+tap_n=0
+tap_failed=0
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=1; echo "not ok $tap_n - $*"; }
+# check "description" command...: ok when the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+not() { ! "$@"; }
+diag() { sed 's/^/# /' "$@" >&2; }
+
+ce_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+ce_setup() {
+	[ -x "$CLOUD_SIM" ] || ce_skip_all "ndes-cloud-sim is not built ($CLOUD_SIM)"
+	[ -r "$CLOUD_EXAMPLE" ] || ce_skip_all "no emulator example configuration ($CLOUD_EXAMPLE)"
+	T=$(mktemp -d "${TMPDIR:-/tmp}/ndes-conn-test.XXXXXX")
+	chmod 700 "$T"
+	trap ce_cleanup EXIT
+	CE_EVENTS=file
+	if [ "$(id -u)" -eq 0 ] && JOURNALCTL=$JOURNALCTL bash "$top_srcdir/tests/lib/journal.sh" ensure >/dev/null 2>&1; then
+		CE_EVENTS=journal
+	fi
+	DAEMON_PIDS=""
+}
+
+ce_cleanup() {
+	local p
+	for p in ${DAEMON_PID:-} ${CLOUD_PID:-} ${PROXY_PID:-}; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "$tap_failed" -ne 0 ]; then
+		for f in "$T"/*.log; do [ -f "$f" ] && { echo "# --- $f"; tail -30 "$f" | sed 's/^/# /'; }; done
+	fi
+	rm -rf "$T"
+}
+
+# wait_for SECONDS command...: poll until the command succeeds
+wait_for() {
+	local limit=$(( $1 * 10 )) i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge "$limit" ] && return 1
+		sleep 0.1
+	done
+}
+
+# A CA folder: ca.pem (O=Contoso, CN=Contoso Issuing CA), ca.key, index.txt, serial
+ce_make_ca() {
+	local dir=$1
+	mkdir -p "$dir"
+	"$OPENSSL" genrsa -out "$dir/ca.key" 2048 2>/dev/null && chmod 600 "$dir/ca.key" &&
+	"$OPENSSL" req -new -x509 -key "$dir/ca.key" -out "$dir/ca.pem" -days 3650 \
+	    -subj '/O=Contoso/CN=Contoso Issuing CA' \
+	    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+	touch "$dir/index.txt" && echo 01 > "$dir/serial"
+}
+
+# start_cloud [serve options...]: the emulator with the example tenant, its
+# issuing CA replaced by $T/ca.  Sets CLOUD_PORT, ADMIN, CLOUD_URL, CLOUD_CA.
+start_cloud() {
+	[ -d "$T/ca" ] || ce_make_ca "$T/ca"
+	sed -e "s|^\(  *\)state_dir:.*|\1state_dir: $T/cloud|" -e "s|depot/ca.pem|$T/ca/ca.pem|" \
+	    "$CLOUD_EXAMPLE" > "$T/cloud.yaml"
+	rm -f "$T/cloud/ports.json"
+	"$CLOUD_SIM" serve --config "$T/cloud.yaml" --listen-port "${CLOUD_PORT:-0}" \
+	    --admin-port "${ADMIN_PORT:-0}" "$@" >>"$T/cloud.log" 2>&1 &
+	CLOUD_PID=$!
+	wait_for 20 test -s "$T/cloud/ports.json" || return 1
+	CLOUD_PORT=$(sed 's/.*"listenPort": *\([0-9]*\).*/\1/' "$T/cloud/ports.json")
+	ADMIN_PORT=$(sed 's/.*"adminPort": *\([0-9]*\).*/\1/' "$T/cloud/ports.json")
+	ADMIN=http://127.0.0.1:$ADMIN_PORT
+	CLOUD_URL=https://localhost:$CLOUD_PORT
+	CLOUD_CA=$T/cloud/pki/ca.pem
+}
+
+stop_cloud() {
+	kill "$CLOUD_PID" 2>/dev/null
+	wait "$CLOUD_PID" 2>/dev/null
+	CLOUD_PID=
+}
+
+cloud() { "$CLOUD_SIM" "$@" --admin "$ADMIN"; }
+
+# conn_config [extra YAML...]: $T/conn.yaml with the state in $T/state
+conn_config() {
+	mkdir -p -m 700 "$T/state"
+	{
+		echo "state_dir: $T/state"
+		echo "ipc: {socket: $T/connector.sock}"
+		echo "crp_socket: $T/crp.sock"
+		if [ "$CE_EVENTS" = journal ]; then
+			echo "events: {sink: journal}"
+		else
+			echo "events: {sink: file, path: $T/events.json}"
+		fi
+		echo "downloads: {interval: ${DL_INTERVAL:-1s}, max_requests: 100}"
+		echo "outbox: {backoff_initial: 1s, backoff_max: 2s, batch_size: 50, max_items: ${MAX_ITEMS:-100000}}"
+		printf '%s\n' "$@"
+	} > "$T/conn.yaml"
+}
+
+conn() { "$CONNECTOR" -c "$T/conn.yaml" "$@"; }
+
+register() {
+	local tok
+	tok=$(cloud token --raw) || return 1
+	conn register --cloud "$CLOUD_URL" --token "$tok" --ca-cert "$CLOUD_CA" --name "node-$$" \
+	    >>"$T/cli.log" 2>&1
+}
+
+start_daemon() {
+	"$CONNECTORD" -c "$T/conn.yaml" >>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
+	wait_for 10 test -S "$T/connector.sock"
+}
+
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+# has_event ID CODE [text]: the daemon(s) of this test emitted it
+has_event() {
+	local id=$1 code=$2 text=${3:-} m p
+	if [ "$CE_EVENTS" = journal ]; then
+		"$JOURNALCTL" --sync >/dev/null 2>&1
+		m=""
+		for p in $DAEMON_PIDS; do m="$m _PID=$p"; done
+		[ -n "$m" ] || return 1
+		"$JOURNALCTL" --no-pager -o cat --output-fields=MESSAGE $m NDES_EVENT_ID="$id" \
+		    NDES_DIAG_CODE="$code" 2>/dev/null | grep -q -- "$text"
+	else
+		grep "\"NDES_EVENT_ID\":\"$id\"" "$T/events.json" 2>/dev/null |
+		    grep "\"NDES_DIAG_CODE\":\"$code\"" | grep -q -- "$text"
+	fi
+}
+
+wait_event() { wait_for "${EV_WAIT:-20}" has_event "$@"; }
+
+# count_field ADMIN_WHAT JQ-less: number of entries the emulator shows
+cloud_count() {
+	cloud show "$1" | grep -c "\"$2\""
+}

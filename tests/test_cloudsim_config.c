@@ -1,0 +1,651 @@
+/* The configuration rules that do not depend on a device, each with its
+ * exact message and position: cs_base() (50 lines) followed by one SCEP
+ * profile written by prof_tail(), whose lines are:
+ *   51 scep_profiles:
+ *   52   - name: p
+ *   53     platform:             (value at column 15)
+ *   54     certificate_type:     (column 23)
+ *   55     subject_name_format:  (column 26)
+ *   56     custom_subject:       (column 21)
+ *   57     key_usage:            (column 16)
+ *   58     root_certificate:     (column 23)
+ *   59     scep_server_urls:     (column 23)
+ *   60     assignments:          (column 18)
+ *   61...  extra lines */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_cloudsim_util.h"
+
+struct prof {
+	const char *platform, *type, *format, *custom, *key_usage, *root, *urls, *assign;
+	const char *extra;
+};
+
+static void
+line(FILE *f, const char *key, const char *value)
+{
+	if (value != NULL && strcmp(value, "-") != 0)
+		fprintf(f, "    %s: %s\n", key, value);
+	else
+		fprintf(f, "    # no %s\n", key);
+}
+
+static char *
+prof_tail(struct prof p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	fprintf(f, "scep_profiles:\n  - name: p\n");
+	line(f, "platform", p.platform ? p.platform : "ios");
+	line(f, "certificate_type", p.type ? p.type : "user");
+	line(f, "subject_name_format", p.format ? p.format : "custom");
+	line(f, "custom_subject", p.custom ? p.custom :
+	    p.format == NULL ? "\"CN={{UserName}}\"" : NULL);
+	line(f, "key_usage", p.key_usage ? p.key_usage : "[digitalSignature]");
+	line(f, "root_certificate", p.root ? p.root : "root-ios");
+	line(f, "scep_server_urls", p.urls ? p.urls : "[http://localhost:8080/scep]");
+	line(f, "assignments", p.assign ? p.assign : "[users]");
+	fputs(p.extra ? p.extra : "", f);
+	fclose(f);
+	return buf;
+}
+
+#define EXPECT(msg, ...) do {						\
+	char *tail_ = prof_tail((struct prof){ __VA_ARGS__ });		\
+	cs_expect_error(tail_, (msg));					\
+	free(tail_);							\
+} while (0)
+
+static struct cloudsim_config *
+load_prof(struct prof p)
+{
+	char err[CLOUDSIM_ERR_MAX] = "", *tail = prof_tail(p), *yaml;
+	struct cloudsim_config *c;
+
+	cr_assert_neq(asprintf(&yaml, "%s%s", cs_base(), tail), -1);
+	c = cs_load_yaml(yaml, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	free(yaml);
+	free(tail);
+	return c;
+}
+
+/* The base with `from` replaced by `to` (same number of lines), plus tail. */
+static void
+expect_base_error(const char *from, const char *to, const char *tail, const char *msg)
+{
+	const char *base = cs_base(), *at = strstr(base, from);
+	char err[CLOUDSIM_ERR_MAX] = "", *yaml;
+
+	cr_assert_not_null(at, "%s not in the base", from);
+	cr_assert_neq(asprintf(&yaml, "%.*s%s%s%s", (int)(at - base), base, to,
+	    at + strlen(from), tail), -1);
+	cr_assert_null(cs_load_yaml(yaml, err, sizeof(err)), "loaded:\n%s", yaml);
+	cr_expect_str_eq(err, msg);
+	free(yaml);
+}
+
+/* ---- a valid profile and what the load derives ---- */
+
+Test(config, valid_profile_and_defaults)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ 0 });
+	const struct cloudsim_scep_profile *p = cloudsim_find_profile(c, "p");
+
+	cr_assert_not_null(p);
+	cr_expect_str_eq(p->template_name, "sig");
+	cr_expect_eq(p->key_usage, KU_DIGITAL_SIGNATURE);
+	cr_expect_eq(p->validity_days, 365);
+	cr_expect_str_eq(p->key_type, "RSA");
+	cr_expect_eq(p->key_size, 2048);
+	cr_expect_str_eq(p->hash_algorithm, "sha256");
+	cr_assert_eq(p->n_extended_key_usages, 1);
+	cr_expect_str_eq(p->extended_key_usages[0], "1.3.6.1.5.5.7.3.2");
+	cr_expect_eq(p->renewal_threshold_percent, 20);
+	cr_expect_eq(c->service.listen_port, 8443);
+	cr_expect_eq(c->service.challenge_lifetime_s, 3600);
+	cr_expect_eq(c->service.connector_cert_lifetime_s, 365 * 86400);
+	cr_expect_eq(c->service.max_connectors, 100);
+	cr_expect(cloudsim_find_group(c, "devices")->is_device_group);
+	cr_expect_not(cloudsim_find_group(c, "users")->is_device_group);
+	cr_expect_not_null(cloudsim_find_trusted_profile(c, "root-ios")->certificate);
+	cr_expect_str_eq(cloudsim_template_purpose_name(cloudsim_find_template(c,
+	    "gp")->purpose), "GeneralPurposeTemplate");
+	cloudsim_config_free(c);
+}
+
+Test(config, template_chosen_by_key_usage)
+{
+	struct cloudsim_config *c = load_prof((struct prof){
+	    .key_usage = "[keyEncipherment, digitalSignature]" });
+
+	cr_expect_str_eq(cloudsim_find_profile(c, "p")->template_name, "gp");
+	cr_expect_eq(cloudsim_find_profile(c, "p")->validity_days, 730);
+	cloudsim_config_free(c);
+}
+
+Test(config, key_usage_from_the_template)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .key_usage = "-",
+	    .extra = "    template: enc\n" });
+
+	cr_expect_eq(cloudsim_find_profile(c, "p")->key_usage, KU_KEY_ENCIPHERMENT);
+	cloudsim_config_free(c);
+}
+
+Test(config, eku_names_and_oids)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .extra =
+	    "    extended_key_usages: [serverAuth, smartcardLogon, 1.3.6.1.5.5.7.3.17]\n" });
+	const struct cloudsim_scep_profile *p = cloudsim_find_profile(c, "p");
+
+	cr_assert_eq(p->n_extended_key_usages, 3);
+	cr_expect_str_eq(p->extended_key_usages[0], "1.3.6.1.5.5.7.3.1");
+	cr_expect_str_eq(p->extended_key_usages[1], "1.3.6.1.4.1.311.20.2.2");
+	cr_expect_str_eq(p->extended_key_usages[2], "1.3.6.1.5.5.7.3.17");
+	cloudsim_config_free(c);
+}
+
+Test(config, no_eku)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .extra =
+	    "    extended_key_usages: []\n" });
+
+	cr_expect_eq(cloudsim_find_profile(c, "p")->n_extended_key_usages, 0);
+	cloudsim_config_free(c);
+}
+
+/* ---- item 2: subject text ---- */
+
+Test(subject, braces_that_do_not_enclose_a_variable)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: braces in static text "
+	    "must enclose a variable: \"{DeviceName}\"", .custom = "\"CN={DeviceName}\"");
+}
+
+Test(subject, extra_brace_after_a_variable)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: braces in static text "
+	    "must enclose a variable: \"{{UserName}}}\"", .custom = "\"CN={{UserName}}}\"");
+}
+
+Test(subject, unknown_variable)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: unknown variable "
+	    "{{UserNme}}", .custom = "\"CN={{UserNme}}\"");
+}
+
+Test(subject, variables_are_case_sensitive)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: unknown variable {{imei}}",
+	    .custom = "\"CN={{imei}}\"");
+}
+
+Test(subject, user_variable_in_a_device_certificate)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: {{UserName}} is available "
+	    "only in user certificates", .type = "device");
+}
+
+Test(subject, variables_only_in_cn_and_e)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: variables are supported "
+	    "only in CN and E, not in OU", .custom = "\"CN=x,OU={{UserName}}\"");
+}
+
+Test(subject, country_code)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: C must be a two-letter "
+	    "country code, got \"USA\"", .custom = "\"CN={{UserName}},C=USA\"");
+}
+
+Test(subject, unknown_attribute)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: unknown attribute \"T\" "
+	    "(expected CN, E, OU, O, L, ST, C or DC)", .custom = "\"CN=x,T=y\"");
+}
+
+Test(subject, empty_value)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: empty value for O",
+	    .custom = "\"CN={{UserName}},O=\"");
+}
+
+Test(subject, custom_subject_missing)
+{
+	EXPECT("t.yaml:52:5: scep_profiles[0].custom_subject: missing required key "
+	    "(subject_name_format is custom)", .custom = "-");
+}
+
+Test(subject, custom_subject_without_custom_format)
+{
+	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: only used with "
+	    "subject_name_format: custom", .format = "common_name", .custom = "\"CN=x\"");
+}
+
+Test(subject, user_format_in_a_device_certificate)
+{
+	EXPECT("t.yaml:55:26: scep_profiles[0].subject_name_format: \"common_name\" is "
+	    "for user certificates (device certificates: not_configured, imei, "
+	    "serial_number or custom)", .type = "device", .format = "common_name");
+}
+
+/* ---- item 2: SAN text ---- */
+
+#define SAN(v) "    subject_alternative_names:\n      - type: uri\n        value: " v "\n"
+
+Test(san, opening_brace)
+{
+	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"{\" "
+	    "is not allowed in the static text of a subject alternative name",
+	    .extra = SAN("\"urn:{x\""));
+}
+
+Test(san, closing_brace)
+{
+	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"}\" "
+	    "is not allowed in the static text of a subject alternative name",
+	    .extra = SAN("\"urn:{{UserName}}}\""));
+}
+
+Test(san, pipe)
+{
+	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"|\" "
+	    "is not allowed in the static text of a subject alternative name",
+	    .extra = SAN("\"urn:a|b\""));
+}
+
+Test(san, semicolon)
+{
+	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \";\" "
+	    "is not allowed in the static text of a subject alternative name",
+	    .extra = SAN("\"urn:a;b\""));
+}
+
+Test(san, unknown_variable)
+{
+	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: "
+	    "unknown variable {{DeviceID}}", .extra = SAN("\"{{DeviceID}}.contoso.com\""));
+}
+
+Test(san, user_variable_in_a_device_certificate)
+{
+	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: "
+	    "{{EmailAddress}} is available only in user certificates", .type = "device",
+	    .custom = "\"CN={{DeviceName}}\"", .extra = SAN("\"mailto:{{EmailAddress}}\""));
+}
+
+Test(san, dns_in_a_user_certificate)
+{
+	EXPECT("t.yaml:62:15: scep_profiles[0].subject_alternative_names[0].type: \"dns\" "
+	    "is not available in user certificates (email, upn or uri)", .extra =
+	    "    subject_alternative_names:\n      - type: dns\n        value: x.contoso.com\n");
+}
+
+Test(san, upn_in_a_device_certificate)
+{
+	EXPECT("t.yaml:62:15: scep_profiles[0].subject_alternative_names[0].type: \"upn\" "
+	    "is not available in device certificates (dns or uri)", .type = "device",
+	    .custom = "\"CN={{DeviceName}}\"",
+	    .extra = "    subject_alternative_names:\n      - type: upn\n");
+}
+
+Test(san, dns_needs_a_value)
+{
+	EXPECT("t.yaml:62:9: scep_profiles[0].subject_alternative_names[0].value: missing "
+	    "required key (for type dns)", .type = "device",
+	    .custom = "\"CN={{DeviceName}}\"",
+	    .extra = "    subject_alternative_names:\n      - type: dns\n");
+}
+
+Test(san, email_and_upn_default_to_their_variables)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .extra =
+	    "    subject_alternative_names:\n      - type: email\n      - type: upn\n" });
+	const struct cloudsim_scep_profile *p = cloudsim_find_profile(c, "p");
+
+	cr_assert_eq(p->n_sans, 2);
+	cr_expect_str_eq(p->sans[0].value, "{{EmailAddress}}");
+	cr_expect_str_eq(p->sans[1].value, "{{UserName}}");
+	cloudsim_config_free(c);
+}
+
+/* ---- item 2: validity ---- */
+
+Test(validity, exceeds_the_template)
+{
+	EXPECT("t.yaml:61:20: scep_profiles[0].validity_days: 400 days exceeds the "
+	    "validity of template \"sig\" (365 days)", .extra = "    validity_days: 400\n");
+}
+
+Test(validity, equal_to_the_template)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .platform = "windows_10",
+	    .root = "root-w10", .extra = "    validity_days: 365\n" });
+
+	cr_expect_eq(cloudsim_find_profile(c, "p")->validity_days, 365);
+	cloudsim_config_free(c);
+}
+
+/* ---- the other settings of the reference ---- */
+
+Test(settings, device_certificate_on_android)
+{
+	EXPECT("t.yaml:54:23: scep_profiles[0].certificate_type: device certificates are "
+	    "not available for Android (only for Android Enterprise, iOS, macOS, Windows "
+	    "8.1 and later and Windows 10 and later)", .platform = "android",
+	    .type = "device", .custom = "\"CN={{DeviceName}}\"", .root = "root-android");
+}
+
+Test(settings, device_certificate_on_windows_phone)
+{
+	EXPECT("t.yaml:54:23: scep_profiles[0].certificate_type: device certificates are "
+	    "not available for Windows Phone 8.1 (only for Android Enterprise, iOS, macOS, "
+	    "Windows 8.1 and later and Windows 10 and later)", .platform = "windows_phone_81",
+	    .type = "device", .custom = "\"CN={{DeviceName}}\"", .root = "root-wp81");
+}
+
+Test(settings, key_usage_does_not_match_the_template)
+{
+	EXPECT("t.yaml:57:16: scep_profiles[0].key_usage: digitalSignature does not match "
+	    "template \"enc\": its purpose encryption (EncryptionTemplate) means "
+	    "keyEncipherment", .extra = "    template: enc\n");
+}
+
+Test(settings, unknown_template)
+{
+	EXPECT("t.yaml:61:15: scep_profiles[0].template: unknown template \"nope\"",
+	    .extra = "    template: nope\n");
+}
+
+Test(settings, key_usage_or_template_required)
+{
+	EXPECT("t.yaml:52:5: scep_profiles[0].key_usage: missing required key (or name a "
+	    "template)", .key_usage = "-");
+}
+
+Test(settings, no_template_for_the_key_usage)
+{
+	char *tail = prof_tail((struct prof){ .key_usage = "[keyEncipherment]" });
+
+	expect_base_error("purpose: encryption}", "purpose: signature}", tail,
+	    "t.yaml:57:16: scep_profiles[0].key_usage: no template has the purpose "
+	    "encryption (EncryptionTemplate) that keyEncipherment needs");
+	free(tail);
+}
+
+Test(settings, several_templates_for_the_key_usage)
+{
+	char *tail = prof_tail((struct prof){ 0 });
+
+	expect_base_error("purpose: encryption}", "purpose: signature}", tail,
+	    "t.yaml:57:16: scep_profiles[0].key_usage: several templates have the purpose "
+	    "signature (SignatureTemplate) that digitalSignature needs: name one with "
+	    "template");
+	free(tail);
+}
+
+Test(settings, key_storage_provider_on_ios)
+{
+	EXPECT("t.yaml:61:27: scep_profiles[0].key_storage_provider: only for Windows "
+	    "Phone 8.1, Windows 8.1 and later and Windows 10 and later profiles",
+	    .extra = "    key_storage_provider: software\n");
+}
+
+Test(settings, passport_before_windows_10)
+{
+	EXPECT("t.yaml:61:27: scep_profiles[0].key_storage_provider: \"passport_or_fail\" "
+	    "is only for Windows 10 and later profiles", .platform = "windows_81",
+	    .root = "root-w81", .extra = "    key_storage_provider: passport_or_fail\n");
+}
+
+Test(settings, hash_algorithm_on_macos)
+{
+	EXPECT("t.yaml:61:21: scep_profiles[0].hash_algorithm: only for Android, Android "
+	    "Enterprise, Windows Phone 8.1, Windows 8.1 and later and Windows 10 and later "
+	    "profiles", .platform = "macos", .root = "root-mac",
+	    .extra = "    hash_algorithm: sha256\n");
+}
+
+Test(settings, rsa_key_size)
+{
+	EXPECT("t.yaml:61:15: scep_profiles[0].key_size: RSA keys are 1024, 2048, 3072 or "
+	    "4096 bits, got 512", .extra = "    key_size: 512\n");
+}
+
+Test(settings, ec_key_size)
+{
+	EXPECT("t.yaml:62:15: scep_profiles[0].key_size: EC keys are 256, 384 or 521 bits, "
+	    "got 2048", .extra = "    key_type: EC\n    key_size: 2048\n");
+}
+
+Test(settings, unknown_root_certificate)
+{
+	EXPECT("t.yaml:58:23: scep_profiles[0].root_certificate: unknown trusted "
+	    "certificate profile \"nope\"", .root = "nope");
+}
+
+Test(settings, root_certificate_of_another_platform)
+{
+	EXPECT("t.yaml:58:23: scep_profiles[0].root_certificate: trusted certificate "
+	    "profile \"root-mac\" is for macOS, this profile is for iOS", .root = "root-mac");
+}
+
+Test(settings, unknown_extended_key_usage)
+{
+	EXPECT("t.yaml:61:39: scep_profiles[0].extended_key_usages[1]: unknown extended "
+	    "key usage \"fooAuth\" (a name such as clientAuth, or a dotted OID)",
+	    .extra = "    extended_key_usages: [clientAuth, fooAuth]\n");
+}
+
+Test(settings, no_scep_server_url)
+{
+	EXPECT("t.yaml:59:23: scep_profiles[0].scep_server_urls: at least one SCEP server "
+	    "URL is required", .urls = "[]");
+}
+
+Test(settings, scep_server_url_not_http)
+{
+	EXPECT("t.yaml:59:24: scep_profiles[0].scep_server_urls[0]: \"ftp://ndes\" is not "
+	    "an http:// or https:// URL", .urls = "[ftp://ndes]");
+}
+
+Test(settings, renewal_threshold)
+{
+	EXPECT("t.yaml:61:32: scep_profiles[0].renewal_threshold_percent: expected an "
+	    "integer between 1 and 99, got \"100\"",
+	    .extra = "    renewal_threshold_percent: 100\n");
+}
+
+Test(settings, unknown_group)
+{
+	EXPECT("t.yaml:60:26: scep_profiles[0].assignments[1]: unknown group \"nope\"",
+	    .assign = "[users, nope]");
+}
+
+Test(settings, duplicate_profile)
+{
+	char *tail = prof_tail((struct prof){ 0 }), *yaml, err[CLOUDSIM_ERR_MAX] = "";
+
+	cr_assert_neq(asprintf(&yaml, "%s%s%s", cs_base(), tail,
+	    strstr(tail, "  - name: p")), -1);
+	cr_assert_null(cs_load_yaml(yaml, err, sizeof(err)));
+	cr_expect_str_eq(err, "t.yaml:61:11: scep_profiles[1].name: duplicate name \"p\" "
+	    "(first in scep_profiles[0])");
+	free(yaml);
+	free(tail);
+}
+
+/* ---- the inventory: users, devices, groups, trusted profiles, service ---- */
+
+Test(inventory, upn_format)
+{
+	expect_base_error("  - upn: bob@contoso.com", "  - upn: bob", "",
+	    "t.yaml:9:10: users[1].upn: \"bob\" is not a user principal name (user@domain)");
+}
+
+Test(inventory, duplicate_user)
+{
+	expect_base_error("  - upn: bob@contoso.com", "  - upn: alice@contoso.com", "",
+	    "t.yaml:9:10: users[1].upn: duplicate upn \"alice@contoso.com\" (first in "
+	    "users[0])");
+}
+
+Test(inventory, unknown_owner)
+{
+	expect_base_error("    owner: alice@contoso.com", "    owner: eve@contoso.com", "",
+	    "t.yaml:14:12: devices[0].owner: unknown user \"eve@contoso.com\"");
+}
+
+Test(inventory, domain_joined_only_on_windows)
+{
+	expect_base_error("    owner: alice@contoso.com", "    domain_joined: true", "",
+	    "t.yaml:14:20: devices[0].domain_joined: only Windows 8.1 and Windows 10 "
+	    "devices join a domain");
+}
+
+Test(inventory, unknown_user_in_a_user_group)
+{
+	expect_base_error("[alice@contoso.com, bob@contoso.com]",
+	    "[alice@contoso.com, carol@contoso.com]", "",
+	    "t.yaml:23:34: groups[0].members[1]: unknown user \"carol@contoso.com\"");
+}
+
+Test(inventory, unknown_device_in_a_device_group)
+{
+	expect_base_error("[d-ios, d-win]", "[d-ios, d-mac]", "",
+	    "t.yaml:26:22: groups[1].members[1]: unknown device \"d-mac\"");
+}
+
+Test(inventory, a_device_id_is_not_a_user)
+{
+	expect_base_error("[alice@contoso.com, bob@contoso.com]",
+	    "[alice@contoso.com, d-ios]", "",
+	    "t.yaml:23:34: groups[0].members[1]: unknown user \"d-ios\"");
+}
+
+Test(inventory, trusted_certificate_missing)
+{
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), "t.yaml:30:18: trusted_certificate_profiles[0]."
+	    "certificate: %s: No such file or directory", cs_data("missing.pem"));
+	expect_base_error("    certificate: root-ca.pem", "    certificate: missing.pem",
+	    "", msg);
+}
+
+Test(inventory, trusted_profile_unknown_group)
+{
+	expect_base_error("[users, devices]", "[users, nobody]", "",
+	    "t.yaml:31:26: trusted_certificate_profiles[0].assignments[1]: unknown "
+	    "group \"nobody\"");
+}
+
+Test(inventory, tls_pair)
+{
+	cs_expect_error("service:\n  tls_cert: server.pem\n",
+	    "t.yaml:52:13: service.tls_cert: tls_key is missing (give both or neither)");
+}
+
+Test(inventory, signing_pair)
+{
+	cs_expect_error("service:\n  signing_key: signing.key\n",
+	    "t.yaml:52:16: service.signing_key: signing_cert is missing (give both or "
+	    "neither)");
+}
+
+Test(inventory, admin_address_on_loopback)
+{
+	cs_expect_error("service:\n  admin_address: 0.0.0.0\n",
+	    "t.yaml:52:18: service.admin_address: \"0.0.0.0\" is not a loopback address "
+	    "(the admin endpoint has no authentication)");
+}
+
+Test(inventory, schema_errors_from_the_loader)
+{
+	cs_expect_error("scep_profile: []\n", "t.yaml:51:1: unknown key \"scep_profile\" "
+	    "(expected one of: tenant_id, service, templates, users, devices, groups, "
+	    "trusted_certificate_profiles, scep_profiles)");
+}
+
+Test(inventory, relative_paths_against_the_config_folder)
+{
+	char err[CLOUDSIM_ERR_MAX] = "", *yaml, dir[1100];
+	struct cloudsim_config *c;
+
+	cr_assert_neq(asprintf(&yaml, "%sservice:\n  state_dir: state\n  tls_cert: tls/s.pem\n"
+	    "  tls_key: /etc/s.key\n", cs_base()), -1);
+	cr_assert_not_null(c = cs_load_yaml(yaml, err, sizeof(err)), "%s", err);
+	snprintf(dir, sizeof(dir), "%s", cs_data(""));
+	dir[strlen(dir) - 1] = '\0';
+	cr_expect_str_eq(c->service.state_dir, strcat(strcpy(err, dir), "/state"));
+	cr_expect_str_eq(c->service.tls_cert, strcat(strcpy(err, dir), "/tls/s.pem"));
+	cr_expect_str_eq(c->service.tls_key, "/etc/s.key");
+	cr_expect_str_eq(c->trusted_profiles[0].certificate_path,
+	    strcat(strcpy(err, dir), "/root-ca.pem"));
+	cloudsim_config_free(c);
+	free(yaml);
+}
+
+/* ---- files and --check-config ---- */
+
+Test(file, position_of_a_rule_error_in_a_file)
+{
+	char err[CLOUDSIM_ERR_MAX] = "", msg[2048];
+	struct cloudsim_config *c = NULL;
+
+	cr_assert_eq(cloudsim_config_load(cs_data("bad-template.yaml"), &c, err,
+	    sizeof(err)), -1);
+	cr_assert_null(c);
+	snprintf(msg, sizeof(msg), "%s:24:15: scep_profiles[0].template: unknown template "
+	    "\"ContosoUser\"", cs_data("bad-template.yaml"));
+	cr_expect_str_eq(err, msg);
+}
+
+Test(file, check_config_ok, .init = cr_redirect_stdout)
+{
+	char expected[2048];
+
+	cr_assert_eq(cloudsim_config_check(cs_data("tenant.yaml")), 0);
+	fflush(stdout);
+	snprintf(expected, sizeof(expected), "%s: OK\n", cs_data("tenant.yaml"));
+	cr_assert_stdout_eq_str(expected);
+}
+
+Test(file, check_config_error, .init = cr_redirect_stderr)
+{
+	char expected[2048];
+
+	cr_assert_eq(cloudsim_config_check(cs_data("bad-template.yaml")), 1);
+	fflush(stderr);
+	snprintf(expected, sizeof(expected), "%s:24:15: scep_profiles[0].template: unknown "
+	    "template \"ContosoUser\"\n", cs_data("bad-template.yaml"));
+	cr_assert_stderr_eq_str(expected);
+}
+
+Test(file, check_config_missing_file, .init = cr_redirect_stderr)
+{
+	cr_assert_eq(cloudsim_config_check("/nonexistent/cloud-sim.yaml"), 1);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("/nonexistent/cloud-sim.yaml: cannot open: No such file "
+	    "or directory\n");
+}
+
+Test(plan_bounds, subject_value_too_long_for_x509)
+{
+	struct cloudsim_config *c = load_prof((struct prof){ .custom =
+	    "\"CN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{UserName}}\"" });
+
+	cs_plan_refused(c, "d-ios", "p", "alice@contoso.com", "profile \"p\" is not "
+	    "installed on device \"d-ios\": the value of CN is not valid (string too "
+	    "long): \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxalice@contoso.com\"");
+	cloudsim_config_free(c);
+}

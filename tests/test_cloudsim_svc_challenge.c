@@ -1,0 +1,277 @@
+/* ndes-cloud-sim: challenges minted by the admin endpoint, opened with
+ * OpenSSL's CMS API directly (not with ndes_challenge_open): every
+ * registered CRP key decrypts them, the signing certificate verifies them,
+ * and they carry the expected claims. */
+#include <string.h>
+#include <time.h>
+
+#include <criterion/criterion.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "crypto.h"
+#include "model.h"
+#include "test_cloudsim_svc_util.h"
+
+static struct sim sim;
+
+static void
+setup(void)
+{
+	sim_setup(&sim, NULL, NULL);
+}
+
+static void
+teardown(void)
+{
+	sim_teardown(&sim);
+}
+
+TestSuite(challenge, .init = setup, .fini = teardown);
+
+/* base64 with OpenSSL's own decoder. */
+static CMS_ContentInfo *
+cms_from_b64(const char *b64)
+{
+	BIO *mem = BIO_new_mem_buf(b64, (int)strlen(b64));
+	BIO *dec = BIO_new(BIO_f_base64());
+	CMS_ContentInfo *cms;
+
+	BIO_set_flags(dec, BIO_FLAGS_BASE64_NO_NL);
+	BIO_push(dec, mem);
+	cms = d2i_CMS_bio(dec, NULL);
+	BIO_free_all(dec);
+	return cms;
+}
+
+/* Decrypt with one CRP key, verify against signing, parse: NULL when it
+ * does not decrypt or verify. */
+static json_t *
+open_with(const char *b64, X509 *crp_cert, EVP_PKEY *crp_key, X509 *signing)
+{
+	CMS_ContentInfo *env = cms_from_b64(b64), *sd = NULL;
+	BIO *plain = BIO_new(BIO_s_mem()), *content = BIO_new(BIO_s_mem());
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	json_t *claims = NULL;
+	char *data;
+	long len;
+
+	cr_assert(env != NULL, "the challenge is not base64 DER CMS");
+	sk_X509_push(certs, signing);
+	if (CMS_decrypt(env, crp_key, crp_cert, NULL, plain, CMS_BINARY) == 1 &&
+	    (sd = d2i_CMS_bio(plain, NULL)) != NULL &&
+	    CMS_verify(sd, certs, NULL, NULL, content,
+	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1) {
+		len = BIO_get_mem_data(content, &data);
+		claims = json_loadb(data, (size_t)len, 0, NULL);
+		cr_assert(claims != NULL, "the signed content is not JSON");
+	}
+	ERR_clear_error();
+	sk_X509_free(certs);
+	CMS_ContentInfo_free(sd);
+	CMS_ContentInfo_free(env);
+	BIO_free(plain);
+	BIO_free(content);
+	return claims;
+}
+
+static X509 *
+signing_cert(const struct conn *c)
+{
+	int status = 0;
+	json_t *answer = sim_api(&sim, c, "GET", "/certificates/signing", NULL, &status);
+	X509 *cert;
+
+	cr_assert_eq(status, 200);
+	cert = cert_b64(json_string_value(json_array_get(json_object_get(answer, "value"), 0)));
+	json_decref(answer);
+	return cert;
+}
+
+static json_t *
+mint(const char *device, const char *profile, const char *user, int *status)
+{
+	json_t *body = json_pack("{s:s, s:s}", "device", device, "profile", profile), *answer;
+
+	if (user != NULL)
+		json_object_set_new(body, "user", json_string(user));
+	answer = sim_admin(&sim, "POST", "/admin/challenges", body, status);
+	json_decref(body);
+	return answer;
+}
+
+static void
+check_claims(json_t *claims, json_t *answer)
+{
+	json_t *sans = json_object_get(claims, "sans");
+
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "id")),
+	    json_string_value(json_object_get(answer, "challengeId")));
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "tenant")),
+	    "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "deviceId")), "dev-ios-1");
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "userId")), "alice@contoso.com");
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "profile")), "wifi-user");
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "certType")), "user");
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "subject")),
+	    "CN=alice@contoso.com,O=Contoso,C=US");
+	cr_assert_str_eq(json_string_value(json_object_get(answer, "subject")),
+	    "CN=alice@contoso.com,O=Contoso,C=US");
+	cr_assert_str_eq(json_string_value(json_object_get(answer, "subjectOpenssl")),
+	    "/C=US/O=Contoso/CN=alice@contoso.com");
+	cr_assert_eq(json_array_size(sans), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 0), "value")),
+	    "alice.smith@contoso.com");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 1), "type")),
+	    "upn");
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "keyType")), "RSA");
+	cr_assert_eq(json_integer_value(json_object_get(claims, "minKeyBits")), 2048);
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "hash")), "sha256");
+	cr_assert_eq(json_integer_value(json_object_get(claims, "exp")) -
+	    json_integer_value(json_object_get(claims, "iat")), 3600);
+	cr_assert(llabs((long long)json_integer_value(json_object_get(claims, "iat")) -
+	    (long long)time(NULL)) < 60);
+}
+
+Test(challenge, every_registered_crp_key_opens_it)
+{
+	struct conn a, b, stranger;
+	json_t *answer, *claims_a, *claims_b;
+	const char *text;
+	X509 *signing;
+	int status = 0;
+
+	conn_init(&a, "rsa-2048");
+	conn_init(&b, "ec-p256");
+	conn_init(&stranger, "rsa-2048");
+	sim_register_ok(&sim, &a);
+	sim_register_ok(&sim, &b);
+	signing = signing_cert(&a);
+	answer = mint("dev-ios-1", "wifi-user", "alice@contoso.com", &status);
+	cr_assert_eq(status, 201, "%s", err_msg(answer));
+	cr_assert_eq(json_integer_value(json_object_get(answer, "recipients")), 2);
+	text = json_string_value(json_object_get(answer, "challenge"));
+	cr_assert(text != NULL && strlen(text) < 6000);
+	claims_a = open_with(text, a.crp_cert, a.crp_key, signing);
+	claims_b = open_with(text, b.crp_cert, b.crp_key, signing);
+	cr_assert(claims_a != NULL, "the RSA CRP key does not open the challenge");
+	cr_assert(claims_b != NULL, "the EC CRP key does not open the challenge");
+	cr_assert(json_equal(claims_a, claims_b));
+	check_claims(claims_a, answer);
+	/* A key that was never registered cannot open it: the stranger's key
+	 * with a's certificate, i.e. the wrong private key for a recipient. */
+	cr_assert_null(open_with(text, a.crp_cert, stranger.crp_key, signing));
+	json_decref(claims_a);
+	json_decref(claims_b);
+	json_decref(answer);
+	X509_free(signing);
+	conn_free(&a);
+	conn_free(&b);
+	conn_free(&stranger);
+}
+
+Test(challenge, signature_does_not_verify_against_another_certificate)
+{
+	struct conn a;
+	json_t *answer;
+	X509 *ca = sim_ca(&sim);
+	int status = 0;
+
+	conn_init(&a, "rsa-2048");
+	sim_register_ok(&sim, &a);
+	answer = mint("dev-win-1", "workstation", NULL, &status);
+	cr_assert_eq(status, 201);
+	cr_assert_null(open_with(json_string_value(json_object_get(answer, "challenge")),
+	    a.crp_cert, a.crp_key, ca));
+	json_decref(answer);
+	X509_free(ca);
+	conn_free(&a);
+}
+
+Test(challenge, expires_in_may_mint_an_expired_challenge)
+{
+	struct conn a;
+	json_t *body, *answer, *claims;
+	X509 *signing;
+	int status = 0;
+
+	conn_init(&a, "ec-p256");
+	sim_register_ok(&sim, &a);
+	signing = signing_cert(&a);
+	body = json_pack("{s:s, s:s, s:i}", "device", "dev-win-1", "profile", "workstation",
+	    "expiresIn", -120);
+	answer = sim_admin(&sim, "POST", "/admin/challenges", body, &status);
+	cr_assert_eq(status, 201);
+	claims = open_with(json_string_value(json_object_get(answer, "challenge")), a.crp_cert,
+	    a.crp_key, signing);
+	cr_assert(claims != NULL);
+	cr_assert_eq(json_integer_value(json_object_get(claims, "exp")) -
+	    json_integer_value(json_object_get(claims, "iat")), -120);
+	cr_assert_str_eq(json_string_value(json_object_get(claims, "certType")), "device");
+	cr_assert(json_is_null(json_object_get(answer, "userId")));
+	json_decref(claims);
+	json_decref(answer);
+	json_decref(body);
+	X509_free(signing);
+	conn_free(&a);
+}
+
+Test(challenge, no_connector_gets_409)
+{
+	int status = 0;
+	json_t *answer = mint("dev-win-1", "workstation", NULL, &status);
+
+	cr_assert_eq(status, 409);
+	cr_assert_str_eq(err_code(answer), "no_connector");
+	json_decref(answer);
+}
+
+/* The refusal carries the model's message verbatim. */
+static void
+expect_refusal(const char *device, const char *profile, const char *user)
+{
+	struct cloudsim_config *config = NULL;
+	struct ndes_challenge_claims claims;
+	char err[CLOUDSIM_ERR_MAX], path[512];
+	X509 *ca;
+	json_t *answer;
+	int status = 0;
+
+	cr_assert_eq(cloudsim_config_load(sim.config, &config, err, sizeof(err)), 0, "%s", err);
+	snprintf(path, sizeof(path), "%s/ca.pem", sim.dir);
+	ca = ndes_crypto_load_cert(path, err, sizeof(err));
+	cr_assert_eq(cloudsim_plan(config, device, profile, user, ca, time(NULL), &claims, err,
+	    sizeof(err)), -1);
+	answer = mint(device, profile, user, &status);
+	cr_assert_eq(status, 422);
+	cr_assert_str_eq(err_code(answer), "profile_refused");
+	cr_assert_str_eq(err_msg(answer), err);
+	json_decref(answer);
+	X509_free(ca);
+	cloudsim_config_free(config);
+}
+
+Test(challenge, refusals_carry_the_model_message)
+{
+	struct conn a;
+
+	conn_init(&a, "ec-p256");
+	sim_register_ok(&sim, &a);
+	expect_refusal("dev-win-1", "wifi-user", "alice@contoso.com");
+	expect_refusal("dev-ios-1", "no-such-profile", NULL);
+	expect_refusal("no-such-device", "workstation", NULL);
+	conn_free(&a);
+}
+
+Test(challenge, bad_admin_bodies_get_400)
+{
+	json_t *body = json_pack("{s:s, s:i}", "device", "dev-win-1", "profile", 5), *answer;
+	int status = 0;
+
+	answer = sim_admin(&sim, "POST", "/admin/challenges", body, &status);
+	cr_assert_eq(status, 400);
+	cr_assert_str_eq(err_msg(answer), "field \"profile\": expected a string");
+	json_decref(answer);
+	json_decref(body);
+}

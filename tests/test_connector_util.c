@@ -1,0 +1,98 @@
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_connector_util.h"
+
+static char tc_dir[1024];
+
+void
+tc_setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(tc_dir, sizeof(tc_dir), "%s/ndes-conn-XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	cr_assert_not_null(mkdtemp(tc_dir));
+	cr_assert_eq(chdir(tc_dir), 0);
+	if (getenv("OPENSSL") == NULL || getenv("OPENSSL")[0] == '\0')
+		setenv("OPENSSL", "openssl", 1);
+}
+
+void
+tc_teardown(void)
+{
+	char cmd[sizeof(tc_dir) + 32];
+
+	if (tc_dir[0] == '\0' || chdir("/") != 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tc_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tc_dir);
+}
+
+const char *
+tc_path(const char *name)
+{
+	static char bufs[4][sizeof(tc_dir) + 256];
+	static int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", tc_dir, name);
+	return b;
+}
+
+int
+tc_sh(const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int st;
+
+	va_start(ap, fmt);
+	cr_assert_neq(vasprintf(&cmd, fmt, ap), -1);
+	va_end(ap);
+	st = system(cmd);
+	free(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+char *
+tc_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+void
+tc_make_ca(const char *name, int days, const char *pass)
+{
+	cr_assert_eq(tc_sh("mkdir -p %s", name), 0);
+	if (pass != NULL)
+		cr_assert_eq(tc_sh("\"$OPENSSL\" genrsa -traditional -des3 -passout pass:%s -out %s/ca.key "
+		    "2048 2>/dev/null", pass, name), 0);
+	else
+		cr_assert_eq(tc_sh("\"$OPENSSL\" genrsa -out %s/ca.key 2048 2>/dev/null", name), 0);
+	cr_assert_eq(tc_sh("chmod 600 %s/ca.key && \"$OPENSSL\" req -new -x509 -key %s/ca.key "
+	    "%s%s -out %s/ca.pem -days %d -subj '/O=Contoso/CN=%s' "
+	    "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+	    name, name, pass != NULL ? "-passin pass:" : "", pass != NULL ? pass : "", name, days,
+	    name), 0);
+	cr_assert_eq(tc_sh("touch %s/index.txt && echo 01 > %s/serial", name, name), 0);
+}

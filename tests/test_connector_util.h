@@ -1,0 +1,21 @@
+/* Helpers for the connector's unit tests: a temporary folder per test, a
+ * real CA folder made with the openssl command, shell commands. */
+#ifndef NDES_TEST_CONNECTOR_UTIL_H
+#define NDES_TEST_CONNECTOR_UTIL_H
+
+#include <stddef.h>
+#include <openssl/x509.h>
+
+void tc_setup(void);
+void tc_teardown(void);
+/* name inside the test's folder (4 rotating buffers). */
+const char *tc_path(const char *name);
+/* Run a shell command (printf format) in the test's folder; its status. */
+int tc_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The whole file, NUL-terminated; NULL when missing. */
+char *tc_read(const char *path);
+/* A CA folder "name": ca.pem (CN=<name>, valid days), ca.key (rsa-2048;
+ * encrypted with 3DES when pass != NULL), index.txt empty, serial "01". */
+void tc_make_ca(const char *name, int days, const char *pass);
+
+#endif
