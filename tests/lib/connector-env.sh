@@ -49,7 +49,7 @@ ce_setup() {
 
 ce_cleanup() {
 	local p
-	for p in ${DAEMON_PID:-} ${CLOUD_PID:-} ${PROXY_PID:-}; do
+	for p in ${DAEMON_PID:-} ${CLOUD_PID:-} ${PROXY_PID:-} ${CRPD_PID:-}; do
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -81,12 +81,13 @@ ce_make_ca() {
 	touch "$dir/index.txt" && echo 01 > "$dir/serial"
 }
 
-# start_cloud [serve options...]: the emulator with the example tenant, its
-# issuing CA replaced by $T/ca.  Sets CLOUD_PORT, ADMIN, CLOUD_URL, CLOUD_CA.
+# start_cloud [serve options...]: the emulator with the example tenant (or
+# the tenant file $CLOUD_TENANT), its issuing CA replaced by $T/ca.  Sets
+# CLOUD_PORT, ADMIN, CLOUD_URL, CLOUD_CA.
 start_cloud() {
 	[ -d "$T/ca" ] || ce_make_ca "$T/ca"
 	sed -e "s|^\(  *\)state_dir:.*|\1state_dir: $T/cloud|" -e "s|depot/ca.pem|$T/ca/ca.pem|" \
-	    "$CLOUD_EXAMPLE" > "$T/cloud.yaml"
+	    "${CLOUD_TENANT:-$CLOUD_EXAMPLE}" > "$T/cloud.yaml"
 	rm -f "$T/cloud/ports.json"
 	"$CLOUD_SIM" serve --config "$T/cloud.yaml" --listen-port "${CLOUD_PORT:-0}" \
 	    --admin-port "${ADMIN_PORT:-0}" "$@" >>"$T/cloud.log" 2>&1 &
