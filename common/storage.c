@@ -358,6 +358,45 @@ ndes_db_checkpoint(struct ndes_db *db)
 	return 0;
 }
 
+int
+ndes_db_set_durability(struct ndes_db *db, enum ndes_db_durability d)
+{
+	if (sqlite3_exec(db->handle, d == NDES_DB_RELAXED ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		ndes_db_fail_sqlite(db, "synchronous");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ndes_db_set_autocheckpoint(struct ndes_db *db, int pages)
+{
+	if (sqlite3_wal_autocheckpoint(db->handle, pages) != SQLITE_OK) {
+		ndes_db_fail_sqlite(db, "wal_autocheckpoint");
+		return -1;
+	}
+	return 0;
+}
+
+int
+ndes_db_sync(struct ndes_db *db)
+{
+	int rc, nlog = 0, ncopied = 0;
+
+	rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
+	    &ncopied);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		ndes_db_fail_sqlite(db, "sync");
+		return -1;
+	}
+	if (rc == SQLITE_BUSY || ncopied < nlog) {
+		ndes_db_fail(db, "sync", "not complete: the database is busy");
+		return 1;
+	}
+	return 0;
+}
+
 const char *
 ndes_db_errmsg(const struct ndes_db *db)
 {

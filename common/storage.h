@@ -104,6 +104,19 @@ int ndes_db_rollback(struct ndes_db *db);
  * this from an idle timer to keep the WAL small.  -1 when readers or a
  * writer kept it from finishing, or on error. */
 int ndes_db_checkpoint(struct ndes_db *db);
+/* Changes the durability of this handle's next commits (not inside a
+ * transaction): a file opened NDES_DB_DURABLE can commit some transactions
+ * NDES_DB_RELAXED and have ndes_db_sync() make them durable later. */
+int ndes_db_set_durability(struct ndes_db *db, enum ndes_db_durability d);
+/* WAL pages after which a commit on this handle checkpoints by itself
+ * (SQLite's default 1000); 0: never, another handle calls ndes_db_sync(). */
+int ndes_db_set_autocheckpoint(struct ndes_db *db, int pages);
+/* Makes every transaction committed so far on the file, by any handle,
+ * durable: fsyncs the WAL and copies it into the database
+ * (wal_checkpoint(PASSIVE)), never waiting for the other handles.  0 when
+ * done, 1 when a reader or writer kept part of it from finishing (call again
+ * later), -1 on error. */
+int ndes_db_sync(struct ndes_db *db);
 /* Changes the busy timeout of an open handle. */
 int ndes_db_set_busy_timeout(struct ndes_db *db, int ms);
 

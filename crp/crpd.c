@@ -21,6 +21,7 @@
 #include "ipc_peer.h"
 #include "log.h"
 #include "storage.h"
+#include "sync.h"
 #include "work.h"
 
 static void
@@ -145,6 +146,18 @@ crpd_events_setup(struct crpd *d)
 	return 0;
 }
 
+/* state_sync interval: the db thread commits without fsync and never
+ * checkpoints; the sync thread does both. */
+static int
+crpd_start_sync(struct crpd *d)
+{
+	if (ndes_db_set_durability(d->db, NDES_DB_RELAXED) == -1 ||
+	    ndes_db_set_autocheckpoint(d->db, 0) == -1)
+		return -1;
+	d->sync = crp_sync_new(d->db_path, d->cfg.state_sync.interval_ms);
+	return d->sync != NULL ? 0 : -1;
+}
+
 static int
 crpd_open_state(struct crpd *d)
 {
@@ -159,6 +172,8 @@ crpd_open_state(struct crpd *d)
 		return -1;
 	}
 	if ((d->store = crp_store_sqlite_new(d->db)) == NULL)
+		return -1;
+	if (d->cfg.state_sync.mode == CRPD_SYNC_INTERVAL && crpd_start_sync(d) == -1)
 		return -1;
 	crp_reload_initial(d);
 	return 0;
@@ -183,7 +198,7 @@ crpd_start(struct crpd *d)
 	}
 	if (crpd_open_state(d) == -1)
 		return -1;
-	if ((d->work = crp_work_new(d->base, d, d->db, crpd_workers(d))) == NULL)
+	if ((d->work = crp_work_new(d->base, d, d->db, d->sync, crpd_workers(d))) == NULL)
 		return -1;
 	if (crpd_events_setup(d) == -1 || crp_ipc_start(d) == -1 || crp_http_start(d) == -1 ||
 	    crp_link_start(d) == -1)
@@ -193,6 +208,20 @@ crpd_start(struct crpd *d)
 	    crp_work_nworkers(d->work), crp_work_nworkers(d->work) == 1 ? "" : "s");
 	sd_notifyf(0, "READY=1\nSTATUS=verifying challenges on %s", d->cfg.ipc.socket);
 	return 0;
+}
+
+static void
+crpd_stop_sync(struct crpd *d)
+{
+	uint64_t syncs = 0, max_us = 0;
+
+	if (d->sync == NULL)
+		return;
+	crp_sync_stats(d->sync, &syncs, &max_us);
+	log_info("state sync: %llu syncs, the longest %.1f ms", (unsigned long long)syncs,
+	    (double)max_us / 1000.0);
+	crp_sync_free(d->sync);
+	d->sync = NULL;
 }
 
 static void
@@ -208,6 +237,7 @@ crpd_stop(struct crpd *d)
 	}
 	crp_work_free(d->work);
 	d->work = NULL;
+	crpd_stop_sync(d);
 	crp_link_stop(d);
 	crp_http_stop(d);
 	crp_ipc_stop(d);

@@ -18,6 +18,7 @@ struct ndes_ipc_server;
 struct ndes_http_request;
 struct crp_store;
 struct crp_work;
+struct crp_sync;
 struct crp_link;
 struct crp_http;
 
@@ -30,6 +31,7 @@ struct crpd {
 	struct ndes_db		*db;		/* the db thread's */
 	struct crp_store	*store;		/* over db */
 	struct crp_work		*work;
+	struct crp_sync		*sync;		/* NULL: state_sync mode commit */
 	struct ndes_ipc_server	*ipc;
 	struct crp_link		*link;
 	struct crp_http		*http;

@@ -83,6 +83,17 @@ static const struct ndes_config_field events_fields[] = {
 static const struct ndes_config_schema events_schema =
     NDES_CFG_SCHEMA(struct crpd_events_cfg, events_fields, .validate = events_validate);
 
+static const char *const sync_mode_names[] = { "interval", "commit", NULL };
+
+static const struct ndes_config_field state_sync_fields[] = {
+	NDES_CFG_ENUM("mode", struct crpd_state_sync_cfg, mode, sync_mode_names,
+	    NDES_CFG_DEFAULT("interval")),
+	NDES_CFG_INT("interval_ms", struct crpd_state_sync_cfg, interval_ms,
+	    NDES_CFG_RANGE(1, 10000), NDES_CFG_DEFAULT("50")),
+};
+static const struct ndes_config_schema state_sync_schema =
+    NDES_CFG_SCHEMA(struct crpd_state_sync_cfg, state_sync_fields);
+
 static const char *
 crpd_validate(const void *value, char *buf, size_t buflen)
 {
@@ -118,6 +129,7 @@ static const struct ndes_config_field crpd_fields[] = {
 	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("10m")),
 	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
 	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
+	NDES_CFG_MAP("state_sync", struct crpd_cfg, state_sync, state_sync_schema),
 	NDES_CFG_MAP("events", struct crpd_cfg, events, events_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, level_names,
 	    NDES_CFG_DEFAULT("info")),

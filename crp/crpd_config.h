@@ -54,6 +54,17 @@ struct crpd_events_cfg {
 	char	*path;
 };
 
+/* When a verification's one-time use record reaches the disk (docs/crpd.md). */
+enum crpd_sync_mode {
+	CRPD_SYNC_INTERVAL = 0,	/* fsynced by the sync thread within interval_ms */
+	CRPD_SYNC_COMMIT = 1,	/* fsynced before the answer */
+};
+
+struct crpd_state_sync_cfg {
+	int	mode;			/* enum crpd_sync_mode */
+	int64_t	interval_ms;
+};
+
 struct crpd_cfg {
 	char			*tenant_id;
 	char			*state_dir;
@@ -69,6 +80,7 @@ struct crpd_cfg {
 	int64_t			 challenge_grace;	/* seconds */
 	int64_t			 purge_interval;	/* seconds */
 	int64_t			 purge_after;		/* seconds after expiry */
+	struct crpd_state_sync_cfg state_sync;
 	struct crpd_events_cfg	 events;
 	char			*log_level;
 };

@@ -90,6 +90,7 @@ notify_work(struct crp_job *job, struct crpd *d)
 		return;
 	}
 	job->need_db = true;
+	job->must_sync = true;	/* acknowledged once stored: on disk first */
 }
 
 /* By the challenge's ID, else by the issued certificate's key, else by

@@ -11,13 +11,15 @@
 
 #include "log.h"
 #include "storage.h"
+#include "sync.h"
 
 /* Jobs one transaction takes at most. */
 #define CRP_WORK_MAX_BATCH 512
-/* While verifications wait for a worker (the CPUs are saturated), the db
- * thread holds a batch open up to this long for the jobs about to finish:
- * fewer, larger commits, so fewer fsyncs per verification when they cost
- * the most.  With no backlog it commits at once.  It looks every
+/* When a batch will be fsynced and verifications wait for a worker (the
+ * CPUs are saturated), the db thread holds it open up to this long for the
+ * jobs about to finish: fewer, larger commits, so fewer fsyncs per
+ * verification when they cost the most.  With no backlog, or when the batch
+ * is not fsynced (state_sync interval), it commits at once.  It looks every
  * CRP_WORK_COALESCE_STEP_NS rather than being woken by every arrival. */
 #define CRP_WORK_COALESCE_NS (10 * 1000000L)
 #define CRP_WORK_COALESCE_STEP_NS (1000000L)
@@ -35,6 +37,7 @@ struct crp_queue {
 struct crp_work {
 	struct crpd	*d;
 	struct ndes_db	*db;
+	struct crp_sync	*sync;		/* NULL: every commit is fsynced */
 	struct crp_queue pool;
 	struct crp_queue dbq;
 	pthread_t	*workers;
@@ -227,21 +230,52 @@ work_db_one(struct crp_work *w, struct crp_job *job)
 	job->db_ok = rc == 0;
 }
 
+static bool
+work_batch_must_sync(const struct crp_jobq *batch)
+{
+	const struct crp_job *job;
+
+	TAILQ_FOREACH(job, batch, entry)
+		if (job->must_sync)
+			return true;
+	return false;
+}
+
+/* Every job in its savepoint, then COMMIT: fsynced when there is no sync
+ * thread or a job must be on disk, else handed to the sync thread. */
+static bool
+work_db_commit(struct crp_work *w, struct crp_jobq *batch, size_t *n)
+{
+	bool fsync = w->sync == NULL || work_batch_must_sync(batch), committed;
+	struct crp_job *job;
+
+	if (w->sync != NULL && fsync)
+		ndes_db_set_durability(w->db, NDES_DB_DURABLE);
+	if (ndes_db_begin(w->db) == 0) {
+		TAILQ_FOREACH(job, batch, entry) {
+			work_db_one(w, job);
+			(*n)++;
+		}
+		committed = ndes_db_commit(w->db) == 0;
+	} else {
+		log_warnx("db: cannot start a transaction: %s", ndes_db_errmsg(w->db));
+		committed = false;
+	}
+	if (w->sync != NULL && fsync)
+		ndes_db_set_durability(w->db, NDES_DB_RELAXED);
+	else if (w->sync != NULL && committed)
+		crp_sync_committed(w->sync);
+	return committed;
+}
+
 static void
 work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 {
 	struct crp_job *job;
-	bool committed = false;
+	bool committed;
 	size_t n = 0;
 
-	if (ndes_db_begin(w->db) == 0) {
-		TAILQ_FOREACH(job, batch, entry) {
-			work_db_one(w, job);
-			n++;
-		}
-		committed = ndes_db_commit(w->db) == 0;
-	} else
-		log_warnx("db: cannot start a transaction: %s", ndes_db_errmsg(w->db));
+	committed = work_db_commit(w, batch, &n);
 	TAILQ_FOREACH(job, batch, entry) {
 		if (!committed)
 			job->db_ok = false;
@@ -257,14 +291,16 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 	work_post_done(w, batch);
 }
 
-/* Hold the batch open while verifications wait for a worker (see
- * CRP_WORK_COALESCE_NS). */
+/* Hold a batch that will be fsynced open while verifications wait for a
+ * worker (see CRP_WORK_COALESCE_NS). */
 static void
 work_db_coalesce(struct crp_work *w, struct crp_jobq *batch, size_t n)
 {
 	struct timespec step = { 0, CRP_WORK_COALESCE_STEP_NS };
 	long waited = 0;
 
+	if (w->sync != NULL && !work_batch_must_sync(batch))
+		return;
 	while (n < CRP_WORK_MAX_BATCH && waited < CRP_WORK_COALESCE_NS &&
 	    queue_len(&w->pool) > 0) {
 		nanosleep(&step, NULL);
@@ -329,7 +365,8 @@ work_start_threads(struct crp_work *w)
 }
 
 struct crp_work *
-crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, int nworkers)
+crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, struct crp_sync *sync,
+    int nworkers)
 {
 	struct crp_work *w = calloc(1, sizeof(*w));
 
@@ -337,6 +374,7 @@ crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, int nw
 		return NULL;
 	w->d = d;
 	w->db = db;
+	w->sync = sync;
 	w->nworkers = nworkers > 0 ? nworkers : 1;
 	queue_init(&w->pool);
 	queue_init(&w->dbq);

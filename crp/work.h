@@ -23,6 +23,7 @@
 struct crpd;
 struct crp_job;
 struct crp_work;
+struct crp_sync;
 struct event_base;
 struct ndes_db;
 
@@ -44,15 +45,20 @@ struct crp_job {
 	TAILQ_ENTRY(crp_job)	 entry;
 	const struct crp_job_ops *ops;
 	bool			 need_db;	/* set by work(), or before submit */
+	/* Its changes must be on disk before it is answered, whatever
+	 * state_sync says (a notification crpd acknowledges). */
+	bool			 must_sync;
 	bool			 db_ok;		/* db() returned 0 and the batch committed */
 };
 
 void	crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_db);
 
 /* Start nworkers workers and the db thread (which uses db).  The loop's
- * completion event is created on base.  NULL on failure (logged). */
+ * completion event is created on base.  sync NULL: every commit is fsynced
+ * (db is opened NDES_DB_DURABLE); else batches without a must_sync job are
+ * committed NDES_DB_RELAXED and handed to sync.  NULL on failure (logged). */
 struct crp_work *crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db,
-	    int nworkers);
+	    struct crp_sync *sync, int nworkers);
 /* Hand a job to its first stage.  Any thread.  -1 once crp_work_free()
  * has begun (the job was not taken: free it). */
 int	crp_work_submit(struct crp_work *w, struct crp_job *job);

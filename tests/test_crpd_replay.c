@@ -189,3 +189,64 @@ Test(crpd_replay, expired_records_are_purged)
 	OPENSSL_free(csr);
 	free(text);
 }
+
+/* Challenge records in the main database file alone (its WAL left out):
+ * what is on disk once the sync thread has checkpointed.  0 while even the
+ * table is only in the WAL. */
+static long
+count_in_main_file(void)
+{
+	char *cmd;
+	FILE *p;
+	long n = -1;
+
+	cr_assert_neq(asprintf(&cmd, "cd '%s' && cp crp/state.db main-only.db && "
+	    "t=$(sqlite3 main-only.db \"SELECT count(*) FROM sqlite_master"
+	    " WHERE name = 'challenges'\") && if [ \"$t\" = 1 ]; then "
+	    "sqlite3 main-only.db 'SELECT count(*) FROM challenges'; else echo \"$t\"; fi; "
+	    "rm -f main-only.db", h->dir), -1);
+	cr_assert_not_null((p = popen(cmd, "r")));
+	cr_assert_eq(fscanf(p, "%ld", &n), 1, "%s gave no number", cmd);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
+Test(crpd_replay, state_sync_interval_puts_the_record_on_disk_within_the_interval)
+{
+	long n = 0;
+
+	teardown();
+	start_with(&(struct crpd_h_opts){ .extra_yaml = "state_sync: {interval_ms: 20}" });
+	verify_ok(key_a, "txn-synced");
+	for (int i = 0; i < 50 && n != 1; i++) {
+		usleep(20000);
+		n = count_in_main_file();
+	}
+	cr_assert_eq(n, 1, "the record is not in the database file after 1 s");
+}
+
+Test(crpd_replay, answered_before_the_sync_and_still_survives_kill_9)
+{
+	teardown();
+	start_with(&(struct crpd_h_opts){ .extra_yaml = "state_sync: {interval_ms: 10000}" });
+	verify_ok(key_a, "txn-unsynced");
+	usleep(200000);
+	/* not checkpointed yet: only the WAL has it ... */
+	cr_assert_eq(count_in_main_file(), 0);
+	crpd_h_kill9(h);
+	/* ... and the WAL is enough after a crash of crpd */
+	crpd_h_start(h);
+	verify_replay(key_b, "txn-unsynced-b", "replay with another key");
+	verify_ok(key_a, "txn-unsynced-again");
+}
+
+Test(crpd_replay, state_sync_commit_survives_kill_9)
+{
+	teardown();
+	start_with(&(struct crpd_h_opts){ .extra_yaml = "state_sync: {mode: commit}" });
+	verify_ok(key_a, "txn-commit");
+	crpd_h_kill9(h);
+	crpd_h_start(h);
+	verify_replay(key_b, "txn-commit-b", "replay with another key");
+}

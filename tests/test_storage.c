@@ -356,6 +356,57 @@ Test(storage, checkpoint_truncates_wal)
 	ndes_db_close(db);
 }
 
+/* Rows of table item in a copy of the database file alone, without its WAL
+ * (what a checkpoint has put on disk); -1 when the table is not there. */
+static int
+rows_in_main_file_alone(void)
+{
+	char copy[320], buf[4096];
+	FILE *in, *out;
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	size_t n;
+	int rows = -1;
+
+	snprintf(copy, sizeof(copy), "%s.copy", td.path);
+	cr_assert_not_null((in = fopen(td.path, "rb")));
+	cr_assert_not_null((out = fopen(copy, "wb")));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+	cr_assert_eq(sqlite3_open_v2(copy, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(h, "SELECT count(*) FROM item", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			rows = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	unlink(copy);
+	return rows;
+}
+
+/* A relaxed commit on one handle, made durable by another handle's sync
+ * (crpd's state_sync interval): the writer never checkpoints by itself, the
+ * second handle's sync puts the rows into the database file. */
+Test(storage, relaxed_commits_are_synced_by_another_handle)
+{
+	struct ndes_db *writer = open_ok(&schema_v3), *syncer = open_ok(&schema_v3);
+
+	cr_assert_eq(ndes_db_set_durability(writer, NDES_DB_RELAXED), 0);
+	cr_assert_eq(db_int(writer, "PRAGMA synchronous"), 1);
+	cr_assert_eq(ndes_db_set_autocheckpoint(writer, 0), 0);
+	cr_assert_eq(ndes_db_checkpoint(writer), 0, "%s", ndes_db_errmsg(writer));
+	cr_assert_eq(ndes_db_exec(writer, "INSERT INTO item(name) VALUES('a'), ('b')"), 0);
+	cr_assert_eq(rows_in_main_file_alone(), 0, "only the WAL has the rows yet");
+	cr_assert_eq(ndes_db_sync(syncer), 0, "%s", ndes_db_errmsg(syncer));
+	cr_assert_eq(rows_in_main_file_alone(), 2);
+	cr_assert_eq(ndes_db_set_durability(writer, NDES_DB_DURABLE), 0);
+	cr_assert_eq(db_int(writer, "PRAGMA synchronous"), 2);
+	ndes_db_close(syncer);
+	ndes_db_close(writer);
+}
+
 /* A child opens its own handle, holds the write lock for hold_ms, commits
  * its row, and says "locked" on fd once it holds the lock. */
 static pid_t
