@@ -23,6 +23,8 @@
  * CRP_WORK_COALESCE_STEP_NS rather than being woken by every arrival. */
 #define CRP_WORK_COALESCE_NS (10 * 1000000L)
 #define CRP_WORK_COALESCE_STEP_NS (1000000L)
+#define CRP_WORK_RELAXED_BATCH 32
+#define CRP_WORK_RELAXED_WAIT_NS (5 * 1000000L)
 
 TAILQ_HEAD(crp_jobq, crp_job);
 
@@ -294,13 +296,11 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 /* Hold a batch that will be fsynced open while verifications wait for a
  * worker (see CRP_WORK_COALESCE_NS). */
 static void
-work_db_coalesce(struct crp_work *w, struct crp_jobq *batch, size_t n)
+work_db_coalesce_fsync(struct crp_work *w, struct crp_jobq *batch, size_t n)
 {
 	struct timespec step = { 0, CRP_WORK_COALESCE_STEP_NS };
 	long waited = 0;
 
-	if (w->sync != NULL && !work_batch_must_sync(batch))
-		return;
 	while (n < CRP_WORK_MAX_BATCH && waited < CRP_WORK_COALESCE_NS &&
 	    queue_len(&w->pool) > 0) {
 		nanosleep(&step, NULL);
@@ -308,6 +308,38 @@ work_db_coalesce(struct crp_work *w, struct crp_jobq *batch, size_t n)
 		n += queue_take_now(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
 	}
 	n += queue_take_now(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
+}
+
+/* Without fsync a commit still costs its WAL writes (every page it
+ * changed, index pages included).  Only while every worker has more work
+ * queued (saturated: the answers wait for the CPUs anyway) does the db
+ * thread wait, up to CRP_WORK_RELAXED_WAIT_NS, for the batch to reach
+ * CRP_WORK_RELAXED_BATCH jobs; below saturation it commits at once. */
+static void
+work_db_coalesce_relaxed(struct crp_work *w, struct crp_jobq *batch, size_t n)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += CRP_WORK_RELAXED_WAIT_NS;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&w->dbq.lock);
+	while (n + w->dbq.len < CRP_WORK_RELAXED_BATCH && !w->dbq.stop &&
+	    queue_len(&w->pool) >= (size_t)w->nworkers &&
+	    pthread_cond_timedwait(&w->dbq.cond, &w->dbq.lock, &until) == 0)
+		;
+	queue_move(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
+	pthread_mutex_unlock(&w->dbq.lock);
+}
+
+static void
+work_db_coalesce(struct crp_work *w, struct crp_jobq *batch, size_t n)
+{
+	if (w->sync == NULL || work_batch_must_sync(batch))
+		work_db_coalesce_fsync(w, batch, n);
+	else
+		work_db_coalesce_relaxed(w, batch, n);
 }
 
 static void *
