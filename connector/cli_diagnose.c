@@ -100,8 +100,10 @@ diag_load_config(struct diag *d)
 		return;
 	if (c->state_dir_opt != NULL) {
 		free(c->cfg.state_dir);
-		if ((c->cfg.state_dir = strdup(c->state_dir_opt)) == NULL)
+		if ((c->cfg.state_dir = strdup(c->state_dir_opt)) == NULL) {
+			snprintf(d->conf_err, sizeof(d->conf_err), "out of memory");
 			return;
+		}
 	}
 	if (conn_state_init(&c->st, c->cfg.state_dir) == -1) {
 		snprintf(d->conf_err, sizeof(d->conf_err), "out of memory");

@@ -42,15 +42,16 @@ static int
 diag_ca_rw(const char *dir, const char *name, bool optional, struct diag_result *r)
 {
 	char *p;
-	int rc = 0;
+	int rc = 0, eno;
 
 	if (asprintf(&p, "%s/%s", dir, name) == -1)
 		return -1;
 	if (access(p, F_OK) == -1 && errno == ENOENT && optional)
 		rc = 0;
 	else if (access(p, R_OK | W_OK) == -1) {
-		diag_fail(r, NDES_DIAG_PKCS_ISSUE_CA_UNAVAILABLE, "%s: %s", p, strerror(errno));
-		if (errno == ENOENT)
+		eno = errno;
+		diag_fail(r, NDES_DIAG_PKCS_ISSUE_CA_UNAVAILABLE, "%s: %s", p, strerror(eno));
+		if (eno == ENOENT)
 			diag_fix(r, "restore it (an empty index.txt for a new CA: touch %s)", p);
 		else
 			diag_fix(r, "let the service user read and write %s", p);

@@ -133,6 +133,8 @@ diag_call(struct diag *d, struct diag_call *call, bool mtls)
 	    diag_call_done, call) == 0)
 		while (!call->tried && event_base_loop(base, EVLOOP_ONCE) == 0)
 			;
+	else if (call->errmsg[0] == '\0')
+		snprintf(call->errmsg, sizeof(call->errmsg), "cannot start the request");
 	ndes_http_client_free(http);
 	if (base != NULL)
 		event_base_free(base);
