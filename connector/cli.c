@@ -20,9 +20,12 @@ usage(FILE *fp)
 	    "  renew               renew the registration certificates now\n"
 	    "  unregister          tell the cloud and remove the registration\n"
 	    "  queue [--json] [--limit N]   what waits in the outbox\n"
+	    "  diagnose [--json] [--crpd-config FILE]   check the whole setup: files, keys,\n"
+	    "                      certificates, sockets, the cloud, the CA folder, the clock\n"
 	    "exit codes: 0 ok, 1 failure, 2 usage, 3 registration token refused, 4 cloud\n"
 	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
-	    "  permissions, 7 not registered, 8 refused by the cloud\n");
+	    "  permissions, 7 not registered, 8 refused by the cloud, 9 diagnose found a\n"
+	    "  failure\n");
 }
 
 int
@@ -48,6 +51,7 @@ static const struct option cli_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "limit", required_argument, NULL, 'l' },
+	{ "crpd-config", required_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -90,14 +94,14 @@ int
 main(int argc, char **argv)
 {
 	struct cli c = { .limit = 100 };
-	const char *config = NULL, *state_dir = NULL;
 	int opt, r;
 
 	log_init("ndes-connector", LOG_LEVEL_WARN);
 	while ((opt = getopt_long(argc, argv, "c:h", cli_opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': config = optarg; break;
-		case 'S': state_dir = optarg; break;
+		case 'c': c.config_path = optarg; break;
+		case 'S': c.state_dir_opt = optarg; break;
+		case 'C': c.crpd_config = optarg; break;
 		case 'u': c.cloud = optarg; break;
 		case 't': c.token = optarg; break;
 		case 'a': c.ca_cert = optarg; break;
@@ -116,7 +120,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CLI_USAGE;
 	}
-	if ((r = cli_load(&c, config, state_dir)) == CLI_OK)
+	if (strcmp(argv[optind], "diagnose") == 0)
+		r = cli_diagnose(&c);
+	else if ((r = cli_load(&c, c.config_path, c.state_dir_opt)) == CLI_OK)
 		r = cli_dispatch(&c, argv[optind]);
 	conn_state_clear(&c.st);
 	conn_conf_free(&c.cfg);

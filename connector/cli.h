@@ -19,12 +19,15 @@ enum cli_exit {
 	CLI_PERMS = 6,		/* state folder or key file permissions */
 	CLI_NOT_REGISTERED = 7,
 	CLI_REFUSED = 8,	/* the cloud refused otherwise (e.g. too many connectors) */
+	CLI_DIAGNOSE_FAILED = 9, /* diagnose: at least one check failed */
 };
 
 struct cli {
 	struct conn_cfg		 cfg;
 	struct conn_state	 st;
 	const char		*cloud, *token, *ca_cert, *name;
+	const char		*config_path, *state_dir_opt;	/* --config, --state-dir */
+	const char		*crpd_config;			/* --crpd-config */
 	bool			 json, force;
 	long			 limit;
 };
@@ -34,6 +37,8 @@ int cli_renew(struct cli *c);
 int cli_unregister(struct cli *c);
 int cli_status(struct cli *c);
 int cli_queue(struct cli *c);
+/* Loads the configuration itself (a broken one is a failed check). */
+int cli_diagnose(struct cli *c);
 
 /* Print "ndes-connector: <msg>" on stderr, return code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -89,6 +89,14 @@ static const struct {
 	{ 0x1302, "NDES_Revoke_AlreadyRevoked", { 20202 } },
 	{ 0x1303, "NDES_Ca_Unavailable", { 20202 } },
 	{ 0x1304, "NDES_Pkcs_RequestInvalid", { 20102 } },
+	/* printed by `ndes-connector diagnose`, carried by no event */
+	{ 0x1401, "NDES_Config_Invalid", { 0 } },
+	{ 0x1402, "NDES_File_Permissions", { 0 } },
+	{ 0x1403, "NDES_Certificate_ExpiringSoon", { 0 } },
+	{ 0x1404, "NDES_Certificate_ChainInvalid", { 0 } },
+	{ 0x1405, "NDES_Crpd_Unavailable", { 0 } },
+	{ 0x1406, "NDES_Clock_Skew", { 0 } },
+	{ 0x1407, "NDES_Crl_Stale", { 0 } },
 };
 #define N_DESIGN_EXT (sizeof(design_extensions) / sizeof(design_extensions[0]))
 
@@ -237,6 +245,8 @@ Test(events_table, constants_and_lookups)
 	cr_assert_eq(NDES_DIAG_UNKNOWN_ERROR, 0x0FFFFFFFu);
 	cr_assert_eq(NDES_DIAG_CHALLENGE_REPLAYED, 0x0000100Au);
 	cr_assert_eq(NDES_DIAG_PKCS_REQUEST_INVALID, 0x00001304u);
+	cr_assert_eq(NDES_DIAG_CLOCK_SKEW, 0x00001406u);
+	cr_assert_str_eq(ndes_diag_name(0x1402), "NDES_File_Permissions");
 	cr_assert_eq(ndes_event_id(NDES_EV_CRP_VERIFY_FAILURE), 20502);
 	cr_assert_eq(ndes_event_id(NDES_EV_RETRIEVE_CERT_WARNING), 10301);
 	cr_assert_str_eq(ndes_event_name(NDES_EV_UPLOAD_FAILURE), "Upload_Failure");
