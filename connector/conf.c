@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sink_names[] = { "auto", "journal", "stderr", "file", NULL };
 static const char *const level_names[] = { "warn", "info", "debug", NULL };
 
 static const char *
@@ -132,24 +131,6 @@ static const struct ndes_config_schema renewal_schema =
     NDES_CFG_SCHEMA(struct conn_renewal_cfg, renewal_fields);
 
 static const char *
-events_validate(const void *value, char *buf, size_t buflen)
-{
-	const struct conn_events_cfg *ev = value;
-
-	if (strcmp(ev->sink, "file") == 0 && ev->path == NULL)
-		return "sink \"file\" needs a path";
-	return NULL;
-}
-
-static const struct ndes_config_field events_fields[] = {
-	NDES_CFG_ENUM_STRING("sink", struct conn_events_cfg, sink, sink_names,
-	    NDES_CFG_DEFAULT("auto")),
-	NDES_CFG_PATH("path", struct conn_events_cfg, path),
-};
-static const struct ndes_config_schema events_schema =
-    NDES_CFG_SCHEMA(struct conn_events_cfg, events_fields, .validate = events_validate);
-
-static const char *
 conn_validate(const void *value, char *buf, size_t buflen)
 {
 	const struct conn_cfg *cfg = value;
@@ -171,7 +152,7 @@ static const struct ndes_config_field conn_fields[] = {
 	NDES_CFG_MAP("outbox", struct conn_cfg, outbox, outbox_schema),
 	NDES_CFG_MAP("renewal", struct conn_cfg, renewal, renewal_schema),
 	NDES_CFG_BOOL("fips", struct conn_cfg, fips, NDES_CFG_DEFAULT("false")),
-	NDES_CFG_MAP("events", struct conn_cfg, events, events_schema),
+	NDES_CFG_MAP("events", struct conn_cfg, events, ndes_events_cfg_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, level_names,
 	    NDES_CFG_DEFAULT("info")),
 	NDES_CFG_DURATION("drain_timeout", struct conn_cfg, drain_timeout,

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "config_loader.h"
+#include "events_config.h"
 
 #define CONN_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/connector.yaml"
 
@@ -76,11 +77,6 @@ struct conn_renewal_cfg {
 	int64_t	check_interval;
 };
 
-struct conn_events_cfg {
-	char	*sink;
-	char	*path;
-};
-
 struct conn_cfg {
 	char				*state_dir;
 	struct conn_cloud_cfg		 cloud;
@@ -92,7 +88,7 @@ struct conn_cfg {
 	struct conn_outbox_cfg		 outbox;
 	struct conn_renewal_cfg		 renewal;
 	bool				 fips;
-	struct conn_events_cfg		 events;
+	struct ndes_events_cfg		 events;
 	char				*log_level;
 	int64_t				 drain_timeout;	/* seconds, on SIGTERM */
 };

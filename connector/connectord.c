@@ -173,23 +173,9 @@ connd_open_ca(struct connd *d, char *err, size_t errlen)
 }
 
 static int
-connd_events_init(struct connd *d)
-{
-	struct ndes_events_opts o = { .sink = NDES_EVENTS_SINK_AUTO, .path = d->cfg.events.path };
-
-	if (strcmp(d->cfg.events.sink, "journal") == 0)
-		o.sink = NDES_EVENTS_SINK_JOURNAL;
-	else if (strcmp(d->cfg.events.sink, "stderr") == 0)
-		o.sink = NDES_EVENTS_SINK_STDERR;
-	else if (strcmp(d->cfg.events.sink, "file") == 0)
-		o.sink = NDES_EVENTS_SINK_FILE;
-	return ndes_events_init(&o);
-}
-
-static int
 connd_setup(struct connd *d, char *err, size_t errlen)
 {
-	if (connd_events_init(d) == -1) {
+	if (ndes_events_cfg_init(&d->cfg.events) == -1) {
 		snprintf(err, errlen, "cannot open the events sink %s", d->cfg.events.sink);
 		return -1;
 	}

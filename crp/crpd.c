@@ -43,20 +43,6 @@ crpd_log_level(const char *name)
 }
 
 static int
-crpd_events_init(const struct crpd_cfg *cfg)
-{
-	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, cfg->events.path };
-
-	if (strcmp(cfg->events.sink, "journal") == 0)
-		o.sink = NDES_EVENTS_SINK_JOURNAL;
-	else if (strcmp(cfg->events.sink, "stderr") == 0)
-		o.sink = NDES_EVENTS_SINK_STDERR;
-	else if (strcmp(cfg->events.sink, "file") == 0)
-		o.sink = NDES_EVENTS_SINK_FILE;
-	return ndes_events_init(&o);
-}
-
-static int
 crpd_paths(struct crpd *d)
 {
 	struct crpd_paths_cfg *p = &d->cfg.paths;
@@ -247,7 +233,7 @@ crpd_run(const char *config, bool debug)
 	}
 	if (!debug)
 		log_init("ndes-crpd", crpd_log_level(d.cfg.log_level));
-	if (crpd_events_init(&d.cfg) == -1)
+	if (ndes_events_cfg_init(&d.cfg.events) == -1)
 		log_warnx("events: cannot open the configured sink; using the default");
 	if (crpd_start(&d) == 0 && event_base_dispatch(d.base) != -1)
 		rc = 0;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sink_names[] = { "auto", "journal", "stderr", "file", NULL };
 static const char *const level_names[] = { "warn", "info", "debug", NULL };
 
 static const struct ndes_config_field paths_fields[] = {
@@ -66,24 +65,6 @@ static const struct ndes_config_schema http_schema =
     NDES_CFG_SCHEMA(struct crpd_http_cfg, http_fields);
 
 static const char *
-events_validate(const void *value, char *buf, size_t buflen)
-{
-	const struct crpd_events_cfg *ev = value;
-
-	if (strcmp(ev->sink, "file") == 0 && ev->path == NULL)
-		return "sink \"file\" needs a path";
-	return NULL;
-}
-
-static const struct ndes_config_field events_fields[] = {
-	NDES_CFG_ENUM_STRING("sink", struct crpd_events_cfg, sink, sink_names,
-	    NDES_CFG_DEFAULT("auto")),
-	NDES_CFG_PATH("path", struct crpd_events_cfg, path),
-};
-static const struct ndes_config_schema events_schema =
-    NDES_CFG_SCHEMA(struct crpd_events_cfg, events_fields, .validate = events_validate);
-
-static const char *
 crpd_validate(const void *value, char *buf, size_t buflen)
 {
 	const struct crpd_cfg *cfg = value;
@@ -118,7 +99,7 @@ static const struct ndes_config_field crpd_fields[] = {
 	    NDES_CFG_RANGE(1, 86400), NDES_CFG_DEFAULT("10m")),
 	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
 	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
-	NDES_CFG_MAP("events", struct crpd_cfg, events, events_schema),
+	NDES_CFG_MAP("events", struct crpd_cfg, events, ndes_events_cfg_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, level_names,
 	    NDES_CFG_DEFAULT("info")),
 };

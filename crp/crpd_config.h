@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config_loader.h"
+#include "events_config.h"
 
 #define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
 
@@ -49,11 +50,6 @@ struct crpd_http_cfg {
 	bool			 tls_present;
 };
 
-struct crpd_events_cfg {
-	char	*sink;			/* auto, journal, stderr, file */
-	char	*path;
-};
-
 struct crpd_cfg {
 	char			*tenant_id;
 	char			*state_dir;
@@ -69,7 +65,7 @@ struct crpd_cfg {
 	int64_t			 challenge_grace;	/* seconds */
 	int64_t			 purge_interval;	/* seconds */
 	int64_t			 purge_after;		/* seconds after expiry */
-	struct crpd_events_cfg	 events;
+	struct ndes_events_cfg	 events;
 	char			*log_level;
 };
 
