@@ -22,6 +22,7 @@ static struct {
 	int closes;
 	int accepted_n;
 	bool refuse_next;
+	bool answer_default;		/* dispatch: ndes_ipc_peer_answer_default() */
 	struct ndes_ipc_peer *accepted; /* last accepted, no reference */
 	struct ndes_ipc_peer *held;     /* reference taken in dispatch */
 	uint32_t held_id;
@@ -48,6 +49,10 @@ server_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	cr_assert_eq(arg, &st);
 	st.dispatched++;
 	st.server_side_cred = *ndes_ipc_peer_cred(peer);
+	if (st.answer_default) {
+		cr_assert_eq(ndes_ipc_peer_answer_default(peer, hdr), 0);
+		return 0;
+	}
 	switch (hdr->type) {
 	case NDES_IPC_MSG_RELOAD:
 		st.held = ndes_ipc_peer_ref(peer);
@@ -593,5 +598,27 @@ Test(ipc_peer, send_refuses_failed_messages)
 	cr_assert_eq(ndes_ipc_peer_send(p, NULL), -1);
 	cr_assert(ndes_ipc_peer_is_open(p));
 	ndes_ipc_msg_free(msg);
+	ndes_ipc_peer_close(p);
+}
+
+Test(ipc_peer, default_answer_pongs_a_ping_and_refuses_the_rest)
+{
+	struct ndes_ipc_peer *p = must_connect_peer();
+	struct ndes_ipc_msg *msg;
+
+	st.answer_default = true;
+	send_ping(p, 7, 99);
+	wait_replies(1);
+	cr_assert_eq(st.reply_type, NDES_IPC_MSG_PONG);
+	cr_assert_eq(st.reply_id, 7);
+	cr_assert_eq(st.reply_u32, 0, "a PONG carries no fields");
+	msg = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 8);
+	cr_assert_eq(ndes_ipc_peer_send(p, msg), 0);
+	ndes_ipc_msg_free(msg);
+	wait_replies(2);
+	cr_assert_eq(st.reply_type, NDES_IPC_MSG_ERROR);
+	cr_assert_eq(st.reply_id, 8);
+	cr_assert_eq(st.reply_u32, NDES_IPC_ERR_UNSUPPORTED);
+	cr_assert(ndes_ipc_peer_is_open(p));
 	ndes_ipc_peer_close(p);
 }
