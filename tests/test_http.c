@@ -455,5 +455,17 @@ Test(http_json, typed_fields_name_the_field)
 	cr_assert(json_is_object(a));
 	cr_assert_eq(ndes_json_get_object(o, "results", true, &a, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "field \"results\": expected an object");
+	/* null (or no object at all) is absent: "required" when it must be
+	 * there, else the output is untouched */
+	cr_assert_eq(ndes_json_get_bool(o, "gone", true, &b, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "field \"gone\": required");
+	n = 42;
+	cr_assert_eq(ndes_json_get_int(o, "gone", false, 0, 9, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 42);
+	json_object_set_new(o, "succeeded", json_false());
+	cr_assert_eq(ndes_json_get_bool(o, "succeeded", true, &b, err, sizeof(err)), 0);
+	cr_assert_not(b);
+	cr_assert_eq(ndes_json_get_object(NULL, "x", true, &a, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "field \"x\": required");
 	json_decref(o);
 }
