@@ -42,14 +42,10 @@ static const struct ndes_config_schema cloud_schema =
     NDES_CFG_SCHEMA(struct conn_cloud_cfg, cloud_fields);
 
 static const struct ndes_config_field ipc_fields[] = {
-	NDES_CFG_PATH("socket", struct conn_ipc_cfg, socket,
-	    NDES_CFG_DEFAULT("/run/ndes/connector.sock")),
-	NDES_CFG_MODE("mode", struct conn_ipc_cfg, mode, NDES_CFG_DEFAULT("0660")),
-	NDES_CFG_UID_LIST("allowed_uids", struct conn_ipc_cfg, allowed_uids, n_allowed_uids),
-	NDES_CFG_GID_LIST("allowed_gids", struct conn_ipc_cfg, allowed_gids, n_allowed_gids),
+	NDES_IPC_LISTEN_CFG_FIELDS("/run/ndes/connector.sock"),
 };
 static const struct ndes_config_schema ipc_schema =
-    NDES_CFG_SCHEMA(struct conn_ipc_cfg, ipc_fields);
+    NDES_CFG_SCHEMA(struct ndes_ipc_listen_cfg, ipc_fields);
 
 static const struct ndes_config_field template_fields[] = {
 	NDES_CFG_STRING("name", struct conn_template_cfg, name, NDES_CFG_REQUIRED),
@@ -179,13 +175,7 @@ conn_conf_free(struct conn_cfg *cfg)
 char *
 conn_conf_path(const struct conn_cfg *cfg, const char *rel)
 {
-	char *out;
-
-	if (rel[0] == '/')
-		return strdup(rel);
-	if (asprintf(&out, "%s/%s", cfg->state_dir, rel) == -1)
-		return NULL;
-	return out;
+	return ndes_config_path(cfg->state_dir, rel);
 }
 
 /* The first line of path (without the newline); the file must not be

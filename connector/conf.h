@@ -12,6 +12,7 @@
 
 #include "config_loader.h"
 #include "events_config.h"
+#include "ipc_config.h"
 
 #define CONN_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/connector.yaml"
 
@@ -29,15 +30,6 @@ struct conn_cloud_cfg {
 	int64_t			 timeout;	/* seconds per call */
 	struct conn_proxy_cfg	 proxy;
 	bool			 proxy_present;
-};
-
-struct conn_ipc_cfg {
-	char	*socket;
-	mode_t	 mode;
-	uid_t	*allowed_uids;
-	size_t	 n_allowed_uids;
-	gid_t	*allowed_gids;
-	size_t	 n_allowed_gids;
 };
 
 struct conn_template_cfg {
@@ -80,7 +72,7 @@ struct conn_renewal_cfg {
 struct conn_cfg {
 	char				*state_dir;
 	struct conn_cloud_cfg		 cloud;
-	struct conn_ipc_cfg		 ipc;
+	struct ndes_ipc_listen_cfg	 ipc;
 	char				*crp_socket;
 	struct conn_ca_cfg		 ca;
 	bool				 ca_present;

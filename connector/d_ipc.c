@@ -139,11 +139,7 @@ ipc_close(struct ndes_ipc_peer *peer, void *arg)
 int
 connd_ipc_start(struct connd *d)
 {
-	struct ndes_ipc_acl acl = { d->cfg.ipc.allowed_uids, d->cfg.ipc.n_allowed_uids,
-	    d->cfg.ipc.allowed_gids, d->cfg.ipc.n_allowed_gids };
-
-	d->ipc = ndes_ipc_server_new(d->base, d->cfg.ipc.socket, d->cfg.ipc.mode, &acl,
-	    ipc_dispatch, d);
+	d->ipc = ndes_ipc_server_from_cfg(d->base, &d->cfg.ipc, ipc_dispatch, d);
 	if (d->ipc == NULL)
 		return -1;
 	ndes_ipc_server_set_callbacks(d->ipc, ipc_accept, ipc_close);

@@ -98,15 +98,7 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 int
 crp_ipc_start(struct crpd *d)
 {
-	struct ndes_ipc_acl acl = {
-		.uids = d->cfg.ipc.allowed_uids,
-		.n_uids = d->cfg.ipc.n_allowed_uids,
-		.gids = d->cfg.ipc.allowed_gids,
-		.n_gids = d->cfg.ipc.n_allowed_gids,
-	};
-
-	d->ipc = ndes_ipc_server_new(d->base, d->cfg.ipc.socket, d->cfg.ipc.mode, &acl,
-	    ipc_dispatch, d);
+	d->ipc = ndes_ipc_server_from_cfg(d->base, &d->cfg.ipc, ipc_dispatch, d);
 	return d->ipc != NULL ? 0 : -1;
 }
 

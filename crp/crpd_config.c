@@ -1,9 +1,6 @@
 /* ndes-crpd configuration schema. */
 #include "crpd_config.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static const char *const level_names[] = { "warn", "info", "debug", NULL };
 
@@ -25,14 +22,10 @@ static const struct ndes_config_schema paths_schema =
     NDES_CFG_SCHEMA(struct crpd_paths_cfg, paths_fields);
 
 static const struct ndes_config_field ipc_fields[] = {
-	NDES_CFG_PATH("socket", struct crpd_ipc_cfg, socket,
-	    NDES_CFG_DEFAULT("/run/ndes/crp.sock")),
-	NDES_CFG_MODE("mode", struct crpd_ipc_cfg, mode, NDES_CFG_DEFAULT("0660")),
-	NDES_CFG_UID_LIST("allowed_uids", struct crpd_ipc_cfg, allowed_uids, n_allowed_uids),
-	NDES_CFG_GID_LIST("allowed_gids", struct crpd_ipc_cfg, allowed_gids, n_allowed_gids),
+	NDES_IPC_LISTEN_CFG_FIELDS("/run/ndes/crp.sock"),
 };
 static const struct ndes_config_schema ipc_schema =
-    NDES_CFG_SCHEMA(struct crpd_ipc_cfg, ipc_fields);
+    NDES_CFG_SCHEMA(struct ndes_ipc_listen_cfg, ipc_fields);
 
 static const struct ndes_config_field connector_fields[] = {
 	NDES_CFG_PATH("socket", struct crpd_connector_cfg, socket,
@@ -121,11 +114,5 @@ crpd_config_free(struct crpd_cfg *cfg)
 char *
 crpd_config_path(const struct crpd_cfg *cfg, const char *rel)
 {
-	char *out;
-
-	if (rel[0] == '/')
-		return strdup(rel);
-	if (asprintf(&out, "%s/%s", cfg->state_dir, rel) == -1)
-		return NULL;
-	return out;
+	return ndes_config_path(cfg->state_dir, rel);
 }

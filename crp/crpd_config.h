@@ -10,6 +10,7 @@
 
 #include "config_loader.h"
 #include "events_config.h"
+#include "ipc_config.h"
 
 #define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
 
@@ -20,15 +21,6 @@ struct crpd_paths_cfg {
 	char	*crp_previous_key;	/* registration/crp-previous.key */
 	char	*signing_certs;		/* signing/signing-certs.pem */
 	char	*database;		/* crp/state.db */
-};
-
-struct crpd_ipc_cfg {
-	char	*socket;
-	mode_t	 mode;
-	uid_t	*allowed_uids;
-	size_t	 n_allowed_uids;
-	gid_t	*allowed_gids;
-	size_t	 n_allowed_gids;
 };
 
 struct crpd_connector_cfg {
@@ -54,7 +46,7 @@ struct crpd_cfg {
 	char			*tenant_id;
 	char			*state_dir;
 	struct crpd_paths_cfg	 paths;
-	struct crpd_ipc_cfg	 ipc;
+	struct ndes_ipc_listen_cfg ipc;
 	struct crpd_connector_cfg connector;
 	struct crpd_http_cfg	 http;
 	bool			 http_present;
