@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const level_names[] = { "warn", "info", "debug", NULL };
+#include "log.h"
 
 static const char *
 url_validate(const void *value, char *buf, size_t buflen)
@@ -149,7 +149,7 @@ static const struct ndes_config_field conn_fields[] = {
 	NDES_CFG_MAP("renewal", struct conn_cfg, renewal, renewal_schema),
 	NDES_CFG_BOOL("fips", struct conn_cfg, fips, NDES_CFG_DEFAULT("false")),
 	NDES_CFG_MAP("events", struct conn_cfg, events, ndes_events_cfg_schema),
-	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, level_names,
+	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),
 	NDES_CFG_DURATION("drain_timeout", struct conn_cfg, drain_timeout,
 	    NDES_CFG_RANGE(0, 600), NDES_CFG_DEFAULT("20s")),

@@ -291,8 +291,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_init("ndes-connectord", verbose ? LOG_LEVEL_DEBUG :
-	    strcmp(d.cfg.log_level, "debug") == 0 ? LOG_LEVEL_DEBUG :
-	    strcmp(d.cfg.log_level, "warn") == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+	    log_level_from_name(d.cfg.log_level));
 	r = connd_run(&d);
 	connd_free(&d);
 	return r;

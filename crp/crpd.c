@@ -32,16 +32,6 @@ usage(FILE *f)
 	    "Default configuration: %s\n", CRPD_DEFAULT_CONFIG);
 }
 
-static enum log_level
-crpd_log_level(const char *name)
-{
-	if (strcmp(name, "warn") == 0)
-		return LOG_LEVEL_WARN;
-	if (strcmp(name, "debug") == 0)
-		return LOG_LEVEL_DEBUG;
-	return LOG_LEVEL_INFO;
-}
-
 static int
 crpd_paths(struct crpd *d)
 {
@@ -232,7 +222,7 @@ crpd_run(const char *config, bool debug)
 		return 1;
 	}
 	if (!debug)
-		log_init("ndes-crpd", crpd_log_level(d.cfg.log_level));
+		log_init("ndes-crpd", log_level_from_name(d.cfg.log_level));
 	if (ndes_events_cfg_init(&d.cfg.events) == -1)
 		log_warnx("events: cannot open the configured sink; using the default");
 	if (crpd_start(&d) == 0 && event_base_dispatch(d.base) != -1)

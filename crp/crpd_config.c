@@ -1,8 +1,7 @@
 /* ndes-crpd configuration schema. */
 #include "crpd_config.h"
 
-
-static const char *const level_names[] = { "warn", "info", "debug", NULL };
+#include "log.h"
 
 static const struct ndes_config_field paths_fields[] = {
 	NDES_CFG_PATH("crp_cert", struct crpd_paths_cfg, crp_cert,
@@ -93,7 +92,7 @@ static const struct ndes_config_field crpd_fields[] = {
 	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
 	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
 	NDES_CFG_MAP("events", struct crpd_cfg, events, ndes_events_cfg_schema),
-	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, level_names,
+	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),
 };
 const struct ndes_config_schema crpd_config_schema =
