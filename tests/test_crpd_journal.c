@@ -38,21 +38,17 @@ setup(void)
 {
 	ensure_journal();
 	snprintf(tag, sizeof(tag), "crpdj-%ld-%ld", (long)getpid(), (long)time(NULL));
-	h = crpd_h_new(&(struct crpd_h_opts){ .journal = true });
 	key_a = testpki_key("ec-p256");
 	key_b = testpki_key("ec-p256");
-	crpd_h_start(h);
+	h = crpd_h_launch(&(struct crpd_h_opts){ .journal = true });
 }
 
 static void
 teardown(void)
 {
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
+	crpd_h_finish(&h);
 	EVP_PKEY_free(key_a);
 	EVP_PKEY_free(key_b);
-	h = NULL;
 }
 
 TestSuite(crpd_journal, .init = setup, .fini = teardown, .timeout = 60);
