@@ -51,19 +51,16 @@ char *api_cert_b64(X509 *cert);
 /* [base64 DER, ...] of a stack. */
 json_t *api_certs_b64(STACK_OF(X509) *certs);
 
-/* Validate every item of "results" (1 to 500 of them) with check(); *out
- * gets them and *n how many passed (free() *out also on failure; its
- * strings point into body).  err names the item and the field:
- * 'results[2]: field "errorCode": ...'. */
-int api_results_parse(const json_t *body, struct cloudsim_queue_result **out, size_t *n,
-    int (*check)(const json_t *, struct cloudsim_queue_result *, char *, size_t),
+/* Checks one item of "results" into r (0, or -1 with err); records one result. */
+typedef int api_result_check_fn(const json_t *item, struct cloudsim_queue_result *r,
     char *err, size_t errlen);
-/* Record every result with apply() in one transaction: {"value": [{<id_field>:
- * id, "status": "recorded" | "requeued" | "duplicate" | "unknown"}]}, or NULL. */
-json_t *api_results_apply(struct api_call *call, const struct cloudsim_queue_result *res,
-    size_t n, const char *id_field,
-    enum cloudsim_result (*apply)(struct cloudsim_store *, const struct cloudsim_queue_result *,
-    const char *, int64_t));
+typedef enum cloudsim_result api_result_apply_fn(struct cloudsim_store *st,
+    const struct cloudsim_queue_result *res, const char *connector_id, int64_t now);
+
+/* A whole upload*Results endpoint (arg: the service): parse with check,
+ * record with apply, answer 200 with the statuses or 400 naming the item. */
+void api_results_upload(struct ndes_http_request *req, void *arg,
+    api_result_check_fn *check, const char *id_field, api_result_apply_fn *apply);
 
 /* Route tables of the parts (api_*.c). */
 int api_connector_routes(struct cloudsim_svc *svc);

@@ -114,29 +114,9 @@ api_pkcs_item(const json_t *item, struct cloudsim_queue_result *r, char *err, si
 }
 
 static void
-api_pkcs_free(struct cloudsim_queue_result *res, size_t n)
-{
-	for (size_t i = 0; res != NULL && i < n; i++)
-		free((void *)res[i].envelope);
-	free(res);
-}
-
-static void
 api_pkcs_upload(struct ndes_http_request *req, void *arg)
 {
-	struct cloudsim_queue_result *res = NULL;
-	char err[API_ERR_MAX];
-	struct api_call c;
-	size_t n = 0;
-
-	if (api_start(arg, req, API_AUTH | API_BODY, &c) != 0)
-		return;
-	if (api_results_parse(c.body, &res, &n, api_pkcs_item, err, sizeof(err)) != 0)
-		api_bad_request(&c, err);
-	else
-		api_reply(&c, 200, api_results_apply(&c, res, n, "requestId",
-		    cloudsim_store_pkcs_result));
-	api_pkcs_free(res, n);
+	api_results_upload(req, arg, api_pkcs_item, "requestId", cloudsim_store_pkcs_result);
 }
 
 int

@@ -1,4 +1,5 @@
-/* CertificateAuthorityRequests: the revocation queue (docs/cloud-api.md). */
+/* CertificateAuthorityRequests: the revocation queue (docs/cloud-api.md), and
+ * the upload*Results handling it shares with PkcsRequests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +77,13 @@ api_rev_item(const json_t *item, struct cloudsim_queue_result *r, char *err, siz
 	return 0;
 }
 
-int
+/* Validate every item of "results" (1 to 500 of them) with check(); *out
+ * gets them and *n how many passed (api_results_free() *out also on
+ * failure; its strings point into body).  err names the item and the field:
+ * 'results[2]: field "errorCode": ...'. */
+static int
 api_results_parse(const json_t *body, struct cloudsim_queue_result **out, size_t *n,
-    int (*check)(const json_t *, struct cloudsim_queue_result *, char *, size_t),
-    char *err, size_t errlen)
+    api_result_check_fn *check, char *err, size_t errlen)
 {
 	json_t *arr = NULL;
 	char why[API_ERR_MAX];
@@ -106,11 +110,20 @@ api_results_parse(const json_t *body, struct cloudsim_queue_result **out, size_t
 	return 0;
 }
 
-json_t *
+/* Free what api_results_parse() gave (each envelope, then the array). */
+static void
+api_results_free(struct cloudsim_queue_result *res, size_t n)
+{
+	for (size_t i = 0; res != NULL && i < n; i++)
+		free((void *)res[i].envelope);
+	free(res);
+}
+
+/* Record every result with apply() in one transaction: {"value": [{<id_field>:
+ * id, "status": "recorded" | "requeued" | "duplicate" | "unknown"}]}, or NULL. */
+static json_t *
 api_results_apply(struct api_call *c, const struct cloudsim_queue_result *res, size_t n,
-    const char *id_field,
-    enum cloudsim_result (*apply)(struct cloudsim_store *, const struct cloudsim_queue_result *,
-    const char *, int64_t))
+    const char *id_field, api_result_apply_fn *apply)
 {
 	json_t *value = json_array();
 	int64_t now = time(NULL);
@@ -136,8 +149,9 @@ fail:
 	return NULL;
 }
 
-static void
-api_rev_upload(struct ndes_http_request *req, void *arg)
+void
+api_results_upload(struct ndes_http_request *req, void *arg, api_result_check_fn *check,
+    const char *id_field, api_result_apply_fn *apply)
 {
 	struct cloudsim_queue_result *res = NULL;
 	char err[API_ERR_MAX];
@@ -146,12 +160,18 @@ api_rev_upload(struct ndes_http_request *req, void *arg)
 
 	if (api_start(arg, req, API_AUTH | API_BODY, &c) != 0)
 		return;
-	if (api_results_parse(c.body, &res, &n, api_rev_item, err, sizeof(err)) != 0)
+	if (api_results_parse(c.body, &res, &n, check, err, sizeof(err)) != 0)
 		api_bad_request(&c, err);
 	else
-		api_reply(&c, 200, api_results_apply(&c, res, n, "requestContext",
-		    cloudsim_store_revocation_result));
-	free(res);
+		api_reply(&c, 200, api_results_apply(&c, res, n, id_field, apply));
+	api_results_free(res, n);
+}
+
+static void
+api_rev_upload(struct ndes_http_request *req, void *arg)
+{
+	api_results_upload(req, arg, api_rev_item, "requestContext",
+	    cloudsim_store_revocation_result);
 }
 
 int

@@ -1,5 +1,5 @@
 /* The config loader's entry points: load a file or a string, free what a
- * load allocated, and the `--check-config FILE` helper. */
+ * load allocated, the `--check-config FILE` helper and config-relative paths. */
 #include "config_loader.h"
 
 #include <errno.h>
@@ -197,4 +197,16 @@ ndes_config_check_main(const char *path, const struct ndes_config_schema *schema
 	printf("%s: OK\n", path);
 	fflush(stdout);
 	return 0;
+}
+
+char *
+ndes_config_path(const char *dir, const char *rel)
+{
+	char *out;
+
+	if (rel[0] == '/')
+		return strdup(rel);
+	if (asprintf(&out, "%s/%s", dir, rel) == -1)
+		return NULL;
+	return out;
 }

@@ -98,6 +98,19 @@ cfg_getgr(const char *name, char *buf, size_t len, uint32_t *id, int *found)
 	return rc;
 }
 
+/* A decimal id, or a name (never empty) looked up with lookup. */
+static int
+cfg_convert_id(const char *text, uint32_t *id, const char *what,
+    int (*lookup)(const char *, char *, size_t, uint32_t *, int *),
+    char *detail, size_t dlen)
+{
+	if (cfg_is_number(text))
+		return cfg_parse_id(text, id);
+	if (*text == '\0')
+		return -1;
+	return cfg_lookup(text, id, what, lookup, detail, dlen);
+}
+
 void
 ndes_cfg_describe_uid(const struct ndes_config_field *f, char *buf, size_t len)
 {
@@ -110,11 +123,7 @@ ndes_cfg_convert_uid(const struct ndes_config_field *f, const char *text,
 {
 	uint32_t	id;
 
-	if (cfg_is_number(text)) {
-		if (cfg_parse_id(text, &id) == -1)
-			return -1;
-	} else if (*text == '\0' ||
-	    cfg_lookup(text, &id, "user", cfg_getpw, detail, dlen) == -1)
+	if (cfg_convert_id(text, &id, "user", cfg_getpw, detail, dlen) == -1)
 		return -1;
 	*(uid_t *)dst = (uid_t)id;
 	return 0;
@@ -132,11 +141,7 @@ ndes_cfg_convert_gid(const struct ndes_config_field *f, const char *text,
 {
 	uint32_t	id;
 
-	if (cfg_is_number(text)) {
-		if (cfg_parse_id(text, &id) == -1)
-			return -1;
-	} else if (*text == '\0' ||
-	    cfg_lookup(text, &id, "group", cfg_getgr, detail, dlen) == -1)
+	if (cfg_convert_id(text, &id, "group", cfg_getgr, detail, dlen) == -1)
 		return -1;
 	*(gid_t *)dst = (gid_t)id;
 	return 0;

@@ -130,6 +130,9 @@ void	ndes_config_free(const struct ndes_config_schema *schema, void *out);
  * stdout and return 0, or print the error line on stderr and return 1. */
 int	ndes_config_check_main(const char *path,
 	    const struct ndes_config_schema *schema, size_t struct_size);
+/* A path from a configuration: rel as is when absolute, else dir "/" rel.
+ * malloc'd; NULL when out of memory. */
+char	*ndes_config_path(const char *dir, const char *rel);
 
 /* ---- Declaration macros ------------------------------------------------
  * Each NDES_CFG_<TYPE>(key, struct type, member, ...) checks at compile

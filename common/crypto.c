@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "b64.h"
 #include "crypto.h"
 #include "crypto_int.h"
 
@@ -136,6 +137,19 @@ ndes_crypto_cert_from_der(const uint8_t *der, size_t len)
 		cert = NULL;
 	}
 	ERR_clear_error();
+	return cert;
+}
+
+X509 *
+ndes_crypto_cert_from_b64(const char *b64)
+{
+	uint8_t *der = NULL;
+	size_t len;
+	X509 *cert = NULL;
+
+	if (b64 != NULL && ndes_b64_decode(b64, strlen(b64), &der, &len) == 0)
+		cert = ndes_crypto_cert_from_der(der, len);
+	free(der);
 	return cert;
 }
 

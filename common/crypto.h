@@ -75,6 +75,8 @@ int ndes_crypto_cert_to_der(X509 *cert, uint8_t **der, size_t *len);
 char *ndes_crypto_cert_to_pem(X509 *cert);
 /* The DER must be exactly one certificate: trailing bytes are refused. */
 X509 *ndes_crypto_cert_from_der(const uint8_t *der, size_t len);
+/* The same from base64 text (NUL-terminated; NULL or not base64: NULL). */
+X509 *ndes_crypto_cert_from_b64(const char *b64);
 /* The first certificate in PEM text. */
 X509 *ndes_crypto_cert_from_pem(const char *pem, size_t len);
 

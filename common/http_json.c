@@ -4,27 +4,35 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-/* The field's value, NULL when absent (missing or null); -1 when a required
- * field is absent. */
+/* The field when present and of type `want` (JSON_TRUE stands for either
+ * boolean): 1 with *value set; 0 with *value NULL when absent (missing or
+ * null) and not required; -1 with err when required and absent, or of
+ * another type. */
 static int
-json_field(const json_t *obj, const char *field, bool required, json_t **value,
-    char *err, size_t errlen)
+json_typed_field(const json_t *obj, const char *field, bool required, json_type want,
+    json_t **value, char *err, size_t errlen)
 {
+	static const char *const expected[] = {
+		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
+		[JSON_STRING] = "a string", [JSON_INTEGER] = "an integer",
+		[JSON_TRUE] = "a boolean",
+	};
+	json_type got;
+
 	*value = json_is_object(obj) ? json_object_get(obj, field) : NULL;
-	if (*value != NULL && json_is_null(*value))
+	if (*value == NULL || json_is_null(*value)) {
 		*value = NULL;
-	if (*value == NULL && required) {
+		if (!required)
+			return 0;
 		snprintf(err, errlen, "field \"%s\": required", field);
 		return -1;
 	}
-	return 0;
-}
-
-static int
-json_type_error(const char *field, const char *expected, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "field \"%s\": expected %s", field, expected);
-	return -1;
+	got = json_typeof(*value) == JSON_FALSE ? JSON_TRUE : json_typeof(*value);
+	if (got != want) {
+		snprintf(err, errlen, "field \"%s\": expected %s", field, expected[want]);
+		return -1;
+	}
+	return 1;
 }
 
 int
@@ -32,37 +40,28 @@ ndes_json_get_string(const json_t *obj, const char *field, bool required,
     const char **out, char *err, size_t errlen)
 {
 	json_t *v;
+	int rc = json_typed_field(obj, field, required, JSON_STRING, &v, err, errlen);
 
-	if (json_field(obj, field, required, &v, err, errlen) != 0)
-		return -1;
-	if (v == NULL)
-		return 0;
-	if (!json_is_string(v))
-		return json_type_error(field, "a string", err, errlen);
-	*out = json_string_value(v);
-	return 0;
+	if (rc == 1)
+		*out = json_string_value(v);
+	return rc == -1 ? -1 : 0;
 }
 
 int
 ndes_json_get_int(const json_t *obj, const char *field, bool required,
     json_int_t min, json_int_t max, json_int_t *out, char *err, size_t errlen)
 {
-	json_int_t n;
 	json_t *v;
+	int rc = json_typed_field(obj, field, required, JSON_INTEGER, &v, err, errlen);
 
-	if (json_field(obj, field, required, &v, err, errlen) != 0)
-		return -1;
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v))
-		return json_type_error(field, "an integer", err, errlen);
-	n = json_integer_value(v);
-	if (n < min || n > max) {
+	if (rc != 1)
+		return rc;
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
 		snprintf(err, errlen, "field \"%s\": must be between %" JSON_INTEGER_FORMAT
 		    " and %" JSON_INTEGER_FORMAT, field, min, max);
 		return -1;
 	}
-	*out = n;
+	*out = json_integer_value(v);
 	return 0;
 }
 
@@ -71,45 +70,36 @@ ndes_json_get_bool(const json_t *obj, const char *field, bool required,
     bool *out, char *err, size_t errlen)
 {
 	json_t *v;
+	int rc = json_typed_field(obj, field, required, JSON_TRUE, &v, err, errlen);
 
-	if (json_field(obj, field, required, &v, err, errlen) != 0)
-		return -1;
-	if (v == NULL)
-		return 0;
-	if (!json_is_boolean(v))
-		return json_type_error(field, "a boolean", err, errlen);
-	*out = json_is_true(v);
-	return 0;
+	if (rc == 1)
+		*out = json_is_true(v);
+	return rc == -1 ? -1 : 0;
+}
+
+/* Arrays and objects: the value itself (borrowed). */
+static int
+json_get_container(const json_t *obj, const char *field, bool required, json_type want,
+    json_t **out, char *err, size_t errlen)
+{
+	json_t *v;
+	int rc = json_typed_field(obj, field, required, want, &v, err, errlen);
+
+	if (rc == 1)
+		*out = v;
+	return rc == -1 ? -1 : 0;
 }
 
 int
 ndes_json_get_array(const json_t *obj, const char *field, bool required,
     json_t **out, char *err, size_t errlen)
 {
-	json_t *v;
-
-	if (json_field(obj, field, required, &v, err, errlen) != 0)
-		return -1;
-	if (v == NULL)
-		return 0;
-	if (!json_is_array(v))
-		return json_type_error(field, "an array", err, errlen);
-	*out = v;
-	return 0;
+	return json_get_container(obj, field, required, JSON_ARRAY, out, err, errlen);
 }
 
 int
 ndes_json_get_object(const json_t *obj, const char *field, bool required,
     json_t **out, char *err, size_t errlen)
 {
-	json_t *v;
-
-	if (json_field(obj, field, required, &v, err, errlen) != 0)
-		return -1;
-	if (v == NULL)
-		return 0;
-	if (!json_is_object(v))
-		return json_type_error(field, "an object", err, errlen);
-	*out = v;
-	return 0;
+	return json_get_container(obj, field, required, JSON_OBJECT, out, err, errlen);
 }

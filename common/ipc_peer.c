@@ -227,6 +227,21 @@ ndes_ipc_peer_send_error(struct ndes_ipc_peer *peer, uint32_t request_id, uint32
 	return rc;
 }
 
+int
+ndes_ipc_peer_answer_default(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr)
+{
+	struct ndes_ipc_msg *msg;
+	int rc;
+
+	if (hdr->type != NDES_IPC_MSG_PING)
+		return ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNSUPPORTED,
+		    "unsupported message type");
+	msg = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
+	rc = ndes_ipc_peer_send(peer, msg);
+	ndes_ipc_msg_free(msg);
+	return rc;
+}
+
 void
 ndes_ipc_peer_close(struct ndes_ipc_peer *peer)
 {

@@ -98,6 +98,11 @@ int ndes_ipc_peer_send(struct ndes_ipc_peer *peer, const struct ndes_ipc_msg *ms
 /* Send an ERROR reply (code, message) for request_id. */
 int ndes_ipc_peer_send_error(struct ndes_ipc_peer *peer, uint32_t request_id, uint32_t code,
     const char *message);
+/* The answer to a message a dispatcher does not handle itself: PONG to a
+ * PING, an ERROR UNSUPPORTED ("unsupported message type") to anything else.
+ * Returns the send's result; the dispatcher returns 0 (the peer stays). */
+int ndes_ipc_peer_answer_default(struct ndes_ipc_peer *peer,
+    const struct ndes_ipc_header *hdr);
 /* Close now (unsent output is discarded).  Inside dispatch the close takes
  * effect when dispatch returns.  No-op on a closed peer. */
 void ndes_ipc_peer_close(struct ndes_ipc_peer *peer);

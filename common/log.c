@@ -16,6 +16,19 @@ log_init(const char *procname, enum log_level level)
 	log_max = level;
 }
 
+const char *const log_level_names[] = { "warn", "info", "debug", NULL };
+
+enum log_level
+log_level_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; log_level_names[i] != NULL; i++)
+		if (name != NULL && strcmp(name, log_level_names[i]) == 0)
+			return (enum log_level)i;
+	return LOG_LEVEL_INFO;
+}
+
 const char *
 log_procname(void)
 {

@@ -12,6 +12,12 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 2,
 };
 
+/* The level names in enum order ("warn", "info", "debug"), NULL-terminated:
+ * the values a daemon's `log_level` setting takes. */
+extern const char *const log_level_names[];
+/* The level named name; info for an unknown name. */
+enum log_level log_level_from_name(const char *name);
+
 /* Set the prefix and the most verbose level printed.  Defaults: "ndes", info. */
 void log_init(const char *procname, enum log_level level);
 const char *log_procname(void);

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sink_names[] = { "auto", "journal", "stderr", "file", NULL };
-static const char *const level_names[] = { "warn", "info", "debug", NULL };
+#include "log.h"
 
 static const char *
 url_validate(const void *value, char *buf, size_t buflen)
@@ -43,14 +42,10 @@ static const struct ndes_config_schema cloud_schema =
     NDES_CFG_SCHEMA(struct conn_cloud_cfg, cloud_fields);
 
 static const struct ndes_config_field ipc_fields[] = {
-	NDES_CFG_PATH("socket", struct conn_ipc_cfg, socket,
-	    NDES_CFG_DEFAULT("/run/ndes/connector.sock")),
-	NDES_CFG_MODE("mode", struct conn_ipc_cfg, mode, NDES_CFG_DEFAULT("0660")),
-	NDES_CFG_UID_LIST("allowed_uids", struct conn_ipc_cfg, allowed_uids, n_allowed_uids),
-	NDES_CFG_GID_LIST("allowed_gids", struct conn_ipc_cfg, allowed_gids, n_allowed_gids),
+	NDES_IPC_LISTEN_CFG_FIELDS("/run/ndes/connector.sock"),
 };
 static const struct ndes_config_schema ipc_schema =
-    NDES_CFG_SCHEMA(struct conn_ipc_cfg, ipc_fields);
+    NDES_CFG_SCHEMA(struct ndes_ipc_listen_cfg, ipc_fields);
 
 static const struct ndes_config_field template_fields[] = {
 	NDES_CFG_STRING("name", struct conn_template_cfg, name, NDES_CFG_REQUIRED),
@@ -132,24 +127,6 @@ static const struct ndes_config_schema renewal_schema =
     NDES_CFG_SCHEMA(struct conn_renewal_cfg, renewal_fields);
 
 static const char *
-events_validate(const void *value, char *buf, size_t buflen)
-{
-	const struct conn_events_cfg *ev = value;
-
-	if (strcmp(ev->sink, "file") == 0 && ev->path == NULL)
-		return "sink \"file\" needs a path";
-	return NULL;
-}
-
-static const struct ndes_config_field events_fields[] = {
-	NDES_CFG_ENUM_STRING("sink", struct conn_events_cfg, sink, sink_names,
-	    NDES_CFG_DEFAULT("auto")),
-	NDES_CFG_PATH("path", struct conn_events_cfg, path),
-};
-static const struct ndes_config_schema events_schema =
-    NDES_CFG_SCHEMA(struct conn_events_cfg, events_fields, .validate = events_validate);
-
-static const char *
 conn_validate(const void *value, char *buf, size_t buflen)
 {
 	const struct conn_cfg *cfg = value;
@@ -171,8 +148,8 @@ static const struct ndes_config_field conn_fields[] = {
 	NDES_CFG_MAP("outbox", struct conn_cfg, outbox, outbox_schema),
 	NDES_CFG_MAP("renewal", struct conn_cfg, renewal, renewal_schema),
 	NDES_CFG_BOOL("fips", struct conn_cfg, fips, NDES_CFG_DEFAULT("false")),
-	NDES_CFG_MAP("events", struct conn_cfg, events, events_schema),
-	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, level_names,
+	NDES_CFG_MAP("events", struct conn_cfg, events, ndes_events_cfg_schema),
+	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),
 	NDES_CFG_DURATION("drain_timeout", struct conn_cfg, drain_timeout,
 	    NDES_CFG_RANGE(0, 600), NDES_CFG_DEFAULT("20s")),
@@ -198,13 +175,7 @@ conn_conf_free(struct conn_cfg *cfg)
 char *
 conn_conf_path(const struct conn_cfg *cfg, const char *rel)
 {
-	char *out;
-
-	if (rel[0] == '/')
-		return strdup(rel);
-	if (asprintf(&out, "%s/%s", cfg->state_dir, rel) == -1)
-		return NULL;
-	return out;
+	return ndes_config_path(cfg->state_dir, rel);
 }
 
 /* The first line of path (without the newline); the file must not be

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include "config_loader.h"
+#include "events_config.h"
+#include "ipc_config.h"
 
 #define CONN_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/connector.yaml"
 
@@ -28,15 +30,6 @@ struct conn_cloud_cfg {
 	int64_t			 timeout;	/* seconds per call */
 	struct conn_proxy_cfg	 proxy;
 	bool			 proxy_present;
-};
-
-struct conn_ipc_cfg {
-	char	*socket;
-	mode_t	 mode;
-	uid_t	*allowed_uids;
-	size_t	 n_allowed_uids;
-	gid_t	*allowed_gids;
-	size_t	 n_allowed_gids;
 };
 
 struct conn_template_cfg {
@@ -76,15 +69,10 @@ struct conn_renewal_cfg {
 	int64_t	check_interval;
 };
 
-struct conn_events_cfg {
-	char	*sink;
-	char	*path;
-};
-
 struct conn_cfg {
 	char				*state_dir;
 	struct conn_cloud_cfg		 cloud;
-	struct conn_ipc_cfg		 ipc;
+	struct ndes_ipc_listen_cfg	 ipc;
 	char				*crp_socket;
 	struct conn_ca_cfg		 ca;
 	bool				 ca_present;
@@ -92,7 +80,7 @@ struct conn_cfg {
 	struct conn_outbox_cfg		 outbox;
 	struct conn_renewal_cfg		 renewal;
 	bool				 fips;
-	struct conn_events_cfg		 events;
+	struct ndes_events_cfg		 events;
 	char				*log_level;
 	int64_t				 drain_timeout;	/* seconds, on SIGTERM */
 };

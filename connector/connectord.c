@@ -173,23 +173,9 @@ connd_open_ca(struct connd *d, char *err, size_t errlen)
 }
 
 static int
-connd_events_init(struct connd *d)
-{
-	struct ndes_events_opts o = { .sink = NDES_EVENTS_SINK_AUTO, .path = d->cfg.events.path };
-
-	if (strcmp(d->cfg.events.sink, "journal") == 0)
-		o.sink = NDES_EVENTS_SINK_JOURNAL;
-	else if (strcmp(d->cfg.events.sink, "stderr") == 0)
-		o.sink = NDES_EVENTS_SINK_STDERR;
-	else if (strcmp(d->cfg.events.sink, "file") == 0)
-		o.sink = NDES_EVENTS_SINK_FILE;
-	return ndes_events_init(&o);
-}
-
-static int
 connd_setup(struct connd *d, char *err, size_t errlen)
 {
-	if (connd_events_init(d) == -1) {
+	if (ndes_events_cfg_init(&d->cfg.events) == -1) {
 		snprintf(err, errlen, "cannot open the events sink %s", d->cfg.events.sink);
 		return -1;
 	}
@@ -305,8 +291,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_init("ndes-connectord", verbose ? LOG_LEVEL_DEBUG :
-	    strcmp(d.cfg.log_level, "debug") == 0 ? LOG_LEVEL_DEBUG :
-	    strcmp(d.cfg.log_level, "warn") == 0 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO);
+	    log_level_from_name(d.cfg.log_level));
 	r = connd_run(&d);
 	connd_free(&d);
 	return r;

@@ -15,7 +15,6 @@
 
 #include <openssl/evp.h>
 
-#include "b64.h"
 #include "crypto.h"
 #include "enroll.h"
 #include "events.h"
@@ -64,14 +63,8 @@ dl_store_signing(struct connd *d, json_t *value)
 	json_t *v;
 
 	json_array_foreach(value, i, v) {
-		const char *s = json_string_value(v);
-		uint8_t *der = NULL;
-		size_t len;
-		X509 *c = NULL;
+		X509 *c = ndes_crypto_cert_from_b64(json_string_value(v));
 
-		if (s != NULL && ndes_b64_decode(s, strlen(s), &der, &len) == 0)
-			c = ndes_crypto_cert_from_der(der, len);
-		free(der);
 		if (c != NULL)
 			sk_X509_push(certs, c);
 	}

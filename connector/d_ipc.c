@@ -96,18 +96,12 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r, void *arg)
 {
 	struct connd *d = arg;
-	struct ndes_ipc_msg *m;
 	const char *msg;
 	uint32_t code;
 
 	switch (hdr->type) {
 	case NDES_IPC_MSG_CONNECTOR_NOTIFICATION:
 		return ipc_on_notification(d, peer, hdr, r);
-	case NDES_IPC_MSG_PING:
-		m = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
-		ndes_ipc_peer_send(peer, m);
-		ndes_ipc_msg_free(m);
-		return 0;
 	case NDES_IPC_MSG_RELOAD_REPLY:
 		if (ndes_ipc_get_u32(r, &code) == -1 || ndes_ipc_get_str(r, &msg, NULL) == -1)
 			return -1;
@@ -119,8 +113,7 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 		log_warnx("ndes-crpd answered error %u: %s", code, msg);
 		return 0;
 	}
-	ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNSUPPORTED,
-	    "unsupported message type");
+	ndes_ipc_peer_answer_default(peer, hdr);
 	return 0;
 }
 
@@ -146,11 +139,7 @@ ipc_close(struct ndes_ipc_peer *peer, void *arg)
 int
 connd_ipc_start(struct connd *d)
 {
-	struct ndes_ipc_acl acl = { d->cfg.ipc.allowed_uids, d->cfg.ipc.n_allowed_uids,
-	    d->cfg.ipc.allowed_gids, d->cfg.ipc.n_allowed_gids };
-
-	d->ipc = ndes_ipc_server_new(d->base, d->cfg.ipc.socket, d->cfg.ipc.mode, &acl,
-	    ipc_dispatch, d);
+	d->ipc = ndes_ipc_server_from_cfg(d->base, &d->cfg.ipc, ipc_dispatch, d);
 	if (d->ipc == NULL)
 		return -1;
 	ndes_ipc_server_set_callbacks(d->ipc, ipc_accept, ipc_close);

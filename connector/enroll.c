@@ -91,15 +91,7 @@ conn_enroll_renew_body(const struct conn_enroll *e)
 static X509 *
 b64_cert(const json_t *v)
 {
-	const char *s = json_string_value(v);
-	uint8_t *der = NULL;
-	size_t len;
-	X509 *cert = NULL;
-
-	if (s != NULL && ndes_b64_decode(s, strlen(s), &der, &len) == 0)
-		cert = ndes_crypto_cert_from_der(der, len);
-	free(der);
-	return cert;
+	return ndes_crypto_cert_from_b64(json_string_value(v));
 }
 
 static STACK_OF(X509) *

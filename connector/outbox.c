@@ -200,48 +200,47 @@ outbox_read_rows(struct conn_outbox *ob, sqlite3_stmt *st, bool work,
 	return 0;
 }
 
+/* The rows of sql: with prefix, ?1 is the prefix and ?2 the limit; without
+ * (NULL), ?1 is the limit.  work: the last column is `started`. */
+static int
+outbox_select(struct conn_outbox *ob, const char *sql, const char *prefix, size_t limit,
+    bool work, struct conn_outbox_item **items, size_t *n)
+{
+	sqlite3_stmt *st = ndes_db_prepare(ob->db, sql);
+	int i = 1;
+
+	*items = NULL;
+	*n = 0;
+	if (st == NULL || (prefix != NULL &&
+	    sqlite3_bind_text(st, i++, prefix, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    sqlite3_bind_int64(st, i, (int64_t)limit) != SQLITE_OK)
+		return -1;
+	return outbox_read_rows(ob, st, work, items, n);
+}
+
 int
 conn_outbox_fetch(struct conn_outbox *ob, const char *prefix, size_t limit,
     struct conn_outbox_item **items, size_t *n)
 {
-	sqlite3_stmt *st = ndes_db_prepare(ob->db, "SELECT seq, kind, key, body, created,"
-	    " attempts, last_error, rejected FROM items WHERE rejected = 0 AND"
-	    " substr(key, 1, length(?1)) = ?1 ORDER BY seq LIMIT ?2");
-
-	*items = NULL;
-	*n = 0;
-	if (st == NULL || sqlite3_bind_text(st, 1, prefix != NULL ? prefix : "", -1,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(st, 2, (int64_t)limit) != SQLITE_OK)
-		return -1;
-	return outbox_read_rows(ob, st, false, items, n);
+	return outbox_select(ob, "SELECT seq, kind, key, body, created, attempts, last_error,"
+	    " rejected FROM items WHERE rejected = 0 AND substr(key, 1, length(?1)) = ?1"
+	    " ORDER BY seq LIMIT ?2", prefix != NULL ? prefix : "", limit, false, items, n);
 }
 
 int
 conn_outbox_list(struct conn_outbox *ob, size_t limit, struct conn_outbox_item **items,
     size_t *n)
 {
-	sqlite3_stmt *st = ndes_db_prepare(ob->db, "SELECT seq, kind, key, body, created,"
-	    " attempts, last_error, rejected FROM items ORDER BY seq LIMIT ?1");
-
-	*items = NULL;
-	*n = 0;
-	if (st == NULL || sqlite3_bind_int64(st, 1, (int64_t)limit) != SQLITE_OK)
-		return -1;
-	return outbox_read_rows(ob, st, false, items, n);
+	return outbox_select(ob, "SELECT seq, kind, key, body, created, attempts, last_error,"
+	    " rejected FROM items ORDER BY seq LIMIT ?1", NULL, limit, false, items, n);
 }
 
 int
 conn_outbox_work_fetch(struct conn_outbox *ob, size_t limit, struct conn_outbox_item **items,
     size_t *n)
 {
-	sqlite3_stmt *st = ndes_db_prepare(ob->db, "SELECT seq, kind, key, body, created,"
-	    " 0, NULL, started FROM work ORDER BY seq LIMIT ?1");
-
-	*items = NULL;
-	*n = 0;
-	if (st == NULL || sqlite3_bind_int64(st, 1, (int64_t)limit) != SQLITE_OK)
-		return -1;
-	return outbox_read_rows(ob, st, true, items, n);
+	return outbox_select(ob, "SELECT seq, kind, key, body, created, 0, NULL, started"
+	    " FROM work ORDER BY seq LIMIT ?1", NULL, limit, true, items, n);
 }
 
 void

@@ -63,48 +63,42 @@ ipc_notify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_hea
 	return 0;
 }
 
+int
+crp_ipc_answer_shared(struct crpd *d, struct ndes_ipc_peer *peer,
+    const struct ndes_ipc_header *hdr, struct ndes_ipc_reader *r)
+{
+	struct crp_reply_to to = { CRP_REPLY_IPC, NULL, hdr->request_id, NULL };
+
+	if (hdr->type != NDES_IPC_MSG_RELOAD) {
+		ndes_ipc_peer_answer_default(peer, hdr);
+		return 0;
+	}
+	if (ndes_ipc_reader_end(r) == -1)
+		return -1;
+	to.peer = ndes_ipc_peer_ref(peer);
+	crp_reload_submit(d, &to);
+	return 0;
+}
+
 static int
 ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r, void *arg)
 {
 	struct crpd *d = arg;
-	struct crp_reply_to to = { CRP_REPLY_IPC, NULL, hdr->request_id, NULL };
-	struct ndes_ipc_msg *m;
 
 	switch (hdr->type) {
 	case NDES_IPC_MSG_VERIFY_REQUEST:
 		return ipc_verify(d, peer, hdr, r);
 	case NDES_IPC_MSG_NOTIFY:
 		return ipc_notify(d, peer, hdr, r);
-	case NDES_IPC_MSG_RELOAD:
-		if (ndes_ipc_reader_end(r) == -1)
-			return -1;
-		to.peer = ndes_ipc_peer_ref(peer);
-		crp_reload_submit(d, &to);
-		return 0;
-	case NDES_IPC_MSG_PING:
-		m = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
-		ndes_ipc_peer_send(peer, m);
-		ndes_ipc_msg_free(m);
-		return 0;
 	}
-	ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNSUPPORTED,
-	    "unsupported message type");
-	return 0;
+	return crp_ipc_answer_shared(d, peer, hdr, r);
 }
 
 int
 crp_ipc_start(struct crpd *d)
 {
-	struct ndes_ipc_acl acl = {
-		.uids = d->cfg.ipc.allowed_uids,
-		.n_uids = d->cfg.ipc.n_allowed_uids,
-		.gids = d->cfg.ipc.allowed_gids,
-		.n_gids = d->cfg.ipc.n_allowed_gids,
-	};
-
-	d->ipc = ndes_ipc_server_new(d->base, d->cfg.ipc.socket, d->cfg.ipc.mode, &acl,
-	    ipc_dispatch, d);
+	d->ipc = ndes_ipc_server_from_cfg(d->base, &d->cfg.ipc, ipc_dispatch, d);
 	return d->ipc != NULL ? 0 : -1;
 }
 

@@ -33,30 +33,6 @@ usage(FILE *f)
 	    "Default configuration: %s\n", CRPD_DEFAULT_CONFIG);
 }
 
-static enum log_level
-crpd_log_level(const char *name)
-{
-	if (strcmp(name, "warn") == 0)
-		return LOG_LEVEL_WARN;
-	if (strcmp(name, "debug") == 0)
-		return LOG_LEVEL_DEBUG;
-	return LOG_LEVEL_INFO;
-}
-
-static int
-crpd_events_init(const struct crpd_cfg *cfg)
-{
-	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, cfg->events.path };
-
-	if (strcmp(cfg->events.sink, "journal") == 0)
-		o.sink = NDES_EVENTS_SINK_JOURNAL;
-	else if (strcmp(cfg->events.sink, "stderr") == 0)
-		o.sink = NDES_EVENTS_SINK_STDERR;
-	else if (strcmp(cfg->events.sink, "file") == 0)
-		o.sink = NDES_EVENTS_SINK_FILE;
-	return ndes_events_init(&o);
-}
-
 static int
 crpd_paths(struct crpd *d)
 {
@@ -276,8 +252,8 @@ crpd_run(const char *config, bool debug)
 		return 1;
 	}
 	if (!debug)
-		log_init("ndes-crpd", crpd_log_level(d.cfg.log_level));
-	if (crpd_events_init(&d.cfg) == -1)
+		log_init("ndes-crpd", log_level_from_name(d.cfg.log_level));
+	if (ndes_events_cfg_init(&d.cfg.events) == -1)
 		log_warnx("events: cannot open the configured sink; using the default");
 	if (crpd_start(&d) == 0 && event_base_dispatch(d.base) != -1)
 		rc = 0;

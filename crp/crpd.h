@@ -101,6 +101,12 @@ void	crp_link_kick(struct crpd *d);
 /* crp_ipc.c: crp.sock. */
 int	crp_ipc_start(struct crpd *d);
 void	crp_ipc_stop(struct crpd *d);
+/* What crp.sock and the connector link both answer: RELOAD (to this peer),
+ * PING, ERROR UNSUPPORTED for anything else.  A dispatcher's return value. */
+struct ndes_ipc_header;
+struct ndes_ipc_reader;
+int	crp_ipc_answer_shared(struct crpd *d, struct ndes_ipc_peer *peer,
+	    const struct ndes_ipc_header *hdr, struct ndes_ipc_reader *r);
 
 /* reply.c */
 /* Send (IPC) a prepared message to `to` and drop the reference. */

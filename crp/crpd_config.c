@@ -1,12 +1,7 @@
 /* ndes-crpd configuration schema. */
 #include "crpd_config.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static const char *const sink_names[] = { "auto", "journal", "stderr", "file", NULL };
-static const char *const level_names[] = { "warn", "info", "debug", NULL };
+#include "log.h"
 
 static const struct ndes_config_field paths_fields[] = {
 	NDES_CFG_PATH("crp_cert", struct crpd_paths_cfg, crp_cert,
@@ -26,14 +21,10 @@ static const struct ndes_config_schema paths_schema =
     NDES_CFG_SCHEMA(struct crpd_paths_cfg, paths_fields);
 
 static const struct ndes_config_field ipc_fields[] = {
-	NDES_CFG_PATH("socket", struct crpd_ipc_cfg, socket,
-	    NDES_CFG_DEFAULT("/run/ndes/crp.sock")),
-	NDES_CFG_MODE("mode", struct crpd_ipc_cfg, mode, NDES_CFG_DEFAULT("0660")),
-	NDES_CFG_UID_LIST("allowed_uids", struct crpd_ipc_cfg, allowed_uids, n_allowed_uids),
-	NDES_CFG_GID_LIST("allowed_gids", struct crpd_ipc_cfg, allowed_gids, n_allowed_gids),
+	NDES_IPC_LISTEN_CFG_FIELDS("/run/ndes/crp.sock"),
 };
 static const struct ndes_config_schema ipc_schema =
-    NDES_CFG_SCHEMA(struct crpd_ipc_cfg, ipc_fields);
+    NDES_CFG_SCHEMA(struct ndes_ipc_listen_cfg, ipc_fields);
 
 static const struct ndes_config_field connector_fields[] = {
 	NDES_CFG_PATH("socket", struct crpd_connector_cfg, socket,
@@ -64,24 +55,6 @@ static const struct ndes_config_field http_fields[] = {
 };
 static const struct ndes_config_schema http_schema =
     NDES_CFG_SCHEMA(struct crpd_http_cfg, http_fields);
-
-static const char *
-events_validate(const void *value, char *buf, size_t buflen)
-{
-	const struct crpd_events_cfg *ev = value;
-
-	if (strcmp(ev->sink, "file") == 0 && ev->path == NULL)
-		return "sink \"file\" needs a path";
-	return NULL;
-}
-
-static const struct ndes_config_field events_fields[] = {
-	NDES_CFG_ENUM_STRING("sink", struct crpd_events_cfg, sink, sink_names,
-	    NDES_CFG_DEFAULT("auto")),
-	NDES_CFG_PATH("path", struct crpd_events_cfg, path),
-};
-static const struct ndes_config_schema events_schema =
-    NDES_CFG_SCHEMA(struct crpd_events_cfg, events_fields, .validate = events_validate);
 
 static const char *const sync_mode_names[] = { "interval", "commit", NULL };
 
@@ -130,8 +103,8 @@ static const struct ndes_config_field crpd_fields[] = {
 	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
 	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
 	NDES_CFG_MAP("state_sync", struct crpd_cfg, state_sync, state_sync_schema),
-	NDES_CFG_MAP("events", struct crpd_cfg, events, events_schema),
-	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, level_names,
+	NDES_CFG_MAP("events", struct crpd_cfg, events, ndes_events_cfg_schema),
+	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),
 };
 const struct ndes_config_schema crpd_config_schema =
@@ -152,11 +125,5 @@ crpd_config_free(struct crpd_cfg *cfg)
 char *
 crpd_config_path(const struct crpd_cfg *cfg, const char *rel)
 {
-	char *out;
-
-	if (rel[0] == '/')
-		return strdup(rel);
-	if (asprintf(&out, "%s/%s", cfg->state_dir, rel) == -1)
-		return NULL;
-	return out;
+	return ndes_config_path(cfg->state_dir, rel);
 }

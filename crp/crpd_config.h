@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include "config_loader.h"
+#include "events_config.h"
+#include "ipc_config.h"
 
 #define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
 
@@ -19,15 +21,6 @@ struct crpd_paths_cfg {
 	char	*crp_previous_key;	/* registration/crp-previous.key */
 	char	*signing_certs;		/* signing/signing-certs.pem */
 	char	*database;		/* crp/state.db */
-};
-
-struct crpd_ipc_cfg {
-	char	*socket;
-	mode_t	 mode;
-	uid_t	*allowed_uids;
-	size_t	 n_allowed_uids;
-	gid_t	*allowed_gids;
-	size_t	 n_allowed_gids;
 };
 
 struct crpd_connector_cfg {
@@ -49,11 +42,6 @@ struct crpd_http_cfg {
 	bool			 tls_present;
 };
 
-struct crpd_events_cfg {
-	char	*sink;			/* auto, journal, stderr, file */
-	char	*path;
-};
-
 /* When a verification's one-time use record reaches the disk (docs/crpd.md). */
 enum crpd_sync_mode {
 	CRPD_SYNC_INTERVAL = 0,	/* fsynced by the sync thread within interval_ms */
@@ -69,7 +57,7 @@ struct crpd_cfg {
 	char			*tenant_id;
 	char			*state_dir;
 	struct crpd_paths_cfg	 paths;
-	struct crpd_ipc_cfg	 ipc;
+	struct ndes_ipc_listen_cfg ipc;
 	struct crpd_connector_cfg connector;
 	struct crpd_http_cfg	 http;
 	bool			 http_present;
@@ -81,7 +69,7 @@ struct crpd_cfg {
 	int64_t			 purge_interval;	/* seconds */
 	int64_t			 purge_after;		/* seconds after expiry */
 	struct crpd_state_sync_cfg state_sync;
-	struct crpd_events_cfg	 events;
+	struct ndes_events_cfg	 events;
 	char			*log_level;
 };
 

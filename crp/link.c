@@ -267,29 +267,14 @@ link_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r, void *arg)
 {
 	struct crpd *d = arg;
-	struct crp_reply_to to = { CRP_REPLY_IPC, NULL, hdr->request_id, NULL };
-	struct ndes_ipc_msg *m;
 
 	switch (hdr->type) {
 	case NDES_IPC_MSG_CONNECTOR_ACK:
 		return link_on_ack(d, r);
 	case NDES_IPC_MSG_ERROR:
 		return link_on_error(d, peer, r);
-	case NDES_IPC_MSG_RELOAD:
-		if (ndes_ipc_reader_end(r) == -1)
-			return -1;
-		to.peer = ndes_ipc_peer_ref(peer);
-		crp_reload_submit(d, &to);
-		return 0;
-	case NDES_IPC_MSG_PING:
-		m = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
-		ndes_ipc_peer_send(peer, m);
-		ndes_ipc_msg_free(m);
-		return 0;
 	}
-	ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNSUPPORTED,
-	    "unsupported message type");
-	return 0;
+	return crp_ipc_answer_shared(d, peer, hdr, r);
 }
 
 static void

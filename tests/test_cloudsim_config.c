@@ -58,11 +58,6 @@ prof_tail(struct prof p)
 	return buf;
 }
 
-#define EXPECT(msg, ...) do {						\
-	char *tail_ = prof_tail((struct prof){ __VA_ARGS__ });		\
-	cs_expect_error(tail_, (msg));					\
-	free(tail_);							\
-} while (0)
 
 static struct cloudsim_config *
 load_prof(struct prof p)
@@ -92,6 +87,37 @@ expect_base_error(const char *from, const char *to, const char *tail, const char
 	cr_expect_str_eq(err, msg);
 	free(yaml);
 }
+
+/* The base with the profile p: refused with msg. */
+static void
+expect_profile_error(const char *msg, struct prof p)
+{
+	char *tail = prof_tail(p);
+
+	cs_expect_error(tail, msg);
+	free(tail);
+}
+
+/* The base with `from` replaced by `to`, then the profile p: refused with msg. */
+static void
+expect_base_profile_error(const char *from, const char *to, struct prof p, const char *msg)
+{
+	char *tail = prof_tail(p);
+
+	expect_base_error(from, to, tail, msg);
+	free(tail);
+}
+
+/* The refusals below are tables: one row, one test (one TAP result).
+ *   PROFILE_REFUSED(suite, test, message, profile settings...)
+ *   BASE_REFUSED(test, text of the base, replaced by, message)
+ *   SERVICE_REFUSED(test, YAML after the base, message) */
+#define PROFILE_REFUSED(suite, name, msg, ...) \
+	Test(suite, name) { expect_profile_error((msg), (struct prof){ __VA_ARGS__ }); }
+#define BASE_REFUSED(name, from, to, msg) \
+	Test(inventory, name) { expect_base_error((from), (to), "", (msg)); }
+#define SERVICE_REFUSED(name, yaml, msg) \
+	Test(inventory, name) { cs_expect_error((yaml), (msg)); }
 
 /* ---- a valid profile and what the load derives ---- */
 
@@ -165,146 +191,85 @@ Test(config, no_eku)
 
 /* ---- item 2: subject text ---- */
 
-Test(subject, braces_that_do_not_enclose_a_variable)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: braces in static text "
-	    "must enclose a variable: \"{DeviceName}\"", .custom = "\"CN={DeviceName}\"");
-}
-
-Test(subject, extra_brace_after_a_variable)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: braces in static text "
-	    "must enclose a variable: \"{{UserName}}}\"", .custom = "\"CN={{UserName}}}\"");
-}
-
-Test(subject, unknown_variable)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: unknown variable "
-	    "{{UserNme}}", .custom = "\"CN={{UserNme}}\"");
-}
-
-Test(subject, variables_are_case_sensitive)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: unknown variable {{imei}}",
-	    .custom = "\"CN={{imei}}\"");
-}
-
-Test(subject, user_variable_in_a_device_certificate)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: {{UserName}} is available "
-	    "only in user certificates", .type = "device");
-}
-
-Test(subject, variables_only_in_cn_and_e)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: variables are supported "
-	    "only in CN and E, not in OU", .custom = "\"CN=x,OU={{UserName}}\"");
-}
-
-Test(subject, country_code)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: C must be a two-letter "
-	    "country code, got \"USA\"", .custom = "\"CN={{UserName}},C=USA\"");
-}
-
-Test(subject, unknown_attribute)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: unknown attribute \"T\" "
-	    "(expected CN, E, OU, O, L, ST, C or DC)", .custom = "\"CN=x,T=y\"");
-}
-
-Test(subject, empty_value)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: empty value for O",
-	    .custom = "\"CN={{UserName}},O=\"");
-}
-
-Test(subject, custom_subject_missing)
-{
-	EXPECT("t.yaml:52:5: scep_profiles[0].custom_subject: missing required key "
-	    "(subject_name_format is custom)", .custom = "-");
-}
-
-Test(subject, custom_subject_without_custom_format)
-{
-	EXPECT("t.yaml:56:21: scep_profiles[0].custom_subject: only used with "
-	    "subject_name_format: custom", .format = "common_name", .custom = "\"CN=x\"");
-}
-
-Test(subject, user_format_in_a_device_certificate)
-{
-	EXPECT("t.yaml:55:26: scep_profiles[0].subject_name_format: \"common_name\" is "
-	    "for user certificates (device certificates: not_configured, imei, "
-	    "serial_number or custom)", .type = "device", .format = "common_name");
-}
+PROFILE_REFUSED(subject, braces_that_do_not_enclose_a_variable,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: braces in static text "
+    "must enclose a variable: \"{DeviceName}\"", .custom = "\"CN={DeviceName}\"")
+PROFILE_REFUSED(subject, extra_brace_after_a_variable,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: braces in static text "
+    "must enclose a variable: \"{{UserName}}}\"", .custom = "\"CN={{UserName}}}\"")
+PROFILE_REFUSED(subject, unknown_variable,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: unknown variable "
+    "{{UserNme}}", .custom = "\"CN={{UserNme}}\"")
+PROFILE_REFUSED(subject, variables_are_case_sensitive,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: unknown variable {{imei}}",
+    .custom = "\"CN={{imei}}\"")
+PROFILE_REFUSED(subject, user_variable_in_a_device_certificate,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: {{UserName}} is available "
+    "only in user certificates", .type = "device")
+PROFILE_REFUSED(subject, variables_only_in_cn_and_e,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: variables are supported "
+    "only in CN and E, not in OU", .custom = "\"CN=x,OU={{UserName}}\"")
+PROFILE_REFUSED(subject, country_code,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: C must be a two-letter "
+    "country code, got \"USA\"", .custom = "\"CN={{UserName}},C=USA\"")
+PROFILE_REFUSED(subject, unknown_attribute,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: unknown attribute \"T\" "
+    "(expected CN, E, OU, O, L, ST, C or DC)", .custom = "\"CN=x,T=y\"")
+PROFILE_REFUSED(subject, empty_value,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: empty value for O",
+    .custom = "\"CN={{UserName}},O=\"")
+PROFILE_REFUSED(subject, custom_subject_missing,
+    "t.yaml:52:5: scep_profiles[0].custom_subject: missing required key "
+    "(subject_name_format is custom)", .custom = "-")
+PROFILE_REFUSED(subject, custom_subject_without_custom_format,
+    "t.yaml:56:21: scep_profiles[0].custom_subject: only used with "
+    "subject_name_format: custom", .format = "common_name", .custom = "\"CN=x\"")
+PROFILE_REFUSED(subject, user_format_in_a_device_certificate,
+    "t.yaml:55:26: scep_profiles[0].subject_name_format: \"common_name\" is "
+    "for user certificates (device certificates: not_configured, imei, "
+    "serial_number or custom)", .type = "device", .format = "common_name")
 
 /* ---- item 2: SAN text ---- */
 
 #define SAN(v) "    subject_alternative_names:\n      - type: uri\n        value: " v "\n"
 
-Test(san, opening_brace)
-{
-	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"{\" "
-	    "is not allowed in the static text of a subject alternative name",
-	    .extra = SAN("\"urn:{x\""));
-}
-
-Test(san, closing_brace)
-{
-	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"}\" "
-	    "is not allowed in the static text of a subject alternative name",
-	    .extra = SAN("\"urn:{{UserName}}}\""));
-}
-
-Test(san, pipe)
-{
-	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"|\" "
-	    "is not allowed in the static text of a subject alternative name",
-	    .extra = SAN("\"urn:a|b\""));
-}
-
-Test(san, semicolon)
-{
-	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \";\" "
-	    "is not allowed in the static text of a subject alternative name",
-	    .extra = SAN("\"urn:a;b\""));
-}
-
-Test(san, unknown_variable)
-{
-	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: "
-	    "unknown variable {{DeviceID}}", .extra = SAN("\"{{DeviceID}}.contoso.com\""));
-}
-
-Test(san, user_variable_in_a_device_certificate)
-{
-	EXPECT("t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: "
-	    "{{EmailAddress}} is available only in user certificates", .type = "device",
-	    .custom = "\"CN={{DeviceName}}\"", .extra = SAN("\"mailto:{{EmailAddress}}\""));
-}
-
-Test(san, dns_in_a_user_certificate)
-{
-	EXPECT("t.yaml:62:15: scep_profiles[0].subject_alternative_names[0].type: \"dns\" "
-	    "is not available in user certificates (email, upn or uri)", .extra =
-	    "    subject_alternative_names:\n      - type: dns\n        value: x.contoso.com\n");
-}
-
-Test(san, upn_in_a_device_certificate)
-{
-	EXPECT("t.yaml:62:15: scep_profiles[0].subject_alternative_names[0].type: \"upn\" "
-	    "is not available in device certificates (dns or uri)", .type = "device",
-	    .custom = "\"CN={{DeviceName}}\"",
-	    .extra = "    subject_alternative_names:\n      - type: upn\n");
-}
-
-Test(san, dns_needs_a_value)
-{
-	EXPECT("t.yaml:62:9: scep_profiles[0].subject_alternative_names[0].value: missing "
-	    "required key (for type dns)", .type = "device",
-	    .custom = "\"CN={{DeviceName}}\"",
-	    .extra = "    subject_alternative_names:\n      - type: dns\n");
-}
+PROFILE_REFUSED(san, opening_brace,
+    "t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"{\" "
+    "is not allowed in the static text of a subject alternative name",
+    .extra = SAN("\"urn:{x\""))
+PROFILE_REFUSED(san, closing_brace,
+    "t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"}\" "
+    "is not allowed in the static text of a subject alternative name",
+    .extra = SAN("\"urn:{{UserName}}}\""))
+PROFILE_REFUSED(san, pipe,
+    "t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \"|\" "
+    "is not allowed in the static text of a subject alternative name",
+    .extra = SAN("\"urn:a|b\""))
+PROFILE_REFUSED(san, semicolon,
+    "t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: \";\" "
+    "is not allowed in the static text of a subject alternative name",
+    .extra = SAN("\"urn:a;b\""))
+PROFILE_REFUSED(san, unknown_variable,
+    "t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: "
+    "unknown variable {{DeviceID}}", .extra = SAN("\"{{DeviceID}}.contoso.com\""))
+PROFILE_REFUSED(san, user_variable_in_a_device_certificate,
+    "t.yaml:63:16: scep_profiles[0].subject_alternative_names[0].value: "
+    "{{EmailAddress}} is available only in user certificates", .type = "device",
+    .custom = "\"CN={{DeviceName}}\"", .extra = SAN("\"mailto:{{EmailAddress}}\""))
+PROFILE_REFUSED(san, dns_in_a_user_certificate,
+    "t.yaml:62:15: scep_profiles[0].subject_alternative_names[0].type: \"dns\" "
+    "is not available in user certificates (email, upn or uri)", .extra =
+    "    subject_alternative_names:\n      - type: dns\n        value: x.contoso.com\n")
+PROFILE_REFUSED(san, upn_in_a_device_certificate,
+    "t.yaml:62:15: scep_profiles[0].subject_alternative_names[0].type: \"upn\" "
+    "is not available in device certificates (dns or uri)", .type = "device",
+    .custom = "\"CN={{DeviceName}}\"",
+    .extra = "    subject_alternative_names:\n      - type: upn\n")
+PROFILE_REFUSED(san, dns_needs_a_value,
+    "t.yaml:62:9: scep_profiles[0].subject_alternative_names[0].value: missing "
+    "required key (for type dns)", .type = "device",
+    .custom = "\"CN={{DeviceName}}\"",
+    .extra = "    subject_alternative_names:\n      - type: dns\n")
 
 Test(san, email_and_upn_default_to_their_variables)
 {
@@ -320,11 +285,9 @@ Test(san, email_and_upn_default_to_their_variables)
 
 /* ---- item 2: validity ---- */
 
-Test(validity, exceeds_the_template)
-{
-	EXPECT("t.yaml:61:20: scep_profiles[0].validity_days: 400 days exceeds the "
-	    "validity of template \"sig\" (365 days)", .extra = "    validity_days: 400\n");
-}
+PROFILE_REFUSED(validity, exceeds_the_template,
+    "t.yaml:61:20: scep_profiles[0].validity_days: 400 days exceeds the "
+    "validity of template \"sig\" (365 days)", .extra = "    validity_days: 400\n")
 
 Test(validity, equal_to_the_template)
 {
@@ -337,139 +300,86 @@ Test(validity, equal_to_the_template)
 
 /* ---- the other settings of the reference ---- */
 
-Test(settings, device_certificate_on_android)
-{
-	EXPECT("t.yaml:54:23: scep_profiles[0].certificate_type: device certificates are "
-	    "not available for Android (only for Android Enterprise, iOS, macOS, Windows "
-	    "8.1 and later and Windows 10 and later)", .platform = "android",
-	    .type = "device", .custom = "\"CN={{DeviceName}}\"", .root = "root-android");
-}
-
-Test(settings, device_certificate_on_windows_phone)
-{
-	EXPECT("t.yaml:54:23: scep_profiles[0].certificate_type: device certificates are "
-	    "not available for Windows Phone 8.1 (only for Android Enterprise, iOS, macOS, "
-	    "Windows 8.1 and later and Windows 10 and later)", .platform = "windows_phone_81",
-	    .type = "device", .custom = "\"CN={{DeviceName}}\"", .root = "root-wp81");
-}
-
-Test(settings, key_usage_does_not_match_the_template)
-{
-	EXPECT("t.yaml:57:16: scep_profiles[0].key_usage: digitalSignature does not match "
-	    "template \"enc\": its purpose encryption (EncryptionTemplate) means "
-	    "keyEncipherment", .extra = "    template: enc\n");
-}
-
-Test(settings, unknown_template)
-{
-	EXPECT("t.yaml:61:15: scep_profiles[0].template: unknown template \"nope\"",
-	    .extra = "    template: nope\n");
-}
-
-Test(settings, key_usage_or_template_required)
-{
-	EXPECT("t.yaml:52:5: scep_profiles[0].key_usage: missing required key (or name a "
-	    "template)", .key_usage = "-");
-}
+PROFILE_REFUSED(settings, device_certificate_on_android,
+    "t.yaml:54:23: scep_profiles[0].certificate_type: device certificates are "
+    "not available for Android (only for Android Enterprise, iOS, macOS, Windows "
+    "8.1 and later and Windows 10 and later)", .platform = "android",
+    .type = "device", .custom = "\"CN={{DeviceName}}\"", .root = "root-android")
+PROFILE_REFUSED(settings, device_certificate_on_windows_phone,
+    "t.yaml:54:23: scep_profiles[0].certificate_type: device certificates are "
+    "not available for Windows Phone 8.1 (only for Android Enterprise, iOS, macOS, "
+    "Windows 8.1 and later and Windows 10 and later)", .platform = "windows_phone_81",
+    .type = "device", .custom = "\"CN={{DeviceName}}\"", .root = "root-wp81")
+PROFILE_REFUSED(settings, key_usage_does_not_match_the_template,
+    "t.yaml:57:16: scep_profiles[0].key_usage: digitalSignature does not match "
+    "template \"enc\": its purpose encryption (EncryptionTemplate) means "
+    "keyEncipherment", .extra = "    template: enc\n")
+PROFILE_REFUSED(settings, unknown_template,
+    "t.yaml:61:15: scep_profiles[0].template: unknown template \"nope\"",
+    .extra = "    template: nope\n")
+PROFILE_REFUSED(settings, key_usage_or_template_required,
+    "t.yaml:52:5: scep_profiles[0].key_usage: missing required key (or name a "
+    "template)", .key_usage = "-")
 
 Test(settings, no_template_for_the_key_usage)
 {
-	char *tail = prof_tail((struct prof){ .key_usage = "[keyEncipherment]" });
-
-	expect_base_error("purpose: encryption}", "purpose: signature}", tail,
+	expect_base_profile_error("purpose: encryption}", "purpose: signature}",
+	    (struct prof){ .key_usage = "[keyEncipherment]" },
 	    "t.yaml:57:16: scep_profiles[0].key_usage: no template has the purpose "
 	    "encryption (EncryptionTemplate) that keyEncipherment needs");
-	free(tail);
 }
 
 Test(settings, several_templates_for_the_key_usage)
 {
-	char *tail = prof_tail((struct prof){ 0 });
-
-	expect_base_error("purpose: encryption}", "purpose: signature}", tail,
+	expect_base_profile_error("purpose: encryption}", "purpose: signature}",
+	    (struct prof){ 0 },
 	    "t.yaml:57:16: scep_profiles[0].key_usage: several templates have the purpose "
 	    "signature (SignatureTemplate) that digitalSignature needs: name one with "
 	    "template");
-	free(tail);
 }
 
-Test(settings, key_storage_provider_on_ios)
-{
-	EXPECT("t.yaml:61:27: scep_profiles[0].key_storage_provider: only for Windows "
-	    "Phone 8.1, Windows 8.1 and later and Windows 10 and later profiles",
-	    .extra = "    key_storage_provider: software\n");
-}
-
-Test(settings, passport_before_windows_10)
-{
-	EXPECT("t.yaml:61:27: scep_profiles[0].key_storage_provider: \"passport_or_fail\" "
-	    "is only for Windows 10 and later profiles", .platform = "windows_81",
-	    .root = "root-w81", .extra = "    key_storage_provider: passport_or_fail\n");
-}
-
-Test(settings, hash_algorithm_on_macos)
-{
-	EXPECT("t.yaml:61:21: scep_profiles[0].hash_algorithm: only for Android, Android "
-	    "Enterprise, Windows Phone 8.1, Windows 8.1 and later and Windows 10 and later "
-	    "profiles", .platform = "macos", .root = "root-mac",
-	    .extra = "    hash_algorithm: sha256\n");
-}
-
-Test(settings, rsa_key_size)
-{
-	EXPECT("t.yaml:61:15: scep_profiles[0].key_size: RSA keys are 1024, 2048, 3072 or "
-	    "4096 bits, got 512", .extra = "    key_size: 512\n");
-}
-
-Test(settings, ec_key_size)
-{
-	EXPECT("t.yaml:62:15: scep_profiles[0].key_size: EC keys are 256, 384 or 521 bits, "
-	    "got 2048", .extra = "    key_type: EC\n    key_size: 2048\n");
-}
-
-Test(settings, unknown_root_certificate)
-{
-	EXPECT("t.yaml:58:23: scep_profiles[0].root_certificate: unknown trusted "
-	    "certificate profile \"nope\"", .root = "nope");
-}
-
-Test(settings, root_certificate_of_another_platform)
-{
-	EXPECT("t.yaml:58:23: scep_profiles[0].root_certificate: trusted certificate "
-	    "profile \"root-mac\" is for macOS, this profile is for iOS", .root = "root-mac");
-}
-
-Test(settings, unknown_extended_key_usage)
-{
-	EXPECT("t.yaml:61:39: scep_profiles[0].extended_key_usages[1]: unknown extended "
-	    "key usage \"fooAuth\" (a name such as clientAuth, or a dotted OID)",
-	    .extra = "    extended_key_usages: [clientAuth, fooAuth]\n");
-}
-
-Test(settings, no_scep_server_url)
-{
-	EXPECT("t.yaml:59:23: scep_profiles[0].scep_server_urls: at least one SCEP server "
-	    "URL is required", .urls = "[]");
-}
-
-Test(settings, scep_server_url_not_http)
-{
-	EXPECT("t.yaml:59:24: scep_profiles[0].scep_server_urls[0]: \"ftp://ndes\" is not "
-	    "an http:// or https:// URL", .urls = "[ftp://ndes]");
-}
-
-Test(settings, renewal_threshold)
-{
-	EXPECT("t.yaml:61:32: scep_profiles[0].renewal_threshold_percent: expected an "
-	    "integer between 1 and 99, got \"100\"",
-	    .extra = "    renewal_threshold_percent: 100\n");
-}
-
-Test(settings, unknown_group)
-{
-	EXPECT("t.yaml:60:26: scep_profiles[0].assignments[1]: unknown group \"nope\"",
-	    .assign = "[users, nope]");
-}
+PROFILE_REFUSED(settings, key_storage_provider_on_ios,
+    "t.yaml:61:27: scep_profiles[0].key_storage_provider: only for Windows "
+    "Phone 8.1, Windows 8.1 and later and Windows 10 and later profiles",
+    .extra = "    key_storage_provider: software\n")
+PROFILE_REFUSED(settings, passport_before_windows_10,
+    "t.yaml:61:27: scep_profiles[0].key_storage_provider: \"passport_or_fail\" "
+    "is only for Windows 10 and later profiles", .platform = "windows_81",
+    .root = "root-w81", .extra = "    key_storage_provider: passport_or_fail\n")
+PROFILE_REFUSED(settings, hash_algorithm_on_macos,
+    "t.yaml:61:21: scep_profiles[0].hash_algorithm: only for Android, Android "
+    "Enterprise, Windows Phone 8.1, Windows 8.1 and later and Windows 10 and later "
+    "profiles", .platform = "macos", .root = "root-mac",
+    .extra = "    hash_algorithm: sha256\n")
+PROFILE_REFUSED(settings, rsa_key_size,
+    "t.yaml:61:15: scep_profiles[0].key_size: RSA keys are 1024, 2048, 3072 or "
+    "4096 bits, got 512", .extra = "    key_size: 512\n")
+PROFILE_REFUSED(settings, ec_key_size,
+    "t.yaml:62:15: scep_profiles[0].key_size: EC keys are 256, 384 or 521 bits, "
+    "got 2048", .extra = "    key_type: EC\n    key_size: 2048\n")
+PROFILE_REFUSED(settings, unknown_root_certificate,
+    "t.yaml:58:23: scep_profiles[0].root_certificate: unknown trusted "
+    "certificate profile \"nope\"", .root = "nope")
+PROFILE_REFUSED(settings, root_certificate_of_another_platform,
+    "t.yaml:58:23: scep_profiles[0].root_certificate: trusted certificate "
+    "profile \"root-mac\" is for macOS, this profile is for iOS", .root = "root-mac")
+PROFILE_REFUSED(settings, unknown_extended_key_usage,
+    "t.yaml:61:39: scep_profiles[0].extended_key_usages[1]: unknown extended "
+    "key usage \"fooAuth\" (a name such as clientAuth, or a dotted OID)",
+    .extra = "    extended_key_usages: [clientAuth, fooAuth]\n")
+PROFILE_REFUSED(settings, no_scep_server_url,
+    "t.yaml:59:23: scep_profiles[0].scep_server_urls: at least one SCEP server "
+    "URL is required", .urls = "[]")
+PROFILE_REFUSED(settings, scep_server_url_not_http,
+    "t.yaml:59:24: scep_profiles[0].scep_server_urls[0]: \"ftp://ndes\" is not "
+    "an http:// or https:// URL", .urls = "[ftp://ndes]")
+PROFILE_REFUSED(settings, renewal_threshold,
+    "t.yaml:61:32: scep_profiles[0].renewal_threshold_percent: expected an "
+    "integer between 1 and 99, got \"100\"",
+    .extra = "    renewal_threshold_percent: 100\n")
+PROFILE_REFUSED(settings, unknown_group,
+    "t.yaml:60:26: scep_profiles[0].assignments[1]: unknown group \"nope\"",
+    .assign = "[users, nope]")
 
 Test(settings, duplicate_profile)
 {
@@ -486,51 +396,25 @@ Test(settings, duplicate_profile)
 
 /* ---- the inventory: users, devices, groups, trusted profiles, service ---- */
 
-Test(inventory, upn_format)
-{
-	expect_base_error("  - upn: bob@contoso.com", "  - upn: bob", "",
-	    "t.yaml:9:10: users[1].upn: \"bob\" is not a user principal name (user@domain)");
-}
-
-Test(inventory, duplicate_user)
-{
-	expect_base_error("  - upn: bob@contoso.com", "  - upn: alice@contoso.com", "",
-	    "t.yaml:9:10: users[1].upn: duplicate upn \"alice@contoso.com\" (first in "
-	    "users[0])");
-}
-
-Test(inventory, unknown_owner)
-{
-	expect_base_error("    owner: alice@contoso.com", "    owner: eve@contoso.com", "",
-	    "t.yaml:14:12: devices[0].owner: unknown user \"eve@contoso.com\"");
-}
-
-Test(inventory, domain_joined_only_on_windows)
-{
-	expect_base_error("    owner: alice@contoso.com", "    domain_joined: true", "",
-	    "t.yaml:14:20: devices[0].domain_joined: only Windows 8.1 and Windows 10 "
-	    "devices join a domain");
-}
-
-Test(inventory, unknown_user_in_a_user_group)
-{
-	expect_base_error("[alice@contoso.com, bob@contoso.com]",
-	    "[alice@contoso.com, carol@contoso.com]", "",
-	    "t.yaml:23:34: groups[0].members[1]: unknown user \"carol@contoso.com\"");
-}
-
-Test(inventory, unknown_device_in_a_device_group)
-{
-	expect_base_error("[d-ios, d-win]", "[d-ios, d-mac]", "",
-	    "t.yaml:26:22: groups[1].members[1]: unknown device \"d-mac\"");
-}
-
-Test(inventory, a_device_id_is_not_a_user)
-{
-	expect_base_error("[alice@contoso.com, bob@contoso.com]",
-	    "[alice@contoso.com, d-ios]", "",
-	    "t.yaml:23:34: groups[0].members[1]: unknown user \"d-ios\"");
-}
+BASE_REFUSED(upn_format, "  - upn: bob@contoso.com", "  - upn: bob",
+    "t.yaml:9:10: users[1].upn: \"bob\" is not a user principal name (user@domain)")
+BASE_REFUSED(duplicate_user, "  - upn: bob@contoso.com", "  - upn: alice@contoso.com",
+    "t.yaml:9:10: users[1].upn: duplicate upn \"alice@contoso.com\" (first in "
+    "users[0])")
+BASE_REFUSED(unknown_owner, "    owner: alice@contoso.com", "    owner: eve@contoso.com",
+    "t.yaml:14:12: devices[0].owner: unknown user \"eve@contoso.com\"")
+BASE_REFUSED(domain_joined_only_on_windows, "    owner: alice@contoso.com",
+    "    domain_joined: true",
+    "t.yaml:14:20: devices[0].domain_joined: only Windows 8.1 and Windows 10 "
+    "devices join a domain")
+BASE_REFUSED(unknown_user_in_a_user_group, "[alice@contoso.com, bob@contoso.com]",
+    "[alice@contoso.com, carol@contoso.com]",
+    "t.yaml:23:34: groups[0].members[1]: unknown user \"carol@contoso.com\"")
+BASE_REFUSED(unknown_device_in_a_device_group, "[d-ios, d-win]", "[d-ios, d-mac]",
+    "t.yaml:26:22: groups[1].members[1]: unknown device \"d-mac\"")
+BASE_REFUSED(a_device_id_is_not_a_user, "[alice@contoso.com, bob@contoso.com]",
+    "[alice@contoso.com, d-ios]",
+    "t.yaml:23:34: groups[0].members[1]: unknown user \"d-ios\"")
 
 Test(inventory, trusted_certificate_missing)
 {
@@ -542,39 +426,22 @@ Test(inventory, trusted_certificate_missing)
 	    "", msg);
 }
 
-Test(inventory, trusted_profile_unknown_group)
-{
-	expect_base_error("[users, devices]", "[users, nobody]", "",
-	    "t.yaml:31:26: trusted_certificate_profiles[0].assignments[1]: unknown "
-	    "group \"nobody\"");
-}
+BASE_REFUSED(trusted_profile_unknown_group, "[users, devices]", "[users, nobody]",
+    "t.yaml:31:26: trusted_certificate_profiles[0].assignments[1]: unknown "
+    "group \"nobody\"")
 
-Test(inventory, tls_pair)
-{
-	cs_expect_error("service:\n  tls_cert: server.pem\n",
-	    "t.yaml:52:13: service.tls_cert: tls_key is missing (give both or neither)");
-}
-
-Test(inventory, signing_pair)
-{
-	cs_expect_error("service:\n  signing_key: signing.key\n",
-	    "t.yaml:52:16: service.signing_key: signing_cert is missing (give both or "
-	    "neither)");
-}
-
-Test(inventory, admin_address_on_loopback)
-{
-	cs_expect_error("service:\n  admin_address: 0.0.0.0\n",
-	    "t.yaml:52:18: service.admin_address: \"0.0.0.0\" is not a loopback address "
-	    "(the admin endpoint has no authentication)");
-}
-
-Test(inventory, schema_errors_from_the_loader)
-{
-	cs_expect_error("scep_profile: []\n", "t.yaml:51:1: unknown key \"scep_profile\" "
-	    "(expected one of: tenant_id, service, templates, users, devices, groups, "
-	    "trusted_certificate_profiles, scep_profiles)");
-}
+SERVICE_REFUSED(tls_pair, "service:\n  tls_cert: server.pem\n",
+    "t.yaml:52:13: service.tls_cert: tls_key is missing (give both or neither)")
+SERVICE_REFUSED(signing_pair, "service:\n  signing_key: signing.key\n",
+    "t.yaml:52:16: service.signing_key: signing_cert is missing (give both or "
+    "neither)")
+SERVICE_REFUSED(admin_address_on_loopback, "service:\n  admin_address: 0.0.0.0\n",
+    "t.yaml:52:18: service.admin_address: \"0.0.0.0\" is not a loopback address "
+    "(the admin endpoint has no authentication)")
+SERVICE_REFUSED(schema_errors_from_the_loader, "scep_profile: []\n",
+    "t.yaml:51:1: unknown key \"scep_profile\" "
+    "(expected one of: tenant_id, service, templates, users, devices, groups, "
+    "trusted_certificate_profiles, scep_profiles)")
 
 Test(inventory, relative_paths_against_the_config_folder)
 {

@@ -14,21 +14,7 @@
 #include "model.h"
 #include "test_cloudsim_svc_util.h"
 
-static struct sim sim;
-
-static void
-setup(void)
-{
-	sim_setup(&sim, NULL, NULL);
-}
-
-static void
-teardown(void)
-{
-	sim_teardown(&sim);
-}
-
-TestSuite(challenge, .init = setup, .fini = teardown);
+TestSuite(challenge, .init = sim_default_setup, .fini = sim_default_teardown);
 
 /* base64 with OpenSSL's own decoder. */
 static CMS_ContentInfo *

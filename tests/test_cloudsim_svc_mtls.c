@@ -7,21 +7,7 @@
 #include "lib/testpki.h"
 #include "test_cloudsim_svc_util.h"
 
-static struct sim sim;
-
-static void
-setup(void)
-{
-	sim_setup(&sim, NULL, NULL);
-}
-
-static void
-teardown(void)
-{
-	sim_teardown(&sim);
-}
-
-TestSuite(mtls, .init = setup, .fini = teardown);
+TestSuite(mtls, .init = sim_default_setup, .fini = sim_default_teardown);
 
 static const struct { const char *method, *path; } connector_routes[] = {
 	{ "POST", "/connectors/renew" },

@@ -11,7 +11,6 @@
 #include "lib/testpki.h"
 #include "test_cloudsim_svc_util.h"
 
-static struct sim sim;
 static struct conn conn;
 
 static void

@@ -7,7 +7,6 @@
 
 #include "test_cloudsim_svc_util.h"
 
-static struct sim sim;
 static struct conn conn;
 
 static void

@@ -9,21 +9,7 @@
 #include "lib/testpki.h"
 #include "test_cloudsim_svc_util.h"
 
-static struct sim sim;
-
-static void
-setup(void)
-{
-	sim_setup(&sim, NULL, NULL);
-}
-
-static void
-teardown(void)
-{
-	sim_teardown(&sim);
-}
-
-TestSuite(register, .init = setup, .fini = teardown);
+TestSuite(register, .init = sim_default_setup, .fini = sim_default_teardown);
 
 /* cert chains to ca for the given purpose. */
 static int

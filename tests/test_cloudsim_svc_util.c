@@ -205,6 +205,20 @@ sim_teardown(struct sim *s)
 	s->dir[0] = '\0';
 }
 
+struct sim sim;
+
+void
+sim_default_setup(void)
+{
+	sim_setup(&sim, NULL, NULL);
+}
+
+void
+sim_default_teardown(void)
+{
+	sim_teardown(&sim);
+}
+
 json_t *
 sim_admin(struct sim *s, const char *method, const char *path, json_t *body, int *status)
 {

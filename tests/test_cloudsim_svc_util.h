@@ -41,6 +41,13 @@ void sim_start(struct sim *s);
 void sim_stop(struct sim *s);
 void sim_teardown(struct sim *s);
 
+/* The service of the current test (each test runs in a process of its own). */
+extern struct sim sim;
+/* Suite fixtures for tests that need the default service only:
+ * TestSuite(x, .init = sim_default_setup, .fini = sim_default_teardown). */
+void sim_default_setup(void);
+void sim_default_teardown(void);
+
 /* Admin call; body may be NULL; returns the JSON answer (NULL if none). */
 json_t *sim_admin(struct sim *s, const char *method, const char *path, json_t *body,
     int *status);

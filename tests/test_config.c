@@ -915,3 +915,15 @@ Test(config, concurrent_loads)
 		cr_assert_eq((long)bad, 0);
 	}
 }
+
+Test(config, paths_relative_to_a_folder)
+{
+	char *p;
+
+	p = ndes_config_path("/var/lib/ndes", "registration/crp.pem");
+	cr_assert_str_eq(p, "/var/lib/ndes/registration/crp.pem");
+	free(p);
+	p = ndes_config_path("/var/lib/ndes", "/etc/ndes/crp.pem");
+	cr_assert_str_eq(p, "/etc/ndes/crp.pem");
+	free(p);
+}

@@ -1,6 +1,8 @@
 /* Config loader: every scalar type, what it accepts and the exact message
  * for what it refuses. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,249 +72,351 @@ load_ok(const char *yaml)
 	cr_assert_eq(rc, 0, "\"%s\" refused: %s", yaml, err);
 }
 
+/* One accepted document and the value one member then holds: a string
+ * (STR; NULL: none) or a number compared at the member's size (NUM). */
+struct ok_case {
+	const char	*yaml;
+	size_t		 off, size;	/* size 0: a string */
+	const char	*str;
+	uint64_t	 num;
+};
+#define STR(y, m, v)	{ (y), offsetof(struct tcfg, m), 0, (v), 0 }
+#define NUM(y, m, v)	{ (y), offsetof(struct tcfg, m), \
+	sizeof(((struct tcfg *)0)->m), NULL, (uint64_t)(v) }
+
+/* One refused document and the exact message. */
+struct bad_case {
+	const char	*yaml, *message;
+};
+
+static uint64_t
+member_value(size_t off, size_t size)
+{
+	const char *p = (const char *)&cfg + off;
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (size) {
+	case sizeof(bool):
+		return *(const bool *)p;
+	case sizeof(uint32_t):
+		memcpy(&u32, p, sizeof(u32));
+		return u32;
+	}
+	memcpy(&u64, p, sizeof(u64));
+	return u64;
+}
+
 static void
-load_bad(const char *yaml, const char *expected)
+check_ok(const struct ok_case *c, size_t n)
+{
+	const char *s;
+
+	for (; n > 0; n--, c++) {
+		load_ok(c->yaml);
+		if (c->size == 0) {
+			memcpy(&s, (const char *)&cfg + c->off, sizeof(s));
+			if (c->str == NULL)
+				cr_assert_null(s, "\"%s\"", c->yaml);
+			else
+				cr_assert_str_eq(s, c->str, "\"%s\"", c->yaml);
+		} else
+			cr_assert_eq(member_value(c->off, c->size), c->num,
+			    "\"%s\": %" PRIu64 ", not %" PRIu64, c->yaml,
+			    member_value(c->off, c->size), c->num);
+	}
+}
+
+static void
+check_bad(const struct bad_case *c, size_t n)
 {
 	int	rc;
 
-	ndes_config_free(&tschema, &cfg);
-	rc = ndes_config_load_string("t.yaml", yaml, &tschema, &cfg, err,
-	    sizeof(err));
-	cr_assert_eq(rc, -1, "\"%s\" accepted", yaml);
-	cr_assert_str_eq(err, expected);
+	for (; n > 0; n--, c++) {
+		ndes_config_free(&tschema, &cfg);
+		rc = ndes_config_load_string("t.yaml", c->yaml, &tschema, &cfg, err,
+		    sizeof(err));
+		cr_assert_eq(rc, -1, "\"%s\" accepted", c->yaml);
+		cr_assert_str_eq(err, c->message);
+	}
 }
+
+#define NCASES(t)	(sizeof(t) / sizeof((t)[0]))
+#define CHECK_OK(t)	check_ok((t), NCASES(t))
+#define CHECK_BAD(t)	check_bad((t), NCASES(t))
 
 Test(config_types, string_takes_any_scalar)
 {
-	load_ok("str: hello world");
-	cr_assert_str_eq(cfg.str, "hello world");
-	load_ok("str: 8080");
-	cr_assert_str_eq(cfg.str, "8080");
-	load_ok("str: ''");
-	cr_assert_str_eq(cfg.str, "");
-	load_ok("str: \"caf\\u00e9\"");
-	cr_assert_str_eq(cfg.str, "caf\xc3\xa9");
+	static const struct ok_case ok[] = {
+		STR("str: hello world", str, "hello world"),
+		STR("str: 8080", str, "8080"),
+		STR("str: ''", str, ""),
+		STR("str: \"caf\\u00e9\"", str, "caf\xc3\xa9"),
+	};
+
+	CHECK_OK(ok);
 }
 
 Test(config_types, string_refuses_null_and_collections)
 {
-	load_bad("str:", "t.yaml:1:5: str: expected a string, got null");
-	load_bad("str: ~", "t.yaml:1:6: str: expected a string, got null");
-	load_bad("str: [a]", "t.yaml:1:6: str: expected a string, got a list");
-	load_bad("str: {a: 1}", "t.yaml:1:6: str: expected a string, got a mapping");
-	load_bad("str: \"a\\0b\"",
-	    "t.yaml:1:6: str: expected a string, got a string with a NUL byte");
+	static const struct bad_case bad[] = {
+		{ "str:", "t.yaml:1:5: str: expected a string, got null" },
+		{ "str: ~", "t.yaml:1:6: str: expected a string, got null" },
+		{ "str: [a]", "t.yaml:1:6: str: expected a string, got a list" },
+		{ "str: {a: 1}", "t.yaml:1:6: str: expected a string, got a mapping" },
+		{ "str: \"a\\0b\"",
+		    "t.yaml:1:6: str: expected a string, got a string with a NUL byte" },
+	};
+
+	CHECK_BAD(bad);
 }
 
 Test(config_types, path_must_not_be_empty)
 {
-	load_ok("path: /var/lib/ndes");
-	cr_assert_str_eq(cfg.path, "/var/lib/ndes");
-	load_bad("path: \"\"", "t.yaml:1:7: path: expected a non-empty path, got \"\"");
+	static const struct ok_case ok[] = {
+		STR("path: /var/lib/ndes", path, "/var/lib/ndes"),
+	};
+	static const struct bad_case bad[] = {
+		{ "path: \"\"", "t.yaml:1:7: path: expected a non-empty path, got \"\"" },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
 
 Test(config_types, integer_limits)
 {
-	load_ok("num: -9223372036854775808");
-	cr_assert_eq(cfg.num, INT64_MIN);
-	load_ok("num: 9223372036854775807");
-	cr_assert_eq(cfg.num, INT64_MAX);
-	load_ok("num: +17");
-	cr_assert_eq(cfg.num, 17);
-	load_ok("num: \"42\"");
-	cr_assert_eq(cfg.num, 42);
-	load_bad("num: 9223372036854775808",
-	    "t.yaml:1:6: num: expected an integer, got \"9223372036854775808\"");
-	load_bad("num: 1.5", "t.yaml:1:6: num: expected an integer, got \"1.5\"");
-	load_bad("num: 0x10", "t.yaml:1:6: num: expected an integer, got \"0x10\"");
-	load_bad("num: \"12 \"", "t.yaml:1:6: num: expected an integer, got \"12 \"");
+	static const struct ok_case ok[] = {
+		NUM("num: -9223372036854775808", num, INT64_MIN),
+		NUM("num: 9223372036854775807", num, INT64_MAX),
+		NUM("num: +17", num, 17),
+		NUM("num: \"42\"", num, 42),
+	};
+	static const struct bad_case bad[] = {
+		{ "num: 9223372036854775808",
+		    "t.yaml:1:6: num: expected an integer, got \"9223372036854775808\"" },
+		{ "num: 1.5", "t.yaml:1:6: num: expected an integer, got \"1.5\"" },
+		{ "num: 0x10", "t.yaml:1:6: num: expected an integer, got \"0x10\"" },
+		{ "num: \"12 \"", "t.yaml:1:6: num: expected an integer, got \"12 \"" },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
 
 Test(config_types, integer_ranges)
 {
-	load_ok("port: 1");
-	cr_assert_eq(cfg.port, 1);
-	load_ok("port: 65535");
-	cr_assert_eq(cfg.port, 65535);
-	load_bad("port: 0",
-	    "t.yaml:1:7: port: expected an integer between 1 and 65535, got \"0\"");
-	load_bad("port: 65536",
-	    "t.yaml:1:7: port: expected an integer between 1 and 65535, got \"65536\"");
-	load_bad("port: http",
-	    "t.yaml:1:7: port: expected an integer between 1 and 65535, got \"http\"");
-	load_ok("low: 10");
-	cr_assert_eq(cfg.low, 10);
-	load_bad("low: 9",
-	    "t.yaml:1:6: low: expected an integer of at least 10, got \"9\"");
-	load_ok("neg: -1");
-	cr_assert_eq(cfg.neg, -1);
-	load_bad("neg: 0",
-	    "t.yaml:1:6: neg: expected an integer of at most -1, got \"0\"");
+	static const struct ok_case ok[] = {
+		NUM("port: 1", port, 1),
+		NUM("port: 65535", port, 65535),
+		NUM("low: 10", low, 10),
+		NUM("neg: -1", neg, -1),
+	};
+	static const struct bad_case bad[] = {
+		{ "port: 0",
+		    "t.yaml:1:7: port: expected an integer between 1 and 65535, got \"0\"" },
+		{ "port: 65536",
+		    "t.yaml:1:7: port: expected an integer between 1 and 65535, got \"65536\"" },
+		{ "port: http",
+		    "t.yaml:1:7: port: expected an integer between 1 and 65535, got \"http\"" },
+		{ "low: 9", "t.yaml:1:6: low: expected an integer of at least 10, got \"9\"" },
+		{ "neg: 0", "t.yaml:1:6: neg: expected an integer of at most -1, got \"0\"" },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
+
+#define BOOL_MSG(v) "t.yaml:1:7: flag: expected a boolean (true, false, " \
+	"yes or no), got \"" v "\""
 
 Test(config_types, boolean_words)
 {
-	load_ok("flag: true");
-	cr_assert(cfg.flag);
-	load_ok("flag: no");
-	cr_assert_not(cfg.flag);
-	load_ok("flag: yes");
-	cr_assert(cfg.flag);
-	load_ok("flag: false");
-	cr_assert_not(cfg.flag);
-	load_bad("flag: on", "t.yaml:1:7: flag: expected a boolean (true, false, "
-	    "yes or no), got \"on\"");
-	load_bad("flag: True", "t.yaml:1:7: flag: expected a boolean (true, false, "
-	    "yes or no), got \"True\"");
-	load_bad("flag: 1", "t.yaml:1:7: flag: expected a boolean (true, false, "
-	    "yes or no), got \"1\"");
+	static const struct ok_case ok[] = {
+		NUM("flag: true", flag, true),
+		NUM("flag: no", flag, false),
+		NUM("flag: yes", flag, true),
+		NUM("flag: false", flag, false),
+	};
+	static const struct bad_case bad[] = {
+		{ "flag: on", BOOL_MSG("on") },
+		{ "flag: True", BOOL_MSG("True") },
+		{ "flag: 1", BOOL_MSG("1") },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
+
+#define DUR_MSG(v) "t.yaml:1:6: dur: expected a duration (e.g. 90s, 60m, 2h, 30d), " \
+	"got \"" v "\""
 
 Test(config_types, durations)
 {
-	load_ok("dur: 90");
-	cr_assert_eq(cfg.dur, 90);
-	load_ok("dur: 90s");
-	cr_assert_eq(cfg.dur, 90);
-	load_ok("dur: 60m");
-	cr_assert_eq(cfg.dur, 3600);
-	load_ok("dur: 2h");
-	cr_assert_eq(cfg.dur, 7200);
-	load_ok("dur: 30d");
-	cr_assert_eq(cfg.dur, 2592000);
-	load_ok("dur: 0");
-	cr_assert_eq(cfg.dur, 0);
-	load_bad("dur: 1w", "t.yaml:1:6: dur: expected a duration (e.g. 90s, 60m, "
-	    "2h, 30d), got \"1w\"");
-	load_bad("dur: -5s", "t.yaml:1:6: dur: expected a duration (e.g. 90s, 60m, "
-	    "2h, 30d), got \"-5s\"");
-	load_bad("dur: \"5 s\"", "t.yaml:1:6: dur: expected a duration (e.g. 90s, "
-	    "60m, 2h, 30d), got \"5 s\"");
-	load_bad("dur: 106751991167301d", "t.yaml:1:6: dur: expected a duration "
-	    "(e.g. 90s, 60m, 2h, 30d), got \"106751991167301d\"");
+	static const struct ok_case ok[] = {
+		NUM("dur: 90", dur, 90),
+		NUM("dur: 90s", dur, 90),
+		NUM("dur: 60m", dur, 3600),
+		NUM("dur: 2h", dur, 7200),
+		NUM("dur: 30d", dur, 2592000),
+		NUM("dur: 0", dur, 0),
+	};
+	static const struct bad_case bad[] = {
+		{ "dur: 1w", DUR_MSG("1w") },
+		{ "dur: -5s", DUR_MSG("-5s") },
+		{ "dur: \"5 s\"", DUR_MSG("5 s") },
+		{ "dur: 106751991167301d", DUR_MSG("106751991167301d") },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
 
 Test(config_types, duration_ranges_print_units)
 {
-	load_ok("ttl: 1m");
-	cr_assert_eq(cfg.ttl, 60);
-	load_ok("ttl: 1d");
-	cr_assert_eq(cfg.ttl, 86400);
-	load_bad("ttl: 59s", "t.yaml:1:6: ttl: expected a duration between 1m and "
-	    "1d, got \"59s\"");
-	load_bad("ttl: 25h", "t.yaml:1:6: ttl: expected a duration between 1m and "
-	    "1d, got \"25h\"");
+	static const struct ok_case ok[] = {
+		NUM("ttl: 1m", ttl, 60),
+		NUM("ttl: 1d", ttl, 86400),
+	};
+	static const struct bad_case bad[] = {
+		{ "ttl: 59s", "t.yaml:1:6: ttl: expected a duration between 1m and 1d, "
+		    "got \"59s\"" },
+		{ "ttl: 25h", "t.yaml:1:6: ttl: expected a duration between 1m and 1d, "
+		    "got \"25h\"" },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
+
+#define SIZE_MSG(v) "t.yaml:1:7: size: expected a size (e.g. 4096, 64KiB, 1MiB), " \
+	"got \"" v "\""
 
 Test(config_types, sizes)
 {
-	load_ok("size: 4096");
-	cr_assert_eq(cfg.size, 4096);
-	load_ok("size: 10B");
-	cr_assert_eq(cfg.size, 10);
-	load_ok("size: 64KiB");
-	cr_assert_eq(cfg.size, 65536);
-	load_ok("size: 1MiB");
-	cr_assert_eq(cfg.size, 1048576);
-	load_ok("size: 2GiB");
-	cr_assert_eq(cfg.size, 2147483648ULL);
-	load_ok("size: 1TiB");
-	cr_assert_eq(cfg.size, 1099511627776ULL);
-	load_bad("size: 1MB", "t.yaml:1:7: size: expected a size (e.g. 4096, 64KiB, "
-	    "1MiB), got \"1MB\"");
-	load_bad("size: 1.5MiB", "t.yaml:1:7: size: expected a size (e.g. 4096, "
-	    "64KiB, 1MiB), got \"1.5MiB\"");
-	load_bad("size: 8388608TiB", "t.yaml:1:7: size: expected a size (e.g. 4096, "
-	    "64KiB, 1MiB), got \"8388608TiB\"");
-	load_bad("body: 100", "t.yaml:1:7: body: expected a size between 512B and "
-	    "1MiB, got \"100\"");
-	load_ok("body: 1MiB");
-	cr_assert_eq(cfg.body, 1048576);
+	static const struct ok_case ok[] = {
+		NUM("size: 4096", size, 4096),
+		NUM("size: 10B", size, 10),
+		NUM("size: 64KiB", size, 65536),
+		NUM("size: 1MiB", size, 1048576),
+		NUM("size: 2GiB", size, 2147483648ULL),
+		NUM("size: 1TiB", size, 1099511627776ULL),
+		NUM("body: 1MiB", body, 1048576),
+	};
+	static const struct bad_case bad[] = {
+		{ "size: 1MB", SIZE_MSG("1MB") },
+		{ "size: 1.5MiB", SIZE_MSG("1.5MiB") },
+		{ "size: 8388608TiB", SIZE_MSG("8388608TiB") },
+		{ "body: 100", "t.yaml:1:7: body: expected a size between 512B and 1MiB, "
+		    "got \"100\"" },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
 
 Test(config_types, enums)
 {
-	load_ok("level: warning\nlevel_name: info");
-	cr_assert_eq(cfg.level, 2);
-	cr_assert_str_eq(cfg.level_name, "info");
-	load_bad("level: verbose", "t.yaml:1:8: level: expected one of \"debug\", "
-	    "\"info\", \"warning\", got \"verbose\"");
-	load_bad("level_name: Info", "t.yaml:1:13: level_name: expected one of "
-	    "\"debug\", \"info\", \"warning\", got \"Info\"");
+	static const struct ok_case ok[] = {
+		NUM("level: warning\nlevel_name: info", level, 2),
+		STR("level: warning\nlevel_name: info", level_name, "info"),
+	};
+	static const struct bad_case bad[] = {
+		{ "level: verbose", "t.yaml:1:8: level: expected one of \"debug\", "
+		    "\"info\", \"warning\", got \"verbose\"" },
+		{ "level_name: Info", "t.yaml:1:13: level_name: expected one of "
+		    "\"debug\", \"info\", \"warning\", got \"Info\"" },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
+
+#define MODE_MSG(v) "t.yaml:1:7: mode: expected an octal file mode (e.g. 0640), " \
+	"got \"" v "\""
 
 Test(config_types, octal_modes)
 {
-	load_ok("mode: 0660");
-	cr_assert_eq(cfg.mode, 0660);
-	load_ok("mode: 640");
-	cr_assert_eq(cfg.mode, 0640);
-	load_ok("mode: 01777");
-	cr_assert_eq(cfg.mode, 01777);
-	load_ok("mode: \"0600\"");
-	cr_assert_eq(cfg.mode, 0600);
-	load_bad("mode: 0888", "t.yaml:1:7: mode: expected an octal file mode "
-	    "(e.g. 0640), got \"0888\"");
-	load_bad("mode: 0o660", "t.yaml:1:7: mode: expected an octal file mode "
-	    "(e.g. 0640), got \"0o660\"");
-	load_bad("mode: 17777", "t.yaml:1:7: mode: expected an octal file mode "
-	    "(e.g. 0640), got \"17777\"");
-	load_bad("mode: 007777", "t.yaml:1:7: mode: expected an octal file mode "
-	    "(e.g. 0640), got \"007777\"");
+	static const struct ok_case ok[] = {
+		NUM("mode: 0660", mode, 0660),
+		NUM("mode: 640", mode, 0640),
+		NUM("mode: 01777", mode, 01777),
+		NUM("mode: \"0600\"", mode, 0600),
+	};
+	static const struct bad_case bad[] = {
+		{ "mode: 0888", MODE_MSG("0888") },
+		{ "mode: 0o660", MODE_MSG("0o660") },
+		{ "mode: 17777", MODE_MSG("17777") },
+		{ "mode: 007777", MODE_MSG("007777") },
+	};
+
+	CHECK_OK(ok);
+	CHECK_BAD(bad);
 }
 
 Test(config_types, uid_by_number_or_name)
 {
-	load_ok("user: root\ngroup: root");
-	cr_assert_eq(cfg.user, 0);
-	cr_assert_eq(cfg.group, 0);
-	load_ok("user: 12345\ngroup: 54321");
-	cr_assert_eq(cfg.user, 12345);
-	cr_assert_eq(cfg.group, 54321);
-	load_ok("user: 4294967294");
-	cr_assert_eq(cfg.user, 4294967294U);
+	static const struct ok_case ok[] = {
+		NUM("user: root\ngroup: root", user, 0),
+		NUM("user: root\ngroup: root", group, 0),
+		NUM("user: 12345\ngroup: 54321", user, 12345),
+		NUM("user: 12345\ngroup: 54321", group, 54321),
+		NUM("user: 4294967294", user, 4294967294U),
+	};
+
+	CHECK_OK(ok);
 }
 
 Test(config_types, unknown_user_and_group_names)
 {
-	load_bad("user: no-such-user-ndes", "t.yaml:1:7: user: expected a user "
-	    "name or uid, got \"no-such-user-ndes\" (no such user)");
-	load_bad("group: no-such-group-ndes", "t.yaml:1:8: group: expected a group "
-	    "name or gid, got \"no-such-group-ndes\" (no such group)");
-	load_bad("user: 4294967295", "t.yaml:1:7: user: expected a user name or "
-	    "uid, got \"4294967295\"");
-	load_bad("group: -1", "t.yaml:1:8: group: expected a group name or gid, "
-	    "got \"-1\"");
-	load_bad("user: 12ab", "t.yaml:1:7: user: expected a user name or uid, "
-	    "got \"12ab\"");
+	static const struct bad_case bad[] = {
+		{ "user: no-such-user-ndes", "t.yaml:1:7: user: expected a user name or "
+		    "uid, got \"no-such-user-ndes\" (no such user)" },
+		{ "group: no-such-group-ndes", "t.yaml:1:8: group: expected a group name "
+		    "or gid, got \"no-such-group-ndes\" (no such group)" },
+		{ "user: 4294967295", "t.yaml:1:7: user: expected a user name or uid, "
+		    "got \"4294967295\"" },
+		{ "group: -1", "t.yaml:1:8: group: expected a group name or gid, got \"-1\"" },
+		{ "user: 12ab", "t.yaml:1:7: user: expected a user name or uid, "
+		    "got \"12ab\"" },
+	};
+
+	CHECK_BAD(bad);
 }
 
 Test(config_types, long_values_are_cut_and_escaped)
 {
-	load_bad("num: \"tab\\there \\\"q\\\" back\\\\slash\"",
-	    "t.yaml:1:6: num: expected an integer, got \"tab\\there \\\"q\\\" "
-	    "back\\\\slash\"");
-	load_bad("num: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "bbbbbbbbbb",
-	    "t.yaml:1:6: num: expected an integer, got \"aaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"...");
-	/* 64 characters, not bytes: the cut never splits a UTF-8 sequence */
-	load_bad("num: \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaxyz",
-	    "t.yaml:1:6: num: expected an integer, got \"\xc3\xa9\xc3\xa9\xc3\xa9"
-	    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaa\"...");
+	static const struct bad_case bad[] = {
+		{ "num: \"tab\\there \\\"q\\\" back\\\\slash\"",
+		    "t.yaml:1:6: num: expected an integer, got \"tab\\there \\\"q\\\" "
+		    "back\\\\slash\"" },
+		{ "num: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "bbbbbbbbbb",
+		    "t.yaml:1:6: num: expected an integer, got \"aaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"..." },
+		/* 64 characters, not bytes: the cut never splits a UTF-8 sequence */
+		{ "num: \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaxyz",
+		    "t.yaml:1:6: num: expected an integer, got \"\xc3\xa9\xc3\xa9\xc3\xa9"
+		    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" "aaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaa\"..." },
+	};
+
+	CHECK_BAD(bad);
 }
 
 Test(config_types, absent_keys_stay_zero)
 {
-	load_ok("num: 5");
-	cr_assert_null(cfg.str);
-	cr_assert_null(cfg.path);
-	cr_assert_eq(cfg.port, 0);
-	cr_assert_not(cfg.flag);
-	cr_assert_eq(cfg.size, 0);
-	cr_assert_eq(cfg.level, 0);
-	cr_assert_null(cfg.level_name);
-	cr_assert_eq(cfg.mode, 0);
+	static const struct ok_case ok[] = {
+		STR("num: 5", str, NULL),
+		STR("num: 5", path, NULL),
+		NUM("num: 5", port, 0),
+		NUM("num: 5", flag, false),
+		NUM("num: 5", size, 0),
+		NUM("num: 5", level, 0),
+		STR("num: 5", level_name, NULL),
+		NUM("num: 5", mode, 0),
+	};
+
+	CHECK_OK(ok);
 }

@@ -25,25 +25,15 @@
 static struct crpd_h *h;
 
 static void
-start_with(const struct crpd_h_opts *o)
-{
-	h = crpd_h_new(o);
-	crpd_h_start(h);
-}
-
-static void
 setup(void)
 {
-	start_with(NULL);
+	h = crpd_h_launch(NULL);
 }
 
 static void
 teardown(void)
 {
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
-	h = NULL;
+	crpd_h_finish(&h);
 }
 
 TestSuite(crpd_ipc, .init = setup, .fini = teardown, .timeout = 60);
@@ -303,7 +293,7 @@ Test(crpd_ipc, unauthorised_uid_is_refused)
 	if (geteuid() != 0)
 		cr_skip_test("needs root to switch uids");
 	teardown();
-	start_with(&(struct crpd_h_opts){ .socket_mode = "0666" });
+	h = crpd_h_launch(&(struct crpd_h_opts){ .socket_mode = "0666" });
 	cr_assert_eq(verify_as(NOBODY, NOBODY), 10, "uid %d was not refused", NOBODY);
 	line = grep_log("refused peer uid 65534 gid 65534");
 	cr_assert_not_null(line, "no refusal in the log");
@@ -315,7 +305,7 @@ Test(crpd_ipc, allowed_uid_and_allowed_gid_pass)
 	if (geteuid() != 0)
 		cr_skip_test("needs root to switch uids");
 	teardown();
-	start_with(&(struct crpd_h_opts){ .socket_mode = "0666",
+	h = crpd_h_launch(&(struct crpd_h_opts){ .socket_mode = "0666",
 	    .ipc_extra = "  allowed_uids: [65534]\n  allowed_gids: [4242]" });
 	cr_assert_eq(verify_as(NOBODY, NOBODY), 0);
 	cr_assert_eq(verify_as(4000, GID_A), 0);

@@ -12,47 +12,28 @@
 
 #include "lib/crpd_harness.h"
 #include "lib/testpki.h"
+#include "test_events_util.h"
 
 static struct crpd_h *h;
 static EVP_PKEY *key_a, *key_b;
 static char tag[64];
 
 static void
-ensure_journal(void)
-{
-	const char *srcdir = getenv("top_srcdir");
-	char cmd[1024];
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "bash '%s/tests/lib/journal.sh' ensure",
-	    srcdir != NULL ? srcdir : ".");
-	st = system(cmd);
-	cr_assert(st != -1 && WIFEXITED(st), "cannot run %s", cmd);
-	if (WEXITSTATUS(st) == 77)
-		cr_skip_test("no journald and none can be started here");
-	cr_assert_eq(WEXITSTATUS(st), 0, "journal.sh ensure failed");
-}
-
-static void
 setup(void)
 {
-	ensure_journal();
+	evt_ensure_journal();
 	snprintf(tag, sizeof(tag), "crpdj-%ld-%ld", (long)getpid(), (long)time(NULL));
-	h = crpd_h_new(&(struct crpd_h_opts){ .journal = true });
 	key_a = testpki_key("ec-p256");
 	key_b = testpki_key("ec-p256");
-	crpd_h_start(h);
+	h = crpd_h_launch(&(struct crpd_h_opts){ .journal = true });
 }
 
 static void
 teardown(void)
 {
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
+	crpd_h_finish(&h);
 	EVP_PKEY_free(key_a);
 	EVP_PKEY_free(key_b);
-	h = NULL;
 }
 
 TestSuite(crpd_journal, .init = setup, .fini = teardown, .timeout = 60);
@@ -61,29 +42,13 @@ TestSuite(crpd_journal, .init = setup, .fini = teardown, .timeout = 60);
 static json_t *
 journal_entry(const char *txn)
 {
-	const char *jctl = getenv("JOURNALCTL");
-	char cmd[1024], line[65536];
-	json_t *e = NULL;
-	FILE *p;
-	int n = 0;
+	char match[256];
+	json_t *arr, *e;
 
-	if (jctl == NULL)
-		jctl = "journalctl";
-	snprintf(cmd, sizeof(cmd), "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json "
-	    "NDES_TRANSACTION_ID=%s", jctl, jctl, txn);
-	for (int i = 0; i < 50 && n == 0; i++) {
-		p = popen(cmd, "r");
-		cr_assert_not_null(p);
-		while (fgets(line, sizeof(line), p) != NULL) {
-			json_decref(e);
-			e = json_loads(line, 0, NULL);
-			n++;
-		}
-		pclose(p);
-		if (n == 0)
-			usleep(100000);
-	}
-	cr_assert_eq(n, 1, "%d journal entries for %s", n, txn);
+	snprintf(match, sizeof(match), "NDES_TRANSACTION_ID=%s", txn);
+	arr = evt_journal_read(match, 1);
+	e = json_incref(json_array_get(arr, 0));
+	json_decref(arr);
 	return e;
 }
 
@@ -102,6 +67,21 @@ expect_journal(const char *txn, const char *id, const char *name, const char *co
 	    "ndes-crpd");
 	cr_assert_str_eq(json_string_value(json_object_get(e, "_TRANSPORT")), "journal");
 	json_decref(e);
+}
+
+/* The default CSR of key_a with challenge text, verified as txn. */
+static void
+verify_challenge(const char *text, const char *txn)
+{
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+	uint8_t *csr;
+	size_t len;
+
+	crpd_h_csr_default(&s, key_a, text);
+	csr = crpd_h_csr(&s, &len);
+	crpd_h_verify(h, csr, len, txn, &r);
+	OPENSSL_free(csr);
 }
 
 static void
@@ -141,21 +121,14 @@ Test(crpd_journal, not_a_recipient)
 	EVP_PKEY *k = testpki_key("ec-p256");
 	X509 *other = testpki_cert(k, "another connector", NULL, NULL, -60, 30);
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
 	char txn[96], *text;
-	uint8_t *csr;
-	size_t len;
 
 	txn_name(txn, sizeof(txn), "norecipient");
 	crpd_h_claims(&c, "5e5e5e5e-0000-4c55-9a7e-1b2c3d4e5f60");
 	text = crpd_h_seal_with(&c, h->sign_cert, h->sign_key, other);
-	crpd_h_csr_default(&s, key_a, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, txn, &r);
+	verify_challenge(text, txn);
 	expect_journal(txn, "20502", "CRPVerifyMetric_Failure", "0x00000408",
 	    "CRPSCEPCert_NotFound", "3");
-	OPENSSL_free(csr);
 	free(text);
 	X509_free(other);
 	EVP_PKEY_free(k);
@@ -164,21 +137,14 @@ Test(crpd_journal, not_a_recipient)
 Test(crpd_journal, expired)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
 	char txn[96], *text;
-	uint8_t *csr;
-	size_t len;
 
 	txn_name(txn, sizeof(txn), "expired");
 	crpd_h_claims(&c, "6f6f6f6f-0000-4c55-9a7e-1b2c3d4e5f60");
 	c.expires_at = (int64_t)time(NULL) - 120;
 	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, key_a, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, txn, &r);
+	verify_challenge(text, txn);
 	expect_journal(txn, "20501", "CRPVerifyMetric_Warning", "0x00000411",
 	    "CRPSCEPChallenge_Expired", "4");
-	OPENSSL_free(csr);
 	free(text);
 }

@@ -20,19 +20,15 @@ static EVP_PKEY *dev_key;
 static void
 start_with(const struct crpd_h_opts *o)
 {
-	h = crpd_h_new(o);
 	dev_key = testpki_key("ec-p256");
-	crpd_h_start(h);
+	h = crpd_h_launch(o);
 }
 
 static void
 teardown(void)
 {
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
+	crpd_h_finish(&h);
 	EVP_PKEY_free(dev_key);
-	h = NULL;
 }
 
 TestSuite(crpd_keys, .fini = teardown, .timeout = 60);

@@ -24,21 +24,17 @@ static pid_t connector;
 static void
 setup(void)
 {
-	h = crpd_h_new(NULL);
 	key_a = testpki_key("ec-p256");
 	connector = 0;
-	crpd_h_start(h);
+	h = crpd_h_launch(NULL);
 }
 
 static void
 teardown(void)
 {
 	crpd_h_connector_stop(connector);
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
+	crpd_h_finish(&h);
 	EVP_PKEY_free(key_a);
-	h = NULL;
 }
 
 TestSuite(crpd_notify, .init = setup, .fini = teardown, .timeout = 60);

@@ -18,10 +18,9 @@ static EVP_PKEY *key_a, *key_b;
 static void
 start_with(const struct crpd_h_opts *o)
 {
-	h = crpd_h_new(o);
 	key_a = testpki_key("ec-p256");
 	key_b = testpki_key("ec-p256");
-	crpd_h_start(h);
+	h = crpd_h_launch(o);
 }
 
 static void
@@ -33,12 +32,9 @@ setup(void)
 static void
 teardown(void)
 {
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
+	crpd_h_finish(&h);
 	EVP_PKEY_free(key_a);
 	EVP_PKEY_free(key_b);
-	h = NULL;
 }
 
 TestSuite(crpd_replay, .init = setup, .fini = teardown, .timeout = 60);

@@ -23,9 +23,8 @@ static EVP_PKEY *dev_key;
 static void
 start_with(const struct crpd_h_opts *o)
 {
-	h = crpd_h_new(o);
 	dev_key = testpki_key("ec-p256");
-	crpd_h_start(h);
+	h = crpd_h_launch(o);
 }
 
 static void
@@ -37,11 +36,8 @@ setup(void)
 static void
 teardown(void)
 {
-	if (h != NULL)
-		crpd_h_stop(h);
-	crpd_h_free(h);
+	crpd_h_finish(&h);
 	EVP_PKEY_free(dev_key);
-	h = NULL;
 }
 
 TestSuite(crpd_verify, .init = setup, .fini = teardown, .timeout = 60);
@@ -81,29 +77,62 @@ expect_refused(const struct crpd_h_reply *r, const char *txn, int event_id, uint
 	json_decref(arr);
 }
 
-/* Default claims and CSR with one mutation, expecting a refusal. */
-#define MISMATCH(txn, event_id, code, ...) do {				\
+/* A challenge text (NULL: none) in the default CSR: refused with 20502 and code. */
+static void
+expect_challenge_refused(const char *challenge, const char *txn, uint32_t code)
+{
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+
+	crpd_h_csr_default(&s, dev_key, challenge);
+	run(NULL, &s, txn, &r);
+	expect_refused(&r, txn, 20502, code);
+}
+
+/* The default claims sealed by sign_cert/sign_key to recipient: refused
+ * with 20502 and code. */
+static void
+expect_sealed_refused(const char *challenge_id, X509 *sign_cert, EVP_PKEY *sign_key,
+    X509 *recipient, const char *txn, uint32_t code)
+{
+	struct ndes_challenge_claims c;
+	char *text;
+
+	crpd_h_claims(&c, challenge_id);
+	text = crpd_h_seal_with(&c, sign_cert, sign_key, recipient);
+	expect_challenge_refused(text, txn, code);
+	free(text);
+}
+
+/* Default claims c and CSR s (challenge ID id_prefix txn) after the
+ * statements in ..., verified into the reply r. */
+#define VERIFY_CHANGED(id_prefix, txn, r, ...) do {				\
 	struct ndes_challenge_claims c;						\
 	struct crpd_h_csr_spec s;						\
-	struct crpd_h_reply r;							\
-	crpd_h_claims(&c, "0b9a7a8e-1111-4c55-9a7e-" txn);			\
+	crpd_h_claims(&c, id_prefix txn);					\
 	crpd_h_csr_default(&s, dev_key, NULL);					\
 	__VA_ARGS__;								\
-	run(&c, &s, txn, &r);							\
-	expect_refused(&r, txn, event_id, code);				\
+	run(&c, &s, txn, &(r));							\
 } while (0)
 
-#define ACCEPTED(txn, ...) do {						\
-	struct ndes_challenge_claims c;						\
-	struct crpd_h_csr_spec s;						\
-	struct crpd_h_reply r;							\
-	crpd_h_claims(&c, "0b9a7a8e-2222-4c55-9a7e-" txn);			\
-	crpd_h_csr_default(&s, dev_key, NULL);					\
-	__VA_ARGS__;								\
-	run(&c, &s, txn, &r);							\
-	cr_assert(r.verified, "%s: refused %u 0x%08X: %s", txn, r.event_id,	\
-	    r.code, r.reason);							\
-} while (0)
+/* The tables below: one row, one test (one TAP result).
+ *   MISMATCH(test, txn, event, code, change): refused with event and code
+ *   ACCEPTED(test, txn, change): verified */
+#define MISMATCH(name, txn, event_id, code, ...)				\
+	Test(crpd_verify, name)							\
+	{									\
+		struct crpd_h_reply r;						\
+		VERIFY_CHANGED("0b9a7a8e-1111-4c55-9a7e-", txn, r, __VA_ARGS__);\
+		expect_refused(&r, txn, event_id, code);			\
+	}
+#define ACCEPTED(name, txn, ...)						\
+	Test(crpd_verify, name)							\
+	{									\
+		struct crpd_h_reply r;						\
+		VERIFY_CHANGED("0b9a7a8e-2222-4c55-9a7e-", txn, r, __VA_ARGS__);\
+		cr_assert(r.verified, "%s: refused %u 0x%08X: %s", txn,		\
+		    r.event_id, r.code, r.reason);				\
+	}
 
 Test(crpd_verify, success_event_carries_the_ids)
 {
@@ -132,12 +161,7 @@ Test(crpd_verify, success_event_carries_the_ids)
 
 Test(crpd_verify, no_challenge_password)
 {
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
-
-	crpd_h_csr_default(&s, dev_key, NULL);
-	run(NULL, &s, "txn-nopw", &r);
-	expect_refused(&r, "txn-nopw", 20502, 0x100B);
+	expect_challenge_refused(NULL, "txn-nopw", 0x100B);
 }
 
 Test(crpd_verify, csr_that_does_not_parse)
@@ -151,19 +175,12 @@ Test(crpd_verify, csr_that_does_not_parse)
 
 Test(crpd_verify, challenge_that_is_not_base64_cms)
 {
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
-
-	crpd_h_csr_default(&s, dev_key, "not a challenge at all");
-	run(NULL, &s, "txn-notcms", &r);
-	expect_refused(&r, "txn-notcms", 20502, 0x410);
+	expect_challenge_refused("not a challenge at all", "txn-notcms", 0x410);
 }
 
 Test(crpd_verify, tampered_ciphertext)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
 	char *text, *tampered;
 	uint8_t *der;
 	size_t len;
@@ -173,9 +190,7 @@ Test(crpd_verify, tampered_ciphertext)
 	cr_assert_eq(ndes_b64_decode(text, strlen(text), &der, &len), 0);
 	der[len - 40] ^= 0x5A;	/* inside the encrypted content, before the GCM tag */
 	tampered = ndes_b64_encode(der, len);
-	crpd_h_csr_default(&s, dev_key, tampered);
-	run(NULL, &s, "txn-tampered", &r);
-	expect_refused(&r, "txn-tampered", 20502, 0x410);
+	expect_challenge_refused(tampered, "txn-tampered", 0x410);
 	free(der);
 	free(text);
 	free(tampered);
@@ -185,17 +200,9 @@ Test(crpd_verify, encrypted_to_another_connector_only)
 {
 	EVP_PKEY *other_key = testpki_key("ec-p256");
 	X509 *other = testpki_cert(other_key, "another connector", NULL, NULL, -60, 30);
-	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
-	char *text;
 
-	crpd_h_claims(&c, "4a4a4a4a-4444-4c55-9a7e-1b2c3d4e5f60");
-	text = crpd_h_seal_with(&c, h->sign_cert, h->sign_key, other);
-	crpd_h_csr_default(&s, dev_key, text);
-	run(NULL, &s, "txn-other-connector", &r);
-	expect_refused(&r, "txn-other-connector", 20502, 0x408);
-	free(text);
+	expect_sealed_refused("4a4a4a4a-4444-4c55-9a7e-1b2c3d4e5f60", h->sign_cert,
+	    h->sign_key, other, "txn-other-connector", 0x408);
 	X509_free(other);
 	EVP_PKEY_free(other_key);
 }
@@ -205,167 +212,72 @@ Test(crpd_verify, signed_by_another_key)
 	EVP_PKEY *k = testpki_key("ec-p256");
 	/* Same subject and serial scheme as the real signer: only the key differs. */
 	X509 *cert = testpki_cert(k, "challenge signing", NULL, NULL, -60, 30);
-	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	struct crpd_h_reply r;
-	char *text;
 
-	crpd_h_claims(&c, "5b5b5b5b-5555-4c55-9a7e-1b2c3d4e5f60");
-	text = crpd_h_seal_with(&c, cert, k, h->crp_cert);
-	crpd_h_csr_default(&s, dev_key, text);
-	run(NULL, &s, "txn-badsig", &r);
-	expect_refused(&r, "txn-badsig", 20502, 0x100C);
-	free(text);
+	expect_sealed_refused("5b5b5b5b-5555-4c55-9a7e-1b2c3d4e5f60", cert, k, h->crp_cert,
+	    "txn-badsig", 0x100C);
 	X509_free(cert);
 	EVP_PKEY_free(k);
 }
 
-Test(crpd_verify, claims_that_do_not_parse)
-{
-	MISMATCH("claims-v2", 20502, 0x410, c.version = 2);
-}
-
-Test(crpd_verify, expired)
-{
-	MISMATCH("expired", 20501, 0x411, c.expires_at = (int64_t)time(NULL) - 5);
-}
-
-Test(crpd_verify, bad_csr_signature)
-{
-	MISMATCH("csr-sig", 20501, 0x1001, s.corrupt_signature = true);
-}
-
-Test(crpd_verify, other_tenant)
-{
-	MISMATCH("tenant", 20501, 0x1002, c.tenant_id = "11111111-2222-3333-4444-555555555555");
-}
-
-Test(crpd_verify, tenant_compares_without_case)
-{
-	ACCEPTED("tenant-case", c.tenant_id = "5C0E1F4A-8F61-4A7E-9D55-0B1E2F3A4B5C");
-}
-
-Test(crpd_verify, subject_differs)
-{
-	MISMATCH("subject", 20501, 0x1003, s.subject[1][1] = "mallory");
-}
-
-Test(crpd_verify, subject_in_another_order)
-{
-	MISMATCH("subject-order", 20501, 0x1003, {
-		s.subject[0][0] = "CN"; s.subject[0][1] = "alice";
-		s.subject[1][0] = "O"; s.subject[1][1] = "Contoso";
-	});
-}
-
-Test(crpd_verify, san_missing)
-{
-	MISMATCH("san-missing", 20501, 0x1004, s.sans[1].type = NULL);
-}
-
-Test(crpd_verify, san_extra)
-{
-	MISMATCH("san-extra", 20501, 0x1004,
-	    s.sans[2] = ((struct crpd_h_san){ "dns", "alice.contoso.com" }));
-}
-
-Test(crpd_verify, san_other_value)
-{
-	MISMATCH("san-value", 20501, 0x1004,
-	    s.sans[1] = ((struct crpd_h_san){ "upn", "mallory@contoso.com" }));
-}
-
-Test(crpd_verify, san_type_swapped)
-{
-	MISMATCH("san-type", 20501, 0x1004,
-	    s.sans[1] = ((struct crpd_h_san){ "email", "alice@contoso.com" }));
-}
-
-Test(crpd_verify, san_ip_never_matches)
-{
-	MISMATCH("san-ip", 20501, 0x1004, {
-		s.sans[2] = ((struct crpd_h_san){ "ip", "192.0.2.1" });
-		c.sans[2] = (struct ndes_challenge_san){ "dns", "192.0.2.1" };
-		c.n_sans = 3;
-	});
-}
-
-Test(crpd_verify, san_order_does_not_matter)
-{
-	ACCEPTED("san-order", {
-		s.sans[0] = ((struct crpd_h_san){ "upn", "alice@contoso.com" });
-		s.sans[1] = ((struct crpd_h_san){ "email", "alice@contoso.com" });
-		s.sans[2] = ((struct crpd_h_san){ "uri", "https://contoso.com/alice" });
-		s.sans[3] = ((struct crpd_h_san){ "dns", "alice.contoso.com" });
-		c.sans[2] = (struct ndes_challenge_san){ "dns", "alice.contoso.com" };
-		c.sans[3] = (struct ndes_challenge_san){ "uri", "https://contoso.com/alice" };
-		c.n_sans = 4;
-	});
-}
-
-Test(crpd_verify, key_type_differs)
-{
-	MISMATCH("key-type", 20501, 0x1005, {
-		c.key_type = "RSA";
-		c.min_key_bits = 2048;
-	});
-}
-
-Test(crpd_verify, key_too_small)
-{
-	MISMATCH("key-size", 20501, 0x1006, c.min_key_bits = 384);
-}
-
-Test(crpd_verify, key_usage_more_than_allowed)
-{
-	MISMATCH("ku-more", 20501, 0x1007, s.key_usage = "digitalSignature,keyAgreement");
-}
-
-Test(crpd_verify, key_usage_missing)
-{
-	MISMATCH("ku-missing", 20501, 0x1007, s.key_usage = NULL);
-}
-
-Test(crpd_verify, no_key_usage_on_either_side)
-{
-	ACCEPTED("ku-none", {
-		s.key_usage = NULL;
-		c.key_usage = 0;
-	});
-}
-
-Test(crpd_verify, eku_extra)
-{
-	MISMATCH("eku-extra", 20501, 0x1008, s.ekus = "1.3.6.1.5.5.7.3.2,1.3.6.1.5.5.7.3.4");
-}
-
-Test(crpd_verify, eku_missing)
-{
-	MISMATCH("eku-missing", 20501, 0x1008, s.ekus = NULL);
-}
-
-Test(crpd_verify, hash_differs)
-{
-	MISMATCH("hash", 20501, 0x1009, s.md = EVP_sha384());
-}
-
-Test(crpd_verify, challenge_of_6000_characters_is_carried)
-{
-	ACCEPTED("long-challenge", {
-		static char pad[4400];
-		memset(pad, 'x', sizeof(pad) - 1);
-		c.profile_id = pad;	/* makes the challenge ~6,000 characters */
-	});
-}
-
-Test(crpd_verify, challenge_of_60000_characters_is_carried)
-{
-	ACCEPTED("longer-challenge", {
-		static char pad[44000];
-		memset(pad, 'y', sizeof(pad) - 1);
-		c.profile_id = pad;	/* about 60,000 characters of base64 */
-	});
-}
+MISMATCH(claims_that_do_not_parse, "claims-v2", 20502, 0x410, c.version = 2)
+MISMATCH(expired, "expired", 20501, 0x411, c.expires_at = (int64_t)time(NULL) - 5)
+MISMATCH(bad_csr_signature, "csr-sig", 20501, 0x1001, s.corrupt_signature = true)
+MISMATCH(other_tenant, "tenant", 20501, 0x1002,
+    c.tenant_id = "11111111-2222-3333-4444-555555555555")
+ACCEPTED(tenant_compares_without_case, "tenant-case",
+    c.tenant_id = "5C0E1F4A-8F61-4A7E-9D55-0B1E2F3A4B5C")
+MISMATCH(subject_differs, "subject", 20501, 0x1003, s.subject[1][1] = "mallory")
+MISMATCH(subject_in_another_order, "subject-order", 20501, 0x1003, {
+	s.subject[0][0] = "CN"; s.subject[0][1] = "alice";
+	s.subject[1][0] = "O"; s.subject[1][1] = "Contoso";
+})
+MISMATCH(san_missing, "san-missing", 20501, 0x1004, s.sans[1].type = NULL)
+MISMATCH(san_extra, "san-extra", 20501, 0x1004,
+    s.sans[2] = ((struct crpd_h_san){ "dns", "alice.contoso.com" }))
+MISMATCH(san_other_value, "san-value", 20501, 0x1004,
+    s.sans[1] = ((struct crpd_h_san){ "upn", "mallory@contoso.com" }))
+MISMATCH(san_type_swapped, "san-type", 20501, 0x1004,
+    s.sans[1] = ((struct crpd_h_san){ "email", "alice@contoso.com" }))
+MISMATCH(san_ip_never_matches, "san-ip", 20501, 0x1004, {
+	s.sans[2] = ((struct crpd_h_san){ "ip", "192.0.2.1" });
+	c.sans[2] = (struct ndes_challenge_san){ "dns", "192.0.2.1" };
+	c.n_sans = 3;
+})
+ACCEPTED(san_order_does_not_matter, "san-order", {
+	s.sans[0] = ((struct crpd_h_san){ "upn", "alice@contoso.com" });
+	s.sans[1] = ((struct crpd_h_san){ "email", "alice@contoso.com" });
+	s.sans[2] = ((struct crpd_h_san){ "uri", "https://contoso.com/alice" });
+	s.sans[3] = ((struct crpd_h_san){ "dns", "alice.contoso.com" });
+	c.sans[2] = (struct ndes_challenge_san){ "dns", "alice.contoso.com" };
+	c.sans[3] = (struct ndes_challenge_san){ "uri", "https://contoso.com/alice" };
+	c.n_sans = 4;
+})
+MISMATCH(key_type_differs, "key-type", 20501, 0x1005, {
+	c.key_type = "RSA";
+	c.min_key_bits = 2048;
+})
+MISMATCH(key_too_small, "key-size", 20501, 0x1006, c.min_key_bits = 384)
+MISMATCH(key_usage_more_than_allowed, "ku-more", 20501, 0x1007,
+    s.key_usage = "digitalSignature,keyAgreement")
+MISMATCH(key_usage_missing, "ku-missing", 20501, 0x1007, s.key_usage = NULL)
+ACCEPTED(no_key_usage_on_either_side, "ku-none", {
+	s.key_usage = NULL;
+	c.key_usage = 0;
+})
+MISMATCH(eku_extra, "eku-extra", 20501, 0x1008,
+    s.ekus = "1.3.6.1.5.5.7.3.2,1.3.6.1.5.5.7.3.4")
+MISMATCH(eku_missing, "eku-missing", 20501, 0x1008, s.ekus = NULL)
+MISMATCH(hash_differs, "hash", 20501, 0x1009, s.md = EVP_sha384())
+ACCEPTED(challenge_of_6000_characters_is_carried, "long-challenge", {
+	static char pad[4400];
+	memset(pad, 'x', sizeof(pad) - 1);
+	c.profile_id = pad;	/* makes the challenge ~6,000 characters */
+})
+ACCEPTED(challenge_of_60000_characters_is_carried, "longer-challenge", {
+	static char pad[44000];
+	memset(pad, 'y', sizeof(pad) - 1);
+	c.profile_id = pad;	/* about 60,000 characters of base64 */
+})
 
 /* Recipients and signers of every supported kind. */
 static void
@@ -381,17 +293,10 @@ kinds(const char *crp_alg, const char *sign_alg, const char *txn)
 	    r.code, r.reason);
 }
 
-Test(crpd_verify, rsa_oaep_recipient_rsa_signer)
-{
-	kinds("rsa-2048", "rsa-2048", "txn-rsa-rsa");
-}
+/* One row, one test: KINDS(test, recipient key, signer key, txn). */
+#define KINDS(name, crp_alg, sign_alg, txn) \
+	Test(crpd_verify, name) { kinds((crp_alg), (sign_alg), (txn)); }
 
-Test(crpd_verify, ec_p384_recipient_ecdsa_signer)
-{
-	kinds("ec-p384", "ec-p256", "txn-p384");
-}
-
-Test(crpd_verify, rsa_recipient_ecdsa_signer)
-{
-	kinds("rsa-2048", "ec-p256", "txn-rsa-ec");
-}
+KINDS(rsa_oaep_recipient_rsa_signer, "rsa-2048", "rsa-2048", "txn-rsa-rsa")
+KINDS(ec_p384_recipient_ecdsa_signer, "ec-p384", "ec-p256", "txn-p384")
+KINDS(rsa_recipient_ecdsa_signer, "rsa-2048", "ec-p256", "txn-rsa-ec")

@@ -9,6 +9,7 @@
 
 #include <openssl/x509.h>
 
+#include "b64.h"
 #include "crypto.h"
 #include "test_crypto_util.h"
 
@@ -311,7 +312,7 @@ Test(crypto, pem_der_conversions)
 	X509 *pem_cert, *der_cert, *c;
 	uint8_t *der, *ours;
 	size_t len, ourlen;
-	char err[256], *pem;
+	char err[256], *pem, *b64;
 	size_t pemlen;
 
 	make_cert("cert.pem", "/CN=conv", "5");
@@ -331,6 +332,17 @@ Test(crypto, pem_der_conversions)
 	cr_assert_null(ndes_crypto_cert_from_der(der, len - 1));
 	der[len] = 0;
 	cr_assert_null(ndes_crypto_cert_from_der(der, len + 1));	/* trailing byte */
+	b64 = ndes_b64_encode(der, len);
+	cr_assert_not_null(c = ndes_crypto_cert_from_b64(b64));
+	cr_assert_eq(X509_cmp(c, der_cert), 0);
+	X509_free(c);
+	free(b64);
+	b64 = ndes_b64_encode(der, len - 1);
+	cr_assert_null(ndes_crypto_cert_from_b64(b64));
+	free(b64);
+	cr_assert_null(ndes_crypto_cert_from_b64("not base64!"));
+	cr_assert_null(ndes_crypto_cert_from_b64(""));
+	cr_assert_null(ndes_crypto_cert_from_b64(NULL));
 
 	pem = (char *)tu_read("cert.pem", &pemlen);
 	free(ours);

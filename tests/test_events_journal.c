@@ -16,27 +16,11 @@
 static char run_tag[64];
 
 static void
-ensure_journal(void)
-{
-	const char *srcdir = getenv("top_srcdir");
-	char cmd[1024];
-	int st;
-
-	snprintf(cmd, sizeof(cmd), "bash '%s/tests/lib/journal.sh' ensure",
-	    srcdir != NULL ? srcdir : ".");
-	st = system(cmd);
-	cr_assert(st != -1 && WIFEXITED(st), "cannot run %s", cmd);
-	if (WEXITSTATUS(st) == 77)
-		cr_skip_test("no journald and none can be started here");
-	cr_assert_eq(WEXITSTATUS(st), 0, "journal.sh ensure failed");
-}
-
-static void
 setup(void)
 {
 	struct timespec ts;
 
-	ensure_journal();
+	evt_ensure_journal();
 	unsetenv("NDES_EVENTS_SINK");
 	unsetenv("NDES_EVENTS_STRICT");
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -50,32 +34,6 @@ static void
 teardown(void)
 {
 	ndes_events_close();
-}
-
-/* The entries journalctl finds for the match, polled until want are there. */
-static json_t *
-journal_read(const char *match, size_t want)
-{
-	const char *jctl = getenv("JOURNALCTL");
-	char cmd[1024];
-	json_t *arr = NULL;
-	FILE *p;
-	int i;
-
-	snprintf(cmd, sizeof(cmd), "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json %s",
-	    jctl != NULL ? jctl : "journalctl", jctl != NULL ? jctl : "journalctl", match);
-	for (i = 0; i < 50; i++) {
-		json_decref(arr);
-		p = popen(cmd, "r");
-		cr_assert_not_null(p, "popen %s", cmd);
-		arr = evt_read_json_lines(p);
-		pclose(p);
-		if (json_array_size(arr) >= want)
-			break;
-		usleep(100000);
-	}
-	cr_assert_eq(json_array_size(arr), want, "%s: %zu entries", match, json_array_size(arr));
-	return arr;
 }
 
 TestSuite(events_journal, .init = setup, .fini = teardown, .timeout = 60);
@@ -95,7 +53,7 @@ Test(events_journal, every_event_reads_back_with_every_field)
 	for (ev = 0; ev < NDES_EVENT_COUNT; ev++) {
 		snprintf(match, sizeof(match), "NDES_EVENT_ID=%d NDES_TRANSACTION_ID=%s",
 		    ndes_event_id((enum ndes_event)ev), run_tag);
-		arr = journal_read(match, 1);
+		arr = evt_journal_read(match, 1);
 		e = json_array_get(arr, 0);
 		evt_check_fields(e, (enum ndes_event)ev, evt_specific_code(ev), &ctx, "ndes-evtest", 0);
 		cr_assert_str_eq(json_string_value(json_object_get(e, "_TRANSPORT")), "journal");
@@ -115,7 +73,7 @@ Test(events_journal, message_id_finds_the_event)
 	    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, &ctx), 0);
 	snprintf(match, sizeof(match), "MESSAGE_ID=%s NDES_TRANSACTION_ID=%s",
 	    ndes_event_message_id(NDES_EV_CRP_VERIFY_WARNING), run_tag);
-	arr = journal_read(match, 1);
+	arr = evt_journal_read(match, 1);
 	evt_check_fields(json_array_get(arr, 0), NDES_EV_CRP_VERIFY_WARNING, 0x411, &ctx,
 	    "ndes-evtest", 0);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "PRIORITY")), "4");
@@ -133,7 +91,7 @@ Test(events_journal, disallowed_code_reaches_the_journal_as_unknown_error)
 	cr_assert_eq(ndes_event_emit(NDES_EV_CRP_VERIFY_FAILURE,
 	    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, &ctx), -1);
 	snprintf(match, sizeof(match), "NDES_EVENT_ID=20502 NDES_TRANSACTION_ID=%s", run_tag);
-	arr = journal_read(match, 1);
+	arr = evt_journal_read(match, 1);
 	e = json_array_get(arr, 0);
 	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DIAG_CODE")), "0x0FFFFFFF");
 	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DIAG_NAME")), "Unknown_Error");
@@ -152,7 +110,7 @@ Test(events_journal, auto_uses_the_journal_when_its_socket_exists)
 	cr_assert_eq(ndes_events_init(&o), 0);
 	cr_assert_eq(ndes_event_emit(NDES_EV_DOWNLOAD_FAILURE, NDES_DIAG_CLOUD_UNTRUSTED, &ctx), 0);
 	snprintf(match, sizeof(match), "NDES_EVENT_ID=20402 NDES_TRANSACTION_ID=%s", run_tag);
-	arr = journal_read(match, 1);
+	arr = evt_journal_read(match, 1);
 	evt_check_fields(json_array_get(arr, 0), NDES_EV_DOWNLOAD_FAILURE, 0x1203, &ctx,
 	    "ndes-evtest", 0);
 	json_decref(arr);

@@ -3,7 +3,9 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct evt_ctx_key {
@@ -198,4 +200,45 @@ evt_tmpfile(void)
 	cr_assert(fd >= 0, "mkstemp");
 	close(fd);
 	return path;
+}
+
+void
+evt_ensure_journal(void)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "bash '%s/tests/lib/journal.sh' ensure",
+	    srcdir != NULL ? srcdir : ".");
+	st = system(cmd);
+	cr_assert(st != -1 && WIFEXITED(st), "cannot run %s", cmd);
+	if (WEXITSTATUS(st) == 77)
+		cr_skip_test("no journald and none can be started here");
+	cr_assert_eq(WEXITSTATUS(st), 0, "journal.sh ensure failed");
+}
+
+json_t *
+evt_journal_read(const char *match, size_t want)
+{
+	const char *jctl = getenv("JOURNALCTL");
+	char cmd[1024];
+	json_t *arr = NULL;
+	FILE *p;
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json %s",
+	    jctl != NULL ? jctl : "journalctl", jctl != NULL ? jctl : "journalctl", match);
+	for (i = 0; i < 50; i++) {
+		json_decref(arr);
+		p = popen(cmd, "r");
+		cr_assert_not_null(p, "popen %s", cmd);
+		arr = evt_read_json_lines(p);
+		pclose(p);
+		if (json_array_size(arr) >= want)
+			break;
+		usleep(100000);
+	}
+	cr_assert_eq(json_array_size(arr), want, "%s: %zu entries", match, json_array_size(arr));
+	return arr;
 }

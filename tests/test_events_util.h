@@ -25,5 +25,11 @@ void evt_check_fields(json_t *obj, enum ndes_event ev, uint32_t code,
 uint32_t evt_specific_code(enum ndes_event ev);
 /* A fresh temporary file name (the file exists, empty); free() it. */
 char *evt_tmpfile(void);
+/* Make sure a journald runs (tests/lib/journal.sh ensure); skip the test
+ * when none can be started. */
+void evt_ensure_journal(void);
+/* The entries `journalctl -o json <match>` finds, polled until want are
+ * there (5 s at most); asserts exactly want.  A JSON array. */
+json_t *evt_journal_read(const char *match, size_t want);
 
 #endif

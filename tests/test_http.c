@@ -91,65 +91,52 @@ fetch(const char *scheme, uint16_t port, SSL_CTX *tls, const char *method, const
 	return ndes_http_fetch(&o, status, out, NULL, err, 256);
 }
 
-static char *
-get_route(uint16_t port, const char *path)
+/* A request that must be answered with want_status and exactly want_body
+ * (NULL: any body). */
+static void
+expect_reply(const char *scheme, uint16_t port, SSL_CTX *tls, const char *method,
+    const char *path, const char *body, int want_status, const char *want_body)
 {
-	char err[256], *body;
+	char err[256], *got;
 	int status;
 
-	cr_assert_eq(fetch("http", port, NULL, "GET", path, NULL, &status, &body, err),
+	cr_assert_eq(fetch(scheme, port, tls, method, path, body, &status, &got, err),
 	    NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 200, "%s: %d %s", path, status, body);
-	return body;
+	cr_assert_eq(status, want_status, "%s %s: %d %s", method, path, status, got);
+	if (want_body != NULL)
+		cr_assert_str_eq(got, want_body);
+	free(got);
 }
 
 Test(http, plain_json_round_trip)
 {
 	struct tserver *ts = tserver_start(NULL, NULL, routes);
-	char err[256], *body;
-	int status;
 
-	cr_assert_eq(fetch("http", ts->port, NULL, "POST", "/echo?x=a%20b", "{\"n\":1}",
-	    &status, &body, err), NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 201);
-	cr_assert_str_eq(body, "{\"method\":\"POST\",\"path\":\"/echo\",\"got\":{\"n\":1},"
+	expect_reply("http", ts->port, NULL, "POST", "/echo?x=a%20b", "{\"n\":1}", 201,
+	    "{\"method\":\"POST\",\"path\":\"/echo\",\"got\":{\"n\":1},"
 	    "\"x\":\"a b\",\"h\":\"yes\"}");
-	free(body);
 	tserver_stop(ts);
 }
 
 Test(http, bad_json_body_is_400_with_message)
 {
 	struct tserver *ts = tserver_start(NULL, NULL, routes);
-	char err[256], *body;
-	int status;
 
-	cr_assert_eq(fetch("http", ts->port, NULL, "POST", "/echo", "{\"n\":", &status, &body,
-	    err), NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 400);
-	cr_assert_str_eq(body, "{\"error\":{\"code\":\"bad_request\",\"message\":\"request body is "
+	expect_reply("http", ts->port, NULL, "POST", "/echo", "{\"n\":", 400,
+	    "{\"error\":{\"code\":\"bad_request\",\"message\":\"request body is "
 	    "not valid JSON: unexpected token near end of file at line 1, column 5\"}}");
-	free(body);
-	cr_assert_eq(fetch("http", ts->port, NULL, "POST", "/echo", "[1]", &status, &body,
-	    err), NDES_HTTP_OK, "%s", err);
-	cr_assert_str_eq(body, "{\"error\":{\"code\":\"bad_request\",\"message\":"
+	expect_reply("http", ts->port, NULL, "POST", "/echo", "[1]", 400,
+	    "{\"error\":{\"code\":\"bad_request\",\"message\":"
 	    "\"request body must be a JSON object\"}}");
-	free(body);
 	tserver_stop(ts);
 }
 
 Test(http, unknown_path_is_404_json)
 {
 	struct tserver *ts = tserver_start(NULL, NULL, routes);
-	char err[256], *body;
-	int status;
 
-	cr_assert_eq(fetch("http", ts->port, NULL, "GET", "/nope", NULL, &status, &body, err),
-	    NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 404);
-	cr_assert_str_eq(body, "{\"error\":{\"code\":\"not_found\","
-	    "\"message\":\"no such resource: /nope\"}}");
-	free(body);
+	expect_reply("http", ts->port, NULL, "GET", "/nope", NULL, 404,
+	    "{\"error\":{\"code\":\"not_found\",\"message\":\"no such resource: /nope\"}}");
 	tserver_stop(ts);
 }
 
@@ -174,31 +161,21 @@ Test(http, wrong_method_is_405_with_allow)
 Test(http, exact_route_wins_then_longest_prefix)
 {
 	struct tserver *ts = tserver_start(NULL, NULL, routes);
-	char *body;
 
-	body = get_route(ts->port, "/api/special");
-	cr_assert_str_eq(body, "{\"route\":\"exact\",\"subject\":\"none\"}");
-	free(body);
-	body = get_route(ts->port, "/api/special/x");
-	cr_assert_str_eq(body, "{\"route\":\"prefix\",\"subject\":\"none\"}");
-	free(body);
-	body = get_route(ts->port, "/api/v2/thing");
-	cr_assert_str_eq(body, "{\"route\":\"longer prefix\",\"subject\":\"none\"}");
-	free(body);
+	expect_reply("http", ts->port, NULL, "GET", "/api/special", NULL, 200,
+	    "{\"route\":\"exact\",\"subject\":\"none\"}");
+	expect_reply("http", ts->port, NULL, "GET", "/api/special/x", NULL, 200,
+	    "{\"route\":\"prefix\",\"subject\":\"none\"}");
+	expect_reply("http", ts->port, NULL, "GET", "/api/v2/thing", NULL, 200,
+	    "{\"route\":\"longer prefix\",\"subject\":\"none\"}");
 	tserver_stop(ts);
 }
 
 Test(http, reply_later_from_another_callback)
 {
 	struct tserver *ts = tserver_start(NULL, NULL, routes);
-	char err[256], *body;
-	int status;
 
-	cr_assert_eq(fetch("http", ts->port, NULL, "GET", "/async", NULL, &status, &body, err),
-	    NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 202);
-	cr_assert_str_eq(body, "{\"late\":true}");
-	free(body);
+	expect_reply("http", ts->port, NULL, "GET", "/async", NULL, 202, "{\"late\":true}");
 	tserver_stop(ts);
 }
 
@@ -228,17 +205,13 @@ Test(http, body_over_limit_is_413_without_reading_it)
 	close(fd);
 	/* A body at the limit still passes. */
 	{
-		char *big = malloc(65535), err[256], *body;
-		int status;
+		char *big = malloc(65535);
 
 		memset(big, ' ', 65534);
 		big[0] = '{';
 		big[65532] = '}';
 		big[65534] = '\0';
-		cr_assert_eq(fetch("http", ts->port, NULL, "POST", "/echo", big, &status, &body,
-		    err), NDES_HTTP_OK, "%s", err);
-		cr_assert_eq(status, 201);
-		free(body);
+		expect_reply("http", ts->port, NULL, "POST", "/echo", big, 201, NULL);
 		free(big);
 	}
 	tserver_stop(ts);
@@ -275,9 +248,8 @@ Test(http, request_line_over_limit_is_refused)
 	memset(line, 'a', 3000);
 	memcpy(line, "/api/x?x=", 9);
 	line[3000] = '\0';
-	resp = get_route(ts->port, line);
-	cr_assert_str_eq(resp, "{\"route\":\"prefix\",\"subject\":\"none\"}");
-	free(resp);
+	expect_reply("http", ts->port, NULL, "GET", line, NULL, 200,
+	    "{\"route\":\"prefix\",\"subject\":\"none\"}");
 	free(line);
 	tserver_stop(ts);
 }
@@ -309,20 +281,12 @@ Test(http, client_cert_route_needs_a_certificate)
 	SSL_CTX *sctx = server_ctx(NDES_TLS_CLIENT_AUTH_OPTIONAL);
 	SSL_CTX *anon = client_ctx(false), *mtls = client_ctx(true);
 	struct tserver *ts = tserver_start(sctx, NULL, routes);
-	char err[256], *body;
-	int status;
 
-	cr_assert_eq(fetch("https", ts->port, anon, "GET", "/mtls", NULL, &status, &body, err),
-	    NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 401);
-	cr_assert_str_eq(body, "{\"error\":{\"code\":\"client_certificate_required\","
+	expect_reply("https", ts->port, anon, "GET", "/mtls", NULL, 401,
+	    "{\"error\":{\"code\":\"client_certificate_required\","
 	    "\"message\":\"/mtls needs a TLS client certificate\"}}");
-	free(body);
-	cr_assert_eq(fetch("https", ts->port, mtls, "GET", "/mtls", NULL, &status, &body, err),
-	    NDES_HTTP_OK, "%s", err);
-	cr_assert_eq(status, 200);
-	cr_assert_str_eq(body, "{\"route\":\"mtls\",\"subject\":\"CN=connector-1\"}");
-	free(body);
+	expect_reply("https", ts->port, mtls, "GET", "/mtls", NULL, 200,
+	    "{\"route\":\"mtls\",\"subject\":\"CN=connector-1\"}");
 	tserver_stop(ts);
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(anon);
@@ -343,10 +307,8 @@ Test(http, required_client_auth_fails_the_handshake_without_a_certificate)
 	cr_assert(strncmp(err, want, strlen(want)) == 0, "%s", err);
 	cr_assert(strstr(err, "SSL routines::tlsv13 alert certificate required") != NULL, "%s",
 	    err);
-	cr_assert_eq(fetch("https", ts->port, mtls, "GET", "/api/x", NULL, &status, &body, err),
-	    NDES_HTTP_OK, "%s", err);
-	cr_assert_str_eq(body, "{\"route\":\"prefix\",\"subject\":\"CN=connector-1\"}");
-	free(body);
+	expect_reply("https", ts->port, mtls, "GET", "/api/x", NULL, 200,
+	    "{\"route\":\"prefix\",\"subject\":\"CN=connector-1\"}");
 	tserver_stop(ts);
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(anon);
@@ -455,5 +417,17 @@ Test(http_json, typed_fields_name_the_field)
 	cr_assert(json_is_object(a));
 	cr_assert_eq(ndes_json_get_object(o, "results", true, &a, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "field \"results\": expected an object");
+	/* null (or no object at all) is absent: "required" when it must be
+	 * there, else the output is untouched */
+	cr_assert_eq(ndes_json_get_bool(o, "gone", true, &b, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "field \"gone\": required");
+	n = 42;
+	cr_assert_eq(ndes_json_get_int(o, "gone", false, 0, 9, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 42);
+	json_object_set_new(o, "succeeded", json_false());
+	cr_assert_eq(ndes_json_get_bool(o, "succeeded", true, &b, err, sizeof(err)), 0);
+	cr_assert_not(b);
+	cr_assert_eq(ndes_json_get_object(NULL, "x", true, &a, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "field \"x\": required");
 	json_decref(o);
 }

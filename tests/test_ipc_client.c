@@ -88,6 +88,25 @@ must_connect(void)
 	return c;
 }
 
+/* A client of a freshly spawned echo server (see test_ipc_util.h). */
+static struct ndes_ipc_client *
+echo_client(void)
+{
+	server_pid = ipc_test_spawn_echo_server(sock);
+	return must_connect();
+}
+
+/* A call that must succeed within ms: the reply. */
+static struct ndes_ipc_frame *
+must_call(struct ndes_ipc_client *c, const struct ndes_ipc_msg *req, int ms)
+{
+	struct ndes_ipc_frame *reply = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(ndes_ipc_client_call(c, req, &reply, ms, err, sizeof(err)), 0, "%s", err);
+	return reply;
+}
+
 /* The request a fake server got, answered by a reply built from it. */
 static struct ndes_ipc_frame *
 fake_read_request(int conn)
@@ -137,16 +156,14 @@ Test(ipc_client, round_trip_with_server)
 	struct ndes_ipc_client *c;
 	struct ndes_ipc_msg *req;
 	struct ndes_ipc_frame *reply;
-	char err[256];
 	uint32_t id;
 
-	server_pid = ipc_test_spawn_echo_server(sock);
-	c = must_connect();
+	c = echo_client();
 	for (int i = 0; i < 3; i++) {
 		id = ndes_ipc_client_next_id(c);
 		cr_assert_eq(id, (uint32_t)i + 1);
 		req = ping(id, 1000 + i);
-		cr_assert_eq(ndes_ipc_client_call(c, req, &reply, 1000, err, sizeof(err)), 0, "%s", err);
+		reply = must_call(c, req, 1000);
 		assert_pong(reply, id, 1000 + i);
 		ndes_ipc_frame_free(reply);
 		ndes_ipc_msg_free(req);
@@ -163,11 +180,9 @@ Test(ipc_client, unknown_type_gets_error_reply)
 	struct ndes_ipc_reader r;
 	uint32_t code;
 	const char *text;
-	char err[256];
 
-	server_pid = ipc_test_spawn_echo_server(sock);
-	c = must_connect();
-	cr_assert_eq(ndes_ipc_client_call(c, req, &reply, 1000, err, sizeof(err)), 0, "%s", err);
+	c = echo_client();
+	reply = must_call(c, req, 1000);
 	cr_assert_eq(ndes_ipc_frame_type(reply), NDES_IPC_MSG_ERROR);
 	ndes_ipc_frame_reader(reply, &r);
 	cr_assert_eq(ndes_ipc_get_error(&r, &code, &text), 0);
@@ -187,14 +202,12 @@ Test(ipc_client, largest_frame_both_ways)
 	const uint8_t *p;
 	uint8_t *big = malloc(NDES_IPC_MAX_PAYLOAD);
 	size_t len, n = NDES_IPC_MAX_PAYLOAD - 5;
-	char err[256];
 
 	for (size_t i = 0; i < n; i++)
 		big[i] = (uint8_t)(i * 7 % 251);
 	cr_assert_eq(ndes_ipc_msg_add_bytes(req, big, n), 0);
-	server_pid = ipc_test_spawn_echo_server(sock);
-	c = must_connect();
-	cr_assert_eq(ndes_ipc_client_call(c, req, &reply, 2000, err, sizeof(err)), 0, "%s", err);
+	c = echo_client();
+	reply = must_call(c, req, 2000);
 	cr_assert_eq(ndes_ipc_frame_header(reply)->payload_len, NDES_IPC_MAX_PAYLOAD);
 	ndes_ipc_frame_reader(reply, &r);
 	cr_assert_eq(ndes_ipc_get_bytes(&r, &p, &len), 0);
@@ -231,11 +244,10 @@ Test(ipc_client, reply_arriving_one_byte_at_a_time)
 	struct ndes_ipc_client *c;
 	struct ndes_ipc_msg *req = ping(21, 5);
 	struct ndes_ipc_frame *reply;
-	char err[256];
 
 	server_pid = fake_server(sock, reply_byte_by_byte);
 	c = must_connect();
-	cr_assert_eq(ndes_ipc_client_call(c, req, &reply, 2000, err, sizeof(err)), 0, "%s", err);
+	reply = must_call(c, req, 2000);
 	assert_pong(reply, 21, 5);
 	ndes_ipc_frame_free(reply);
 	ndes_ipc_msg_free(req);
@@ -277,14 +289,13 @@ Test(ipc_client, big_frames_through_small_socket_buffers)
 	const uint8_t *p;
 	uint8_t *big = malloc(200000);
 	size_t len;
-	char err[256];
 
 	for (size_t i = 0; i < 200000; i++)
 		big[i] = (uint8_t)(i * 13 % 253);
 	ndes_ipc_msg_add_bytes(req, big, 200000);
 	server_pid = fake_server(sock, slow_small_buffer_echo);
 	c = must_connect();
-	cr_assert_eq(ndes_ipc_client_call(c, req, &reply, 3000, err, sizeof(err)), 0, "%s", err);
+	reply = must_call(c, req, 3000);
 	ndes_ipc_frame_reader(reply, &r);
 	cr_assert_eq(ndes_ipc_get_bytes(&r, &p, &len), 0);
 	cr_assert_eq(len, 200000);
@@ -339,8 +350,7 @@ Test(ipc_client, timeout_when_request_is_never_answered)
 	char err[256];
 	int64_t t0, elapsed;
 
-	server_pid = ipc_test_spawn_echo_server(sock);
-	c = must_connect();
+	c = echo_client();
 	t0 = now_ms();
 	cr_assert_eq(ndes_ipc_client_call(c, req, &reply, 150, err, sizeof(err)), -1);
 	elapsed = now_ms() - t0;
@@ -361,22 +371,12 @@ reply_wrong_id(int conn)
 	pause();
 }
 
-Test(ipc_client, reply_with_other_request_id_is_refused)
-{
-	struct ndes_ipc_msg *req = ping(7, 1);
-	struct ndes_ipc_client *c;
-
-	server_pid = fake_server(sock, reply_wrong_id);
-	c = must_connect();
-	assert_call_fails(c, req, EPROTO, "reply request id 8 does not match request 7");
-	ndes_ipc_msg_free(req);
-	ndes_ipc_client_free(c);
-}
-
+/* Answer the request with a bare PONG header for request 7, then nothing
+ * more: a payload announced there never comes (refused from the header). */
 static void
-reply_version_2(int conn)
+reply_header(int conn, uint8_t version, uint32_t payload_len)
 {
-	struct ndes_ipc_header hdr = { 2, NDES_IPC_MSG_PONG, 7, 0 };
+	struct ndes_ipc_header hdr = { version, NDES_IPC_MSG_PONG, 7, payload_len };
 	uint8_t buf[NDES_IPC_HEADER_LEN];
 
 	ndes_ipc_frame_free(fake_read_request(conn));
@@ -386,43 +386,16 @@ reply_version_2(int conn)
 	pause();
 }
 
-Test(ipc_client, reply_with_wrong_version_is_refused)
+static void
+reply_version_2(int conn)
 {
-	struct ndes_ipc_msg *req = ping(7, 1);
-	struct ndes_ipc_client *c;
-
-	server_pid = fake_server(sock, reply_version_2);
-	c = must_connect();
-	assert_call_fails(c, req, EPROTO, "bad reply: unsupported protocol version");
-	ndes_ipc_msg_free(req);
-	ndes_ipc_client_free(c);
+	reply_header(conn, 2, 0);
 }
 
 static void
 reply_too_large(int conn)
 {
-	struct ndes_ipc_header hdr = { 1, NDES_IPC_MSG_PONG, 7, NDES_IPC_MAX_PAYLOAD + 1 };
-	uint8_t buf[NDES_IPC_HEADER_LEN];
-
-	ndes_ipc_frame_free(fake_read_request(conn));
-	ndes_ipc_header_encode(&hdr, buf);
-	if (write(conn, buf, sizeof(buf)) != sizeof(buf))
-		_exit(4);
-	pause(); /* the payload never comes: refused from the header */
-}
-
-Test(ipc_client, oversized_reply_refused_from_header)
-{
-	struct ndes_ipc_msg *req = ping(7, 1);
-	struct ndes_ipc_client *c;
-	int64_t t0 = now_ms();
-
-	server_pid = fake_server(sock, reply_too_large);
-	c = must_connect();
-	assert_call_fails(c, req, EPROTO, "bad reply: frame too large");
-	cr_assert_lt(now_ms() - t0, 500);
-	ndes_ipc_msg_free(req);
-	ndes_ipc_client_free(c);
+	reply_header(conn, 1, NDES_IPC_MAX_PAYLOAD + 1);
 }
 
 static void
@@ -430,18 +403,6 @@ close_after_request(int conn)
 {
 	ndes_ipc_frame_free(fake_read_request(conn));
 	close(conn);
-}
-
-Test(ipc_client, server_closing_is_reported)
-{
-	struct ndes_ipc_msg *req = ping(7, 1);
-	struct ndes_ipc_client *c;
-
-	server_pid = fake_server(sock, close_after_request);
-	c = must_connect();
-	assert_call_fails(c, req, ECONNRESET, "reading reply: connection closed by the server");
-	ndes_ipc_msg_free(req);
-	ndes_ipc_client_free(c);
 }
 
 static void
@@ -460,17 +421,37 @@ truncated_reply(int conn)
 	close(conn);
 }
 
-Test(ipc_client, truncated_reply_is_reported)
+/* PING 7 to a fake server that answers badly: the call fails with errno and
+ * the message, at once (well before its one-second timeout). */
+static void
+expect_bad_reply(void (*server)(int conn), int want_errno, const char *want_err)
 {
 	struct ndes_ipc_msg *req = ping(7, 1);
 	struct ndes_ipc_client *c;
+	int64_t t0 = now_ms();
 
-	server_pid = fake_server(sock, truncated_reply);
+	server_pid = fake_server(sock, server);
 	c = must_connect();
-	assert_call_fails(c, req, ECONNRESET, "reading reply: connection closed by the server");
+	assert_call_fails(c, req, want_errno, want_err);
+	cr_assert_lt(now_ms() - t0, 500);
 	ndes_ipc_msg_free(req);
 	ndes_ipc_client_free(c);
 }
+
+/* One row, one test: the fake server, errno, the message. */
+#define BAD_REPLY(name, server, want_errno, want_err) \
+	Test(ipc_client, name) { expect_bad_reply((server), (want_errno), (want_err)); }
+
+BAD_REPLY(reply_with_other_request_id_is_refused, reply_wrong_id, EPROTO,
+    "reply request id 8 does not match request 7")
+BAD_REPLY(reply_with_wrong_version_is_refused, reply_version_2, EPROTO,
+    "bad reply: unsupported protocol version")
+BAD_REPLY(oversized_reply_refused_from_header, reply_too_large, EPROTO,
+    "bad reply: frame too large")
+BAD_REPLY(server_closing_is_reported, close_after_request, ECONNRESET,
+    "reading reply: connection closed by the server")
+BAD_REPLY(truncated_reply_is_reported, truncated_reply, ECONNRESET,
+    "reading reply: connection closed by the server")
 
 Test(ipc_client, connect_errors)
 {
@@ -499,13 +480,11 @@ Test(ipc_client, failed_request_message_does_not_spend_the_handle)
 	struct ndes_ipc_msg *bad = ndes_ipc_msg_new(NDES_IPC_MSG_PING, 1);
 	struct ndes_ipc_msg *good = ping(2, 2);
 	struct ndes_ipc_frame *reply;
-	char err[256];
 
 	ndes_ipc_msg_add_str(bad, "\xFF");
-	server_pid = ipc_test_spawn_echo_server(sock);
-	c = must_connect();
+	c = echo_client();
 	assert_call_fails(c, bad, EINVAL, "request message is invalid (a field failed to encode)");
-	cr_assert_eq(ndes_ipc_client_call(c, good, &reply, 1000, err, sizeof(err)), 0, "%s", err);
+	reply = must_call(c, good, 1000);
 	assert_pong(reply, 2, 2);
 	ndes_ipc_frame_free(reply);
 	ndes_ipc_msg_free(bad);
@@ -549,8 +528,7 @@ Test(ipc_client, one_handle_shared_by_threads)
 	void *ok;
 	intptr_t total = 0;
 
-	server_pid = ipc_test_spawn_echo_server(sock);
-	c = must_connect();
+	c = echo_client();
 	for (int i = 0; i < THREADS; i++)
 		cr_assert_eq(pthread_create(&th[i], NULL, caller_thread, c), 0);
 	for (int i = 0; i < THREADS; i++) {

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "ipc.h"
+#include "ipc_config.h"
 #include "ipc_int.h"
 #include "ipc_peer.h"
 #include "test_ipc_util.h"
@@ -22,6 +23,7 @@ static struct {
 	int closes;
 	int accepted_n;
 	bool refuse_next;
+	bool answer_default;		/* dispatch: ndes_ipc_peer_answer_default() */
 	struct ndes_ipc_peer *accepted; /* last accepted, no reference */
 	struct ndes_ipc_peer *held;     /* reference taken in dispatch */
 	uint32_t held_id;
@@ -48,6 +50,10 @@ server_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	cr_assert_eq(arg, &st);
 	st.dispatched++;
 	st.server_side_cred = *ndes_ipc_peer_cred(peer);
+	if (st.answer_default) {
+		cr_assert_eq(ndes_ipc_peer_answer_default(peer, hdr), 0);
+		return 0;
+	}
 	switch (hdr->type) {
 	case NDES_IPC_MSG_RELOAD:
 		st.held = ndes_ipc_peer_ref(peer);
@@ -594,4 +600,75 @@ Test(ipc_peer, send_refuses_failed_messages)
 	cr_assert(ndes_ipc_peer_is_open(p));
 	ndes_ipc_msg_free(msg);
 	ndes_ipc_peer_close(p);
+}
+
+Test(ipc_peer, default_answer_pongs_a_ping_and_refuses_the_rest)
+{
+	struct ndes_ipc_peer *p = must_connect_peer();
+	struct ndes_ipc_msg *msg;
+
+	st.answer_default = true;
+	send_ping(p, 7, 99);
+	wait_replies(1);
+	cr_assert_eq(st.reply_type, NDES_IPC_MSG_PONG);
+	cr_assert_eq(st.reply_id, 7);
+	cr_assert_eq(st.reply_u32, 0, "a PONG carries no fields");
+	msg = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 8);
+	cr_assert_eq(ndes_ipc_peer_send(p, msg), 0);
+	ndes_ipc_msg_free(msg);
+	wait_replies(2);
+	cr_assert_eq(st.reply_type, NDES_IPC_MSG_ERROR);
+	cr_assert_eq(st.reply_id, 8);
+	cr_assert_eq(st.reply_u32, NDES_IPC_ERR_UNSUPPORTED);
+	cr_assert(ndes_ipc_peer_is_open(p));
+	ndes_ipc_peer_close(p);
+}
+
+/* The `ipc:` section every listening daemon embeds. */
+struct ipc_section_cfg {
+	struct ndes_ipc_listen_cfg ipc;
+};
+static const struct ndes_config_field ipc_section_fields[] = {
+	NDES_IPC_LISTEN_CFG_FIELDS("/run/ndes/test.sock"),
+};
+static const struct ndes_config_schema ipc_section_schema =
+    NDES_CFG_SCHEMA(struct ndes_ipc_listen_cfg, ipc_section_fields);
+static const struct ndes_config_field ipc_top_fields[] = {
+	NDES_CFG_MAP("ipc", struct ipc_section_cfg, ipc, ipc_section_schema),
+};
+static const struct ndes_config_schema ipc_top_schema =
+    NDES_CFG_SCHEMA(struct ipc_section_cfg, ipc_top_fields);
+
+Test(ipc_peer, server_from_a_config_section)
+{
+	struct ipc_section_cfg cfg;
+	struct ndes_ipc_server *s2;
+	char err[NDES_CONFIG_ERR_MAX], yaml[1024], *path = ipc_test_path(dir, "cfg.sock");
+	struct stat sb;
+
+	cr_assert_eq(ndes_config_load_string("i.yaml", "{}", &ipc_top_schema, &cfg, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(cfg.ipc.socket, "/run/ndes/test.sock");
+	cr_assert_eq(cfg.ipc.mode, 0660);
+	cr_assert_eq(cfg.ipc.n_allowed_uids, 0);
+	cr_assert_eq(cfg.ipc.n_allowed_gids, 0);
+	ndes_config_free(&ipc_top_schema, &cfg);
+
+	snprintf(yaml, sizeof(yaml), "ipc:\n  socket: %s\n  mode: 0600\n"
+	    "  allowed_uids: [12345]\n  allowed_gids: [root, 54321]\n", path);
+	cr_assert_eq(ndes_config_load_string("i.yaml", yaml, &ipc_top_schema, &cfg, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.ipc.n_allowed_uids, 1);
+	cr_assert_eq(cfg.ipc.allowed_uids[0], 12345);
+	cr_assert_eq(cfg.ipc.n_allowed_gids, 2);
+	cr_assert_eq(cfg.ipc.allowed_gids[0], 0);
+	cr_assert_eq(cfg.ipc.allowed_gids[1], 54321);
+	s2 = ndes_ipc_server_from_cfg(base, &cfg.ipc, server_dispatch, &st);
+	cr_assert_not_null(s2);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert(S_ISSOCK(sb.st_mode));
+	cr_assert_eq(sb.st_mode & 07777, 0600);
+	ndes_ipc_server_free(s2);
+	ndes_config_free(&ipc_top_schema, &cfg);
+	free(path);
 }

@@ -32,3 +32,16 @@ Test(log, fatalx_exits_one, .exit_code = 1, .init = redirect_stderr)
 {
 	fatalx("bad state");
 }
+
+Test(log, level_names_in_enum_order)
+{
+	cr_assert_str_eq(log_level_names[LOG_LEVEL_WARN], "warn");
+	cr_assert_str_eq(log_level_names[LOG_LEVEL_INFO], "info");
+	cr_assert_str_eq(log_level_names[LOG_LEVEL_DEBUG], "debug");
+	cr_assert_null(log_level_names[3]);
+	cr_assert_eq(log_level_from_name("warn"), LOG_LEVEL_WARN);
+	cr_assert_eq(log_level_from_name("info"), LOG_LEVEL_INFO);
+	cr_assert_eq(log_level_from_name("debug"), LOG_LEVEL_DEBUG);
+	cr_assert_eq(log_level_from_name("Debug"), LOG_LEVEL_INFO);
+	cr_assert_eq(log_level_from_name(NULL), LOG_LEVEL_INFO);
+}

@@ -243,6 +243,25 @@ crpd_h_stop(struct crpd_h *h)
 	    harness_read_file(h->log));
 }
 
+struct crpd_h *
+crpd_h_launch(const struct crpd_h_opts *opts)
+{
+	struct crpd_h *h = crpd_h_new(opts);
+
+	crpd_h_start(h);
+	return h;
+}
+
+void
+crpd_h_finish(struct crpd_h **hp)
+{
+	if (*hp == NULL)
+		return;
+	crpd_h_stop(*hp);
+	crpd_h_free(*hp);
+	*hp = NULL;
+}
+
 void
 crpd_h_kill9(struct crpd_h *h)
 {

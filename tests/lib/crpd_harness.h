@@ -50,6 +50,11 @@ void	crpd_h_stop(struct crpd_h *h);
 void	crpd_h_kill9(struct crpd_h *h);
 /* Stop (if running), remove the folder, free. */
 void	crpd_h_free(struct crpd_h *h);
+/* crpd_h_new() then crpd_h_start(): a running daemon. */
+struct crpd_h *crpd_h_launch(const struct crpd_h_opts *opts);
+/* The end of a test: crpd_h_stop() (the clean-exit check) and crpd_h_free(),
+ * then *hp = NULL; nothing when *hp is NULL already. */
+void	crpd_h_finish(struct crpd_h **hp);
 /* dir "/" rel, malloc'd. */
 char	*crpd_h_path(const struct crpd_h *h, const char *rel);
 /* Write a PEM file of certs / a key (0600). */
