@@ -77,7 +77,7 @@ diag_socket(const char *path, mode_t mode, const char *daemon, uint32_t down,
 void
 diag_connector_socket(struct diag *d, struct diag_result *r)
 {
-	const struct conn_ipc_cfg *ipc = &d->c->cfg.ipc;
+	const struct ndes_ipc_listen_cfg *ipc = &d->c->cfg.ipc;
 
 	diag_socket(ipc->socket, ipc->mode, "ndes-connectord", NDES_DIAG_CONNECTOR_UNAVAILABLE,
 	    r);
