@@ -14,11 +14,14 @@
 #define BENCH_TENANT "0d6f2a53-1d6b-4e0b-8f5e-4c1a2b3c4d5e"
 #define BENCH_DEVICE_KEYS 4
 
+struct ndes_ipc_msg;
+
 /* One pre-minted request. */
 struct bench_item {
-	char	*challenge;	/* the challenge text (for the limit) */
-	uint8_t	*csr;		/* DER PKCS#10 carrying it */
-	size_t	 csr_len;
+	char			*challenge;	/* the challenge text (for the limit) */
+	uint8_t			*csr;		/* DER PKCS#10 carrying it */
+	size_t			 csr_len;
+	struct ndes_ipc_msg	*req;		/* its VERIFY_REQUEST, encoded */
 };
 
 struct bench_pki {
@@ -31,7 +34,8 @@ struct bench_pki {
 /* bench_pki.c */
 int	bench_pki_new(struct bench_pki *p, const char *alg);
 void	bench_pki_free(struct bench_pki *p);
-/* Mint items[first .. first+n) on `threads` threads; 0 or -1. */
+/* Mint items[first .. first+n) on `threads` threads, each with its request
+ * frame (request id: index + 1); 0 or -1. */
 int	bench_mint(const struct bench_pki *p, const char *tenant, struct bench_item *items,
 	    size_t first, size_t n, int threads);
 void	bench_items_free(struct bench_item *items, size_t n);
@@ -57,7 +61,7 @@ void	bench_crpd_stop(struct bench_crpd *c);
 /* fsync latency of the state folder's file system (p50, p99 in ms). */
 void	bench_fsync_latency(const char *dir, double *p50, double *p99);
 
-/* bench_run.c */
+/* bench_run.c, bench_drive.c */
 /* Results of one or more runs, added up. */
 struct bench_stats {
 	size_t	 done, failed;
@@ -71,7 +75,9 @@ struct bench_stats {
 /* Drive crpd over the socket with `clients` connections for `seconds`
  * (closed loop when rate is 0, else paced at rate requests/s in total;
  * latency then counts from each request's scheduled time), adding the
- * results to *acc (zero it first). */
+ * results to *acc (zero it first).  One thread, one epoll loop, at most
+ * one request in flight per connection (items[].req, encoded when minted);
+ * the connections are opened before the clock starts. */
 int	bench_drive(const char *sock, struct bench_item *items, size_t n, int clients,
 	    double seconds, double rate, struct bench_stats *acc);
 void	bench_stats_finish(struct bench_stats *st);

@@ -13,6 +13,7 @@
 
 #include "challenge.h"
 #include "crypto.h"
+#include "ipc.h"
 
 static EVP_PKEY *
 bench_key(const char *alg)
@@ -186,6 +187,20 @@ bench_csr(EVP_PKEY *key, size_t k, const char *upn, const char *challenge,
 	return 0;
 }
 
+/* The VERIFY_REQUEST crpd gets for it: CSR, no signer certificate, template
+ * name, transaction id. */
+static int
+bench_request(size_t k, struct bench_item *it)
+{
+	if ((it->req = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, (uint32_t)k + 1)) == NULL)
+		return -1;
+	ndes_ipc_msg_add_bytes(it->req, it->csr, it->csr_len);
+	ndes_ipc_msg_add_bytes(it->req, NULL, 0);
+	ndes_ipc_msg_add_str(it->req, "BenchTemplate");
+	ndes_ipc_msg_add_str(it->req, "bench");
+	return ndes_ipc_msg_failed(it->req) ? -1 : 0;
+}
+
 static int
 bench_mint_one(const struct bench_pki *p, const char *tenant, size_t k,
     struct bench_item *it)
@@ -201,7 +216,8 @@ bench_mint_one(const struct bench_pki *p, const char *tenant, size_t k,
 	    sizeof(err)) == -1)
 		fprintf(stderr, "ndes-bench: seal: %s\n", err);
 	else
-		rc = bench_csr(p->dev_keys[k % BENCH_DEVICE_KEYS], k, upn, it->challenge, it);
+		rc = bench_csr(p->dev_keys[k % BENCH_DEVICE_KEYS], k, upn, it->challenge, it) ==
+		    0 ? bench_request(k, it) : -1;
 	sk_X509_free(recipients);
 	return rc;
 }
@@ -255,6 +271,7 @@ bench_items_free(struct bench_item *items, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(items[i].challenge);
 		OPENSSL_free(items[i].csr);
+		ndes_ipc_msg_free(items[i].req);
 	}
 	free(items);
 }
