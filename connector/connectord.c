@@ -109,6 +109,8 @@ connd_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct connd *d = arg;
 
+	if (d->stopping)
+		return;
 	connd_reload(d);
 	log_info("SIGHUP: checking the registration and downloading now");
 	d->reg_state = CONND_REG_UNKNOWN;
