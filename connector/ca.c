@@ -58,6 +58,17 @@ conn_ca_cert(struct conn_ca *ca, char *err, size_t errlen)
 	return ca->ops->ca_cert(ca, err, errlen);
 }
 
+enum conn_ca_status
+conn_ca_crl_refresh(struct conn_ca *ca, struct conn_ca_crl_info *info, char *err,
+    size_t errlen)
+{
+	memset(info, 0, sizeof(*info));
+	err[0] = '\0';
+	if (ca->ops->crl_refresh == NULL)
+		return CONN_CA_OK;
+	return ca->ops->crl_refresh(ca, info, err, errlen);
+}
+
 void
 conn_ca_free(struct conn_ca *ca)
 {

@@ -43,6 +43,14 @@ struct conn_ca_profile {
 
 struct conn_ca;
 
+/* What conn_ca_crl_refresh found or did. */
+struct conn_ca_crl_info {
+	bool	 published;	/* a fresh CRL was written */
+	char	 reason[512];	/* why it was (or, when not, "") */
+	time_t	 next_update;	/* of the CRL in place afterwards, 0: unknown */
+	int	 revoked;	/* entries of the CRL published */
+};
+
 struct conn_ca_ops {
 	const char *kind;
 	/* Load and check what issuing needs (CA certificate and key). */
@@ -54,6 +62,10 @@ struct conn_ca_ops {
 	    char *err, size_t errlen);
 	/* The CA certificate (a reference the caller frees), NULL if unusable. */
 	X509 *(*ca_cert)(struct conn_ca *ca, char *err, size_t errlen);
+	/* Publish a fresh CRL when the current one is due; NULL: the backend
+	 * publishes no CRL. */
+	enum conn_ca_status (*crl_refresh)(struct conn_ca *ca, struct conn_ca_crl_info *info,
+	    char *err, size_t errlen);
 	void (*free)(struct conn_ca *ca);
 };
 
@@ -84,6 +96,13 @@ enum conn_ca_status conn_ca_issue(struct conn_ca *ca, EVP_PKEY *pub,
 enum conn_ca_status conn_ca_revoke(struct conn_ca *ca, const char *serial,
     char *err, size_t errlen);
 X509 *conn_ca_cert(struct conn_ca *ca, char *err, size_t errlen);
+/* Keep the CRL fresh: a new one is published (atomically replaced, from
+ * the CA's index, so with the same revoked serials) when there is none,
+ * when it cannot be read or does not verify with the CA certificate, or
+ * when less than half of crl_days is left before its nextUpdate.  Backends
+ * without a CRL: CONN_CA_OK, nothing published. */
+enum conn_ca_status conn_ca_crl_refresh(struct conn_ca *ca, struct conn_ca_crl_info *info,
+    char *err, size_t errlen);
 void conn_ca_free(struct conn_ca *ca);
 
 /* The end of validity: the template's validity, or the requested one when

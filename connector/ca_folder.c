@@ -234,6 +234,7 @@ static const struct conn_ca_ops ca_folder_ops = {
 	.issue = ca_folder_issue,
 	.revoke = ca_folder_revoke,
 	.ca_cert = ca_folder_cert,
+	.crl_refresh = ca_folder_crl_refresh,
 	.free = ca_folder_free,
 };
 

@@ -69,6 +69,8 @@ enum conn_ca_status ca_folder_issue(struct conn_ca *ca, EVP_PKEY *pub,
 /* ca_crl.c */
 enum conn_ca_status ca_folder_revoke(struct conn_ca *ca, const char *serial,
     char *err, size_t errlen);
+enum conn_ca_status ca_folder_crl_refresh(struct conn_ca *ca, struct conn_ca_crl_info *info,
+    char *err, size_t errlen);
 /* Regenerate crl.pem from index.txt (lock held, keys loaded). */
 int ca_publish_crl(struct ca_folder *f, const struct ca_keys *k, const struct ca_index *idx,
     char *err, size_t errlen);

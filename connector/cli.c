@@ -20,6 +20,9 @@ usage(FILE *fp)
 	    "  renew               renew the registration certificates now\n"
 	    "  unregister          tell the cloud and remove the registration\n"
 	    "  queue [--json] [--limit N]   what waits in the outbox\n"
+	    "  queue --purge-rejected [--older-than DURATION]   delete the items the cloud\n"
+	    "                      refused for good (all, or those stored more than\n"
+	    "                      DURATION ago: 90s, 60m, 12h, 30d); prints how many\n"
 	    "  diagnose [--json] [--crpd-config FILE]   check the whole setup: files, keys,\n"
 	    "                      certificates, sockets, the cloud, the CA folder, the clock\n"
 	    "exit codes: 0 ok, 1 failure, 2 usage, 3 registration token refused, 4 cloud\n"
@@ -52,6 +55,8 @@ static const struct option cli_opts[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "limit", required_argument, NULL, 'l' },
 	{ "crpd-config", required_argument, NULL, 'C' },
+	{ "purge-rejected", no_argument, NULL, 'P' },
+	{ "older-than", required_argument, NULL, 'O' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -108,6 +113,8 @@ main(int argc, char **argv)
 		case 'n': c.name = optarg; break;
 		case 'j': c.json = true; break;
 		case 'f': c.force = true; break;
+		case 'P': c.purge_rejected = true; break;
+		case 'O': c.older_than = optarg; break;
 		case 'l':
 			if ((c.limit = strtol(optarg, NULL, 10)) < 1)
 				return cli_fail(CLI_USAGE, "--limit needs a positive number");
@@ -120,6 +127,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return CLI_USAGE;
 	}
+	if ((c.purge_rejected || c.older_than != NULL) && strcmp(argv[optind], "queue") != 0)
+		return cli_fail(CLI_USAGE, "--purge-rejected and --older-than go with queue");
+	if (c.older_than != NULL && !c.purge_rejected)
+		return cli_fail(CLI_USAGE, "--older-than goes with --purge-rejected");
 	if (strcmp(argv[optind], "diagnose") == 0)
 		r = cli_diagnose(&c);
 	else if ((r = cli_load(&c, c.config_path, c.state_dir_opt)) == CLI_OK)

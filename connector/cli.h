@@ -30,6 +30,8 @@ struct cli {
 	const char		*crpd_config;			/* --crpd-config */
 	bool			 json, force;
 	long			 limit;
+	bool			 purge_rejected;		/* queue --purge-rejected */
+	const char		*older_than;			/* --older-than DURATION */
 };
 
 int cli_register(struct cli *c);

@@ -233,12 +233,12 @@ diag_ca_crl(struct diag *d, struct diag_result *r)
 	if (path == NULL || cp == NULL)
 		goto out;
 	diag_fix(r, "publish a fresh CRL: openssl ca -gencrl -keyfile ca.key -cert ca.pem -out "
-	    "%s (with an openssl.cnf naming this folder's index.txt), or revoke a certificate "
-	    "(ndes-connectord publishes one after each revocation)", path);
+	    "%s (with an openssl.cnf naming this folder's index.txt), or start or reload "
+	    "ndes-connectord (it publishes one when half of ca.crl_days is gone)", path);
 	if ((crl = diag_load_crl(path, err, sizeof(err))) == NULL) {
 		if (errno == ENOENT)
-			diag_warn(r, NDES_DIAG_CRL_STALE, "no %s yet (one is published at the first "
-			    "revocation)", path);
+			diag_warn(r, NDES_DIAG_CRL_STALE, "no %s yet (ndes-connectord publishes "
+			    "one at start)", path);
 		else
 			diag_fail(r, NDES_DIAG_CRL_STALE, "%s", err);
 		goto out;

@@ -225,6 +225,69 @@ item_json(const struct conn_outbox_item *it, bool work)
 	    (it->rejected ? "rejected" : "waiting"));
 }
 
+struct purge_opts {
+	int64_t older_than;
+};
+
+static const struct ndes_config_field purge_fields[] = {
+	NDES_CFG_DURATION("older_than", struct purge_opts, older_than,
+	    NDES_CFG_RANGE(1, 100LL * 365 * 86400)),
+};
+static const struct ndes_config_schema purge_schema =
+    NDES_CFG_SCHEMA(struct purge_opts, purge_fields);
+
+/* --older-than DURATION, read as the configuration reads durations. */
+static int
+purge_duration(const char *text, int64_t *secs)
+{
+	struct purge_opts o = { 0 };
+	char yaml[128], err[NDES_CONFIG_ERR_MAX];
+
+	if (text[0] == '\0' || strspn(text, "0123456789abcdefghijklmnopqrstuvwxyz") !=
+	    strlen(text) || strlen(text) > 32)
+		return -1;
+	snprintf(yaml, sizeof(yaml), "older_than: %s\n", text);
+	if (ndes_config_load_string("--older-than", yaml, &purge_schema, &o, err,
+	    sizeof(err)) == -1)
+		return -1;
+	*secs = o.older_than;
+	ndes_config_free(&purge_schema, &o);
+	return 0;
+}
+
+static int
+cli_queue_purge(struct cli *c)
+{
+	struct conn_outbox *ob;
+	int64_t age = 0, n = 0;
+	char err[1024];
+
+	if (c->older_than != NULL && purge_duration(c->older_than, &age) == -1)
+		return cli_fail(CLI_USAGE, "--older-than \"%s\": not a duration (e.g. 90s, 60m, "
+		    "12h, 30d)", c->older_than);
+	if (access(c->st.outbox_db, F_OK) == 0) {
+		if ((ob = conn_outbox_open(c->st.outbox_db, 0, err, sizeof(err))) == NULL)
+			return cli_fail(CLI_FAIL, "%s", err);
+		n = conn_outbox_purge_rejected(ob, age > 0 ? (int64_t)time(NULL) - age : 0);
+		conn_outbox_close(ob);
+		if (n < 0)
+			return cli_fail(CLI_FAIL, "%s: cannot delete the rejected items",
+			    c->st.outbox_db);
+	}
+	if (c->json) {
+		json_t *o = json_pack("{s:I}", "deleted", (json_int_t)n);
+		char *text = json_dumps(o, 0);
+
+		printf("%s\n", text != NULL ? text : "");
+		free(text);
+		json_decref(o);
+	} else
+		printf("deleted %lld rejected item%s from the outbox%s%s\n", (long long)n,
+		    n == 1 ? "" : "s", c->older_than != NULL ? ", stored more than " : "",
+		    c->older_than != NULL ? c->older_than : "");
+	return CLI_OK;
+}
+
 int
 cli_queue(struct cli *c)
 {
@@ -232,9 +295,12 @@ cli_queue(struct cli *c)
 	struct conn_outbox_item *items = NULL, *work = NULL;
 	size_t n = 0, nw = 0;
 	char err[1024];
-	json_t *arr = json_array(), *o;
+	json_t *arr, *o;
 	size_t i;
 
+	if (c->purge_rejected)
+		return cli_queue_purge(c);
+	arr = json_array();
 	if (access(c->st.outbox_db, F_OK) == 0) {
 		if ((ob = conn_outbox_open(c->st.outbox_db, 0, err, sizeof(err))) == NULL)
 			return cli_fail(CLI_FAIL, "%s", err);

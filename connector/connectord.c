@@ -96,6 +96,8 @@ connd_on_term(evutil_socket_t sig, short what, void *arg)
 		event_del(d->ev_upload);
 	if (d->ev_renew != NULL)
 		event_del(d->ev_renew);
+	if (d->ev_crl != NULL)
+		event_del(d->ev_crl);
 	d->ev_drain = evtimer_new(d->base, connd_drain_timeout, d);
 	if (d->ev_drain != NULL)
 		evtimer_add(d->ev_drain, &tv);
@@ -107,6 +109,9 @@ connd_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct connd *d = arg;
 
+	if (d->stopping)
+		return;
+	connd_reload(d);
 	log_info("SIGHUP: checking the registration and downloading now");
 	d->reg_state = CONND_REG_UNKNOWN;
 	connd_registration_check(d);
@@ -144,32 +149,43 @@ connd_signals(struct connd *d)
 	return 0;
 }
 
-static int
-connd_open_ca(struct connd *d, char *err, size_t errlen)
+int
+connd_ca_open(const struct conn_cfg *cfg, struct conn_ca **ca, char *err, size_t errlen)
 {
-	struct conn_ca_folder_opts o = { .name = d->cfg.ca.name, .crl_days =
-	    (int)d->cfg.ca.crl_days, .may_revoke = d->cfg.ca.may_revoke,
-	    .client_auth_cert = d->cfg.ca.client_auth_cert };
+	struct conn_ca_folder_opts o = { .name = cfg->ca.name, .crl_days =
+	    (int)cfg->ca.crl_days, .may_revoke = cfg->ca.may_revoke,
+	    .client_auth_cert = cfg->ca.client_auth_cert };
 	char *pass = NULL, *folder;
 	enum conn_ca_status st;
 	char why[1024];
 
-	if (!d->cfg.ca_present)
+	*ca = NULL;
+	if (!cfg->ca_present)
 		return 0;
-	if (conn_conf_ca_passphrase(&d->cfg, &pass, err, errlen) == -1 ||
-	    (folder = conn_conf_path(&d->cfg, d->cfg.ca.folder)) == NULL)
+	if (conn_conf_ca_passphrase(cfg, &pass, err, errlen) == -1 ||
+	    (folder = conn_conf_path(cfg, cfg->ca.folder)) == NULL)
 		return -1;
 	o.folder = folder;
 	o.passphrase = pass;
-	d->ca = conn_ca_folder_new(&o);
+	*ca = conn_ca_folder_new(&o);
 	free(folder);
+	if (pass != NULL)
+		explicit_bzero(pass, strlen(pass));
 	free(pass);
-	if (d->ca == NULL)
+	if (*ca == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	if ((st = conn_ca_check(d->ca, why, sizeof(why))) != CONN_CA_OK)
-		log_warnx("CA %s: %s: %s (PKCS requests fail until it is fixed)", d->cfg.ca.name,
+	}
+	if ((st = conn_ca_check(*ca, why, sizeof(why))) != CONN_CA_OK)
+		log_warnx("CA %s: %s: %s (PKCS requests fail until it is fixed)", cfg->ca.name,
 		    conn_ca_status_name(st), why);
 	return 0;
+}
+
+void
+connd_log_level(struct connd *d)
+{
+	log_init(NULL, d->verbose ? LOG_LEVEL_DEBUG : log_level_from_name(d->cfg.log_level));
 }
 
 static int
@@ -185,7 +201,7 @@ connd_setup(struct connd *d, char *err, size_t errlen)
 	    conn_state_prepare(&d->st, false, err, errlen) == -1)
 		return -1;
 	if ((d->ob = conn_outbox_open(d->st.outbox_db, d->cfg.outbox.max_items, err,
-	    errlen)) == NULL || connd_open_ca(d, err, errlen) == -1)
+	    errlen)) == NULL || connd_ca_open(&d->cfg, &d->ca, err, errlen) == -1)
 		return -1;
 	if ((d->base = event_base_new()) == NULL || connd_signals(d) == -1) {
 		snprintf(err, errlen, "cannot set up the event loop");
@@ -216,7 +232,7 @@ static void
 connd_free(struct connd *d)
 {
 	struct event *evs[] = { d->ev_term, d->ev_int, d->ev_hup, d->ev_download, d->ev_upload,
-	    d->ev_renew, d->ev_watchdog, d->ev_drain };
+	    d->ev_renew, d->ev_watchdog, d->ev_drain, d->ev_crl };
 
 	connd_ipc_stop(d);
 	connd_registration_clear(d);
@@ -246,6 +262,7 @@ connd_run(struct connd *d)
 	connd_download_start(d);
 	connd_upload_start(d);
 	connd_renew_start(d);
+	connd_crl_start(d);
 	connd_started(d);
 	event_base_dispatch(d->base);
 	snprintf(err, sizeof(err), "ndes-connectord stopped, %lld items stay in the outbox",
@@ -268,7 +285,6 @@ main(int argc, char **argv)
 	};
 	struct connd d = { .config_path = CONN_DEFAULT_CONFIG };
 	char err[NDES_CONFIG_ERR_MAX];
-	bool verbose = false;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
@@ -276,7 +292,7 @@ main(int argc, char **argv)
 		case 'c': d.config_path = optarg; break;
 		case 'C': return ndes_config_check_main(optarg, &conn_config_schema,
 		    sizeof(struct conn_cfg));
-		case 'v': verbose = true; break;
+		case 'v': d.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -290,8 +306,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "ndes-connectord: %s\n", err);
 		return 1;
 	}
-	log_init("ndes-connectord", verbose ? LOG_LEVEL_DEBUG :
-	    log_level_from_name(d.cfg.log_level));
+	connd_log_level(&d);
 	r = connd_run(&d);
 	connd_free(&d);
 	return r;

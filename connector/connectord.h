@@ -39,6 +39,7 @@ enum connd_reg_state {
 struct connd {
 	struct event_base	*base;
 	const char		*config_path;
+	bool			 verbose;	/* -v: debug whatever log_level says */
 	struct conn_cfg		 cfg;
 	struct conn_state	 st;
 	struct conn_outbox	*ob;
@@ -53,6 +54,7 @@ struct connd {
 	struct ndes_http_client	*http;
 	char			 loaded_thumb[64];	/* client certificate in use */
 	char			 refused_thumb[64];	/* the cloud refused it (403) */
+	bool			 cloud_changed;		/* cloud.* reloaded: new client when idle */
 	enum connd_reg_state	 refused_state;
 	time_t			 client_not_before, client_not_after;
 
@@ -71,6 +73,7 @@ struct connd {
 
 	struct event		*ev_term, *ev_int, *ev_hup;
 	struct event		*ev_download, *ev_upload, *ev_renew, *ev_watchdog, *ev_drain;
+	struct event		*ev_crl;
 	struct timeval		 drain_deadline;
 };
 
@@ -81,6 +84,11 @@ void connd_check_drained(struct connd *d);
 void connd_note_error(struct connd *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void connd_note_time(struct connd *d, const char *name);
+/* The CA of cfg (*ca NULL when cfg has no ca: section); a CA that is not
+ * usable now is only logged.  0, or -1 with err. */
+int connd_ca_open(const struct conn_cfg *cfg, struct conn_ca **ca, char *err, size_t errlen);
+/* log_level (debug whatever it says with -v). */
+void connd_log_level(struct connd *d);
 
 /* d_registration.c: load and check the registration certificate; set up the
  * HTTPS client.  0 when the cloud can be called. */
@@ -121,5 +129,15 @@ void connd_renew_check(struct connd *d);
 
 /* d_crpd.c: RELOAD to crpd (crp.sock, else crpd's own connection). */
 void connd_crpd_reload(struct connd *d, const char *why);
+
+/* d_crl.c: publish a fresh CRL when the CA's is due (conn_ca_crl_refresh),
+ * at start, every CONND_CRL_CHECK_S and after a reload. */
+#define CONND_CRL_CHECK_S 3600
+void connd_crl_start(struct connd *d);
+void connd_crl_check(struct connd *d);
+
+/* d_reload.c: SIGHUP: read the configuration file again and apply what can
+ * change while running; a file that does not load changes nothing. */
+void connd_reload(struct connd *d);
 
 #endif

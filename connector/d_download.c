@@ -228,6 +228,7 @@ connd_download_now(struct connd *d)
 	if (d->downloading || d->stopping)
 		return;
 	connd_work_run(d);	/* what a previous run left */
+	conn_outbox_recount(d->ob);	/* `queue --purge-rejected` may have made room */
 	if (connd_registration_check(d) == -1)
 		return;
 	d->downloading = true;

@@ -9,7 +9,10 @@
  *                           0x00001201), BAD_REQUEST for a kind or body refused,
  *                           INTERNAL when the outbox cannot be written
  *   PING -> PONG
- * A malformed message drops the peer. */
+ * A malformed message drops the peer.  A peer is logged at its first
+ * message: a notification makes it ndes-crpd (info, and the connection a
+ * RELOAD falls back to); PING-only peers such as `ndes-connector diagnose`
+ * are logged at debug level. */
 #include "connectord.h"
 
 #include <stdio.h>
@@ -91,6 +94,33 @@ ipc_on_notification(struct connd *d, struct ndes_ipc_peer *peer,
 	return 0;
 }
 
+/* Peer data: what its first message said it is. */
+static char ipc_seen_crpd, ipc_seen_other;
+
+static void
+ipc_first_message(struct connd *d, struct ndes_ipc_peer *peer, uint16_t type)
+{
+	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
+
+	if (ndes_ipc_peer_data(peer) != NULL)
+		return;
+	if (type == NDES_IPC_MSG_CONNECTOR_NOTIFICATION) {
+		ndes_ipc_peer_set_data(peer, &ipc_seen_crpd);
+		d->crpd_peer = peer;
+		log_info("peer connected on connector.sock (pid %ld, uid %lu): ndes-crpd, it "
+		    "hands over notifications", (long)cred->pid, (unsigned long)cred->uid);
+		return;
+	}
+	ndes_ipc_peer_set_data(peer, &ipc_seen_other);
+	if (type == NDES_IPC_MSG_PING)
+		log_debug("peer connected on connector.sock (pid %ld, uid %lu): PING only so far "
+		    "(a check such as ndes-connector diagnose)", (long)cred->pid,
+		    (unsigned long)cred->uid);
+	else
+		log_info("peer connected on connector.sock (pid %ld, uid %lu): first message %s",
+		    (long)cred->pid, (unsigned long)cred->uid, ndes_ipc_type_name(type));
+}
+
 static int
 ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r, void *arg)
@@ -99,6 +129,7 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	const char *msg;
 	uint32_t code;
 
+	ipc_first_message(d, peer, hdr->type);
 	switch (hdr->type) {
 	case NDES_IPC_MSG_CONNECTOR_NOTIFICATION:
 		return ipc_on_notification(d, peer, hdr, r);
@@ -121,9 +152,13 @@ static int
 ipc_accept(struct ndes_ipc_peer *peer, void *arg)
 {
 	struct connd *d = arg;
+	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
 
-	d->crpd_peer = peer;
-	log_info("ndes-crpd connected (pid %ld)", (long)ndes_ipc_peer_cred(peer)->pid);
+	/* until a peer sends a notification, the newest one is the RELOAD fallback */
+	if (d->crpd_peer == NULL || ndes_ipc_peer_data(d->crpd_peer) != &ipc_seen_crpd)
+		d->crpd_peer = peer;
+	log_debug("peer connected on connector.sock (pid %ld, uid %lu)", (long)cred->pid,
+	    (unsigned long)cred->uid);
 	return 0;
 }
 
@@ -131,9 +166,15 @@ static void
 ipc_close(struct ndes_ipc_peer *peer, void *arg)
 {
 	struct connd *d = arg;
+	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
 
 	if (d->crpd_peer == peer)
 		d->crpd_peer = NULL;
+	if (ndes_ipc_peer_data(peer) == &ipc_seen_crpd)
+		log_info("ndes-crpd (pid %ld) disconnected from connector.sock", (long)cred->pid);
+	else
+		log_debug("peer (pid %ld, uid %lu) disconnected from connector.sock",
+		    (long)cred->pid, (unsigned long)cred->uid);
 }
 
 int

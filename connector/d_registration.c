@@ -135,6 +135,9 @@ reg_connect(struct connd *d, const char *thumb, char *err, size_t errlen)
 	    (d->http = ndes_http_client_new(d->base, &d->cloud.opts, err, errlen)) == NULL)
 		return -1;
 	snprintf(d->loaded_thumb, sizeof(d->loaded_thumb), "%s", thumb);
+	if (d->cloud_changed)
+		log_info("cloud settings of the reloaded configuration in use (%s)", url);
+	d->cloud_changed = false;
 	return 0;
 }
 
@@ -163,8 +166,9 @@ connd_registration_check(struct connd *d)
 		reg_report(d, st, detail);
 		return -1;
 	}
-	if (strcmp(thumb, d->loaded_thumb) != 0 || d->http == NULL) {
-		/* a new certificate (renewal, register): switch when nothing is in flight */
+	if (strcmp(thumb, d->loaded_thumb) != 0 || d->http == NULL || d->cloud_changed) {
+		/* a new certificate (renewal, register) or cloud settings (SIGHUP):
+		 * switch when nothing is in flight */
 		if (d->in_flight > 0 && d->http != NULL)
 			return 0;
 		if (reg_connect(d, thumb, err, sizeof(err)) == -1) {

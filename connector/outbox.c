@@ -47,6 +47,18 @@ outbox_scalar(struct conn_outbox *ob, const char *sql)
 	return v;
 }
 
+int
+conn_outbox_recount(struct conn_outbox *ob)
+{
+	int64_t n = outbox_scalar(ob, "SELECT (SELECT count(*) FROM items) + "
+	    "(SELECT count(*) FROM work)");
+
+	if (n < 0)
+		return -1;
+	ob->count = n;
+	return 0;
+}
+
 struct conn_outbox *
 conn_outbox_open(const char *path, int64_t max_items, char *err, size_t errlen)
 {
@@ -59,9 +71,7 @@ conn_outbox_open(const char *path, int64_t max_items, char *err, size_t errlen)
 		return NULL;
 	}
 	ob->max_items = max_items;
-	ob->count = outbox_scalar(ob, "SELECT (SELECT count(*) FROM items) + "
-	    "(SELECT count(*) FROM work)");
-	if (ob->count < 0) {
+	if (conn_outbox_recount(ob) == -1) {
 		snprintf(err, errlen, "%s: %s", path, ndes_db_errmsg(ob->db));
 		conn_outbox_close(ob);
 		return NULL;
@@ -95,6 +105,8 @@ conn_outbox_room(struct conn_outbox *ob)
 {
 	if (ob->max_items < 1)
 		return INT64_MAX;
+	if (ob->count >= ob->max_items)
+		conn_outbox_recount(ob);	/* ndes-connector may have purged some */
 	return ob->count >= ob->max_items ? 0 : ob->max_items - ob->count;
 }
 
@@ -307,6 +319,21 @@ conn_outbox_reject(struct conn_outbox *ob, int64_t seq, const char *error)
 
 	return outbox_each(ob, "UPDATE items SET attempts = attempts + 1, last_error = ?2,"
 	    " rejected = 1 WHERE seq = ?1", &seq, 1, error, &changed);
+}
+
+int64_t
+conn_outbox_purge_rejected(struct conn_outbox *ob, int64_t before)
+{
+	sqlite3_stmt *st = ndes_db_prepare(ob->db, "DELETE FROM items WHERE rejected = 1 AND"
+	    " (?1 = 0 OR created < ?1)");
+	int64_t n;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
+	    ndes_db_step(ob->db, st) != 0)
+		return -1;
+	n = sqlite3_changes(ndes_db_handle(ob->db));
+	ob->count -= n;
+	return n;
 }
 
 int

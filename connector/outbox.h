@@ -48,8 +48,10 @@ struct conn_outbox *conn_outbox_open(const char *path, int64_t max_items, char *
 void conn_outbox_close(struct conn_outbox *ob);
 void conn_outbox_set_max(struct conn_outbox *ob, int64_t max_items);
 
-/* Items + work. */
+/* Items + work (as counted by this handle). */
 int64_t conn_outbox_count(struct conn_outbox *ob);
+/* Room left under max_items; when the count says full, it is counted
+ * again first. */
 int64_t conn_outbox_room(struct conn_outbox *ob);
 
 enum conn_outbox_add conn_outbox_add(struct conn_outbox *ob, const char *kind,
@@ -69,6 +71,13 @@ int conn_outbox_failed(struct conn_outbox *ob, const int64_t *seqs, size_t n,
     const char *error);
 /* The cloud refused this one for good: keep it, never send it again. */
 int conn_outbox_reject(struct conn_outbox *ob, int64_t seq, const char *error);
+/* Delete the rejected items stored before `before` (seconds since the
+ * epoch; 0: all of them), one transaction.  How many, or -1.  Safe while
+ * another process (the daemon) has the outbox open: it finds the room at
+ * its next count (conn_outbox_recount, and whenever it looks full). */
+int64_t conn_outbox_purge_rejected(struct conn_outbox *ob, int64_t before);
+/* Count items + work again (another process may have changed them). */
+int conn_outbox_recount(struct conn_outbox *ob);
 /* Counts per kind ("successNotification": 3, ...) as JSON text, malloc'd. */
 char *conn_outbox_summary_json(struct conn_outbox *ob);
 

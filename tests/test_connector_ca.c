@@ -371,3 +371,107 @@ Test(ca, micromdm_depot_made_by_scepserver)
 	X509_free(cert);
 	conn_ca_free(ca);
 }
+
+/* Publish ca/crl.pem with openssl ca -gencrl for the CA folder "name"
+ * (its own index), valid for `hours`. */
+static void
+openssl_gencrl(const char *name, int hours)
+{
+	cr_assert_eq(tc_sh("printf '[ca]\\ndefault_ca=d\\n[d]\\ndatabase=%s/index.txt\\n"
+	    "certificate=%s/ca.pem\\nprivate_key=%s/ca.key\\ncrlnumber=ossl-crlnumber\\n"
+	    "default_md=sha256\\n' > gencrl.cnf && echo 01 > ossl-crlnumber && "
+	    "\"$OPENSSL\" ca -config gencrl.cnf -gencrl -crlhours %d -out ca/crl.pem 2>/dev/null",
+	    name, name, name, hours), 0);
+}
+
+static void
+refresh_ok(struct conn_ca *ca, struct conn_ca_crl_info *info, bool published)
+{
+	char err[512] = "";
+
+	cr_assert_eq(conn_ca_crl_refresh(ca, info, err, sizeof(err)), CONN_CA_OK, "%s", err);
+	cr_assert_eq(info->published, published, "%s", info->reason);
+}
+
+Test(ca, crl_refresh_publishes_a_due_crl_with_the_same_serials)
+{
+	struct conn_ca *ca;
+	struct conn_ca_crl_info info;
+	char err[256], want[600];
+	X509 *a, *b;
+	time_t now = time(NULL);
+
+	tc_make_ca("ca", 365, NULL);
+	ca = open_ca("ca", NULL);
+	a = issue(ca, "CN=ivy", 86400 * 5, 0);
+	b = issue(ca, "CN=jack", 86400 * 5, 0);
+	cr_assert_eq(conn_ca_revoke(ca, "01", err, sizeof(err)), CONN_CA_OK, "%s", err);
+	/* the CRL of the revocation is fresh: left alone */
+	refresh_ok(ca, &info, false);
+	cr_assert_str_eq(info.reason, "");
+	cr_assert(info.next_update >= now + 7 * 86400 - 5 && info.next_update <= now + 7 * 86400 + 5);
+	/* one by openssl due in an hour (less than half of 7 days) */
+	openssl_gencrl("ca", 1);
+	refresh_ok(ca, &info, true);
+	cr_assert_not_null(strstr(info.reason, "is less than half of ca.crl_days (7 days) away"),
+	    "%s", info.reason);
+	snprintf(want, sizeof(want), "of %s is less", tc_path("ca/crl.pem"));
+	cr_assert_not_null(strstr(info.reason, want), "%s", info.reason);
+	cr_assert_eq(info.revoked, 1);
+	cr_assert(info.next_update >= now + 7 * 86400 - 5 && info.next_update <= now + 7 * 86400 + 60);
+	cr_assert_eq(tc_sh("\"$OPENSSL\" crl -in ca/crl.pem -CAfile ca/ca.pem -noout 2>&1 | "
+	    "grep -qx 'verify OK'"), 0);
+	cr_assert_eq(tc_sh("\"$OPENSSL\" crl -in ca/crl.pem -noout -text | grep 'Serial Number' | "
+	    "tr -d ' ' | tr '\\n' ' ' | grep -qx 'SerialNumber:01 '"), 0);
+	/* crlnumber went on from the connector's own: 02 after the revocation's 01 */
+	cr_assert_eq(tc_sh("\"$OPENSSL\" crl -in ca/crl.pem -noout -crlnumber | "
+	    "grep -qx 'crlNumber=0x02'"), 0);
+	refresh_ok(ca, &info, false);
+	X509_free(a);
+	X509_free(b);
+	conn_ca_free(ca);
+}
+
+Test(ca, crl_refresh_missing_foreign_or_broken_crl)
+{
+	struct conn_ca *ca;
+	struct conn_ca_crl_info info;
+	char want[600], err[512];
+	char *before, *after;
+
+	tc_make_ca("ca", 365, NULL);
+	tc_make_ca("other", 365, NULL);
+	ca = open_ca("ca", NULL);
+	refresh_ok(ca, &info, true);
+	snprintf(want, sizeof(want), "there is no %s", tc_path("ca/crl.pem"));
+	cr_assert_str_eq(info.reason, want);
+	cr_assert_eq(info.revoked, 0);
+	openssl_gencrl("other", 24 * 30);
+	refresh_ok(ca, &info, true);
+	snprintf(want, sizeof(want), "%s is not signed by the CA certificate",
+	    tc_path("ca/crl.pem"));
+	cr_assert_str_eq(info.reason, want);
+	cr_assert_eq(tc_sh("\"$OPENSSL\" crl -in ca/crl.pem -CAfile ca/ca.pem -noout 2>&1 | "
+	    "grep -qx 'verify OK'"), 0);
+	cr_assert_eq(tc_sh("echo junk > ca/crl.pem"), 0);
+	refresh_ok(ca, &info, true);
+	snprintf(want, sizeof(want), "%s is not a PEM CRL", tc_path("ca/crl.pem"));
+	cr_assert_str_eq(info.reason, want);
+	/* due, but the CRL number cannot be read: nothing written */
+	openssl_gencrl("ca", 1);
+	cr_assert_eq(tc_sh("echo zz > ca/crlnumber"), 0);
+	before = tc_read(tc_path("ca/crl.pem"));
+	cr_assert_eq(conn_ca_crl_refresh(ca, &info, err, sizeof(err)), CONN_CA_UNAVAILABLE);
+	snprintf(want, sizeof(want), "%s: not a hexadecimal number", tc_path("ca/crlnumber"));
+	cr_assert_str_eq(err, want);
+	cr_assert(!info.published);
+	after = tc_read(tc_path("ca/crl.pem"));
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	/* no usable CA key: unavailable as for issuing */
+	cr_assert_eq(tc_sh("chmod 644 ca/ca.key"), 0);
+	cr_assert_eq(conn_ca_crl_refresh(ca, &info, err, sizeof(err)), CONN_CA_UNAVAILABLE);
+	cr_assert_not_null(strstr(err, "readable by group or others"), "%s", err);
+	conn_ca_free(ca);
+}

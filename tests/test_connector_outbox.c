@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "outbox.h"
 #include "test_connector_util.h"
@@ -134,4 +135,59 @@ Test(outbox, work_becomes_result_in_one_step)
 	free(v);
 	cr_assert_null(conn_outbox_meta_get(ob, "nothing"));
 	conn_outbox_close(ob);
+}
+
+/* `ndes-connector queue --purge-rejected` with its own handle while the
+ * daemon's stays open: only rejected items go, by age; the daemon sees the
+ * room once it counts again (at once when it thought it was full). */
+Test(outbox, purge_rejected_from_another_handle)
+{
+	struct conn_outbox *d = open_ob(3), *cli;
+	struct conn_outbox_item *it;
+	size_t n;
+	time_t now = time(NULL);
+
+	cr_assert_eq(conn_outbox_add(d, "failureNotification", "n:1", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_add(d, "failureNotification", "n:2", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_add(d, "pkcsResult", "p:3", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_fetch(d, "n:", 10, &it, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(conn_outbox_reject(d, it[0].seq, "HTTP 400"), 0);
+	cr_assert_eq(conn_outbox_reject(d, it[1].seq, "HTTP 400"), 0);
+	conn_outbox_items_free(it, n);
+	cr_assert_eq(conn_outbox_add(d, "failureNotification", "n:4", "{}"), CONN_OUTBOX_FULL);
+
+	cli = open_ob(0);
+	cr_assert_eq(conn_outbox_purge_rejected(cli, (int64_t)now - 3600), 0);
+	cr_assert_eq(conn_outbox_purge_rejected(cli, (int64_t)now + 1), 2);
+	cr_assert_eq(conn_outbox_purge_rejected(cli, 0), 0);
+	cr_assert_eq(conn_outbox_list(cli, 10, &it, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(it[0].key, "p:3");
+	cr_assert(!it[0].rejected);
+	conn_outbox_items_free(it, n);
+	conn_outbox_close(cli);
+
+	cr_assert_eq(conn_outbox_count(d), 3);		/* not counted again yet */
+	cr_assert_eq(conn_outbox_room(d), 2);		/* looked full: counted again */
+	cr_assert_eq(conn_outbox_count(d), 1);
+	cr_assert_eq(conn_outbox_add(d, "failureNotification", "n:4", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_count(d), 2);
+	conn_outbox_close(d);
+}
+
+Test(outbox, purge_rejected_keeps_waiting_items_and_recount)
+{
+	struct conn_outbox *d = open_ob(10), *cli = open_ob(0);
+
+	cr_assert_eq(conn_outbox_add(d, "failureNotification", "n:1", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_work_add(d, "pkcs", "p:2", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_add(cli, "failureNotification", "n:3", "{}"), CONN_OUTBOX_ADDED);
+	cr_assert_eq(conn_outbox_purge_rejected(cli, 0), 0);
+	cr_assert_eq(conn_outbox_count(d), 2);
+	cr_assert_eq(conn_outbox_recount(d), 0);
+	cr_assert_eq(conn_outbox_count(d), 3);
+	cr_assert_eq(conn_outbox_room(d), 7);
+	conn_outbox_close(cli);
+	conn_outbox_close(d);
 }
