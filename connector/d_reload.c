@@ -94,8 +94,8 @@ static void
 reload_swap_fixed(struct conn_cfg *run, struct conn_cfg *nc)
 {
 	char *s;
-	struct conn_ipc_cfg ipc;
-	struct conn_events_cfg ev;
+	struct ndes_ipc_listen_cfg ipc;
+	struct ndes_events_cfg ev;
 	bool fips;
 
 	s = run->state_dir, run->state_dir = nc->state_dir, nc->state_dir = s;
