@@ -77,6 +77,7 @@ bench_call(const char *sock, uint16_t type, uint16_t want)
 static int
 bench_write_config(const struct bench_crpd *c, char *path, size_t len)
 {
+	const char *extra = getenv("NDES_BENCH_CRPD_YAML");
 	FILE *f;
 
 	snprintf(path, len, "%s/crpd.yaml", c->dir);
@@ -86,6 +87,8 @@ bench_write_config(const struct bench_crpd *c, char *path, size_t len)
 	    "connector:\n  socket: %s/connector.sock\n"
 	    "events:\n  sink: file\n  path: %s/events.jsonl\nlog_level: info\n",
 	    BENCH_TENANT, c->dir, c->sock, c->dir, c->dir);
+	if (extra != NULL)
+		fprintf(f, "%s\n", extra);
 	return fclose(f);
 }
 

@@ -24,6 +24,7 @@
 #define CRP_WORK_COALESCE_NS (10 * 1000000L)
 #define CRP_WORK_COALESCE_STEP_NS (1000000L)
 #define CRP_WORK_RELAXED_BATCH 32
+#define CRP_WORK_RELAXED_BACKLOG 4
 #define CRP_WORK_RELAXED_WAIT_NS (5 * 1000000L)
 
 TAILQ_HEAD(crp_jobq, crp_job);
@@ -311,10 +312,11 @@ work_db_coalesce_fsync(struct crp_work *w, struct crp_jobq *batch, size_t n)
 }
 
 /* Without fsync a commit still costs its WAL writes (every page it
- * changed, index pages included).  Only while every worker has more work
- * queued (saturated: the answers wait for the CPUs anyway) does the db
- * thread wait, up to CRP_WORK_RELAXED_WAIT_NS, for the batch to reach
- * CRP_WORK_RELAXED_BATCH jobs; below saturation it commits at once. */
+ * changed, index pages included).  Only while every worker has
+ * CRP_WORK_RELAXED_BACKLOG or more jobs queued (saturated: the answers wait
+ * for the CPUs anyway) does the db thread wait, up to
+ * CRP_WORK_RELAXED_WAIT_NS, for the batch to reach CRP_WORK_RELAXED_BATCH
+ * jobs; below that it commits at once, so that a short burst never waits. */
 static void
 work_db_coalesce_relaxed(struct crp_work *w, struct crp_jobq *batch, size_t n)
 {
@@ -326,7 +328,7 @@ work_db_coalesce_relaxed(struct crp_work *w, struct crp_jobq *batch, size_t n)
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&w->dbq.lock);
 	while (n + w->dbq.len < CRP_WORK_RELAXED_BATCH && !w->dbq.stop &&
-	    queue_len(&w->pool) >= (size_t)w->nworkers &&
+	    queue_len(&w->pool) >= CRP_WORK_RELAXED_BACKLOG * (size_t)w->nworkers &&
 	    pthread_cond_timedwait(&w->dbq.cond, &w->dbq.lock, &until) == 0)
 		;
 	queue_move(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
