@@ -228,7 +228,19 @@ demo_notifications() {
 	demo_expect 20300 0x00000000
 }
 
+# What an administrator runs first: every check of the installation OK.
+demo_diagnose_all_ok() {
+	local out rc
+	out=$("$DEMO_CONNECTOR" --config "$DEMO_T/connector.yaml" diagnose \
+		--crpd-config "$DEMO_T/crpd.yaml" 2>&1)
+	rc=$?
+	demo_say "$out"
+	[ "$rc" = 0 ] && ! grep -q '^FAIL' <<<"$out"
+}
+
 demo_flow() {
+	demo_say "== ndes-connector diagnose"
+	demo_step "ndes-connector diagnose: no check failed" demo_diagnose_all_ok
 	demo_enrollments
 	demo_refusals
 	demo_pkcs
