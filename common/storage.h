@@ -117,6 +117,11 @@ int ndes_db_set_autocheckpoint(struct ndes_db *db, int pages);
  * done, 1 when a reader or writer kept part of it from finishing (call again
  * later), -1 on error. */
 int ndes_db_sync(struct ndes_db *db);
+/* Binds s as text (SQLITE_STATIC: s must outlive the step), or NULL when s
+ * is NULL.  SQLite's result code. */
+int ndes_db_bind_str(sqlite3_stmt *st, int i, const char *s);
+/* A malloc'd copy of column i's text; NULL for SQL NULL (or no memory). */
+char *ndes_db_column_dup(sqlite3_stmt *st, int i);
 /* Changes the busy timeout of an open handle. */
 int ndes_db_set_busy_timeout(struct ndes_db *db, int ms);
 

@@ -165,3 +165,18 @@ ndes_db_rollback(struct ndes_db *db)
 		return 0;
 	return ndes_db_exec(db, "ROLLBACK");
 }
+
+int
+ndes_db_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, i);
+}
+
+char *
+ndes_db_column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
+}

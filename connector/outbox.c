@@ -165,14 +165,6 @@ conn_outbox_work_add(struct conn_outbox *ob, const char *kind, const char *key,
 	    kind, key, body);
 }
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? strdup((const char *)s) : NULL;
-}
-
 /* Rows of (seq, kind, key, body, created, attempts, last_error, flag). */
 static int
 outbox_read_rows(struct conn_outbox *ob, sqlite3_stmt *st, bool work,
@@ -192,12 +184,12 @@ outbox_read_rows(struct conn_outbox *ob, sqlite3_stmt *st, bool work,
 		it = &v[cnt++];
 		memset(it, 0, sizeof(*it));
 		it->seq = sqlite3_column_int64(st, 0);
-		it->kind = col_dup(st, 1);
-		it->key = col_dup(st, 2);
-		it->body = col_dup(st, 3);
+		it->kind = ndes_db_column_dup(st, 1);
+		it->key = ndes_db_column_dup(st, 2);
+		it->body = ndes_db_column_dup(st, 3);
 		it->created = sqlite3_column_int64(st, 4);
 		it->attempts = sqlite3_column_int64(st, 5);
-		it->last_error = col_dup(st, 6);
+		it->last_error = ndes_db_column_dup(st, 6);
 		if (work)
 			it->started = sqlite3_column_int(st, 7) != 0;
 		else
@@ -429,7 +421,7 @@ conn_outbox_meta_get(struct conn_outbox *ob, const char *name)
 	if (st == NULL || sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
 		return NULL;
 	if (ndes_db_step(ob->db, st) == 1) {
-		v = col_dup(st, 0);
+		v = ndes_db_column_dup(st, 0);
 		sqlite3_reset(st);
 	}
 	return v;

@@ -25,13 +25,6 @@ store_db(struct crp_store *s)
 	return ((struct crp_store_sqlite *)s)->db;
 }
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, i);
-}
-
 /* The first 64 bits of a SHA-256 given in hex: the indexed key. */
 static int64_t
 key_of_hex(const char *hex)
@@ -72,12 +65,12 @@ store_insert(struct ndes_db *db, const struct crp_record *r)
 	    " template_name, csr, state, verified_at, expires_at)"
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?11)");
 
-	if (st == NULL || bind_text(st, 1, r->challenge_id) ||
+	if (st == NULL || ndes_db_bind_str(st, 1, r->challenge_id) ||
 	    sqlite3_bind_int64(st, 2, key_of_hex(r->pubkey_hash)) ||
-	    bind_text(st, 3, r->pubkey_hash) ||
+	    ndes_db_bind_str(st, 3, r->pubkey_hash) ||
 	    sqlite3_bind_int64(st, 4, key_of_text(r->transaction_id)) ||
-	    bind_text(st, 5, r->transaction_id) || bind_text(st, 6, r->device_id) ||
-	    bind_text(st, 7, r->user_id) || bind_text(st, 8, r->template_name) ||
+	    ndes_db_bind_str(st, 5, r->transaction_id) || ndes_db_bind_str(st, 6, r->device_id) ||
+	    ndes_db_bind_str(st, 7, r->user_id) || ndes_db_bind_str(st, 8, r->template_name) ||
 	    sqlite3_bind_blob(st, 9, r->csr_der, (int)r->csr_len, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 10, r->verified_at) || sqlite3_bind_int64(st, 11, r->expires_at))
 		return -1;
@@ -91,11 +84,11 @@ store_update_retry(struct ndes_db *db, const struct crp_record *r)
 	    " transaction_id = ?3, csr = ?4, verified_at = ?5, template_name = ?6"
 	    " WHERE challenge_id = ?1");
 
-	if (st == NULL || bind_text(st, 1, r->challenge_id) ||
+	if (st == NULL || ndes_db_bind_str(st, 1, r->challenge_id) ||
 	    sqlite3_bind_int64(st, 2, key_of_text(r->transaction_id)) ||
-	    bind_text(st, 3, r->transaction_id) ||
+	    ndes_db_bind_str(st, 3, r->transaction_id) ||
 	    sqlite3_bind_blob(st, 4, r->csr_der, (int)r->csr_len, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, r->verified_at) || bind_text(st, 6, r->template_name))
+	    sqlite3_bind_int64(st, 5, r->verified_at) || ndes_db_bind_str(st, 6, r->template_name))
 		return -1;
 	return ndes_db_step(db, st) == 0 ? 0 : -1;
 }
@@ -110,7 +103,7 @@ sqlite_record_verification(struct crp_store *s, const struct crp_record *r,
 	int rc, state;
 	bool same_key;
 
-	if (st == NULL || bind_text(st, 1, r->challenge_id) != SQLITE_OK)
+	if (st == NULL || ndes_db_bind_str(st, 1, r->challenge_id) != SQLITE_OK)
 		return -1;
 	if ((rc = ndes_db_step(db, st)) == -1)
 		return -1;
@@ -149,8 +142,8 @@ sqlite_mark_issued(struct crp_store *s, const char *challenge_id, int64_t issued
 	sqlite3_stmt *st = ndes_db_prepare(db, "UPDATE challenges SET state = 2,"
 	    " issued_at = ?2, issued_thumbprint = ?3 WHERE challenge_id = ?1");
 
-	if (st == NULL || bind_text(st, 1, challenge_id) || sqlite3_bind_int64(st, 2, issued_at) ||
-	    bind_text(st, 3, thumbprint))
+	if (st == NULL || ndes_db_bind_str(st, 1, challenge_id) ||
+	    sqlite3_bind_int64(st, 2, issued_at) || ndes_db_bind_str(st, 3, thumbprint))
 		return -1;
 	return sqlite_changed(db, st);
 }
@@ -162,18 +155,10 @@ sqlite_set_disposition(struct crp_store *s, const char *challenge_id, int64_t di
 	sqlite3_stmt *st = ndes_db_prepare(db,
 	    "UPDATE challenges SET last_disposition = ?2 WHERE challenge_id = ?1");
 
-	if (st == NULL || bind_text(st, 1, challenge_id) ||
+	if (st == NULL || ndes_db_bind_str(st, 1, challenge_id) ||
 	    sqlite3_bind_int64(st, 2, disposition))
 		return -1;
 	return sqlite_changed(db, st);
-}
-
-static char *
-column_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? strdup((const char *)t) : NULL;
 }
 
 static int
@@ -182,12 +167,12 @@ store_read_row(sqlite3_stmt *st, struct crp_record *r)
 	const void *csr = sqlite3_column_blob(st, 6);
 
 	memset(r, 0, sizeof(*r));
-	r->challenge_id = column_dup(st, 0);
-	r->pubkey_hash = column_dup(st, 1);
-	r->transaction_id = column_dup(st, 2);
-	r->device_id = column_dup(st, 3);
-	r->user_id = column_dup(st, 4);
-	r->template_name = column_dup(st, 5);
+	r->challenge_id = ndes_db_column_dup(st, 0);
+	r->pubkey_hash = ndes_db_column_dup(st, 1);
+	r->transaction_id = ndes_db_column_dup(st, 2);
+	r->device_id = ndes_db_column_dup(st, 3);
+	r->user_id = ndes_db_column_dup(st, 4);
+	r->template_name = ndes_db_column_dup(st, 5);
 	r->csr_len = (size_t)sqlite3_column_bytes(st, 6);
 	if ((r->csr_der = malloc(r->csr_len + 1)) != NULL && csr != NULL)
 		memcpy(r->csr_der, csr, r->csr_len);
@@ -195,7 +180,7 @@ store_read_row(sqlite3_stmt *st, struct crp_record *r)
 	r->verified_at = sqlite3_column_int64(st, 8);
 	r->expires_at = sqlite3_column_int64(st, 9);
 	r->issued_at = sqlite3_column_int64(st, 10);
-	r->issued_thumbprint = column_dup(st, 11);
+	r->issued_thumbprint = ndes_db_column_dup(st, 11);
 	r->last_disposition = sqlite3_column_int64(st, 12);
 	if (r->challenge_id == NULL || r->transaction_id == NULL || r->csr_der == NULL) {
 		crp_record_clear(r);
@@ -245,7 +230,7 @@ sqlite_lookup(struct crp_store *s, enum crp_lookup_by by, const char *value,
 
 	if (sql == NULL || (st = ndes_db_prepare(db, sql)) == NULL ||
 	    sqlite3_bind_int64(st, 1, lookup_key(by, value)) != SQLITE_OK ||
-	    bind_text(st, 2, value) != SQLITE_OK)
+	    ndes_db_bind_str(st, 2, value) != SQLITE_OK)
 		return -1;
 	if ((rc = ndes_db_step(db, st)) != 1)
 		return rc;

@@ -9,13 +9,6 @@
 #define OUTBOX_COLUMNS "seq, notification_id, kind, body, transaction_id, challenge_id," \
 	" device_id, user_id, thumbprint, serial_number"
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, i);
-}
-
 int
 crp_outbox_insert(struct ndes_db *db, const struct crp_outbox_item *it, int64_t now)
 {
@@ -23,36 +16,28 @@ crp_outbox_insert(struct ndes_db *db, const struct crp_outbox_item *it, int64_t 
 	    " transaction_id, challenge_id, device_id, user_id, thumbprint, serial_number,"
 	    " created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 
-	if (st == NULL || bind_text(st, 1, it->notification_id) || bind_text(st, 2, it->kind) ||
-	    bind_text(st, 3, it->body) || bind_text(st, 4, it->transaction_id) ||
-	    bind_text(st, 5, it->challenge_id) || bind_text(st, 6, it->device_id) ||
-	    bind_text(st, 7, it->user_id) || bind_text(st, 8, it->thumbprint) ||
-	    bind_text(st, 9, it->serial_number) || sqlite3_bind_int64(st, 10, now))
+	if (st == NULL || ndes_db_bind_str(st, 1, it->notification_id) ||
+	    ndes_db_bind_str(st, 2, it->kind) || ndes_db_bind_str(st, 3, it->body) || ndes_db_bind_str(st, 4, it->transaction_id) ||
+	    ndes_db_bind_str(st, 5, it->challenge_id) || ndes_db_bind_str(st, 6, it->device_id) ||
+	    ndes_db_bind_str(st, 7, it->user_id) || ndes_db_bind_str(st, 8, it->thumbprint) ||
+	    ndes_db_bind_str(st, 9, it->serial_number) || sqlite3_bind_int64(st, 10, now))
 		return -1;
 	return ndes_db_step(db, st) == 0 ? 0 : -1;
-}
-
-static char *
-column_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? strdup((const char *)t) : NULL;
 }
 
 static void
 outbox_read_row(sqlite3_stmt *st, struct crp_outbox_item *it)
 {
 	it->seq = sqlite3_column_int64(st, 0);
-	it->notification_id = column_dup(st, 1);
-	it->kind = column_dup(st, 2);
-	it->body = column_dup(st, 3);
-	it->transaction_id = column_dup(st, 4);
-	it->challenge_id = column_dup(st, 5);
-	it->device_id = column_dup(st, 6);
-	it->user_id = column_dup(st, 7);
-	it->thumbprint = column_dup(st, 8);
-	it->serial_number = column_dup(st, 9);
+	it->notification_id = ndes_db_column_dup(st, 1);
+	it->kind = ndes_db_column_dup(st, 2);
+	it->body = ndes_db_column_dup(st, 3);
+	it->transaction_id = ndes_db_column_dup(st, 4);
+	it->challenge_id = ndes_db_column_dup(st, 5);
+	it->device_id = ndes_db_column_dup(st, 6);
+	it->user_id = ndes_db_column_dup(st, 7);
+	it->thumbprint = ndes_db_column_dup(st, 8);
+	it->serial_number = ndes_db_column_dup(st, 9);
 }
 
 /* Every row of st (bound, not stepped yet) into a new array. */
@@ -106,14 +91,14 @@ crp_outbox_take(struct ndes_db *db, const char *notification_id, struct crp_outb
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (st == NULL || bind_text(st, 1, notification_id))
+	if (st == NULL || ndes_db_bind_str(st, 1, notification_id))
 		return -1;
 	if ((rc = ndes_db_step(db, st)) != 1)
 		return rc;
 	outbox_read_row(st, out);
 	sqlite3_reset(st);
 	st = ndes_db_prepare(db, "DELETE FROM outbox WHERE notification_id = ?1");
-	if (st == NULL || bind_text(st, 1, notification_id) || ndes_db_step(db, st) != 0) {
+	if (st == NULL || ndes_db_bind_str(st, 1, notification_id) || ndes_db_step(db, st) != 0) {
 		crp_outbox_item_clear(out);
 		return -1;
 	}

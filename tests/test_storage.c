@@ -356,6 +356,26 @@ Test(storage, checkpoint_truncates_wal)
 	ndes_db_close(db);
 }
 
+Test(storage, text_or_null_bind_and_column_copy)
+{
+	struct ndes_db *db = open_ok(&schema_v3);
+	sqlite3_stmt *st = ndes_db_prepare(db, "SELECT ?1, ?2");
+	char *a, *b;
+
+	cr_assert_not_null(st);
+	cr_assert_eq(ndes_db_bind_str(st, 1, "abc"), SQLITE_OK);
+	cr_assert_eq(ndes_db_bind_str(st, 2, NULL), SQLITE_OK);
+	cr_assert_eq(ndes_db_step(db, st), 1);
+	a = ndes_db_column_dup(st, 0);
+	b = ndes_db_column_dup(st, 1);
+	cr_assert_str_eq(a, "abc");
+	cr_assert_null(b);
+	cr_assert_eq(sqlite3_column_type(st, 1), SQLITE_NULL);
+	sqlite3_reset(st);
+	free(a);
+	ndes_db_close(db);
+}
+
 /* Rows of table item in a copy of the database file alone, without its WAL
  * (what a checkpoint has put on disk); -1 when the table is not there. */
 static int
