@@ -150,7 +150,12 @@ Test(pkcs, another_key_cannot_open_the_envelope)
 	cr_assert(res.succeeded, "%s", res.error_message);
 	ndes_b64_decode(res.envelope, strlen(res.envelope), &der, &len);
 	cr_assert_eq(conn_pkcs_unpack(der, len, other, &key, &cert, &chain, err, sizeof(err)), -1);
-	cr_assert_eq(strncmp(err, "cannot decrypt", 14), 0, "%s", err);
+	/* With a wrong RSA key OpenSSL's CMS goes on with a random content key
+	 * (its defence against padding oracles), so about one time in 256 the
+	 * CBC padding of the garbage is valid and the refusal comes one step
+	 * later, from the PKCS#12 parser. */
+	cr_assert(strncmp(err, "cannot decrypt", 14) == 0 ||
+	    strncmp(err, "not a PKCS#12", 13) == 0, "%s", err);
 	/* the openssl command opens it with the device key */
 	FILE *f = fopen(tc_path("env.der"), "w");
 	fwrite(der, 1, len, f);
