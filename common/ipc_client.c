@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ipc_int.h"
 
 struct ndes_ipc_client {
@@ -90,13 +91,7 @@ client_lock(struct ndes_ipc_client *client, int timeout_ms)
 	if (timeout_ms < 0)
 		rc = pthread_mutex_lock(&client->lock);
 	else {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += timeout_ms / 1000;
-		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		ts = ndes_clock_after(CLOCK_REALTIME, (int64_t)timeout_ms * 1000000);
 		rc = pthread_mutex_timedlock(&client->lock, &ts);
 	}
 	if (rc != 0) {

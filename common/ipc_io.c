@@ -11,21 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "clock.h"
 
 int64_t
 ndes_ipc_deadline(int timeout_ms)
 {
 	if (timeout_ms < 0)
 		return -1;
-	return now_ns() + (int64_t)timeout_ms * 1000000;
+	return ndes_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
 }
 
 int
@@ -35,7 +28,7 @@ ndes_ipc_remaining_ms(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ns();
+	left = deadline - ndes_clock_ns(CLOCK_MONOTONIC);
 	if (left <= 0)
 		return 0;
 	left = (left + 999999) / 1000000; /* round up: never spin on < 1 ms */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "crp_db.h"
 #include "log.h"
 #include "storage.h"
@@ -24,23 +25,14 @@ struct crp_sync {
 	bool		 warned;
 };
 
-static int64_t
-sync_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* One sync of everything committed up to `upto`; called without the lock. */
 static void
 sync_once(struct crp_sync *s, uint64_t upto)
 {
-	int64_t t0 = sync_now_us(), took;
+	int64_t t0 = ndes_clock_ns(CLOCK_MONOTONIC), took;
 	int rc = ndes_db_sync(s->db);
 
-	took = sync_now_us() - t0;
+	took = (ndes_clock_ns(CLOCK_MONOTONIC) - t0) / 1000;
 	pthread_mutex_lock(&s->lock);
 	if (rc == 0) {
 		s->synced = upto;
@@ -57,12 +49,8 @@ sync_once(struct crp_sync *s, uint64_t upto)
 static void
 sync_wait(struct crp_sync *s)
 {
-	struct timespec until;
+	struct timespec until = ndes_clock_after(CLOCK_MONOTONIC, s->interval_ms * 1000000);
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += (long)(s->interval_ms % 1000) * 1000000L;
-	until.tv_sec += (time_t)(s->interval_ms / 1000) + until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
 	pthread_cond_timedwait(&s->cond, &s->lock, &until);
 }
 

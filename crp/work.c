@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "storage.h"
 #include "sync.h"
@@ -320,12 +321,8 @@ work_db_coalesce_fsync(struct crp_work *w, struct crp_jobq *batch, size_t n)
 static void
 work_db_coalesce_relaxed(struct crp_work *w, struct crp_jobq *batch, size_t n)
 {
-	struct timespec until;
+	struct timespec until = ndes_clock_after(CLOCK_REALTIME, CRP_WORK_RELAXED_WAIT_NS);
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += CRP_WORK_RELAXED_WAIT_NS;
-	until.tv_sec += until.tv_nsec / 1000000000L;
-	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&w->dbq.lock);
 	while (n + w->dbq.len < CRP_WORK_RELAXED_BATCH && !w->dbq.stop &&
 	    queue_len(&w->pool) >= CRP_WORK_RELAXED_BACKLOG * (size_t)w->nworkers &&

@@ -2,6 +2,7 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 
+#include "clock.h"
 #include "log.h"
 
 static void
@@ -44,4 +45,20 @@ Test(log, level_names_in_enum_order)
 	cr_assert_eq(log_level_from_name("debug"), LOG_LEVEL_DEBUG);
 	cr_assert_eq(log_level_from_name("Debug"), LOG_LEVEL_INFO);
 	cr_assert_eq(log_level_from_name(NULL), LOG_LEVEL_INFO);
+}
+
+/* Deadlines carry nanoseconds into seconds and land where asked. */
+Test(clock, deadline_is_normalised_and_ahead_by_the_wait)
+{
+	const int64_t waits[] = { 0, 999999999, 1000000000, 2500000000LL };
+
+	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+		int64_t before = ndes_clock_ns(CLOCK_MONOTONIC);
+		struct timespec t = ndes_clock_after(CLOCK_MONOTONIC, waits[i]);
+		int64_t at = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+
+		cr_assert(t.tv_nsec >= 0 && t.tv_nsec < 1000000000, "tv_nsec %ld", t.tv_nsec);
+		cr_assert_geq(at - before, waits[i]);
+		cr_assert_lt(at - before, waits[i] + 50000000, "more than 50 ms late");
+	}
 }

@@ -1,0 +1,28 @@
+/* Clock readings and deadlines (clock.h). */
+#include "clock.h"
+
+#define NDES_NS_PER_S 1000000000L
+
+int64_t
+ndes_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * NDES_NS_PER_S + ts.tv_nsec;
+}
+
+struct timespec
+ndes_clock_after(clockid_t clock, int64_t ns)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	ts.tv_sec += (time_t)(ns / NDES_NS_PER_S);
+	ts.tv_nsec += (long)(ns % NDES_NS_PER_S);
+	if (ts.tv_nsec >= NDES_NS_PER_S) {
+		ts.tv_sec++;
+		ts.tv_nsec -= NDES_NS_PER_S;
+	}
+	return ts;
+}
