@@ -176,6 +176,22 @@ wait_replies(int n)
 	cr_assert_eq(st.replies, n);
 }
 
+/* A message of a type the server does not serve: an ERROR reply with the
+ * request's id, and the connection is kept (the nth reply seen). */
+static void
+expect_unsupported(struct ndes_ipc_peer *p, uint16_t type, uint32_t id, int nth)
+{
+	struct ndes_ipc_msg *msg = ndes_ipc_msg_new(type, id);
+
+	cr_assert_eq(ndes_ipc_peer_send(p, msg), 0);
+	ndes_ipc_msg_free(msg);
+	wait_replies(nth);
+	cr_assert_eq(st.reply_type, NDES_IPC_MSG_ERROR);
+	cr_assert_eq(st.reply_id, id);
+	cr_assert_eq(st.reply_u32, NDES_IPC_ERR_UNSUPPORTED);
+	cr_assert(ndes_ipc_peer_is_open(p));
+}
+
 static void
 wait_closes(int n)
 {
@@ -195,7 +211,6 @@ raw_sees_eof(int fd)
 Test(ipc_peer, round_trip_and_credentials)
 {
 	struct ndes_ipc_peer *p = must_connect_peer();
-	struct ndes_ipc_msg *msg;
 
 	send_ping(p, 11, 77);
 	wait_replies(1);
@@ -210,14 +225,7 @@ Test(ipc_peer, round_trip_and_credentials)
 	cr_assert_neq(ndes_ipc_peer_id(p), ndes_ipc_peer_id(st.accepted));
 
 	/* Unknown to the server: an ERROR reply, connection kept. */
-	msg = ndes_ipc_msg_new(NDES_IPC_MSG_CONNECTOR_ACK, 12);
-	cr_assert_eq(ndes_ipc_peer_send(p, msg), 0);
-	ndes_ipc_msg_free(msg);
-	wait_replies(2);
-	cr_assert_eq(st.reply_type, NDES_IPC_MSG_ERROR);
-	cr_assert_eq(st.reply_id, 12);
-	cr_assert_eq(st.reply_u32, NDES_IPC_ERR_UNSUPPORTED);
-	cr_assert(ndes_ipc_peer_is_open(p));
+	expect_unsupported(p, NDES_IPC_MSG_CONNECTOR_ACK, 12, 2);
 	ndes_ipc_peer_close(p);
 	cr_assert(st.client_closed);
 }
@@ -605,7 +613,6 @@ Test(ipc_peer, send_refuses_failed_messages)
 Test(ipc_peer, default_answer_pongs_a_ping_and_refuses_the_rest)
 {
 	struct ndes_ipc_peer *p = must_connect_peer();
-	struct ndes_ipc_msg *msg;
 
 	st.answer_default = true;
 	send_ping(p, 7, 99);
@@ -613,14 +620,7 @@ Test(ipc_peer, default_answer_pongs_a_ping_and_refuses_the_rest)
 	cr_assert_eq(st.reply_type, NDES_IPC_MSG_PONG);
 	cr_assert_eq(st.reply_id, 7);
 	cr_assert_eq(st.reply_u32, 0, "a PONG carries no fields");
-	msg = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 8);
-	cr_assert_eq(ndes_ipc_peer_send(p, msg), 0);
-	ndes_ipc_msg_free(msg);
-	wait_replies(2);
-	cr_assert_eq(st.reply_type, NDES_IPC_MSG_ERROR);
-	cr_assert_eq(st.reply_id, 8);
-	cr_assert_eq(st.reply_u32, NDES_IPC_ERR_UNSUPPORTED);
-	cr_assert(ndes_ipc_peer_is_open(p));
+	expect_unsupported(p, NDES_IPC_MSG_VERIFY_REQUEST, 8, 2);
 	ndes_ipc_peer_close(p);
 }
 
