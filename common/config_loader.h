@@ -130,6 +130,13 @@ void	ndes_config_free(const struct ndes_config_schema *schema, void *out);
  * stdout and return 0, or print the error line on stderr and return 1. */
 int	ndes_config_check_main(const char *path,
 	    const struct ndes_config_schema *schema, size_t struct_size);
+/* Whether two structs loaded with `schema` hold the same value for `key`: a
+ * top-level key ("state_dir"), a dotted path through mappings ("ipc.mode"),
+ * or NULL/"" for the whole struct.  Strings by content, lists element by
+ * element, mappings field by field, "present" flags too.  1 equal, 0 not,
+ * -1 when the schema has no such key. */
+int	ndes_config_key_equal(const struct ndes_config_schema *schema, const char *key,
+	    const void *a, const void *b);
 /* A path from a configuration: rel as is when absolute, else dir "/" rel.
  * malloc'd; NULL when out of memory. */
 char	*ndes_config_path(const char *dir, const char *rel);

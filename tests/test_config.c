@@ -275,6 +275,49 @@ Test(config, full_document_fills_every_member)
 	cr_assert_str_eq(cfg.names[1], "b c");
 }
 
+/* full_yaml with the first `from` replaced by `to`, loaded into out. */
+static void
+load_edited(struct crpd_cfg *out, const char *from, const char *to)
+{
+	const char *at = strstr(full_yaml, from);
+	char *yaml;
+
+	cr_assert_not_null(at, "%s not in full_yaml", from);
+	cr_assert_neq(asprintf(&yaml, "%.*s%s%s", (int)(at - full_yaml), full_yaml, to,
+	    at + strlen(from)), -1);
+	cr_assert_eq(ndes_config_load_string("b.yaml", yaml, &crpd_schema, out, err,
+	    sizeof(err)), 0, "%s", err);
+	free(yaml);
+}
+
+/* What a reloading daemon compares: keys, dotted paths, lists element by
+ * element, lists of mappings, "present" flags, strings by content. */
+Test(config, key_equal_follows_the_schema)
+{
+	struct crpd_cfg port, quota, group, notls;
+	const struct { struct crpd_cfg *b; const char *key; int want; } cases[] = {
+		{ &cfg, NULL, 1 }, { &port, NULL, 0 }, { &port, "listen.http.port", 0 },
+		{ &port, "listen.http.address", 1 }, { &port, "listen.socket", 1 },
+		{ &port, "users", 1 }, { &quota, "users", 0 }, { &quota, "listen", 1 },
+		{ &group, "users", 0 }, { &group, "names", 1 }, { &notls, "tls", 0 },
+		{ &notls, "tls.cert", 0 }, { &notls, "state_dir", 1 },
+		{ &port, "nope", -1 }, { &port, "state_dir.x", -1 }, { &port, "listen.nope", -1 },
+	};
+
+	cr_assert_eq(load(full_yaml), 0, "%s", err);
+	load_edited(&port, "port: 8443", "port: 8444");
+	load_edited(&quota, "quota: 0", "quota: 1");
+	load_edited(&group, "[staff, vpn]", "[staff, wifi]");
+	load_edited(&notls, "tls:\n  cert: /etc/ndes/crp.pem\n  key: /etc/ndes/crp.key\n", "");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert_eq(ndes_config_key_equal(&crpd_schema, cases[i].key, &cfg, cases[i].b),
+		    cases[i].want, "case %zu (%s)", i, cases[i].key ? cases[i].key : "whole");
+	ndes_config_free(&crpd_schema, &port);
+	ndes_config_free(&crpd_schema, &quota);
+	ndes_config_free(&crpd_schema, &group);
+	ndes_config_free(&crpd_schema, &notls);
+}
+
 Test(config, list_of_mappings_with_defaults_per_element)
 {
 	cr_assert_eq(load(full_yaml), 0, "%s", err);
