@@ -10,20 +10,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}" "${top_builddir:=$top_srcdir}"
 : "${OPENSSL:=openssl}" "${JOURNALCTL:=journalctl}"
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-check_eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		not_ok "$1"
-		printf '#   got:  %s\n#   want: %s\n' "$2" "$3"
-	fi
-}
+. "$top_srcdir/tests/lib/tap.sh"
 quiet() { "$@" >/dev/null 2>&1; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
@@ -40,7 +27,7 @@ DEMO_SRCDIR=$top_srcdir DEMO_BUILDDIR=$top_builddir DEMO_PREFIX="# "
 demo_journald >/dev/null 2>&1 || skip_all "no journald"
 cleanup() {
 	demo_stop_all
-	[ "$failed" = 0 ] || [ -z "$DEMO_T" ] || demo_logs
+	[ "$tap_failed" = 0 ] || [ -z "$DEMO_T" ] || demo_logs
 	[ -z "$DEMO_T" ] || rm -rf "$DEMO_T"
 }
 trap cleanup EXIT
@@ -157,5 +144,5 @@ all_gone() {
 }
 check "no process of this run is left (${#DEMO_ALL_PIDS[@]} started)" all_gone
 
-echo "1..$n"
+echo "1..$tap_n"
 exit 0

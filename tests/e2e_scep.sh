@@ -17,11 +17,11 @@
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${JOURNALCTL:=journalctl}"
 
+. "$top_srcdir/tests/lib/tap.sh"
 PLAN=48
 echo "1..$PLAN"
-n=0
 skip_all() {
-	while [ "$n" -lt "$PLAN" ]; do n=$((n + 1)); echo "ok $n # SKIP $*"; done
+	while [ "$tap_n" -lt "$PLAN" ]; do skip "$*"; done
 	exit 0
 }
 command -v scepserver >/dev/null 2>&1 && command -v scepclient >/dev/null 2>&1 ||
@@ -43,23 +43,6 @@ run=$tmp/run		# sockets
 mkdir -p "$run" "$tmp/enroll" && mkdir -m 0750 "$state"
 pids=()
 
-# todo: set around checks that a known bug elsewhere breaks (a failure is
-# then reported as TODO; a pass stays a plain pass).
-todo=
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*${todo:+ # TODO $todo}"; }
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
-check_eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		not_ok "$1"
-		printf '#   got:  %s\n#   want: %s\n' "$2" "$3"
-	fi
-}
 bail() {
 	echo "Bail out! $*"
 	for f in "$tmp"/*.err; do [ -f "$f" ] && sed "s|^|# ${f##*/}: |" "$f" | tail -n 20; done
@@ -481,4 +464,4 @@ enroll last "$ch_last" "$subj_bob" "email:bob.jones@contoso.com"
 check_eq "a last enrollment works on the same scepserver" \
 	"$rc:$(kill -0 "$scep_pid" && echo alive)" "0:alive"
 check "no ndes-policy-exec process is left behind" test -z "$(pgrep -f "^$exe\$")"
-[ "$n" = "$PLAN" ] || echo "# planned $PLAN tests, ran $n"
+[ "$tap_n" = "$PLAN" ] || echo "# planned $PLAN tests, ran $tap_n"

@@ -18,17 +18,9 @@ tag=catalog-$$-$(date +%s)
 installed=
 had_database=
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
-check() {
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
+. "$top_srcdir/tests/lib/tap.sh"
 skip_rest() {
-	while [ "$n" -lt 10 ]; do skip "$*"; done
+	while [ "$tap_n" -lt 10 ]; do skip "$*"; done
 	exit 0
 }
 

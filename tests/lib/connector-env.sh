@@ -19,16 +19,7 @@ CLOUD_SIM=${NDES_CLOUD_SIM:-$top_builddir/cloudsim/ndes-cloud-sim}
 CLOUD_EXAMPLE=${NDES_CLOUD_SIM_EXAMPLE:-$top_srcdir/etc/cloud-sim.example.yaml}
 export NDES_EVENTS_STRICT=1
 
-tap_n=0
-tap_failed=0
-ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
-not_ok() { tap_n=$((tap_n + 1)); tap_failed=1; echo "not ok $tap_n - $*"; }
-# check "description" command...: ok when the command succeeds
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+. "$top_srcdir/tests/lib/tap.sh"
 not() { ! "$@"; }
 diag() { sed 's/^/# /' "$@" >&2; }
 
