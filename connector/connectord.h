@@ -54,6 +54,8 @@ struct connd {
 	struct ndes_http_client	*http;
 	char			 loaded_thumb[64];	/* client certificate in use */
 	char			 refused_thumb[64];	/* the cloud refused it (403) */
+	char			 superseded_thumb[64];	/* first 403 superseded for it ... */
+	time_t			 superseded_at;		/* ... at */
 	bool			 cloud_changed;		/* cloud.* reloaded: new client when idle */
 	enum connd_reg_state	 refused_state;
 	time_t			 client_not_before, client_not_after;

@@ -201,6 +201,22 @@ call_file_changed(struct connd *d)
 	return thumb[0] != '\0' && strcmp(thumb, d->loaded_thumb) != 0;
 }
 
+/* The cloud supersedes the certificate as soon as a renewal (by the CLI,
+ * or elsewhere) is answered, a moment before the new files are written:
+ * "superseded" is only reported once it has lasted CONND_SUPERSEDED_GRACE
+ * seconds for the same certificate. */
+#define CONND_SUPERSEDED_GRACE 10
+
+static bool
+call_superseded_recently(struct connd *d)
+{
+	if (strcmp(d->superseded_thumb, d->loaded_thumb) != 0) {
+		snprintf(d->superseded_thumb, sizeof(d->superseded_thumb), "%s", d->loaded_thumb);
+		d->superseded_at = time(NULL);
+	}
+	return time(NULL) - d->superseded_at < CONND_SUPERSEDED_GRACE;
+}
+
 /* A 403 naming the certificate: stop using it until it changes. */
 static void
 call_refused(struct connd *d, const struct ndes_http_result *res)
@@ -213,6 +229,8 @@ call_refused(struct connd *d, const struct ndes_http_result *res)
 	conn_cloud_error_code(res->body, res->len, code, sizeof(code));
 	if (strcmp(code, "connector_unregistered") == 0)
 		st = CONND_REG_UNREGISTERED;
+	else if (strcmp(code, "certificate_superseded") == 0 && call_superseded_recently(d))
+		return;		/* a renewal whose files are being written */
 	else if (strcmp(code, "certificate_unknown") == 0 ||
 	    strcmp(code, "certificate_superseded") == 0)
 		st = CONND_REG_REFUSED;
