@@ -8,7 +8,7 @@
  * for any other key, or after issuance, it is a replay.  Records live until
  * purge_expired() removes those that expired long enough ago.
  *
- * Threads: a store is used by one thread at a time (crpd's db thread).  The
+ * Threads: a store is used by one thread at a time (crpd's commit leader).  The
  * SQLite implementation runs inside the caller's transaction (work.h): a
  * verification is durable when that transaction has committed, and crpd
  * answers only after that. */

@@ -122,7 +122,7 @@ crpd_events_setup(struct crpd *d)
 	return 0;
 }
 
-/* state_sync interval: the db thread commits without fsync and never
+/* state_sync interval: the committing worker does not fsync and never
  * checkpoints; the sync thread does both. */
 static int
 crpd_start_sync(struct crpd *d)

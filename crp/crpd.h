@@ -28,7 +28,7 @@ struct crpd {
 	char			*db_path;
 	struct event_base	*base;
 	struct crp_keyholder	 keys;
-	struct ndes_db		*db;		/* the db thread's */
+	struct ndes_db		*db;		/* the commit leader's (work.h) */
 	struct crp_store	*store;		/* over db */
 	struct crp_work		*work;
 	struct crp_sync		*sync;		/* NULL: state_sync mode commit */

@@ -6,7 +6,8 @@
  * (event 20600).  When the connector cannot be reached, each notification
  * waiting in the outbox is reported once with 20602 + 0x00001101 and sent
  * again after the connector comes back (connection retried every
- * retry_interval).  All database work goes through the db thread. */
+ * retry_interval).  All database work goes through the group commit
+ * (work.h). */
 #include "crpd.h"
 
 #include <errno.h>

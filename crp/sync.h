@@ -1,8 +1,8 @@
-/* The sync thread: with `state_sync.mode: interval`, the db thread commits
+/* The sync thread: with `state_sync.mode: interval`, the workers commit
  * without fsync (a commit survives kill -9 and restarts at once) and this
  * thread, on its own connection to the same file, makes what was committed
  * durable on disk (WAL fsync + checkpoint) within `state_sync.interval_ms`.
- * The db thread never checkpoints itself, so no fsync is ever on the path
+ * No worker ever checkpoints, so no fsync is ever on the path
  * of an answer.  Jobs that must be on disk before they are answered
  * (notifications) make their own batch commit with fsync (work.c). */
 #ifndef CRP_SYNC_H

@@ -1,5 +1,5 @@
 /* A verification from request to answer: crypto and checks on a worker,
- * the one-time use record in the db thread's group commit, the event, then
+ * the one-time use record in the group commit (work.h), the event, then
  * the reply on the loop. */
 #include "crpd.h"
 

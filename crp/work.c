@@ -1,32 +1,26 @@
-/* Worker pool, group-committing db thread and completions to the loop. */
+/* Worker pool with leader-based group commit, and completions to the loop. */
 #include "work.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
-#include "clock.h"
 #include "log.h"
 #include "storage.h"
 #include "sync.h"
 
 /* Jobs one transaction takes at most. */
 #define CRP_WORK_MAX_BATCH 512
-/* When a batch will be fsynced and verifications wait for a worker (the
- * CPUs are saturated), the db thread holds it open up to this long for the
- * jobs about to finish: fewer, larger commits, so fewer fsyncs per
- * verification when they cost the most.  With no backlog, or when the batch
- * is not fsynced (state_sync interval), it commits at once.  It looks every
- * CRP_WORK_COALESCE_STEP_NS rather than being woken by every arrival. */
-#define CRP_WORK_COALESCE_NS (10 * 1000000L)
-#define CRP_WORK_COALESCE_STEP_NS (1000000L)
-#define CRP_WORK_RELAXED_BATCH 32
-#define CRP_WORK_RELAXED_BACKLOG 4
-#define CRP_WORK_RELAXED_WAIT_NS (5 * 1000000L)
+/* Saturated: every worker has this many verifications or more queued.
+ * The answers then wait for the CPUs anyway, so the jobs waiting for the
+ * database are committed only once there are CRP_WORK_SATURATED_BATCH of
+ * them: fewer, larger commits (fewer WAL writes, fewer fsyncs).  Below
+ * that backlog they are committed at once, so a short burst never waits. */
+#define CRP_WORK_SATURATED_BACKLOG 4
+#define CRP_WORK_SATURATED_BATCH 32
 
 TAILQ_HEAD(crp_jobq, crp_job);
 
@@ -35,6 +29,7 @@ struct crp_queue {
 	pthread_cond_t	 cond;
 	struct crp_jobq	 head;
 	size_t		 len;
+	size_t		 kicks;		/* wake-ups without a job (pool only) */
 	bool		 stop;
 };
 
@@ -42,13 +37,12 @@ struct crp_work {
 	struct crpd	*d;
 	struct ndes_db	*db;
 	struct crp_sync	*sync;		/* NULL: every commit is fsynced */
-	struct crp_queue pool;
-	struct crp_queue dbq;
+	struct crp_queue pool;		/* jobs with a worker stage */
+	struct crp_queue dbq;		/* jobs waiting for the database */
+	bool		 leading;	/* a thread is committing (under dbq.lock) */
 	pthread_t	*workers;
 	int		 nworkers;
 	int		 nstarted;
-	pthread_t	 dbthread;
-	bool		 dbthread_started;
 	/* completions for the loop */
 	pthread_mutex_t	 done_lock;
 	struct crp_jobq	 done;
@@ -68,11 +62,10 @@ crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_db)
 static void
 queue_init(struct crp_queue *q)
 {
+	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	TAILQ_INIT(&q->head);
-	q->len = 0;
-	q->stop = false;
 }
 
 static void
@@ -82,20 +75,12 @@ queue_destroy(struct crp_queue *q)
 	pthread_cond_destroy(&q->cond);
 }
 
-/* false once the queue is stopped (the job is not taken). */
-static bool
-queue_push(struct crp_queue *q, struct crp_job *job)
+/* Called with q->lock held. */
+static void
+queue_append(struct crp_queue *q, struct crp_job *job)
 {
-	bool ok;
-
-	pthread_mutex_lock(&q->lock);
-	if ((ok = !q->stop)) {
-		TAILQ_INSERT_TAIL(&q->head, job, entry);
-		q->len++;
-		pthread_cond_signal(&q->cond);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return ok;
+	TAILQ_INSERT_TAIL(&q->head, job, entry);
+	q->len++;
 }
 
 /* Called with q->lock held. */
@@ -114,31 +99,58 @@ queue_move(struct crp_queue *q, struct crp_jobq *out, size_t max)
 	return n;
 }
 
-/* Move up to max jobs into out, waiting for at least one; 0 once the
- * queue is stopped and empty. */
-static size_t
-queue_take(struct crp_queue *q, struct crp_jobq *out, size_t max)
+/* Called with q->lock held. */
+static struct crp_job *
+queue_pop_locked(struct crp_queue *q)
 {
-	size_t n;
+	struct crp_job *job = TAILQ_FIRST(&q->head);
 
-	pthread_mutex_lock(&q->lock);
-	while (TAILQ_EMPTY(&q->head) && !q->stop)
-		pthread_cond_wait(&q->cond, &q->lock);
-	n = queue_move(q, out, max);
-	pthread_mutex_unlock(&q->lock);
-	return n;
+	if (job != NULL) {
+		TAILQ_REMOVE(&q->head, job, entry);
+		q->len--;
+	}
+	return job;
 }
 
-/* Move up to max jobs without waiting. */
-static size_t
-queue_take_now(struct crp_queue *q, struct crp_jobq *out, size_t max)
+/* The first job, waiting for one when `wait`.  NULL when there is none
+ * (without wait), after a kick, or once the queue is stopped and empty. */
+static struct crp_job *
+queue_pop(struct crp_queue *q, bool wait)
 {
-	size_t n;
+	struct crp_job *job;
 
 	pthread_mutex_lock(&q->lock);
-	n = queue_move(q, out, max);
+	while (wait && TAILQ_EMPTY(&q->head) && !q->stop && q->kicks == 0)
+		pthread_cond_wait(&q->cond, &q->lock);
+	if ((job = queue_pop_locked(q)) == NULL && wait && q->kicks > 0)
+		q->kicks--;
 	pthread_mutex_unlock(&q->lock);
-	return n;
+	return job;
+}
+
+/* false once the queue is stopped (the job is not taken). */
+static bool
+queue_push(struct crp_queue *q, struct crp_job *job)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q->lock);
+	if ((ok = !q->stop)) {
+		queue_append(q, job);
+		pthread_cond_signal(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+/* Wake one waiting worker without a job. */
+static void
+queue_kick(struct crp_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->kicks++;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
 }
 
 static size_t
@@ -171,41 +183,12 @@ work_post_done(struct crp_work *w, struct crp_jobq *jobs)
 }
 
 static void
-work_after_work(struct crp_work *w, struct crp_job *job)
+work_post_one(struct crp_work *w, struct crp_job *job)
 {
 	struct crp_jobq one = TAILQ_HEAD_INITIALIZER(one);
 
-	if (job->need_db && job->ops->db != NULL && queue_push(&w->dbq, job))
-		return;
 	TAILQ_INSERT_TAIL(&one, job, entry);
 	work_post_done(w, &one);
-}
-
-int
-crp_work_submit(struct crp_work *w, struct crp_job *job)
-{
-	if (job->ops->work != NULL)
-		return queue_push(&w->pool, job) ? 0 : -1;
-	if (job->need_db && job->ops->db != NULL)
-		return queue_push(&w->dbq, job) ? 0 : -1;
-	work_after_work(w, job);
-	return 0;
-}
-
-static void *
-work_worker_main(void *arg)
-{
-	struct crp_work *w = arg;
-	struct crp_jobq mine = TAILQ_HEAD_INITIALIZER(mine);
-	struct crp_job *job;
-
-	while (queue_take(&w->pool, &mine, 1) > 0) {
-		job = TAILQ_FIRST(&mine);
-		TAILQ_REMOVE(&mine, job, entry);
-		job->ops->work(job, w->d);
-		work_after_work(w, job);
-	}
-	return NULL;
 }
 
 static int
@@ -272,6 +255,8 @@ work_db_commit(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 	return committed;
 }
 
+/* Commit one batch, run the jobs' after_db and hand them to the loop.
+ * Only the leader calls this. */
 static void
 work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 {
@@ -295,63 +280,117 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 	work_post_done(w, batch);
 }
 
-/* Hold a batch that will be fsynced open while verifications wait for a
- * worker (see CRP_WORK_COALESCE_NS). */
-static void
-work_db_coalesce_fsync(struct crp_work *w, struct crp_jobq *batch, size_t n)
+/* Whether the jobs waiting for the database are committed now (see
+ * CRP_WORK_SATURATED_BACKLOG).  Called with dbq.lock held. */
+static bool
+work_db_due(struct crp_work *w)
 {
-	struct timespec step = { 0, CRP_WORK_COALESCE_STEP_NS };
-	long waited = 0;
-
-	while (n < CRP_WORK_MAX_BATCH && waited < CRP_WORK_COALESCE_NS &&
-	    queue_len(&w->pool) > 0) {
-		nanosleep(&step, NULL);
-		waited += CRP_WORK_COALESCE_STEP_NS;
-		n += queue_take_now(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
-	}
-	n += queue_take_now(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
+	if (TAILQ_EMPTY(&w->dbq.head))
+		return false;
+	if (w->dbq.len >= CRP_WORK_SATURATED_BATCH)
+		return true;
+	return queue_len(&w->pool) < CRP_WORK_SATURATED_BACKLOG * (size_t)w->nworkers;
 }
 
-/* Without fsync a commit still costs its WAL writes (every page it
- * changed, index pages included).  Only while every worker has
- * CRP_WORK_RELAXED_BACKLOG or more jobs queued (saturated: the answers wait
- * for the CPUs anyway) does the db thread wait, up to
- * CRP_WORK_RELAXED_WAIT_NS, for the batch to reach CRP_WORK_RELAXED_BATCH
- * jobs; below that it commits at once, so that a short burst never waits. */
+/* Group commit without a db thread: the thread that finds jobs due and no
+ * leader becomes the leader and commits batches until none is due.  Jobs
+ * queued meanwhile by others join its next batch; they never wait for a
+ * thread to wake up.  Nothing is left behind: a leader looks again under
+ * the same lock it gives the role up with, every worker pokes after each
+ * job and before it sleeps, and a job that is not due means the pool is
+ * busy, so a worker will poke again. */
 static void
-work_db_coalesce_relaxed(struct crp_work *w, struct crp_jobq *batch, size_t n)
+work_db_poke(struct crp_work *w)
 {
-	struct timespec until = ndes_clock_after(CLOCK_REALTIME, CRP_WORK_RELAXED_WAIT_NS);
+	struct crp_jobq batch;
 
 	pthread_mutex_lock(&w->dbq.lock);
-	while (n + w->dbq.len < CRP_WORK_RELAXED_BATCH && !w->dbq.stop &&
-	    queue_len(&w->pool) >= CRP_WORK_RELAXED_BACKLOG * (size_t)w->nworkers &&
-	    pthread_cond_timedwait(&w->dbq.cond, &w->dbq.lock, &until) == 0)
-		;
-	queue_move(&w->dbq, batch, CRP_WORK_MAX_BATCH - n);
+	if (w->leading || !work_db_due(w)) {
+		pthread_mutex_unlock(&w->dbq.lock);
+		return;
+	}
+	w->leading = true;
+	do {
+		TAILQ_INIT(&batch);
+		queue_move(&w->dbq, &batch, CRP_WORK_MAX_BATCH);
+		pthread_mutex_unlock(&w->dbq.lock);
+		work_db_batch(w, &batch);
+		pthread_mutex_lock(&w->dbq.lock);
+	} while (work_db_due(w));
+	w->leading = false;
 	pthread_mutex_unlock(&w->dbq.lock);
 }
 
-static void
-work_db_coalesce(struct crp_work *w, struct crp_jobq *batch, size_t n)
+/* A job that needs the database and has no worker stage: queued in
+ * submission order, and a worker is woken to commit it (the loop itself
+ * never does: a commit may fsync). */
+static int
+work_submit_db(struct crp_work *w, struct crp_job *job)
 {
-	if (w->sync == NULL || work_batch_must_sync(batch))
-		work_db_coalesce_fsync(w, batch, n);
-	else
-		work_db_coalesce_relaxed(w, batch, n);
+	bool ok;
+
+	pthread_mutex_lock(&w->dbq.lock);
+	if ((ok = !w->dbq.stop))
+		queue_append(&w->dbq, job);
+	pthread_mutex_unlock(&w->dbq.lock);
+	if (ok)
+		queue_kick(&w->pool);
+	return ok ? 0 : -1;
+}
+
+int
+crp_work_submit(struct crp_work *w, struct crp_job *job)
+{
+	if (job->ops->work != NULL)
+		return queue_push(&w->pool, job) ? 0 : -1;
+	if (job->need_db && job->ops->db != NULL)
+		return work_submit_db(w, job);
+	work_post_one(w, job);
+	return 0;
+}
+
+static void
+work_after_work(struct crp_work *w, struct crp_job *job)
+{
+	if (job->need_db && job->ops->db != NULL) {
+		pthread_mutex_lock(&w->dbq.lock);
+		queue_append(&w->dbq, job);
+		pthread_mutex_unlock(&w->dbq.lock);
+	} else
+		work_post_one(w, job);
+}
+
+/* The next job; before sleeping, commit what waits.  NULL after a kick or
+ * once the pool is stopped and empty (*stop). */
+static struct crp_job *
+work_next(struct crp_work *w, bool *stop)
+{
+	struct crp_job *job;
+
+	if ((job = queue_pop(&w->pool, false)) != NULL)
+		return job;
+	work_db_poke(w);
+	if ((job = queue_pop(&w->pool, true)) == NULL) {
+		pthread_mutex_lock(&w->pool.lock);
+		*stop = w->pool.stop && TAILQ_EMPTY(&w->pool.head);
+		pthread_mutex_unlock(&w->pool.lock);
+	}
+	return job;
 }
 
 static void *
-work_db_main(void *arg)
+work_worker_main(void *arg)
 {
 	struct crp_work *w = arg;
-	struct crp_jobq batch = TAILQ_HEAD_INITIALIZER(batch);
-	size_t n;
+	struct crp_job *job;
+	bool stop = false;
 
-	while ((n = queue_take(&w->dbq, &batch, CRP_WORK_MAX_BATCH)) > 0) {
-		work_db_coalesce(w, &batch, n);
-		work_db_batch(w, &batch);
-		TAILQ_INIT(&batch);
+	while (!stop) {
+		if ((job = work_next(w, &stop)) != NULL) {
+			job->ops->work(job, w->d);
+			work_after_work(w, job);
+		}
+		work_db_poke(w);
 	}
 	return NULL;
 }
@@ -387,10 +426,6 @@ work_start_threads(struct crp_work *w)
 		else
 			w->nstarted++;
 	}
-	if (rc == 0 && pthread_create(&w->dbthread, NULL, work_db_main, w) == 0)
-		w->dbthread_started = true;
-	else
-		rc = -1;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
@@ -421,6 +456,17 @@ crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, struct
 	return w;
 }
 
+/* After the workers are gone: refuse new database jobs and commit what
+ * is left on the calling thread. */
+static void
+work_db_finish(struct crp_work *w)
+{
+	pthread_mutex_lock(&w->dbq.lock);
+	w->dbq.stop = true;
+	pthread_mutex_unlock(&w->dbq.lock);
+	work_db_poke(w);
+}
+
 void
 crp_work_free(struct crp_work *w)
 {
@@ -429,9 +475,7 @@ crp_work_free(struct crp_work *w)
 	queue_stop(&w->pool);
 	for (int i = 0; i < w->nstarted; i++)
 		pthread_join(w->workers[i], NULL);
-	queue_stop(&w->dbq);
-	if (w->dbthread_started)
-		pthread_join(w->dbthread, NULL);
+	work_db_finish(w);
 	if (w->done_ev != NULL) {
 		work_done_cb(-1, 0, w);
 		event_free(w->done_ev);

@@ -1,18 +1,22 @@
-/* Where crpd's work runs.  Three kinds of threads:
+/* Where crpd's work runs.  Two kinds of threads:
  *
  *   loop     the libevent loop: sockets, timers, replies.  Never waits on
  *            crypto or fsync.
  *   workers  a pool (config `workers`, default one per CPU) running the
- *            crypto and checks of each job in parallel.
- *   db       one thread owning the SQLite handle.  It takes every job
- *            waiting for the database, runs them all in ONE transaction (a
- *            savepoint each) and commits once: one fsync for the whole
- *            batch (group commit).  Only then are the jobs handed back.
+ *            crypto and checks of each job in parallel, and the database.
+ *
+ * The database has no thread of its own (every hand-off between threads
+ * costs a wake-up).  Jobs that need it wait in one queue; the worker that
+ * finds them due becomes the leader, runs them all in ONE transaction (a
+ * savepoint each) and commits once (group commit); jobs queued meanwhile
+ * join its next batch.  Only then are they handed back to the loop.
  *
  * A job goes worker -> (db) -> loop, skipping the stages whose callback is
- * NULL; `work` decides whether the db stage is needed (need_db).  The loop
- * is woken with event_active() on an event of its base (libevent threading
- * is enabled with evthread_use_pthreads()). */
+ * NULL; `work` decides whether the db stage is needed (need_db).  A job
+ * without a worker stage is queued for the database in submission order
+ * and a worker is woken to commit it.  The loop is woken with
+ * event_active() on an event of its base (libevent threading is enabled
+ * with evthread_use_pthreads()). */
 #ifndef CRP_WORK_H
 #define CRP_WORK_H
 
@@ -31,10 +35,10 @@ struct crp_job_ops {
 	const char *name;
 	/* Worker thread (NULL: no worker stage). */
 	void	(*work)(struct crp_job *job, struct crpd *d);
-	/* DB thread, inside the batch transaction and the job's own savepoint:
-	 * 0 keeps its changes, -1 rolls them back. */
+	/* The leader (a worker), inside the batch transaction and the job's
+	 * own savepoint: 0 keeps its changes, -1 rolls them back. */
 	int	(*db)(struct crp_job *job, struct crpd *d);
-	/* DB thread, once the batch is durable (committed true) or was rolled
+	/* The leader, once the batch is durable (committed true) or was rolled
 	 * back (false): emit the job's events here.  May be NULL. */
 	void	(*after_db)(struct crp_job *job, struct crpd *d, bool committed);
 	/* Loop thread, last: reply and free the job.  Required. */
@@ -53,7 +57,7 @@ struct crp_job {
 
 void	crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_db);
 
-/* Start nworkers workers and the db thread (which uses db).  The loop's
+/* Start nworkers workers (the leader among them uses db).  The loop's
  * completion event is created on base.  sync NULL: every commit is fsynced
  * (db is opened NDES_DB_DURABLE); else batches without a must_sync job are
  * committed NDES_DB_RELAXED and handed to sync.  NULL on failure (logged). */
@@ -62,7 +66,7 @@ struct crp_work *crp_work_new(struct event_base *base, struct crpd *d, struct nd
 /* Hand a job to its first stage.  Any thread.  -1 once crp_work_free()
  * has begun (the job was not taken: free it). */
 int	crp_work_submit(struct crp_work *w, struct crp_job *job);
-/* Stop: workers and the db thread finish every job already queued, then
+/* Stop: the workers finish every job already queued, then
  * the remaining completions run on the calling (loop) thread.  Then free. */
 void	crp_work_free(struct crp_work *w);
 int	crp_work_nworkers(const struct crp_work *w);

@@ -1,0 +1,270 @@
+/* crpd's worker pool and its leader-based group commit (crp/work.c), in
+ * process: real threads, a real libevent loop and a real SQLite file. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "log.h"
+#include "storage.h"
+#include "work.h"
+
+enum { MANY = 600 };
+
+struct ctx {
+	struct event_base	*base;
+	struct ndes_db		*db;
+	struct crp_work		*work;
+	int			 submitted, done, done_order[MANY];
+	int			 db_ok, db_failed, done_twice;
+};
+
+struct test_job {
+	struct crp_job	 job;
+	int		 seq;
+	bool		 fail_db;	/* db() inserts, then returns -1 */
+	bool		 done;
+};
+
+static char dir[] = "/tmp/crpd-work-XXXXXX";
+static struct ctx c;
+
+static const char *const migrations[] = {
+	"CREATE TABLE rows(seq INTEGER NOT NULL);",
+};
+
+static void
+setup(void)
+{
+	struct ndes_db_schema schema = { .durability = NDES_DB_DURABLE,
+	    .migrations = migrations, .nmigrations = 1 };
+	char path[256], err[256];
+
+	log_init("test-work", LOG_LEVEL_WARN);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	memset(&c, 0, sizeof(c));
+	evthread_use_pthreads();
+	cr_assert_not_null(c.base = event_base_new());
+	cr_assert_not_null(c.db = ndes_db_open(path, &schema, err, sizeof(err)), "%s", err);
+}
+
+static void
+teardown(void)
+{
+	char cmd[300];
+
+	crp_work_free(c.work);
+	ndes_db_close(c.db);
+	event_base_free(c.base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(crpd_work, .init = setup, .fini = teardown, .timeout = 60);
+
+/* About 100 µs of CPU: a worker stage like a (cheap) verification. */
+static void
+job_work(struct crp_job *job, struct crpd *d)
+{
+	volatile unsigned long x = 0;
+
+	(void)d;
+	for (unsigned long i = 0; i < 100000; i++)
+		x += i;
+	job->need_db = true;
+}
+
+static int
+job_db(struct crp_job *job, struct crpd *d)
+{
+	struct test_job *tj = (struct test_job *)job;
+	sqlite3_stmt *st = ndes_db_prepare(c.db, "INSERT INTO rows(seq) VALUES(?1)");
+
+	(void)d;
+	if (st == NULL || sqlite3_bind_int(st, 1, tj->seq) != SQLITE_OK ||
+	    ndes_db_step(c.db, st) != 0)
+		return -1;
+	return tj->fail_db ? -1 : 0;
+}
+
+static void
+job_done(struct crp_job *job, struct crpd *d)
+{
+	struct test_job *tj = (struct test_job *)job;
+
+	(void)d;
+	if (tj->done)
+		c.done_twice++;
+	tj->done = true;
+	if (c.done < MANY)
+		c.done_order[c.done] = tj->seq;
+	c.done++;
+	if (job->db_ok)
+		c.db_ok++;
+	else
+		c.db_failed++;
+	if (c.done == c.submitted)
+		event_base_loopbreak(c.base);
+}
+
+static const struct crp_job_ops worker_ops = {
+	.name = "test", .work = job_work, .db = job_db, .done = job_done,
+};
+static const struct crp_job_ops db_only_ops = {
+	.name = "test-db", .db = job_db, .done = job_done,
+};
+
+static struct test_job *
+submit(const struct crp_job_ops *ops, int seq)
+{
+	struct test_job *tj = calloc(1, sizeof(*tj));
+
+	cr_assert_not_null(tj);
+	crp_job_init(&tj->job, ops, ops->work == NULL);
+	tj->seq = seq;
+	c.submitted++;
+	cr_assert_eq(crp_work_submit(c.work, &tj->job), 0);
+	return tj;
+}
+
+static int
+rows(const char *sql)
+{
+	sqlite3_stmt *st = ndes_db_prepare(c.db, sql);
+
+	cr_assert_eq(ndes_db_step(c.db, st), 1);
+	return sqlite3_column_int(st, 0);
+}
+
+static void
+give_up(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	event_base_loopbreak(c.base);
+}
+
+/* Until every submitted job is done (the timer keeps the loop alive while
+ * the workers run, and stops a test that would hang). */
+static void
+run_loop(void)
+{
+	struct timeval limit = { 30, 0 };
+	struct event *timer = evtimer_new(c.base, give_up, NULL);
+
+	evtimer_add(timer, &limit);
+	cr_assert_eq(event_base_dispatch(c.base), 0);
+	event_free(timer);
+	cr_assert_eq(c.done, c.submitted, "%d of %d jobs done", c.done, c.submitted);
+}
+
+Test(crpd_work, saturated_burst_is_answered_once_and_committed_in_batches)
+{
+	struct test_job *jobs[MANY];
+	size_t max_batch, commits, njobs;
+
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	cr_assert_not_null(c.work);
+	for (int i = 0; i < MANY; i++)
+		jobs[i] = submit(&worker_ops, i);
+	run_loop();
+	cr_assert_eq(c.done, MANY);
+	cr_assert_eq(c.done_twice, 0);
+	cr_assert_eq(c.db_ok, MANY);
+	crp_work_stats(c.work, &max_batch, &commits, &njobs);
+	cr_assert_eq(njobs, MANY);
+	/* 600 queued for 2 workers: batches of 32 while the backlog lasts. */
+	cr_assert_geq(max_batch, 32, "largest batch %zu", max_batch);
+	cr_assert_lt(commits, MANY / 4, "%zu commits for %d jobs", commits, MANY);
+	crp_work_free(c.work);
+	c.work = NULL;
+	cr_assert_eq(rows("SELECT count(DISTINCT seq) FROM rows"), MANY);
+	for (int i = 0; i < MANY; i++)
+		free(jobs[i]);
+}
+
+Test(crpd_work, one_job_alone_is_committed_at_once)
+{
+	struct test_job *tj;
+	size_t max_batch, commits, njobs;
+
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	tj = submit(&worker_ops, 7);
+	run_loop();
+	crp_work_stats(c.work, &max_batch, &commits, &njobs);
+	cr_assert_eq(commits, 1);
+	cr_assert_eq(max_batch, 1);
+	cr_assert(tj->job.db_ok);
+	cr_assert_eq(rows("SELECT seq FROM rows"), 7);
+	free(tj);
+}
+
+Test(crpd_work, jobs_without_a_worker_stage_commit_in_submission_order)
+{
+	enum { N = 200 };
+	struct test_job *jobs[N];
+	sqlite3_stmt *st;
+	int i = 0;
+
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	for (i = 0; i < N; i++)
+		jobs[i] = submit(&db_only_ops, i);
+	run_loop();
+	cr_assert_eq(c.db_ok, N);
+	for (i = 0; i < N; i++)
+		cr_assert_eq(c.done_order[i], i, "answer %d was job %d", i, c.done_order[i]);
+	st = ndes_db_prepare(c.db, "SELECT seq FROM rows ORDER BY rowid");
+	for (i = 0; ndes_db_step(c.db, st) == 1; i++)
+		cr_assert_eq(sqlite3_column_int(st, 0), i);
+	cr_assert_eq(i, N);
+	for (i = 0; i < N; i++)
+		free(jobs[i]);
+}
+
+Test(crpd_work, a_failing_job_is_rolled_back_alone)
+{
+	struct test_job *jobs[50];
+
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, 1);
+	for (int i = 0; i < 50; i++) {
+		jobs[i] = calloc(1, sizeof(*jobs[i]));
+		crp_job_init(&jobs[i]->job, &db_only_ops, true);
+		jobs[i]->seq = i;
+		jobs[i]->fail_db = i % 10 == 3;
+		c.submitted++;
+		cr_assert_eq(crp_work_submit(c.work, &jobs[i]->job), 0);
+	}
+	run_loop();
+	cr_assert_eq(c.db_failed, 5);
+	cr_assert_eq(c.db_ok, 45);
+	for (int i = 0; i < 50; i++) {
+		cr_assert_eq(jobs[i]->job.db_ok, !jobs[i]->fail_db, "job %d", i);
+		free(jobs[i]);
+	}
+	cr_assert_eq(rows("SELECT count(*) FROM rows"), 45);
+	cr_assert_eq(rows("SELECT count(*) FROM rows WHERE seq % 10 = 3"), 0);
+}
+
+Test(crpd_work, stopping_finishes_every_queued_job)
+{
+	struct test_job *jobs[MANY];
+
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	for (int i = 0; i < MANY; i++)
+		jobs[i] = submit(i % 3 == 0 ? &db_only_ops : &worker_ops, i);
+	crp_work_free(c.work);
+	c.work = NULL;
+	cr_assert_eq(c.done, MANY);
+	cr_assert_eq(c.done_twice, 0);
+	cr_assert_eq(c.db_ok, MANY);
+	cr_assert_eq(rows("SELECT count(*) FROM rows"), MANY);
+	for (int i = 0; i < MANY; i++)
+		free(jobs[i]);
+}
