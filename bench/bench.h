@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -70,6 +71,10 @@ struct bench_stats {
 	size_t	 nlat, caplat;
 	double	 p50_ms, p99_ms;	/* after bench_stats_finish() */
 	char	 first_failure[512];
+	/* Set before a paced run: one line per answered request, "due
+	 * latency", the time it was due (CLOCK_MONOTONIC seconds, as perf -k
+	 * CLOCK_MONOTONIC stamps) and its latency in ms. */
+	FILE	*trace;
 };
 
 /* Drive crpd over the socket with `clients` connections for `seconds`
@@ -87,6 +92,13 @@ void	bench_stats_free(struct bench_stats *st);
  * request's parsing and signature check. */
 size_t	bench_limit(const struct bench_pki *p, struct bench_item *items, size_t n, int threads,
 	    double seconds, bool with_csr, double *elapsed);
+
+/* The same crypto (with the request) in process, paced: item i is due
+ * at start + i/rate and taken by the first of `threads` threads free; its
+ * latency counts from when it was due.  The latency floor of this machine
+ * at that rate, with nothing but the crypto.  Results into *st (zeroed). */
+int	bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n,
+	    int threads, double seconds, double rate, struct bench_stats *st);
 
 double	bench_now(void);
 /* CPU seconds used so far by this process / by process pid (0: none). */

@@ -469,6 +469,11 @@ drive_add(const struct drive *dr, double elapsed, struct bench_stats *acc)
 	for (size_t i = 0; i < dr->n; i++)
 		if (dr->lat[i] >= 0)
 			acc->lat_ms[acc->nlat++] = dr->lat[i];
+	if (acc->trace != NULL && dr->rate > 0) {
+		for (size_t i = 0; i < dr->n; i++)
+			if (dr->lat[i] >= 0)
+				fprintf(acc->trace, "%.6f %.3f\n", drive_sched(dr, i), dr->lat[i]);
+	}
 	acc->failed += dr->failed;
 	acc->done += k - (dr->failed < k ? dr->failed : k);
 	acc->seconds += elapsed;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
 
 #include "challenge.h"
 #include "csr.h"
@@ -85,6 +87,73 @@ limit_thread(void *arg)
 	}
 	sk_X509_free(signers);
 	return NULL;
+}
+
+struct paced {
+	struct limit		 l;
+	double			 t0, rate;
+	size_t			 count;		/* items due within the run */
+	double			*lat_ms;
+};
+
+static void
+sleep_until(double t)
+{
+	struct timespec ts = { (time_t)t, (long)((t - (double)(time_t)t) * 1e9) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+		;
+}
+
+static void *
+paced_thread(void *arg)
+{
+	struct paced *pc = arg;
+	struct ndes_challenge_key key = { pc->l.p->crp_cert, pc->l.p->crp_key };
+	STACK_OF(X509) *signers = sk_X509_new_null();
+	double due;
+	size_t i;
+
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	sk_X509_push(signers, pc->l.p->sign_cert);
+	while ((i = atomic_fetch_add(&pc->l.next, 1)) < pc->count) {
+		due = pc->t0 + (double)i / pc->rate;
+		if (bench_now() < due)
+			sleep_until(due);
+		if (!limit_one(&pc->l, &key, signers, &pc->l.items[i % pc->l.n]))
+			atomic_fetch_add(&pc->l.bad, 1);
+		pc->lat_ms[i] = (bench_now() - due) * 1000;
+	}
+	sk_X509_free(signers);
+	return NULL;
+}
+
+int
+bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n, int threads,
+    double seconds, double rate, struct bench_stats *st)
+{
+	struct paced pc = { .l = { .p = p, .items = items, .n = n, .with_csr = true },
+	    .rate = rate, .count = (size_t)(seconds * rate) };
+	pthread_t tid[64];
+
+	memset(st, 0, sizeof(*st));
+	if (threads > 64)
+		threads = 64;
+	if (pc.count == 0 || (pc.lat_ms = calloc(pc.count, sizeof(double))) == NULL)
+		return -1;
+	atomic_init(&pc.l.next, 0);
+	atomic_init(&pc.l.bad, 0);
+	pc.t0 = bench_now() + 0.01;
+	for (int t = 0; t < threads; t++)
+		pthread_create(&tid[t], NULL, paced_thread, &pc);
+	for (int t = 0; t < threads; t++)
+		pthread_join(tid[t], NULL);
+	st->lat_ms = pc.lat_ms;
+	st->nlat = st->caplat = st->done = pc.count;
+	st->failed = atomic_load(&pc.l.bad);
+	st->seconds = seconds;
+	bench_stats_finish(st);
+	return 0;
 }
 
 size_t

@@ -3,11 +3,13 @@
  *
  *   ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] [--clients C]
  *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
+ *       [--latencies FILE]
  *
  * Last line of the output, always exactly:
  *   verify <alg> <achieved>/s limit <limit>/s ratio <achieved/limit> */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@ struct opts {
 	const char	*crpd;
 	const char	*state_dir;
 	const char	*socket;
+	const char	*latencies;
 	bool		 half;
 };
 
@@ -32,7 +35,8 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] "
 	    "[--clients C]\n"
-	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n");
+	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n"
+	    "           [--latencies FILE]\n");
 }
 
 /* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
@@ -64,6 +68,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "no-half", no_argument, NULL, 'n' },
+		{ "latencies", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,6 +87,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'd': o->state_dir = optarg; break;
 		case 'S': o->socket = optarg; break;
 		case 'n': o->half = false; break;
+		case 'l': o->latencies = optarg; break;
 		default: return -1;
 		}
 	}
@@ -215,6 +221,21 @@ bench_print_cpu(const struct bench *b)
 	    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
 }
 
+/* The same rate with nothing but the crypto, in process: what the machine
+ * itself allows, to read crpd's half-rate latency against. */
+static int
+bench_half_floor(struct bench *b, double rate)
+{
+	struct bench_stats st;
+
+	if (bench_limit_paced(&b->pki, b->items, 512, b->cpus, b->o.seconds, rate, &st) == -1)
+		return -1;
+	printf("half the peak rate in process (crypto only, %d threads): p50 %.2f ms, "
+	    "p99 %.2f ms\n", b->cpus, st.p50_ms, st.p99_ms);
+	bench_stats_free(&st);
+	return 0;
+}
+
 static int
 bench_run(struct bench *b)
 {
@@ -242,13 +263,22 @@ bench_run(struct bench *b)
 		return 0;
 	rate = (double)b->peak.done / b->peak.seconds / 2;
 	n = (size_t)(rate * b->o.seconds * 1.1) + 64;
+	if (b->o.latencies != NULL && (b->half.trace = fopen(b->o.latencies, "w")) == NULL) {
+		fprintf(stderr, "ndes-bench: %s: %s\n", b->o.latencies, strerror(errno));
+		return -1;
+	}
 	if ((it = bench_take(b, n)) == NULL ||
 	    bench_drive(b->crpd.sock, it, n, b->o.clients, b->o.seconds, rate, &b->half) == -1)
 		return -1;
+	if (b->half.trace != NULL && fclose(b->half.trace) != 0) {
+		fprintf(stderr, "ndes-bench: %s: %s\n", b->o.latencies, strerror(errno));
+		return -1;
+	}
+	b->half.trace = NULL;
 	bench_stats_finish(&b->half);
 	printf("half the peak rate (%.0f/s paced): p50 %.2f ms, p99 %.2f ms, %zu failed\n",
 	    rate, b->half.p50_ms, b->half.p99_ms, b->half.failed);
-	return 0;
+	return bench_half_floor(b, rate);
 }
 
 int

@@ -3,9 +3,10 @@
 # format (the figures themselves are measured by hand, see docs/crpd.md).
 bench=${top_builddir:-.}/bench/ndes-bench
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+lat=$(mktemp)
+trap 'rm -f "$out" "$lat"' EXIT
 
-echo "1..3"
+echo "1..5"
 if "$bench" verify --alg ec-p256 --seconds 1 --clients 4 --no-half >"$out" 2>&1; then
 	echo "ok 1 - ndes-bench verify --alg ec-p256 exits 0"
 else
@@ -23,4 +24,25 @@ if grep -Eq '^peak: [0-9]+ verified in [0-9.]+ s = [0-9]+/s, p50 [0-9.]+ ms, p99
 else
 	echo "not ok 3 - latency percentiles printed, no failed verification"
 	sed 's/^/# /' "$out"
+fi
+
+# The half-rate run: its in-process floor, and --latencies with one line per
+# answered request ("due_s latency_ms").
+"$bench" verify --alg ec-p256 --seconds 1 --clients 4 --latencies "$lat" >"$out" 2>&1
+if grep -Eq '^half the peak rate \([0-9]+/s paced\): p50 [0-9.]+ ms, p99 [0-9.]+ ms, 0 failed$' "$out" &&
+    grep -Eq '^half the peak rate in process \(crypto only, [0-9]+ threads\): p50 [0-9.]+ ms, p99 [0-9.]+ ms$' "$out"; then
+	echo "ok 4 - half-rate latency and its in-process floor printed"
+else
+	echo "not ok 4 - half-rate latency and its in-process floor printed"
+	sed 's/^/# /' "$out"
+fi
+rate=$(sed -n 's/^half the peak rate (\([0-9]*\)\/s paced).*/\1/p' "$out")
+lines=$(wc -l <"$lat")
+bad=$(grep -Evc '^[0-9]+\.[0-9]{6} [0-9]+\.[0-9]{3}$' "$lat")
+if [ -n "$rate" ] && [ "$lines" -ge $((rate * 9 / 10)) ] && [ "$lines" -le $((rate + 1)) ] &&
+    [ "$bad" -eq 0 ]; then
+	echo "ok 5 - --latencies wrote $lines answered requests for $rate/s over 1 s"
+else
+	echo "not ok 5 - --latencies wrote $lines lines ($bad malformed) for ${rate:-?}/s over 1 s"
+	head -n 3 "$lat" | sed 's/^/# /'
 fi
