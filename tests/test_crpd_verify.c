@@ -1,7 +1,7 @@
 /* ndes-crpd verification, end to end: the real daemon, challenges minted
  * with the codec, CSRs built with OpenSSL, every path of the verification
- * with its exact event and diagnostic code (events read back from the file
- * sink; tests/test_crpd_journal.c reads some back from journald). */
+ * with its exact event and diagnostic code, read back from a real journald
+ * (journalctl -o json; tests/lib/journal.sh starts one when none runs). */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "ipc_client.h"
 #include "lib/crpd_harness.h"
 #include "lib/testpki.h"
+#include "test_events_util.h"
 
 static struct crpd_h *h;
 static EVP_PKEY *dev_key;
@@ -23,8 +24,14 @@ static EVP_PKEY *dev_key;
 static void
 start_with(const struct crpd_h_opts *o)
 {
+	struct crpd_h_opts journal = { .journal = true };
+
+	if (o != NULL)
+		journal = *o;
+	journal.journal = true;
+	evt_ensure_journal();
 	dev_key = testpki_key("ec-p256");
-	h = crpd_h_launch(o);
+	h = crpd_h_launch(&journal);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "b64.h"
 #include "ipc_client.h"
 #include "lib/testpki.h"
+#include "test_events_util.h"
 
 void
 crpd_h_claims(struct ndes_challenge_claims *c, const char *id)
@@ -277,6 +278,25 @@ events_read(const char *path, const char *txn)
 	return arr;
 }
 
+/* This crpd's entries for txn in journald (a plain token: quoted as is). */
+static json_t *
+events_read_journal(const struct crpd_h *h, const char *txn)
+{
+	const char *jctl = getenv("JOURNALCTL") != NULL ? getenv("JOURNALCTL") : "journalctl";
+	json_t *arr;
+	char *cmd;
+	FILE *p;
+
+	cr_assert_null(strchr(txn, '\''), "transaction %s", txn);
+	cr_assert_neq(asprintf(&cmd, "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json "
+	    "_PID=%d 'NDES_TRANSACTION_ID=%s'", jctl, jctl, (int)h->pid, txn), -1);
+	cr_assert_not_null((p = popen(cmd, "r")), "popen %s", cmd);
+	arr = evt_read_json_lines(p);
+	pclose(p);
+	free(cmd);
+	return arr;
+}
+
 json_t *
 crpd_h_events(struct crpd_h *h, const char *txn, size_t want)
 {
@@ -284,7 +304,7 @@ crpd_h_events(struct crpd_h *h, const char *txn, size_t want)
 
 	for (int i = 0; i < 100; i++) {
 		json_decref(arr);
-		arr = events_read(h->events, txn);
+		arr = h->journal ? events_read_journal(h, txn) : events_read(h->events, txn);
 		if (json_array_size(arr) >= want)
 			break;
 		usleep(50000);

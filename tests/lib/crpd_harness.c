@@ -128,7 +128,7 @@ crpd_h_new(const struct crpd_h_opts *opts)
 	h->log = crpd_h_path(h, "crpd.log");
 	harness_pki(h, opts);
 	harness_config(h, opts);
-	if (opts->journal)
+	if ((h->journal = opts->journal))
 		unsetenv("NDES_EVENTS_SINK");
 	return h;
 }

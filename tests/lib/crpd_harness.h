@@ -34,7 +34,8 @@ struct crpd_h {
 	char		*config;
 	char		*sock;
 	char		*connector_sock;
-	char		*events;	/* the events file */
+	char		*events;	/* the events file (unless journal) */
+	bool		 journal;	/* events go to journald */
 	char		*log;		/* crpd's stderr */
 	pid_t		 pid;
 	EVP_PKEY	*crp_key, *sign_key;
@@ -119,8 +120,10 @@ void	crpd_h_notify(struct crpd_h *h, const char *challenge, const char *txn,
 	    int64_t disposition, uint32_t hresult, const uint8_t *cert, size_t cert_len,
 	    const char *description, struct crpd_h_notify_reply *out);
 
-/* Events of the file sink whose NDES_TRANSACTION_ID is txn (want of them,
- * waiting up to 5 s); a JSON array. */
+/* Events whose NDES_TRANSACTION_ID is txn (want of them, waiting up to
+ * 5 s); a JSON array.  Read back from the file sink, or from journald
+ * (journalctl -o json, this crpd's _PID) when the harness runs with
+ * journal. */
 json_t	*crpd_h_events(struct crpd_h *h, const char *txn, size_t want);
 /* Assert exactly one event for txn with that ID and code; returns it
  * (borrowed from *arr, decref arr). */
