@@ -25,6 +25,23 @@ static bool ev_ready;
 static enum ndes_events_sink ev_sink = NDES_EVENTS_SINK_AUTO;
 static int ev_fd = -1;		/* the file sink, or auto's fallback file */
 static bool ev_journal_warned;
+/* getpid() is a system call; the file sink stamps every record with it. */
+static pid_t ev_pid;
+static pthread_once_t ev_pid_once = PTHREAD_ONCE_INIT;
+
+static void
+ev_pid_refresh(void)
+{
+	ev_pid = getpid();
+}
+
+/* Set once, and again in a child after fork(). */
+static void
+ev_pid_setup(void)
+{
+	ev_pid_refresh();
+	pthread_atfork(NULL, NULL, ev_pid_refresh);
+}
 
 int
 ndes_events_parse_sink(const char *spec, struct ndes_events_opts *out)
@@ -138,7 +155,8 @@ ev_record_json(const struct ndes_ev_record *rec)
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(num, sizeof(num), "%lld", (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000);
 	json_object_set_new(obj, "__REALTIME_TIMESTAMP", json_string(num));
-	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	pthread_once(&ev_pid_once, ev_pid_setup);
+	snprintf(num, sizeof(num), "%ld", (long)ev_pid);
 	json_object_set_new(obj, "_PID", json_string(num));
 	for (i = 0; i < rec->n; i++) {
 		klen = rec->f[i].klen < sizeof(key) - 1 ? rec->f[i].klen : sizeof(key) - 1;
