@@ -279,9 +279,12 @@ Test(crpd_http, chunked_body_over_65534_bytes_is_refused)
 
 	memset(chunk, 'x', sizeof(chunk));
 	cr_assert_eq(write(fd, hdr, strlen(hdr)), (ssize_t)strlen(hdr));
+	/* crpd may refuse and close as soon as the limit is passed, before
+	 * the rest is sent: later writes may fail (EPIPE, no SIGPIPE). */
 	for (int i = 0; i < 2; i++) {
-		cr_assert_eq(write(fd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
-		cr_assert_eq(write(fd, "\r\n8000\r\n", 8), 8);
+		if (send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) != (ssize_t)sizeof(chunk) ||
+		    send(fd, "\r\n8000\r\n", 8, MSG_NOSIGNAL) != 8)
+			break;
 	}
 	reply = raw_read_all(fd);
 	cr_assert(strncmp(reply, "HTTP/1.1 413 ", 13) == 0, "%.80s", reply);
