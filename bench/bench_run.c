@@ -1,6 +1,7 @@
 /* ndes-bench: the in-process limit, and the results of the runs. */
 #include "bench.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -101,7 +102,7 @@ sleep_until(double t)
 {
 	struct timespec ts = { (time_t)t, (long)((t - (double)(time_t)t) * 1e9) };
 
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
