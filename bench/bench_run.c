@@ -71,15 +71,24 @@ limit_one(struct limit *l, struct ndes_challenge_key *key, STACK_OF(X509) *signe
 	return ok;
 }
 
+/* The signing certificate the challenges are checked against. */
+static STACK_OF(X509) *
+limit_signers(const struct bench_pki *p)
+{
+	STACK_OF(X509) *signers = sk_X509_new_null();
+
+	sk_X509_push(signers, p->sign_cert);
+	return signers;
+}
+
 static void *
 limit_thread(void *arg)
 {
 	struct limit *l = arg;
 	struct ndes_challenge_key key = { l->p->crp_cert, l->p->crp_key };
-	STACK_OF(X509) *signers = sk_X509_new_null();
+	STACK_OF(X509) *signers = limit_signers(l->p);
 	size_t i;
 
-	sk_X509_push(signers, l->p->sign_cert);
 	while (bench_now() < l->t_end) {
 		i = atomic_fetch_add(&l->next, 1) % l->n;
 		if (!limit_one(l, &key, signers, &l->items[i]))
@@ -111,12 +120,11 @@ paced_thread(void *arg)
 {
 	struct paced *pc = arg;
 	struct ndes_challenge_key key = { pc->l.p->crp_cert, pc->l.p->crp_key };
-	STACK_OF(X509) *signers = sk_X509_new_null();
+	STACK_OF(X509) *signers = limit_signers(pc->l.p);
 	double due;
 	size_t i;
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
-	sk_X509_push(signers, pc->l.p->sign_cert);
 	while ((i = atomic_fetch_add(&pc->l.next, 1)) < pc->count) {
 		due = pc->t0 + (double)i / pc->rate;
 		if (bench_now() < due)

@@ -120,17 +120,25 @@ static const struct crp_job_ops db_only_ops = {
 	.name = "test-db", .db = job_db, .done = job_done,
 };
 
+/* A job that inserts seq (and then fails when fail_db), submitted. */
 static struct test_job *
-submit(const struct crp_job_ops *ops, int seq)
+submit_job(const struct crp_job_ops *ops, int seq, bool fail_db)
 {
 	struct test_job *tj = calloc(1, sizeof(*tj));
 
 	cr_assert_not_null(tj);
 	crp_job_init(&tj->job, ops, ops->work == NULL);
 	tj->seq = seq;
+	tj->fail_db = fail_db;
 	c.submitted++;
 	cr_assert_eq(crp_work_submit(c.work, &tj->job), 0);
 	return tj;
+}
+
+static struct test_job *
+submit(const struct crp_job_ops *ops, int seq)
+{
+	return submit_job(ops, seq, false);
 }
 
 static int
@@ -233,14 +241,8 @@ Test(crpd_work, a_failing_job_is_rolled_back_alone)
 	struct test_job *jobs[50];
 
 	c.work = crp_work_new(c.base, NULL, c.db, NULL, 1);
-	for (int i = 0; i < 50; i++) {
-		jobs[i] = calloc(1, sizeof(*jobs[i]));
-		crp_job_init(&jobs[i]->job, &db_only_ops, true);
-		jobs[i]->seq = i;
-		jobs[i]->fail_db = i % 10 == 3;
-		c.submitted++;
-		cr_assert_eq(crp_work_submit(c.work, &jobs[i]->job), 0);
-	}
+	for (int i = 0; i < 50; i++)
+		jobs[i] = submit_job(&db_only_ops, i, i % 10 == 3);
 	run_loop();
 	cr_assert_eq(c.db_failed, 5);
 	cr_assert_eq(c.db_ok, 45);

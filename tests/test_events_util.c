@@ -219,22 +219,30 @@ evt_ensure_journal(void)
 }
 
 json_t *
-evt_journal_read(const char *match, size_t want)
+evt_journal_query(const char *match)
 {
-	const char *jctl = getenv("JOURNALCTL");
+	const char *jctl = getenv("JOURNALCTL") != NULL ? getenv("JOURNALCTL") : "journalctl";
 	char cmd[1024];
-	json_t *arr = NULL;
+	json_t *arr;
 	FILE *p;
-	int i;
 
 	snprintf(cmd, sizeof(cmd), "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json %s",
-	    jctl != NULL ? jctl : "journalctl", jctl != NULL ? jctl : "journalctl", match);
-	for (i = 0; i < 50; i++) {
+	    jctl, jctl, match);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	arr = evt_read_json_lines(p);
+	pclose(p);
+	return arr;
+}
+
+json_t *
+evt_journal_read(const char *match, size_t want)
+{
+	json_t *arr = NULL;
+
+	for (int i = 0; i < 50; i++) {
 		json_decref(arr);
-		p = popen(cmd, "r");
-		cr_assert_not_null(p, "popen %s", cmd);
-		arr = evt_read_json_lines(p);
-		pclose(p);
+		arr = evt_journal_query(match);
 		if (json_array_size(arr) >= want)
 			break;
 		usleep(100000);

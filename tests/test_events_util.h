@@ -25,6 +25,10 @@ void evt_check_fields(json_t *obj, enum ndes_event ev, uint32_t code,
 uint32_t evt_specific_code(enum ndes_event ev);
 /* A fresh temporary file name (the file exists, empty); free() it. */
 char *evt_tmpfile(void);
+/* The journal entries matching match (journalctl arguments, e.g.
+ * "_PID=12 'FIELD=value'") once journald has written what it received; a
+ * JSON array. */
+json_t *evt_journal_query(const char *match);
 /* Make sure a journald runs (tests/lib/journal.sh ensure); skip the test
  * when none can be started. */
 void evt_ensure_journal(void);

@@ -282,19 +282,11 @@ events_read(const char *path, const char *txn)
 static json_t *
 events_read_journal(const struct crpd_h *h, const char *txn)
 {
-	const char *jctl = getenv("JOURNALCTL") != NULL ? getenv("JOURNALCTL") : "journalctl";
-	json_t *arr;
-	char *cmd;
-	FILE *p;
+	char match[512];
 
 	cr_assert_null(strchr(txn, '\''), "transaction %s", txn);
-	cr_assert_neq(asprintf(&cmd, "'%s' --sync >/dev/null 2>&1; '%s' --no-pager -o json "
-	    "_PID=%d 'NDES_TRANSACTION_ID=%s'", jctl, jctl, (int)h->pid, txn), -1);
-	cr_assert_not_null((p = popen(cmd, "r")), "popen %s", cmd);
-	arr = evt_read_json_lines(p);
-	pclose(p);
-	free(cmd);
-	return arr;
+	snprintf(match, sizeof(match), "_PID=%d 'NDES_TRANSACTION_ID=%s'", (int)h->pid, txn);
+	return evt_journal_query(match);
 }
 
 json_t *
