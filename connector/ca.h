@@ -104,6 +104,9 @@ X509 *conn_ca_cert(struct conn_ca *ca, char *err, size_t errlen);
 enum conn_ca_status conn_ca_crl_refresh(struct conn_ca *ca, struct conn_ca_crl_info *info,
     char *err, size_t errlen);
 void conn_ca_free(struct conn_ca *ca);
+/* A PEM CRL file, or NULL with a reason in err and errno set: ENOENT when
+ * there is none, EINVAL when it is not a PEM CRL, else the open error. */
+X509_CRL *conn_ca_crl_load(const char *path, char *err, size_t errlen);
 
 /* The end of validity: the template's validity, or the requested one when
  * attribute_end_date allows it and it is shorter; never past the CA's own

@@ -13,25 +13,37 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-static X509_CRL *
-crl_read(const char *path, char *why, size_t whylen)
+X509_CRL *
+conn_ca_crl_load(const char *path, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "re");
 	X509_CRL *crl;
+	int saved;
 
 	if (fp == NULL) {
-		if (errno == ENOENT)
-			snprintf(why, whylen, "there is no %s", path);
-		else
-			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		saved = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
 		return NULL;
 	}
 	crl = PEM_read_X509_CRL(fp, NULL, NULL, NULL);
 	fclose(fp);
+	ERR_clear_error();
 	if (crl == NULL) {
-		snprintf(why, whylen, "%s is not a PEM CRL", path);
-		ERR_clear_error();
+		snprintf(err, errlen, "%s is not a PEM CRL", path);
+		errno = EINVAL;
 	}
+	return crl;
+}
+
+/* The CRL, or NULL with why it must be published anew. */
+static X509_CRL *
+crl_read(const char *path, char *why, size_t whylen)
+{
+	X509_CRL *crl = conn_ca_crl_load(path, why, whylen);
+
+	if (crl == NULL && errno == ENOENT)
+		snprintf(why, whylen, "there is no %s", path);
 	return crl;
 }
 

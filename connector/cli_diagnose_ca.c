@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ca.h"
 #include "crypto.h"
 #include "events.h"
 
@@ -180,26 +181,6 @@ diag_ca_cert(struct diag *d, struct diag_result *r)
 	free(cp);
 }
 
-/* crl.pem, or NULL with err (errno ENOENT when there is none). */
-static X509_CRL *
-diag_load_crl(const char *path, char *err, size_t errlen)
-{
-	X509_CRL *crl = NULL;
-	FILE *fp = fopen(path, "re");
-
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((crl = PEM_read_X509_CRL(fp, NULL, NULL, NULL)) == NULL) {
-		snprintf(err, errlen, "%s: not a PEM CRL", path);
-		errno = EINVAL;
-	}
-	fclose(fp);
-	ERR_clear_error();
-	return crl;
-}
-
 /* The CRL against the CA certificate and the clock. */
 static void
 diag_crl_judge(const char *path, X509_CRL *crl, X509 *ca, struct diag_result *r)
@@ -235,7 +216,7 @@ diag_ca_crl(struct diag *d, struct diag_result *r)
 	diag_fix(r, "publish a fresh CRL: openssl ca -gencrl -keyfile ca.key -cert ca.pem -out "
 	    "%s (with an openssl.cnf naming this folder's index.txt), or start or reload "
 	    "ndes-connectord (it publishes one when half of ca.crl_days is gone)", path);
-	if ((crl = diag_load_crl(path, err, sizeof(err))) == NULL) {
+	if ((crl = conn_ca_crl_load(path, err, sizeof(err))) == NULL) {
 		if (errno == ENOENT)
 			diag_warn(r, NDES_DIAG_CRL_STALE, "no %s yet (ndes-connectord publishes "
 			    "one at start)", path);
