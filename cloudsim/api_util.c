@@ -6,16 +6,14 @@
 
 #include "api.h"
 #include "b64.h"
+#include "clock.h"
 #include "crypto.h"
 #include "http_client.h"
 
 void
 cloudsim_time_iso(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (ndes_clock_iso8601((time_t)t, buf, len) == -1)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 

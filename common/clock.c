@@ -1,6 +1,8 @@
 /* Clock readings and deadlines (clock.h). */
 #include "clock.h"
 
+#include <stdio.h>
+
 #define NDES_NS_PER_S 1000000000L
 
 int64_t
@@ -25,4 +27,16 @@ ndes_clock_after(clockid_t clock, int64_t ns)
 		ts.tv_nsec -= NDES_NS_PER_S;
 	}
 	return ts;
+}
+
+int
+ndes_clock_iso8601(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) != NULL && strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+		return 0;
+	if (len > 0)
+		snprintf(buf, len, "?");
+	return -1;
 }

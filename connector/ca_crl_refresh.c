@@ -4,6 +4,7 @@
  * when there is none, when it cannot be read or does not verify with the CA
  * certificate, or when less than half of crl_days is left. */
 #include "ca_int.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,15 +48,6 @@ crl_read(const char *path, char *why, size_t whylen)
 	return crl;
 }
 
-static void
-crl_time_text(time_t t, char *buf, size_t buflen)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, buflen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, buflen, "?");
-}
-
 /* Is crl.pem due?  info->reason says why ("" when not), info->next_update
  * its nextUpdate when it could be read. */
 static void
@@ -72,7 +64,7 @@ crl_due(const struct ca_folder *f, const char *path, X509 *ca, struct conn_ca_cr
 	next = X509_CRL_get0_nextUpdate(crl);
 	if (next != NULL && ASN1_TIME_to_tm(next, &tm) == 1)
 		info->next_update = timegm(&tm);
-	crl_time_text(info->next_update, when, sizeof(when));
+	ndes_clock_iso8601(info->next_update, when, sizeof(when));
 	if (X509_CRL_verify(crl, X509_get0_pubkey(ca)) != 1)
 		snprintf(info->reason, sizeof(info->reason), "%s is not signed by the CA "
 		    "certificate", path);

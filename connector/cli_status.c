@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "outbox.h"
 
@@ -16,12 +17,9 @@ static json_t *
 iso_time(int64_t t)
 {
 	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
 
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+	if (t <= 0 || ndes_clock_iso8601((time_t)t, buf, sizeof(buf)) == -1)
 		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_string(buf);
 }
 

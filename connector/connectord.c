@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "events.h"
 #include "log.h"
 
@@ -38,11 +39,8 @@ void
 connd_note_time(struct connd *d, const char *name)
 {
 	char buf[32];
-	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ndes_clock_iso8601(time(NULL), buf, sizeof(buf));
 	conn_outbox_meta_set(d->ob, name, buf);
 }
 

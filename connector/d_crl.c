@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "events.h"
 #include "log.h"
 
@@ -36,7 +37,6 @@ connd_crl_check(struct connd *d)
 	struct conn_ca_crl_info info;
 	enum conn_ca_status st;
 	char err[1024], when[32] = "?";
-	struct tm tm;
 
 	if (d->ca == NULL || d->stopping)
 		return;
@@ -44,8 +44,8 @@ connd_crl_check(struct connd *d)
 		crl_failed(d, st, &info, err);
 		return;
 	}
-	if (info.next_update > 0 && gmtime_r(&info.next_update, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (info.next_update > 0)
+		ndes_clock_iso8601(info.next_update, when, sizeof(when));
 	if (info.published)
 		log_info("published a fresh CRL for CA %s (%d revoked, next update %s): %s",
 		    d->cfg.ca.name, info.revoked, when, info.reason);

@@ -62,3 +62,16 @@ Test(clock, deadline_is_normalised_and_ahead_by_the_wait)
 		cr_assert_lt(at - before, waits[i] + 50000000, "more than 50 ms late");
 	}
 }
+
+Test(clock, iso8601_in_utc_and_a_question_mark_when_it_cannot_be)
+{
+	char buf[32];
+
+	cr_assert_eq(ndes_clock_iso8601(0, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "1970-01-01T00:00:00Z");
+	cr_assert_eq(ndes_clock_iso8601(1796083200, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "2026-12-01T00:00:00Z");
+	/* too small a buffer for the text */
+	cr_assert_eq(ndes_clock_iso8601(0, buf, 8), -1);
+	cr_assert_str_eq(buf, "?");
+}
