@@ -46,5 +46,9 @@ struct ndes_ipc_listen_cfg {
 /* ndes_ipc_server_new() on the section's socket, mode and allowed ids. */
 struct ndes_ipc_server *ndes_ipc_server_from_cfg(struct event_base *base,
     const struct ndes_ipc_listen_cfg *cfg, ndes_ipc_dispatch_fn dispatch, void *arg);
+/* A reload: the section's allowed ids become srv's ACL (ndes_ipc_server_set_acl:
+ * connected peers no longer allowed are closed). */
+int ndes_ipc_server_set_acl_from_cfg(struct ndes_ipc_server *srv,
+    const struct ndes_ipc_listen_cfg *cfg);
 
 #endif

@@ -76,7 +76,8 @@ struct ndes_ipc_server *ndes_ipc_server_new(struct event_base *base, const char 
 /* Optional callbacks for peers accepted from now on (either may be NULL). */
 void ndes_ipc_server_set_callbacks(struct ndes_ipc_server *srv, ndes_ipc_accept_fn accept_cb,
     ndes_ipc_close_fn close_cb);
-/* Replace the ACL (a configuration reload); peers already connected stay. */
+/* Replace the ACL (a configuration reload); connected peers it no longer
+ * allows are closed (close callbacks run), the others stay. */
 int ndes_ipc_server_set_acl(struct ndes_ipc_server *srv, const struct ndes_ipc_acl *acl);
 size_t ndes_ipc_server_peer_count(const struct ndes_ipc_server *srv);
 /* Close every peer (close callbacks run), stop listening, and remove the

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <event2/listener.h>
@@ -202,6 +203,25 @@ ndes_ipc_server_set_callbacks(struct ndes_ipc_server *srv, ndes_ipc_accept_fn ac
 	srv->close_cb = close_cb;
 }
 
+/* Close the connected peers the ACL no longer allows. */
+static void
+server_drop_disallowed(struct ndes_ipc_server *srv)
+{
+	struct ndes_ipc_peer *peer, *next;
+	int fd;
+
+	for (peer = TAILQ_FIRST(&srv->peers); peer != NULL; peer = next) {
+		next = TAILQ_NEXT(peer, entry);
+		if (!ndes_ipc_peer_is_open(peer) || (fd = bufferevent_getfd(peer->bev)) == -1 ||
+		    ndes_ipc_acl_allows_fd(&srv->acl, srv->self_uid, fd, &peer->cred))
+			continue;
+		log_warnx("ipc %s: peer %llu (uid %u gid %u pid %d) is no longer allowed, "
+		    "closing its connection", srv->path, (unsigned long long)peer->id,
+		    (unsigned)peer->cred.uid, (unsigned)peer->cred.gid, (int)peer->cred.pid);
+		ndes_ipc_peer_close(peer);
+	}
+}
+
 int
 ndes_ipc_server_set_acl(struct ndes_ipc_server *srv, const struct ndes_ipc_acl *acl)
 {
@@ -211,6 +231,7 @@ ndes_ipc_server_set_acl(struct ndes_ipc_server *srv, const struct ndes_ipc_acl *
 		return -1;
 	ndes_ipc_acl_clear(&srv->acl);
 	srv->acl = copy;
+	server_drop_disallowed(srv);
 	return 0;
 }
 

@@ -6,15 +6,18 @@
  * log_level, cloud.* (a new HTTPS client once no call is in flight),
  * crp_socket, the ca: section (templates, may_revoke, crl_days, ...; the
  * CRL is checked again), downloads.*, outbox.* and renewal.* (timers
- * rescheduled), drain_timeout.  Keys bound at start (state_dir, ipc.*,
- * events.*, fips) keep their running values, each change logged as
- * "X changed: restart ndes-connectord to apply". */
+ * rescheduled), drain_timeout, ipc.allowed_uids and ipc.allowed_gids (the
+ * socket's ACL; connected peers no longer allowed are closed).  Keys bound
+ * at start (state_dir, ipc.socket, ipc.mode, events.*, fips) keep their
+ * running values, each change logged as "X changed: restart
+ * ndes-connectord to apply". */
 #include "connectord.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc_config.h"
 #include "log.h"
 
 /* Whether a configuration key (a dotted path, config_loader.h) has the same
@@ -30,7 +33,7 @@ static void
 reload_log_fixed(const struct conn_cfg *run, const struct conn_cfg *nc)
 {
 	static const char *const fixed[] = { "state_dir", "ipc.socket", "ipc.mode",
-	    "ipc.allowed_uids", "ipc.allowed_gids", "events.sink", "events.path", "fips" };
+	    "events.sink", "events.path", "fips" };
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!same(run, nc, fixed[i]))
@@ -43,12 +46,13 @@ static void
 reload_swap_fixed(struct conn_cfg *run, struct conn_cfg *nc)
 {
 	char *s;
-	struct ndes_ipc_listen_cfg ipc;
+	mode_t mode;
 	struct ndes_events_cfg ev;
 	bool fips;
 
 	s = run->state_dir, run->state_dir = nc->state_dir, nc->state_dir = s;
-	ipc = run->ipc, run->ipc = nc->ipc, nc->ipc = ipc;
+	s = run->ipc.socket, run->ipc.socket = nc->ipc.socket, nc->ipc.socket = s;
+	mode = run->ipc.mode, run->ipc.mode = nc->ipc.mode, nc->ipc.mode = mode;
 	ev = run->events, run->events = nc->events, nc->events = ev;
 	fips = run->fips, run->fips = nc->fips, nc->fips = fips;
 }
@@ -60,6 +64,21 @@ reload_add(char *buf, size_t buflen, bool changed, const char *what)
 
 	if (changed)
 		snprintf(buf + len, buflen - len, "%s%s", len > 0 ? ", " : "", what);
+}
+
+/* ipc.allowed_uids / allowed_gids: the socket's ACL, at once. */
+static void
+reload_apply_acl(struct connd *d, const struct conn_cfg *old, char *changed, size_t len)
+{
+	bool uids = !same(old, &d->cfg, "ipc.allowed_uids");
+	bool gids = !same(old, &d->cfg, "ipc.allowed_gids");
+
+	if (!uids && !gids)
+		return;
+	reload_add(changed, len, uids, "ipc.allowed_uids");
+	reload_add(changed, len, gids, "ipc.allowed_gids");
+	if (d->ipc != NULL && ndes_ipc_server_set_acl_from_cfg(d->ipc, &d->cfg.ipc) == -1)
+		log_warnx("SIGHUP: out of memory for the new ipc ACL; the old one stays");
 }
 
 /* old and d->cfg (the new one) differ: apply, and name what changed. */
@@ -92,6 +111,7 @@ reload_apply(struct connd *d, const struct conn_cfg *old, char *changed, size_t 
 	}
 	reload_add(changed, len, !same(old, c, "renewal"), "renewal");
 	reload_add(changed, len, !same(old, c, "drain_timeout"), "drain_timeout");
+	reload_apply_acl(d, old, changed, len);
 }
 
 void

@@ -86,6 +86,17 @@ sed "s|, mode: '0600'||" "$T/conn.yaml" > "$T/diag.yaml"
 check "a PING-only peer is logged at debug level, with pid and uid" wait_for 10 grep -q \
     "peer connected on connector.sock (pid [0-9]*, uid $(id -u)): PING only so far" "$L"
 
+# --- SIGHUP: ipc.allowed_uids is the socket's ACL at once (test_ipc_peer: peers no longer allowed are closed)
+sed -i "s|^ipc: {socket: \(.*\)}|ipc: {socket: \1, allowed_uids: [65534]}|" "$T/conn.yaml"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP: ipc.allowed_uids applies without a restart" wait_for 10 grep -q \
+    "SIGHUP: reloaded $T/conn.yaml (changed: ipc.allowed_uids)" "$L"
+check "... and is not reported as bound at start" not grep -q "ipc.allowed_uids changed" "$L"
+sed -i "s|, allowed_uids: \[65534\]}|}|" "$T/conn.yaml"
+kill -HUP "$DAEMON_PID"
+check "... and back to none" wait_for 10 bash -c "test \"\$(grep -c \
+    'SIGHUP: reloaded $T/conn.yaml (changed: ipc.allowed_uids)' '$L')\" = 2"
+
 # --- a broken file on SIGHUP
 cp "$T/conn.yaml" "$T/conn.good"
 echo "bogus: 1" >> "$T/conn.yaml"

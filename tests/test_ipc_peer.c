@@ -3,11 +3,14 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -619,6 +622,61 @@ Test(ipc_peer, accept_callback_may_refuse)
 	cr_assert_eq(st.closes, 1);
 	cr_assert_eq(ndes_ipc_server_peer_count(srv), 0);
 	close(fd);
+}
+
+/* A child that becomes uid (and gid) `nobody`, connects and waits: exit 0
+ * when the server closes the connection, 1 when it could not connect, 2
+ * when it read data instead; killed by SIGALRM after 5 s of nothing. */
+static pid_t
+connect_as_nobody(void)
+{
+	pid_t pid = fork();
+	char c;
+
+	cr_assert_neq(pid, -1);
+	if (pid != 0)
+		return pid;
+	if (setgroups(0, NULL) == -1 || setresgid(65534, 65534, 65534) == -1 ||
+	    setresuid(65534, 65534, 65534) == -1)
+		_exit(1);
+	int fd = ipc_test_connect_raw(sock);
+	if (fd == -1)
+		_exit(1);
+	signal(SIGALRM, SIG_DFL);
+	alarm(5);
+	_exit(read(fd, &c, 1) == 0 ? 0 : 2);
+}
+
+Test(ipc_peer, new_acl_closes_the_peers_it_no_longer_allows)
+{
+	const uid_t nobody = 65534;
+	struct ndes_ipc_acl allow = { .uids = &nobody, .n_uids = 1 }, none = { 0 };
+	struct ndes_ipc_peer *own;
+	bool reaped = false;
+	pid_t child;
+	int status;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch uids");
+	cr_assert_eq(chmod(dir, 0711), 0);
+	cr_assert_eq(chmod(sock, 0666), 0);
+	cr_assert_eq(ndes_ipc_server_set_acl(srv, &allow), 0);
+	own = must_connect_peer();
+	child = connect_as_nobody();
+	PUMP_UNTIL(st.accepted_n == 2);
+	cr_assert_eq(ndes_ipc_peer_cred(st.accepted)->uid, nobody);
+	cr_assert_eq(ndes_ipc_server_peer_count(srv), 2);
+
+	cr_assert_eq(ndes_ipc_server_set_acl(srv, &none), 0);
+	cr_assert_eq(st.closes, 1, "the peer of uid %u was not closed at once", nobody);
+	cr_assert_eq(ndes_ipc_server_peer_count(srv), 1);
+	/* libevent closes the socket from the loop (a finalizer) */
+	PUMP_UNTIL(reaped || (reaped = waitpid(child, &status, WNOHANG) == child));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x", status);
+	send_ping(own, 7, 42);
+	wait_replies(1);
+	cr_assert_eq(st.reply_id, 7, "our own uid's peer must stay");
+	ndes_ipc_peer_close(own);
 }
 
 Test(ipc_peer, send_refuses_failed_messages)
