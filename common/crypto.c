@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
@@ -240,6 +241,16 @@ done:
 	OPENSSL_free(der);
 	ERR_clear_error();
 	return r;
+}
+
+int
+ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+		return -1;
+	return strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
 }
 
 static BIGNUM *

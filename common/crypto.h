@@ -102,6 +102,10 @@ int ndes_crypto_pubkey_sha256(EVP_PKEY *key, char *hex, size_t hexlen);
  * whose first bit is set keeps its leading "00" (openssl prints it without).
  * 0 or -1. */
 int ndes_crypto_serial_hex(X509 *cert, char *hex, size_t hexlen);
+/* The certificate's notAfter as ISO-8601 UTC text, "2027-11-30T03:00:00Z"
+ * (the form of ndes_clock_iso8601): 0, or -1 (no cert, bad time, short
+ * buffer). */
+int ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len);
 /* Compares two serial numbers written in hex (either case, with or without
  * leading zeros, so both the form above and `openssl x509 -serial` / the
  * `openssl ca` index match): 1 same, 0 different, -1 not hex. */

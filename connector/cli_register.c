@@ -103,11 +103,9 @@ cli_refused(const char *what, int status, const char *body, size_t len)
 static void
 cli_print_registered(const char *verb, const struct conn_registration *reg, X509 *client)
 {
-	struct tm tm;
 	char until[32] = "?";
 
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(client), &tm) == 1)
-		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ndes_crypto_not_after_iso8601(client, until, sizeof(until));
 	printf("%s connector %s (tenant %s) with %s\nclient certificate %s, valid until %s\n",
 	    verb, reg->connector_id, reg->tenant_id ? reg->tenant_id : "?", reg->cloud_url,
 	    reg->client_thumbprint, until);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto.h"
 #include "enroll.h"
 #include "events.h"
 #include "log.h"
@@ -46,7 +47,6 @@ renew_store(struct connd *d, struct renew_job *j, const struct ndes_http_result 
 	struct timeval zero = { 0, 0 };
 	char err[1024], detail[1200], old[64];
 	struct ndes_event_ctx ctx = { .detail = detail };
-	struct tm tm;
 	char until[32] = "?";
 
 	if (conn_enroll_parse(res->body, res->len, &j->e, &rep, err, sizeof(err)) == -1) {
@@ -59,8 +59,7 @@ renew_store(struct connd *d, struct renew_job *j, const struct ndes_http_result 
 		conn_enroll_reply_clear(&rep);
 		return;
 	}
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(rep.client), &tm) == 1)
-		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ndes_crypto_not_after_iso8601(rep.client, until, sizeof(until));
 	snprintf(detail, sizeof(detail), "renewed the registration certificate %s: new "
 	    "certificate %s valid until %s, new CRP certificate", old,
 	    d->reg.client_thumbprint, until);

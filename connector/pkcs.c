@@ -326,7 +326,6 @@ result_fill(struct conn_pkcs_result *res, EVP_PKEY *key, X509 *cert, X509 *ca_ce
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	uint8_t *der = NULL;
 	size_t len = 0;
-	struct tm tm;
 	int r = -1;
 
 	if (chain == NULL || (ca_cert != NULL && sk_X509_push(chain, ca_cert) <= 0))
@@ -336,9 +335,8 @@ result_fill(struct conn_pkcs_result *res, EVP_PKEY *key, X509 *cert, X509 *ca_ce
 	if ((res->envelope = ndes_b64_encode(der, len)) == NULL ||
 	    ndes_crypto_thumbprint(cert, EVP_sha1(), res->thumbprint, sizeof(res->thumbprint)) ||
 	    ndes_crypto_serial_hex(cert, res->serial, sizeof(res->serial)) == -1 ||
-	    ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+	    ndes_crypto_not_after_iso8601(cert, res->expiry, sizeof(res->expiry)) == -1)
 		goto out;
-	strftime(res->expiry, sizeof(res->expiry), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	res->succeeded = true;
 	res->status = CONN_CA_OK;
 	r = 0;

@@ -20,16 +20,6 @@ crp_caller_info(void)
 	return "ndes-crpd/" PACKAGE_VERSION;
 }
 
-static int
-issued_expiry(X509 *cert, char *out, size_t outlen)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
-		return -1;
-	return strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
-}
-
 int
 crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
     char *reason, size_t reasonlen)
@@ -48,7 +38,7 @@ crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
 	}
 	if (ndes_crypto_thumbprint(cert, EVP_sha1(), ic->thumbprint, sizeof(ic->thumbprint)) ||
 	    ndes_crypto_serial_hex(cert, ic->serial, sizeof(ic->serial)) ||
-	    issued_expiry(cert, ic->expires, sizeof(ic->expires)) ||
+	    ndes_crypto_not_after_iso8601(cert, ic->expires, sizeof(ic->expires)) ||
 	    crp_spki_sha256(X509_get_X509_PUBKEY(cert), ic->pubkey_hash,
 	    sizeof(ic->pubkey_hash)) ||
 	    (ic->issuer = ndes_crypto_name_to_string(X509_get_issuer_name(cert))) == NULL)

@@ -459,6 +459,25 @@ Test(crypto, serial_numbers)
 	cr_assert_eq(ndes_crypto_serial_equal("01 ", "01"), -1);
 }
 
+Test(crypto, not_after_as_iso8601)
+{
+	char when[32], err[256];
+	X509 *cert;
+
+	make_cert("t.pem", "/CN=t", "0x01");
+	cert = ndes_crypto_load_cert("t.pem", err, sizeof(err));
+	cr_assert_not_null(cert, "%s", err);
+	cr_assert(ASN1_TIME_set_string(X509_getm_notAfter(cert), "20301231235958Z"));
+	cr_assert_eq(ndes_crypto_not_after_iso8601(cert, when, sizeof(when)), 0);
+	cr_assert_str_eq(when, "2030-12-31T23:59:58Z");
+	cr_assert(ASN1_TIME_set_string(X509_getm_notAfter(cert), "490102030405Z"));
+	cr_assert_eq(ndes_crypto_not_after_iso8601(cert, when, sizeof(when)), 0);
+	cr_assert_str_eq(when, "2049-01-02T03:04:05Z", "UTCTime 49 is 2049");
+	cr_assert_eq(ndes_crypto_not_after_iso8601(cert, when, 20), -1, "no room for the Z");
+	cr_assert_eq(ndes_crypto_not_after_iso8601(NULL, when, sizeof(when)), -1);
+	X509_free(cert);
+}
+
 Test(crypto, pubkey_der_and_sha256)
 {
 	uint8_t *der, *cli;
