@@ -11,7 +11,7 @@
 # daemon takes new work again.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..33"
+echo "1..36"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 
