@@ -4,7 +4,9 @@
  * certificate (no challenge, no transaction ID: ndes-crpd finds the
  * verified request by the certificate's public key).  Certificates that
  * scepserver revokes on re-enrollment (index.txt lines turned from V to R)
- * are reported in the log and journald; ndes-crpd has no message for them.
+ * are reported in the log and journald, and told apart from revocations by
+ * others (no other valid certificate of the subject left); ndes-crpd has no
+ * message for them.
  * What was handled is kept in a state file (exec_state.c): the depot's
  * contents at the very first start are taken as handled, and a restart
  * catches up with what was issued while the watcher was stopped. */
@@ -174,16 +176,87 @@ watch_cert(struct watch *w, const char *name, bool notify)
 		pending_remove(w, name);
 }
 
+/* The number in a micromdm certificate file name "<cn>.<decimal serial>.pem"
+ * whose "<cn>." is prefix (prefix_len bytes), or -1. */
+static long long
+depot_file_serial(const char *name, const char *prefix, size_t prefix_len)
+{
+	const char *digits = name + prefix_len;
+	char *end;
+	long long v;
+
+	if (strncmp(name, prefix, prefix_len) != 0 || *digits < '0' || *digits > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(digits, &end, 10);
+	return errno == 0 && strcmp(end, ".pem") == 0 ? v : -1;
+}
+
+/* scepserver writes a re-enrolled subject's new certificate file
+ * ("<cn>.<serial>.pem", the serial in decimal) before it turns the old line
+ * to R, and appends the new line after: a file of the same <cn> with a
+ * higher serial than l's. */
+static bool
+watch_newer_file(const struct watch *w, const struct exec_index_line *l)
+{
+	const char *dot = strrchr(l->file, '.');
+	char prefix[NAME_MAX + 1];
+	long long old = strtoll(l->serial, NULL, 16);
+	struct dirent *de;
+	bool found = false;
+	size_t len;
+	DIR *dir;
+
+	/* "<cn>." of "<cn>.<serial>.pem" */
+	if (dot == NULL || strcmp(dot, ".pem") != 0)
+		return false;
+	while (dot > l->file && dot[-1] >= '0' && dot[-1] <= '9')
+		dot--;
+	len = (size_t)(dot - l->file);
+	if (len < 2 || l->file[len - 1] != '.' || len >= sizeof(prefix) ||
+	    (dir = opendir(w->depot)) == NULL)
+		return false;
+	memcpy(prefix, l->file, len);
+	prefix[len] = '\0';
+	while (!found && (de = readdir(dir)) != NULL)
+		found = depot_file_serial(de->d_name, prefix, len) > old;
+	closedir(dir);
+	return found;
+}
+
+/* Whether l was revoked by scepserver's re-enrollment, which revokes a
+ * subject's older certificate when it issues the new one: another valid
+ * line of the subject, or its new file already there.  Otherwise someone
+ * else revoked it, e.g. ndes-connectord on the cloud's request. */
+static bool
+watch_reenrolled(const struct watch *w, const struct exec_index_line *l,
+    const struct exec_index_line *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lines[i].status == 'V' && strcmp(lines[i].subject, l->subject) == 0 &&
+		    strcmp(lines[i].serial, l->serial) != 0)
+			return true;
+	return watch_newer_file(w, l);
+}
+
 static void
-watch_report_revoked(const struct exec_index_line *l)
+watch_report_revoked(const struct exec_index_line *l, bool reenrolled)
 {
 	char f_serial[300], f_file[PATH_MAX + 32];
-	const char *fields[] = { f_serial, f_file, "NDES_DEPOT_ACTION=revoked", NULL };
+	const char *fields[] = { f_serial, f_file, "NDES_DEPOT_ACTION=revoked",
+		reenrolled ? "NDES_DEPOT_REVOKED_ON=re-enrollment" : "NDES_DEPOT_REVOKED_ON=other",
+		NULL };
 
 	snprintf(f_serial, sizeof(f_serial), "NDES_SERIAL_NUMBER=%s", l->serial);
 	snprintf(f_file, sizeof(f_file), "NDES_DEPOT_FILE=%s", l->file);
-	exec_log(LOG_NOTICE, fields, "certificate serial %s (%s, %s) revoked by the SCEP server "
-	    "on re-enrollment at %s", l->serial, l->file, l->subject, l->revoked);
+	if (reenrolled)
+		exec_log(LOG_NOTICE, fields, "certificate serial %s (%s, %s) revoked by the SCEP "
+		    "server on re-enrollment at %s", l->serial, l->file, l->subject, l->revoked);
+	else
+		exec_log(LOG_NOTICE, fields, "certificate serial %s (%s, %s) revoked at %s, not on a "
+		    "re-enrollment (no other valid certificate of this subject in the depot; e.g. "
+		    "by ndes-connectord on the cloud's request)", l->serial, l->file, l->subject,
+		    l->revoked);
 }
 
 /* index.txt changed: report the lines newly turned to R. */
@@ -202,7 +275,7 @@ watch_index(struct watch *w, bool report)
 		if (lines[i].status != 'R' || exec_state_has(w->st, "revoked", lines[i].serial))
 			continue;
 		if (report)
-			watch_report_revoked(&lines[i]);
+			watch_report_revoked(&lines[i], watch_reenrolled(w, &lines[i], lines, n));
 		exec_state_add(w->st, "revoked", lines[i].serial);
 	}
 	exec_index_free(lines, n);

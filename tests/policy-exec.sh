@@ -55,7 +55,7 @@ csr() {
 		-keyout "$tmp/req.key" -config "$tmp/req.cnf" -outform DER -out "$tmp/$1.der" 2>/dev/null
 }
 
-echo "1..34"
+echo "1..37"
 
 for ch in ok subject expired slow busy nonsense; do csr "$ch"; done
 cat >"$tmp/policy.yaml" <<EOF
@@ -213,10 +213,26 @@ check "the log names the certificate, its serial and subject" grep -qF \
 	line R 271129192004Z 261129192012Z 02 dev0.2.pem /C=US/O=Contoso/OU=MDM/CN=dev0
 	line V 271129192004Z "" 03 dev1.3.pem /C=US/O=Contoso/OU=MDM/CN=dev1
 	line V 271129192004Z "" 04 dev2.4.pem /C=US/O=Contoso/OU=MDM/CN=dev2
+	line V 271129192004Z "" 09 unknown /C=US/O=Contoso/OU=MDM/CN=dev0
 } >"$depot/index.txt.new"
 cat "$depot/index.txt.new" >"$depot/index.txt"
 check "a line flipped from V to R is reported" wait_for "$tmp/watch.err" \
 	"ndes-policy-exec: certificate serial 02 (dev0.2.pem, /C=US/O=Contoso/OU=MDM/CN=dev0) revoked by the SCEP server on re-enrollment at 261129192012Z"
+# the CA's operator (ndes-connectord, for the cloud) revoking dev2's only certificate
+sed -i "s|^V\(\t271129192004Z\t\)\(\t04\t\)|R\1261129193000Z\2|" "$depot/index.txt.new"
+cat "$depot/index.txt.new" >"$depot/index.txt"
+check "a revocation that leaves the subject no valid certificate is not called a re-enrollment" \
+	wait_for "$tmp/watch.err" \
+	"ndes-policy-exec: certificate serial 04 (dev2.4.pem, /C=US/O=Contoso/OU=MDM/CN=dev2) revoked at 261129193000Z, not on a re-enrollment (no other valid certificate of this subject in the depot; e.g. by ndes-connectord on the cloud's request)"
+# micromdm's own order: the new certificate file first, the old line to R, the new V line last
+issue dev1 10
+cp "$tmp/dev1.pem" "$depot/dev1.10.pem"
+check "a re-enrolled certificate is notified" wait_for "$plog" "$(notified dev1 dev1.10.pem)"
+sed -i "s|^V\(\t271129192004Z\t\)\(\t03\t\)|R\1261129192500Z\2|" "$depot/index.txt.new"
+cat "$depot/index.txt.new" >"$depot/index.txt"
+check "a line turned to R before the new line is written is still a re-enrollment (the new file is there)" \
+	wait_for "$tmp/watch.err" \
+	"ndes-policy-exec: certificate serial 03 (dev1.3.pem, /C=US/O=Contoso/OU=MDM/CN=dev1) revoked by the SCEP server on re-enrollment at 261129192500Z"
 
 kill "$watcher" && wait "$watcher"
 check_eq "SIGTERM: the watcher exits 0" "$?" 0
@@ -228,7 +244,7 @@ check "after a restart, what was issued meanwhile is notified" \
 	wait_for "$plog" "$(notified dev3 dev3.5.pem)"
 sleep 0.3
 check_eq "... and nothing is notified twice" \
-	"$(grep -c '^NOTIFY' "$plog"):$(grep -c 'revoked by the SCEP server' "$tmp/watch.err")" "3:0"
+	"$(grep -c '^NOTIFY' "$plog"):$(grep -c 'revoked' "$tmp/watch.err")" "4:0"
 
 stop_peer
 issue dev4 6
