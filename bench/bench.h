@@ -96,9 +96,9 @@ size_t	bench_limit(const struct bench_pki *p, struct bench_item *items, size_t n
 /* The same crypto (with the request) in process, paced: item i is due
  * at start + i/rate and taken by the first of `threads` threads free; its
  * latency counts from when it was due.  The latency floor of this machine
- * at that rate, with nothing but the crypto.  Results into *st (zeroed). */
+ * at that rate, with nothing but the crypto.  Results added to *acc. */
 int	bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n,
-	    int threads, double seconds, double rate, struct bench_stats *st);
+	    int threads, double seconds, double rate, struct bench_stats *acc);
 
 double	bench_now(void);
 /* CPU seconds used so far by this process / by process pid (0: none). */

@@ -137,15 +137,32 @@ paced_thread(void *arg)
 	return NULL;
 }
 
+/* Append n latencies to acc's. */
+static int
+stats_append(struct bench_stats *acc, const double *lat, size_t n)
+{
+	double *p;
+
+	if (acc->nlat + n > acc->caplat) {
+		if ((p = realloc(acc->lat_ms, (acc->nlat + n) * sizeof(double))) == NULL)
+			return -1;
+		acc->lat_ms = p;
+		acc->caplat = acc->nlat + n;
+	}
+	memcpy(acc->lat_ms + acc->nlat, lat, n * sizeof(double));
+	acc->nlat += n;
+	return 0;
+}
+
 int
 bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n, int threads,
-    double seconds, double rate, struct bench_stats *st)
+    double seconds, double rate, struct bench_stats *acc)
 {
 	struct paced pc = { .l = { .p = p, .items = items, .n = n, .with_csr = true },
 	    .rate = rate, .count = (size_t)(seconds * rate) };
 	pthread_t tid[64];
+	int rc;
 
-	memset(st, 0, sizeof(*st));
 	if (threads > 64)
 		threads = 64;
 	if (pc.count == 0 || (pc.lat_ms = calloc(pc.count, sizeof(double))) == NULL)
@@ -157,12 +174,12 @@ bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n,
 		pthread_create(&tid[t], NULL, paced_thread, &pc);
 	for (int t = 0; t < threads; t++)
 		pthread_join(tid[t], NULL);
-	st->lat_ms = pc.lat_ms;
-	st->nlat = st->caplat = st->done = pc.count;
-	st->failed = atomic_load(&pc.l.bad);
-	st->seconds = seconds;
-	bench_stats_finish(st);
-	return 0;
+	rc = stats_append(acc, pc.lat_ms, pc.count);
+	acc->done += pc.count;
+	acc->failed += atomic_load(&pc.l.bad);
+	acc->seconds += seconds;
+	free(pc.lat_ms);
+	return rc;
 }
 
 size_t
