@@ -5,8 +5,7 @@
  * verified request by the certificate's public key).  Certificates that
  * scepserver revokes on re-enrollment (index.txt lines turned from V to R)
  * are reported in the log and journald, and told apart from revocations by
- * others (no other valid certificate of the subject left); ndes-crpd has no
- * message for them.
+ * others (watch_reenrolled); ndes-crpd has no message for them.
  * What was handled is kept in a state file (exec_state.c): the depot's
  * contents at the very first start are taken as handled, and a restart
  * catches up with what was issued while the watcher was stopped. */
