@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "b64.h"
+#include "clock.h"
 #include "crypto.h"
 #include "crypto_int.h"
 
@@ -250,7 +251,7 @@ ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len)
 
 	if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
 		return -1;
-	return strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? 0 : -1;
+	return ndes_clock_iso8601(timegm(&tm), buf, len);
 }
 
 static BIGNUM *

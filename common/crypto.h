@@ -103,8 +103,7 @@ int ndes_crypto_pubkey_sha256(EVP_PKEY *key, char *hex, size_t hexlen);
  * 0 or -1. */
 int ndes_crypto_serial_hex(X509 *cert, char *hex, size_t hexlen);
 /* The certificate's notAfter as ISO-8601 UTC text, "2027-11-30T03:00:00Z"
- * (the form of ndes_clock_iso8601): 0, or -1 (no cert, bad time, short
- * buffer). */
+ * (ndes_clock_iso8601): 0, or -1 (no cert, bad time, short buffer). */
 int ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len);
 /* Compares two serial numbers written in hex (either case, with or without
  * leading zeros, so both the form above and `openssl x509 -serial` / the
