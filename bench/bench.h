@@ -16,6 +16,7 @@
 #define BENCH_DEVICE_KEYS 4
 
 struct ndes_ipc_msg;
+struct ndes_ipc_header;
 
 /* One pre-minted request. */
 struct bench_item {
@@ -85,6 +86,18 @@ struct bench_stats {
  * the connections are opened before the clock starts. */
 int	bench_drive(const char *sock, struct bench_item *items, size_t n, int clients,
 	    double seconds, double rate, struct bench_stats *acc);
+/* The same paced run with one thread and one blocking connection per
+ * client, each taking the next due item as bench_limit_paced()'s threads
+ * do (bench_clients.c).  rate must be > 0. */
+int	bench_drive_clients(const char *sock, struct bench_item *items, size_t n, int clients,
+	    double seconds, double rate, struct bench_stats *acc);
+/* Check a VERIFY_REPLY: true when verified, else false with why. */
+bool	bench_reply_check(const struct ndes_ipc_header *hdr, const uint8_t *payload,
+	    char *why, size_t why_len);
+/* Add a run's latencies (lat[i] < 0: not sent) to *acc; with rate > 0
+ * item i was due at t0 + i/rate (for acc->trace). */
+int	bench_stats_add_paced(struct bench_stats *acc, const double *lat, size_t n, double t0,
+	    double rate, size_t failed, const char *first_failure, double elapsed);
 void	bench_stats_finish(struct bench_stats *st);
 void	bench_stats_free(struct bench_stats *st);
 /* The same crypto in process on `threads` threads for `seconds`:
@@ -100,7 +113,30 @@ size_t	bench_limit(const struct bench_pki *p, struct bench_item *items, size_t n
 int	bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n,
 	    int threads, double seconds, double rate, struct bench_stats *acc);
 
+/* The crypto of one verification, as the limit runs do it: open the
+ * challenge (decrypt, signature against signers, claims) and, with_csr,
+ * parse the request and check its signature.  True when all passed. */
+bool	bench_crypto_one(const struct bench_pki *p, STACK_OF(X509) *signers,
+	    const struct bench_item *it, bool with_csr);
+/* The signing certificate the challenges are checked against (free the
+ * stack with sk_X509_free). */
+STACK_OF(X509) *bench_signers(const struct bench_pki *p);
+
+/* bench_reference.c: the server with no hand-offs (--reference). */
+struct bench_reference {
+	char	*sock;
+	pid_t	 pid;
+};
+
+/* Fork it, listening on dir/reference.sock, with `threads` threads; it
+ * answers items[0 .. n) (request id: index + 1), minted before this call. */
+int	bench_reference_start(struct bench_reference *ref, const struct bench_pki *p,
+	    const struct bench_item *items, size_t n, int threads, const char *dir);
+void	bench_reference_stop(struct bench_reference *ref);
+
 double	bench_now(void);
+/* Sleep until bench_now() reaches t. */
+void	bench_sleep_until(double t);
 /* CPU seconds used so far by this process / by process pid (0: none). */
 double	bench_cpu_self(void);
 double	bench_cpu_of(pid_t pid);

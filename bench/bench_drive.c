@@ -194,10 +194,9 @@ conn_send(struct drive *dr, struct conn *c, size_t i, double sched)
 	conn_flush(dr, c);
 }
 
-/* Check a reply exactly as the blocking driver did: VERIFY_REPLY with
- * verified, event id, code and reason. */
-static bool
-reply_ok(struct drive *dr, const struct ndes_ipc_header *hdr, const uint8_t *payload)
+bool
+bench_reply_check(const struct ndes_ipc_header *hdr, const uint8_t *payload, char *why,
+    size_t why_len)
 {
 	struct ndes_ipc_reader r;
 	const char *reason = "";
@@ -205,7 +204,7 @@ reply_ok(struct drive *dr, const struct ndes_ipc_header *hdr, const uint8_t *pay
 	bool ok = false;
 
 	if (hdr->type != NDES_IPC_MSG_VERIFY_REPLY) {
-		drive_failure(dr, "reply of type %u", hdr->type);
+		snprintf(why, why_len, "reply of type %u", hdr->type);
 		return false;
 	}
 	ndes_ipc_reader_init(&r, payload, hdr->payload_len);
@@ -213,8 +212,20 @@ reply_ok(struct drive *dr, const struct ndes_ipc_header *hdr, const uint8_t *pay
 	    ndes_ipc_get_u32(&r, &code) == -1 || ndes_ipc_get_str(&r, &reason, NULL) == -1)
 		ok = false;
 	if (!ok)
-		drive_failure(dr, "refused: %s (event %u, code 0x%08X)", reason, event_id, code);
+		snprintf(why, why_len, "refused: %s (event %u, code 0x%08X)", reason, event_id,
+		    code);
 	return ok;
+}
+
+static bool
+reply_ok(struct drive *dr, const struct ndes_ipc_header *hdr, const uint8_t *payload)
+{
+	char why[512];
+
+	if (bench_reply_check(hdr, payload, why, sizeof(why)))
+		return true;
+	drive_failure(dr, "%s", why);
+	return false;
 }
 
 /* One whole frame at the start of c->in: 0, or -1 once c was reset. */
@@ -453,10 +464,18 @@ drive_free(struct drive *dr)
 static int
 drive_add(const struct drive *dr, double elapsed, struct bench_stats *acc)
 {
+	return bench_stats_add_paced(acc, dr->lat, dr->n, dr->t0, dr->rate, dr->failed,
+	    dr->first_failure, elapsed);
+}
+
+int
+bench_stats_add_paced(struct bench_stats *acc, const double *lat, size_t n, double t0,
+    double rate, size_t failed, const char *first_failure, double elapsed)
+{
 	size_t k = 0;
 
-	for (size_t i = 0; i < dr->n; i++)
-		if (dr->lat[i] >= 0)
+	for (size_t i = 0; i < n; i++)
+		if (lat[i] >= 0)
 			k++;
 	if (acc->nlat + k > acc->caplat) {
 		double *p = realloc(acc->lat_ms, (acc->nlat + k) * sizeof(double));
@@ -466,19 +485,19 @@ drive_add(const struct drive *dr, double elapsed, struct bench_stats *acc)
 		acc->lat_ms = p;
 		acc->caplat = acc->nlat + k;
 	}
-	for (size_t i = 0; i < dr->n; i++)
-		if (dr->lat[i] >= 0)
-			acc->lat_ms[acc->nlat++] = dr->lat[i];
-	if (acc->trace != NULL && dr->rate > 0) {
-		for (size_t i = 0; i < dr->n; i++)
-			if (dr->lat[i] >= 0)
-				fprintf(acc->trace, "%.6f %.3f\n", drive_sched(dr, i), dr->lat[i]);
+	for (size_t i = 0; i < n; i++)
+		if (lat[i] >= 0)
+			acc->lat_ms[acc->nlat++] = lat[i];
+	if (acc->trace != NULL && rate > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (lat[i] >= 0)
+				fprintf(acc->trace, "%.6f %.3f\n", t0 + (double)i / rate, lat[i]);
 	}
-	acc->failed += dr->failed;
-	acc->done += k - (dr->failed < k ? dr->failed : k);
+	acc->failed += failed;
+	acc->done += k - (failed < k ? failed : k);
 	acc->seconds += elapsed;
 	if (acc->first_failure[0] == '\0')
-		snprintf(acc->first_failure, sizeof(acc->first_failure), "%s", dr->first_failure);
+		snprintf(acc->first_failure, sizeof(acc->first_failure), "%s", first_failure);
 	return 0;
 }
 

@@ -49,21 +49,20 @@ struct limit {
 	atomic_size_t		 bad;
 };
 
-/* The crypto of one verification: open the challenge (decrypt + signature
- * verify + claims) and, with_csr, the request's own signature. */
-static bool
-limit_one(struct limit *l, struct ndes_challenge_key *key, STACK_OF(X509) *signers,
-    const struct bench_item *it)
+bool
+bench_crypto_one(const struct bench_pki *p, STACK_OF(X509) *signers,
+    const struct bench_item *it, bool with_csr)
 {
+	struct ndes_challenge_key key = { p->crp_cert, p->crp_key };
 	struct ndes_challenge_claims claims;
 	char err[256];
 	X509_REQ *req;
 	bool ok;
 
-	ok = ndes_challenge_open(it->challenge, strlen(it->challenge), key, 1, signers, &claims,
+	ok = ndes_challenge_open(it->challenge, strlen(it->challenge), &key, 1, signers, &claims,
 	    err, sizeof(err)) == NDES_CHALLENGE_OK;
 	ndes_challenge_claims_clear(&claims);
-	if (ok && l->with_csr) {
+	if (ok && with_csr) {
 		req = ndes_csr_from_der(it->csr, it->csr_len);
 		ok = req != NULL && ndes_csr_verify_signature(req) == 1;
 		X509_REQ_free(req);
@@ -71,13 +70,15 @@ limit_one(struct limit *l, struct ndes_challenge_key *key, STACK_OF(X509) *signe
 	return ok;
 }
 
-/* The signing certificate the challenges are checked against. */
-static STACK_OF(X509) *
-limit_signers(const struct bench_pki *p)
+STACK_OF(X509) *
+bench_signers(const struct bench_pki *p)
 {
 	STACK_OF(X509) *signers = sk_X509_new_null();
 
-	sk_X509_push(signers, p->sign_cert);
+	if (signers != NULL && sk_X509_push(signers, p->sign_cert) == 0) {
+		sk_X509_free(signers);
+		return NULL;
+	}
 	return signers;
 }
 
@@ -85,13 +86,12 @@ static void *
 limit_thread(void *arg)
 {
 	struct limit *l = arg;
-	struct ndes_challenge_key key = { l->p->crp_cert, l->p->crp_key };
-	STACK_OF(X509) *signers = limit_signers(l->p);
+	STACK_OF(X509) *signers = bench_signers(l->p);
 	size_t i;
 
 	while (bench_now() < l->t_end) {
 		i = atomic_fetch_add(&l->next, 1) % l->n;
-		if (!limit_one(l, &key, signers, &l->items[i]))
+		if (!bench_crypto_one(l->p, signers, &l->items[i], l->with_csr))
 			atomic_fetch_add(&l->bad, 1);
 		atomic_fetch_add(&l->ops, 1);
 	}
@@ -106,8 +106,8 @@ struct paced {
 	double			*lat_ms;
 };
 
-static void
-sleep_until(double t)
+void
+bench_sleep_until(double t)
 {
 	struct timespec ts = { (time_t)t, (long)((t - (double)(time_t)t) * 1e9) };
 
@@ -119,8 +119,7 @@ static void *
 paced_thread(void *arg)
 {
 	struct paced *pc = arg;
-	struct ndes_challenge_key key = { pc->l.p->crp_cert, pc->l.p->crp_key };
-	STACK_OF(X509) *signers = limit_signers(pc->l.p);
+	STACK_OF(X509) *signers = bench_signers(pc->l.p);
 	double due;
 	size_t i;
 
@@ -128,8 +127,8 @@ paced_thread(void *arg)
 	while ((i = atomic_fetch_add(&pc->l.next, 1)) < pc->count) {
 		due = pc->t0 + (double)i / pc->rate;
 		if (bench_now() < due)
-			sleep_until(due);
-		if (!limit_one(&pc->l, &key, signers, &pc->l.items[i % pc->l.n]))
+			bench_sleep_until(due);
+		if (!bench_crypto_one(pc->l.p, signers, &pc->l.items[i % pc->l.n], true))
 			atomic_fetch_add(&pc->l.bad, 1);
 		pc->lat_ms[i] = (bench_now() - due) * 1000;
 	}

@@ -3,7 +3,7 @@
  *
  *   ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] [--clients C]
  *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
- *       [--latencies FILE]
+ *       [--latencies FILE] [--reference]
  *
  * Last line of the output, always exactly:
  *   verify <alg> <achieved>/s limit <limit>/s ratio <achieved/limit> */
@@ -19,6 +19,9 @@
 
 #include "bench.h"
 
+/* Requests sent to a server before it is timed. */
+#define BENCH_WARM_ITEMS 256
+
 struct opts {
 	const char	*alg;
 	double		 seconds;
@@ -28,6 +31,7 @@ struct opts {
 	const char	*socket;
 	const char	*latencies;
 	bool		 half;
+	bool		 reference;	/* also the server with no hand-offs */
 };
 
 static void
@@ -36,7 +40,7 @@ usage(FILE *f)
 	fprintf(f, "usage: ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] "
 	    "[--clients C]\n"
 	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n"
-	    "           [--latencies FILE]\n");
+	    "           [--latencies FILE] [--reference]\n");
 }
 
 /* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
@@ -69,6 +73,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "no-half", no_argument, NULL, 'n' },
 		{ "latencies", required_argument, NULL, 'l' },
+		{ "reference", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -88,6 +93,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'S': o->socket = optarg; break;
 		case 'n': o->half = false; break;
 		case 'l': o->latencies = optarg; break;
+		case 'r': o->reference = true; break;
 		default: return -1;
 		}
 	}
@@ -118,7 +124,8 @@ struct bench {
 	size_t			 limit_ops;	/* summed over the slices */
 	double			 limit_s;
 	double			 limit_cpu, crpd_cpu, client_cpu;	/* seconds */
-	struct bench_stats	 peak, half, floor;
+	struct bench_stats	 peak, half, floor, ref;
+	struct bench_reference	 reference;
 };
 
 /* Mint up to total items (keeping the ones there). */
@@ -221,10 +228,46 @@ bench_print_cpu(const struct bench *b)
 	    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
 }
 
+/* With --reference: the items of every slice minted first (the reference
+ * server is a fork, it sees only those), then the server started and
+ * warmed up as crpd was (its first requests fault in the fork's pages). */
+static int
+bench_half_reference(struct bench *b, size_t per_slice, int rounds)
+{
+	struct bench_stats warm = { 0 };
+	struct bench_item *it;
+	int rc;
+
+	if (!b->o.reference)
+		return 0;
+	if (bench_grow(b, b->used + BENCH_WARM_ITEMS + 2 * (size_t)rounds * per_slice) == -1 ||
+	    bench_reference_start(&b->reference, &b->pki, b->items, b->n_items, b->cpus,
+	    b->crpd.dir) == -1 || (it = bench_take(b, BENCH_WARM_ITEMS)) == NULL)
+		return -1;
+	rc = bench_drive(b->reference.sock, it, BENCH_WARM_ITEMS, b->o.clients, 60, 0, &warm);
+	bench_stats_free(&warm);
+	return rc;
+}
+
+static void
+bench_half_print(const struct bench *b, double rate)
+{
+	printf("half the peak rate (%.0f/s paced): p50 %.2f ms, p99 %.2f ms, %zu failed\n",
+	    rate, b->half.p50_ms, b->half.p99_ms, b->half.failed);
+	if (b->o.reference)
+		printf("half the peak rate to the reference server (no hand-offs, crypto only, "
+		    "%d threads): p50 %.2f ms, p99 %.2f ms, %zu failed\n", b->cpus,
+		    b->ref.p50_ms, b->ref.p99_ms, b->ref.failed);
+	printf("half the peak rate in process (crypto only, %d threads): p50 %.2f ms, "
+	    "p99 %.2f ms\n", b->cpus, b->floor.p50_ms, b->floor.p99_ms);
+}
+
 /* Half the peak rate, paced, alternating with the same crypto in process at
  * that rate (what the machine itself allows, the floor to read crpd's
- * latency against) in slices of about a second, as bench_peak() does, so
- * that both see the same minutes of this machine. */
+ * latency against) and, with --reference, with the reference server, in
+ * slices of about a second, as bench_peak() does, so that all see the same
+ * minutes of this machine.  One thread per client (bench_drive_clients()),
+ * as the policy module's callers are. */
 static int
 bench_half(struct bench *b, double rate)
 {
@@ -232,20 +275,28 @@ bench_half(struct bench *b, double rate)
 	double slice = b->o.seconds / rounds;
 	size_t n = (size_t)(rate * slice * 1.1) + 64;
 	struct bench_item *it;
+	int rc = 0;
 
-	for (int r = 0; r < rounds; r++) {
+	if (bench_half_reference(b, n, rounds) == -1)
+		return -1;
+	for (int r = 0; r < rounds && rc == 0; r++) {
 		if ((it = bench_take(b, n)) == NULL ||
-		    bench_drive(b->crpd.sock, it, n, b->o.clients, slice, rate, &b->half) == -1 ||
+		    bench_drive_clients(b->crpd.sock, it, n, b->o.clients, slice, rate,
+		    &b->half) == -1 ||
+		    (b->o.reference && ((it = bench_take(b, n)) == NULL ||
+		    bench_drive_clients(b->reference.sock, it, n, b->o.clients, slice, rate,
+		    &b->ref) == -1)) ||
 		    bench_limit_paced(&b->pki, b->items, 512, b->cpus, slice, rate,
 		    &b->floor) == -1)
-			return -1;
+			rc = -1;
 	}
+	bench_reference_stop(&b->reference);
+	if (rc == -1)
+		return -1;
 	bench_stats_finish(&b->half);
+	bench_stats_finish(&b->ref);
 	bench_stats_finish(&b->floor);
-	printf("half the peak rate (%.0f/s paced): p50 %.2f ms, p99 %.2f ms, %zu failed\n",
-	    rate, b->half.p50_ms, b->half.p99_ms, b->half.failed);
-	printf("half the peak rate in process (crypto only, %d threads): p50 %.2f ms, "
-	    "p99 %.2f ms\n", b->cpus, b->floor.p50_ms, b->floor.p99_ms);
+	bench_half_print(b, rate);
 	return 0;
 }
 
@@ -262,8 +313,8 @@ bench_run(struct bench *b)
 		return -1;
 	ops = bench_limit(&b->pki, b->items, 512, b->cpus, 1, false, &el);
 	b->used = 512;
-	if (bench_start_crpd(b) == -1 || (it = bench_take(b, 256)) == NULL ||
-	    bench_drive(b->crpd.sock, it, 256, b->o.clients, 60, 0, &warm) == -1)
+	if (bench_start_crpd(b) == -1 || (it = bench_take(b, BENCH_WARM_ITEMS)) == NULL ||
+	    bench_drive(b->crpd.sock, it, BENCH_WARM_ITEMS, b->o.clients, 60, 0, &warm) == -1)
 		return -1;
 	bench_stats_free(&warm);
 	if (bench_peak(b) == -1)
@@ -315,11 +366,12 @@ main(int argc, char **argv)
 	limit = b.limit_s > 0 ? (double)b.limit_ops / b.limit_s : 0;
 	printf("verify %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, achieved, limit,
 	    limit > 0 ? achieved / limit : 0);
-	if (b.peak.failed > 0 || b.half.failed > 0)
+	if (b.peak.failed > 0 || b.half.failed > 0 || b.ref.failed > 0)
 		rc = -1;
 	bench_stats_free(&b.peak);
 	bench_stats_free(&b.half);
 	bench_stats_free(&b.floor);
+	bench_stats_free(&b.ref);
 	bench_items_free(b.items, b.n_items);
 	bench_pki_free(&b.pki);
 	return rc == 0 ? 0 : 1;

@@ -6,7 +6,7 @@ out=$(mktemp)
 lat=$(mktemp)
 trap 'rm -f "$out" "$lat"' EXIT
 
-echo "1..5"
+echo "1..6"
 if "$bench" verify --alg ec-p256 --seconds 1 --clients 4 --no-half >"$out" 2>&1; then
 	echo "ok 1 - ndes-bench verify --alg ec-p256 exits 0"
 else
@@ -26,9 +26,10 @@ else
 	sed 's/^/# /' "$out"
 fi
 
-# The half-rate run: its in-process floor, and --latencies with one line per
-# answered request ("due_s latency_ms").
-"$bench" verify --alg ec-p256 --seconds 1 --clients 4 --latencies "$lat" >"$out" 2>&1
+# The half-rate run: its in-process floor, the reference server (--reference),
+# and --latencies with one line per answered request ("due_s latency_ms").
+"$bench" verify --alg ec-p256 --seconds 1 --clients 4 --reference --latencies "$lat" \
+    >"$out" 2>&1
 if grep -Eq '^half the peak rate \([0-9]+/s paced\): p50 [0-9.]+ ms, p99 [0-9.]+ ms, 0 failed$' "$out" &&
     grep -Eq '^half the peak rate in process \(crypto only, [0-9]+ threads\): p50 [0-9.]+ ms, p99 [0-9.]+ ms$' "$out"; then
 	echo "ok 4 - half-rate latency and its in-process floor printed"
@@ -45,4 +46,10 @@ if [ -n "$rate" ] && [ "$lines" -ge $((rate * 9 / 10)) ] && [ "$lines" -le $((ra
 else
 	echo "not ok 5 - --latencies wrote $lines lines ($bad malformed) for ${rate:-?}/s over 1 s"
 	head -n 3 "$lat" | sed 's/^/# /'
+fi
+if grep -Eq '^half the peak rate to the reference server \(no hand-offs, crypto only, [0-9]+ threads\): p50 [0-9.]+ ms, p99 [0-9.]+ ms, 0 failed$' "$out"; then
+	echo "ok 6 - --reference: its figures printed, every request answered verified"
+else
+	echo "not ok 6 - --reference: its figures printed, every request answered verified"
+	sed 's/^/# /' "$out"
 fi
