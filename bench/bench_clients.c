@@ -20,7 +20,8 @@
 #include "ipc.h"
 
 #define CLIENTS_TIMEOUT_S	30	/* one request, as bench_drive()'s */
-#define CLIENTS_MAX		256
+#define CLIENTS_MAX		1024	/* as --clients allows */
+#define CLIENTS_STACK		(256u * 1024u)
 
 struct clients {
 	const char		*sock;
@@ -183,14 +184,31 @@ client_main(void *arg)
 }
 
 static void
-clients_join(pthread_t *tid, struct client *c, int started)
+clients_join(pthread_t *tid, int started, struct client *c, int clients)
 {
-	for (int k = 0; k < started; k++) {
+	for (int k = 0; k < started; k++)
 		pthread_join(tid[k], NULL);
+	for (int k = 0; k < clients; k++) {
 		if (c[k].fd != -1)
 			close(c[k].fd);
 		free(c[k].in);
 	}
+}
+
+/* Start the client threads (small stacks: up to CLIENTS_MAX of them). */
+static int
+clients_start(pthread_t *tid, struct client *c, int clients)
+{
+	pthread_attr_t attr;
+	int started = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, CLIENTS_STACK);
+	while (started < clients &&
+	    pthread_create(&tid[started], &attr, client_main, &c[started]) == 0)
+		started++;
+	pthread_attr_destroy(&attr);
+	return started;
 }
 
 int
@@ -198,15 +216,21 @@ bench_drive_clients(const char *sock, struct bench_item *items, size_t n, int cl
     double seconds, double rate, struct bench_stats *acc)
 {
 	struct clients cs = { .sock = sock, .items = items, .rate = rate };
-	struct client c[CLIENTS_MAX];
-	pthread_t tid[CLIENTS_MAX];
-	int started = 0, rc = -1;
+	struct client *c = NULL;
+	pthread_t *tid = NULL;
+	int started, rc = -1;
 
 	if (clients > CLIENTS_MAX)
 		clients = CLIENTS_MAX;
 	cs.n = (size_t)(seconds * rate) < n ? (size_t)(seconds * rate) : n;
-	if (rate <= 0 || cs.n == 0 || (cs.lat = malloc(cs.n * sizeof(double))) == NULL)
+	if (rate <= 0 || clients < 1 || cs.n == 0 ||
+	    (cs.lat = malloc(cs.n * sizeof(double))) == NULL ||
+	    (c = calloc((size_t)clients, sizeof(*c))) == NULL ||
+	    (tid = calloc((size_t)clients, sizeof(*tid))) == NULL) {
+		free(cs.lat);
+		free(c);
 		return -1;
+	}
 	for (size_t i = 0; i < cs.n; i++)
 		cs.lat[i] = -1;
 	atomic_init(&cs.next, 0);
@@ -216,14 +240,14 @@ bench_drive_clients(const char *sock, struct bench_item *items, size_t n, int cl
 		client_connect(&c[k]);
 	}
 	cs.t0 = bench_now() + 0.01;
-	while (started < clients &&
-	    pthread_create(&tid[started], NULL, client_main, &c[started]) == 0)
-		started++;
-	clients_join(tid, c, started);
+	started = clients_start(tid, c, clients);
+	clients_join(tid, started, c, clients);
 	if (started > 0)
 		rc = bench_stats_add_paced(acc, cs.lat, cs.n, cs.t0, rate, cs.failed,
 		    cs.first_failure, seconds);
 	pthread_mutex_destroy(&cs.lock);
 	free(cs.lat);
+	free(c);
+	free(tid);
 	return rc;
 }
