@@ -91,6 +91,11 @@ int	bench_drive(const char *sock, struct bench_item *items, size_t n, int client
  * do (bench_clients.c).  rate must be > 0. */
 int	bench_drive_clients(const char *sock, struct bench_item *items, size_t n, int clients,
 	    double seconds, double rate, struct bench_stats *acc);
+/* Read one whole frame from the blocking fd into *buf (grown as needed,
+ * *cap its size): its length, or 0 with why (closed, read error, bad
+ * frame, out of memory). */
+size_t	bench_read_frame(int fd, uint8_t **buf, size_t *cap, struct ndes_ipc_header *hdr,
+	    char *why, size_t why_len);
 /* Check a VERIFY_REPLY: true when verified, else false with why. */
 bool	bench_reply_check(const struct ndes_ipc_header *hdr, const uint8_t *payload,
 	    char *why, size_t why_len);

@@ -99,35 +99,35 @@ client_send(struct client *c, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Read until one whole frame is in c->in: its length, or 0 on failure. */
-static size_t
-client_read_frame(struct client *c, struct ndes_ipc_header *hdr)
+size_t
+bench_read_frame(int fd, uint8_t **buf, size_t *cap, struct ndes_ipc_header *hdr, char *why,
+    size_t why_len)
 {
 	enum ndes_ipc_parse_result res;
 	size_t have = 0, flen = 0;
 	ssize_t r;
 	uint8_t *p;
 
-	while ((res = ndes_ipc_frame_parse(c->in, have, hdr, &flen)) == NDES_IPC_PARSE_NEED_MORE) {
-		if (flen > c->in_cap) {
-			if ((p = realloc(c->in, flen)) == NULL) {
-				clients_failure(c->cs, "ipc: reading reply: out of memory");
+	while ((res = ndes_ipc_frame_parse(*buf, have, hdr, &flen)) == NDES_IPC_PARSE_NEED_MORE) {
+		if (flen > *cap) {
+			if ((p = realloc(*buf, flen)) == NULL) {
+				snprintf(why, why_len, "out of memory");
 				return 0;
 			}
-			c->in = p;
-			c->in_cap = flen;
+			*buf = p;
+			*cap = flen;
 		}
-		if ((r = read(c->fd, c->in + have, flen - have)) == -1 && errno == EINTR)
+		if ((r = read(fd, *buf + have, flen - have)) == -1 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			clients_failure(c->cs, "ipc: reading reply: %s", r == 0 ?
-			    "connection closed by the server" : strerror(errno));
+			snprintf(why, why_len, "%s", r == 0 ? "connection closed by the other end" :
+			    strerror(errno));
 			return 0;
 		}
 		have += (size_t)r;
 	}
 	if (res != NDES_IPC_PARSE_OK) {
-		clients_failure(c->cs, "ipc: bad reply: %s", ndes_ipc_parse_result_str(res));
+		snprintf(why, why_len, "bad frame: %s", ndes_ipc_parse_result_str(res));
 		return 0;
 	}
 	return flen;
@@ -142,9 +142,12 @@ client_exchange(struct client *c, const struct ndes_ipc_msg *req)
 	size_t len;
 	char why[512];
 
-	if ((frame = ndes_ipc_msg_frame(req, &len)) == NULL || client_send(c, frame, len) == -1 ||
-	    client_read_frame(c, &hdr) == 0)
+	if ((frame = ndes_ipc_msg_frame(req, &len)) == NULL || client_send(c, frame, len) == -1)
 		return false;
+	if (bench_read_frame(c->fd, &c->in, &c->in_cap, &hdr, why, sizeof(why)) == 0) {
+		clients_failure(c->cs, "ipc: reading reply: %s", why);
+		return false;
+	}
 	if (hdr.request_id != ndes_ipc_msg_request_id(req)) {
 		clients_failure(c->cs, "ipc: reply request id %u does not match request %u",
 		    hdr.request_id, ndes_ipc_msg_request_id(req));

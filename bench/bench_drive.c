@@ -469,39 +469,6 @@ drive_add(const struct drive *dr, double elapsed, struct bench_stats *acc)
 }
 
 int
-bench_stats_add_paced(struct bench_stats *acc, const double *lat, size_t n, double t0,
-    double rate, size_t failed, const char *first_failure, double elapsed)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (lat[i] >= 0)
-			k++;
-	if (acc->nlat + k > acc->caplat) {
-		double *p = realloc(acc->lat_ms, (acc->nlat + k) * sizeof(double));
-
-		if (p == NULL)
-			return -1;
-		acc->lat_ms = p;
-		acc->caplat = acc->nlat + k;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (lat[i] >= 0)
-			acc->lat_ms[acc->nlat++] = lat[i];
-	if (acc->trace != NULL && rate > 0) {
-		for (size_t i = 0; i < n; i++)
-			if (lat[i] >= 0)
-				fprintf(acc->trace, "%.6f %.3f\n", t0 + (double)i / rate, lat[i]);
-	}
-	acc->failed += failed;
-	acc->done += k - (failed < k ? failed : k);
-	acc->seconds += elapsed;
-	if (acc->first_failure[0] == '\0')
-		snprintf(acc->first_failure, sizeof(acc->first_failure), "%s", first_failure);
-	return 0;
-}
-
-int
 bench_drive(const char *sock, struct bench_item *items, size_t n, int clients, double seconds,
     double rate, struct bench_stats *acc)
 {

@@ -50,26 +50,6 @@ reference_accept(const struct reference *r)
 	reference_arm(r, r->lfd, EPOLL_CTL_MOD);
 }
 
-/* Read one request frame into buf: its header, or -1 (closed, bad). */
-static int
-reference_read(int fd, uint8_t *buf, size_t cap, struct ndes_ipc_header *hdr)
-{
-	enum ndes_ipc_parse_result res;
-	size_t have = 0, flen = 0;
-	ssize_t k;
-
-	while ((res = ndes_ipc_frame_parse(buf, have, hdr, &flen)) == NDES_IPC_PARSE_NEED_MORE) {
-		if (flen > cap)
-			return -1;
-		if ((k = read(fd, buf + have, flen - have)) == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		have += (size_t)k;
-	}
-	return res == NDES_IPC_PARSE_OK ? 0 : -1;
-}
-
 static int
 reference_answer(int fd, uint32_t request_id, bool ok)
 {
@@ -92,14 +72,15 @@ reference_answer(int fd, uint32_t request_id, bool ok)
 
 /* One request on fd (item: request id - 1). */
 static void
-reference_serve(const struct reference *r, int fd, uint8_t *buf, size_t cap,
+reference_serve(const struct reference *r, int fd, uint8_t **buf, size_t *cap,
     STACK_OF(X509) *signers)
 {
 	struct ndes_ipc_header hdr;
+	char why[256];
 	size_t i;
 	bool ok;
 
-	if (reference_read(fd, buf, cap, &hdr) == -1) {
+	if (bench_read_frame(fd, buf, cap, &hdr, why, sizeof(why)) == 0) {
 		close(fd);
 		return;
 	}
@@ -118,17 +99,17 @@ reference_thread(void *arg)
 {
 	const struct reference *r = arg;
 	STACK_OF(X509) *signers = bench_signers(r->p);
-	size_t cap = NDES_IPC_MAX_FRAME;
-	uint8_t *buf = malloc(cap);
+	uint8_t *buf = NULL;
+	size_t cap = 0;
 	struct epoll_event ev;
 
-	while (buf != NULL && signers != NULL) {
+	while (signers != NULL) {
 		if (epoll_wait(r->ep, &ev, 1, -1) != 1)
 			continue;
 		if (ev.data.fd == r->lfd)
 			reference_accept(r);
 		else
-			reference_serve(r, ev.data.fd, buf, cap, signers);
+			reference_serve(r, ev.data.fd, &buf, &cap, signers);
 	}
 	free(buf);
 	sk_X509_free(signers);

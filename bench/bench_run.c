@@ -136,20 +136,36 @@ paced_thread(void *arg)
 	return NULL;
 }
 
-/* Append n latencies to acc's. */
-static int
-stats_append(struct bench_stats *acc, const double *lat, size_t n)
+int
+bench_stats_add_paced(struct bench_stats *acc, const double *lat, size_t n, double t0,
+    double rate, size_t failed, const char *first_failure, double elapsed)
 {
-	double *p;
+	size_t k = 0;
 
-	if (acc->nlat + n > acc->caplat) {
-		if ((p = realloc(acc->lat_ms, (acc->nlat + n) * sizeof(double))) == NULL)
+	for (size_t i = 0; i < n; i++)
+		if (lat[i] >= 0)
+			k++;
+	if (acc->nlat + k > acc->caplat) {
+		double *p = realloc(acc->lat_ms, (acc->nlat + k) * sizeof(double));
+
+		if (p == NULL)
 			return -1;
 		acc->lat_ms = p;
-		acc->caplat = acc->nlat + n;
+		acc->caplat = acc->nlat + k;
 	}
-	memcpy(acc->lat_ms + acc->nlat, lat, n * sizeof(double));
-	acc->nlat += n;
+	for (size_t i = 0; i < n; i++)
+		if (lat[i] >= 0)
+			acc->lat_ms[acc->nlat++] = lat[i];
+	if (acc->trace != NULL && rate > 0) {
+		for (size_t i = 0; i < n; i++)
+			if (lat[i] >= 0)
+				fprintf(acc->trace, "%.6f %.3f\n", t0 + (double)i / rate, lat[i]);
+	}
+	acc->failed += failed;
+	acc->done += k - (failed < k ? failed : k);
+	acc->seconds += elapsed;
+	if (acc->first_failure[0] == '\0')
+		snprintf(acc->first_failure, sizeof(acc->first_failure), "%s", first_failure);
 	return 0;
 }
 
@@ -173,10 +189,8 @@ bench_limit_paced(const struct bench_pki *p, struct bench_item *items, size_t n,
 		pthread_create(&tid[t], NULL, paced_thread, &pc);
 	for (int t = 0; t < threads; t++)
 		pthread_join(tid[t], NULL);
-	rc = stats_append(acc, pc.lat_ms, pc.count);
-	acc->done += pc.count;
-	acc->failed += atomic_load(&pc.l.bad);
-	acc->seconds += seconds;
+	rc = bench_stats_add_paced(acc, pc.lat_ms, pc.count, pc.t0, rate, atomic_load(&pc.l.bad),
+	    "", seconds);
 	free(pc.lat_ms);
 	return rc;
 }

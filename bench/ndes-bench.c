@@ -262,6 +262,22 @@ bench_half_print(const struct bench *b, double rate)
 	    "p99 %.2f ms\n", b->cpus, b->floor.p50_ms, b->floor.p99_ms);
 }
 
+/* One slice of each half-rate run: crpd, the reference server, the floor. */
+static int
+bench_half_slice(struct bench *b, double rate, double slice, size_t n)
+{
+	struct bench_item *it;
+
+	if ((it = bench_take(b, n)) == NULL || bench_drive_clients(b->crpd.sock, it, n,
+	    b->o.clients, slice, rate, &b->half) == -1)
+		return -1;
+	if (b->o.reference && ((it = bench_take(b, n)) == NULL ||
+	    bench_drive_clients(b->reference.sock, it, n, b->o.clients, slice, rate,
+	    &b->ref) == -1))
+		return -1;
+	return bench_limit_paced(&b->pki, b->items, 512, b->cpus, slice, rate, &b->floor);
+}
+
 /* Half the peak rate, paced, alternating with the same crypto in process at
  * that rate (what the machine itself allows, the floor to read crpd's
  * latency against) and, with --reference, with the reference server, in
@@ -274,22 +290,12 @@ bench_half(struct bench *b, double rate)
 	int rounds = b->o.seconds < 1 ? 1 : (int)(b->o.seconds + 0.5);
 	double slice = b->o.seconds / rounds;
 	size_t n = (size_t)(rate * slice * 1.1) + 64;
-	struct bench_item *it;
 	int rc = 0;
 
 	if (bench_half_reference(b, n, rounds) == -1)
 		return -1;
-	for (int r = 0; r < rounds && rc == 0; r++) {
-		if ((it = bench_take(b, n)) == NULL ||
-		    bench_drive_clients(b->crpd.sock, it, n, b->o.clients, slice, rate,
-		    &b->half) == -1 ||
-		    (b->o.reference && ((it = bench_take(b, n)) == NULL ||
-		    bench_drive_clients(b->reference.sock, it, n, b->o.clients, slice, rate,
-		    &b->ref) == -1)) ||
-		    bench_limit_paced(&b->pki, b->items, 512, b->cpus, slice, rate,
-		    &b->floor) == -1)
-			rc = -1;
-	}
+	for (int r = 0; r < rounds && rc == 0; r++)
+		rc = bench_half_slice(b, rate, slice, n);
 	bench_reference_stop(&b->reference);
 	if (rc == -1)
 		return -1;
