@@ -354,6 +354,27 @@ FORGERY(forged_signed_attributes, "txn-forge-attrs", 0x1012, .signed_attrs = tru
 FORGERY(forged_signature_algorithm, "txn-forge-sigalg", 0x1014,
     .sigalg_nid = NID_sha256WithRSAEncryption)
 
+/* The downloaded signing certificate has expired: what it signed is refused
+ * although the signature is good. */
+Test(crpd_verify, signing_certificate_expired)
+{
+	struct crpd_h_opts o = { .journal = true };
+	X509 *old;
+	char *p;
+
+	crpd_h_finish(&h);
+	h = crpd_h_new(&o);
+	old = testpki_cert(h->sign_key, "challenge signing", NULL, NULL, -10L * 86400, 1);
+	p = crpd_h_path(h, "signing/signing-certs.pem");
+	crpd_h_write_certs(p, &old, 1);
+	X509_free(h->sign_cert);
+	h->sign_cert = old;
+	crpd_h_start(h);
+	expect_sealed_refused("6c6c6c6c-6666-4c55-9a7e-1b2c3d4e5f60", h->sign_cert, h->sign_key,
+	    h->crp_cert, "txn-signing-expired", 0x1016);
+	free(p);
+}
+
 /* A good challenge with whitespace put in: line breaks every 64 characters,
  * CRLF, a leading space. */
 Test(crpd_verify, challenge_with_whitespace)
