@@ -91,7 +91,9 @@ verify_claims(const struct crp_verify_params *params, X509_REQ *req,
 {
 	uint32_t code;
 
-	if (params->now > claims->expires_at + params->grace)
+	/* exp is the first second the challenge is no longer good (the
+	 * cloud's expiresIn: 0 mints one that is expired at once). */
+	if (params->now >= claims->expires_at + params->grace)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
 		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %lld s ago",
 		    (long long)(params->now - claims->expires_at));

@@ -405,6 +405,9 @@ Test(crpd_verify, challenge_with_whitespace)
 
 MISMATCH(claims_that_do_not_parse, "claims-v2", 20502, 0x410, c.version = 2)
 MISMATCH(expired, "expired", 20501, 0x411, c.expires_at = (int64_t)time(NULL) - 5)
+/* exp = now: expired during its first second already (expiresIn: 0). */
+MISMATCH(expired_at_its_exp_second, "expired-now", 20501, 0x411,
+    c.expires_at = c.issued_at = (int64_t)time(NULL))
 MISMATCH(bad_csr_signature, "csr-sig", 20501, 0x1001, s.corrupt_signature = true)
 MISMATCH(other_tenant, "tenant", 20501, 0x1002,
     c.tenant_id = "11111111-2222-3333-4444-555555555555")
