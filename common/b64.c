@@ -46,12 +46,6 @@ ndes_b64url_encode(const uint8_t *data, size_t len)
 	return out;
 }
 
-static int
-b64_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 /* One input character to the standard alphabet; -1 when not allowed. */
 static int
 b64_map_char(char c, int url)
@@ -64,9 +58,10 @@ b64_map_char(char c, int url)
 	return c == '+' || c == '/' ? c : -1;
 }
 
-/* Copies `text` without whitespace into `buf` (at least len + 4 bytes) in
- * the standard alphabet, padded to a multiple of 4.  Returns the length and
- * sets *npad to the number of '=', or -1 when the text is refused. */
+/* Copies `text` into `buf` (at least len + 4 bytes) in the standard
+ * alphabet, padded to a multiple of 4.  Returns the length and sets *npad
+ * to the number of '=', or -1 when the text is refused: whitespace is a
+ * character outside the alphabet like any other. */
 static long
 b64_clean(const char *text, size_t len, int url, char *buf, size_t *npad)
 {
@@ -74,8 +69,6 @@ b64_clean(const char *text, size_t len, int url, char *buf, size_t *npad)
 	int c;
 
 	for (i = 0; i < len; i++) {
-		if (b64_is_space(text[i]))
-			continue;
 		if ((c = b64_map_char(text[i], url)) < 0)
 			return -1;
 		if (c == '=')

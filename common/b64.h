@@ -5,11 +5,11 @@
  * not pad.  The result is a malloc()'d NUL-terminated string (free() it);
  * NULL when out of memory or the input is larger than 1 GiB.
  *
- * Decoding is strict, apart from whitespace: ASCII space, tab, CR and LF are
- * skipped anywhere (so PEM bodies and wrapped text decode), everything else
- * must be the alphabet.  Refused (-1): characters outside the alphabet
- * (base64 refuses '-' and '_', base64url refuses '+' and '/'), NUL bytes
- * inside `len`, '=' anywhere but in the last one or two positions, a length
+ * Decoding is strict: one line of the alphabet and nothing else.  Refused
+ * (-1): whitespace of any kind (space, tab, CR, LF: no wrapped or PEM-style
+ * text; every caller's document says one line), characters outside the
+ * alphabet (base64 refuses '-' and '_', base64url refuses '+' and '/'), NUL
+ * bytes inside `len`, '=' anywhere but in the last one or two positions, a length
  * that is not a multiple of 4 (base64; base64url pads itself, so only a
  * remainder of 1 is refused), and non-canonical encodings whose unused
  * trailing bits are not zero ("Zh==").  base64url accepts input with or

@@ -1,7 +1,8 @@
 /* Challenge sealing and opening with OpenSSL CMS.  See challenge.h. */
-#include "challenge.h"
+#include "challenge_int.h"
 #include "b64.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +68,13 @@ challenge_add_recipients(CMS_ContentInfo *env, STACK_OF(X509) *recipients)
 }
 
 static CMS_ContentInfo *
-challenge_encrypt(CMS_ContentInfo *signed_data, STACK_OF(X509) *recipients)
+challenge_encrypt(const uint8_t *der, size_t len, STACK_OF(X509) *recipients)
 {
-	unsigned char *der = NULL;
-	int der_len = i2d_CMS_ContentInfo(signed_data, &der);
 	CMS_ContentInfo *env = NULL;
 	BIO *in;
 
-	if (der_len <= 0)
+	if (len == 0 || len > INT_MAX || (in = BIO_new_mem_buf(der, (int)len)) == NULL)
 		return NULL;
-	in = BIO_new_mem_buf(der, der_len);
 	env = CMS_encrypt(NULL, in, EVP_aes_256_gcm(), CMS_BINARY | CMS_PARTIAL);
 	if (env == NULL || challenge_add_recipients(env, recipients) != 0 ||
 	    CMS_final(env, in, NULL, CMS_BINARY) != 1) {
@@ -84,7 +82,6 @@ challenge_encrypt(CMS_ContentInfo *signed_data, STACK_OF(X509) *recipients)
 		env = NULL;
 	}
 	BIO_free(in);
-	OPENSSL_free(der);
 	return env;
 }
 
@@ -103,10 +100,31 @@ challenge_encode(CMS_ContentInfo *env)
 }
 
 int
+ndes_challenge_envelope(const uint8_t *signed_der, size_t len, STACK_OF(X509) *recipients,
+    char **out, char *err, size_t errlen)
+{
+	CMS_ContentInfo *env;
+
+	*out = NULL;
+	if (sk_X509_num(recipients) <= 0) {
+		snprintf(err, errlen, "no CRP encryption certificate registered");
+		return -1;
+	}
+	if ((env = challenge_encrypt(signed_der, len, recipients)) != NULL)
+		*out = challenge_encode(env);
+	if (*out == NULL)
+		openssl_error(err, errlen, "encrypting the challenge");
+	CMS_ContentInfo_free(env);
+	return *out ? 0 : -1;
+}
+
+int
 ndes_challenge_seal(const struct ndes_challenge_claims *claims, X509 *signer_cert,
     EVP_PKEY *signer_key, STACK_OF(X509) *recipients, char **out, char *err, size_t errlen)
 {
-	CMS_ContentInfo *signed_data = NULL, *env = NULL;
+	CMS_ContentInfo *signed_data = NULL;
+	unsigned char *der = NULL;
+	int der_len = 0;
 	char *json;
 
 	*out = NULL;
@@ -114,20 +132,16 @@ ndes_challenge_seal(const struct ndes_challenge_claims *claims, X509 *signer_cer
 		snprintf(err, errlen, "no CRP encryption certificate registered");
 		return -1;
 	}
-	json = ndes_challenge_claims_to_json(claims);
-	if (json == NULL) {
+	if ((json = ndes_challenge_claims_to_json(claims)) == NULL) {
 		snprintf(err, errlen, "claims: a required field is missing");
 		return -1;
 	}
-	signed_data = challenge_sign(json, signer_cert, signer_key);
-	if (signed_data != NULL)
-		env = challenge_encrypt(signed_data, recipients);
-	if (env != NULL)
-		*out = challenge_encode(env);
-	if (*out == NULL)
-		openssl_error(err, errlen, signed_data ? "encrypting the challenge" :
-		    "signing the challenge");
-	CMS_ContentInfo_free(env);
+	if ((signed_data = challenge_sign(json, signer_cert, signer_key)) == NULL ||
+	    (der_len = i2d_CMS_ContentInfo(signed_data, &der)) <= 0)
+		openssl_error(err, errlen, "signing the challenge");
+	else
+		ndes_challenge_envelope(der, (size_t)der_len, recipients, out, err, errlen);
+	OPENSSL_free(der);
 	CMS_ContentInfo_free(signed_data);
 	free(json);
 	return *out ? 0 : -1;
@@ -165,16 +179,18 @@ challenge_find_key(CMS_ContentInfo *env, const struct ndes_challenge_key *keys, 
 	return NULL;
 }
 
-static CMS_ContentInfo *
-challenge_decode(const char *text, size_t len)
+/* Strict base64 (one line, padded) of a DER AuthEnvelopedData. */
+static enum ndes_challenge_error
+challenge_decode(const char *text, size_t len, CMS_ContentInfo **out)
 {
 	CMS_ContentInfo *cms = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	const unsigned char *p;
 
+	*out = NULL;
 	if (ndes_b64_decode(text, len, &der, &der_len) != 0)
-		return NULL;
+		return NDES_CHALLENGE_NOT_BASE64;
 	p = der;
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
 	if (cms != NULL && (p != der + der_len ||
@@ -183,17 +199,28 @@ challenge_decode(const char *text, size_t len)
 		cms = NULL;
 	}
 	free(der);
-	return cms;
+	*out = cms;
+	return cms != NULL ? NDES_CHALLENGE_OK : NDES_CHALLENGE_MALFORMED;
 }
 
-/* Returns the BIO's bytes as a new CMS structure, or NULL. */
+/* The BIO's bytes, all of them, as a SignedData; NULL otherwise. */
 static CMS_ContentInfo *
-cms_from_bio(BIO *bio)
+signed_data_from_bio(BIO *bio)
 {
-	const unsigned char *data;
+	const unsigned char *data, *p;
 	long len = BIO_get_mem_data(bio, (char **)&data);
+	CMS_ContentInfo *cms;
 
-	return len > 0 ? d2i_CMS_ContentInfo(NULL, &data, len) : NULL;
+	if (len <= 0)
+		return NULL;
+	p = data;
+	cms = d2i_CMS_ContentInfo(NULL, &p, len);
+	if (cms != NULL && (p != data + len ||
+	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)) {
+		CMS_ContentInfo_free(cms);
+		cms = NULL;
+	}
+	return cms;
 }
 
 static enum ndes_challenge_error
@@ -201,16 +228,16 @@ challenge_verify_and_parse(CMS_ContentInfo *signed_data, STACK_OF(X509) *signing
     struct ndes_challenge_claims *claims, char *err, size_t errlen)
 {
 	BIO *json = BIO_new(BIO_s_mem());
-	enum ndes_challenge_error rc = NDES_CHALLENGE_OK;
+	enum ndes_challenge_error rc;
 	char *data;
 	long len;
 
-	if (CMS_verify(signed_data, signing_certs, NULL, NULL, json,
-	    CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) != 1) {
-		openssl_error(err, errlen, "challenge signature does not verify against the "
-		    "downloaded signing certificates");
-		rc = NDES_CHALLENGE_BAD_SIGNATURE;
-	} else {
+	if (json == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NDES_CHALLENGE_MALFORMED;
+	}
+	rc = ndes_challenge_verify_signed(signed_data, signing_certs, json, err, errlen);
+	if (rc == NDES_CHALLENGE_OK) {
 		len = BIO_get_mem_data(json, &data);
 		if (ndes_challenge_claims_from_json(data, (size_t)len, claims, err, errlen) != 0)
 			rc = NDES_CHALLENGE_MALFORMED;
@@ -228,15 +255,15 @@ challenge_open_envelope(CMS_ContentInfo *env, const struct ndes_challenge_key *k
 	CMS_ContentInfo *signed_data = NULL;
 	enum ndes_challenge_error rc;
 
-	if (CMS_decrypt(env, key->key, key->cert, NULL, inner, CMS_BINARY) != 1) {
+	if (inner == NULL || CMS_decrypt(env, key->key, key->cert, NULL, inner,
+	    CMS_BINARY) != 1) {
 		openssl_error(err, errlen, "challenge does not decrypt");
 		rc = NDES_CHALLENGE_MALFORMED;
 	} else if (sk_X509_num(signing_certs) <= 0) {
 		snprintf(err, errlen, "no challenge-signing certificate has been downloaded");
 		rc = NDES_CHALLENGE_NO_SIGNING_CERT;
-	} else if ((signed_data = cms_from_bio(inner)) == NULL ||
-	    OBJ_obj2nid(CMS_get0_type(signed_data)) != NID_pkcs7_signed) {
-		snprintf(err, errlen, "challenge content is not CMS SignedData");
+	} else if ((signed_data = signed_data_from_bio(inner)) == NULL) {
+		snprintf(err, errlen, "challenge content is not DER CMS SignedData");
 		rc = NDES_CHALLENGE_MALFORMED;
 	} else {
 		rc = challenge_verify_and_parse(signed_data, signing_certs, claims, err, errlen);
@@ -257,11 +284,12 @@ ndes_challenge_open(const char *text, size_t len, const struct ndes_challenge_ke
 	enum ndes_challenge_error rc;
 
 	memset(claims, 0, sizeof(*claims));
-	env = challenge_decode(text, len);
-	if (env == NULL) {
+	if ((rc = challenge_decode(text, len, &env)) != NDES_CHALLENGE_OK) {
 		ERR_clear_error();
-		snprintf(err, errlen, "challenge is not base64 CMS AuthEnvelopedData");
-		return NDES_CHALLENGE_MALFORMED;
+		snprintf(err, errlen, rc == NDES_CHALLENGE_NOT_BASE64 ? "challenge is not "
+		    "one-line standard base64 (RFC 4648, padded, no whitespace)" :
+		    "challenge is not a DER CMS AuthEnvelopedData");
+		return rc;
 	}
 	key = challenge_find_key(env, keys, n_keys);
 	if (key == NULL) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "challenge.h"
 #include "challenge_store.h"
@@ -33,7 +34,7 @@ struct crp_notify_job {
 	struct crp_issued_cert	 cert;
 	bool			 has_cert;
 	/* db */
-	bool			 matched, queued, duplicate;
+	bool			 matched, queued, duplicate, other_key;
 	struct crp_record	 rec;
 	struct crp_outbox_item	 item;
 	char			 notification_id[CRP_UUID_LEN + 1];
@@ -162,6 +163,14 @@ notify_db(struct crp_job *job, struct crpd *d)
 
 	if ((rc = notify_lookup(nj, d)) <= 0)
 		return rc;
+	/* A certificate counts only for the key that was verified: the
+	 * notification's challenge or transaction ID do not make another
+	 * key's certificate this request's. */
+	if (nj->has_cert && (nj->rec.pubkey_hash == NULL ||
+	    strcasecmp(nj->rec.pubkey_hash, nj->cert.pubkey_hash) != 0)) {
+		nj->other_key = true;
+		return 0;
+	}
 	nj->matched = true;
 	if (crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1)
 		return -1;
@@ -202,7 +211,9 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 		notify_emit_failure(nj, nj->code);
 	} else if (!nj->matched) {
 		nj->code = NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE;
-		snprintf(nj->message, sizeof(nj->message), "no verified request matches this "
+		snprintf(nj->message, sizeof(nj->message), "%s", nj->other_key ?
+		    "the issued certificate is for another public key than the verified request "
+		    "this notification names" : "no verified request matches this "
 		    "notification (challenge, issued certificate's key or transaction ID)");
 		notify_emit_failure(nj, nj->code);
 	} else {

@@ -36,22 +36,35 @@ crp_spki_sha256(X509_PUBKEY *spki, char *hex, size_t hexlen)
 	return rc;
 }
 
+/* The code of each reason a challenge does not open (challenge.h). */
+static const struct {
+	enum ndes_challenge_error rc;
+	uint32_t code;
+} open_codes[] = {
+	{ NDES_CHALLENGE_OK, NDES_DIAG_SUCCESS },
+	{ NDES_CHALLENGE_NOT_BASE64, NDES_DIAG_CHALLENGE_TEXT_NOT_BASE64 },
+	{ NDES_CHALLENGE_MALFORMED, NDES_DIAG_CRPSCEP_DESERIALIZE_FAILED },
+	{ NDES_CHALLENGE_NO_RECIPIENT_KEY, NDES_DIAG_CRPSCEP_CERT_NOT_FOUND },
+	{ NDES_CHALLENGE_NO_SIGNING_CERT, NDES_DIAG_CRPSCEP_SIGNING_CERT_NOT_FOUND },
+	{ NDES_CHALLENGE_CERTS_EMBEDDED, NDES_DIAG_CHALLENGE_CERTS_EMBEDDED },
+	{ NDES_CHALLENGE_CRLS_EMBEDDED, NDES_DIAG_CHALLENGE_CRLS_EMBEDDED },
+	{ NDES_CHALLENGE_CONTENT_INVALID, NDES_DIAG_CHALLENGE_CONTENT_INVALID },
+	{ NDES_CHALLENGE_SIGNERS_NOT_ONE, NDES_DIAG_CHALLENGE_SIGNERS_NOT_ONE },
+	{ NDES_CHALLENGE_ATTRIBUTES, NDES_DIAG_CHALLENGE_ATTRIBUTES_PRESENT },
+	{ NDES_CHALLENGE_DIGEST_NOT_ALLOWED, NDES_DIAG_CHALLENGE_DIGEST_NOT_ALLOWED },
+	{ NDES_CHALLENGE_SIGALG_NOT_ALLOWED, NDES_DIAG_CHALLENGE_SIGNATURE_ALG_NOT_ALLOWED },
+	{ NDES_CHALLENGE_UNKNOWN_SIGNER, NDES_DIAG_CHALLENGE_SIGNER_UNKNOWN },
+	{ NDES_CHALLENGE_SIGNER_UNUSABLE, NDES_DIAG_CHALLENGE_SIGNER_UNUSABLE },
+	{ NDES_CHALLENGE_BAD_SIGNATURE, NDES_DIAG_CHALLENGE_SIGNATURE_INVALID },
+};
+
 static uint32_t
 verify_open_code(enum ndes_challenge_error rc)
 {
-	switch (rc) {
-	case NDES_CHALLENGE_OK:
-		return NDES_DIAG_SUCCESS;
-	case NDES_CHALLENGE_NO_RECIPIENT_KEY:
-		return NDES_DIAG_CRPSCEP_CERT_NOT_FOUND;
-	case NDES_CHALLENGE_NO_SIGNING_CERT:
-		return NDES_DIAG_CRPSCEP_SIGNING_CERT_NOT_FOUND;
-	case NDES_CHALLENGE_BAD_SIGNATURE:
-		return NDES_DIAG_CHALLENGE_SIGNATURE_INVALID;
-	case NDES_CHALLENGE_MALFORMED:
-	default:
-		return NDES_DIAG_CRPSCEP_DESERIALIZE_FAILED;
-	}
+	for (size_t i = 0; i < sizeof(open_codes) / sizeof(open_codes[0]); i++)
+		if (open_codes[i].rc == rc)
+			return open_codes[i].code;
+	return NDES_DIAG_CRPSCEP_DESERIALIZE_FAILED;
 }
 
 static char *
@@ -78,7 +91,9 @@ verify_claims(const struct crp_verify_params *params, X509_REQ *req,
 {
 	uint32_t code;
 
-	if (params->now > claims->expires_at + params->grace)
+	/* exp is the first second the challenge is no longer good (the
+	 * cloud's expiresIn: 0 mints one that is expired at once). */
+	if (params->now >= claims->expires_at + params->grace)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
 		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %lld s ago",
 		    (long long)(params->now - claims->expires_at));

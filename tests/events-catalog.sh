@@ -97,7 +97,9 @@ check "journalctl -x: 20502 with its code, in English" sh -c '
 	grep -qF "CRPVerifyMetric_Failure (20502) 0x00000410 CRPSCEPDeserialize_Failed: challenge unreadable" "$1" &&
 	grep -qF "Subject: 20502 CRPVerifyMetric_Failure: The Certificate Registration Point could not verify a client'"'"'s challenge" "$1" &&
 	grep -qF "The diagnostic code of this event is 0x00000410 (CRPSCEPDeserialize_Failed)." "$1" &&
-	grep -qF "0x00000408 CRPSCEPCert_NotFound" "$1"' _ "$tmp/x.out"
+	grep -qF "0x00000408 CRPSCEPCert_NotFound" "$1" &&
+	grep -qF "0x0000100E NDES_ChallengeCertificates_Embedded (project extension)" "$1" &&
+	grep -qF "0x00001017 NDES_ChallengeText_NotBase64 (project extension)" "$1"' _ "$tmp/x.out"
 
 # 8-9: Japanese.  journalctl picks the catalog language from LC_MESSAGES as
 # setlocale() reports it, so the locale must exist: use the system's
@@ -122,7 +124,9 @@ else
 	check "journalctl -x: 20502 with its code, in Japanese" sh -c '
 		grep -qF "Subject: 20502 CRPVerifyMetric_Failure: 証明書登録ポイント (CRP) でチャレンジを検証できませんでした" "$1" &&
 		grep -qF "このイベントの診断コードは 0x00000410 (CRPSCEPDeserialize_Failed) です。" "$1" &&
-		grep -qF "0x00000408 CRPSCEPCert_NotFound" "$1"' _ "$tmp/x.out"
+		grep -qF "0x00000408 CRPSCEPCert_NotFound" "$1" &&
+		grep -qF "0x0000100E NDES_ChallengeCertificates_Embedded (本プロジェクト独自の拡張)" "$1" &&
+		grep -qF "0x00001017 NDES_ChallengeText_NotBase64 (本プロジェクト独自の拡張)" "$1"' _ "$tmp/x.out"
 fi
 
 # 10: leave the system as found

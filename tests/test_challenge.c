@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include "challenge.h"
+#include "lib/forge.h"
 #include "lib/testpki.h"
 
 static EVP_PKEY *sign_key, *crp_rsa_key, *crp_ec_key, *other_key;
@@ -146,14 +147,14 @@ Test(challenge, no_signing_cert_downloaded)
 	free(text);
 }
 
-Test(challenge, other_signer_is_bad_signature)
+Test(challenge, signer_not_among_the_pinned_is_unknown)
 {
 	char *text = seal_to(crp_ec_cert, NULL);
 	struct ndes_challenge_claims c;
 	char err[256];
 
 	cr_assert_eq(open_with(text, crp_ec_cert, crp_ec_key, other_cert, &c, err),
-	    NDES_CHALLENGE_BAD_SIGNATURE);
+	    NDES_CHALLENGE_UNKNOWN_SIGNER, "%s", err);
 	free(text);
 }
 
@@ -169,6 +170,8 @@ Test(challenge, tampered_ciphertext_and_garbage_are_malformed)
 	cr_assert_eq(open_with(text, crp_rsa_cert, crp_rsa_key, sign_cert, &c, err),
 	    NDES_CHALLENGE_MALFORMED);
 	cr_assert_eq(open_with("not a challenge", crp_rsa_cert, crp_rsa_key, sign_cert, &c,
+	    err), NDES_CHALLENGE_NOT_BASE64);
+	cr_assert_eq(open_with("bm90IGEgY2hhbGxlbmdl", crp_rsa_cert, crp_rsa_key, sign_cert, &c,
 	    err), NDES_CHALLENGE_MALFORMED);
 	cr_assert_eq(open_with("", crp_rsa_cert, crp_rsa_key, sign_cert, &c, err),
 	    NDES_CHALLENGE_MALFORMED);
@@ -204,4 +207,229 @@ Test(challenge, device_claims_without_user_round_trip)
 	cr_assert_eq(back.cert_type, NDES_CHALLENGE_CERT_DEVICE);
 	ndes_challenge_claims_clear(&back);
 	free(json);
+}
+
+/* ---- the text: strict base64 (docs/challenge.md, layer 1) ---------------- */
+
+/* text with `insert` put in at `at` (negative: from the end). */
+static char *
+spliced(const char *text, long at, const char *insert)
+{
+	size_t n = strlen(text), k = strlen(insert);
+	size_t pos = at < 0 ? n - (size_t)-at : (size_t)at;
+	char *out = malloc(n + k + 1);
+
+	memcpy(out, text, pos);
+	memcpy(out + pos, insert, k);
+	memcpy(out + pos + k, text + pos, n - pos + 1);
+	return out;
+}
+
+Test(challenge, whitespace_anywhere_is_not_base64)
+{
+	static const struct { long at; const char *what; } cases[] = {
+		{ 0, " " }, { 0, "\t" }, { 64, "\n" }, { 76, "\r\n" }, { 100, " " },
+		{ -1, "\n" }, { -4, "\n" }, { 0, "\n" },
+	};
+	char *text = seal_to(crp_ec_cert, NULL), *bad, err[256];
+	struct ndes_challenge_claims c;
+
+	cr_assert_eq(open_with(text, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+	    NDES_CHALLENGE_OK, "%s", err);
+	ndes_challenge_claims_clear(&c);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bad = spliced(text, cases[i].at, cases[i].what);
+		cr_assert_eq(open_with(bad, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+		    NDES_CHALLENGE_NOT_BASE64, "case %zu", i);
+		free(bad);
+	}
+	bad = strdup(text);
+	while (bad[strlen(bad) - 1] == '=')
+		bad[strlen(bad) - 1] = '\0';	/* padding dropped (if any) */
+	if (strlen(bad) != strlen(text))
+		cr_assert_eq(open_with(bad, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+		    NDES_CHALLENGE_NOT_BASE64);
+	free(bad);
+	free(text);
+}
+
+/* ---- the signature: pinned signer (docs/challenge.md, layer 3) ----------- */
+
+static char *sample_json;
+
+static void
+forge_setup(void)
+{
+	struct ndes_challenge_claims c;
+
+	pki_setup();
+	sample_claims(&c);
+	sample_json = ndes_challenge_claims_to_json(&c);
+}
+
+static void
+forge_teardown(void)
+{
+	free(sample_json);
+	pki_teardown();
+}
+
+TestSuite(pinned, .init = forge_setup, .fini = forge_teardown);
+
+/* Open the forgery s (content: the sample claims unless given; signer: the
+ * real one unless given) with pinned as the only downloaded signing
+ * certificate. */
+static enum ndes_challenge_error
+open_forged(struct forge_spec *s, X509 *pinned, char *err)
+{
+	struct ndes_challenge_claims c;
+	enum ndes_challenge_error rc;
+	char *text;
+
+	if (s->content == NULL)
+		s->content = sample_json;
+	if (s->signer == NULL) {
+		s->signer = sign_cert;
+		s->key = sign_key;
+	}
+	text = forge_challenge(s, crp_ec_cert);
+	rc = open_with(text, crp_ec_cert, crp_ec_key, pinned, &c, err);
+	if (rc == NDES_CHALLENGE_OK) {
+		cr_assert_str_eq(c.challenge_id, "6f1c2a9e-0d3b-4c55-9a7e-1b2c3d4e5f60");
+		ndes_challenge_claims_clear(&c);
+	}
+	free(text);
+	return rc;
+}
+
+/* One row, one test: FORGED(test, expected result, pinned cert, spec fields). */
+#define FORGED(name, expected, pin, ...)					\
+	Test(pinned, name)							\
+	{									\
+		struct forge_spec s = { __VA_ARGS__ };				\
+		char err[256] = "";						\
+		cr_assert_eq(open_forged(&s, (pin), err), (expected),		\
+		    "%s", err);							\
+	}
+
+/* The forge makes what the cloud makes: this one opens. */
+FORGED(real_signer_opens, NDES_CHALLENGE_OK, sign_cert, .md = NULL)
+FORGED(real_signer_sha384_opens, NDES_CHALLENGE_OK, sign_cert, .md = EVP_sha384())
+FORGED(real_signer_sha512_opens, NDES_CHALLENGE_OK, sign_cert, .md = EVP_sha512())
+FORGED(rsa_pkcs1_signer_opens, NDES_CHALLENGE_OK, crp_rsa_cert,
+    .signer = crp_rsa_cert, .key = crp_rsa_key)
+
+/* The reproduction: a self-made signer carried in the message. */
+FORGED(self_signed_signer_embedded, NDES_CHALLENGE_CERTS_EMBEDDED, sign_cert,
+    .signer = other_cert, .key = other_key, .embed = { other_cert })
+FORGED(pinned_signer_embedded_too, NDES_CHALLENGE_CERTS_EMBEDDED, sign_cert,
+    .embed = { sign_cert })
+FORGED(content_type_not_id_data, NDES_CHALLENGE_CONTENT_INVALID, sign_cert,
+    .econtent_type = "1.2.840.113549.1.9.16.1.4")
+FORGED(content_detached, NDES_CHALLENGE_CONTENT_INVALID, sign_cert, .detached = true)
+FORGED(second_signer_next_to_the_real_one, NDES_CHALLENGE_SIGNERS_NOT_ONE, sign_cert,
+    .signer2 = other_cert, .key2 = other_key)
+FORGED(real_signer_twice, NDES_CHALLENGE_SIGNERS_NOT_ONE, sign_cert,
+    .signer2 = sign_cert, .key2 = sign_key)
+FORGED(signed_attributes, NDES_CHALLENGE_ATTRIBUTES, sign_cert, .signed_attrs = true)
+FORGED(unsigned_attribute, NDES_CHALLENGE_ATTRIBUTES, sign_cert, .unsigned_attr = true)
+FORGED(sha1_digest, NDES_CHALLENGE_DIGEST_NOT_ALLOWED, sign_cert, .md = EVP_sha1())
+FORGED(sha224_digest, NDES_CHALLENGE_DIGEST_NOT_ALLOWED, sign_cert, .md = EVP_sha224())
+FORGED(rsa_pss_signature, NDES_CHALLENGE_SIGALG_NOT_ALLOWED, crp_rsa_cert,
+    .signer = crp_rsa_cert, .key = crp_rsa_key, .rsa_pss = true)
+FORGED(signature_algorithm_not_fitting_the_digest, NDES_CHALLENGE_SIGALG_NOT_ALLOWED,
+    sign_cert, .sigalg_nid = NID_ecdsa_with_SHA384)
+FORGED(rsa_algorithm_on_an_ec_key, NDES_CHALLENGE_SIGALG_NOT_ALLOWED, sign_cert,
+    .sigalg_nid = NID_sha256WithRSAEncryption)
+FORGED(dsa_algorithm_refused, NDES_CHALLENGE_SIGALG_NOT_ALLOWED, sign_cert,
+    .sigalg_nid = NID_dsa_with_SHA256)
+
+/* A certificate with the pinned one's issuer and serial number but another
+ * key names the pinned certificate: the signature must then verify under
+ * the pinned key. */
+Test(pinned, real_signer_named_but_another_key_signed)
+{
+	X509 *fake = forge_impostor(sign_cert, other_key);
+	struct forge_spec s = { .signer = fake, .key = other_key };
+	char err[256];
+
+	cr_assert_eq(open_forged(&s, sign_cert, err), NDES_CHALLENGE_BAD_SIGNATURE, "%s", err);
+	s.embed[0] = sign_cert;	/* the real certificate carried as well */
+	cr_assert_eq(open_forged(&s, sign_cert, err), NDES_CHALLENGE_CERTS_EMBEDDED, "%s", err);
+	X509_free(fake);
+}
+
+Test(pinned, crl_embedded)
+{
+	X509_CRL *crl = forge_crl(sign_cert, sign_key);
+	struct forge_spec s = { .signer = sign_cert, .key = sign_key, .crl = crl };
+	char err[256];
+
+	cr_assert_eq(open_forged(&s, sign_cert, err), NDES_CHALLENGE_CRLS_EMBEDDED, "%s", err);
+	X509_CRL_free(crl);
+}
+
+Test(pinned, signer_of_another_ca_is_unknown)
+{
+	struct forge_pair ca, leaf;
+	struct forge_spec s;
+	char err[256];
+
+	forge_other_ca(&ca, &leaf, "challenge signing");
+	s = (struct forge_spec){ .signer = leaf.cert, .key = leaf.key };
+	cr_assert_eq(open_forged(&s, sign_cert, err), NDES_CHALLENGE_UNKNOWN_SIGNER, "%s", err);
+	/* pinning means the certificate itself, not its issuer */
+	cr_assert_eq(open_forged(&s, ca.cert, err), NDES_CHALLENGE_UNKNOWN_SIGNER, "%s", err);
+	forge_pair_free(&leaf);
+	forge_pair_free(&ca);
+}
+
+Test(pinned, signer_named_by_subject_key_identifier)
+{
+	X509 *pinned = forge_cert_ext(sign_key, "challenge signing", "digitalSignature");
+	X509 *other = forge_cert_ext(other_key, "someone else", "digitalSignature");
+	struct forge_spec s = { .signer = pinned, .key = sign_key, .keyid = true };
+	char err[256];
+
+	cr_assert_eq(open_forged(&s, pinned, err), NDES_CHALLENGE_OK, "%s", err);
+	s.signer = other;
+	s.key = other_key;
+	cr_assert_eq(open_forged(&s, pinned, err), NDES_CHALLENGE_UNKNOWN_SIGNER, "%s", err);
+	X509_free(pinned);
+	X509_free(other);
+}
+
+Test(pinned, pinned_certificate_out_of_its_validity_or_usage)
+{
+	X509 *expired = testpki_cert(sign_key, "old signing", NULL, NULL, -10L * 86400, 1);
+	X509 *future = testpki_cert(sign_key, "next signing", NULL, NULL, 3600, 30);
+	X509 *no_sig = forge_cert_ext(sign_key, "encryption only", "keyEncipherment");
+	X509 *certs[] = { expired, future, no_sig };
+	char err[256];
+
+	for (size_t i = 0; i < 3; i++) {
+		struct forge_spec s = { .signer = certs[i], .key = sign_key };
+
+		cr_assert_eq(open_forged(&s, certs[i], err), NDES_CHALLENGE_SIGNER_UNUSABLE,
+		    "case %zu: %s", i, err);
+		X509_free(certs[i]);
+	}
+}
+
+Test(pinned, bytes_after_the_signed_data_are_malformed)
+{
+	struct forge_spec s = { .content = sample_json, .signer = sign_cert, .key = sign_key };
+	struct ndes_challenge_claims c;
+	size_t len;
+	uint8_t *der = forge_signed_data(&s, &len);
+	char err[256], *text;
+
+	der = realloc(der, len + 2);
+	der[len] = 0x05;	/* an ASN.1 NULL after the SignedData */
+	der[len + 1] = 0x00;
+	text = forge_seal_der(der, len + 2, crp_ec_cert);
+	cr_assert_eq(open_with(text, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+	    NDES_CHALLENGE_MALFORMED, "%s", err);
+	free(text);
+	free(der);
 }

@@ -331,3 +331,34 @@ Test(crpd_notify, duplicate_success_is_sent_once)
 	OPENSSL_free(csr);
 	OPENSSL_free(cert);
 }
+
+/* A Success naming the verified request (by its challenge, or by its
+ * transaction ID) but carrying a certificate for another key: refused, the
+ * challenge stays unissued (the same key may retry), nothing is sent. */
+Test(crpd_notify, certificate_for_another_key_is_refused)
+{
+	static const char *const why = "the issued certificate is for another public key than "
+	    "the verified request this notification names";
+	EVP_PKEY *other = testpki_key("ec-p256");
+	struct crpd_h_notify_reply nr;
+	struct crpd_h_reply r;
+	size_t csr_len, len;
+	char *challenge;
+	uint8_t *csr = verify("txn-other-key", &csr_len, &challenge);
+	uint8_t *cert = crpd_h_issue(other, "alice", &len);
+
+	crpd_h_notify(h, challenge, "", 0, 0, cert, len, "", &nr);
+	cr_assert(!nr.accepted && nr.code == 0x1102, "0x%08X %s", nr.code, nr.message);
+	cr_assert_str_eq(nr.message, why);
+	crpd_h_notify(h, "", "txn-other-key", 0, 0, cert, len, "", &nr);
+	cr_assert(!nr.accepted && nr.code == 0x1102, "0x%08X %s", nr.code, nr.message);
+	cr_assert_str_eq(nr.message, why);
+	wait_events("txn-other-key", "20602", "0x00001102", 1);
+	cr_assert_eq(outbox(), 0);
+	crpd_h_verify(h, csr, csr_len, "txn-other-key-retry", &r);
+	cr_assert(r.verified, "no longer verified for its own key: %s", r.reason);
+	OPENSSL_free(cert);
+	EVP_PKEY_free(other);
+	free(challenge);
+	OPENSSL_free(csr);
+}

@@ -15,6 +15,7 @@
 #include "b64.h"
 #include "ipc_client.h"
 #include "lib/crpd_harness.h"
+#include "lib/forge.h"
 #include "lib/testpki.h"
 #include "test_events_util.h"
 
@@ -180,9 +181,14 @@ Test(crpd_verify, csr_that_does_not_parse)
 	expect_refused(&r, "txn-junk", 20502, 0x100D);
 }
 
-Test(crpd_verify, challenge_that_is_not_base64_cms)
+Test(crpd_verify, challenge_that_is_not_base64)
 {
-	expect_challenge_refused("not a challenge at all", "txn-notcms", 0x410);
+	expect_challenge_refused("not a challenge at all", "txn-notb64", 0x1017);
+}
+
+Test(crpd_verify, challenge_that_is_base64_but_not_cms)
+{
+	expect_challenge_refused("bm90IGEgY2hhbGxlbmdl", "txn-notcms", 0x410);
 }
 
 Test(crpd_verify, tampered_ciphertext)
@@ -217,17 +223,191 @@ Test(crpd_verify, encrypted_to_another_connector_only)
 Test(crpd_verify, signed_by_another_key)
 {
 	EVP_PKEY *k = testpki_key("ec-p256");
-	/* Same subject and serial scheme as the real signer: only the key differs. */
+	/* Same subject as the real signer, another serial number and key: it
+	 * names no downloaded signing certificate. */
 	X509 *cert = testpki_cert(k, "challenge signing", NULL, NULL, -60, 30);
 
 	expect_sealed_refused("5b5b5b5b-5555-4c55-9a7e-1b2c3d4e5f60", cert, k, h->crp_cert,
-	    "txn-badsig", 0x100C);
+	    "txn-badsig", 0x1015);
 	X509_free(cert);
 	EVP_PKEY_free(k);
 }
 
+/* ---- forged challenges: the pinned signer (docs/challenge.md) ---------------
+ * Each is sealed in the real envelope to this crpd's CRP certificate, so
+ * only the signature layer is wrong. */
+
+/* The default claims for id, signed as s says (the real signer unless
+ * s->signer is set), sealed to crpd. */
+static char *
+forged_text(struct forge_spec *s, const char *id)
+{
+	struct ndes_challenge_claims c;
+	char *json, *text;
+
+	crpd_h_claims(&c, id);
+	json = ndes_challenge_claims_to_json(&c);
+	cr_assert_not_null(json);
+	s->content = json;
+	if (s->signer == NULL) {
+		s->signer = h->sign_cert;
+		s->key = h->sign_key;
+	}
+	text = forge_challenge(s, h->crp_cert);
+	free(json);
+	return text;
+}
+
+static void
+expect_forgery_refused(struct forge_spec *s, const char *txn, uint32_t code)
+{
+	char *text = forged_text(s, "0b9a7a8e-4444-4c55-9a7e-1b2c3d4e5f60");
+
+	expect_challenge_refused(text, txn, code);
+	free(text);
+}
+
+/* One row, one test: FORGERY(test, txn, code, spec fields). */
+#define FORGERY(name, txn, code, ...)						\
+	Test(crpd_verify, name)							\
+	{									\
+		struct forge_spec s = { __VA_ARGS__ };				\
+		expect_forgery_refused(&s, txn, code);				\
+	}
+
+Test(crpd_verify, forged_by_the_real_signer_is_verified)
+{
+	struct forge_spec s = { .md = EVP_sha512() };
+	char *text = forged_text(&s, "0b9a7a8e-4444-4c55-9a7e-1b2c3d4e5f60");
+	struct crpd_h_csr_spec cs;
+	struct crpd_h_reply r;
+
+	crpd_h_csr_default(&cs, dev_key, text);
+	run(NULL, &cs, "txn-forge-control", &r);
+	cr_assert(r.verified, "refused %u 0x%08X: %s", r.event_id, r.code, r.reason);
+	free(text);
+}
+
+/* The reproduction: any self-made key, its certificate embedded. */
+Test(crpd_verify, forged_self_signed_signer_embedded)
+{
+	EVP_PKEY *k = testpki_key("ec-p256");
+	X509 *cert = testpki_cert(k, "evil", NULL, NULL, -60, 30);
+	struct forge_spec s = { .signer = cert, .key = k, .embed = { cert } };
+
+	expect_forgery_refused(&s, "txn-forge-embedded", 0x100E);
+	X509_free(cert);
+	EVP_PKEY_free(k);
+}
+
+/* The real signer's certificate embedded, the signature made by another
+ * key under its name; without the certificate, the signature itself fails. */
+Test(crpd_verify, forged_real_certificate_other_key)
+{
+	EVP_PKEY *k = testpki_key("ec-p256");
+	X509 *fake = forge_impostor(h->sign_cert, k);
+	struct forge_spec s = { .signer = fake, .key = k, .embed = { h->sign_cert } };
+
+	expect_forgery_refused(&s, "txn-forge-realcert", 0x100E);
+	s.embed[0] = NULL;
+	expect_forgery_refused(&s, "txn-forge-impostor", 0x100C);
+	X509_free(fake);
+	EVP_PKEY_free(k);
+}
+
+Test(crpd_verify, forged_second_signer_next_to_the_real_one)
+{
+	EVP_PKEY *k = testpki_key("ec-p256");
+	X509 *cert = testpki_cert(k, "evil", NULL, NULL, -60, 30);
+	struct forge_spec s = { .signer2 = cert, .key2 = k };
+
+	expect_forgery_refused(&s, "txn-forge-two", 0x1011);
+	X509_free(cert);
+	EVP_PKEY_free(k);
+}
+
+Test(crpd_verify, forged_signer_of_another_ca)
+{
+	struct forge_pair ca, leaf;
+	struct forge_spec s;
+
+	forge_other_ca(&ca, &leaf, "challenge signing");
+	s = (struct forge_spec){ .signer = leaf.cert, .key = leaf.key };
+	expect_forgery_refused(&s, "txn-forge-otherca", 0x1015);
+	forge_pair_free(&leaf);
+	forge_pair_free(&ca);
+}
+
+Test(crpd_verify, forged_crl_embedded)
+{
+	X509_CRL *crl = forge_crl(h->sign_cert, h->sign_key);
+	struct forge_spec s = { .crl = crl };
+
+	expect_forgery_refused(&s, "txn-forge-crl", 0x100F);
+	X509_CRL_free(crl);
+}
+
+FORGERY(forged_weak_digest_sha1, "txn-forge-sha1", 0x1013, .md = EVP_sha1())
+FORGERY(forged_content_type, "txn-forge-ctype", 0x1010,
+    .econtent_type = "1.2.840.113549.1.9.16.1.4")
+FORGERY(forged_signed_attributes, "txn-forge-attrs", 0x1012, .signed_attrs = true)
+FORGERY(forged_signature_algorithm, "txn-forge-sigalg", 0x1014,
+    .sigalg_nid = NID_sha256WithRSAEncryption)
+
+/* The downloaded signing certificate has expired: what it signed is refused
+ * although the signature is good. */
+Test(crpd_verify, signing_certificate_expired)
+{
+	struct crpd_h_opts o = { .journal = true };
+	X509 *old;
+	char *p;
+
+	crpd_h_finish(&h);
+	h = crpd_h_new(&o);
+	old = testpki_cert(h->sign_key, "challenge signing", NULL, NULL, -10L * 86400, 1);
+	p = crpd_h_path(h, "signing/signing-certs.pem");
+	crpd_h_write_certs(p, &old, 1);
+	X509_free(h->sign_cert);
+	h->sign_cert = old;
+	crpd_h_start(h);
+	expect_sealed_refused("6c6c6c6c-6666-4c55-9a7e-1b2c3d4e5f60", h->sign_cert, h->sign_key,
+	    h->crp_cert, "txn-signing-expired", 0x1016);
+	free(p);
+}
+
+/* A good challenge with whitespace put in: line breaks every 64 characters,
+ * CRLF, a leading space. */
+Test(crpd_verify, challenge_with_whitespace)
+{
+	static const char *const how[] = { "lf64", "crlf76", "space" };
+	struct ndes_challenge_claims c;
+	char *text, *bad, txn[32];
+	size_t n, k;
+
+	crpd_h_claims(&c, "0b9a7a8e-5555-4c55-9a7e-1b2c3d4e5f60");
+	text = crpd_h_seal(h, &c);
+	n = strlen(text);
+	for (size_t i = 0; i < 3; i++) {
+		bad = calloc(1, 2 * n + 2);
+		if (i == 2)
+			snprintf(bad, 2 * n + 2, " %s", text);
+		for (size_t j = 0; i < 2 && j < n; j += k) {
+			k = n - j < (i == 0 ? 64 : 76) ? n - j : (i == 0 ? 64 : 76);
+			strncat(bad, text + j, k);
+			strcat(bad, i == 0 ? "\n" : "\r\n");
+		}
+		snprintf(txn, sizeof(txn), "txn-ws-%s", how[i]);
+		expect_challenge_refused(bad, txn, 0x1017);
+		free(bad);
+	}
+	free(text);
+}
+
 MISMATCH(claims_that_do_not_parse, "claims-v2", 20502, 0x410, c.version = 2)
 MISMATCH(expired, "expired", 20501, 0x411, c.expires_at = (int64_t)time(NULL) - 5)
+/* exp = now: expired during its first second already (expiresIn: 0). */
+MISMATCH(expired_at_its_exp_second, "expired-now", 20501, 0x411,
+    c.expires_at = c.issued_at = (int64_t)time(NULL))
 MISMATCH(bad_csr_signature, "csr-sig", 20501, 0x1001, s.corrupt_signature = true)
 MISMATCH(other_tenant, "tenant", 20501, 0x1002,
     c.tenant_id = "11111111-2222-3333-4444-555555555555")
