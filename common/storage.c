@@ -135,8 +135,8 @@ db_configure(struct ndes_db *db, const struct ndes_db_schema *s, char *msg, size
 	long long v;
 
 	db_harden(db->handle);
-	sqlite3_busy_timeout(db->handle,
-	    s->busy_timeout_ms > 0 ? s->busy_timeout_ms : NDES_DB_BUSY_TIMEOUT_MS);
+	db->busy_ms = s->busy_timeout_ms > 0 ? s->busy_timeout_ms : NDES_DB_BUSY_TIMEOUT_MS;
+	sqlite3_busy_timeout(db->handle, db->busy_ms);
 	if (db_query_text(db->handle, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) == -1)
 		goto sqlerr;
 	if (strcmp(mode, "wal") != 0) {
@@ -288,6 +288,7 @@ db_open_checked(const char *path, const struct ndes_db_schema *s, char *msg, siz
 		ndes_db_close(db);
 		return NULL;
 	}
+	db->maint_changes = sqlite3_total_changes64(db->handle);
 	return db;
 }
 
@@ -338,6 +339,7 @@ ndes_db_set_busy_timeout(struct ndes_db *db, int ms)
 		ndes_db_fail_sqlite(db, "busy_timeout");
 		return -1;
 	}
+	db->busy_ms = ms;
 	return 0;
 }
 

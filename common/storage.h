@@ -37,6 +37,10 @@
 #include <sqlite3.h>
 
 #define NDES_DB_BUSY_TIMEOUT_MS 5000
+/* ndes_db_maintain(): how often to call it, and the WAL size past which it
+ * checkpoints even while writes go on. */
+#define NDES_DB_MAINTAIN_MS 1000
+#define NDES_DB_WAL_MAX_BYTES ((int64_t)1 << 20)
 /* Distinct SQL texts a handle caches; ndes_db_prepare fails beyond this. */
 #define NDES_DB_STMT_CACHE_MAX 256
 
@@ -104,6 +108,18 @@ int ndes_db_rollback(struct ndes_db *db);
  * this from an idle timer to keep the WAL small.  -1 when readers or a
  * writer kept it from finishing, or on error. */
 int ndes_db_checkpoint(struct ndes_db *db);
+/* The size in bytes of the file's WAL (its "-wal" file; 0 when there is
+ * none), -1 when it cannot be looked at. */
+int64_t ndes_db_wal_size(struct ndes_db *db);
+/* Keeps the WAL small: call it about once a second (NDES_DB_MAINTAIN_MS)
+ * from a timer on the thread that owns the handle, outside a transaction.
+ * It checkpoints with TRUNCATE when nothing was written through this handle
+ * since the previous call (idle) and the WAL is not empty, or at once when
+ * the WAL has grown past NDES_DB_WAL_MAX_BYTES (a large batch).  It never
+ * waits for other connections (busy: tried again at the next call) and
+ * logs a failure (disk full, I/O error) once, and its end once.  1 when it
+ * checkpointed, 0 nothing to do (or busy), -1 failed. */
+int ndes_db_maintain(struct ndes_db *db);
 /* Changes the durability of this handle's next commits (not inside a
  * transaction): a file opened NDES_DB_DURABLE can commit some transactions
  * NDES_DB_RELAXED and have ndes_db_sync() make them durable later. */

@@ -16,6 +16,9 @@ struct ndes_db {
 	size_t nstmts;
 	size_t stmtcap;
 	char errbuf[512];
+	int busy_ms;			/* the busy timeout in effect */
+	sqlite3_int64 maint_changes;	/* total changes at the last ndes_db_maintain */
+	int maint_failing;		/* its failure has been logged */
 };
 
 /* Records msg as the handle's last error and logs "path: what: msg". */
