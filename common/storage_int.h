@@ -17,7 +17,6 @@ struct ndes_db {
 	size_t stmtcap;
 	char errbuf[512];
 	int busy_ms;			/* the busy timeout in effect */
-	sqlite3_int64 maint_changes;	/* total changes at the last ndes_db_maintain */
 	int maint_failing;		/* its failure has been logged */
 };
 

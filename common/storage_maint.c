@@ -1,12 +1,13 @@
-/* Storage: keeping the WAL small (ndes_db_maintain, storage.h).
+/* Storage: keeping the WAL small (docs/storage.md, "Maintenance").
  *
  * SQLite checkpoints by itself only after a commit that leaves 1000 pages
  * in the WAL, and only PASSIVE: the file is reused from its start but never
- * shrinks, and a daemon that stops writing keeps everything in it.  On a
- * small or nearly full file system that WAL is what fills it.  So every
- * daemon calls ndes_db_maintain() once a second: once its handle has been
- * idle for a call, or the WAL is past NDES_DB_WAL_MAX_BYTES, the WAL is
- * copied into the database and truncated to zero bytes. */
+ * shrinks, and a daemon that stops writing keeps its last writes in it.  On
+ * a small or nearly full file system that WAL is what fills it.  So every
+ * handle checkpoints at NDES_DB_AUTOCHECKPOINT_PAGES with the WAL file cut
+ * back to NDES_DB_WAL_MAX_BYTES (storage.c), and every daemon calls
+ * ndes_db_maintain() from its idle time: the WAL copied into the database
+ * and truncated to zero bytes. */
 #include "storage_int.h"
 
 #include <errno.h>
@@ -40,7 +41,7 @@ db_maint_checkpoint(struct ndes_db *db)
 	return rc;
 }
 
-/* A failure is logged when it starts and when it is over, not every second. */
+/* A failure is logged when it starts and when it is over, not every time. */
 static int
 db_maint_report(struct ndes_db *db, int rc)
 {
@@ -54,8 +55,8 @@ db_maint_report(struct ndes_db *db, int rc)
 		return 0;
 	snprintf(db->errbuf, sizeof(db->errbuf), "%s", sqlite3_errstr(rc));
 	if (!db->maint_failing)
-		log_warnx("%s: checkpoint: %s; trying again every %d ms", db->path,
-		    sqlite3_errstr(rc), NDES_DB_MAINTAIN_MS);
+		log_warnx("%s: checkpoint: %s; trying again while idle", db->path,
+		    sqlite3_errstr(rc));
 	db->maint_failing = 1;
 	return -1;
 }
@@ -63,15 +64,7 @@ db_maint_report(struct ndes_db *db, int rc)
 int
 ndes_db_maintain(struct ndes_db *db)
 {
-	sqlite3_int64 changes = sqlite3_total_changes64(db->handle);
-	int idle = changes == db->maint_changes;
-	int64_t wal;
-
-	db->maint_changes = changes;
-	if (!sqlite3_get_autocommit(db->handle))
-		return 0;
-	wal = ndes_db_wal_size(db);
-	if (wal == 0 || (!idle && wal <= NDES_DB_WAL_MAX_BYTES))
+	if (!sqlite3_get_autocommit(db->handle) || ndes_db_wal_size(db) == 0)
 		return 0;
 	return db_maint_report(db, db_maint_checkpoint(db));
 }
