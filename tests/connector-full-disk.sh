@@ -12,11 +12,12 @@
 #      the refused one taken.
 #   3. The same for a notification the cloud refuses for good (400) whose
 #      rejected mark cannot be written: no loop; marked rejected once space
-#      is back, the next one delivered.
+#      is back, the next one delivered.  The outbox's and the emulator's
+#      WALs are empty once idle.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 [ "$(id -u)" -eq 0 ] || ce_skip_all "mounting a small tmpfs for the outbox needs root"
 ce_setup
-echo "1..22"
+echo "1..23"
 
 M=$T/state/connector
 fd_cleanup() {
@@ -135,5 +136,7 @@ check "space back: kept as rejected" wait_for 20 bash -c \
     "\"$CONNECTOR\" -c $T/conn.yaml queue | grep -q 'rejected *n:poison-1 .*HTTP 400'"
 check "... and the next one delivered" wait_for 20 at_least 1 recorded after
 check "the WAL is emptied once idle" wait_for 5 wal_empty
+cloud_wal_empty() { [ "$(stat -c %s "$T/cloud/cloud.db-wal" 2>/dev/null || echo 0)" -eq 0 ]; }
+check "so is the emulator's (cloud.db)" wait_for 5 cloud_wal_empty
 stop_daemon
 exit 0
