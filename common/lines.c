@@ -96,17 +96,19 @@ lines_check(struct ndes_lines *r, char *err, size_t errlen)
 	const char *nul = memchr(r->line, '\0', r->len);
 	size_t bad;
 
-	if (nul != NULL) {
+	if (nul != NULL && (r->flags & NDES_LINES_SECRET))
+		snprintf(err, errlen, "%s:%zu: a NUL byte", r->name, r->lineno);
+	else if (nul != NULL)
 		snprintf(err, errlen, "%s:%zu: a NUL byte at column %zu", r->name, r->lineno,
 		    (size_t)(nul - r->line) + 1);
-		return NDES_LINE_BAD;
-	}
-	if (!ndes_utf8_valid((const unsigned char *)r->line, r->len, &bad)) {
+	else if (ndes_utf8_valid((const unsigned char *)r->line, r->len, &bad))
+		return NDES_LINE_OK;
+	else if (r->flags & NDES_LINES_SECRET)
+		snprintf(err, errlen, "%s:%zu: not UTF-8", r->name, r->lineno);
+	else
 		snprintf(err, errlen, "%s:%zu: not UTF-8 (byte 0x%02X at column %zu)", r->name,
 		    r->lineno, (unsigned char)r->line[bad], bad + 1);
-		return NDES_LINE_BAD;
-	}
-	return NDES_LINE_OK;
+	return NDES_LINE_BAD;
 }
 
 enum ndes_line_status

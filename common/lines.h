@@ -19,6 +19,8 @@
 /* Flags. */
 #define NDES_LINES_CRLF		0x01	/* a "\r" before the "\n" is removed */
 #define NDES_LINES_UNTERMINATED_OK	0x02	/* a last line without "\n" is a line */
+#define NDES_LINES_SECRET	0x04	/* messages say nothing of the text (no byte, no
+					 * column): passwords */
 
 enum ndes_line_status {
 	NDES_LINE_BAD = -1,	/* refused (or a read error): the message in err */

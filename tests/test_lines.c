@@ -110,3 +110,13 @@ Test(lines, text_that_is_not_utf8_is_refused)
 	READ("Caf\xe9\n", 64, 0);
 	cr_assert_str_eq(err, "f.txt:1: not UTF-8 (byte 0xE9 at column 4)");
 }
+
+Test(lines, secret_files_get_messages_without_their_text)
+{
+	char out[512], err[256];
+
+	READ("p4\x00ss\n", 64, NDES_LINES_SECRET);
+	cr_assert_str_eq(err, "f.txt:1: a NUL byte");
+	READ("p\xe9" "4ss\n", 64, NDES_LINES_SECRET);
+	cr_assert_str_eq(err, "f.txt:1: not UTF-8");
+}
