@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pki.h"
 #include "service.h"
+#include "storage.h"
 #include "store.h"
 #include "tls.h"
 
@@ -98,17 +99,38 @@ serve_ports_file(const struct cloudsim_svc *svc, char *err, size_t errlen)
 	return rc;
 }
 
+/* Once a second: keep cloud.db's WAL small (docs/storage.md). */
+static void
+serve_maintain(evutil_socket_t fd, short what, void *arg)
+{
+	cloudsim_store_maintain(arg);
+}
+
+static struct event *
+serve_maintain_timer(struct cloudsim_svc *svc)
+{
+	struct timeval tv = { NDES_DB_MAINTAIN_MS / 1000, NDES_DB_MAINTAIN_MS % 1000 * 1000 };
+	struct event *ev = event_new(svc->base, -1, EV_PERSIST, serve_maintain, svc->store);
+
+	if (ev != NULL && event_add(ev, &tv) != 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
 /* Signal handlers are in place before ports.json tells anyone we run. */
 static int
 serve_run(struct cloudsim_svc *svc)
 {
 	struct event *term = evsignal_new(svc->base, SIGTERM, serve_signal, svc->base);
 	struct event *intr = evsignal_new(svc->base, SIGINT, serve_signal, svc->base);
+	struct event *maint = serve_maintain_timer(svc);
 	const struct cloudsim_service *s = &svc->config->service;
 	char *ports = serve_ports_path(svc), err[SERVE_ERR_MAX] = "";
 	int rc = 1;
 
-	if (term == NULL || intr == NULL || event_add(term, NULL) != 0 ||
+	if (term == NULL || intr == NULL || maint == NULL || event_add(term, NULL) != 0 ||
 	    event_add(intr, NULL) != 0 || serve_ports_file(svc, err, sizeof(err)) != 0) {
 		log_warnx("%s", err[0] ? err : "cannot catch signals");
 		goto out;
@@ -132,6 +154,8 @@ out:
 		event_free(term);
 	if (intr != NULL)
 		event_free(intr);
+	if (maint != NULL)
+		event_free(maint);
 	return rc;
 }
 

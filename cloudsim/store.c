@@ -143,6 +143,12 @@ cloudsim_store_rollback(struct cloudsim_store *st)
 }
 
 int
+cloudsim_store_maintain(struct cloudsim_store *st)
+{
+	return ndes_db_maintain(st->db);
+}
+
+int
 cloudsim_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
 {
 	int rc = s ? sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT) :

@@ -20,6 +20,8 @@ void cloudsim_store_close(struct cloudsim_store *st);
 int cloudsim_store_begin(struct cloudsim_store *st);
 int cloudsim_store_commit(struct cloudsim_store *st);
 void cloudsim_store_rollback(struct cloudsim_store *st);
+/* Once a second from the loop: the WAL truncated when not empty. */
+int cloudsim_store_maintain(struct cloudsim_store *st);
 
 /* ---- Registration tokens (store_connectors.c) ---- */
 

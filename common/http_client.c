@@ -34,6 +34,7 @@ ndes_http_err_name(enum ndes_http_err err)
 	case NDES_HTTP_ERR_PROXY: return "proxy";
 	case NDES_HTTP_ERR_PROTOCOL: return "protocol";
 	case NDES_HTTP_ERR_USAGE: return "usage";
+	case NDES_HTTP_ERR_DROPPED: return "dropped";
 	}
 	return "unknown";
 }
@@ -154,13 +155,31 @@ call_tls_error(struct http_call *call, char *buf, size_t len)
 	return NDES_HTTP_ERR_TLS;
 }
 
+/* The connection ended before the response was complete: a network
+ * failure (NDES_HTTP_ERR_DROPPED), said as precisely as we can. */
+static void
+call_dropped(struct http_call *call, short what, int saved, const char *target)
+{
+	const char *when = call->rstate == RESP_STATUS ? "without a response" : "mid-response";
+
+	if (saved == ECONNRESET)
+		call_finish(call, NDES_HTTP_ERR_DROPPED, "%s reset the connection %s", target,
+		    when);
+	else if (what & BEV_EVENT_EOF)
+		call_finish(call, NDES_HTTP_ERR_DROPPED, "%s closed the connection %s", target,
+		    when);
+	else
+		call_finish(call, NDES_HTTP_ERR_DROPPED, "the connection to %s broke %s: %s",
+		    target, when, saved ? evutil_socket_error_to_string(saved) : "unknown error");
+}
+
 static void
 call_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_call *call = arg;
 	enum ndes_http_err kind = NDES_HTTP_OK;
 	char target[300], why[300] = "";
-	int saved = EVUTIL_SOCKET_ERROR();
+	int saved = EVUTIL_SOCKET_ERROR(), rc;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		call->stage = "waiting for a response from";
@@ -169,16 +188,18 @@ call_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (call->ssl != NULL)
 		kind = call_tls_error(call, why, sizeof(why));
 	call_target(call, target, sizeof(target));
-	if (kind != NDES_HTTP_OK)
+	if (kind != NDES_HTTP_OK) {
 		call_finish(call, kind, "TLS with %s failed: %s", target, why);
-	else if ((what & BEV_EVENT_EOF) && http_resp_eof(call))
+		return;
+	}
+	/* what arrived together with the end of the connection */
+	rc = http_resp_parse(call, bufferevent_get_input(bev), call->client->max_response);
+	if (rc < 0)
+		call_finish(call, NDES_HTTP_ERR_PROTOCOL, NULL);
+	else if (rc > 0 || ((what & BEV_EVENT_EOF) && http_resp_eof(call)))
 		call_finish(call, NDES_HTTP_OK, NULL);
-	else if (what & BEV_EVENT_EOF)
-		call_finish(call, NDES_HTTP_ERR_PROTOCOL, "%s closed the connection %s", target,
-		    call->rstate == RESP_STATUS ? "without a response" : "mid-response");
 	else
-		call_finish(call, NDES_HTTP_ERR_PROTOCOL, "connection to %s failed: %s", target,
-		    saved ? evutil_socket_error_to_string(saved) : "unknown error");
+		call_dropped(call, what, saved, target);
 }
 
 static void

@@ -8,7 +8,10 @@
  * close).  Every request carries a fresh "client-request-id" (UUID) and, when
  * configured, "api-version".
  *
- * Failures are classified so callers can map them to event codes. */
+ * Failures are classified so callers can map them to event codes: a
+ * connection that breaks after it was made (reset, or closed before the
+ * response was complete) is NDES_HTTP_ERR_DROPPED, a network failure like
+ * an unreachable server, not a malformed answer. */
 #ifndef NDES_HTTP_CLIENT_H
 #define NDES_HTTP_CLIENT_H
 
@@ -25,8 +28,10 @@ enum ndes_http_err {
 	NDES_HTTP_ERR_TLS_UNTRUSTED, /* server certificate not trusted or wrong name */
 	NDES_HTTP_ERR_TLS,           /* other TLS failure (e.g. our client certificate refused) */
 	NDES_HTTP_ERR_PROXY,         /* proxy unreachable or refused the CONNECT */
-	NDES_HTTP_ERR_PROTOCOL,      /* malformed or oversized response, connection dropped */
+	NDES_HTTP_ERR_PROTOCOL,      /* malformed or oversized response */
 	NDES_HTTP_ERR_USAGE,         /* bad options or request arguments (ndes_http_fetch) */
+	NDES_HTTP_ERR_DROPPED,       /* connected, then reset or closed before the whole
+	                              * response arrived (none, cut headers, short body) */
 };
 
 struct ndes_http_client_opts {

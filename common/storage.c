@@ -126,6 +126,22 @@ db_harden(sqlite3 *h)
 #endif
 }
 
+/* Commits checkpoint (PASSIVE) once the WAL holds NDES_DB_WAL_MAX_BYTES,
+ * not SQLite's 1000 pages, and the file is cut back to that size when it
+ * is reused from its start (docs/storage.md, "Maintenance"). */
+static int
+db_limit_wal(struct ndes_db *db)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%lld",
+	    (long long)NDES_DB_WAL_MAX_BYTES);
+	if (sqlite3_exec(db->handle, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return sqlite3_wal_autocheckpoint(db->handle, NDES_DB_AUTOCHECKPOINT_PAGES) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
 /* busy_timeout, WAL, durability and foreign keys, each verified. */
 static int
 db_configure(struct ndes_db *db, const struct ndes_db_schema *s, char *msg, size_t len)
@@ -135,8 +151,8 @@ db_configure(struct ndes_db *db, const struct ndes_db_schema *s, char *msg, size
 	long long v;
 
 	db_harden(db->handle);
-	sqlite3_busy_timeout(db->handle,
-	    s->busy_timeout_ms > 0 ? s->busy_timeout_ms : NDES_DB_BUSY_TIMEOUT_MS);
+	db->busy_ms = s->busy_timeout_ms > 0 ? s->busy_timeout_ms : NDES_DB_BUSY_TIMEOUT_MS;
+	sqlite3_busy_timeout(db->handle, db->busy_ms);
 	if (db_query_text(db->handle, "PRAGMA journal_mode=WAL", mode, sizeof(mode)) == -1)
 		goto sqlerr;
 	if (strcmp(mode, "wal") != 0) {
@@ -145,7 +161,8 @@ db_configure(struct ndes_db *db, const struct ndes_db_schema *s, char *msg, size
 	}
 	if (sqlite3_exec(db->handle, want_sync == 2 ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db->handle, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(db->handle, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK ||
+	    db_limit_wal(db) == -1)
 		goto sqlerr;
 	if (db_query_int(db->handle, "PRAGMA synchronous", &v) == -1)
 		goto sqlerr;
@@ -338,6 +355,7 @@ ndes_db_set_busy_timeout(struct ndes_db *db, int ms)
 		ndes_db_fail_sqlite(db, "busy_timeout");
 		return -1;
 	}
+	db->busy_ms = ms;
 	return 0;
 }
 

@@ -37,6 +37,13 @@
 #include <sqlite3.h>
 
 #define NDES_DB_BUSY_TIMEOUT_MS 5000
+/* The WAL between idle times: a commit that leaves this many pages in it
+ * checkpoints (PASSIVE), and the file is cut back to NDES_DB_WAL_MAX_BYTES
+ * when it is reused from its start. */
+#define NDES_DB_AUTOCHECKPOINT_PAGES 256
+#define NDES_DB_WAL_MAX_BYTES ((int64_t)1 << 20)
+/* How often a daemon calls ndes_db_maintain() while idle. */
+#define NDES_DB_MAINTAIN_MS 1000
 /* Distinct SQL texts a handle caches; ndes_db_prepare fails beyond this. */
 #define NDES_DB_STMT_CACHE_MAX 256
 
@@ -104,12 +111,25 @@ int ndes_db_rollback(struct ndes_db *db);
  * this from an idle timer to keep the WAL small.  -1 when readers or a
  * writer kept it from finishing, or on error. */
 int ndes_db_checkpoint(struct ndes_db *db);
+/* The size in bytes of the file's WAL (its "-wal" file; 0 when there is
+ * none), -1 when it cannot be looked at. */
+int64_t ndes_db_wal_size(struct ndes_db *db);
+/* Keeps the WAL small: call it when the daemon is idle (about once a second,
+ * NDES_DB_MAINTAIN_MS, from a timer or a worker that found no job) on the
+ * thread that owns the handle.  When the WAL is not empty it is copied into
+ * the database and truncated (wal_checkpoint(TRUNCATE)), without waiting
+ * for other connections (busy: nothing done, call again later).  A failure
+ * (disk full, I/O error) is logged once, and its end once.  1 when it
+ * checkpointed, 0 nothing to do (or busy, or inside a transaction), -1
+ * failed. */
+int ndes_db_maintain(struct ndes_db *db);
 /* Changes the durability of this handle's next commits (not inside a
  * transaction): a file opened NDES_DB_DURABLE can commit some transactions
  * NDES_DB_RELAXED and have ndes_db_sync() make them durable later. */
 int ndes_db_set_durability(struct ndes_db *db, enum ndes_db_durability d);
 /* WAL pages after which a commit on this handle checkpoints by itself
- * (SQLite's default 1000); 0: never, another handle calls ndes_db_sync(). */
+ * (NDES_DB_AUTOCHECKPOINT_PAGES); 0: never, another handle calls
+ * ndes_db_sync(). */
 int ndes_db_set_autocheckpoint(struct ndes_db *db, int pages);
 /* Makes every transaction committed so far on the file, by any handle,
  * durable: fsyncs the WAL and copies it into the database

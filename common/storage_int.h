@@ -16,6 +16,8 @@ struct ndes_db {
 	size_t nstmts;
 	size_t stmtcap;
 	char errbuf[512];
+	int busy_ms;			/* the busy timeout in effect */
+	int maint_failing;		/* its failure has been logged */
 };
 
 /* Records msg as the handle's last error and logs "path: what: msg". */

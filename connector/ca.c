@@ -107,6 +107,8 @@ conn_ca_pkcs_diag(enum conn_ca_status st)
 		return NDES_DIAG_SYMANTEC_CLIENT_AUTH_CERT_NOT_FOUND;
 	case CONN_CA_BAD_REQUEST:
 		return NDES_DIAG_PKCS_REQUEST_INVALID;
+	case CONN_CA_FILE_MALFORMED:
+		return NDES_DIAG_CA_FILE_MALFORMED;
 	default:
 		return NDES_DIAG_UNKNOWN_ERROR;
 	}
@@ -127,6 +129,8 @@ conn_ca_revoke_diag(enum conn_ca_status st)
 	case CONN_CA_UNAVAILABLE:
 	case CONN_CA_CLIENT_AUTH_MISSING:
 		return NDES_DIAG_CA_UNAVAILABLE;
+	case CONN_CA_FILE_MALFORMED:
+		return NDES_DIAG_CA_FILE_MALFORMED;
 	default:
 		return NDES_DIAG_UNKNOWN_ERROR;
 	}
@@ -139,6 +143,7 @@ conn_ca_request_error(enum conn_ca_status st)
 	case CONN_CA_OK:
 		return CONN_CAERR_NONE;
 	case CONN_CA_UNAVAILABLE:
+	case CONN_CA_FILE_MALFORMED:
 		return CONN_CAERR_UNAVAILABLE;
 	case CONN_CA_CLIENT_AUTH_MISSING:
 	case CONN_CA_DENIED:
@@ -159,7 +164,8 @@ conn_ca_status_name(enum conn_ca_status st)
 {
 	static const char *const names[] = { "ok", "CA unavailable",
 	    "client authentication certificate missing", "access denied",
-	    "certificate not found", "already revoked", "bad request", "error" };
+	    "certificate not found", "already revoked", "bad request", "error",
+	    "CA file malformed" };
 
 	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "error";
 }

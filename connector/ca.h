@@ -26,6 +26,7 @@ enum conn_ca_status {
 	CONN_CA_ALREADY_REVOKED,	/* revocation: revoked before */
 	CONN_CA_BAD_REQUEST,		/* the request cannot be carried out as asked */
 	CONN_CA_ERROR,			/* anything else */
+	CONN_CA_FILE_MALFORMED,		/* index.txt, serial or crlnumber malformed */
 };
 
 /* What to put into a certificate.  The caller owns every member. */

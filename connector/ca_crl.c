@@ -150,8 +150,9 @@ ca_publish_crl(struct ca_folder *f, const struct ca_keys *k, const struct ca_ind
 	int r = -1;
 
 	if (num_path == NULL || crl_path == NULL ||
-	    (number = ca_read_number(num_path, 1, err, errlen)) == NULL)
+	    (r = ca_read_number(num_path, 1, &number, err, errlen)) != 0)
 		goto out;
+	r = -1;
 	if ((crl = crl_build(f, k, idx, number)) == NULL) {
 		snprintf(err, errlen, "cannot make the CRL: %s",
 		    ndes_crypto_last_error("out of memory"));
@@ -207,6 +208,7 @@ ca_folder_revoke(struct conn_ca *ca, const char *serial, char *err, size_t errle
 	struct ca_index idx = { 0 };
 	enum conn_ca_status st;
 	char *index_path = NULL;
+	int r;
 
 	err[0] = '\0';
 	if (ndes_crypto_serial_equal(serial, serial) != 1) {
@@ -218,15 +220,21 @@ ca_folder_revoke(struct conn_ca *ca, const char *serial, char *err, size_t errle
 	if ((st = ca_load_keys(f, &k, err, errlen)) != CONN_CA_OK)
 		goto out;
 	st = CONN_CA_UNAVAILABLE;
-	if ((index_path = ca_path(f, "index.txt")) == NULL ||
-	    ca_index_load(index_path, &idx, err, errlen) == -1)
+	if ((index_path = ca_path(f, "index.txt")) == NULL)
 		goto out;
+	if ((r = ca_index_load(index_path, &idx, err, errlen)) != 0) {
+		st = ca_file_status(r);
+		goto out;
+	}
 	if ((st = ca_mark_revoked(&idx, serial, err, errlen)) != CONN_CA_OK)
 		goto out;
 	st = CONN_CA_UNAVAILABLE;
-	if (ca_index_save(index_path, &idx, err, errlen) == -1 ||
-	    ca_publish_crl(f, &k, &idx, err, errlen) == -1)
+	if (ca_index_save(index_path, &idx, err, errlen) == -1)
 		goto out;
+	if ((r = ca_publish_crl(f, &k, &idx, err, errlen)) != 0) {
+		st = ca_file_status(r);
+		goto out;
+	}
 	st = CONN_CA_OK;
 out:
 	ca_unlock(f);

@@ -100,6 +100,7 @@ ca_folder_crl_refresh(struct conn_ca *ca, struct conn_ca_crl_info *info, char *e
 	struct ca_index idx = { 0 };
 	char *crl_path = ca_path(f, "crl.pem"), *index_path = ca_path(f, "index.txt");
 	enum conn_ca_status st = CONN_CA_UNAVAILABLE;
+	int r;
 
 	if (crl_path == NULL || index_path == NULL || ca_lock(f, err, errlen) == -1)
 		goto out;
@@ -108,10 +109,11 @@ ca_folder_crl_refresh(struct conn_ca *ca, struct conn_ca_crl_info *info, char *e
 	crl_due(f, crl_path, k.cert, info);
 	if (info->reason[0] == '\0')
 		goto out;
-	st = CONN_CA_UNAVAILABLE;
-	if (ca_index_load(index_path, &idx, err, errlen) == -1 ||
-	    ca_publish_crl(f, &k, &idx, err, errlen) == -1)
+	if ((r = ca_index_load(index_path, &idx, err, errlen)) != 0 ||
+	    (r = ca_publish_crl(f, &k, &idx, err, errlen)) != 0) {
+		st = ca_file_status(r);
 		goto out;
+	}
 	info->published = true;
 	info->next_update = time(NULL) + (time_t)f->crl_days * 86400;
 	info->revoked = crl_count_revoked(&idx);

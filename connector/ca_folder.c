@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 
 #include "crypto.h"
+#include "lines.h"
 
 char *
 ca_path(const struct ca_folder *f, const char *name)
@@ -121,36 +122,60 @@ out:
 	return st;
 }
 
-BIGNUM *
-ca_read_number(const char *path, unsigned long dflt, char *err, size_t errlen)
+enum conn_ca_status
+ca_file_status(int r)
 {
-	char buf[256];
-	BIGNUM *bn = NULL;
-	FILE *fp = fopen(path, "re");
-	size_t n;
+	return r == CA_FILE_MALFORMED ? CONN_CA_FILE_MALFORMED : CONN_CA_UNAVAILABLE;
+}
 
+/* The one line of a number file: 0, -1 or CA_FILE_MALFORMED. */
+static int
+ca_number_line(FILE *fp, const char *path, BIGNUM **out, char *err, size_t errlen)
+{
+	struct ndes_lines r;
+	int rc = CA_FILE_MALFORMED;
+
+	if (ndes_lines_init(&r, fp, path, CA_NUMBER_LINE_MAX, NDES_LINES_UNTERMINATED_OK) == -1)
+		return -1;
+	if (ndes_lines_next(&r, err, errlen) != NDES_LINE_OK)
+		rc = r.io_error ? -1 : CA_FILE_MALFORMED;
+	else if (r.len == 0 || strspn(r.line, "0123456789abcdefABCDEF") != r.len ||
+	    BN_hex2bn(out, r.line) == 0)
+		snprintf(err, errlen, "%s: not a hexadecimal number", path);
+	else if (ndes_lines_next(&r, err, errlen) != NDES_LINE_END)
+		snprintf(err, errlen, "%s:%zu: more than one line", path, r.lineno);
+	else
+		rc = 0;
+	ndes_lines_clear(&r);
+	if (rc != 0) {
+		BN_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+ca_read_number(const char *path, unsigned long dflt, BIGNUM **out, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	int rc;
+
+	*out = NULL;
 	if (fp == NULL) {
 		if (errno != ENOENT) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return NULL;
+			return -1;
 		}
-		if ((bn = BN_new()) == NULL || BN_set_word(bn, dflt) != 1) {
-			BN_free(bn);
-			return NULL;
+		if ((*out = BN_new()) == NULL || BN_set_word(*out, dflt) != 1) {
+			BN_free(*out);
+			*out = NULL;
+			return -1;
 		}
-		return bn;
+		return 0;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	rc = ca_number_line(fp, path, out, err, errlen);
 	fclose(fp);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0' || strspn(buf, "0123456789abcdefABCDEF") != strlen(buf) ||
-	    BN_hex2bn(&bn, buf) == 0) {
-		snprintf(err, errlen, "%s: not a hexadecimal number", path);
-		BN_free(bn);
-		return NULL;
-	}
-	return bn;
+	return rc;
 }
 
 int

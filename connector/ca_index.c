@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "lines.h"
 
 #define CA_INDEX_FIELDS 6
 
@@ -55,13 +56,51 @@ ca_index_parse_line(char *line, struct ca_index_entry *e)
 	return 0;
 }
 
+static int
+ca_index_add(struct ca_index *idx, char *line)
+{
+	struct ca_index_entry *grown;
+
+	if ((grown = realloc(idx->e, (idx->n + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	idx->e = grown;
+	memset(&idx->e[idx->n], 0, sizeof(idx->e[0]));
+	idx->n++;
+	return ca_index_parse_line(line, &idx->e[idx->n - 1]);
+}
+
+/* Every line, strictly (lines.h): a refused line refuses the whole file, so
+ * that nothing is written back without what it held.  Empty lines carry
+ * nothing and are skipped. */
+static int
+ca_index_read(FILE *fp, const char *path, struct ca_index *idx, char *err, size_t errlen)
+{
+	struct ndes_lines r;
+	enum ndes_line_status st;
+	int rc = 0;
+
+	if (ndes_lines_init(&r, fp, path, CA_INDEX_LINE_MAX, 0) == -1)
+		return -1;
+	while (rc == 0 && (st = ndes_lines_next(&r, err, errlen)) != NDES_LINE_END) {
+		if (st == NDES_LINE_OPEN)
+			snprintf(err, errlen, "%s:%zu: the last line has no newline (being written?)",
+			    path, r.lineno);
+		if (st != NDES_LINE_OK)
+			rc = r.io_error ? -1 : CA_FILE_MALFORMED;
+		else if (r.len > 0 && ca_index_add(idx, r.line) == -1) {
+			snprintf(err, errlen, "%s:%zu: malformed index line", path, r.lineno);
+			rc = CA_FILE_MALFORMED;
+		}
+	}
+	ndes_lines_clear(&r);
+	return rc;
+}
+
 int
 ca_index_load(const char *path, struct ca_index *idx, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
+	int rc;
 
 	memset(idx, 0, sizeof(*idx));
 	if (fp == NULL) {
@@ -70,32 +109,10 @@ ca_index_load(const char *path, struct ca_index *idx, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		struct ca_index_entry *grown;
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if ((grown = realloc(idx->e, (idx->n + 1) * sizeof(*grown))) == NULL)
-			goto fail;
-		idx->e = grown;
-		memset(&idx->e[idx->n], 0, sizeof(idx->e[0]));
-		idx->n++;
-		if (ca_index_parse_line(line, &idx->e[idx->n - 1]) == -1) {
-			snprintf(err, errlen, "%s:%zu: malformed index line", path, lineno);
-			goto fail;
-		}
-	}
-	free(line);
+	if ((rc = ca_index_read(fp, path, idx, err, errlen)) != 0)
+		ca_index_clear(idx);
 	fclose(fp);
-	return 0;
-fail:
-	free(line);
-	fclose(fp);
-	ca_index_clear(idx);
-	return -1;
+	return rc;
 }
 
 static char *

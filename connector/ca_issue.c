@@ -212,6 +212,7 @@ ca_folder_issue(struct conn_ca *ca, EVP_PKEY *pub, const struct conn_ca_profile 
 	char *serial_path = NULL;
 	BIGNUM *serial = NULL;
 	X509 *cert = NULL;
+	int r;
 
 	err[0] = '\0';
 	if (ca_lock(f, err, errlen) == -1)
@@ -220,9 +221,12 @@ ca_folder_issue(struct conn_ca *ca, EVP_PKEY *pub, const struct conn_ca_profile 
 		goto out;
 	st = CONN_CA_UNAVAILABLE;
 	/* A fresh micromdm depot has no serial file yet: its CA is serial 1. */
-	if ((serial_path = ca_path(f, "serial")) == NULL ||
-	    (serial = ca_read_number(serial_path, 2, err, errlen)) == NULL)
+	if ((serial_path = ca_path(f, "serial")) == NULL)
 		goto out;
+	if ((r = ca_read_number(serial_path, 2, &serial, err, errlen)) != 0) {
+		st = ca_file_status(r);
+		goto out;
+	}
 	if ((cert = ca_build(&k, pub, prof, serial, &st, err, errlen)) == NULL)
 		goto out;
 	if (ca_record(f, cert, serial, err, errlen) == -1) {

@@ -146,7 +146,7 @@ static bool
 diag_unreachable(enum ndes_http_err e)
 {
 	return e == NDES_HTTP_ERR_UNREACHABLE || e == NDES_HTTP_ERR_TIMEOUT ||
-	    e == NDES_HTTP_ERR_PROXY;
+	    e == NDES_HTTP_ERR_PROXY || e == NDES_HTTP_ERR_DROPPED;
 }
 
 /* The call without a client certificate, made once; NULL (r skipped) when

@@ -39,6 +39,7 @@ cli_call(struct cli *c, bool mtls, const char *ca, const char *url, const char *
 	case NDES_HTTP_ERR_UNREACHABLE:
 	case NDES_HTTP_ERR_TIMEOUT:
 	case NDES_HTTP_ERR_PROXY:
+	case NDES_HTTP_ERR_DROPPED:
 		return cli_fail(CLI_UNREACHABLE, "cannot reach the cloud at %s: %s", url, err);
 	case NDES_HTTP_ERR_TLS_UNTRUSTED:
 		return cli_fail(CLI_UNTRUSTED, "the cloud's certificate is not trusted: %s (give "

@@ -103,6 +103,7 @@ conn_cloud_diag(enum ndes_http_err err, int status)
 	case NDES_HTTP_ERR_UNREACHABLE:
 	case NDES_HTTP_ERR_TIMEOUT:
 	case NDES_HTTP_ERR_PROXY:
+	case NDES_HTTP_ERR_DROPPED:
 		return NDES_DIAG_CLOUD_UNREACHABLE;
 	case NDES_HTTP_ERR_TLS_UNTRUSTED:
 	case NDES_HTTP_ERR_TLS:

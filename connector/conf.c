@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "lines.h"
 #include "log.h"
 
 static const char *
@@ -178,30 +181,37 @@ conn_conf_path(const struct conn_cfg *cfg, const char *rel)
 	return ndes_config_path(cfg->state_dir, rel);
 }
 
-/* The first line of path (without the newline); the file must not be
+/* The first line of path (without its newline, CRLF too), read strictly
+ * (lines.h; the messages never show the text); the file must not be
  * readable by others. */
+#define CONF_SECRET_LINE_MAX 4096
+
 static int
 read_secret_line(const char *path, char **out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct ndes_lines r;
+	enum ndes_line_status st;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	n = getline(&line, &cap, f);
-	fclose(f);
-	if (n < 0) {
-		free(line);
-		snprintf(err, errlen, "%s: empty file", path);
+	if (ndes_lines_init(&r, f, path, CONF_SECRET_LINE_MAX,
+	    NDES_LINES_CRLF | NDES_LINES_UNTERMINATED_OK | NDES_LINES_SECRET) == -1) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	*out = line;
+	if ((st = ndes_lines_next(&r, err, errlen)) == NDES_LINE_END)
+		snprintf(err, errlen, "%s: empty file", path);
+	fclose(f);
+	if (st != NDES_LINE_OK) {
+		OPENSSL_cleanse(r.line, CONF_SECRET_LINE_MAX + 2);
+		ndes_lines_clear(&r);
+		return -1;
+	}
+	*out = r.line;		/* taken over */
 	return 0;
 }
 

@@ -230,7 +230,7 @@ static void
 connd_free(struct connd *d)
 {
 	struct event *evs[] = { d->ev_term, d->ev_int, d->ev_hup, d->ev_download, d->ev_upload,
-	    d->ev_renew, d->ev_watchdog, d->ev_drain, d->ev_crl };
+	    d->ev_renew, d->ev_watchdog, d->ev_drain, d->ev_crl, d->ev_maintain };
 
 	connd_ipc_stop(d);
 	connd_registration_clear(d);
@@ -261,6 +261,7 @@ connd_run(struct connd *d)
 	connd_upload_start(d);
 	connd_renew_start(d);
 	connd_crl_start(d);
+	connd_maintain_start(d);
 	connd_started(d);
 	event_base_dispatch(d->base);
 	snprintf(err, sizeof(err), "ndes-connectord stopped, %lld items stay in the outbox",

@@ -68,6 +68,7 @@ struct connd {
 	bool			 renewing;
 	bool			 work_scheduled;	/* another turn of CA work queued */
 	bool			 full_reported;
+	bool			 write_failed_reported;	/* outbox cannot be written */
 	int64_t			 backoff_s;		/* 0: no failure */
 	time_t			 next_upload;
 	size_t			 solo;			/* upload one at a time */
@@ -75,7 +76,7 @@ struct connd {
 
 	struct event		*ev_term, *ev_int, *ev_hup;
 	struct event		*ev_download, *ev_upload, *ev_renew, *ev_watchdog, *ev_drain;
-	struct event		*ev_crl;
+	struct event		*ev_crl, *ev_maintain;
 	struct timeval		 drain_deadline;
 };
 
@@ -137,6 +138,9 @@ void connd_crpd_reload(struct connd *d, const char *why);
 #define CONND_CRL_CHECK_S 3600
 void connd_crl_start(struct connd *d);
 void connd_crl_check(struct connd *d);
+
+/* d_maintain.c: the outbox's WAL checkpointed once idle (docs/storage.md). */
+void connd_maintain_start(struct connd *d);
 
 /* d_reload.c: SIGHUP: read the configuration file again and apply what can
  * change while running; a file that does not load changes nothing. */

@@ -7,7 +7,8 @@
  *                           of a stored id is acknowledged again, not stored twice)
  *   -> ERROR                UNAVAILABLE when the outbox is full (event 20302 with
  *                           0x00001201), BAD_REQUEST for a kind or body refused,
- *                           INTERNAL when the outbox cannot be written
+ *                           INTERNAL when the outbox cannot be written (event
+ *                           20302 with 0x00001205 once until a write works)
  *   PING -> PONG
  * A malformed message drops the peer.  A peer is logged at its first
  * message: a notification makes it ndes-crpd (info, and the connection a
@@ -23,21 +24,41 @@
 #include "ipc_peer.h"
 #include "log.h"
 
+/* 20302 with code, once until *reported is cleared. */
+static void
+ipc_report_once(struct connd *d, bool *reported, uint32_t code, json_t *body,
+    const char *detail)
+{
+	struct ndes_event_ctx ctx = { .detail = detail, .transaction_id =
+	    json_string_value(json_object_get(body, "transactionId")) };
+
+	if (*reported)
+		return;
+	*reported = true;
+	ndes_event_emit(NDES_EV_UPLOAD_FAILURE, code, &ctx);
+	connd_note_error(d, "%s", detail);
+}
+
 static void
 ipc_report_full(struct connd *d, const char *id, json_t *body)
 {
 	char detail[512];
-	struct ndes_event_ctx ctx = { .detail = detail, .transaction_id =
-	    json_string_value(json_object_get(body, "transactionId")) };
 
-	if (d->full_reported)
-		return;
-	d->full_reported = true;
 	snprintf(detail, sizeof(detail), "the outbox is full (%lld items, outbox.max_items): "
 	    "notification %s refused until uploads make room", (long long)conn_outbox_count(d->ob),
 	    id);
-	ndes_event_emit(NDES_EV_UPLOAD_FAILURE, NDES_DIAG_OUTBOX_FULL, &ctx);
-	connd_note_error(d, "%s", detail);
+	ipc_report_once(d, &d->full_reported, NDES_DIAG_OUTBOX_FULL, body, detail);
+}
+
+static void
+ipc_report_write_failed(struct connd *d, const char *id, json_t *body)
+{
+	char detail[768];
+
+	snprintf(detail, sizeof(detail), "the outbox cannot be written (%s): notification %s "
+	    "refused, ndes-crpd keeps it and tries again", conn_outbox_errmsg(d->ob), id);
+	ipc_report_once(d, &d->write_failed_reported, NDES_DIAG_OUTBOX_WRITE_FAILED, body,
+	    detail);
 }
 
 static int
@@ -79,6 +100,10 @@ ipc_on_notification(struct connd *d, struct ndes_ipc_peer *peer,
 	snprintf(key, sizeof(key), "n:%s", id);
 	res = conn_outbox_add(d->ob, kind, key, body);
 	if (res == CONN_OUTBOX_ADDED || res == CONN_OUTBOX_DUPLICATE) {
+		if (res == CONN_OUTBOX_ADDED && d->write_failed_reported) {
+			d->write_failed_reported = false;
+			log_info("the outbox can be written again");
+		}
 		log_debug("notification %s (%s) %s", id, kind, res == CONN_OUTBOX_ADDED ?
 		    "stored" : "already stored");
 		ipc_send_ack(peer, hdr->request_id, id);
@@ -87,9 +112,11 @@ ipc_on_notification(struct connd *d, struct ndes_ipc_peer *peer,
 		ipc_report_full(d, id, obj);
 		ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNAVAILABLE,
 		    "the connector's outbox is full: try again later");
-	} else
+	} else {
+		ipc_report_write_failed(d, id, obj);
 		ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_INTERNAL,
 		    "the connector cannot write its outbox");
+	}
 	json_decref(obj);
 	return 0;
 }

@@ -9,8 +9,12 @@
  * 422) keeps the item, marked rejected; a batch refused that way is sent
  * again one item at a time to find the culprit.  Anything else (no
  * connection, TLS, 401/403, 408, 429, 5xx) waits with exponential backoff
- * and jitter (outbox.backoff_initial .. backoff_max).  Events per batch:
- * 20300, or 20302 with 0x1202 / 0x1203 / 0x1204. */
+ * and jitter (outbox.backoff_initial .. backoff_max).  So does an outbox
+ * that cannot record what the cloud answered (disk full: the remove or the
+ * rejected mark fails): the item stays, counts as not uploaded, and is sent
+ * again after the backoff (the cloud keeps one copy).  Events per batch:
+ * 20300 counting only the items settled in the outbox, or 20302 with
+ * 0x1202 / 0x1203 / 0x1204, or 0x1205 when the outbox cannot be written. */
 #include "connectord.h"
 
 #include <stdio.h>
@@ -67,6 +71,18 @@ up_record_failure(struct up_batch *b, const struct ndes_http_result *res)
 	b->diag = conn_cloud_diag(res->err, res->status);
 	snprintf(b->error, sizeof(b->error), "%s", text);
 	snprintf(b->request_id, sizeof(b->request_id), "%s", res->request_id);
+}
+
+/* The cloud answered, but the outbox cannot record it: a failed upload. */
+static void
+up_outbox_failed(struct connd *d, struct up_batch *b, const struct ndes_http_result *res,
+    const char *what)
+{
+	snprintf(b->request_id, sizeof(b->request_id), "%s", res->request_id);
+	b->failed = true;
+	b->diag = NDES_DIAG_OUTBOX_WRITE_FAILED;
+	snprintf(b->error, sizeof(b->error), "the cloud answered, but the outbox cannot record "
+	    "that the %s: %s", what, conn_outbox_errmsg(d->ob));
 }
 
 static void
@@ -131,13 +147,17 @@ up_notification_done(struct connd *d, const struct ndes_http_result *res, void *
 	char text[1024];
 
 	if (res->err == NDES_HTTP_OK && res->status == 200) {
-		conn_outbox_remove(d->ob, &it->seq, 1);
-		b->ok++;
+		if (conn_outbox_remove(d->ob, &it->seq, 1) == 0)
+			b->ok++;
+		else
+			up_outbox_failed(d, b, res, "item was delivered");
 	} else if (res->err == NDES_HTTP_OK && up_permanent(res->status)) {
 		up_record_failure(b, res);
 		connd_result_text(res, text, sizeof(text));
-		conn_outbox_reject(d->ob, it->seq, text);
-		b->rejected++;
+		if (conn_outbox_reject(d->ob, it->seq, text) == 0)
+			b->rejected++;
+		else
+			up_outbox_failed(d, b, res, "item was refused for good");
 	} else {
 		up_record_failure(b, res);
 		connd_result_text(res, text, sizeof(text));
@@ -177,8 +197,10 @@ up_results_done(struct connd *d, const struct ndes_http_result *res, void *arg)
 	if (seqs == NULL)
 		b->failed = true;
 	else if (res->err == NDES_HTTP_OK && res->status == 200) {
-		conn_outbox_remove(d->ob, seqs, b->n);
-		b->ok = b->n;
+		if (conn_outbox_remove(d->ob, seqs, b->n) == 0)
+			b->ok = b->n;
+		else
+			up_outbox_failed(d, b, res, "results were delivered");
 	} else if (res->err == NDES_HTTP_OK && up_permanent(res->status) && b->n > 1) {
 		up_record_failure(b, res);
 		d->solo = b->n;		/* find the refused one */
@@ -187,8 +209,10 @@ up_results_done(struct connd *d, const struct ndes_http_result *res, void *arg)
 		up_record_failure(b, res);
 		connd_result_text(res, text, sizeof(text));
 		if (res->err == NDES_HTTP_OK && up_permanent(res->status)) {
-			conn_outbox_reject(d->ob, seqs[0], text);
-			b->rejected = 1;
+			if (conn_outbox_reject(d->ob, seqs[0], text) == 0)
+				b->rejected = 1;
+			else
+				up_outbox_failed(d, b, res, "result was refused for good");
 		} else {
 			conn_outbox_failed(d->ob, seqs, b->n, text);
 			b->failed = true;

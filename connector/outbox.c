@@ -88,6 +88,18 @@ conn_outbox_close(struct conn_outbox *ob)
 	free(ob);
 }
 
+const char *
+conn_outbox_errmsg(struct conn_outbox *ob)
+{
+	return ndes_db_errmsg(ob->db);
+}
+
+int
+conn_outbox_maintain(struct conn_outbox *ob)
+{
+	return ndes_db_maintain(ob->db);
+}
+
 void
 conn_outbox_set_max(struct conn_outbox *ob, int64_t max_items)
 {

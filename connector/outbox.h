@@ -92,6 +92,11 @@ int conn_outbox_work_finish(struct conn_outbox *ob, const char *work_key, const 
     const char *key, const char *body);
 int64_t conn_outbox_work_count(struct conn_outbox *ob);
 
+/* The message of the last failed write or read ("" if none). */
+const char *conn_outbox_errmsg(struct conn_outbox *ob);
+/* Once a second: keep the WAL small (ndes_db_maintain, docs/storage.md). */
+int conn_outbox_maintain(struct conn_outbox *ob);
+
 /* meta */
 int conn_outbox_meta_set(struct conn_outbox *ob, const char *name, const char *value);
 /* malloc'd, NULL when absent. */

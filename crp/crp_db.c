@@ -87,3 +87,11 @@ crp_db_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	return ndes_db_open(path, &crp_db_schema, err, errlen);
 }
+
+const char *
+crp_db_error(const struct ndes_db *db)
+{
+	const char *msg = ndes_db_errmsg(db);
+
+	return msg[0] != '\0' ? msg : "state database error";
+}

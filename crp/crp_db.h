@@ -11,5 +11,8 @@ struct ndes_db;
 
 /* Open (creating the parent folder, mode 0700, if missing) and migrate. */
 struct ndes_db *crp_db_open(const char *path, char *err, size_t errlen);
+/* Why the last write failed ("database or disk is full", ...), for the
+ * messages of 20502 / 20602 with 0x00001020. */
+const char *crp_db_error(const struct ndes_db *db);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "challenge.h"
 #include "challenge_store.h"
+#include "crp_db.h"
 #include "events.h"
 #include "http_api.h"
 #include "ipc_peer.h"
@@ -205,9 +206,9 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
 
 	if (!job->db_ok) {
-		nj->code = NDES_DIAG_UNKNOWN_ERROR;
-		snprintf(nj->message, sizeof(nj->message),
-		    "the notification could not be stored (state database error); try again");
+		nj->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+		snprintf(nj->message, sizeof(nj->message), "the notification could not be stored "
+		    "(%s): refused; try again", crp_db_error(d->db));
 		notify_emit_failure(nj, nj->code);
 	} else if (!nj->matched) {
 		nj->code = NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE;

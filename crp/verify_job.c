@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "challenge_store.h"
+#include "crp_db.h"
 #include "events.h"
 #include "http_api.h"
 #include "ipc_peer.h"
@@ -90,9 +91,9 @@ verify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 
 	if (!job->db_ok) {
 		r->event = NDES_EV_CRP_VERIFY_FAILURE;
-		r->code = NDES_DIAG_UNKNOWN_ERROR;
+		r->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
 		snprintf(r->reason, sizeof(r->reason), "the verification could not be "
-		    "recorded (state database error); try again");
+		    "recorded (%s): refused; try again", crp_db_error(d->db));
 	} else if (vj->outcome == CRP_STORE_REPLAY_OTHER_KEY ||
 	    vj->outcome == CRP_STORE_REPLAY_ISSUED) {
 		r->event = NDES_EV_CRP_VERIFY_WARNING;

@@ -1,6 +1,7 @@
 /* Worker pool with leader-based group commit, and completions to the loop. */
 #include "work.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "storage.h"
 #include "sync.h"
@@ -49,6 +51,8 @@ struct crp_work {
 	struct event	*done_ev;
 	/* statistics, under dbq.lock */
 	size_t		 max_batch, commits, jobs;
+	int64_t		 last_db_ns;	/* CLOCK_MONOTONIC of the last batch that wrote */
+	int64_t		 last_changes;	/* the handle's total changes then */
 };
 
 void
@@ -113,15 +117,19 @@ queue_pop_locked(struct crp_queue *q)
 }
 
 /* The first job, waiting for one when `wait`.  NULL when there is none
- * (without wait), after a kick, or once the queue is stopped and empty. */
+ * (without wait), after a kick, after NDES_DB_MAINTAIN_MS without one
+ * (*idle), or once the queue is stopped and empty. */
 static struct crp_job *
-queue_pop(struct crp_queue *q, bool wait)
+queue_pop(struct crp_queue *q, bool wait, bool *idle)
 {
+	struct timespec until = ndes_clock_after(CLOCK_REALTIME,
+	    (int64_t)NDES_DB_MAINTAIN_MS * 1000000);
 	struct crp_job *job;
 
+	*idle = false;
 	pthread_mutex_lock(&q->lock);
-	while (wait && TAILQ_EMPTY(&q->head) && !q->stop && q->kicks == 0)
-		pthread_cond_wait(&q->cond, &q->lock);
+	while (wait && TAILQ_EMPTY(&q->head) && !q->stop && q->kicks == 0 && !*idle)
+		*idle = pthread_cond_timedwait(&q->cond, &q->lock, &until) == ETIMEDOUT;
 	if ((job = queue_pop_locked(q)) == NULL && wait && q->kicks > 0)
 		q->kicks--;
 	pthread_mutex_unlock(&q->lock);
@@ -255,6 +263,19 @@ work_db_commit(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 	return committed;
 }
 
+/* When the last batch changed rows (read-only ones, such as the link's
+ * retries, do not end an idle time).  Called by the leader, dbq.lock held. */
+static void
+work_note_writes(struct crp_work *w)
+{
+	int64_t changes = sqlite3_total_changes64(ndes_db_handle(w->db));
+
+	if (changes != w->last_changes) {
+		w->last_changes = changes;
+		w->last_db_ns = ndes_clock_ns(CLOCK_MONOTONIC);
+	}
+}
+
 /* Commit one batch, run the jobs' after_db and hand them to the loop.
  * Only the leader calls this. */
 static void
@@ -276,8 +297,20 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch)
 		w->max_batch = n;
 	w->commits++;
 	w->jobs += n;
+	work_note_writes(w);
 	pthread_mutex_unlock(&w->dbq.lock);
 	work_post_done(w, batch);
+}
+
+/* The leader, once a batch was handed back to the loop: a WAL past
+ * NDES_DB_WAL_MAX_BYTES is checkpointed and truncated now.  Under steady
+ * load the sync thread's passive checkpoints never let SQLite restart it
+ * (a batch is always in progress), so it would only grow. */
+static void
+work_db_bound_wal(struct crp_work *w)
+{
+	if (ndes_db_wal_size(w->db) > NDES_DB_WAL_MAX_BYTES)
+		ndes_db_maintain(w->db);
 }
 
 /* Whether the jobs waiting for the database are committed now (see
@@ -315,10 +348,34 @@ work_db_poke(struct crp_work *w)
 		queue_move(&w->dbq, &batch, CRP_WORK_MAX_BATCH);
 		pthread_mutex_unlock(&w->dbq.lock);
 		work_db_batch(w, &batch);
+		work_db_bound_wal(w);
 		pthread_mutex_lock(&w->dbq.lock);
 	} while (work_db_due(w));
 	w->leading = false;
 	pthread_mutex_unlock(&w->dbq.lock);
+}
+
+/* No batch for NDES_DB_MAINTAIN_MS and no leader: take the leader's role
+ * for a moment and keep the WAL small (docs/storage.md, "Maintenance"),
+ * then commit whatever arrived meanwhile. */
+static void
+work_db_idle(struct crp_work *w)
+{
+	int64_t now = ndes_clock_ns(CLOCK_MONOTONIC);
+
+	pthread_mutex_lock(&w->dbq.lock);
+	if (w->leading || !TAILQ_EMPTY(&w->dbq.head) ||
+	    now - w->last_db_ns < (int64_t)NDES_DB_MAINTAIN_MS * 1000000) {
+		pthread_mutex_unlock(&w->dbq.lock);
+		return;
+	}
+	w->leading = true;
+	pthread_mutex_unlock(&w->dbq.lock);
+	ndes_db_maintain(w->db);
+	pthread_mutex_lock(&w->dbq.lock);
+	w->leading = false;
+	pthread_mutex_unlock(&w->dbq.lock);
+	work_db_poke(w);
 }
 
 /* A job that needs the database and has no worker stage: queued in
@@ -360,17 +417,21 @@ work_after_work(struct crp_work *w, struct crp_job *job)
 		work_post_one(w, job);
 }
 
-/* The next job; before sleeping, commit what waits.  NULL after a kick or
- * once the pool is stopped and empty (*stop). */
+/* The next job; before sleeping, commit what waits; after a second
+ * without one, maintenance.  NULL after a kick, after that second, or once
+ * the pool is stopped and empty (*stop). */
 static struct crp_job *
 work_next(struct crp_work *w, bool *stop)
 {
 	struct crp_job *job;
+	bool idle;
 
-	if ((job = queue_pop(&w->pool, false)) != NULL)
+	if ((job = queue_pop(&w->pool, false, &idle)) != NULL)
 		return job;
 	work_db_poke(w);
-	if ((job = queue_pop(&w->pool, true)) == NULL) {
+	if ((job = queue_pop(&w->pool, true, &idle)) == NULL) {
+		if (idle)
+			work_db_idle(w);
 		pthread_mutex_lock(&w->pool.lock);
 		*stop = w->pool.stop && TAILQ_EMPTY(&w->pool.head);
 		pthread_mutex_unlock(&w->pool.lock);

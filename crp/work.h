@@ -14,7 +14,9 @@
  * A job goes worker -> (db) -> loop, skipping the stages whose callback is
  * NULL; `work` decides whether the db stage is needed (need_db).  A job
  * without a worker stage is queued for the database in submission order
- * and a worker is woken to commit it.  The loop is woken with
+ * and a worker is woken to commit it.  A worker that finds no job for a
+ * second while no batch was committed for a second takes the leader's role
+ * for a moment to keep the WAL small (ndes_db_maintain).  The loop is woken with
  * event_active() on an event of its base (libevent threading is enabled
  * with evthread_use_pthreads()). */
 #ifndef CRP_WORK_H

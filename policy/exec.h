@@ -72,7 +72,11 @@ struct exec_index_line {
 
 /* The complete lines of index.txt (micromdm's `openssl ca` database):
  * status, expiry, revocation date, serial (upper-case hex), file name,
- * subject, tab-separated.  Incomplete lines are skipped. */
+ * subject, tab-separated.  A last line without newline is being written and
+ * left for the next read.  A line with a NUL byte, longer than
+ * EXEC_INDEX_LINE_MAX, not UTF-8 or without its six fields refuses the
+ * whole file: -1, err "PATH:LINE: why". */
+#define EXEC_INDEX_LINE_MAX 16384
 int exec_index_read(const char *depot, struct exec_index_line **lines, size_t *n,
     char *err, size_t errlen);
 void exec_index_free(struct exec_index_line *lines, size_t n);

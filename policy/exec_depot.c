@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lines.h"
+
 bool
 exec_depot_is_cert(const char *name)
 {
@@ -66,15 +68,67 @@ exec_index_free(struct exec_index_line *lines, size_t n)
 	free(lines);
 }
 
+/* Appends the split line to *lines (growing it); -1 when malformed or out
+ * of memory (err set). */
+static int
+index_add(struct exec_index_line **lines, size_t *n, size_t *cap, char *line,
+    const struct ndes_lines *r, char *err, size_t errlen)
+{
+	struct exec_index_line *grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		if ((grown = realloc(*lines, *cap * sizeof(**lines))) == NULL) {
+			policy_err(err, errlen, "out of memory");
+			return -1;
+		}
+		*lines = grown;
+	}
+	memset(&(*lines)[*n], 0, sizeof(**lines));
+	if (index_split(line, &(*lines)[*n]) == -1) {
+		index_line_clear(&(*lines)[*n]);
+		policy_err(err, errlen, "%s:%zu: malformed index line", r->name, r->lineno);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Every complete line, strictly (lines.h): a NUL byte, an over-long line,
+ * text that is not UTF-8 or a line without its six fields refuses the whole
+ * read (nothing is reported from a file that cannot be trusted); a last line
+ * without newline is being written: the read stops before it. */
+static int
+index_read_lines(FILE *f, const char *path, struct exec_index_line **lines, size_t *n,
+    char *err, size_t errlen)
+{
+	struct ndes_lines r;
+	enum ndes_line_status st;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (ndes_lines_init(&r, f, path, EXEC_INDEX_LINE_MAX, 0) == -1) {
+		policy_err(err, errlen, "out of memory");
+		return -1;
+	}
+	while (rc == 0 && (st = ndes_lines_next(&r, err, errlen)) == NDES_LINE_OK)
+		if (r.len > 0)
+			rc = index_add(lines, n, &cap, r.line, &r, err, errlen);
+	if (rc == 0 && st == NDES_LINE_BAD)
+		rc = -1;
+	ndes_lines_clear(&r);
+	return rc;
+}
+
 int
 exec_index_read(const char *depot, struct exec_index_line **linesp, size_t *np, char *err,
     size_t errlen)
 {
-	struct exec_index_line *lines = NULL, *grown;
-	size_t n = 0, cap = 0, lcap = 0;
-	char path[4096], *line = NULL;
-	ssize_t len;
+	struct exec_index_line *lines = NULL;
+	char path[4096];
+	size_t n = 0;
 	FILE *f;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/index.txt", depot);
 	*linesp = NULL;
@@ -85,24 +139,12 @@ exec_index_read(const char *depot, struct exec_index_line **linesp, size_t *np, 
 		policy_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &lcap, f)) > 0) {
-		if (line[len - 1] != '\n')
-			break;		/* being written: read again at its close */
-		line[len - 1] = '\0';
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((grown = realloc(lines, cap * sizeof(*lines))) == NULL)
-				break;
-			lines = grown;
-		}
-		memset(&lines[n], 0, sizeof(lines[n]));
-		if (index_split(line, &lines[n]) == 0)
-			n++;
-		else
-			index_line_clear(&lines[n]);
-	}
-	free(line);
+	rc = index_read_lines(f, path, &lines, &n, err, errlen);
 	fclose(f);
+	if (rc == -1) {
+		exec_index_free(lines, n);
+		return -1;
+	}
 	*linesp = lines;
 	*np = n;
 	return 0;

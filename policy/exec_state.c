@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 
 #include "crypto.h"
+#include "lines.h"
 
 #define STATE_BUCKETS 4096
+#define STATE_LINE_MAX (PATH_MAX + 32)
 
 struct state_entry {
 	struct state_entry *next;
@@ -85,7 +87,9 @@ exec_state_add(struct exec_state *st, const char *kind, const char *name)
 {
 	char key[PATH_MAX + 32];
 
-	if (strchr(name, '\n') != NULL)
+	/* what the state file could not hold, or its reader would refuse */
+	if (strchr(name, '\n') != NULL || !ndes_utf8_valid((const unsigned char *)name,
+	    strlen(name), NULL) || strlen(name) + 16 > STATE_LINE_MAX)
 		return -1;
 	snprintf(key, sizeof(key), "%s %s", kind, name);
 	return state_add_key(st, key);
@@ -115,14 +119,42 @@ exec_state_free(struct exec_state *st)
 	free(st);
 }
 
+/* The saved lines, strictly (lines.h): a NUL byte, an over-long line, text
+ * that is not UTF-8 or a cut last line refuse the file (a key read short
+ * would mark the wrong certificate handled).  Lines other than "cert NAME"
+ * and "revoked SERIAL" (the header) are skipped. */
+static int
+state_read_lines(struct exec_state *st, FILE *f, char *err, size_t errlen)
+{
+	struct ndes_lines r;
+	enum ndes_line_status st_line;
+	int rc = 0;
+
+	if (ndes_lines_init(&r, f, st->path, STATE_LINE_MAX, 0) == -1) {
+		policy_err(err, errlen, "out of memory");
+		return -1;
+	}
+	while (rc == 0 && (st_line = ndes_lines_next(&r, err, errlen)) == NDES_LINE_OK)
+		if ((strncmp(r.line, "cert ", 5) == 0 || strncmp(r.line, "revoked ", 8) == 0) &&
+		    state_add_key(st, r.line) == -1) {
+			policy_err(err, errlen, "out of memory");
+			rc = -1;
+		}
+	if (rc == 0 && st_line == NDES_LINE_OPEN)
+		policy_err(err, errlen, "%s:%zu: the last line has no newline", st->path,
+		    r.lineno);
+	if (rc == 0 && st_line != NDES_LINE_END)
+		rc = -1;
+	ndes_lines_clear(&r);
+	return rc;
+}
+
 /* Read the saved lines; a missing file is a fresh start. */
 static int
 state_load(struct exec_state *st, bool *fresh, char *err, size_t errlen)
 {
 	FILE *f = fopen(st->path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	int rc;
 
 	*fresh = f == NULL && errno == ENOENT;
 	if (f == NULL) {
@@ -131,17 +163,10 @@ state_load(struct exec_state *st, bool *fresh, char *err, size_t errlen)
 		policy_err(err, errlen, "%s: %s", st->path, strerror(errno));
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if ((strncmp(line, "cert ", 5) == 0 || strncmp(line, "revoked ", 8) == 0) &&
-		    state_add_key(st, line) == -1)
-			break;
-	}
-	free(line);
+	rc = state_read_lines(st, f, err, errlen);
 	fclose(f);
 	st->dirty = false;
-	return 0;
+	return rc;
 }
 
 /* <state_dir>/depot-<first 16 hex digits of SHA-256(real path)>.state */

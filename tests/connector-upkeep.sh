@@ -118,8 +118,8 @@ cp "$C/crlnumber" "$T/crlnumber.saved"
 echo zz > "$C/crlnumber"
 ossl_ca -gencrl -crlhours 1 -out "$C/crl.pem"
 kill -HUP "$DAEMON_PID"
-check "a CRL that cannot be published: 20202 with 0x00001303" \
-    wait_event 20202 0x00001303 "cannot publish a fresh CRL for CA ca01: $C/crlnumber: not a hexadecimal number (needed: the nextUpdate"
+check "a CRL that cannot be published (crlnumber malformed): 20202 with 0x00001305" \
+    wait_event 20202 0x00001305 "cannot publish a fresh CRL for CA ca01: $C/crlnumber: not a hexadecimal number (needed: the nextUpdate"
 check "... the CRL left as it was" not crl_fresh_for 7200
 cp "$T/crlnumber.saved" "$C/crlnumber"
 kill -HUP "$DAEMON_PID"

@@ -132,5 +132,6 @@ fi
 # 10: leave the system as found
 cleanup
 installed=
+# only this run's copies: suites of other working copies may run at the same time
 check "test copies removed from $catdir" \
-	sh -c '! ls "$1"/ndes-check-* >/dev/null 2>&1' _ "$catdir"
+	sh -c '! ls "$1"/ndes-check-"$2".* >/dev/null 2>&1' _ "$catdir" "$$"

@@ -55,7 +55,7 @@ csr() {
 		-keyout "$tmp/req.key" -config "$tmp/req.cnf" -outform DER -out "$tmp/$1.der" 2>/dev/null
 }
 
-echo "1..37"
+echo "1..41"
 
 for ch in ok subject expired slow busy nonsense; do csr "$ch"; done
 cat >"$tmp/policy.yaml" <<EOF
@@ -234,6 +234,21 @@ check "a line turned to R before the new line is written is still a re-enrollmen
 	wait_for "$tmp/watch.err" \
 	"ndes-policy-exec: certificate serial 03 (dev1.3.pem, /C=US/O=Contoso/OU=MDM/CN=dev1) revoked by the SCEP server on re-enrollment at 261129192500Z"
 
+# a line of index.txt with a NUL byte: the file is refused, naming the
+# place, and nothing read from it is reported (a cut line used to be used)
+cp "$depot/index.txt" "$tmp/index.good"
+{ cat "$tmp/index.good"; printf 'R\t271129192004Z\t261129194000Z\t05\tdev9.5.pem\t/CN=dev9\000/CN=x\n'; } \
+	>"$depot/index.txt"
+check "a depot index.txt line with a NUL byte is refused, naming its place" \
+	wait_for "$tmp/watch.err" "ndes-policy-exec: $depot/index.txt:5: a NUL byte at column 53"
+printf 'R\t271129192004Z\t261129194000Z\t05\tdev9.5.pem\t/CN=d\351v9\n' >>"$tmp/index.good"
+cat "$tmp/index.good" >"$depot/index.txt"
+check "... so is one that is not UTF-8" \
+	wait_for "$tmp/watch.err" "ndes-policy-exec: $depot/index.txt:5: not UTF-8 (byte 0xE9 at column 50)"
+check "... and no revocation was reported from either" test "$(grep -c 'serial 05' "$tmp/watch.err")" = 0
+sed -i '$d' "$tmp/index.good"
+cat "$tmp/index.good" >"$depot/index.txt"
+
 kill "$watcher" && wait "$watcher"
 check_eq "SIGTERM: the watcher exits 0" "$?" 0
 watcher=
@@ -264,6 +279,19 @@ check_eq "--once with ndes-crpd down: exit 1 (still pending)" "$?" 1
 start_peer
 "$exe" watch-depot --once "$depot" 2>/dev/null
 check_eq "--once with ndes-crpd up: exit 0, notified" "$?:$(grep -c 'dev5.7.pem' "$plog")" "0:1"
+
+# the watcher's own state file with a NUL byte in a key: it does not start
+state=$(ls "$tmp"/state/depot-*.state 2>/dev/null | head -n 1)
+if [ -n "$state" ]; then
+	cp "$state" "$tmp/state.good"
+	printf 'cert dev5\000.7.pem\n' >>"$state"
+	"$exe" watch-depot --once "$depot" 2>"$tmp/once.err"
+	check_eq "a state file with a NUL byte: the watcher refuses to start (exit 2), naming the place" \
+		"$?:$(grep -c "state: $state:[0-9]*: a NUL byte at column 10" "$tmp/once.err")" "2:1"
+	cp "$tmp/state.good" "$state"
+else
+	not_ok "the watcher's state file is where the test looks for it"
+fi
 
 start_watcher
 rm -rf "$depot"

@@ -20,30 +20,6 @@
 
 TestSuite(ca, .init = tc_setup, .fini = tc_teardown);
 
-static struct conn_ca *
-open_ca(const char *folder, const char *pass)
-{
-	struct conn_ca_folder_opts o = { .name = "ca01", .folder = tc_path(folder),
-	    .passphrase = pass, .crl_days = 7, .may_revoke = true };
-	struct conn_ca *ca = conn_ca_folder_new(&o);
-
-	cr_assert_not_null(ca);
-	return ca;
-}
-
-static void
-profile(struct conn_ca_profile *p, const char *subject, int64_t template_s, int64_t req_s)
-{
-	char err[256];
-
-	memset(p, 0, sizeof(*p));
-	p->subject = conn_dn_parse(subject, err, sizeof(err));
-	cr_assert_not_null(p->subject, "%s", err);
-	p->template_s = template_s;
-	p->requested_s = req_s;
-	p->attribute_end_date = true;
-}
-
 static X509 *
 issue(struct conn_ca *ca, const char *subject, int64_t template_s, int64_t req_s)
 {
@@ -53,7 +29,7 @@ issue(struct conn_ca *ca, const char *subject, int64_t template_s, int64_t req_s
 	char err[512] = "";
 	enum conn_ca_status st;
 
-	profile(&p, subject, template_s, req_s);
+	tc_profile(&p, subject, template_s, req_s);
 	st = conn_ca_issue(ca, key, &p, &cert, err, sizeof(err));
 	cr_assert_eq(st, CONN_CA_OK, "issue: %s", err);
 	X509_NAME_free(p.subject);
@@ -86,7 +62,7 @@ Test(ca, issues_records_index_and_bumps_serial)
 	struct tm tm;
 
 	tc_make_ca("ca", 365, NULL);
-	ca = open_ca("ca", NULL);
+	ca = tc_open_ca("ca", NULL);
 	cert = issue(ca, "CN=alice,OU=Sales,O=Contoso,C=US", 30 * 86400, 0);
 	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
 	cr_assert_str_eq(serial, "01");
@@ -115,7 +91,7 @@ Test(ca, fresh_micromdm_depot_without_serial_starts_at_2)
 
 	tc_make_ca("depot", 365, NULL);
 	cr_assert_eq(tc_sh("rm depot/serial depot/index.txt"), 0);
-	ca = open_ca("depot", NULL);
+	ca = tc_open_ca("depot", NULL);
 	cert = issue(ca, "CN=bob", 86400 * 10, 0);
 	ndes_crypto_serial_hex(cert, serial, sizeof(serial));
 	cr_assert_str_eq(serial, "02");
@@ -151,7 +127,7 @@ Test(ca, issued_certificate_stops_at_ca_expiry)
 	char err[256];
 
 	tc_make_ca("short", 10, NULL);
-	ca = open_ca("short", NULL);
+	ca = tc_open_ca("short", NULL);
 	cert = issue(ca, "CN=dave", 365 * 86400, 0);
 	ca_cert = conn_ca_cert(ca, err, sizeof(err));
 	cr_assert_not_null(ca_cert, "%s", err);
@@ -171,8 +147,8 @@ Test(ca, extensions_from_profile)
 	char err[256], *out;
 
 	tc_make_ca("ca", 365, NULL);
-	ca = open_ca("ca", NULL);
-	profile(&p, "CN=erin", 86400, 0);
+	ca = tc_open_ca("ca", NULL);
+	tc_profile(&p, "CN=erin", 86400, 0);
 	p.key_usage = NDES_KU_DIGITAL_SIGNATURE | NDES_KU_KEY_ENCIPHERMENT;
 	p.ekus = sk_ASN1_OBJECT_new_null();
 	sk_ASN1_OBJECT_push(p.ekus, OBJ_txt2obj("1.3.6.1.5.5.7.3.2", 1));
@@ -209,7 +185,7 @@ Test(ca, revocation_marks_index_and_publishes_crl)
 	char err[256], *index, *crl;
 
 	tc_make_ca("ca", 365, NULL);
-	ca = open_ca("ca", NULL);
+	ca = tc_open_ca("ca", NULL);
 	cert = issue(ca, "CN=frank", 86400 * 5, 0);
 	write_pem("frank.pem", cert);
 	cr_assert_eq(conn_ca_revoke(ca, "0001", err, sizeof(err)), CONN_CA_OK, "%s", err);
@@ -242,7 +218,7 @@ Test(ca, openssl_ca_reads_our_index_and_agrees)
 	char err[256];
 
 	tc_make_ca("ca", 365, NULL);
-	ca = open_ca("ca", NULL);
+	ca = tc_open_ca("ca", NULL);
 	a = issue(ca, "CN=gina", 86400 * 5, 0);
 	b = issue(ca, "CN=hank", 86400 * 5, 0);
 	write_pem("gina.pem", a);
@@ -277,11 +253,11 @@ Test(ca, encrypted_3des_key_with_passphrase)
 
 	tc_make_ca("enc", 365, "s3cret");
 	cr_assert_eq(tc_sh("grep -q 'DEK-Info: DES-EDE3-CBC' enc/ca.key"), 0);
-	ca = open_ca("enc", "s3cret");
+	ca = tc_open_ca("enc", "s3cret");
 	cert = issue(ca, "CN=ivy", 86400, 0);
 	X509_free(cert);
 	conn_ca_free(ca);
-	ca = open_ca("enc", "wrong");
+	ca = tc_open_ca("enc", "wrong");
 	cr_assert_eq(conn_ca_check(ca, err, sizeof(err)), CONN_CA_UNAVAILABLE);
 	cr_assert_not_null(strstr(err, "cannot decrypt private key (wrong passphrase?)"), "%s", err);
 	conn_ca_free(ca);
@@ -297,8 +273,8 @@ Test(ca, unreadable_or_loose_key_is_unavailable)
 
 	tc_make_ca("ca", 365, NULL);
 	cr_assert_eq(tc_sh("chmod 644 ca/ca.key"), 0);
-	ca = open_ca("ca", NULL);
-	profile(&p, "CN=jack", 86400, 0);
+	ca = tc_open_ca("ca", NULL);
+	tc_profile(&p, "CN=jack", 86400, 0);
 	cr_assert_eq(conn_ca_issue(ca, key, &p, &cert, err, sizeof(err)), CONN_CA_UNAVAILABLE);
 	snprintf(want, sizeof(want), "%s: private key file is readable by group or others "
 	    "(mode 0644); chmod 600 it", tc_path("ca/ca.key"));
@@ -360,7 +336,7 @@ Test(ca, micromdm_depot_made_by_scepserver)
 	cr_assert_eq(tc_sh("scepserver ca -init -depot depot >/dev/null 2>&1"), 0);
 	/* scepserver encrypts ca.key with 3DES under an empty password */
 	cr_assert_eq(tc_sh("grep -q 'DEK-Info: DES-EDE3-CBC' depot/ca.key"), 0);
-	ca = open_ca("depot", "");
+	ca = tc_open_ca("depot", "");
 	cert = issue(ca, "CN=kim,OU=MDM,O=Org,C=US", 86400 * 10, 0);
 	ndes_crypto_serial_hex(cert, serial, sizeof(serial));
 	cr_assert_str_eq(serial, "02");
@@ -402,7 +378,7 @@ Test(ca, crl_refresh_publishes_a_due_crl_with_the_same_serials)
 	time_t now = time(NULL);
 
 	tc_make_ca("ca", 365, NULL);
-	ca = open_ca("ca", NULL);
+	ca = tc_open_ca("ca", NULL);
 	a = issue(ca, "CN=ivy", 86400 * 5, 0);
 	b = issue(ca, "CN=jack", 86400 * 5, 0);
 	cr_assert_eq(conn_ca_revoke(ca, "01", err, sizeof(err)), CONN_CA_OK, "%s", err);
@@ -441,7 +417,7 @@ Test(ca, crl_refresh_missing_foreign_or_broken_crl)
 
 	tc_make_ca("ca", 365, NULL);
 	tc_make_ca("other", 365, NULL);
-	ca = open_ca("ca", NULL);
+	ca = tc_open_ca("ca", NULL);
 	refresh_ok(ca, &info, true);
 	snprintf(want, sizeof(want), "there is no %s", tc_path("ca/crl.pem"));
 	cr_assert_str_eq(info.reason, want);
@@ -461,7 +437,7 @@ Test(ca, crl_refresh_missing_foreign_or_broken_crl)
 	openssl_gencrl("ca", 1);
 	cr_assert_eq(tc_sh("echo zz > ca/crlnumber"), 0);
 	before = tc_read(tc_path("ca/crl.pem"));
-	cr_assert_eq(conn_ca_crl_refresh(ca, &info, err, sizeof(err)), CONN_CA_UNAVAILABLE);
+	cr_assert_eq(conn_ca_crl_refresh(ca, &info, err, sizeof(err)), CONN_CA_FILE_MALFORMED);
 	snprintf(want, sizeof(want), "%s: not a hexadecimal number", tc_path("ca/crlnumber"));
 	cr_assert_str_eq(err, want);
 	cr_assert(!info.published);

@@ -85,6 +85,38 @@ Test(conf, passphrase_file_first_line)
 	conn_conf_free(&cfg);
 }
 
+/* The first line read strictly, and the messages never show the secret. */
+Test(conf, passphrase_file_refused_not_cut)
+{
+	static const char *const cases[][2] = {
+		{ "p4\\000ss\\n", "pass:1: a NUL byte" },
+		{ "p\\3514ss\\n", "pass:1: not UTF-8" },
+		{ "", "pass: empty file" },
+	};
+	struct conn_cfg cfg;
+	char err[NDES_CONFIG_ERR_MAX], yaml[512], want[600], *pass = NULL;
+
+	snprintf(yaml, sizeof(yaml), "ca:\n  name: c\n  folder: /x\n  key_passphrase_file: %s\n",
+	    tc_path("pass"));
+	cr_assert_eq(tc_sh("printf 'x\\n' > pass && chmod 600 pass"), 0);
+	cr_assert_eq(load(yaml, &cfg, err, sizeof(err)), 0, "%s", err);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(tc_sh("printf '%s' > pass", cases[i][0]), 0);
+		cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), -1, "%zu", i);
+		snprintf(want, sizeof(want), "%s%s", tc_path(""), cases[i][1]);
+		cr_assert_str_eq(err, want);
+	}
+	cr_assert_eq(tc_sh("head -c 5000 /dev/zero | tr '\\0' a > pass"), 0);
+	cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%spass:1: longer than 4096 bytes", tc_path(""));
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(tc_sh("printf 'p4ss\\r\\n' > pass"), 0);
+	cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(pass, "p4ss", "CRLF from a Windows editor");
+	free(pass);
+	conn_conf_free(&cfg);
+}
+
 Test(conf, state_folder_permissions)
 {
 	char err[512], want[600];

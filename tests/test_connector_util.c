@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ca.h"
+#include "dn.h"
 #include "test_connector_util.h"
 
 static char tc_dir[1024];
@@ -95,4 +97,28 @@ tc_make_ca(const char *name, int days, const char *pass)
 	    name, name, pass != NULL ? "-passin pass:" : "", pass != NULL ? pass : "", name, days,
 	    name), 0);
 	cr_assert_eq(tc_sh("touch %s/index.txt && echo 01 > %s/serial", name, name), 0);
+}
+
+struct conn_ca *
+tc_open_ca(const char *folder, const char *pass)
+{
+	struct conn_ca_folder_opts o = { .name = "ca01", .folder = tc_path(folder),
+	    .passphrase = pass, .crl_days = 7, .may_revoke = true };
+	struct conn_ca *ca = conn_ca_folder_new(&o);
+
+	cr_assert_not_null(ca);
+	return ca;
+}
+
+void
+tc_profile(struct conn_ca_profile *p, const char *subject, int64_t template_s, int64_t req_s)
+{
+	char err[256];
+
+	memset(p, 0, sizeof(*p));
+	p->subject = conn_dn_parse(subject, err, sizeof(err));
+	cr_assert_not_null(p->subject, "%s", err);
+	p->template_s = template_s;
+	p->requested_s = req_s;
+	p->attribute_end_date = true;
 }

@@ -248,10 +248,9 @@ Test(http_client, proxy_refusing_credentials_is_a_proxy_error)
 }
 
 static char *
-raw_fetch(const char *response, enum ndes_http_err want_err, int *status, char *req_out,
+raw_fetch_from(struct traw *raw, enum ndes_http_err want_err, int *status, char *req_out,
     char *err)
 {
-	struct traw *raw = traw_start(response, false);
 	struct ndes_http_fetch_opts o;
 	char url[64], *body = NULL;
 
@@ -265,6 +264,13 @@ raw_fetch(const char *response, enum ndes_http_err want_err, int *status, char *
 		strcpy(req_out, raw->request);
 	traw_stop(raw);
 	return body;
+}
+
+static char *
+raw_fetch(const char *response, enum ndes_http_err want_err, int *status, char *req_out,
+    char *err)
+{
+	return raw_fetch_from(traw_start(response, false), want_err, status, req_out, err);
 }
 
 Test(http_client, chunked_and_until_close_bodies)
@@ -285,19 +291,35 @@ Test(http_client, chunked_and_until_close_bodies)
 	free(body);
 }
 
-Test(http_client, malformed_or_truncated_responses_are_protocol_errors)
+Test(http_client, malformed_responses_are_protocol_errors)
 {
 	char err[256];
 	int status;
 
 	raw_fetch("SSH-2.0-OpenSSH\r\n\r\n", NDES_HTTP_ERR_PROTOCOL, &status, NULL, err);
 	cr_assert_str_eq(err, "malformed HTTP response: bad status line");
-	raw_fetch("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", NDES_HTTP_ERR_PROTOCOL,
-	    &status, NULL, err);
-	cr_assert(strstr(err, " closed the connection mid-response") != NULL, "%s", err);
 	raw_fetch("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
 	    NDES_HTTP_ERR_PROTOCOL, &status, NULL, err);
 	cr_assert_str_eq(err, "malformed HTTP response: body too large");
+}
+
+/* A connection that ends before the whole response is a network failure
+ * (the connector reports 0x1202), not a malformed answer. */
+Test(http_client, connections_ending_early_are_dropped)
+{
+	char err[256];
+	int status;
+
+	raw_fetch("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", NDES_HTTP_ERR_DROPPED,
+	    &status, NULL, err);
+	cr_assert(strstr(err, " closed the connection mid-response") != NULL, "%s", err);
+	raw_fetch("HTTP/1.1 200 OK\r\nContent-Le", NDES_HTTP_ERR_DROPPED, &status, NULL, err);
+	cr_assert(strstr(err, " closed the connection mid-response") != NULL, "%s", err);
+	raw_fetch("", NDES_HTTP_ERR_DROPPED, &status, NULL, err);
+	cr_assert(strstr(err, " closed the connection without a response") != NULL, "%s", err);
+	raw_fetch_from(traw_start_reset(""), NDES_HTTP_ERR_DROPPED, &status, NULL, err);
+	cr_assert(strstr(err, " reset the connection without a response") != NULL, "%s", err);
+	cr_assert_str_eq(ndes_http_err_name(NDES_HTTP_ERR_DROPPED), "dropped");
 }
 
 Test(http_client, request_bytes_on_the_wire)

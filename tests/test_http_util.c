@@ -325,20 +325,36 @@ traw_main(void *arg)
 			got += (size_t)n;
 		tcp_send(fd, r->response, strlen(r->response));
 	}
+	if (r->reset)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 },
+		    sizeof(struct linger));
 	close(fd);
 	return NULL;
 }
 
-struct traw *
-traw_start(const char *response, bool silent)
+static struct traw *
+traw_run(const char *response, bool silent, bool reset)
 {
 	struct traw *r = calloc(1, sizeof(*r));
 
 	r->response = response;
 	r->silent = silent;
+	r->reset = reset;
 	r->lfd = tcp_listen(&r->port);
 	pthread_create(&r->thread, NULL, traw_main, r);
 	return r;
+}
+
+struct traw *
+traw_start(const char *response, bool silent)
+{
+	return traw_run(response, silent, false);
+}
+
+struct traw *
+traw_start_reset(const char *response)
+{
+	return traw_run(response, false, true);
 }
 
 void

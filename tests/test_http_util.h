@@ -65,9 +65,12 @@ struct traw {
 	pthread_t thread;
 	const char *response;
 	bool silent;               /* accept and never answer (timeouts) */
+	bool reset;                /* after the response, reset (RST), not close */
 	char request[8192];        /* the head it received */
 };
 struct traw *traw_start(const char *response, bool silent);
+/* The same, the connection reset (SO_LINGER 0) after the response. */
+struct traw *traw_start_reset(const char *response);
 void traw_stop(struct traw *r);
 
 /* Write text to dir/name with mode; returns the malloc'd path. */

@@ -356,6 +356,70 @@ Test(storage, checkpoint_truncates_wal)
 	ndes_db_close(db);
 }
 
+Test(storage, maintain_truncates_the_wal)
+{
+	struct ndes_db *db = open_ok(&schema_v3);
+
+	cr_assert_eq(ndes_db_maintain(db), 1, "the migrations left a WAL");
+	cr_assert_eq(ndes_db_wal_size(db), 0);
+	cr_assert_eq(ndes_db_maintain(db), 0, "nothing to do");
+	cr_assert_eq(ndes_db_exec(db, "INSERT INTO item(name) VALUES('a')"), 0);
+	cr_assert_gt(ndes_db_wal_size(db), 0);
+	cr_assert_eq(ndes_db_exec(db, "BEGIN; INSERT INTO item(name) VALUES('b')"), 0);
+	cr_assert_eq(ndes_db_maintain(db), 0, "not inside a transaction");
+	cr_assert_eq(ndes_db_rollback(db), 0);
+	cr_assert_eq(ndes_db_maintain(db), 1);
+	cr_assert_eq(ndes_db_wal_size(db), 0);
+	ndes_db_close(db);
+	cr_assert_eq(raw_int(td.path, "SELECT count(*) FROM item"), 1);
+}
+
+/* 600 commits of 6 KB each and no maintain() at all (a daemon under steady
+ * writes is never idle): the WAL stays near NDES_DB_WAL_MAX_BYTES, where
+ * SQLite's defaults let it grow to 1000 pages (4 MB) and keep it. */
+Test(storage, wal_stays_near_its_limit_under_steady_writes)
+{
+	struct ndes_db *db = open_ok(&schema_v3);
+	int64_t largest = 0, wal;
+	sqlite3_stmt *st;
+
+	for (int i = 0; i < 600; i++) {
+		st = ndes_db_prepare(db, "INSERT INTO item(name) VALUES(printf('%d', ?1) || "
+		    "hex(zeroblob(3000)))");
+		cr_assert_not_null(st);
+		cr_assert_eq(sqlite3_bind_int(st, 1, i), SQLITE_OK);
+		cr_assert_eq(ndes_db_step(db, st), 0);
+		if ((wal = ndes_db_wal_size(db)) > largest)
+			largest = wal;
+	}
+	cr_assert_leq(largest, NDES_DB_WAL_MAX_BYTES + 64 * 1024, "WAL reached %lld bytes",
+	    (long long)largest);
+	cr_assert_eq(db_int(db, "SELECT count(*) FROM item"), 600);
+	ndes_db_close(db);
+}
+
+Test(storage, maintain_never_waits_for_another_connection)
+{
+	struct ndes_db *db = open_ok(&schema_v3);
+	sqlite3 *reader = NULL;
+	struct timespec t0, t1;
+
+	cr_assert_eq(ndes_db_exec(db, "INSERT INTO item(name) VALUES('a')"), 0);
+	cr_assert_eq(sqlite3_open_v2(td.path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM item", NULL, NULL, NULL),
+	    SQLITE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(ndes_db_maintain(db), 0, "a reader holds the WAL: tried again later");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 500,
+	    "it did not wait for the busy timeout");
+	sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(reader);
+	cr_assert_eq(ndes_db_maintain(db), 1);
+	cr_assert_eq(ndes_db_wal_size(db), 0);
+	ndes_db_close(db);
+}
+
 Test(storage, text_or_null_bind_and_column_copy)
 {
 	struct ndes_db *db = open_ok(&schema_v3);
