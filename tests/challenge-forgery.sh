@@ -26,6 +26,7 @@ tmp=$(mktemp -d /tmp/ndes-forgery.XXXXXX) || exit 1
 state=$tmp/state
 crpd=
 tag=forge-$$-$(date +%s)
+since=@$(date +%s.%N)  # journal queries start here: PIDs are reused soon
 
 cleanup() {
 	[ -n "$crpd" ] && kill "$crpd" 2>/dev/null && wait "$crpd" 2>/dev/null
@@ -127,7 +128,7 @@ via_http() {
 # events TXN: crpd's events for that transaction, "ID MESSAGE" per line
 events() {
 	bash "$top_srcdir/tests/lib/journal.sh" sync
-	"$JOURNALCTL" -o json SYSLOG_IDENTIFIER=ndes-crpd _PID="$crpd" NDES_TRANSACTION_ID="$1" \
+	"$JOURNALCTL" -o json --since="$since" SYSLOG_IDENTIFIER=ndes-crpd _PID="$crpd" NDES_TRANSACTION_ID="$1" \
 		2>/dev/null | jq -r '"\(.NDES_EVENT_ID) \(.MESSAGE)"'
 }
 # one_event TXN ID CODE NAME: exactly one event for TXN, that one

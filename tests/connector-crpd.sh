@@ -108,7 +108,7 @@ at_cloud() { cloud show notifications | grep -q "^      \"transactionId\": \"$1\
 crpd_event() {
 	if [ "$CE_EVENTS" = journal ]; then
 		"$JOURNALCTL" --sync >/dev/null 2>&1
-		"$JOURNALCTL" --no-pager -o cat _PID="$CRPD_PID" NDES_TRANSACTION_ID="$1" \
+		"$JOURNALCTL" --no-pager -o cat --since="$CE_SINCE" _PID="$CRPD_PID" NDES_TRANSACTION_ID="$1" \
 		    NDES_EVENT_ID="$2" NDES_DIAG_CODE="$3" 2>/dev/null | grep -q .
 	else
 		grep "\"NDES_TRANSACTION_ID\":\"$1\"" "$T/crpd-events.json" | grep "\"NDES_EVENT_ID\":\"$2\"" |

@@ -18,6 +18,8 @@ PROXY=$top_builddir/tests/lib/connect_proxy
 CLOUD_SIM=${NDES_CLOUD_SIM:-$top_builddir/cloudsim/ndes-cloud-sim}
 CLOUD_EXAMPLE=${NDES_CLOUD_SIM_EXAMPLE:-$top_srcdir/etc/cloud-sim.example.yaml}
 export NDES_EVENTS_STRICT=1
+# Journal queries start here: a daemon's PID alone is reused soon (pid_max 32768).
+CE_SINCE=@$(date +%s.%N)
 
 . "$top_srcdir/tests/lib/tap.sh"
 not() { ! "$@"; }
@@ -147,7 +149,7 @@ has_event() {
 		m=""
 		for p in $DAEMON_PIDS; do m="$m _PID=$p"; done
 		[ -n "$m" ] || return 1
-		"$JOURNALCTL" --no-pager -o cat --output-fields=MESSAGE $m NDES_EVENT_ID="$id" \
+		"$JOURNALCTL" --no-pager -o cat --since="$CE_SINCE" --output-fields=MESSAGE $m NDES_EVENT_ID="$id" \
 		    NDES_DIAG_CODE="$code" 2>/dev/null | grep -q -- "$text"
 	else
 		grep "\"NDES_EVENT_ID\":\"$id\"" "$T/events.json" 2>/dev/null |

@@ -285,7 +285,8 @@ events_read_journal(const struct crpd_h *h, const char *txn)
 	char match[512];
 
 	cr_assert_null(strchr(txn, '\''), "transaction %s", txn);
-	snprintf(match, sizeof(match), "_PID=%d 'NDES_TRANSACTION_ID=%s'", (int)h->pid, txn);
+	snprintf(match, sizeof(match), "--since=@%lld.%06ld _PID=%d 'NDES_TRANSACTION_ID=%s'",
+	    (long long)h->started.tv_sec, h->started.tv_nsec / 1000, (int)h->pid, txn);
 	return evt_journal_query(match);
 }
 

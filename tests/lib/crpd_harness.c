@@ -193,6 +193,7 @@ crpd_h_start(struct crpd_h *h)
 	int status;
 
 	cr_assert_eq(h->pid, 0, "crpd already running");
+	clock_gettime(CLOCK_REALTIME, &h->started);
 	h->pid = fork();
 	cr_assert_neq(h->pid, -1);
 	if (h->pid == 0)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -38,6 +39,8 @@ struct crpd_h {
 	bool		 journal;	/* events go to journald */
 	char		*log;		/* crpd's stderr */
 	pid_t		 pid;
+	struct timespec	 started;	/* wall clock at start: journal queries begin there
+					   (a PID is reused soon under pid_max 32768) */
 	EVP_PKEY	*crp_key, *sign_key;
 	X509		*crp_cert, *sign_cert;
 };
