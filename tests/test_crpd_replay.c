@@ -188,7 +188,7 @@ Test(crpd_replay, expired_records_are_purged)
 
 /* Challenge records in the main database file alone (its WAL left out):
  * what is on disk once the sync thread has checkpointed.  0 while even the
- * table is only in the WAL. */
+ * table is only in the WAL, -1 when the copy could not be read. */
 static long
 count_in_main_file(void)
 {
@@ -202,7 +202,10 @@ count_in_main_file(void)
 	    "sqlite3 main-only.db 'SELECT count(*) FROM challenges'; else echo \"$t\"; fi; "
 	    "rm -f main-only.db", h->dir), -1);
 	cr_assert_not_null((p = popen(cmd, "r")));
-	cr_assert_eq(fscanf(p, "%ld", &n), 1, "%s gave no number", cmd);
+	/* A copy taken while a checkpoint writes the file can be torn: -1,
+	 * and the callers that poll ask again. */
+	if (fscanf(p, "%ld", &n) != 1)
+		n = -1;
 	pclose(p);
 	free(cmd);
 	return n;
