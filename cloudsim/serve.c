@@ -149,6 +149,7 @@ serve_cleanup(struct cloudsim_svc *svc)
 	cloudsim_store_close(svc->store);
 	cloudsim_pki_free(svc->pki);
 	cloudsim_config_free(svc->config);
+	log_flush_suppressed();
 }
 
 static int

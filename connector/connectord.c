@@ -307,5 +307,6 @@ main(int argc, char **argv)
 	connd_log_level(&d);
 	r = connd_run(&d);
 	connd_free(&d);
+	log_flush_suppressed();
 	return r;
 }

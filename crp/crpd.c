@@ -235,6 +235,7 @@ crpd_stop(struct crpd *d)
 	crpd_free_paths(d);
 	crpd_config_free(&d->cfg);
 	ndes_events_close();
+	log_flush_suppressed();
 }
 
 static int
