@@ -32,8 +32,9 @@
 struct ndes_http_server;
 
 /* Connections (http_conn.c, docs/http.md "Connections"):
- *   max_connections   open at once; one more is closed at once (a request
- *                     already in gets 503 busy) and logged, rate-limited.
+ *   max_connections   open at once; at the cap the server stops accepting
+ *                     (logged, rate-limited) and new connections wait in the
+ *                     kernel's listen queue until one closes.
  *   header_timeout_ms the request line and headers must all be in within it,
  *                     counted from the connection's opening (the TLS
  *                     handshake included) or, on a kept-alive connection,
@@ -84,7 +85,7 @@ struct ndes_http_server *ndes_http_server_new(struct event_base *base, const cha
  * closed connections' deferred callbacks finish (else they leak at exit). */
 void ndes_http_server_free(struct ndes_http_server *srv);
 uint16_t ndes_http_server_port(const struct ndes_http_server *srv);
-/* Connections open now (refused ones not counted). */
+/* Connections open now (their descriptors included). */
 size_t ndes_http_server_connections(const struct ndes_http_server *srv);
 
 /* Exact match of method and path.  Later routes never shadow earlier exact ones. */

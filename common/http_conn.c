@@ -6,10 +6,14 @@
  * request is in, and its timeout is an idle timeout that a client sending a
  * byte every few seconds resets forever.  What it does give:
  *   - the bevcb: every accepted connection's bufferevent is made here, so a
- *     connection is counted the moment it is accepted;
+ *     connection is counted the moment it is accepted; at the cap the
+ *     listener (evhttp_bound_socket_get_listener) is disabled: further
+ *     connections wait in the kernel's listen queue, costing no descriptor
+ *     and no CPU, until one closes;
  *   - evhttp_connection_set_closecb(): called by evhttp_connection_free(),
  *     the one way every server connection ends (EOF, error, timeout, close
- *     after a reply, evhttp_free()).  The count drops there and only there.
+ *     after a reply, evhttp_free()).  The count drops there and only there,
+ *     one loop turn later (http_conns_reap: the socket is closed then).
  *     The evhttp connection exists only after the bevcb returns, so the
  *     close callback is set one loop turn later ("attach"); until then a
  *     reference on the bufferevent keeps it from being freed under us (a
@@ -45,6 +49,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>	/* the deadline lives in the connection */
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "log.h"
 
@@ -53,7 +58,7 @@ enum http_conn_phase {
 	HTTP_CONN_BODY,		/* reading its body: the body's deadline runs */
 	HTTP_CONN_HANDLER,	/* dispatched, until the reply: no deadline */
 	HTTP_CONN_IDLE,		/* replied, keep-alive: evhttp's idle timeout */
-	HTTP_CONN_REFUSED,	/* over the cap: closed once attached */
+	HTTP_CONN_REFUSED,	/* over the cap (see http_conns_bevcb): closed once attached */
 	HTTP_CONN_CLOSING,	/* we asked evhttp to close it */
 };
 
@@ -75,6 +80,9 @@ struct http_conns {
 	struct event_base	*base;
 	SSL_CTX			*tls;
 	size_t			 max, n;
+	size_t			 closing;	/* of n: ended, descriptor not closed yet */
+	struct event		 reap;		/* n -= closing, next loop turn */
+	struct evconnlistener	*lev;		/* paused while n >= max */
 	int			 head_ms, body_ms;
 	char			 what[80];	/* "http 127.0.0.1:8444" */
 	TAILQ_HEAD(, http_conn)	 list;
@@ -93,11 +101,31 @@ http_conn_arm(struct http_conn *c, enum http_conn_phase phase, int ms)
 		evtimer_del(&c->deadline);
 }
 
-/* The connection ends: out of the count and the list, memory freed.  The
- * bufferevent is evhttp's to free (or ours, see http_conn_attach). */
+/* The descriptors of the connections that ended in the last loop turn are
+ * closed now: libevent closes a freed bufferevent's socket in a finalizer,
+ * later in the loop turn that freed it.  Counting them out only now keeps
+ * the cap a cap on descriptors (else a burst of closes, all the deadlines
+ * of one second, lets as many new connections in before the old sockets
+ * are closed). */
+static void
+http_conns_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conns *set = arg;
+
+	set->n -= set->closing;
+	set->closing = 0;
+	if (set->lev != NULL && set->n < set->max)
+		evconnlistener_enable(set->lev);
+}
+
+/* The connection ends: out of the list, memory freed, out of the count at
+ * the next loop turn.  The bufferevent is evhttp's to free (or ours, see
+ * http_conn_attach). */
 static void
 http_conn_end(struct http_conn *c)
 {
+	struct timeval next_turn = { 0, 0 };
+
 	if (c->holder != NULL)
 		*c->holder = NULL;
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
@@ -105,8 +133,8 @@ http_conn_end(struct http_conn *c)
 		evtimer_del(&c->attach);
 		evtimer_del(&c->deadline);
 		TAILQ_REMOVE(&c->set->list, c, entry);
-		if (c->counted)
-			c->set->n--;
+		if (c->counted && c->set->closing++ == 0)
+			evtimer_add(&c->set->reap, &next_turn);
 	}
 	free(c);
 }
@@ -276,14 +304,19 @@ http_conns_bevcb(struct http_conns *set)
 	evtimer_add(&c->attach, &now);
 	TAILQ_INSERT_TAIL(&set->list, c, entry);
 	if (set->n >= set->max) {
-		log_warnx("%s: refused a connection: %zu are open, the most allowed "
-		    "(max_connections)", set->what, set->n);
+		/* the accept backoff resumed the paused listener: pause again */
 		c->phase = HTTP_CONN_REFUSED;
+		if (set->lev != NULL)
+			evconnlistener_disable(set->lev);
 		return c->bev;
 	}
-	set->n++;
 	c->counted = true;
 	http_conn_arm(c, HTTP_CONN_HEAD, set->head_ms);
+	if (++set->n >= set->max && set->lev != NULL) {
+		log_warnx("%s: %zu connections open, the most allowed (max_connections): not "
+		    "accepting more until one closes", set->what, set->n);
+		evconnlistener_disable(set->lev);
+	}
 	return c->bev;
 }
 
@@ -338,14 +371,16 @@ http_conns_new(struct event_base *base, SSL_CTX *tls, const struct ndes_http_lim
 	set->head_ms = lim->header_timeout_ms;
 	set->body_ms = lim->body_timeout_ms;
 	snprintf(set->what, sizeof(set->what), "http");
+	evtimer_assign(&set->reap, base, http_conns_reap, set);
 	TAILQ_INIT(&set->list);
 	TAILQ_INIT(&set->orphans);
 	return set;
 }
 
 void
-http_conns_set_name(struct http_conns *set, const char *what)
+http_conns_set_listener(struct http_conns *set, struct evconnlistener *lev, const char *what)
 {
+	set->lev = lev;
 	snprintf(set->what, sizeof(set->what), "%s", what);
 }
 
@@ -360,6 +395,10 @@ http_conns_detach(struct http_conns *set)
 {
 	struct http_conn *c;
 
+	if (set != NULL) {
+		evtimer_del(&set->reap);
+		set->lev = NULL;
+	}
 	while (set != NULL && (c = TAILQ_FIRST(&set->list)) != NULL) {
 		TAILQ_REMOVE(&set->list, c, entry);
 		evtimer_del(&c->attach);

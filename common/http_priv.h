@@ -20,8 +20,11 @@ struct http_conns;
 /* lim has its defaults filled in; tls is borrowed (may be NULL). */
 struct http_conns *http_conns_new(struct event_base *base, SSL_CTX *tls,
     const struct ndes_http_limits *lim);
-/* The listener's name in log lines ("http 127.0.0.1:8444"). */
-void http_conns_set_name(struct http_conns *set, const char *what);
+/* The listener, paused while the cap is reached, and its name in log lines
+ * ("http 127.0.0.1:8444"). */
+struct evconnlistener;
+void http_conns_set_listener(struct http_conns *set, struct evconnlistener *lev,
+    const char *what);
 size_t http_conns_count(const struct http_conns *set);
 /* Before evhttp_free(): the connections forget the set (evhttp_free()
  * closes them); after it, http_conns_free() frees what evhttp could not. */

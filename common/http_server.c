@@ -165,7 +165,7 @@ http_server_bind(struct ndes_http_server *srv, const char *addr, uint16_t port,
 		srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	snprintf(what, sizeof(what), strchr(addr, ':') ? "http [%s]:%u" : "http %s:%u", addr,
 	    (unsigned)srv->port);
-	http_conns_set_name(srv->conns, what);
+	http_conns_set_listener(srv->conns, evhttp_bound_socket_get_listener(sock), what);
 	srv->backoff = ndes_accept_backoff_new(srv->base, evhttp_bound_socket_get_listener(sock),
 	    what);
 	if (srv->backoff == NULL) {
