@@ -12,8 +12,7 @@
  *     and no CPU, until one closes;
  *   - evhttp_connection_set_closecb(): called by evhttp_connection_free(),
  *     the one way every server connection ends (EOF, error, timeout, close
- *     after a reply, evhttp_free()).  The count drops there and only there,
- *     one loop turn later (http_conns_reap: the socket is closed then).
+ *     after a reply, evhttp_free()).  The count drops there and only there.
  *     The evhttp connection exists only after the bevcb returns, so the
  *     close callback is set one loop turn later ("attach"); until then a
  *     reference on the bufferevent keeps it from being freed under us (a
@@ -80,8 +79,6 @@ struct http_conns {
 	struct event_base	*base;
 	SSL_CTX			*tls;
 	size_t			 max, n;
-	size_t			 closing;	/* of n: ended, descriptor not closed yet */
-	struct event		 reap;		/* n -= closing, next loop turn */
 	struct evconnlistener	*lev;		/* paused while n >= max */
 	int			 head_ms, body_ms;
 	char			 what[80];	/* "http 127.0.0.1:8444" */
@@ -101,40 +98,25 @@ http_conn_arm(struct http_conn *c, enum http_conn_phase phase, int ms)
 		evtimer_del(&c->deadline);
 }
 
-/* The descriptors of the connections that ended in the last loop turn are
- * closed now: libevent closes a freed bufferevent's socket in a finalizer,
- * later in the loop turn that freed it.  Counting them out only now keeps
- * the cap a cap on descriptors (else a burst of closes, all the deadlines
- * of one second, lets as many new connections in before the old sockets
- * are closed). */
-static void
-http_conns_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct http_conns *set = arg;
-
-	set->n -= set->closing;
-	set->closing = 0;
-	if (set->lev != NULL && set->n < set->max)
-		evconnlistener_enable(set->lev);
-}
-
-/* The connection ends: out of the list, memory freed, out of the count at
- * the next loop turn.  The bufferevent is evhttp's to free (or ours, see
- * http_conn_attach). */
+/* The connection ends: out of the count and the list, memory freed.  The
+ * bufferevent is evhttp's to free (or ours, see http_conn_attach); libevent
+ * closes its socket later in this loop turn, and a listener enabled again
+ * here accepts at the next turn at the earliest: the cap stays a cap on
+ * descriptors. */
 static void
 http_conn_end(struct http_conn *c)
 {
-	struct timeval next_turn = { 0, 0 };
+	struct http_conns *set = c->set;
 
 	if (c->holder != NULL)
 		*c->holder = NULL;
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
-	if (c->set != NULL) {
+	if (set != NULL) {
 		evtimer_del(&c->attach);
 		evtimer_del(&c->deadline);
-		TAILQ_REMOVE(&c->set->list, c, entry);
-		if (c->counted && c->set->closing++ == 0)
-			evtimer_add(&c->set->reap, &next_turn);
+		TAILQ_REMOVE(&set->list, c, entry);
+		if (c->counted && set->n-- == set->max && set->lev != NULL)
+			evconnlistener_enable(set->lev);
 	}
 	free(c);
 }
@@ -371,7 +353,6 @@ http_conns_new(struct event_base *base, SSL_CTX *tls, const struct ndes_http_lim
 	set->head_ms = lim->header_timeout_ms;
 	set->body_ms = lim->body_timeout_ms;
 	snprintf(set->what, sizeof(set->what), "http");
-	evtimer_assign(&set->reap, base, http_conns_reap, set);
 	TAILQ_INIT(&set->list);
 	TAILQ_INIT(&set->orphans);
 	return set;
@@ -395,10 +376,8 @@ http_conns_detach(struct http_conns *set)
 {
 	struct http_conn *c;
 
-	if (set != NULL) {
-		evtimer_del(&set->reap);
+	if (set != NULL)
 		set->lev = NULL;
-	}
 	while (set != NULL && (c = TAILQ_FIRST(&set->list)) != NULL) {
 		TAILQ_REMOVE(&set->list, c, entry);
 		evtimer_del(&c->attach);

@@ -42,9 +42,7 @@ struct ndes_ipc_server {
 	void *arg;
 	TAILQ_HEAD(, ndes_ipc_peer) peers;
 	size_t n_peers;
-	size_t n_closing;		/* closed peers whose socket libevent closes later */
-	struct event *reap;		/* n_closing = 0, next loop turn */
-	size_t max_peers;		/* 0: no cap, else on n_peers + n_closing */
+	size_t max_peers;		/* 0: no cap */
 	size_t max_peers_per_uid;	/* 0: no cap */
 	struct server_uid_count *uids;	/* the uids with peers, unordered */
 	size_t n_uids, cap_uids;
@@ -148,7 +146,7 @@ server_peer_fits(struct ndes_ipc_server *srv, const struct ndes_ipc_cred *cred)
 {
 	size_t *n;
 
-	if (srv->max_peers > 0 && srv->n_peers + srv->n_closing >= srv->max_peers) {
+	if (srv->max_peers > 0 && srv->n_peers >= srv->max_peers) {
 		log_warnx("ipc %s: refused peer uid %u pid %d: %zu connections already "
 		    "(ipc.max_connections)", srv->path, (unsigned)cred->uid, (int)cred->pid,
 		    srv->n_peers);
@@ -214,18 +212,6 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr
 		ndes_ipc_peer_close(peer);
 }
 
-/* The sockets of the peers closed in the last loop turn are closed now
- * (libevent closes a freed bufferevent's socket in a finalizer, later in
- * that turn): until then they still count against max_peers, which is a cap
- * on descriptors (common/resources.h). */
-static void
-server_reap_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ndes_ipc_server *srv = arg;
-
-	srv->n_closing = 0;
-}
-
 static int
 server_start(struct ndes_ipc_server *srv, mode_t mode)
 {
@@ -239,8 +225,7 @@ server_start(struct ndes_ipc_server *srv, mode_t mode)
 	srv->listener = evconnlistener_new(srv->base, server_accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	snprintf(what, sizeof(what), "ipc %s", srv->path);
-	srv->reap = evtimer_new(srv->base, server_reap_cb, srv);
-	if (srv->listener == NULL || srv->reap == NULL ||
+	if (srv->listener == NULL ||
 	    (srv->backoff = ndes_accept_backoff_new(srv->base, srv->listener, what)) == NULL) {
 		log_warnx("ipc %s: cannot create the listener", srv->path);
 		if (srv->listener == NULL)
@@ -336,13 +321,9 @@ ndes_ipc_server_peer_count(const struct ndes_ipc_server *srv)
 void
 ndes_ipc_server_forget_peer(struct ndes_ipc_server *srv, struct ndes_ipc_peer *peer)
 {
-	struct timeval next_turn = { 0, 0 };
-
 	TAILQ_REMOVE(&srv->peers, peer, entry);
 	srv->n_peers--;
 	server_uid_release(srv, peer->cred.uid);
-	if (srv->n_closing++ == 0 && srv->reap != NULL)
-		evtimer_add(srv->reap, &next_turn);
 }
 
 /* Remove the socket file only if it is still ours (not a successor's). */
@@ -369,8 +350,6 @@ ndes_ipc_server_free(struct ndes_ipc_server *srv)
 		ndes_ipc_peer_close(peer);
 	}
 	ndes_accept_backoff_free(srv->backoff);
-	if (srv->reap != NULL)
-		event_free(srv->reap);
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		server_unlink(srv);
