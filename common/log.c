@@ -141,6 +141,7 @@ static bool
 log_rate_admit(uint64_t key, const char *text, int64_t now)
 {
 	struct log_rate_slot *s;
+	size_t n;
 
 	if (log_burst == 0)
 		return true;
@@ -155,7 +156,9 @@ log_rate_admit(uint64_t key, const char *text, int64_t now)
 		return true;
 	}
 	s->suppressed++;
-	snprintf(s->last, sizeof(s->last), "%s", text);
+	n = strnlen(text, sizeof(s->last) - 1);	/* cut, on purpose */
+	memcpy(s->last, text, n);
+	s->last[n] = '\0';
 	return false;
 }
 
@@ -204,7 +207,7 @@ log_vemit(enum log_level level, int with_errno, int saved_errno, const char *fmt
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (with_errno)
-		snprintf(line, sizeof(line), "%s: %s", msg, strerror(saved_errno));
+		snprintf(line, sizeof(line), "%.2047s: %.200s", msg, strerror(saved_errno));
 	else
 		snprintf(line, sizeof(line), "%s", msg);
 	/* a statement is its format; the pass-through "%s" is its text */
@@ -222,7 +225,7 @@ log_libevent(int severity, const char *msg)
 
 	if (level > log_max)
 		return;
-	snprintf(line, sizeof(line), "libevent: %s", msg);
+	snprintf(line, sizeof(line), "libevent: %.1000s", msg);
 	log_emit_text(log_text_key(line), line);
 }
 
