@@ -21,7 +21,7 @@ NOBODY=65534
 command -v prlimit >/dev/null || ce_skip_all "no prlimit"
 ce_setup
 chmod 711 "$T"
-echo "1..13"
+echo "1..14"
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # cpu_ms PID: its user + system time in milliseconds
@@ -67,9 +67,11 @@ check_eq "connectord: stops cleanly" "$?" 0
 DAEMON_PID=
 
 # ---- ndes-cloud-sim ----------------------------------------------------
-sed -e 's/^  max_connectors: 100$/&\n  max_connections: 20\n  header_timeout: 2s/' \
-    "$CLOUD_EXAMPLE" > "$T/tenant.yaml"
-CLOUD_TENANT=$T/tenant.yaml start_cloud
+sed -e 's/^  max_connections: 1024$/  max_connections: 20/' \
+    -e 's/^  header_timeout: 10s$/  header_timeout: 2s/' "$CLOUD_EXAMPLE" > "$T/tenant.yaml"
+check "cloud-sim: starts with max_connections 20, header_timeout 2s" \
+	eval 'grep -q "^  max_connections: 20$" "$T/tenant.yaml" &&
+	    CLOUD_TENANT=$T/tenant.yaml start_cloud'
 pid=$CLOUD_PID
 fds0=$(fds "$pid")
 
@@ -101,4 +103,4 @@ check "cloud-sim: under 20 % of a core meanwhile (${cpu} %)" test "$cpu" -lt 20
 added=$(( $(lines "$T/cloud.log") - lines0 ))
 check "cloud-sim: at most 30 log lines about it ($added)" test "$added" -le 30
 stop_cloud
-[ "$tap_failed" -eq 0 ] && [ "$tap_n" -eq 13 ]
+[ "$tap_failed" -eq 0 ] && [ "$tap_n" -eq 14 ]

@@ -217,10 +217,10 @@ start_capped(size_t max_peers, size_t max_per_uid)
 	ndes_ipc_server_set_limits(srv, max_peers, max_per_uid);
 }
 
-/* In a child (as uid when not 0): open n connections, wait, exit with the
- * number the server closed. */
+/* In a child (as uid when not 0): open n connections, hold them for ms,
+ * exit with the number the server closed. */
 static void __attribute__((noreturn))
-child_hold(uid_t uid, int n)
+child_hold(uid_t uid, int n, int ms)
 {
 	int fds[16], closed = 0;
 	char c;
@@ -231,7 +231,7 @@ child_hold(uid_t uid, int n)
 	for (int i = 0; i < n; i++)
 		if ((fds[i] = ipc_test_connect_raw(sock)) == -1)
 			_exit(101);
-	usleep(300000);
+	usleep((useconds_t)ms * 1000);
 	for (int i = 0; i < n; i++)
 		closed += recv(fds[i], &c, 1, MSG_DONTWAIT) == 0;
 	_exit(closed);
@@ -246,7 +246,7 @@ closed_of(uid_t uid, int n)
 
 	cr_assert_neq(pid, -1);
 	if (pid == 0)
-		child_hold(uid, n);
+		child_hold(uid, n, 300);
 	return ipc_test_pump_until_exit(base, pid, 3000);
 }
 
@@ -261,12 +261,14 @@ Test(ipc_caps, the_per_uid_cap_refuses_only_that_uids_excess)
 	/* while nobody holds 3, nobody is refused and another uid is not */
 	cr_assert_neq(holder = fork(), -1);
 	if (holder == 0)
-		child_hold(NOBODY, 3);
-	ipc_test_pump(base, 100);
+		child_hold(NOBODY, 3, 3000);
+	for (int i = 0; i < 200 && ndes_ipc_server_peer_count(srv) < 3; i++)
+		ipc_test_pump(base, 10);
 	cr_assert_eq(ndes_ipc_server_peer_count(srv), 3);
-	cr_assert_eq(run_child(NOBODY, NOBODY, NULL, 0, NULL), CHILD_REFUSED, "a 4th connection of uid %u is closed", NOBODY);
+	cr_assert_eq(run_child(NOBODY, NOBODY, NULL, 0, NULL), CHILD_REFUSED,
+	    "a 4th connection of uid %u is closed", NOBODY);
 	cr_assert_eq(run_child(0, 0, NULL, 0, NULL), CHILD_PONG, "another uid still gets in");
-	cr_assert_eq(ipc_test_pump_until_exit(base, holder, 3000), 0);
+	cr_assert_eq(ipc_test_pump_until_exit(base, holder, 5000), 0);
 }
 
 Test(ipc_caps, the_total_cap_refuses_the_excess)

@@ -120,8 +120,11 @@ tcp_poll(int count, const char *start, size_t start_len, struct tcp_stats *st)
 		if (c->fd == -1 || pfds[i].revents == 0)
 			continue;
 		if (!c->up) {
-			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0)
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+				close(c->fd);	/* refused: not counted */
+				c->fd = -1;
 				continue;
+			}
 			c->up = true;
 			c->since = now_ms();
 			st->connected++;
