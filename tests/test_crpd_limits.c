@@ -4,31 +4,23 @@
  * descriptors (soft and hard: raising the limit cannot help here).  A valid
  * request on crp.sock must be answered within 1 s, crpd's CPU must stay low,
  * its log must stay short, and the trickling connections must be closed by
- * the head deadline.  docs/security.md, "Resource exhaustion". */
+ * the head deadline.  The attackers are tests/lib/hold_conns (the HTTP one
+ * sends "POST / HTTP/1.1\r\nHost: x\r\n" and then a byte a second; the IPC
+ * one connects as uid 65534 and sends nothing); crpd's side is watched in
+ * /proc.  docs/security.md, "Resource exhaustion". */
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/crpd_harness.h"
 #include "lib/procstat.h"
 #include "lib/testpki.h"
 
-#define NOBODY 65534
-#define HTTP_CONNS 1200
 #define IPC_CONNS 1000
 #define HEAD_DEADLINE_MS 3000
 #define ATTACK_MS 9000
@@ -154,203 +146,33 @@ log_lines(const char *needle)
 	return procstat_count_lines(h->log, needle);
 }
 
-/* ---- the HTTP attacker: a child process ---- */
+/* ---- the attackers: tests/lib/hold_conns ---- */
 
-/* How long the connections lived once connected, as the client sees it:
- * at the cap crpd stops accepting, and a connection the kernel completed
- * meanwhile waits in the listen queue until a slot frees (at the latest
- * when the held ones reach their deadline), then gets its own deadline. */
-struct trickle_report {
-	int	early;		/* closed before the deadline */
-	int	at_deadline;	/* closed between the deadline -0.3 s and +1.5 s */
-	int	queued;		/* closed within a second deadline after that */
-	int	late;		/* closed later, or still open that old */
-	int	most_open;	/* the most connections open at once (client side) */
-};
-
-#define LATE_MS (2 * HEAD_DEADLINE_MS + 1500)
-
-struct slot {
-	int	fd;
-	bool	open;	/* connected (else connecting) */
-	int64_t	since;	/* when connected */
-};
-
-static int
-tcp_connect_nb(int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 && errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void
-trickle_closed(struct trickle_report *r, struct slot *s, int64_t now)
-{
-	int64_t lived = now - s->since;
-
-	if (lived < HEAD_DEADLINE_MS - 300)
-		r->early++;
-	else if (lived <= HEAD_DEADLINE_MS + 1500)
-		r->at_deadline++;
-	else if (lived <= LATE_MS)
-		r->queued++;
-	else
-		r->late++;
-	close(s->fd);
-	s->fd = -1;
-}
-
-/* Connected: send an unfinished request head, as in the bug report. */
-static void
-trickle_connected(struct slot *s)
-{
-	const char *head = "POST /CertificateRegistrationSvc/Certificate/VerifyRequest "
-	    "HTTP/1.1\r\nHost: x\r\n";
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
-		close(s->fd);
-		s->fd = -1;
-		return;
-	}
-	s->open = true;
-	s->since = procstat_now_ms();
-	(void)send(s->fd, head, strlen(head), MSG_NOSIGNAL);
-}
-
-/* Once a second: connect every closed slot again, and send one more byte of
- * header on every open one. */
-static void
-trickle_tick(struct slot *slots, int port)
-{
-	for (int i = 0; i < HTTP_CONNS; i++) {
-		if (slots[i].fd == -1) {
-			slots[i].fd = tcp_connect_nb(port);
-			slots[i].open = false;
-		} else if (slots[i].open)
-			(void)send(slots[i].fd, "X", 1, MSG_NOSIGNAL);
-	}
-}
-
-static void
-trickle_poll(struct slot *slots, struct pollfd *pfd, struct trickle_report *r)
-{
-	int open = 0;
-	char buf[512];
-
-	for (int i = 0; i < HTTP_CONNS; i++) {
-		pfd[i] = (struct pollfd){ .fd = slots[i].fd,
-		    .events = slots[i].open ? POLLIN : POLLOUT };
-		open += slots[i].fd != -1 && slots[i].open;
-	}
-	if (open > r->most_open)
-		r->most_open = open;
-	if (poll(pfd, HTTP_CONNS, 100) <= 0)
-		return;
-	for (int i = 0; i < HTTP_CONNS; i++) {
-		if (slots[i].fd == -1 || pfd[i].revents == 0)
-			continue;
-		if (!slots[i].open)
-			trickle_connected(&slots[i]);
-		else if (recv(slots[i].fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			trickle_closed(r, &slots[i], procstat_now_ms());
-	}
-}
-
-static void __attribute__((noreturn))
-trickler_main(int port, int report_fd)
-{
-	static struct slot slots[HTTP_CONNS];
-	static struct pollfd pfd[HTTP_CONNS];
-	struct trickle_report r = { 0 };
-	int64_t start = procstat_now_ms(), next_tick = start;
-
-	for (int i = 0; i < HTTP_CONNS; i++)
-		slots[i].fd = -1;
-	while (procstat_now_ms() - start < ATTACK_MS) {
-		if (procstat_now_ms() >= next_tick) {
-			trickle_tick(slots, port);
-			next_tick += 1000;
-		}
-		trickle_poll(slots, pfd, &r);
-	}
-	for (int i = 0; i < HTTP_CONNS; i++)
-		if (slots[i].fd != -1 && slots[i].open && procstat_now_ms() - slots[i].since > LATE_MS)
-			r.late++;
-	(void)write(report_fd, &r, sizeof(r));
-	_exit(0);
-}
-
-/* ---- the IPC hog: a child process as another uid ---- */
-
-struct hog_report {
-	int	connected;	/* connect() succeeded */
-	int	closed_by_crpd;	/* of those, closed by crpd within 2 s */
-};
-
-static void __attribute__((noreturn))
-hog_main(const char *path, int report_fd)
-{
-	static int fds[IPC_CONNS];
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct hog_report r = { 0 };
-	char c;
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (setgroups(0, NULL) == -1 || setresgid(NOBODY, NOBODY, NOBODY) == -1 ||
-	    setresuid(NOBODY, NOBODY, NOBODY) == -1)
-		_exit(2);
-	for (int i = 0; i < IPC_CONNS; i++) {
-		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fds[i] != -1 && connect(fds[i], (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			r.connected++;
-	}
-	usleep(2000000);
-	for (int i = 0; i < IPC_CONNS; i++)
-		if (fds[i] != -1 && recv(fds[i], &c, 1, MSG_DONTWAIT) == 0)
-			r.closed_by_crpd++;
-	(void)write(report_fd, &r, sizeof(r));
-	pause();	/* held until the test kills us */
-	_exit(0);
-}
-
+/* Run hold_conns with args; *out reads what it prints. */
 static pid_t
-spawn(int *report_fd, void (*body)(const void *, int), const void *arg)
+hold_conns(const char *const *args, FILE **out)
 {
+	const char *top = getenv("top_builddir");
+	char bin[512];
+	char *argv[8] = { bin };
 	int p[2];
 	pid_t pid;
 
+	snprintf(bin, sizeof(bin), "%s/tests/lib/hold_conns", top != NULL ? top : ".");
+	for (int i = 0; args[i] != NULL && i < 6; i++)
+		argv[i + 1] = (char *)args[i];
 	cr_assert_eq(pipe(p), 0);
 	cr_assert_neq(pid = fork(), -1);
 	if (pid == 0) {
+		dup2(p[1], 1);
 		close(p[0]);
-		body(arg, p[1]);
+		close(p[1]);
+		execv(bin, argv);
+		_exit(127);
 	}
 	close(p[1]);
-	*report_fd = p[0];
+	cr_assert_not_null(*out = fdopen(p[0], "r"));
 	return pid;
-}
-
-static void
-run_trickler(const void *arg, int fd)
-{
-	trickler_main(*(const int *)arg, fd);
-}
-
-static void
-run_hog(const void *arg, int fd)
-{
-	hog_main(arg, fd);
 }
 
 /* ---- the valid request ---- */
@@ -385,13 +207,6 @@ verify_latency(int n)
 }
 
 static void
-read_report(int fd, void *r, size_t len)
-{
-	cr_assert_eq(read(fd, r, len), (ssize_t)len, "no report from a child");
-	close(fd);
-}
-
-static void
 start_crpd(void)
 {
 	h = crpd_h_launch(&(struct crpd_h_opts){
@@ -403,29 +218,47 @@ start_crpd(void)
 
 /* What the attack did, from both sides. */
 struct attack {
-	struct trickle_report	http;
-	struct hog_report	ipc;
-	int64_t			worst_ms;	/* the slowest valid answer */
-	int			most_fds;	/* crpd's descriptors, at the most */
-	int			held_to_deadline; /* TCP, closed at the head deadline */
-	int			held_longer;	/* TCP, held longer */
-	double			cpu;		/* crpd's, share of one core */
-	size_t			lines;		/* crpd's log lines meanwhile */
+	int	http_up, http_closed, http_open;	/* the attacker's view */
+	int	ipc_up, ipc_refused;
+	int64_t	worst_ms;		/* the slowest valid answer */
+	int	most_fds;		/* crpd's descriptors, at the most */
+	int	held_to_deadline;	/* TCP, closed at the head deadline */
+	int	held_longer;		/* TCP, held longer */
+	double	cpu;			/* crpd's, share of one core */
+	size_t	lines;			/* crpd's log lines meanwhile */
 };
+
+static void
+attack_reports(FILE *http, FILE *ipc, struct attack *a)
+{
+	long long min, max;
+
+	cr_assert_eq(fscanf(ipc, "connected %d refused %d", &a->ipc_up, &a->ipc_refused), 2);
+	cr_assert_eq(fscanf(http, "connected %d closed %d min %lld max %lld open %d",
+	    &a->http_up, &a->http_closed, &min, &max, &a->http_open), 5);
+	fclose(http);
+	fclose(ipc);
+}
 
 /* Both attackers, and a valid request every 1.5 s while they hold. */
 static void
 attack(int port, struct attack *a)
 {
+	char portbuf[16], hold[16];
+	const char *http_args[] = { "tcp", portbuf, "1200", "1000", hold, "http", NULL };
+	const char *ipc_args[] = { "unix", h->sock, "1000", "65534", hold, NULL };
 	struct watch w = { .pid = h->pid, .seen = calloc(SEEN_SLOTS, sizeof(struct seen)) };
 	int64_t t0 = procstat_now_ms(), cpu0 = procstat_cpu_ms(h->pid), lat;
 	size_t lines0 = log_lines(NULL);
-	int tfd, hfd, status;
+	FILE *http, *ipc;
 	pid_t trickler, hog;
+	int status;
 
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	snprintf(hold, sizeof(hold), "%d", ATTACK_MS);
 	watch_sample(&w, true);
-	trickler = spawn(&tfd, run_trickler, &port);
-	hog = spawn(&hfd, run_hog, h->sock);
+	trickler = hold_conns(http_args, &http);
+	hog = hold_conns(ipc_args, &ipc);
 	a->worst_ms = 0;
 	watch_for(&w, 2500);
 	for (int i = 0; i < 3; i++) {
@@ -433,14 +266,12 @@ attack(int port, struct attack *a)
 			a->worst_ms = lat;
 		watch_for(&w, 1500);
 	}
-	read_report(tfd, &a->http, sizeof(a->http));
-	read_report(hfd, &a->ipc, sizeof(a->ipc));
+	watch_mark_unix(&w);
+	attack_reports(http, ipc, a);
 	a->cpu = (double)(procstat_cpu_ms(h->pid) - cpu0) / (double)(procstat_now_ms() - t0);
 	a->lines = log_lines(NULL) - lines0;
-	watch_mark_unix(&w);
-	kill(hog, SIGKILL);
-	waitpid(hog, &status, 0);
 	waitpid(trickler, &status, 0);
+	waitpid(hog, &status, 0);
 	a->most_fds = w.most_fds;
 	watch_http_lifetimes(&w, &a->held_to_deadline, &a->held_longer);
 	free(w.seen);
@@ -458,11 +289,10 @@ Test(crpd_limits, attack_on_both_listeners_leaves_crp_sock_answering)
 	emfile = log_lines("Too many open files");
 	cr_log_info("crp.sock answered in %lld ms at worst; crpd: CPU %.1f %% of a core, "
 	    "%d descriptors at the most, %zu log lines, %d HTTP connections held to the head "
-	    "deadline and %d longer; IPC: %d connected, %d closed by crpd; HTTP client side: %d "
-	    "open at most, closed %d early, %d at the deadline, %d after queueing, %d later",
-	    (long long)a.worst_ms, a.cpu * 100, a.most_fds, a.lines, a.held_to_deadline,
-	    a.held_longer, a.ipc.connected, a.ipc.closed_by_crpd, a.http.most_open,
-	    a.http.early, a.http.at_deadline, a.http.queued, a.http.late);
+	    "deadline and %d longer; the attackers: HTTP %d connected, %d closed by crpd, %d "
+	    "open; IPC %d connected, %d closed by crpd", (long long)a.worst_ms, a.cpu * 100,
+	    a.most_fds, a.lines, a.held_to_deadline, a.held_longer, a.http_up, a.http_closed,
+	    a.http_open, a.ipc_up, a.ipc_refused);
 	cr_assert_lt(a.worst_ms, 1000, "crp.sock answered in %lld ms", (long long)a.worst_ms);
 	cr_assert_lt(a.cpu, 0.20, "crpd used %.1f %% of a core", a.cpu * 100);
 	cr_assert_leq(a.lines, 150, "crpd wrote %zu log lines", a.lines);
@@ -470,8 +300,8 @@ Test(crpd_limits, attack_on_both_listeners_leaves_crp_sock_answering)
 	/* 480 HTTP + 256 IPC connections and crpd's own files */
 	cr_assert_leq(a.most_fds, 480 + 256 + NDES_FD_RESERVE_TEST, "crpd had %d descriptors",
 	    a.most_fds);
-	cr_assert_eq(a.ipc.connected, IPC_CONNS);
-	cr_assert_eq(a.ipc.closed_by_crpd, IPC_CONNS - 256, "ipc.max_connections_per_uid");
+	cr_assert_eq(a.ipc_up, IPC_CONNS);
+	cr_assert_eq(a.ipc_refused, IPC_CONNS - 256, "ipc.max_connections_per_uid");
 	cr_assert_geq(a.held_to_deadline, 480, "the held ones are closed at the deadline");
 	cr_assert_eq(a.held_longer, 0, "crpd held %d trickling connections past the deadline",
 	    a.held_longer);
