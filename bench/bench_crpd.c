@@ -83,7 +83,9 @@ bench_write_config(const struct bench_crpd *c, char *path, size_t len)
 	snprintf(path, len, "%s/crpd.yaml", c->dir);
 	if ((f = fopen(path, "w")) == NULL)
 		return -1;
+	/* room for --clients 1024 from the one uid, whatever the caps' defaults */
 	fprintf(f, "tenant_id: \"%s\"\nstate_dir: %s\nipc:\n  socket: %s\n"
+	    "  max_connections: 2048\n  max_connections_per_uid: 2048\n"
 	    "connector:\n  socket: %s/connector.sock\n"
 	    "events:\n  sink: file\n  path: %s/events.jsonl\nlog_level: info\n",
 	    BENCH_TENANT, c->dir, c->sock, c->dir, c->dir);

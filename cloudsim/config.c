@@ -145,6 +145,12 @@ static const struct ndes_config_field service_fields[] = {
 	    NDES_CFG_DEFAULT("100")),
 	NDES_CFG_STRING("api_version", SVC, api_version, NDES_CFG_DEFAULT("5019-05-05"),
 	    NDES_CFG_VALIDATE(check_nonempty)),
+	NDES_CFG_INT("max_connections", SVC, max_connections, NDES_CFG_RANGE(1, 1000000),
+	    NDES_CFG_DEFAULT("1024")),
+	NDES_CFG_DURATION("header_timeout", SVC, header_timeout_s, NDES_CFG_RANGE(1, 3600),
+	    NDES_CFG_DEFAULT("10s")),
+	NDES_CFG_DURATION("body_timeout", SVC, body_timeout_s, NDES_CFG_RANGE(1, 3600),
+	    NDES_CFG_DEFAULT("30s")),
 };
 static const struct ndes_config_schema service_schema =
     NDES_CFG_SCHEMA(SVC, service_fields);

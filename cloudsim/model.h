@@ -169,6 +169,9 @@ struct cloudsim_service {
 	int64_t connector_cert_lifetime_s;     /* default 365 days */
 	int64_t max_connectors;      /* default 100 */
 	char *api_version;
+	int64_t max_connections;     /* per listener, default 1024 */
+	int64_t header_timeout_s;    /* a request's head, default 10 */
+	int64_t body_timeout_s;      /* its body, default 30 */
 };
 
 struct cloudsim_config {

@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "pki.h"
+#include "resources.h"
 #include "service.h"
 #include "storage.h"
 #include "store.h"
@@ -42,12 +43,37 @@ serve_state(struct cloudsim_svc *svc, char *err, size_t errlen)
 	return svc->tls ? 0 : -1;
 }
 
+/* The limits of both listeners, their connection caps fitted under the
+ * descriptor limit (raised first; common/resources.h). */
+static int
+serve_limits(const struct cloudsim_service *s, struct ndes_http_limits *api,
+    struct ndes_http_limits *admin, char *err, size_t errlen)
+{
+	int64_t api_cap = s->max_connections, admin_cap = s->max_connections;
+	struct ndes_fd_claim claims[] = {
+		{ "service.max_connections (connector API)", &api_cap },
+		{ "service.max_connections (admin)", &admin_cap },
+	};
+
+	if (ndes_fd_budget_fit(ndes_nofile_raise(), NDES_FD_RESERVE, claims, 2) == -1) {
+		snprintf(err, errlen, "the descriptor limit is too low");
+		return -1;
+	}
+	*api = (struct ndes_http_limits){ .max_body_size = 4 * 1024 * 1024,
+	    .max_connections = (size_t)api_cap, .header_timeout_ms =
+	    (int)s->header_timeout_s * 1000, .body_timeout_ms = (int)s->body_timeout_s * 1000 };
+	*admin = *api;
+	admin->max_body_size = 0;
+	admin->max_connections = (size_t)admin_cap;
+	return 0;
+}
+
 static int
 serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char *err,
     size_t errlen)
 {
 	const struct cloudsim_service *s = &svc->config->service;
-	struct ndes_http_limits lim = { .max_body_size = 4 * 1024 * 1024 };
+	struct ndes_http_limits lim, admin_lim;
 	int port = ov->listen_port >= 0 ? ov->listen_port : (int)s->listen_port;
 	int aport = ov->admin_port >= 0 ? ov->admin_port : (int)s->admin_port;
 	char admin_addr[64];
@@ -57,6 +83,8 @@ serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char
 		    "the admin endpoint has no authentication", s->admin_address);
 		return -1;
 	}
+	if (serve_limits(s, &lim, &admin_lim, err, errlen) == -1)
+		return -1;
 	if ((svc->base = event_base_new()) == NULL) {
 		snprintf(err, errlen, "cannot make the event loop");
 		return -1;
@@ -65,8 +93,8 @@ serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char
 	    &lim, err, errlen);
 	if (svc->api == NULL)
 		return -1;
-	svc->admin = ndes_http_server_new(svc->base, admin_addr, (uint16_t)aport, NULL, NULL,
-	    err, errlen);
+	svc->admin = ndes_http_server_new(svc->base, admin_addr, (uint16_t)aport, NULL,
+	    &admin_lim, err, errlen);
 	if (svc->admin == NULL)
 		return -1;
 	if (cloudsim_api_routes(svc) != 0 || cloudsim_admin_routes(svc) != 0) {
@@ -173,6 +201,7 @@ serve_cleanup(struct cloudsim_svc *svc)
 	cloudsim_store_close(svc->store);
 	cloudsim_pki_free(svc->pki);
 	cloudsim_config_free(svc->config);
+	log_flush_suppressed();
 }
 
 static int

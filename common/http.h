@@ -31,11 +31,30 @@
 
 struct ndes_http_server;
 
+/* Connections (http_conn.c, docs/http.md "Connections"):
+ *   max_connections   open at once; at the cap the server stops accepting
+ *                     (logged, rate-limited) and new connections wait in the
+ *                     kernel's listen queue until one closes.
+ *   header_timeout_ms the request line and headers must all be in within it,
+ *                     counted from the connection's opening (the TLS
+ *                     handshake included) or, on a kept-alive connection,
+ *                     from the next request's first byte;
+ *   body_timeout_ms   the body within it, counted from the end of the head.
+ * A deadline that passes closes the connection without an answer (logged,
+ * rate-limited).  None runs while a handler works on a request.  timeout_s
+ * is evhttp's idle timeout (no byte for that long, either way). */
 struct ndes_http_limits {
 	size_t max_headers_size;  /* request line, and all header lines; 0: 16384 */
 	size_t max_body_size;     /* 0: 1 MiB */
 	int timeout_s;            /* idle read/write timeout per connection; 0: 30 */
+	size_t max_connections;   /* 0: NDES_HTTP_DEFAULT_MAX_CONNECTIONS */
+	int header_timeout_ms;    /* 0: NDES_HTTP_DEFAULT_HEADER_TIMEOUT_MS */
+	int body_timeout_ms;      /* 0: NDES_HTTP_DEFAULT_BODY_TIMEOUT_MS */
 };
+
+#define NDES_HTTP_DEFAULT_MAX_CONNECTIONS 1024
+#define NDES_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000
+#define NDES_HTTP_DEFAULT_BODY_TIMEOUT_MS 30000
 
 /* What a handler sees of one request; fields are read-only. */
 struct ndes_http_request {
@@ -66,6 +85,8 @@ struct ndes_http_server *ndes_http_server_new(struct event_base *base, const cha
  * closed connections' deferred callbacks finish (else they leak at exit). */
 void ndes_http_server_free(struct ndes_http_server *srv);
 uint16_t ndes_http_server_port(const struct ndes_http_server *srv);
+/* Connections open now (their descriptors included). */
+size_t ndes_http_server_connections(const struct ndes_http_server *srv);
 
 /* Exact match of method and path.  Later routes never shadow earlier exact ones. */
 int ndes_http_route(struct ndes_http_server *srv, const char *method, const char *path,

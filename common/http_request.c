@@ -16,6 +16,7 @@ struct ndes_http_request_priv {
 	struct evhttp_request *ev;
 	struct evkeyvalq query;
 	char *path;
+	struct http_conn *conn;	/* NULL once the connection is gone */
 };
 
 struct http_request_full {
@@ -45,6 +46,7 @@ static void
 http_request_peer(struct ndes_http_request *req, struct evhttp_request *evreq)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+	struct bufferevent *bev;
 	SSL *ssl;
 	char *addr = NULL;
 	ev_uint16_t port = 0;
@@ -55,7 +57,10 @@ http_request_peer(struct ndes_http_request *req, struct evhttp_request *evreq)
 	if (addr != NULL)
 		snprintf(req->peer, sizeof(req->peer), strchr(addr, ':') ? "[%s]:%u" : "%s:%u",
 		    addr, (unsigned)port);
-	ssl = bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon));
+	/* the TLS bufferevent is under the server's filter (http_conn.c) */
+	bev = evhttp_connection_get_bufferevent(evcon);
+	ssl = bufferevent_openssl_get_ssl(bufferevent_get_underlying(bev) != NULL ?
+	    bufferevent_get_underlying(bev) : bev);
 	if (ssl != NULL && (req->client_cert = SSL_get1_peer_certificate(ssl)) != NULL &&
 	    SSL_get_verify_result(ssl) != X509_V_OK) {
 		X509_free(req->client_cert);
@@ -63,11 +68,19 @@ http_request_peer(struct ndes_http_request *req, struct evhttp_request *evreq)
 	}
 }
 
+void
+http_request_view_set_conn(struct ndes_http_request *req, struct http_conn *c)
+{
+	http_conn_hold(c, &req->priv->conn);
+}
+
+/* After the reply: the connection waits for the next request. */
 static void
 http_request_view_free(struct ndes_http_request *req)
 {
 	struct http_request_full *full = (struct http_request_full *)req;
 
+	http_conn_replied(full->priv.conn);
 	evhttp_clear_headers(&full->priv.query);
 	free(full->priv.path);
 	X509_free(req->client_cert);

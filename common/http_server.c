@@ -1,4 +1,5 @@
-/* HTTP(S) server over evhttp: listening, TLS, routing.  See http.h. */
+/* HTTP(S) server over evhttp: listening, TLS, routing.  See http.h; the
+ * connections themselves (cap, deadlines) are in http_conn.c. */
 #include "http.h"
 #include "http_priv.h"
 
@@ -13,6 +14,9 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include "listener.h"
 
 #define HTTP_DEFAULT_MAX_HEADERS 16384
 #define HTTP_DEFAULT_MAX_BODY (1024 * 1024)
@@ -34,25 +38,18 @@ struct ndes_http_server {
 	SSL_CTX *tls;
 	uint16_t port;
 	struct http_route *routes;
+	struct http_conns *conns;
+	struct ndes_accept_backoff *backoff;
 };
 
+/* Every accepted connection comes here first (evhttp's bevcb). */
 static struct bufferevent *
 http_server_bevcb(struct event_base *base, void *arg)
 {
 	struct ndes_http_server *srv = arg;
-	struct bufferevent *bev;
-	SSL *ssl = SSL_new(srv->tls);
 
-	if (ssl == NULL)
-		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
+	ndes_accept_backoff_ok(srv->backoff);
+	return http_conns_bevcb(srv->conns);
 }
 
 /* The best route for path: exact first, then the longest prefix; *any_path
@@ -103,19 +100,34 @@ http_reply_405(const struct ndes_http_server *srv, struct ndes_http_request *req
 	    req->method, req->path);
 }
 
+/* A request that came in on a connection over the cap before it was closed. */
+static void
+http_reply_refused(struct evhttp_request *evreq)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(evreq), "Connection", "close");
+	http_reply_evreq_error(evreq, 503, "busy", "too many connections; try again");
+}
+
 static void
 http_server_gencb(struct evhttp_request *evreq, void *arg)
 {
 	struct ndes_http_server *srv = arg;
 	struct ndes_http_request *req;
 	const struct http_route *route;
+	struct http_conn *conn;
 	char err[128];
-	bool any_path;
+	bool any_path, refused;
 
-	if ((req = http_request_view_new(evreq, err, sizeof(err))) == NULL) {
-		http_reply_evreq_error(evreq, 400, "bad_request", err);
+	conn = http_conns_dispatched(srv->conns, evreq, &refused);
+	if (refused || (req = http_request_view_new(evreq, err, sizeof(err))) == NULL) {
+		if (refused)
+			http_reply_refused(evreq);
+		else
+			http_reply_evreq_error(evreq, 400, "bad_request", err);
+		http_conn_replied(conn);
 		return;
 	}
+	http_request_view_set_conn(req, conn);
 	route = http_route_find(srv, req->method, req->path, &any_path);
 	if (route == NULL && any_path)
 		http_reply_405(srv, req);
@@ -136,6 +148,8 @@ http_server_bind(struct ndes_http_server *srv, const char *addr, uint16_t port,
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 
+	char what[128];
+
 	if ((sock = evhttp_bind_socket_with_handle(srv->http, addr, port)) == NULL) {
 		snprintf(err, errlen, "cannot listen on %s port %u: %s", addr, (unsigned)port,
 		    strerror(errno));
@@ -149,14 +163,43 @@ http_server_bind(struct ndes_http_server *srv, const char *addr, uint16_t port,
 		srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	else
 		srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(what, sizeof(what), strchr(addr, ':') ? "http [%s]:%u" : "http %s:%u", addr,
+	    (unsigned)srv->port);
+	http_conns_set_listener(srv->conns, evhttp_bound_socket_get_listener(sock), what);
+	srv->backoff = ndes_accept_backoff_new(srv->base, evhttp_bound_socket_get_listener(sock),
+	    what);
+	if (srv->backoff == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
+}
+
+static struct ndes_http_limits
+http_limits_or_defaults(const struct ndes_http_limits *limits)
+{
+	struct ndes_http_limits lim = limits ? *limits : (struct ndes_http_limits){ 0 };
+
+	if (lim.max_headers_size == 0)
+		lim.max_headers_size = HTTP_DEFAULT_MAX_HEADERS;
+	if (lim.max_body_size == 0)
+		lim.max_body_size = HTTP_DEFAULT_MAX_BODY;
+	if (lim.timeout_s <= 0)
+		lim.timeout_s = HTTP_DEFAULT_TIMEOUT;
+	if (lim.max_connections == 0)
+		lim.max_connections = NDES_HTTP_DEFAULT_MAX_CONNECTIONS;
+	if (lim.header_timeout_ms <= 0)
+		lim.header_timeout_ms = NDES_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+	if (lim.body_timeout_ms <= 0)
+		lim.body_timeout_ms = NDES_HTTP_DEFAULT_BODY_TIMEOUT_MS;
+	return lim;
 }
 
 struct ndes_http_server *
 ndes_http_server_new(struct event_base *base, const char *addr, uint16_t port, SSL_CTX *tls,
     const struct ndes_http_limits *limits, char *err, size_t errlen)
 {
-	struct ndes_http_limits lim = limits ? *limits : (struct ndes_http_limits){ 0 };
+	struct ndes_http_limits lim = http_limits_or_defaults(limits);
 	struct ndes_http_server *srv = calloc(1, sizeof(*srv));
 
 	if (srv == NULL || (srv->http = evhttp_new(base)) == NULL) {
@@ -167,17 +210,19 @@ ndes_http_server_new(struct event_base *base, const char *addr, uint16_t port, S
 	srv->base = base;
 	if (tls != NULL && SSL_CTX_up_ref(tls))
 		srv->tls = tls;
+	if ((srv->conns = http_conns_new(base, srv->tls, &lim)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		ndes_http_server_free(srv);
+		return NULL;
+	}
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_OPTIONS);
-	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)(lim.max_headers_size ?
-	    lim.max_headers_size : HTTP_DEFAULT_MAX_HEADERS));
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)(lim.max_body_size ?
-	    lim.max_body_size : HTTP_DEFAULT_MAX_BODY));
-	evhttp_set_timeout(srv->http, lim.timeout_s > 0 ? lim.timeout_s : HTTP_DEFAULT_TIMEOUT);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)lim.max_headers_size);
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)lim.max_body_size);
+	evhttp_set_timeout(srv->http, lim.timeout_s);
 	evhttp_set_gencb(srv->http, http_server_gencb, srv);
-	if (srv->tls != NULL)
-		evhttp_set_bevcb(srv->http, http_server_bevcb, srv);
+	evhttp_set_bevcb(srv->http, http_server_bevcb, srv);
 	if (http_server_bind(srv, addr, port, err, errlen) != 0) {
 		ndes_http_server_free(srv);
 		return NULL;
@@ -192,8 +237,11 @@ ndes_http_server_free(struct ndes_http_server *srv)
 
 	if (srv == NULL)
 		return;
+	ndes_accept_backoff_free(srv->backoff);
+	http_conns_detach(srv->conns);
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
+	http_conns_free(srv->conns);
 	for (r = srv->routes; r != NULL; r = next) {
 		next = r->next;
 		free(r->method);
@@ -208,6 +256,12 @@ uint16_t
 ndes_http_server_port(const struct ndes_http_server *srv)
 {
 	return srv->port;
+}
+
+size_t
+ndes_http_server_connections(const struct ndes_http_server *srv)
+{
+	return http_conns_count(srv->conns);
 }
 
 int

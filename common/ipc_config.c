@@ -18,8 +18,13 @@ ndes_ipc_server_from_cfg(struct event_base *base, const struct ndes_ipc_listen_c
     ndes_ipc_dispatch_fn dispatch, void *arg)
 {
 	struct ndes_ipc_acl acl = acl_of(cfg);
+	struct ndes_ipc_server *srv;
 
-	return ndes_ipc_server_new(base, cfg->socket, cfg->mode, &acl, dispatch, arg);
+	srv = ndes_ipc_server_new(base, cfg->socket, cfg->mode, &acl, dispatch, arg);
+	if (srv != NULL)
+		ndes_ipc_server_set_limits(srv, (size_t)cfg->max_connections,
+		    (size_t)cfg->max_connections_per_uid);
+	return srv;
 }
 
 int

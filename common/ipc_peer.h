@@ -73,6 +73,15 @@ typedef void (*ndes_ipc_close_fn)(struct ndes_ipc_peer *peer, void *arg);
  * NULL (logged with the reason) on failure. */
 struct ndes_ipc_server *ndes_ipc_server_new(struct event_base *base, const char *path,
     mode_t mode, const struct ndes_ipc_acl *acl, ndes_ipc_dispatch_fn dispatch, void *arg);
+/* Caps on connected peers, checked at accept after the ACL: a connection
+ * over max_peers in all, or over max_peers_per_uid from its uid (whatever
+ * the uid, the server's own too), is closed at once and logged (rate-
+ * limited, log.h).  0: no cap.  Defaults below; ipc_config.h sets them from
+ * the `ipc:` section. */
+#define NDES_IPC_DEFAULT_MAX_PEERS 1024
+#define NDES_IPC_DEFAULT_MAX_PEERS_PER_UID 256
+void ndes_ipc_server_set_limits(struct ndes_ipc_server *srv, size_t max_peers,
+    size_t max_peers_per_uid);
 /* Optional callbacks for peers accepted from now on (either may be NULL). */
 void ndes_ipc_server_set_callbacks(struct ndes_ipc_server *srv, ndes_ipc_accept_fn accept_cb,
     ndes_ipc_close_fn close_cb);

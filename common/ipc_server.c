@@ -3,6 +3,7 @@
 #include "ipc_peer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,12 +18,19 @@
 
 #include "ipc_int.h"
 #include "ipc_peer_int.h"
+#include "listener.h"
 #include "log.h"
+
+/* Connected peers of one uid. */
+struct server_uid_count {
+	uid_t uid;
+	size_t n;
+};
 
 struct ndes_ipc_server {
 	struct event_base *base;
 	struct evconnlistener *listener;
-	struct event *resume_ev; /* re-enables accepting after EMFILE etc. */
+	struct ndes_accept_backoff *backoff; /* after EMFILE etc. */
 	char *path;
 	dev_t dev;
 	ino_t ino;
@@ -34,6 +42,10 @@ struct ndes_ipc_server {
 	void *arg;
 	TAILQ_HEAD(, ndes_ipc_peer) peers;
 	size_t n_peers;
+	size_t max_peers;		/* 0: no cap */
+	size_t max_peers_per_uid;	/* 0: no cap */
+	struct server_uid_count *uids;	/* the uids with peers, unordered */
+	size_t n_uids, cap_uids;
 };
 
 /* Make path free for bind(): remove a stale socket, refuse anything else. */
@@ -91,6 +103,88 @@ fail:
 	return -1;
 }
 
+/* The count of uid's peers (created at 0 when create); NULL if absent or
+ * out of memory. */
+static size_t *
+server_uid_count(struct ndes_ipc_server *srv, uid_t uid, bool create)
+{
+	struct server_uid_count *grown;
+	size_t i;
+
+	for (i = 0; i < srv->n_uids; i++)
+		if (srv->uids[i].uid == uid)
+			return &srv->uids[i].n;
+	if (!create)
+		return NULL;
+	if (srv->n_uids == srv->cap_uids) {
+		grown = reallocarray(srv->uids, srv->cap_uids ? srv->cap_uids * 2 : 8,
+		    sizeof(*grown));
+		if (grown == NULL)
+			return NULL;
+		srv->uids = grown;
+		srv->cap_uids = srv->cap_uids ? srv->cap_uids * 2 : 8;
+	}
+	srv->uids[srv->n_uids] = (struct server_uid_count){ uid, 0 };
+	return &srv->uids[srv->n_uids++].n;
+}
+
+static void
+server_uid_release(struct ndes_ipc_server *srv, uid_t uid)
+{
+	for (size_t i = 0; i < srv->n_uids; i++) {
+		if (srv->uids[i].uid != uid)
+			continue;
+		if (--srv->uids[i].n == 0)
+			srv->uids[i] = srv->uids[--srv->n_uids];
+		return;
+	}
+}
+
+/* Whether a peer of cred fits under the caps; logs the refusal. */
+static bool
+server_peer_fits(struct ndes_ipc_server *srv, const struct ndes_ipc_cred *cred)
+{
+	size_t *n;
+
+	if (srv->max_peers > 0 && srv->n_peers >= srv->max_peers) {
+		log_warnx("ipc %s: refused peer uid %u pid %d: %zu connections already "
+		    "(ipc.max_connections)", srv->path, (unsigned)cred->uid, (int)cred->pid,
+		    srv->n_peers);
+		return false;
+	}
+	n = server_uid_count(srv, cred->uid, false);
+	if (srv->max_peers_per_uid > 0 && n != NULL && *n >= srv->max_peers_per_uid) {
+		log_warnx("ipc %s: refused peer uid %u pid %d: %zu connections from uid %u "
+		    "already (ipc.max_connections_per_uid)", srv->path, (unsigned)cred->uid,
+		    (int)cred->pid, *n, (unsigned)cred->uid);
+		return false;
+	}
+	return true;
+}
+
+/* A connection allowed by the ACL and the caps becomes a peer; -1 refused
+ * (fd closed). */
+static int
+server_admit(struct ndes_ipc_server *srv, int fd, struct ndes_ipc_cred *cred)
+{
+	if (ndes_ipc_peer_cred_of(fd, cred) == -1) {
+		log_warn("ipc %s: SO_PEERCRED", srv->path);
+		close(fd);
+		return -1;
+	}
+	if (!ndes_ipc_acl_allows_fd(&srv->acl, srv->self_uid, fd, cred)) {
+		log_warnx("ipc %s: refused peer uid %u gid %u pid %d: not allowed", srv->path,
+		    (unsigned)cred->uid, (unsigned)cred->gid, (int)cred->pid);
+		close(fd);
+		return -1;
+	}
+	if (!server_peer_fits(srv, cred) || server_uid_count(srv, cred->uid, true) == NULL) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -99,17 +193,9 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr
 	struct ndes_ipc_cred cred;
 	struct ndes_ipc_peer *peer;
 
-	if (ndes_ipc_peer_cred_of(fd, &cred) == -1) {
-		log_warn("ipc %s: SO_PEERCRED", srv->path);
-		close(fd);
+	ndes_accept_backoff_ok(srv->backoff);
+	if (server_admit(srv, fd, &cred) == -1)
 		return;
-	}
-	if (!ndes_ipc_acl_allows_fd(&srv->acl, srv->self_uid, fd, &cred)) {
-		log_warnx("ipc %s: refused peer uid %u gid %u pid %d: not allowed", srv->path,
-		    (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid);
-		close(fd);
-		return;
-	}
 	peer = ndes_ipc_peer_new_fd(srv->base, fd, &cred, srv->dispatch, srv->arg);
 	if (peer == NULL) {
 		log_warnx("ipc %s: out of memory for a new peer", srv->path);
@@ -119,36 +205,17 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr
 	peer->close_cb = srv->close_cb;
 	TAILQ_INSERT_TAIL(&srv->peers, peer, entry);
 	srv->n_peers++;
+	(*server_uid_count(srv, cred.uid, true))++;
 	log_debug("ipc %s: peer %llu connected (uid %u gid %u pid %d)", srv->path,
 	    (unsigned long long)peer->id, (unsigned)cred.uid, (unsigned)cred.gid, (int)cred.pid);
 	if (srv->accept_cb != NULL && srv->accept_cb(peer, srv->arg) == -1)
 		ndes_ipc_peer_close(peer);
 }
 
-static void
-server_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ndes_ipc_server *srv = arg;
-
-	evconnlistener_enable(srv->listener);
-}
-
-/* accept() failed (EMFILE, ENFILE, ENOMEM...): pause a second, not spin. */
-static void
-server_error_cb(struct evconnlistener *lev, void *arg)
-{
-	struct ndes_ipc_server *srv = arg;
-	struct timeval one = { 1, 0 };
-
-	log_warnx("ipc %s: accept: %s", srv->path,
-	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	evconnlistener_disable(srv->listener);
-	evtimer_add(srv->resume_ev, &one);
-}
-
 static int
 server_start(struct ndes_ipc_server *srv, mode_t mode)
 {
+	char what[300];
 	int fd;
 
 	if ((fd = server_listen_fd(srv, mode)) == -1) {
@@ -157,15 +224,15 @@ server_start(struct ndes_ipc_server *srv, mode_t mode)
 	}
 	srv->listener = evconnlistener_new(srv->base, server_accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	srv->resume_ev = evtimer_new(srv->base, server_resume_cb, srv);
-	if (srv->listener == NULL || srv->resume_ev == NULL) {
+	snprintf(what, sizeof(what), "ipc %s", srv->path);
+	if (srv->listener == NULL ||
+	    (srv->backoff = ndes_accept_backoff_new(srv->base, srv->listener, what)) == NULL) {
 		log_warnx("ipc %s: cannot create the listener", srv->path);
 		if (srv->listener == NULL)
 			close(fd);
 		unlink(srv->path);
 		return -1;
 	}
-	evconnlistener_set_error_cb(srv->listener, server_error_cb);
 	return 0;
 }
 
@@ -187,6 +254,8 @@ ndes_ipc_server_new(struct event_base *base, const char *path, mode_t mode,
 	srv->self_uid = geteuid();
 	srv->dispatch = dispatch;
 	srv->arg = arg;
+	srv->max_peers = NDES_IPC_DEFAULT_MAX_PEERS;
+	srv->max_peers_per_uid = NDES_IPC_DEFAULT_MAX_PEERS_PER_UID;
 	TAILQ_INIT(&srv->peers);
 	if (server_start(srv, mode) == -1) {
 		ndes_ipc_server_free(srv);
@@ -235,6 +304,14 @@ ndes_ipc_server_set_acl(struct ndes_ipc_server *srv, const struct ndes_ipc_acl *
 	return 0;
 }
 
+void
+ndes_ipc_server_set_limits(struct ndes_ipc_server *srv, size_t max_peers,
+    size_t max_peers_per_uid)
+{
+	srv->max_peers = max_peers;
+	srv->max_peers_per_uid = max_peers_per_uid;
+}
+
 size_t
 ndes_ipc_server_peer_count(const struct ndes_ipc_server *srv)
 {
@@ -246,6 +323,7 @@ ndes_ipc_server_forget_peer(struct ndes_ipc_server *srv, struct ndes_ipc_peer *p
 {
 	TAILQ_REMOVE(&srv->peers, peer, entry);
 	srv->n_peers--;
+	server_uid_release(srv, peer->cred.uid);
 }
 
 /* Remove the socket file only if it is still ours (not a successor's). */
@@ -271,13 +349,13 @@ ndes_ipc_server_free(struct ndes_ipc_server *srv)
 		peer->server = NULL;
 		ndes_ipc_peer_close(peer);
 	}
+	ndes_accept_backoff_free(srv->backoff);
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		server_unlink(srv);
 	}
-	if (srv->resume_ev != NULL)
-		event_free(srv->resume_ev);
 	ndes_ipc_acl_clear(&srv->acl);
+	free(srv->uids);
 	free(srv->path);
 	free(srv);
 }

@@ -13,7 +13,9 @@
 
 #include "clock.h"
 #include "events.h"
+#include "ipc_peer.h"
 #include "log.h"
+#include "resources.h"
 
 static void
 usage(FILE *fp)
@@ -186,6 +188,25 @@ connd_log_level(struct connd *d)
 	log_init(NULL, d->verbose ? LOG_LEVEL_DEBUG : log_level_from_name(d->cfg.log_level));
 }
 
+/* Raise the descriptor limit and fit connector.sock's cap under it, so that
+ * its peers can never take the descriptors the outbox, the CA folder and the
+ * cloud calls need (common/resources.h).  The configuration keeps the value
+ * written (a reload compares with it); the listener gets the fitted one. */
+static int
+connd_fit_descriptors(struct connd *d, char *err, size_t errlen)
+{
+	int64_t cap = d->cfg.ipc.max_connections;
+	struct ndes_fd_claim claim = { "ipc.max_connections", &cap };
+
+	if (ndes_fd_budget_fit(ndes_nofile_raise(), NDES_FD_RESERVE, &claim, 1) == -1) {
+		snprintf(err, errlen, "the descriptor limit is too low");
+		return -1;
+	}
+	ndes_ipc_server_set_limits(d->ipc, (size_t)cap,
+	    (size_t)d->cfg.ipc.max_connections_per_uid);
+	return 0;
+}
+
 static int
 connd_setup(struct connd *d, char *err, size_t errlen)
 {
@@ -209,7 +230,7 @@ connd_setup(struct connd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot listen on %s", d->cfg.ipc.socket);
 		return -1;
 	}
-	return 0;
+	return connd_fit_descriptors(d, err, errlen);
 }
 
 static void
@@ -308,5 +329,6 @@ main(int argc, char **argv)
 	connd_log_level(&d);
 	r = connd_run(&d);
 	connd_free(&d);
+	log_flush_suppressed();
 	return r;
 }

@@ -8,7 +8,8 @@
  * CRL is checked again), downloads.*, outbox.* and renewal.* (timers
  * rescheduled), drain_timeout, ipc.allowed_uids and ipc.allowed_gids (the
  * socket's ACL; connected peers no longer allowed are closed).  Keys bound
- * at start (state_dir, ipc.socket, ipc.mode, events.*, fips) keep their
+ * at start (state_dir, ipc.socket, ipc.mode, ipc.max_connections*,
+ * events.*, fips) keep their
  * running values, each change logged as "X changed: restart
  * ndes-connectord to apply". */
 #include "connectord.h"
@@ -33,7 +34,8 @@ static void
 reload_log_fixed(const struct conn_cfg *run, const struct conn_cfg *nc)
 {
 	static const char *const fixed[] = { "state_dir", "ipc.socket", "ipc.mode",
-	    "events.sink", "events.path", "fips" };
+	    "ipc.max_connections", "ipc.max_connections_per_uid", "events.sink", "events.path",
+	    "fips" };
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!same(run, nc, fixed[i]))

@@ -20,6 +20,7 @@
 #include "http_api.h"
 #include "ipc_peer.h"
 #include "log.h"
+#include "resources.h"
 #include "storage.h"
 #include "sync.h"
 #include "work.h"
@@ -165,9 +166,26 @@ crpd_workers(const struct crpd *d)
 	return n > 0 ? (int)n : 1;
 }
 
+/* Raise the descriptor limit and fit the connection caps under it, so that
+ * crp.sock's peers and the HTTP clients can never take the descriptors the
+ * database, the keys and the connector link need (common/resources.h). */
+static int
+crpd_fit_descriptors(struct crpd *d)
+{
+	struct ndes_fd_claim claims[] = {
+		{ "ipc.max_connections", &d->cfg.ipc.max_connections },
+		{ "http.max_connections", &d->cfg.http.max_connections },
+	};
+
+	return ndes_fd_budget_fit(ndes_nofile_raise(), NDES_FD_RESERVE, claims,
+	    d->cfg.http_present ? 2 : 1);
+}
+
 static int
 crpd_start(struct crpd *d)
 {
+	if (crpd_fit_descriptors(d) == -1)
+		return -1;
 	if (evthread_use_pthreads() == -1 || (d->base = event_base_new()) == NULL) {
 		log_warnx("cannot set up libevent");
 		return -1;
@@ -235,6 +253,7 @@ crpd_stop(struct crpd *d)
 	crpd_free_paths(d);
 	crpd_config_free(&d->cfg);
 	ndes_events_close();
+	log_flush_suppressed();
 }
 
 static int

@@ -52,6 +52,12 @@ static const struct ndes_config_field http_fields[] = {
 	    NDES_CFG_DEFAULT("8444")),
 	NDES_CFG_MAP("tls", struct crpd_http_cfg, tls, tls_schema,
 	    NDES_CFG_PRESENT(struct crpd_http_cfg, tls_present)),
+	NDES_CFG_INT("max_connections", struct crpd_http_cfg, max_connections,
+	    NDES_CFG_RANGE(1, 1000000), NDES_CFG_DEFAULT("1024")),
+	NDES_CFG_DURATION("header_timeout", struct crpd_http_cfg, header_timeout,
+	    NDES_CFG_RANGE(1, 3600), NDES_CFG_DEFAULT("10s")),
+	NDES_CFG_DURATION("body_timeout", struct crpd_http_cfg, body_timeout,
+	    NDES_CFG_RANGE(1, 3600), NDES_CFG_DEFAULT("30s")),
 };
 static const struct ndes_config_schema http_schema =
     NDES_CFG_SCHEMA(struct crpd_http_cfg, http_fields);

@@ -40,6 +40,9 @@ struct crpd_http_cfg {
 	int64_t			 port;
 	struct crpd_tls_cfg	 tls;
 	bool			 tls_present;
+	int64_t			 max_connections;
+	int64_t			 header_timeout;	/* seconds */
+	int64_t			 body_timeout;		/* seconds */
 };
 
 /* When a verification's one-time use record reaches the disk (docs/crpd.md). */

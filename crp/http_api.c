@@ -236,6 +236,9 @@ crp_http_start(struct crpd *d)
 	struct ndes_http_limits lim = {
 		.max_headers_size = CRP_HTTP_MAX_REQUEST,
 		.max_body_size = CRP_HTTP_MAX_REQUEST,
+		.max_connections = (size_t)d->cfg.http.max_connections,
+		.header_timeout_ms = (int)d->cfg.http.header_timeout * 1000,
+		.body_timeout_ms = (int)d->cfg.http.body_timeout * 1000,
 	};
 	struct crp_http *h;
 	char err[512];

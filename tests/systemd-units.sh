@@ -77,11 +77,11 @@ ok_dirs=0
 for u in $units; do
 	for line in "StateDirectory=ndes" "RuntimeDirectory=ndes" "RuntimeDirectoryPreserve=yes" \
 	    "StateDirectoryMode=0750" "RuntimeDirectoryMode=0750" "User=ndes" "Type=notify" \
-	    "WatchdogSec=30s" "UMask=0077"; do
+	    "WatchdogSec=30s" "UMask=0077" "LimitNOFILE=65536"; do
 		grep -qx "$line" "$tmp/units/$u.service" || { echo "# $u: no $line"; ok_dirs=1; }
 	done
 done
-check $ok_dirs "both units: same user, folders, Type=notify, watchdog"
+check $ok_dirs "both units: same user, folders, Type=notify, watchdog, LimitNOFILE"
 
 # 10: sysusers.d makes user and group ndes.
 systemd-sysusers --root="$tmp/root" "$srcdir/etc/sysusers.d/ndes.conf" >/dev/null 2>&1 &&

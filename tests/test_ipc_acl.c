@@ -1,11 +1,17 @@
-/* IPC peer authorisation by SO_PEERCRED: children switch to other uids and
- * gids (the tests run as root) and connect with the blocking client. */
+/* IPC peer admission: authorisation by SO_PEERCRED, the caps on connected
+ * peers (in all, per uid), the accept backoff when descriptors run out.
+ * Children switch to other uids and gids (the tests run as root) and
+ * connect with the blocking client. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -13,6 +19,8 @@
 #include "ipc.h"
 #include "ipc_client.h"
 #include "ipc_peer.h"
+#include "log.h"
+#include "lib/procstat.h"
 #include "test_ipc_util.h"
 
 #define NOBODY 65534
@@ -192,4 +200,124 @@ Test(ipc_acl, reloaded_acl_applies_to_new_peers)
 	cr_assert_eq(run_child(NOBODY, NOBODY, NULL, 0, NULL), CHILD_PONG);
 	cr_assert_eq(ndes_ipc_server_set_acl(srv, NULL), 0);
 	cr_assert_eq(run_child(NOBODY, NOBODY, NULL, 0, NULL), CHILD_REFUSED);
+}
+
+/* ---- caps and backoff ---- */
+
+TestSuite(ipc_caps, .init = setup, .fini = teardown);
+
+static void
+start_capped(size_t max_peers, size_t max_per_uid)
+{
+	uid_t nobody = NOBODY;
+	struct ndes_ipc_acl acl = { &nobody, 1, NULL, 0 };
+
+	srv = ndes_ipc_server_new(base, sock, 0666, &acl, dispatch, NULL);
+	cr_assert_not_null(srv);
+	ndes_ipc_server_set_limits(srv, max_peers, max_per_uid);
+}
+
+/* In a child (as uid when not 0): open n connections, hold them for ms,
+ * exit with the number the server closed. */
+static void __attribute__((noreturn))
+child_hold(uid_t uid, int n, int ms)
+{
+	int fds[16], closed = 0;
+	char c;
+
+	if (uid != 0 && (setgroups(0, NULL) == -1 || setresgid(uid, uid, uid) == -1 ||
+	    setresuid(uid, uid, uid) == -1))
+		_exit(100);
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = ipc_test_connect_raw(sock)) == -1)
+			_exit(101);
+	usleep((useconds_t)ms * 1000);
+	for (int i = 0; i < n; i++)
+		closed += recv(fds[i], &c, 1, MSG_DONTWAIT) == 0;
+	_exit(closed);
+}
+
+/* How many of n connections from uid the server closed (the loop runs
+ * meanwhile); the child keeps its connections until it exits. */
+static int
+closed_of(uid_t uid, int n)
+{
+	pid_t pid = fork();
+
+	cr_assert_neq(pid, -1);
+	if (pid == 0)
+		child_hold(uid, n, 300);
+	return ipc_test_pump_until_exit(base, pid, 3000);
+}
+
+Test(ipc_caps, the_per_uid_cap_refuses_only_that_uids_excess)
+{
+	pid_t holder;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch uids");
+	start_capped(0, 3);
+	cr_assert_eq(closed_of(NOBODY, 5), 2, "5 connections from one uid, 3 allowed");
+	/* while nobody holds 3, nobody is refused and another uid is not */
+	cr_assert_neq(holder = fork(), -1);
+	if (holder == 0)
+		child_hold(NOBODY, 3, 3000);
+	for (int i = 0; i < 200 && ndes_ipc_server_peer_count(srv) < 3; i++)
+		ipc_test_pump(base, 10);
+	cr_assert_eq(ndes_ipc_server_peer_count(srv), 3);
+	cr_assert_eq(run_child(NOBODY, NOBODY, NULL, 0, NULL), CHILD_REFUSED,
+	    "a 4th connection of uid %u is closed", NOBODY);
+	cr_assert_eq(run_child(0, 0, NULL, 0, NULL), CHILD_PONG, "another uid still gets in");
+	cr_assert_eq(ipc_test_pump_until_exit(base, holder, 5000), 0);
+}
+
+Test(ipc_caps, the_total_cap_refuses_the_excess)
+{
+	start_capped(2, 0);
+	cr_assert_eq(closed_of(0, 4), 2, "4 connections, 2 allowed");
+	ipc_test_pump(base, 50);
+	cr_assert_eq(ndes_ipc_server_peer_count(srv), 0);
+	cr_assert_eq(run_child(0, 0, NULL, 0, NULL), CHILD_PONG, "room again once they closed");
+}
+
+/* In a child with 24 descriptors: an IPC server that runs out of them. */
+static void __attribute__((noreturn))
+starved_server(const char *log)
+{
+	struct rlimit rl = { 24, 24 };
+	struct timeval run = { 4, 0 };
+	struct event_base *b;
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd == -1 || dup2(fd, 2) == -1 || close(fd) == -1 ||
+	    setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		_exit(100);
+	log_init("starved", LOG_LEVEL_INFO);
+	b = event_base_new();
+	srv = ndes_ipc_server_new(b, sock, 0666, NULL, ipc_test_echo_dispatch, NULL);
+	if (srv == NULL)
+		_exit(101);
+	ndes_ipc_server_set_limits(srv, 0, 0);
+	event_base_loopexit(b, &run);
+	event_base_dispatch(b);
+	_exit(0);
+}
+
+Test(ipc_caps, accept_failures_back_off_instead_of_spinning)
+{
+	char *log = ipc_test_path(dir, "server.log");
+	int fds[60];
+	pid_t pid;
+
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0)
+		starved_server(log);
+	for (int i = 0; i < 50 && access(sock, F_OK) != 0; i++)
+		usleep(20000);
+	for (int i = 0; i < 60; i++)
+		fds[i] = ipc_test_connect_raw(sock);
+	procstat_expect_backoff(pid, log);
+	for (int i = 0; i < 60; i++)
+		close(fds[i]);
+	free(log);
 }

@@ -1,6 +1,10 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include "clock.h"
 #include "log.h"
@@ -45,6 +49,81 @@ Test(log, level_names_in_enum_order)
 	cr_assert_eq(log_level_from_name("debug"), LOG_LEVEL_DEBUG);
 	cr_assert_eq(log_level_from_name("Debug"), LOG_LEVEL_INFO);
 	cr_assert_eq(log_level_from_name(NULL), LOG_LEVEL_INFO);
+}
+
+/* The lines of one statement: the first `burst` of a window are printed,
+ * the rest counted and reported once with the last of them. */
+Test(log, repeated_lines_are_rate_limited_with_a_count, .init = redirect_stderr)
+{
+	log_init("p", LOG_LEVEL_DEBUG);
+	log_set_rate_limit(3, 60000);
+	for (int i = 0; i < 10; i++)
+		log_warnx("refused peer %d", i);
+	log_info("another statement");
+	log_flush_suppressed();
+	log_flush_suppressed();
+	fflush(stderr);
+	cr_assert_stderr_eq_str("p: refused peer 0\np: refused peer 1\np: refused peer 2\n"
+	    "p: another statement\n"
+	    "p: suppressed 7 similar lines in 1 s, the last: refused peer 9\n");
+}
+
+/* A new window prints again, after the report of the one before. */
+Test(log, a_new_window_reports_the_old_one_first, .init = redirect_stderr)
+{
+	log_init("p", LOG_LEVEL_INFO);
+	log_set_rate_limit(1, 100);
+	for (int i = 0; i < 3; i++)
+		log_info("tick %d", i);
+	usleep(150000);
+	log_info("tick %d", 3);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("p: tick 0\n"
+	    "p: suppressed 2 similar lines in 1 s, the last: tick 2\np: tick 3\n");
+}
+
+/* "%s" passes different texts: those are different lines; digits aside. */
+Test(log, pass_through_format_is_keyed_by_its_text, .init = redirect_stderr)
+{
+	log_init("p", LOG_LEVEL_INFO);
+	log_set_rate_limit(1, 60000);
+	log_warnx("%s", "disk full");
+	log_warnx("%s", "cloud unreachable");
+	log_warnx("%s", "port 8443 busy");
+	log_warnx("%s", "port 8444 busy");
+	log_flush_suppressed();
+	fflush(stderr);
+	cr_assert_stderr_eq_str("p: disk full\np: cloud unreachable\np: port 8443 busy\n"
+	    "p: suppressed 1 similar line in 1 s, the last: port 8444 busy\n");
+}
+
+/* libevent's own warnings come through the same limit. */
+Test(log, libevent_messages_are_routed_and_limited, .init = redirect_stderr)
+{
+	log_init("p", LOG_LEVEL_INFO);
+	log_set_rate_limit(2, 60000);
+	for (int i = 0; i < 5; i++)
+		event_base_free(NULL); /* warns: no base to free */
+	log_flush_suppressed();
+	fflush(stderr);
+	cr_assert_stderr_eq_str("p: libevent: event_base_free_: no base to free\n"
+	    "p: libevent: event_base_free_: no base to free\n"
+	    "p: suppressed 3 similar lines in 1 s, the last: libevent: event_base_free_: "
+	    "no base to free\n");
+}
+
+Test(log, zero_burst_turns_the_limit_off, .init = redirect_stderr)
+{
+	char want[30 * 8 + 1] = "";
+
+	log_init("p", LOG_LEVEL_INFO);
+	log_set_rate_limit(0, 1000);
+	for (int i = 0; i < 30; i++) {
+		log_info("line");
+		strcat(want, "p: line\n");
+	}
+	fflush(stderr);
+	cr_assert_stderr_eq_str(want);
 }
 
 /* Deadlines carry nanoseconds into seconds and land where asked. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -126,6 +127,8 @@ crpd_h_new(const struct crpd_h_opts *opts)
 	h->connector_sock = crpd_h_path(h, "connector.sock");
 	h->events = crpd_h_path(h, "events.jsonl");
 	h->log = crpd_h_path(h, "crpd.log");
+	h->nofile_soft = opts->nofile_soft;
+	h->nofile_hard = opts->nofile_hard;
 	harness_pki(h, opts);
 	harness_config(h, opts);
 	if ((h->journal = opts->journal))
@@ -181,6 +184,11 @@ harness_exec(struct crpd_h *h)
 	if (fd != -1) {
 		dup2(fd, 2);
 		close(fd);
+	}
+	if (h->nofile_soft > 0 && setrlimit(RLIMIT_NOFILE, &(struct rlimit){
+	    h->nofile_soft, h->nofile_hard }) == -1) {
+		fprintf(stderr, "setrlimit: %s\n", strerror(errno));
+		_exit(127);
 	}
 	execl(bin, "ndes-crpd", "--config", h->config, (char *)NULL);
 	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));

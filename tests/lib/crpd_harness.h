@@ -28,6 +28,8 @@ struct crpd_h_opts {
 	const char	*socket_mode;	/* ipc.mode, default 0660 */
 	const char	*ipc_extra;	/* more lines of the ipc section, indented */
 	const char	*extra_yaml;	/* appended to the config */
+	unsigned long	 nofile_soft;	/* RLIMIT_NOFILE for crpd (0: the test's) */
+	unsigned long	 nofile_hard;
 };
 
 struct crpd_h {
@@ -38,6 +40,7 @@ struct crpd_h {
 	char		*events;	/* the events file (unless journal) */
 	bool		 journal;	/* events go to journald */
 	char		*log;		/* crpd's stderr */
+	unsigned long	 nofile_soft, nofile_hard;
 	pid_t		 pid;
 	struct timespec	 started;	/* wall clock at start: journal queries begin there
 					   (a PID is reused soon under pid_max 32768) */
