@@ -9,6 +9,9 @@
 #include "challenge.h"
 #include "csr.h"
 
+static bool verify_fail(struct crp_verify_result *, enum ndes_event, uint32_t,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
 static bool
 verify_fail(struct crp_verify_result *res, enum ndes_event ev, uint32_t code,
     const char *fmt, ...)
