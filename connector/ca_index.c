@@ -74,6 +74,12 @@ ca_index_load(const char *path, struct ca_index *idx, char *err, size_t errlen)
 		struct ca_index_entry *grown;
 
 		lineno++;
+		/* A NUL would cut the line short, and a rewrite would drop the rest. */
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			snprintf(err, errlen, "%s:%zu: malformed index line (NUL byte)", path,
+			    lineno);
+			goto fail;
+		}
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (len == 0)
