@@ -72,7 +72,8 @@ struct exec_index_line {
 
 /* The complete lines of index.txt (micromdm's `openssl ca` database):
  * status, expiry, revocation date, serial (upper-case hex), file name,
- * subject, tab-separated.  Incomplete lines are skipped. */
+ * subject, tab-separated.  Incomplete and malformed lines (a NUL byte, a
+ * missing field) are skipped. */
 int exec_index_read(const char *depot, struct exec_index_line **lines, size_t *n,
     char *err, size_t errlen);
 void exec_index_free(struct exec_index_line *lines, size_t n);

@@ -89,6 +89,8 @@ exec_index_read(const char *depot, struct exec_index_line **linesp, size_t *np, 
 		if (line[len - 1] != '\n')
 			break;		/* being written: read again at its close */
 		line[len - 1] = '\0';
+		if (memchr(line, '\0', (size_t)len - 1) != NULL)
+			continue;	/* a NUL would cut it short: malformed, skipped */
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((grown = realloc(lines, cap * sizeof(*lines))) == NULL)
