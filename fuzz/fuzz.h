@@ -31,6 +31,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 void fuzz_fail(const char *file, int line, const char *what) __attribute__((noreturn));
 
+/* With FUZZ_VERBOSE set in the environment: one line on stderr (what an
+ * input reached, to check that the seeds go deep).  Otherwise nothing. */
+void fuzz_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A NUL-terminated malloc'd copy of data (the bytes after a NUL stay). */
 char *fuzz_text(const uint8_t *data, size_t size);
 
