@@ -14,6 +14,7 @@ int
 ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
     const char *fmt, ...)
 {
+	char	what[NDES_CONFIG_ERR_MAX];
 	va_list	ap;
 	int	n;
 
@@ -27,9 +28,11 @@ ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
 		    at->line, at->col);
 	if (n < 0 || (size_t)n >= c->errlen)
 		return -1;
+	/* Validators may quote a value as it is: keep the message one line. */
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	ndes_cfg_one_line(what, c->err + n, c->errlen - (size_t)n);
 	return -1;
 }
 
@@ -83,6 +86,29 @@ cfg_repr_byte(unsigned char ch, char *out)
 		return (size_t)sprintf(out, "\\x%02x", ch);
 	out[0] = (char)ch;
 	return 1;
+}
+
+void
+ndes_cfg_one_line(const char *s, char *buf, size_t len)
+{
+	char	esc[8];
+	size_t	n = 0, k;
+
+	if (len == 0)
+		return;
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			k = cfg_repr_byte(ch, esc);
+		else
+			esc[0] = (char)ch, k = 1;
+		if (n + k >= len)
+			break;
+		memcpy(buf + n, esc, k);
+		n += k;
+	}
+	buf[n] = '\0';
 }
 
 const char *
