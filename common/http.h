@@ -92,6 +92,9 @@ void ndes_http_reply_empty(struct ndes_http_request *req, int status);
 void ndes_http_reply_raw(struct ndes_http_request *req, int status, const char *content_type,
     const void *body, size_t len);
 
+/* The body of JSON error answers: {"error":{"code":...,"message":...}}. */
+json_t *ndes_http_error_json(const char *code, const char *message);
+
 /* The body as a JSON object; NULL with a message ("request body is not valid
  * JSON: ... at line 1, column 5", "request body must be a JSON object") for
  * the caller's 400. */

@@ -186,12 +186,17 @@ ndes_http_reply_empty(struct ndes_http_request *req, int status)
 	ndes_http_reply_raw(req, status, NULL, NULL, 0);
 }
 
+json_t *
+ndes_http_error_json(const char *code, const char *message)
+{
+	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+}
+
 void
 http_reply_evreq_error(struct evhttp_request *evreq, int status, const char *code,
     const char *message)
 {
-	http_send_json(evreq, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
-	    "message", message));
+	http_send_json(evreq, status, ndes_http_error_json(code, message));
 }
 
 void

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writes the generated seeds of fuzz/corpus/ (docs/fuzzing.md): those made
 # from the example configurations and with the test keys of fuzz/keys/
-# (CSRs, sealed challenges, certificates, CMS).  The hand-written seeds and
-# every crash-* file are committed as they are and left alone.
+# (CSRs, sealed challenges, certificates, CMS), and the crash-* files that
+# need those keys.  The hand-written seeds and the crash-* files the fuzzers
+# found are committed as they are and left alone.
 #   fuzz/make-corpus.sh [TARGET...]     (default: every generated one)
 # Needs openssl (3.0 or later) and jq.  Run it from anywhere; commit what
 # changes.  Signatures and envelopes are randomised, so a rerun rewrites
@@ -19,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 # 2027-01-01T00:00:00Z, valid a year.
 IAT=1798758000
 EXP=1830294000
-TENANT=8a1f2c3d-0000-4000-8000-00000000fuzz
+TENANT=8a1f2c3d-0000-4000-8000-00000000f022
 
 # seed TARGET NAME: stdin to fuzz/corpus/TARGET/NAME
 seed() {
@@ -37,8 +38,176 @@ gen_config() {
 		seed config policy-example.yaml
 }
 
+# ---- challenges and requests (csr, challenge, crp_http) ---------------------
+# The claims of the seeds' valid request, compact JSON; jq filters vary them.
+claims() {
+	jq -cn --arg tenant "$TENANT" --argjson iat $IAT --argjson exp $EXP '{
+		ver: 1, id: "5b0f6a57-8c4d-4f6e-9a51-0b8f3d2c7e11", tenant: $tenant,
+		profile: "prof-wifi", deviceId: "d1e2f3a4-0000-4000-8000-000000000001",
+		userId: "alice@contoso.com", certType: "user", iat: $iat, exp: $exp,
+		subject: "CN=alice,O=Contoso",
+		sans: [{type: "upn", value: "alice@contoso.com"},
+		       {type: "dns", value: "alice-phone.contoso.com"}],
+		keyType: "EC", minKeyBits: 256, keyUsage: ["digitalSignature"],
+		eku: ["1.3.6.1.5.5.7.3.2"], hash: "sha256", validityDays: 365,
+		template: "ContosoSCEPSignature" }' | jq -c "${1:-.}"
+}
+
+# signed_data CLAIMS_FILE [SIGNER] [openssl cms -sign options...]: DER on stdout
+signed_data() {
+	local in=$1 signer=${2:-signer}
+	shift 2 || shift $#
+	openssl cms -sign -binary -nodetach -outform DER -in "$in" -md sha256 \
+		-signer "$keys/$signer.pem" -inkey "$keys/$signer.key" "${@:--noattr}" \
+		${NOCERTS--nocerts}
+}
+
+# envelope DER_FILE [RECIPIENT]: the challenge text on stdout
+envelope() {
+	local to=${2:-crp} opts=()
+	[ "$to" = crp-rsa ] && opts=(-keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256
+		-keyopt rsa_mgf1_md:sha256)
+	openssl cms -encrypt -binary -aes-256-gcm -recip "$keys/$to.pem" "${opts[@]}" \
+		-in "$1" -outform DER | base64 -w0
+}
+
+# seal JQ_FILTER [RECIPIENT]: claims varied by the filter, signed, sealed
+seal() {
+	claims "$1" >"$work/claims.json"
+	signed_data "$work/claims.json" signer >"$work/sd.der"
+	envelope "$work/sd.der" "${2:-crp}"
+}
+
+# request CHALLENGE [options]: a DER PKCS#10 of the device key on stdout.
+#   -dn LINES (of an openssl req [dn] section)  -san TEXT  -ku TEXT  -eku TEXT
+#   -md NAME (defaults: what the claims of `claims` ask for)
+request() {
+	local challenge=$1 dn=$'O = Contoso\nCN = alice' md=sha256
+	local san="otherName:1.3.6.1.4.1.311.20.2.3;UTF8:alice@contoso.com,DNS:alice-phone.contoso.com"
+	local ku="critical,digitalSignature" eku=clientAuth
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-dn) dn=$2 ;; -san) san=$2 ;; -ku) ku=$2 ;; -eku) eku=$2 ;; -md) md=$2 ;;
+		esac
+		shift 2
+	done
+	{
+		printf '[req]\nprompt = no\ndistinguished_name = dn\nstring_mask = utf8only\n'
+		[ -n "$challenge" ] && printf 'attributes = attrs\n'
+		printf 'req_extensions = ext\n[dn]\n%s\n[attrs]\nchallengePassword = %s\n[ext]\n' \
+			"$dn" "$challenge"
+		[ -n "$san" ] && printf 'subjectAltName = %s\n' "$san"
+		[ -n "$ku" ] && printf 'keyUsage = %s\n' "$ku"
+		[ -n "$eku" ] && printf 'extendedKeyUsage = %s\n' "$eku"
+		printf 'basicConstraints = CA:FALSE\n'
+	} >"$work/req.cnf"
+	openssl req -new -key "$keys/device.key" -config "$work/req.cnf" -utf8 -"$md" \
+		-outform DER
+}
+
+# The requests of the csr and crp_http seeds: name, challenge, request options.
+make_requests() {
+	local valid
+	valid=$(seal .)
+	mkdir -p "$work/req"
+	request "$valid" >"$work/req/valid.der"
+	request "$(seal . crp-rsa)" >"$work/req/valid-rsa-recipient.der"
+	request "$valid" -dn $'O = Contoso\nCN = mallory' >"$work/req/subject-mismatch.der"
+	request "$valid" -san "DNS:alice-phone.contoso.com" >"$work/req/san-mismatch.der"
+	request "$valid" -ku "critical,digitalSignature,keyEncipherment" >"$work/req/ku-mismatch.der"
+	request "$valid" -eku "clientAuth,serverAuth" >"$work/req/eku-mismatch.der"
+	request "$valid" -md sha384 >"$work/req/hash-mismatch.der"
+	request "$(seal '.minKeyBits = 384')" >"$work/req/key-too-small.der"
+	request "$(seal '.keyType = "RSA"')" >"$work/req/key-type-mismatch.der"
+	request "$(seal ".exp = $IAT + 60")" >"$work/req/expired.der"
+	request "$(seal '.tenant = "another-tenant"')" >"$work/req/wrong-tenant.der"
+	request "" >"$work/req/no-challenge.der"
+	request "bm90IGEgY2hhbGxlbmdl" >"$work/req/not-a-challenge.der"
+	request "$(seal . device)" >"$work/req/other-recipient.der"
+	claims >"$work/claims.json"
+	signed_data "$work/claims.json" client >"$work/sd.der"
+	request "$(envelope "$work/sd.der")" >"$work/req/other-signer.der"
+	# A subject whose 80th byte is inside a character (the reason quotes 80).
+	request "$valid" -dn "CN = $(printf 'é%.0s' {1..50})" \
+		>"$work/req/crash-reason-cut-mid-character.der"
+	request "$(seal '.subject = "UID=a1+CN=alice,O=Contoso" | .sans = []')" \
+		-dn $'O = Contoso\nCN = alice\n+UID = a1' -san "" >"$work/req/multi-valued-rdn.der"
+}
+
+gen_csr() {
+	local f
+	make_requests
+	for f in "$work"/req/*.der; do
+		seed csr "$(basename "$f")" <"$f"
+	done
+	openssl req -inform DER -in "$work/req/valid.der" | seed csr valid.pem
+	# 'C': the claims (length-prefixed) and a request to seal them into.
+	for f in valid subject-mismatch no-challenge; do
+		claims >"$work/claims.json"
+		{
+			printf 'C'
+			printf "\\x$(printf %02x $(($(wc -c <"$work/claims.json") >> 8)))"
+			printf "\\x$(printf %02x $(($(wc -c <"$work/claims.json") & 255)))"
+			cat "$work/claims.json" "$work/req/$f.der"
+		} | seed csr "claims-$f.bin"
+	done
+}
+
+gen_challenge() {
+	local text
+	text=$(seal .)
+	printf 'T%s' "$text" | seed challenge text-valid.txt
+	printf 'T%s' "$(seal . crp-rsa)" | seed challenge text-rsa-recipient.txt
+	printf 'T%s' "$(seal . device)" | seed challenge text-other-recipient.txt
+	{ printf T; base64 -d <<<"$text" | base64 -w 64; } | seed challenge text-wrapped.txt
+	printf 'T%s' "${text%??}" | seed challenge text-truncated.txt
+	claims | tee "$work/claims.json" | { printf J; cat; } | seed challenge claims-valid.json
+	claims '.extra = 1' | { printf J; cat; } | seed challenge claims-unknown-field.json
+	claims 'del(.deviceId)' | { printf J; cat; } | seed challenge claims-missing-field.json
+	claims '.sans = [range(33) | {type: "dns", value: "x"}]' | { printf J; cat; } |
+		seed challenge claims-too-many-sans.json
+	claims '.keyUsage = ["digitalSignature", "bogus"]' | { printf J; cat; } |
+		seed challenge claims-unknown-usage.json
+	{ printf S; signed_data "$work/claims.json" signer; } | seed challenge signed-valid.der
+	{ printf S; signed_data "$work/claims.json" client; } | seed challenge signed-other-key.der
+	{ printf S; NOCERTS= signed_data "$work/claims.json" signer; } |
+		seed challenge signed-with-certificate.der
+	{ printf S; signed_data "$work/claims.json" signer -md sha1 -noattr; } |
+		seed challenge signed-sha1.der
+	{ printf S; signed_data "$work/claims.json" signer -nosmimecap; } |
+		seed challenge signed-attributes.der
+}
+
+gen_crp_http() {
+	local csr cert
+	make_requests
+	csr=$(base64 -w0 <"$work/req/valid.der")
+	cert=$(openssl x509 -in "$keys/device.pem" -outform DER | base64 -w0)
+	{ printf V; jq -cn --arg csr "$csr" '{transactionId: "txn-0001", templateName:
+		"ContosoSCEPSignature", certificateRequest: $csr}'; } | seed crp_http verify-valid.json
+	{ printf V; jq -cn --arg csr "$(base64 -w0 <"$work/req/subject-mismatch.der")" \
+		'{transactionId: "txn-0002", certificateRequest: $csr}'; } |
+		seed crp_http verify-subject-mismatch.json
+	{ printf V; jq -cn --arg csr "$csr" '{certificateRequest: $csr}'; } |
+		seed crp_http verify-no-transaction.json
+	printf 'V{"transactionId":"t","certificateRequest":"not base64!"}' |
+		seed crp_http verify-not-base64.json
+	printf 'V[1,2,3]' | seed crp_http verify-array.json
+	printf 'V{"transactionId":"t",' | seed crp_http verify-truncated.json
+	printf 'V' | seed crp_http verify-empty.json
+	{ printf N; jq -cn --arg ch "$(seal .)" --arg cert "$cert" '{transactionId: "txn-0001",
+		challenge: $ch, disposition: 0, hResult: 0, issuedCertificate: $cert}'; } |
+		seed crp_http notify-success.json
+	printf 'N{"transactionId":"txn-0003","disposition":2,"hResult":-2146893811,"description":"%s"}' \
+		"The request was denied by the policy module: \u00e9t\u00e9 \ud83d\ude00" |
+		seed crp_http notify-failure.json
+	printf 'N{"transactionId":"t","disposition":5}' | seed crp_http notify-bad-disposition.json
+	printf 'N{"disposition":0,"hResult":4294967296}' | seed crp_http notify-hresult-range.json
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config)
+[ ${#targets[@]} -gt 0 ] || targets=(config csr challenge crp_http)
 for t in "${targets[@]}"; do
 	"gen_$t"
 	echo "make-corpus: $t: $(ls "$corpus/$t" | wc -l) files"
