@@ -92,6 +92,11 @@ void ndes_http_reply_empty(struct ndes_http_request *req, int status);
 void ndes_http_reply_raw(struct ndes_http_request *req, int status, const char *content_type,
     const void *body, size_t len);
 
+/* A JSON string of any text: bytes that are not well-formed UTF-8 (a
+ * message that quotes input, or was cut inside a character) become U+FFFD,
+ * so an answer's body always builds.  NULL only when out of memory. */
+json_t *ndes_json_text(const char *s);
+
 /* The body of JSON error answers: {"error":{"code":...,"message":...}}. */
 json_t *ndes_http_error_json(const char *code, const char *message);
 

@@ -189,7 +189,8 @@ ndes_http_reply_empty(struct ndes_http_request *req, int status)
 json_t *
 ndes_http_error_json(const char *code, const char *message)
 {
-	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+	return json_pack("{s:{s:s,s:o}}", "error", "code", code, "message",
+	    ndes_json_text(message));
 }
 
 void

@@ -184,9 +184,9 @@ http_refusal(int event_id, uint32_t code, const char *message)
 	char hex[16];
 
 	snprintf(hex, sizeof(hex), "0x%08X", code);
-	return json_pack("{s:s, s:s, s:i, s:s}", "code", ndes_diag_name(code) != NULL ?
-	    ndes_diag_name(code) : "Unknown_Error", "message", message, "eventId", event_id,
-	    "diagCode", hex);
+	return json_pack("{s:s, s:o, s:i, s:s}", "code", ndes_diag_name(code) != NULL ?
+	    ndes_diag_name(code) : "Unknown_Error", "message", ndes_json_text(message),
+	    "eventId", event_id, "diagCode", hex);
 }
 
 json_t *
@@ -198,9 +198,9 @@ crp_http_verify_answer(bool verified, int event_id, uint32_t code, const char *r
 	snprintf(hex, sizeof(hex), "0x%08X", code);
 	if (verified) {
 		*status = 201;
-		return json_pack("{s:b, s:i, s:s, s:s, s:s?, s:s?, s:s?}", "verified", 1,
-		    "eventId", event_id, "diagCode", hex, "message", reason, "challengeId",
-		    challenge_id, "deviceId", device_id, "userId", user_id);
+		return json_pack("{s:b, s:i, s:s, s:o, s:s?, s:s?, s:s?}", "verified", 1,
+		    "eventId", event_id, "diagCode", hex, "message", ndes_json_text(reason),
+		    "challengeId", challenge_id, "deviceId", device_id, "userId", user_id);
 	}
 	*status = code == NDES_DIAG_UNKNOWN_ERROR ? 503 : 403;
 	return json_pack("{s:o, s:b, s:s?, s:s?, s:s?}", "error",
