@@ -77,6 +77,30 @@ int ndes_http_route_prefix(struct ndes_http_server *srv, const char *method,
 int ndes_http_route_flags(struct ndes_http_server *srv, const char *method, const char *path,
     unsigned flags, ndes_http_handler handler, void *arg);
 
+/* A request that came from no connection (tests, fuzzing): the handler
+ * sees method, target (path, and a query after '?'), body (kept by the
+ * caller until the reply), headers (NULL or a NULL-terminated list of name,
+ * value pairs), client_cert (referenced) and peer "local"; its reply is
+ * captured in *out instead of being sent.  Pass it to
+ * ndes_http_server_dispatch() or to a handler.  NULL when out of memory or
+ * the query is not well-formed. */
+struct ndes_http_captured {
+	int status;                    /* 0 until the reply */
+	char *content_type;            /* NULL when the body is empty */
+	char *body;                    /* NUL-terminated (body[len] == 0) */
+	size_t len;
+};
+
+struct ndes_http_request *ndes_http_request_local(const char *method, const char *target,
+    const void *body, size_t len, const char *const *headers, X509 *client_cert,
+    struct ndes_http_captured *out);
+void ndes_http_captured_clear(struct ndes_http_captured *c);
+
+/* Route a request as the server does for one from a connection: 404 or
+ * 405 (JSON) when no route matches, 401 when the route needs a client
+ * certificate and there is none, else the route's handler. */
+void ndes_http_server_dispatch(struct ndes_http_server *srv, struct ndes_http_request *req);
+
 /* Request accessors: query parameter (decoded) and request header (any case);
  * NULL when absent. */
 const char *ndes_http_query(const struct ndes_http_request *req, const char *name);

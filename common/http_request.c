@@ -12,17 +12,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 
-struct ndes_http_request_priv {
-	struct evhttp_request *ev;
-	struct evkeyvalq query;
-	char *path;
-};
-
-struct http_request_full {
-	struct ndes_http_request pub;
-	struct ndes_http_request_priv priv;
-};
-
 static const char *
 http_method_name(enum evhttp_cmd_type cmd)
 {
@@ -63,11 +52,12 @@ http_request_peer(struct ndes_http_request *req, struct evhttp_request *evreq)
 	}
 }
 
-static void
+void
 http_request_view_free(struct ndes_http_request *req)
 {
 	struct http_request_full *full = (struct http_request_full *)req;
 
+	http_local_free(full->priv.local);
 	evhttp_clear_headers(&full->priv.query);
 	free(full->priv.path);
 	X509_free(req->client_cert);
@@ -131,12 +121,16 @@ ndes_http_query(const struct ndes_http_request *req, const char *name)
 const char *
 ndes_http_header(const struct ndes_http_request *req, const char *name)
 {
+	if (req->priv->local != NULL)
+		return http_local_header(req->priv->local, name);
 	return evhttp_find_header(evhttp_request_get_input_headers(req->priv->ev), name);
 }
 
 int
 ndes_http_set_header(struct ndes_http_request *req, const char *name, const char *value)
 {
+	if (req->priv->local != NULL)
+		return http_local_set_header(req->priv->local, name, value);
 	return evhttp_add_header(evhttp_request_get_output_headers(req->priv->ev), name, value);
 }
 
@@ -159,7 +153,10 @@ void
 ndes_http_reply_raw(struct ndes_http_request *req, int status, const char *content_type,
     const void *body, size_t len)
 {
-	http_send(req->priv->ev, status, content_type, body, len);
+	if (req->priv->local != NULL)
+		http_local_reply(req->priv->local, status, content_type, body, len);
+	else
+		http_send(req->priv->ev, status, content_type, body, len);
 	http_request_view_free(req);
 }
 
@@ -176,8 +173,11 @@ http_send_json(struct evhttp_request *evreq, int status, json_t *body)
 void
 ndes_http_reply_json(struct ndes_http_request *req, int status, json_t *body)
 {
-	http_send_json(req->priv->ev, status, body);
-	http_request_view_free(req);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	ndes_http_reply_raw(req, status, "application/json", text, text ? strlen(text) : 0);
+	free(text);
+	json_decref(body);
 }
 
 void
@@ -210,8 +210,7 @@ ndes_http_reply_error(struct ndes_http_request *req, int status, const char *cod
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	http_reply_evreq_error(req->priv->ev, status, code, message);
-	http_request_view_free(req);
+	ndes_http_reply_json(req, status, ndes_http_error_json(code, message));
 }
 
 json_t *

@@ -106,16 +106,22 @@ http_reply_405(const struct ndes_http_server *srv, struct ndes_http_request *req
 static void
 http_server_gencb(struct evhttp_request *evreq, void *arg)
 {
-	struct ndes_http_server *srv = arg;
 	struct ndes_http_request *req;
-	const struct http_route *route;
 	char err[128];
-	bool any_path;
 
 	if ((req = http_request_view_new(evreq, err, sizeof(err))) == NULL) {
 		http_reply_evreq_error(evreq, 400, "bad_request", err);
 		return;
 	}
+	ndes_http_server_dispatch(arg, req);
+}
+
+void
+ndes_http_server_dispatch(struct ndes_http_server *srv, struct ndes_http_request *req)
+{
+	const struct http_route *route;
+	bool any_path;
+
 	route = http_route_find(srv, req->method, req->path, &any_path);
 	if (route == NULL && any_path)
 		http_reply_405(srv, req);

@@ -206,8 +206,64 @@ gen_crp_http() {
 	printf 'N{"disposition":0,"hResult":4294967296}' | seed crp_http notify-hresult-range.json
 }
 
+# ---- cloudsim_api: "METHOD PATH[ anonymous]", then the body ---------------
+# csr_b64 KEY CN: a base64 DER CSR of a test key
+csr_b64() {
+	openssl req -new -key "$keys/$1.key" -subj "/CN=$2" -outform DER | base64 -w0
+}
+
+gen_cloudsim_api() {
+	local client crp env
+	client=$(csr_b64 client "conn-2")
+	crp=$(csr_b64 crp "conn-2 CRP")
+	{ echo "POST /connectors/register anonymous"; jq -cn --arg c "$client" --arg r "$crp" \
+		'{token: "fuzz-token", name: "conn-2", clientCsr: $c, crpCsr: $r}'; } |
+		seed cloudsim_api register.txt
+	{ echo "POST /connectors/register anonymous"; jq -cn --arg c "$client" \
+		'{token: "no-such-token", name: "conn-3", clientCsr: $c, crpCsr: $c}'; } |
+		seed cloudsim_api register-unknown-token.txt
+	{ echo "POST /connectors/renew"; jq -cn --arg c "$client" '{clientCsr: $c}'; } |
+		seed cloudsim_api renew.txt
+	{ echo "POST /connectors/renew"; jq -cn --arg c "$client" --arg r "$crp" \
+		'{clientCsr: $c, crpCsr: $r}'; } | seed cloudsim_api renew-crp.txt
+	printf 'POST /connectors/unregister\n' | seed cloudsim_api unregister.txt
+	printf 'GET /certificates/signing\n' | seed cloudsim_api signing.txt
+	printf 'GET /certificates/signing anonymous\n' | seed cloudsim_api signing-anonymous.txt
+	printf 'GET /no/such/path\n' | seed cloudsim_api not-found.txt
+	printf 'GET /connectors/register\n' | seed cloudsim_api wrong-method.txt
+	{ echo "POST /ScepActions/successNotification"; jq -cn --arg c "$client" \
+		'{notification: {transactionId: "txn-1", certificateRequest: $c,
+		certificateThumbprint: "A1B2C3", certificateSerialNumber: "0F",
+		certificateExpirationDateUtc: "2027-12-31T00:00:00Z",
+		issuingCertificateAuthority: "CN=Contoso CA", callerInfo: "ndes-crpd/0.1.0",
+		caConfiguration: "ca\\Contoso CA", certificateAuthority: "Contoso CA"}}'; } |
+		seed cloudsim_api success-notification.txt
+	{ echo "POST /ScepActions/failureNotification"; jq -cn --arg c "$client" \
+		'{transactionId: "txn-2", certificateRequest: $c, hResult: -2146893811,
+		errorDescription: "denied", callerInfo: "ndes-crpd/0.1.0"}'; } |
+		seed cloudsim_api failure-notification.txt
+	printf '%s\n%s' "POST /CertificateAuthorityRequests/downloadRevocationRequests" \
+		'{"downloadParameters":{"maxRequests":10,"issuerName":"CN=Contoso CA"}}' |
+		seed cloudsim_api download-revocations.txt
+	printf '%s\n%s' "POST /CertificateAuthorityRequests/uploadRevocationResults" \
+		'{"results":[{"requestContext":"rev-1","succeeded":true,"errorCode":0},{"requestContext":"rev-9","succeeded":false,"errorCode":4101,"errorMessage":"busy"}]}' |
+		seed cloudsim_api upload-revocation-results.txt
+	printf '%s\n%s' "POST /PkcsRequests/download" '{"maxRequests":500}' |
+		seed cloudsim_api download-pkcs.txt
+	env=$(printf 'not a real PKCS#12' | openssl cms -encrypt -binary -aes-256-cbc \
+		-recip "$keys/device.pem" -outform DER | base64 -w0)
+	{ echo "POST /PkcsRequests/uploadResults"; jq -cn --arg e "$env" '{results: [
+		{requestId: "pkcs-1", succeeded: true, pkcs12Envelope: $e,
+		certificateThumbprint: "A1B2", certificateSerialNumber: "1F",
+		certificateExpirationDateUtc: "2027-12-31T00:00:00Z"},
+		{requestId: "pkcs-2", succeeded: false, errorCode: 4001,
+		errorMessage: "bad request"}]}'; } | seed cloudsim_api upload-pkcs-results.txt
+	printf 'POST /PkcsRequests/download\n{"maxRequests":0}' | seed cloudsim_api bad-max.txt
+	printf 'POST /PkcsRequests/download\n{"maxRequests":' | seed cloudsim_api bad-json.txt
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config csr challenge crp_http)
+[ ${#targets[@]} -gt 0 ] || targets=(config csr challenge crp_http cloudsim_api)
 for t in "${targets[@]}"; do
 	"gen_$t"
 	echo "make-corpus: $t: $(ls "$corpus/$t" | wc -l) files"
