@@ -46,6 +46,7 @@ cloudsim_pki_csr_from_b64(const char *b64, char *err, size_t errlen)
 	X509_REQ *req;
 
 	if (ndes_b64_decode(b64, strlen(b64), &der, &len) != 0 || len == 0) {
+		free(der);	/* "" and whitespace decode to zero bytes */
 		snprintf(err, errlen, "not base64");
 		return NULL;
 	}
