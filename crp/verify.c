@@ -81,10 +81,11 @@ verify_claims(const struct crp_verify_params *params, X509_REQ *req,
 {
 	uint32_t code;
 
-	if (params->now > claims->expires_at + params->grace)
+	/* exp is any integer the claims carry: no arithmetic on it may overflow. */
+	if (claims->expires_at < params->now - params->grace)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
-		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %lld s ago",
-		    (long long)(params->now - claims->expires_at));
+		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %llu s ago",
+		    (unsigned long long)params->now - (unsigned long long)claims->expires_at);
 	if (ndes_csr_verify_signature(req) != 1)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
 		    NDES_DIAG_CSR_SIGNATURE_INVALID,
