@@ -213,8 +213,8 @@ san_general_name(const struct conn_pkcs_san *s)
 	return gn;
 }
 
-static void
-profile_clear(struct conn_ca_profile *prof)
+void
+conn_pkcs_profile_clear(struct conn_ca_profile *prof)
 {
 	X509_NAME_free(prof->subject);
 	GENERAL_NAMES_free(prof->sans);
@@ -274,9 +274,8 @@ profile_usages(const struct conn_pkcs_request *req, struct conn_ca_profile *prof
 	return 0;
 }
 
-/* Everything the CA needs from the request; -1 (a bad request) with err. */
-static int
-profile_build(const struct conn_pkcs_request *req, const struct conn_pkcs_opts *opts,
+int
+conn_pkcs_profile(const struct conn_pkcs_request *req, const struct conn_pkcs_opts *opts,
     struct conn_ca_profile *prof, char *err, size_t errlen)
 {
 	memset(prof, 0, sizeof(*prof));
@@ -364,7 +363,7 @@ conn_pkcs_process(struct conn_ca *ca, const struct conn_pkcs_request *req,
 		    "DER SubjectPublicKeyInfo in base64");
 		goto out;
 	}
-	if (profile_build(req, opts, &prof, err, sizeof(err)) == -1 ||
+	if (conn_pkcs_profile(req, opts, &prof, err, sizeof(err)) == -1 ||
 	    (key = conn_pkcs_keygen(req->key_type, req->key_size, err, sizeof(err))) == NULL) {
 		result_fail(res, CONN_CA_BAD_REQUEST, err[0] ? err : "out of memory");
 		goto out;
@@ -377,7 +376,7 @@ conn_pkcs_process(struct conn_ca *ca, const struct conn_pkcs_request *req,
 	if (result_fill(res, key, cert, ca_cert, device, err, sizeof(err)) == -1)
 		result_fail(res, CONN_CA_ERROR, err[0] ? err : "cannot pack the result");
 out:
-	profile_clear(&prof);
+	conn_pkcs_profile_clear(&prof);
 	EVP_PKEY_free(device);
 	EVP_PKEY_free(key);
 	X509_free(cert);

@@ -262,8 +262,71 @@ gen_cloudsim_api() {
 	printf 'POST /PkcsRequests/download\n{"maxRequests":' | seed cloudsim_api bad-json.txt
 }
 
+# ---- pkcs_request: one element of the PKCS download's "value" ---------------
+gen_pkcs_request() {
+	local pub
+	pub=$(openssl pkey -in "$keys/device.key" -pubout -outform DER | base64 -w0)
+	pkcs() { jq -cn --arg pub "$pub" '{requestId: "pkcs-0001", deviceId: "dev-ios-1",
+		userId: "alice@contoso.com", profile: "prof-wifi", templateName: "SvcGeneral",
+		subject: "CN=alice,OU=MDM,O=Contoso,C=US",
+		sans: [{type: "upn", value: "alice@contoso.com"}, {type: "email",
+		value: "alice.smith@contoso.com"}, {type: "dns", value: "alice.contoso.com"},
+		{type: "uri", value: "https://contoso.com/u/alice"}, {type: "ip",
+		value: "192.0.2.7"}], keyType: "RSA", keySize: 2048,
+		keyUsage: ["digitalSignature", "keyEncipherment"],
+		extendedKeyUsages: ["1.3.6.1.5.5.7.3.2", "1.3.6.1.4.1.311.20.2.2"],
+		hash: "sha256", validityDays: 365, devicePublicKey: $pub,
+		caConfiguration: "ca.contoso.com\\Contoso CA"}' | jq -c "${1:-.}"; }
+	pkcs | seed pkcs_request valid.json
+	pkcs '.keyType = "EC" | .keySize = 384 | .subject = "CN=ws042.corp.contoso.com" |
+		.sans = [{type: "ip", value: "2001:db8::7"}]' | seed pkcs_request ec-device.json
+	pkcs '.subject = "CN=Smith\\, Alice+UID=as1,O=#0C07436F6E746F736F,2.5.4.11=MDM"' |
+		seed pkcs_request escaped-subject.json
+	pkcs 'del(.requestId)' | seed pkcs_request no-request-id.json
+	pkcs '.sans = [{type: "dns"}]' | seed pkcs_request san-without-value.json
+	pkcs '.keyUsage = ["digitalSignature", 7]' | seed pkcs_request usage-not-string.json
+	pkcs '.keyUsage = ["fly"] | .extendedKeyUsages = ["not.an.oid"]' |
+		seed pkcs_request unknown-usage.json
+	pkcs '.hash = "md4" | .validityDays = -1' | seed pkcs_request bad-hash.json
+	pkcs '.subject = "CN=a,XX=b"' | seed pkcs_request unknown-attribute.json
+	pkcs 'del(.subject) | .sans = []' | seed pkcs_request no-subject.json
+	pkcs '.devicePublicKey = "AAAA"' | seed pkcs_request bad-device-key.json
+	pkcs '.sans = [{type: "ip", value: "999.1.1.1"}]' | seed pkcs_request bad-ip.json
+}
+
+# ---- cloud_json: a kind byte, then the cloud's answer -----------------------
+gen_cloud_json() {
+	local client crp signer pub
+	client=$(openssl x509 -in "$keys/client.pem" -outform DER | base64 -w0)
+	crp=$(openssl x509 -in "$keys/crp.pem" -outform DER | base64 -w0)
+	signer=$(openssl x509 -in "$keys/signer.pem" -outform DER | base64 -w0)
+	printf 'E{"error":{"code":"token_unknown","message":"the registration token is not known"}}' |
+		seed cloud_json error.json
+	printf 'E<html><body>502 Bad Gateway</body></html>' | seed cloud_json error-html.txt
+	printf 'E{"error":{"code":"x","message":"line one\\nline two"}}' |
+		seed cloud_json crash-error-message-two-lines.json
+	{ printf R; jq -cn --arg cl "$client" --arg crp "$crp" --arg s "$signer" '{
+		connectorId: "7734c80a-99bd-421f-bde7-bf9a9f427e48",
+		tenantId: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", clientCertificate: $cl,
+		crpCertificate: $crp, caChain: [$s], signingCertificates: [$s]}'; } |
+		seed cloud_json register.json
+	{ printf R; jq -cn --arg cl "$client" --arg s "$signer" '{connectorId: "x",
+		clientCertificate: $cl, crpCertificate: $cl, caChain: [], signingCertificates:
+		[$s]}'; } | seed cloud_json register-wrong-key.json
+	{ printf S; jq -cn --arg s "$signer" '{value: [$s, "not base64", 7, $s]}'; } |
+		seed cloud_json signing.json
+	printf 'S{"value":{}}' | seed cloud_json signing-not-array.json
+	pub=$(openssl pkey -in "$keys/device.key" -pubout -outform DER | base64 -w0)
+	{ printf P; jq -cn --arg pub "$pub" '{value: [{requestId: "pkcs-1", subject: "CN=a",
+		devicePublicKey: $pub, keyType: "EC", keySize: 256, sans: [], keyUsage:
+		["digitalSignature"], extendedKeyUsages: []}, {requestId: "pkcs-\u00e9"},
+		{subject: "no id"}]}'; } | seed cloud_json pkcs-download.json
+	printf 'V{"value":[{"requestContext":"rev-1","serialNumber":"1A2B","issuerName":"CN=Contoso CA","caConfiguration":"ca\\\\Contoso CA"},{"requestContext":7}]}' |
+		seed cloud_json revocation-download.json
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config csr challenge crp_http cloudsim_api)
+[ ${#targets[@]} -gt 0 ] || targets=(config csr challenge crp_http cloudsim_api pkcs_request cloud_json)
 for t in "${targets[@]}"; do
 	"gen_$t"
 	echo "make-corpus: $t: $(ls "$corpus/$t" | wc -l) files"
