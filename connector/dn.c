@@ -168,6 +168,25 @@ fail:
 	return -1;
 }
 
+/* A "#hex" value must be a character string whose bytes are well-formed
+ * for its type (checked by converting it to UTF-8): anything else (a
+ * BOOLEAN, NULL, OBJECT, ... whose value is not an ASN1_STRING, or a
+ * UTF8String that is not UTF-8) would be put into a certificate as is. */
+static bool
+dn_hex_string_ok(const ASN1_TYPE *at)
+{
+	const unsigned long allowed = B_ASN1_DIRECTORYSTRING | B_ASN1_IA5STRING |
+	    B_ASN1_NUMERICSTRING | B_ASN1_VISIBLESTRING;
+	unsigned char *utf8 = NULL;
+	int n;
+
+	if (at == NULL || (ASN1_tag2bit(at->type) & allowed) == 0)
+		return false;
+	n = ASN1_STRING_to_UTF8(&utf8, at->value.asn1_string);
+	OPENSSL_free(utf8);
+	return n >= 0;
+}
+
 static int
 dn_add(X509_NAME *name, const struct dn_ava *ava, int set, char *err, size_t errlen)
 {
@@ -181,23 +200,25 @@ dn_add(X509_NAME *name, const struct dn_ava *ava, int set, char *err, size_t err
 		ERR_clear_error();
 		return -1;
 	}
-	if (ava->hex) {
-		at = d2i_ASN1_TYPE(NULL, &p, (long)ava->len);
-		ok = at != NULL && at->type != V_ASN1_SEQUENCE && at->type != V_ASN1_SET &&
-		    X509_NAME_add_entry_by_OBJ(name, obj, at->type,
+	if (ava->hex && !dn_hex_string_ok(at = d2i_ASN1_TYPE(NULL, &p, (long)ava->len))) {
+		snprintf(err, errlen, "attribute %s: the #hex value is not a well-formed "
+		    "character string", ava->type);
+		ok = -1;
+	} else if (ava->hex)
+		ok = X509_NAME_add_entry_by_OBJ(name, obj, at->type,
 		    ASN1_STRING_get0_data(at->value.asn1_string),
 		    ASN1_STRING_length(at->value.asn1_string), -1, set) == 1;
-	} else
+	else
 		ok = X509_NAME_add_entry_by_OBJ(name, obj, MBSTRING_UTF8, ava->value,
 		    (int)ava->len, -1, set) == 1;
-	if (!ok)
+	if (ok == 0)
 		snprintf(err, errlen, "attribute %s: value refused (%s)", ava->type,
 		    ERR_reason_error_string(ERR_peek_last_error()) ?
 		    ERR_reason_error_string(ERR_peek_last_error()) : "bad value");
 	ERR_clear_error();
 	ASN1_TYPE_free(at);
 	ASN1_OBJECT_free(obj);
-	return ok ? 0 : -1;
+	return ok == 1 ? 0 : -1;
 }
 
 X509_NAME *
