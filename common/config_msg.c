@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_types.h"
+#include "text.h"
 
 #define CFG_REPR_MAX	64	/* characters of a scalar shown in a message */
 
@@ -32,7 +33,7 @@ ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	ndes_cfg_one_line(what, c->err + n, c->errlen - (size_t)n);
+	ndes_text_one_line(what, c->err + n, c->errlen - (size_t)n);
 	return -1;
 }
 
@@ -86,29 +87,6 @@ cfg_repr_byte(unsigned char ch, char *out)
 		return (size_t)sprintf(out, "\\x%02x", ch);
 	out[0] = (char)ch;
 	return 1;
-}
-
-void
-ndes_cfg_one_line(const char *s, char *buf, size_t len)
-{
-	char	esc[8];
-	size_t	n = 0, k;
-
-	if (len == 0)
-		return;
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 || ch == 0x7f)
-			k = cfg_repr_byte(ch, esc);
-		else
-			esc[0] = (char)ch, k = 1;
-		if (n + k >= len)
-			break;
-		memcpy(buf + n, esc, k);
-		n += k;
-	}
-	buf[n] = '\0';
 }
 
 const char *

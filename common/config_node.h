@@ -33,8 +33,5 @@ int	ndes_cfg_parse(const char *name, const char *buf, size_t len,
 void	ndes_cfg_node_free(struct ndes_cfg_node *node);
 /* A plain scalar that YAML reads as null: empty, ~, null, Null, NULL. */
 bool	ndes_cfg_node_is_null(const struct ndes_cfg_node *node);
-/* s into buf (NUL-terminated, cut to fit) with its control characters
- * escaped as \n, \t or \xNN: a message that quotes a value stays one line. */
-void	ndes_cfg_one_line(const char *s, char *buf, size_t len);
 
 #endif

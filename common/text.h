@@ -1,0 +1,12 @@
+/* Text that goes into one line: messages, logs, events. */
+#ifndef NDES_TEXT_H
+#define NDES_TEXT_H
+
+#include <stddef.h>
+
+/* s into buf (NUL-terminated, cut to fit) with its control characters
+ * escaped as \n, \t or \xNN: a message that quotes what someone else wrote
+ * (a configuration value, a server's answer) stays one line. */
+void ndes_text_one_line(const char *s, char *buf, size_t len);
+
+#endif
