@@ -113,7 +113,8 @@ dl_store_work(struct connd *d, json_t *value, const char *kind, const char *id_f
 
 	json_array_foreach(value, i, v) {
 		if (conn_download_work_key(v, id_field, prefix, key, sizeof(key)) == -1) {
-			log_warnx("a downloaded %s request has no %s: ignored", kind, id_field);
+			log_warnx("a downloaded %s request has no %s, or one with a NUL or "
+			    "longer than %zu bytes: ignored", kind, id_field, sizeof(key) - 3);
 			continue;
 		}
 		if ((text = json_dumps(v, JSON_COMPACT)) == NULL)

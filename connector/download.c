@@ -44,10 +44,14 @@ int
 conn_download_work_key(const json_t *item, const char *id_field, const char *prefix,
     char *key, size_t keylen)
 {
-	const char *id = json_string_value(json_object_get(item, id_field));
+	const json_t *v = json_object_get(item, id_field);
+	const char *id = json_string_value(v);
+	int n;
 
-	if (id == NULL)
+	/* A NUL inside, or a key cut short, could be another request's key:
+	 * the outbox would take it for a repeat and drop it. */
+	if (id == NULL || strlen(id) != json_string_length(v))
 		return -1;
-	snprintf(key, keylen, "%s%s", prefix, id);
-	return 0;
+	n = snprintf(key, keylen, "%s%s", prefix, id);
+	return n >= 0 && (size_t)n < keylen ? 0 : -1;
 }

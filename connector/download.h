@@ -21,7 +21,8 @@ STACK_OF(X509) *conn_download_signing_certs(const json_t *value);
 
 /* The outbox key of one downloaded request: prefix ("p:", "r:") and the
  * string id_field ("requestId", "requestContext") of item.  0, or -1 when
- * the item has no such string. */
+ * the item has no such string, or one with a NUL or too long for keylen
+ * (its key could be another request's). */
 int conn_download_work_key(const json_t *item, const char *id_field, const char *prefix,
     char *key, size_t keylen);
 

@@ -98,11 +98,13 @@ requests_answer(const json_t *value, bool pkcs)
 	json_array_foreach(value, i, v) {
 		if (pkcs)
 			pkcs_item(v);
+		id = json_string_value(json_object_get(v, field));
 		if (conn_download_work_key(v, field, prefix, key, sizeof(key)) == -1) {
-			FUZZ_CHECK(!json_is_string(json_object_get(v, field)));
+			/* refused: no ID, or one that could be another's */
+			FUZZ_CHECK(id == NULL || strlen(id) + 2 >= sizeof(key) ||
+			    strlen(id) != json_string_length(json_object_get(v, field)));
 			continue;
 		}
-		id = json_string_value(json_object_get(v, field));
 		FUZZ_CHECK(strlen(id) == json_string_length(json_object_get(v, field)));
 		snprintf(want, sizeof(want), "%s%s", prefix, id);
 		FUZZ_CHECK(strcmp(key, want) == 0);
