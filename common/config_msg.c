@@ -79,14 +79,7 @@ cfg_repr_byte(unsigned char ch, char *out)
 {
 	if (ch == '"' || ch == '\\')
 		return (size_t)sprintf(out, "\\%c", ch);
-	if (ch == '\n')
-		return (size_t)sprintf(out, "\\n");
-	if (ch == '\t')
-		return (size_t)sprintf(out, "\\t");
-	if (ch < 0x20 || ch == 0x7f)
-		return (size_t)sprintf(out, "\\x%02x", ch);
-	out[0] = (char)ch;
-	return 1;
+	return ndes_text_char(ch, out);
 }
 
 const char *

@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ch as it is, or its escape; the bytes written to out (at most 4). */
-static size_t
-text_char(unsigned char ch, char *out)
+size_t
+ndes_text_char(unsigned char ch, char *out)
 {
 	if (ch == '\n')
 		return (size_t)sprintf(out, "\\n");
@@ -27,7 +26,7 @@ ndes_text_one_line(const char *s, char *buf, size_t len)
 	if (len == 0)
 		return;
 	for (; *s != '\0'; s++) {
-		k = text_char((unsigned char)*s, esc);
+		k = ndes_text_char((unsigned char)*s, esc);
 		if (n + k >= len)
 			break;
 		memcpy(buf + n, esc, k);

@@ -9,4 +9,8 @@
  * (a configuration value, a server's answer) stays one line. */
 void ndes_text_one_line(const char *s, char *buf, size_t len);
 
+/* ch as it is, or escaped when it is a control character (as above), into
+ * out; the bytes written (at most 4, no NUL). */
+size_t ndes_text_char(unsigned char ch, char *out);
+
 #endif
