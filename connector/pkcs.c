@@ -14,6 +14,7 @@
 #include "challenge.h"
 #include "crypto.h"
 #include "dn.h"
+#include "http.h"
 
 static char *
 jstr(const json_t *obj, const char *key)
@@ -400,9 +401,10 @@ conn_pkcs_result_json(const char *request_id, const struct conn_pkcs_result *res
 		    "certificateSerialNumber", res->serial,
 		    "certificateExpirationDateUtc", res->expiry, "errorCode", 0,
 		    "errorMessage", "");
-	return json_pack("{s:s, s:b, s:n, s:n, s:n, s:n, s:i, s:s}",
+	/* The message may quote the request, cut inside a character. */
+	return json_pack("{s:s, s:b, s:n, s:n, s:n, s:n, s:i, s:o}",
 	    "requestId", request_id, "succeeded", 0, "pkcs12Envelope",
 	    "certificateThumbprint", "certificateSerialNumber",
 	    "certificateExpirationDateUtc", "errorCode", res->error_code,
-	    "errorMessage", res->error_message);
+	    "errorMessage", ndes_json_text(res->error_message));
 }
