@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_node.h"
+#include "text.h"
 #include "model_int.h"
 
 int
@@ -18,7 +19,7 @@ cloudsim_check_fail(struct cloudsim_check *chk, const char *msg, const char *pat
 	va_start(ap, pathfmt);
 	vsnprintf(chk->path, sizeof(chk->path), pathfmt, ap);
 	va_end(ap);
-	snprintf(chk->msg, sizeof(chk->msg), "%s", msg);
+	ndes_text_one_line(msg, chk->msg, sizeof(chk->msg));
 	return -1;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_types.h"
+#include "text.h"
 
 #define CFG_REPR_MAX	64	/* characters of a scalar shown in a message */
 
@@ -14,6 +15,7 @@ int
 ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
     const char *fmt, ...)
 {
+	char	what[NDES_CONFIG_ERR_MAX];
 	va_list	ap;
 	int	n;
 
@@ -27,9 +29,11 @@ ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
 		    at->line, at->col);
 	if (n < 0 || (size_t)n >= c->errlen)
 		return -1;
+	/* Validators may quote a value as it is: keep the message one line. */
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	ndes_text_one_line(what, c->err + n, c->errlen - (size_t)n);
 	return -1;
 }
 
@@ -75,14 +79,7 @@ cfg_repr_byte(unsigned char ch, char *out)
 {
 	if (ch == '"' || ch == '\\')
 		return (size_t)sprintf(out, "\\%c", ch);
-	if (ch == '\n')
-		return (size_t)sprintf(out, "\\n");
-	if (ch == '\t')
-		return (size_t)sprintf(out, "\\t");
-	if (ch < 0x20 || ch == 0x7f)
-		return (size_t)sprintf(out, "\\x%02x", ch);
-	out[0] = (char)ch;
-	return 1;
+	return ndes_text_char(ch, out);
 }
 
 const char *

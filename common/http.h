@@ -98,6 +98,30 @@ int ndes_http_route_prefix(struct ndes_http_server *srv, const char *method,
 int ndes_http_route_flags(struct ndes_http_server *srv, const char *method, const char *path,
     unsigned flags, ndes_http_handler handler, void *arg);
 
+/* A request that came from no connection (tests, fuzzing): the handler
+ * sees method, target (path, and a query after '?'), body (kept by the
+ * caller until the reply), headers (NULL or a NULL-terminated list of name,
+ * value pairs), client_cert (referenced) and peer "local"; its reply is
+ * captured in *out instead of being sent.  Pass it to
+ * ndes_http_server_dispatch() or to a handler.  NULL when out of memory or
+ * the query is not well-formed. */
+struct ndes_http_captured {
+	int status;                    /* 0 until the reply */
+	char *content_type;            /* NULL when the body is empty */
+	char *body;                    /* NUL-terminated (body[len] == 0) */
+	size_t len;
+};
+
+struct ndes_http_request *ndes_http_request_local(const char *method, const char *target,
+    const void *body, size_t len, const char *const *headers, X509 *client_cert,
+    struct ndes_http_captured *out);
+void ndes_http_captured_clear(struct ndes_http_captured *c);
+
+/* Route a request as the server does for one from a connection: 404 or
+ * 405 (JSON) when no route matches, 401 when the route needs a client
+ * certificate and there is none, else the route's handler. */
+void ndes_http_server_dispatch(struct ndes_http_server *srv, struct ndes_http_request *req);
+
 /* Request accessors: query parameter (decoded) and request header (any case);
  * NULL when absent. */
 const char *ndes_http_query(const struct ndes_http_request *req, const char *name);
@@ -112,6 +136,14 @@ void ndes_http_reply_error(struct ndes_http_request *req, int status, const char
 void ndes_http_reply_empty(struct ndes_http_request *req, int status);
 void ndes_http_reply_raw(struct ndes_http_request *req, int status, const char *content_type,
     const void *body, size_t len);
+
+/* A JSON string of any text: bytes that are not well-formed UTF-8 (a
+ * message that quotes input, or was cut inside a character) become U+FFFD,
+ * so an answer's body always builds.  NULL only when out of memory. */
+json_t *ndes_json_text(const char *s);
+
+/* The body of JSON error answers: {"error":{"code":...,"message":...}}. */
+json_t *ndes_http_error_json(const char *code, const char *message);
 
 /* The body as a JSON object; NULL with a message ("request body is not valid
  * JSON: ... at line 1, column 5", "request body must be a JSON object") for

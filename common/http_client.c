@@ -21,6 +21,8 @@
 
 static void call_connect_next(struct http_call *call);
 static void call_start_tls_or_send(struct http_call *call);
+static void call_finish(struct http_call *call, enum ndes_http_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 const char *
 ndes_http_err_name(enum ndes_http_err err)

@@ -1,8 +1,61 @@
-/* Typed JSON fields for request validation.  See http.h. */
+/* Typed JSON fields for request validation, and text for answers.  See http.h. */
 #include "http.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes of the well-formed UTF-8 character at s (1 to 4), 0 when there is
+ * none (a stray or missing continuation byte, an overlong form, a
+ * surrogate, past U+10FFFF).  s is NUL-terminated. */
+static size_t
+utf8_char(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+json_t *
+ndes_json_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	char *buf = malloc(strlen((const char *)p) * 3 + 1);
+	size_t n = 0, k;
+	json_t *out;
+
+	if (buf == NULL)
+		return NULL;
+	for (; *p != '\0'; p += k ? k : 1) {
+		if ((k = utf8_char(p)) > 0)
+			memcpy(buf + n, p, k), n += k;
+		else
+			memcpy(buf + n, "\xEF\xBF\xBD", 3), n += 3;	/* U+FFFD */
+	}
+	out = json_stringn(buf, n);
+	free(buf);
+	return out;
+}
 
 /* The field when present and of type `want` (JSON_TRUE stands for either
  * boolean): 1 with *value set; 0 with *value NULL when absent (missing or

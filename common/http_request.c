@@ -12,18 +12,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 
-struct ndes_http_request_priv {
-	struct evhttp_request *ev;
-	struct evkeyvalq query;
-	char *path;
-	struct http_conn *conn;	/* NULL once the connection is gone */
-};
-
-struct http_request_full {
-	struct ndes_http_request pub;
-	struct ndes_http_request_priv priv;
-};
-
 static const char *
 http_method_name(enum evhttp_cmd_type cmd)
 {
@@ -75,12 +63,13 @@ http_request_view_set_conn(struct ndes_http_request *req, struct http_conn *c)
 }
 
 /* After the reply: the connection waits for the next request. */
-static void
+void
 http_request_view_free(struct ndes_http_request *req)
 {
 	struct http_request_full *full = (struct http_request_full *)req;
 
 	http_conn_replied(full->priv.conn);
+	http_local_free(full->priv.local);
 	evhttp_clear_headers(&full->priv.query);
 	free(full->priv.path);
 	X509_free(req->client_cert);
@@ -144,12 +133,16 @@ ndes_http_query(const struct ndes_http_request *req, const char *name)
 const char *
 ndes_http_header(const struct ndes_http_request *req, const char *name)
 {
+	if (req->priv->local != NULL)
+		return http_local_header(req->priv->local, name);
 	return evhttp_find_header(evhttp_request_get_input_headers(req->priv->ev), name);
 }
 
 int
 ndes_http_set_header(struct ndes_http_request *req, const char *name, const char *value)
 {
+	if (req->priv->local != NULL)
+		return http_local_set_header(req->priv->local, name, value);
 	return evhttp_add_header(evhttp_request_get_output_headers(req->priv->ev), name, value);
 }
 
@@ -172,7 +165,10 @@ void
 ndes_http_reply_raw(struct ndes_http_request *req, int status, const char *content_type,
     const void *body, size_t len)
 {
-	http_send(req->priv->ev, status, content_type, body, len);
+	if (req->priv->local != NULL)
+		http_local_reply(req->priv->local, status, content_type, body, len);
+	else
+		http_send(req->priv->ev, status, content_type, body, len);
 	http_request_view_free(req);
 }
 
@@ -189,8 +185,11 @@ http_send_json(struct evhttp_request *evreq, int status, json_t *body)
 void
 ndes_http_reply_json(struct ndes_http_request *req, int status, json_t *body)
 {
-	http_send_json(req->priv->ev, status, body);
-	http_request_view_free(req);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	ndes_http_reply_raw(req, status, "application/json", text, text ? strlen(text) : 0);
+	free(text);
+	json_decref(body);
 }
 
 void
@@ -199,12 +198,18 @@ ndes_http_reply_empty(struct ndes_http_request *req, int status)
 	ndes_http_reply_raw(req, status, NULL, NULL, 0);
 }
 
+json_t *
+ndes_http_error_json(const char *code, const char *message)
+{
+	return json_pack("{s:{s:s,s:o}}", "error", "code", code, "message",
+	    ndes_json_text(message));
+}
+
 void
 http_reply_evreq_error(struct evhttp_request *evreq, int status, const char *code,
     const char *message)
 {
-	http_send_json(evreq, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
-	    "message", message));
+	http_send_json(evreq, status, ndes_http_error_json(code, message));
 }
 
 void
@@ -217,8 +222,7 @@ ndes_http_reply_error(struct ndes_http_request *req, int status, const char *cod
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	http_reply_evreq_error(req->priv->ev, status, code, message);
-	http_request_view_free(req);
+	ndes_http_reply_json(req, status, ndes_http_error_json(code, message));
 }
 
 json_t *

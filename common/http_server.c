@@ -113,10 +113,9 @@ http_server_gencb(struct evhttp_request *evreq, void *arg)
 {
 	struct ndes_http_server *srv = arg;
 	struct ndes_http_request *req;
-	const struct http_route *route;
 	struct http_conn *conn;
 	char err[128];
-	bool any_path, refused;
+	bool refused;
 
 	conn = http_conns_dispatched(srv->conns, evreq, &refused);
 	if (refused || (req = http_request_view_new(evreq, err, sizeof(err))) == NULL) {
@@ -128,6 +127,15 @@ http_server_gencb(struct evhttp_request *evreq, void *arg)
 		return;
 	}
 	http_request_view_set_conn(req, conn);
+	ndes_http_server_dispatch(srv, req);
+}
+
+void
+ndes_http_server_dispatch(struct ndes_http_server *srv, struct ndes_http_request *req)
+{
+	const struct http_route *route;
+	bool any_path;
+
 	route = http_route_find(srv, req->method, req->path, &any_path);
 	if (route == NULL && any_path)
 		http_reply_405(srv, req);
@@ -147,7 +155,6 @@ http_server_bind(struct ndes_http_server *srv, const char *addr, uint16_t port,
 	struct evhttp_bound_socket *sock;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-
 	char what[128];
 
 	if ((sock = evhttp_bind_socket_with_handle(srv->http, addr, port)) == NULL) {

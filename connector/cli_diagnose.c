@@ -42,6 +42,9 @@ static const struct {
 static const char *const diag_labels[] = { "OK", "WARN", "FAIL", "SKIP" };
 static const char *const diag_json_status[] = { "ok", "warn", "fail", "skip" };
 
+static void diag_set(struct diag_result *, enum diag_status, uint32_t, const char *,
+    va_list) __attribute__((format(printf, 4, 0)));
+
 static void
 diag_set(struct diag_result *r, enum diag_status st, uint32_t code, const char *fmt,
     va_list ap)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "events.h"
+#include "text.h"
 #include "tls.h"
 
 int
@@ -74,11 +75,14 @@ void
 conn_cloud_error_text(int status, const char *body, size_t len, char *buf, size_t buflen)
 {
 	const char *code, *msg;
+	char text[1024];
 	json_t *root;
 
-	if (cloud_error_fields(body, len, &code, &msg, &root) == 0)
-		snprintf(buf, buflen, "HTTP %d %s: %s", status, code, msg != NULL ? msg : "");
-	else
+	if (cloud_error_fields(body, len, &code, &msg, &root) == 0) {
+		/* The cloud's words go to logs and events: one line. */
+		snprintf(text, sizeof(text), "HTTP %d %s: %s", status, code, msg != NULL ? msg : "");
+		ndes_text_one_line(text, buf, buflen);
+	} else
 		snprintf(buf, buflen, "HTTP %d", status);
 	json_decref(root);
 }

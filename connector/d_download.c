@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "crypto.h"
+#include "download.h"
 #include "enroll.h"
 #include "events.h"
 #include "log.h"
@@ -57,17 +58,11 @@ dl_finish(struct connd *d)
 static void
 dl_store_signing(struct connd *d, json_t *value)
 {
-	STACK_OF(X509) *certs = sk_X509_new_null();
+	STACK_OF(X509) *certs = conn_download_signing_certs(value);
 	char digest[NDES_CRYPTO_HEX_MAX] = "", *joined = NULL, err[512], detail[256];
-	size_t i;
-	json_t *v;
 
-	json_array_foreach(value, i, v) {
-		X509 *c = ndes_crypto_cert_from_b64(json_string_value(v));
-
-		if (c != NULL)
-			sk_X509_push(certs, c);
-	}
+	if (certs == NULL)
+		return;
 	if ((joined = json_dumps(value, JSON_COMPACT)) != NULL)
 		ndes_crypto_digest_hex((const uint8_t *)joined, strlen(joined), EVP_sha256(),
 		    digest, sizeof(digest));
@@ -89,19 +84,9 @@ dl_store_signing(struct connd *d, json_t *value)
 static json_t *
 dl_value(const struct ndes_http_result *res)
 {
-	char err[256];
-	json_t *root, *value;
-
-	if (res->err != NDES_HTTP_OK || res->status != 200 ||
-	    (root = ndes_http_result_json(res, err, sizeof(err))) == NULL)
+	if (res->err != NDES_HTTP_OK || res->status != 200)
 		return NULL;
-	value = json_incref(json_object_get(root, "value"));
-	json_decref(root);
-	if (!json_is_array(value)) {
-		json_decref(value);
-		return NULL;
-	}
-	return value;
+	return conn_download_value(res->body, res->len);
 }
 
 static void
@@ -125,14 +110,13 @@ dl_store_work(struct connd *d, json_t *value, const char *kind, const char *id_f
 	char key[400], *text;
 	size_t i, n = 0;
 	json_t *v;
-	const char *id;
 
 	json_array_foreach(value, i, v) {
-		if ((id = json_string_value(json_object_get(v, id_field))) == NULL) {
-			log_warnx("a downloaded %s request has no %s: ignored", kind, id_field);
+		if (conn_download_work_key(v, id_field, prefix, key, sizeof(key)) == -1) {
+			log_warnx("a downloaded %s request has no %s, or one with a NUL or "
+			    "longer than %zu bytes: ignored", kind, id_field, sizeof(key) - 3);
 			continue;
 		}
-		snprintf(key, sizeof(key), "%s%s", prefix, id);
 		if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
 			continue;
 		if (conn_outbox_work_add(d->ob, kind, key, text) == CONN_OUTBOX_ADDED)

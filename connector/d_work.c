@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "http.h"
 #include "log.h"
 #include "pkcs.h"
 
@@ -127,8 +128,8 @@ work_revoke(struct connd *d, json_t *item, bool retried)
 	if (st == CONN_CA_OK)
 		return json_pack("{s:s, s:b, s:i, s:s}", "requestContext", ctx_id, "succeeded", 1,
 		    "errorCode", 0, "errorMessage", "");
-	return json_pack("{s:s, s:b, s:i, s:s}", "requestContext", ctx_id, "succeeded", 0,
-	    "errorCode", conn_ca_request_error(st), "errorMessage", err);
+	return json_pack("{s:s, s:b, s:i, s:o}", "requestContext", ctx_id, "succeeded", 0,
+	    "errorCode", conn_ca_request_error(st), "errorMessage", ndes_json_text(err));
 }
 
 static void

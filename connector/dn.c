@@ -96,6 +96,36 @@ dn_ava_end(const char *s)
 	return s;
 }
 
+/* RFC 4514's attributeType: a descr (ALPHA *(ALPHA / DIGIT / "-")) or a
+ * numericoid (numbers without leading zeros, joined by single dots), of at
+ * most DN_TYPE_MAX characters (OpenSSL prints longer OIDs cut short). */
+#define DN_TYPE_MAX 64
+
+static bool
+dn_type_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > DN_TYPE_MAX)
+		return false;
+	if (isalpha((unsigned char)s[0])) {
+		for (i = 1; i < n; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+				return false;
+		return true;
+	}
+	for (i = 0; i < n; i++) {
+		size_t start = i;
+
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == start || (s[start] == '0' && i - start > 1) || (i < n && s[i] != '.') ||
+		    (i + 1 == n && s[i] == '.'))
+			return false;
+	}
+	return true;
+}
+
 static int
 dn_parse_ava(const char *s, const char *end, struct dn_ava *ava, char *err, size_t errlen)
 {
@@ -103,6 +133,11 @@ dn_parse_ava(const char *s, const char *end, struct dn_ava *ava, char *err, size
 
 	if (eq == NULL || eq == s) {
 		snprintf(err, errlen, "\"%.*s\" is not type=value", (int)(end - s), s);
+		return -1;
+	}
+	if (!dn_type_ok(s, (size_t)(eq - s))) {
+		snprintf(err, errlen, "\"%.*s\" is not an attribute type (a name or a dotted "
+		    "OID of at most %d characters)", (int)(eq - s), s, DN_TYPE_MAX);
 		return -1;
 	}
 	if ((ava->type = strndup(s, (size_t)(eq - s))) == NULL)
@@ -168,12 +203,56 @@ fail:
 	return -1;
 }
 
+/* The limits the text form gets from OpenSSL's string table (countryName:
+ * PrintableString of 2 characters, ...) hold for a "#hex" value too. */
+static bool
+dn_hex_fits(int nid, int type, const unsigned char *utf8, int n)
+{
+	const ASN1_STRING_TABLE *tbl = ASN1_STRING_TABLE_get(nid);
+	long chars = 0;
+
+	if (tbl == NULL)
+		return true;
+	for (int i = 0; i < n; i++)
+		chars += (utf8[i] & 0xC0) != 0x80;
+	if ((tbl->minsize >= 0 && chars < tbl->minsize) ||
+	    (tbl->maxsize >= 0 && chars > tbl->maxsize))
+		return false;
+	return (ASN1_tag2bit(type) & tbl->mask) != 0;
+}
+
+/* A "#hex" value must be exactly one DER character string whose bytes are
+ * well-formed for its type (checked by converting it to UTF-8) and within
+ * the attribute's limits: anything else (a BOOLEAN,
+ * NULL, OBJECT, ... whose value is not an ASN1_STRING, a UTF8String that is
+ * not UTF-8, bytes after the DER, a 7-letter country) would be put into a
+ * certificate as is.  NULL when it is not. */
+static ASN1_TYPE *
+dn_hex_string(const struct dn_ava *ava, int nid)
+{
+	const unsigned long allowed = B_ASN1_DIRECTORYSTRING | B_ASN1_IA5STRING |
+	    B_ASN1_NUMERICSTRING | B_ASN1_VISIBLESTRING;
+	const unsigned char *p = ava->value;
+	ASN1_TYPE *at = d2i_ASN1_TYPE(NULL, &p, (long)ava->len);
+	unsigned char *utf8 = NULL;
+	int n = -1;
+
+	if (at != NULL && p == ava->value + ava->len &&
+	    (ASN1_tag2bit(at->type) & allowed) != 0)
+		n = ASN1_STRING_to_UTF8(&utf8, at->value.asn1_string);
+	if (n < 0 || !dn_hex_fits(nid, at->type, utf8, n)) {
+		ASN1_TYPE_free(at);
+		at = NULL;
+	}
+	OPENSSL_free(utf8);
+	return at;
+}
+
 static int
 dn_add(X509_NAME *name, const struct dn_ava *ava, int set, char *err, size_t errlen)
 {
 	ASN1_OBJECT *obj = OBJ_txt2obj(ava->type, 0);
 	ASN1_TYPE *at = NULL;
-	const unsigned char *p = ava->value;
 	int ok;
 
 	if (obj == NULL) {
@@ -181,23 +260,25 @@ dn_add(X509_NAME *name, const struct dn_ava *ava, int set, char *err, size_t err
 		ERR_clear_error();
 		return -1;
 	}
-	if (ava->hex) {
-		at = d2i_ASN1_TYPE(NULL, &p, (long)ava->len);
-		ok = at != NULL && at->type != V_ASN1_SEQUENCE && at->type != V_ASN1_SET &&
-		    X509_NAME_add_entry_by_OBJ(name, obj, at->type,
+	if (ava->hex && (at = dn_hex_string(ava, OBJ_obj2nid(obj))) == NULL) {
+		snprintf(err, errlen, "attribute %s: the #hex value is not one well-formed "
+		    "character string within the attribute's limits", ava->type);
+		ok = -1;
+	} else if (ava->hex)
+		ok = X509_NAME_add_entry_by_OBJ(name, obj, at->type,
 		    ASN1_STRING_get0_data(at->value.asn1_string),
 		    ASN1_STRING_length(at->value.asn1_string), -1, set) == 1;
-	} else
+	else
 		ok = X509_NAME_add_entry_by_OBJ(name, obj, MBSTRING_UTF8, ava->value,
 		    (int)ava->len, -1, set) == 1;
-	if (!ok)
+	if (ok == 0)
 		snprintf(err, errlen, "attribute %s: value refused (%s)", ava->type,
 		    ERR_reason_error_string(ERR_peek_last_error()) ?
 		    ERR_reason_error_string(ERR_peek_last_error()) : "bad value");
 	ERR_clear_error();
 	ASN1_TYPE_free(at);
 	ASN1_OBJECT_free(obj);
-	return ok ? 0 : -1;
+	return ok == 1 ? 0 : -1;
 }
 
 X509_NAME *

@@ -14,6 +14,7 @@
 #include "challenge.h"
 #include "crypto.h"
 #include "dn.h"
+#include "http.h"
 
 static char *
 jstr(const json_t *obj, const char *key)
@@ -213,8 +214,8 @@ san_general_name(const struct conn_pkcs_san *s)
 	return gn;
 }
 
-static void
-profile_clear(struct conn_ca_profile *prof)
+void
+conn_pkcs_profile_clear(struct conn_ca_profile *prof)
 {
 	X509_NAME_free(prof->subject);
 	GENERAL_NAMES_free(prof->sans);
@@ -274,9 +275,8 @@ profile_usages(const struct conn_pkcs_request *req, struct conn_ca_profile *prof
 	return 0;
 }
 
-/* Everything the CA needs from the request; -1 (a bad request) with err. */
-static int
-profile_build(const struct conn_pkcs_request *req, const struct conn_pkcs_opts *opts,
+int
+conn_pkcs_profile(const struct conn_pkcs_request *req, const struct conn_pkcs_opts *opts,
     struct conn_ca_profile *prof, char *err, size_t errlen)
 {
 	memset(prof, 0, sizeof(*prof));
@@ -364,7 +364,7 @@ conn_pkcs_process(struct conn_ca *ca, const struct conn_pkcs_request *req,
 		    "DER SubjectPublicKeyInfo in base64");
 		goto out;
 	}
-	if (profile_build(req, opts, &prof, err, sizeof(err)) == -1 ||
+	if (conn_pkcs_profile(req, opts, &prof, err, sizeof(err)) == -1 ||
 	    (key = conn_pkcs_keygen(req->key_type, req->key_size, err, sizeof(err))) == NULL) {
 		result_fail(res, CONN_CA_BAD_REQUEST, err[0] ? err : "out of memory");
 		goto out;
@@ -377,7 +377,7 @@ conn_pkcs_process(struct conn_ca *ca, const struct conn_pkcs_request *req,
 	if (result_fill(res, key, cert, ca_cert, device, err, sizeof(err)) == -1)
 		result_fail(res, CONN_CA_ERROR, err[0] ? err : "cannot pack the result");
 out:
-	profile_clear(&prof);
+	conn_pkcs_profile_clear(&prof);
 	EVP_PKEY_free(device);
 	EVP_PKEY_free(key);
 	X509_free(cert);
@@ -401,9 +401,10 @@ conn_pkcs_result_json(const char *request_id, const struct conn_pkcs_result *res
 		    "certificateSerialNumber", res->serial,
 		    "certificateExpirationDateUtc", res->expiry, "errorCode", 0,
 		    "errorMessage", "");
-	return json_pack("{s:s, s:b, s:n, s:n, s:n, s:n, s:i, s:s}",
+	/* The message may quote the request, cut inside a character. */
+	return json_pack("{s:s, s:b, s:n, s:n, s:n, s:n, s:i, s:o}",
 	    "requestId", request_id, "succeeded", 0, "pkcs12Envelope",
 	    "certificateThumbprint", "certificateSerialNumber",
 	    "certificateExpirationDateUtc", "errorCode", res->error_code,
-	    "errorMessage", res->error_message);
+	    "errorMessage", ndes_json_text(res->error_message));
 }

@@ -66,6 +66,12 @@ struct conn_pkcs_opts {
 	bool	 attribute_end_date;
 };
 
+/* Everything the CA needs from req (subject, SANs, usages, hash, validity):
+ * 0, or -1 (a bad request) with err.  Clear prof either way. */
+int conn_pkcs_profile(const struct conn_pkcs_request *req, const struct conn_pkcs_opts *opts,
+    struct conn_ca_profile *prof, char *err, size_t errlen);
+void conn_pkcs_profile_clear(struct conn_ca_profile *prof);
+
 /* Carry out req on ca and fill res (always: failures become a result). */
 void conn_pkcs_process(struct conn_ca *ca, const struct conn_pkcs_request *req,
     const struct conn_pkcs_opts *opts, struct conn_pkcs_result *res);

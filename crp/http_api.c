@@ -52,33 +52,17 @@ http_b64_field(const json_t *body, const char *field, bool required, uint8_t **o
 	return 1;
 }
 
-static void
-http_verify(struct ndes_http_request *req, void *arg)
+static int
+http_verify_fields(const json_t *body, struct crp_http_call *call, char *err, size_t errlen)
 {
-	struct crpd *d = arg;
-	struct crp_reply_to to = { CRP_REPLY_HTTP, NULL, 0, req };
-	const char *txn = NULL, *template_name = NULL;
-	uint8_t *csr = NULL, *signer = NULL;
-	size_t csr_len, signer_len;
-	char err[256];
-	json_t *body;
-
-	if ((body = ndes_http_body_json(req, err, sizeof(err))) == NULL ||
-	    ndes_json_get_string(body, "transactionId", true, &txn, err, sizeof(err)) == -1 ||
-	    ndes_json_get_string(body, "templateName", false, &template_name, err,
-	    sizeof(err)) == -1 ||
-	    http_b64_field(body, "certificateRequest", true, &csr, &csr_len, err,
-	    sizeof(err)) == -1 ||
-	    http_b64_field(body, "signingCertificate", false, &signer, &signer_len, err,
-	    sizeof(err)) == -1) {
-		ndes_http_reply_error(req, 400, "bad_request", "%s", err);
-	} else if (!crp_admit(d))
-		http_busy(req);
-	else
-		crp_verify_submit(d, &to, csr, csr_len, template_name, txn);
-	free(csr);
-	free(signer);
-	json_decref(body);
+	return ndes_json_get_string(body, "transactionId", true, &call->transaction_id, err,
+	    errlen) == -1 ||
+	    ndes_json_get_string(body, "templateName", false, &call->template_name, err,
+	    errlen) == -1 ||
+	    http_b64_field(body, "certificateRequest", true, &call->csr, &call->csr_len, err,
+	    errlen) == -1 ||
+	    http_b64_field(body, "signingCertificate", false, &call->signer, &call->signer_len,
+	    err, errlen) == -1 ? -1 : 0;
 }
 
 static int
@@ -113,25 +97,67 @@ http_notify_fields(const json_t *body, struct crp_notify_in *in, uint8_t **cert,
 	return 0;
 }
 
+int
+crp_http_read_call(enum crp_http_call_kind kind, const uint8_t *body, size_t len,
+    struct crp_http_call *call, char *err, size_t errlen)
+{
+	struct ndes_http_request view = { .body = body, .body_len = len };
+	int rc;
+
+	memset(call, 0, sizeof(*call));
+	call->kind = kind;
+	if ((call->body = ndes_http_body_json(&view, err, errlen)) == NULL)
+		return -1;
+	if (kind == CRP_HTTP_VERIFY)
+		rc = http_verify_fields(call->body, call, err, errlen);
+	else
+		rc = http_notify_fields(call->body, &call->notify, &call->cert, err, errlen);
+	if (rc == -1)
+		crp_http_call_clear(call);
+	return rc;
+}
+
+void
+crp_http_call_clear(struct crp_http_call *call)
+{
+	free(call->csr);
+	free(call->signer);
+	free(call->cert);
+	json_decref(call->body);
+	memset(call, 0, sizeof(*call));
+}
+
+static void
+http_call(struct ndes_http_request *req, struct crpd *d, enum crp_http_call_kind kind)
+{
+	struct crp_reply_to to = { CRP_REPLY_HTTP, NULL, 0, req };
+	struct crp_http_call call;
+	char err[256];
+
+	if (crp_http_read_call(kind, req->body, req->body_len, &call, err, sizeof(err)) == -1) {
+		ndes_http_reply_error(req, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (!crp_admit(d))
+		http_busy(req);
+	else if (kind == CRP_HTTP_VERIFY)
+		crp_verify_submit(d, &to, call.csr, call.csr_len, call.template_name,
+		    call.transaction_id);
+	else
+		crp_notify_submit(d, &to, &call.notify);
+	crp_http_call_clear(&call);
+}
+
+static void
+http_verify(struct ndes_http_request *req, void *arg)
+{
+	http_call(req, arg, CRP_HTTP_VERIFY);
+}
+
 static void
 http_notify(struct ndes_http_request *req, void *arg)
 {
-	struct crpd *d = arg;
-	struct crp_reply_to to = { CRP_REPLY_HTTP, NULL, 0, req };
-	struct crp_notify_in in;
-	uint8_t *cert = NULL;
-	char err[256];
-	json_t *body;
-
-	if ((body = ndes_http_body_json(req, err, sizeof(err))) == NULL ||
-	    http_notify_fields(body, &in, &cert, err, sizeof(err)) == -1)
-		ndes_http_reply_error(req, 400, "bad_request", "%s", err);
-	else if (!crp_admit(d))
-		http_busy(req);
-	else
-		crp_notify_submit(d, &to, &in);
-	free(cert);
-	json_decref(body);
+	http_call(req, arg, CRP_HTTP_NOTIFY);
 }
 
 static void
@@ -158,9 +184,28 @@ http_refusal(int event_id, uint32_t code, const char *message)
 	char hex[16];
 
 	snprintf(hex, sizeof(hex), "0x%08X", code);
-	return json_pack("{s:s, s:s, s:i, s:s}", "code", ndes_diag_name(code) != NULL ?
-	    ndes_diag_name(code) : "Unknown_Error", "message", message, "eventId", event_id,
-	    "diagCode", hex);
+	return json_pack("{s:s, s:o, s:i, s:s}", "code", ndes_diag_name(code) != NULL ?
+	    ndes_diag_name(code) : "Unknown_Error", "message", ndes_json_text(message),
+	    "eventId", event_id, "diagCode", hex);
+}
+
+json_t *
+crp_http_verify_answer(bool verified, int event_id, uint32_t code, const char *reason,
+    const char *challenge_id, const char *device_id, const char *user_id, int *status)
+{
+	char hex[16];
+
+	snprintf(hex, sizeof(hex), "0x%08X", code);
+	if (verified) {
+		*status = 201;
+		return json_pack("{s:b, s:i, s:s, s:o, s:s?, s:s?, s:s?}", "verified", 1,
+		    "eventId", event_id, "diagCode", hex, "message", ndes_json_text(reason),
+		    "challengeId", challenge_id, "deviceId", device_id, "userId", user_id);
+	}
+	*status = code == NDES_DIAG_UNKNOWN_ERROR ? 503 : 403;
+	return json_pack("{s:o, s:b, s:s?, s:s?, s:s?}", "error",
+	    http_refusal(event_id, code, reason), "verified", 0, "challengeId", challenge_id,
+	    "deviceId", device_id, "userId", user_id);
 }
 
 void
@@ -168,24 +213,13 @@ crp_http_reply_verify(struct crpd *d, struct ndes_http_request *req, bool verifi
     int event_id, uint32_t code, const char *reason, const char *challenge_id,
     const char *device_id, const char *user_id)
 {
-	char hex[16];
 	json_t *body;
 	int status;
 
 	if (req == NULL)
 		return;
-	snprintf(hex, sizeof(hex), "0x%08X", code);
-	if (verified) {
-		body = json_pack("{s:b, s:i, s:s, s:s, s:s?, s:s?, s:s?}", "verified", 1,
-		    "eventId", event_id, "diagCode", hex, "message", reason, "challengeId",
-		    challenge_id, "deviceId", device_id, "userId", user_id);
-		ndes_http_reply_json(req, 201, body);
-		return;
-	}
-	status = code == NDES_DIAG_UNKNOWN_ERROR ? 503 : 403;
-	body = json_pack("{s:o, s:b, s:s?, s:s?, s:s?}", "error",
-	    http_refusal(event_id, code, reason), "verified", 0, "challengeId", challenge_id,
-	    "deviceId", device_id, "userId", user_id);
+	body = crp_http_verify_answer(verified, event_id, code, reason, challenge_id,
+	    device_id, user_id, &status);
 	ndes_http_reply_json(req, status, body);
 }
 

@@ -9,6 +9,9 @@
 #include "challenge.h"
 #include "csr.h"
 
+static bool verify_fail(struct crp_verify_result *, enum ndes_event, uint32_t,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
 static bool
 verify_fail(struct crp_verify_result *res, enum ndes_event ev, uint32_t code,
     const char *fmt, ...)
@@ -92,11 +95,12 @@ verify_claims(const struct crp_verify_params *params, X509_REQ *req,
 	uint32_t code;
 
 	/* exp is the first second the challenge is no longer good (the
-	 * cloud's expiresIn: 0 mints one that is expired at once). */
-	if (params->now >= claims->expires_at + params->grace)
+	 * cloud's expiresIn: 0 mints one that is expired at once), and any
+	 * integer the claims carry: no arithmetic on it may overflow. */
+	if (claims->expires_at <= params->now - params->grace)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
-		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %lld s ago",
-		    (long long)(params->now - claims->expires_at));
+		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %llu s ago",
+		    (unsigned long long)params->now - (unsigned long long)claims->expires_at);
 	if (ndes_csr_verify_signature(req) != 1)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
 		    NDES_DIAG_CSR_SIGNATURE_INVALID,

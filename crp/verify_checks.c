@@ -10,6 +10,9 @@
 #include "challenge.h"
 #include "csr.h"
 
+static uint32_t check_fail(uint32_t, char *, size_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static uint32_t
 check_fail(uint32_t code, char *reason, size_t len, const char *fmt, ...)
 {

@@ -7,23 +7,36 @@ NDES_PACKAGES=(
 	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
 )
 
+# Only for scripts/fuzz.sh: clang brings libFuzzer and the sanitizer runtimes.
+NDES_FUZZ_PACKAGES=(clang)
+
+# PACKAGE...: those not installed, one a line.
 ndes_missing_packages() {
 	local pkg
-	for pkg in "${NDES_PACKAGES[@]}"; do
+	for pkg in "$@"; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
 			printf '%s\n' "$pkg"
 	done
 }
 
-ndes_install_deps() {
+# PACKAGE...: install those missing.
+ndes_apt_install() {
 	local missing sudo=""
-	missing=$(ndes_missing_packages)
+	missing=$(ndes_missing_packages "$@")
 	[ -n "$missing" ] || return 0
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	echo "deps: installing:" $missing >&2
 	$sudo apt-get update -qq
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
+}
+
+ndes_install_deps() {
+	ndes_apt_install "${NDES_PACKAGES[@]}"
+}
+
+ndes_install_fuzz_deps() {
+	ndes_apt_install "${NDES_FUZZ_PACKAGES[@]}"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

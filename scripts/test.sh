@@ -27,9 +27,10 @@ status=0
 make -j2 check || status=$?
 
 summary() {
-	# Count individual test cases from the TAP results automake recorded.
+	# Count individual test cases from the TAP results automake recorded
+	# (tests/, and fuzz/: the replay of every fuzz corpus).
 	local results pass fail skip
-	results=$(find tests -name '*.trs' -exec cat {} + 2>/dev/null | grep '^:test-result:' || true)
+	results=$(find tests fuzz -name '*.trs' -exec cat {} + 2>/dev/null | grep '^:test-result:' || true)
 	pass=$(grep -c ': \(PASS\|XFAIL\)$' <<<"$results" || true)
 	fail=$(grep -c ': \(FAIL\|XPASS\|ERROR\)$' <<<"$results" || true)
 	skip=$(grep -c ': SKIP$' <<<"$results" || true)
