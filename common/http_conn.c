@@ -31,6 +31,10 @@
  * reply would hang.)
  *
  * Everything here runs on the server's loop thread. */
+/* Before libevent's headers: they define TAILQ_* for themselves when it is
+ * missing, and undefine it again further on. */
+#include <sys/queue.h>
+
 #include "http.h"
 #include "http_priv.h"
 
@@ -40,7 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
