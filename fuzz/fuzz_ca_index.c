@@ -109,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *saved;
 	size_t saved_len;
 
-	if (ca_index_load(path, &idx, err, sizeof(err)) == -1) {
+	if (ca_index_load(path, &idx, err, sizeof(err)) != 0) {	/* -1, or CA_FILE_MALFORMED */
 		FUZZ_CHECK(err[0] != '\0' && idx.n == 0 && idx.e == NULL);
 		return 0;
 	}
