@@ -18,7 +18,7 @@
 #include "cloud.h"
 #include "conf.h"
 #include "http_client.h"
-#include "outbox.h"
+#include "conn_outbox.h"
 #include "state.h"
 
 struct ndes_ipc_server;
