@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <openssl/pem.h>
 
+#include "ca.h"
 #include "conn_outbox.h"
 #include "crypto.h"
 #include "d_note.h"
@@ -62,6 +63,7 @@ tcd_setup(struct tcd *t, const char *yaml)
 void
 tcd_teardown(struct tcd *t)
 {
+	conn_ca_free(t->env.ca);
 	event_base_free(t->env.base);
 	connd_notes_free(t->env.notes);
 	conn_outbox_close(t->env.ob);

@@ -27,6 +27,7 @@ struct tcd {
 /* tc_setup() first.  yaml: lines added to a configuration that keeps
  * everything in the test's folder (state/, connector.sock, crp.sock). */
 void tcd_setup(struct tcd *t, const char *yaml);
+/* Frees env.ca too. */
 void tcd_teardown(struct tcd *t);
 
 /* The stand-in cloud: ready() answers r (0 at first). */

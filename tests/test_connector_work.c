@@ -49,7 +49,6 @@ static void
 teardown(void)
 {
 	connd_work_free(work);
-	conn_ca_free(t.env.ca);
 	tcd_teardown(&t);
 	tc_teardown();
 }
