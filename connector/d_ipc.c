@@ -132,31 +132,78 @@ ipc_on_notification(struct connd_ipc *ipc, struct ndes_ipc_peer *peer,
 	return 0;
 }
 
-/* Peer data: what its first message said it is. */
-static char ipc_seen_crpd, ipc_seen_other;
+/* What a peer said it is: its data in the peer layer (set at accept, freed
+ * at close). */
+struct ipc_who {
+	char	role[NDES_IPC_ROLE_MAX + 1];		/* "" until HELLO */
+	char	version[NDES_IPC_VERSION_MAX + 1];
+	bool	logged;					/* "peer connected ..." */
+};
 
 static void
-ipc_first_message(struct connd_ipc *ipc, struct ndes_ipc_peer *peer, uint16_t type)
+ipc_log_first(struct ndes_ipc_peer *peer, struct ipc_who *who, uint16_t type)
+{
+	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
+	long pid = (long)cred->pid;
+	unsigned long uid = (unsigned long)cred->uid;
+
+	who->logged = true;
+	if (type == NDES_IPC_MSG_CONNECTOR_NOTIFICATION && who->role[0] == '\0')
+		log_info("peer connected on connector.sock (pid %ld, uid %lu): ndes-crpd, it "
+		    "hands over notifications (it said no HELLO: RELOAD never goes to it)", pid,
+		    uid);
+	else if (type == NDES_IPC_MSG_PING && who->role[0] == '\0')
+		log_debug("peer connected on connector.sock (pid %ld, uid %lu): PING only so far "
+		    "(no HELLO; a check such as an older ndes-connector diagnose)", pid, uid);
+	else if (type == NDES_IPC_MSG_PING)
+		log_debug("peer connected on connector.sock (pid %ld, uid %lu): PING only so far "
+		    "(HELLO as %s, version %s: a check such as ndes-connector diagnose)", pid, uid,
+		    who->role, who->version);
+	else
+		log_info("peer connected on connector.sock (pid %ld, uid %lu): first message %s%s%s",
+		    pid, uid, ndes_ipc_type_name(type), who->role[0] != '\0' ? ", HELLO as " : "",
+		    who->role);
+}
+
+/* HELLO as crpd: the RELOAD target from now on, the latest such peer wins
+ * (a restarted crpd may connect before its old connection's end is seen). */
+static void
+ipc_hello_crpd(struct connd_ipc *ipc, struct ndes_ipc_peer *peer, struct ipc_who *who)
 {
 	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
 
-	if (ndes_ipc_peer_data(peer) != NULL)
-		return;
-	if (type == NDES_IPC_MSG_CONNECTOR_NOTIFICATION) {
-		ndes_ipc_peer_set_data(peer, &ipc_seen_crpd);
-		ipc->crpd = peer;
-		log_info("peer connected on connector.sock (pid %ld, uid %lu): ndes-crpd, it "
-		    "hands over notifications", (long)cred->pid, (unsigned long)cred->uid);
-		return;
+	if (ipc->crpd != NULL)
+		log_warnx("peer on connector.sock (pid %ld, uid %lu) says it is ndes-crpd too: "
+		    "RELOAD goes to it, no longer to pid %ld", (long)cred->pid,
+		    (unsigned long)cred->uid, (long)ndes_ipc_peer_cred(ipc->crpd)->pid);
+	ipc->crpd = peer;
+	who->logged = true;
+	log_info("peer connected on connector.sock (pid %ld, uid %lu): ndes-crpd %s, it said "
+	    "HELLO: RELOAD goes to it when crp.sock cannot be reached", (long)cred->pid,
+	    (unsigned long)cred->uid, who->version);
+}
+
+static int
+ipc_on_hello(struct connd_ipc *ipc, struct ndes_ipc_peer *peer,
+    const struct ndes_ipc_header *hdr, struct ndes_ipc_reader *r)
+{
+	struct ipc_who *who = ndes_ipc_peer_data(peer);
+	const char *role, *version;
+
+	if (ndes_ipc_get_hello(r, &role, &version) == -1)
+		return -1;
+	if (who->role[0] != '\0') {
+		ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_BAD_REQUEST,
+		    "HELLO was said already on this connection");
+		return 0;
 	}
-	ndes_ipc_peer_set_data(peer, &ipc_seen_other);
-	if (type == NDES_IPC_MSG_PING)
-		log_debug("peer connected on connector.sock (pid %ld, uid %lu): PING only so far "
-		    "(a check such as ndes-connector diagnose)", (long)cred->pid,
-		    (unsigned long)cred->uid);
-	else
-		log_info("peer connected on connector.sock (pid %ld, uid %lu): first message %s",
-		    (long)cred->pid, (unsigned long)cred->uid, ndes_ipc_type_name(type));
+	snprintf(who->role, sizeof(who->role), "%s", role);
+	snprintf(who->version, sizeof(who->version), "%s", version);
+	if (strcmp(role, NDES_IPC_ROLE_CRPD) == 0)
+		ipc_hello_crpd(ipc, peer, who);
+	ndes_ipc_peer_send_hello(peer, NDES_IPC_MSG_HELLO_REPLY, hdr->request_id,
+	    NDES_IPC_ROLE_CONNECTORD);
+	return 0;
 }
 
 static int
@@ -164,10 +211,14 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r, void *arg)
 {
 	struct connd_ipc *ipc = arg;
+	struct ipc_who *who = ndes_ipc_peer_data(peer);
 	const char *msg;
 	uint32_t code;
 
-	ipc_first_message(ipc, peer, hdr->type);
+	if (hdr->type == NDES_IPC_MSG_HELLO)
+		return ipc_on_hello(ipc, peer, hdr, r);
+	if (!who->logged)
+		ipc_log_first(peer, who, hdr->type);
 	switch (hdr->type) {
 	case NDES_IPC_MSG_CONNECTOR_NOTIFICATION:
 		return ipc_on_notification(ipc, peer, hdr, r);
@@ -189,12 +240,12 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 static int
 ipc_accept(struct ndes_ipc_peer *peer, void *arg)
 {
-	struct connd_ipc *ipc = arg;
 	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
+	struct ipc_who *who = calloc(1, sizeof(*who));
 
-	/* until a peer sends a notification, the newest one is the RELOAD fallback */
-	if (ipc->crpd == NULL || ndes_ipc_peer_data(ipc->crpd) != &ipc_seen_crpd)
-		ipc->crpd = peer;
+	if (who == NULL)
+		return -1;
+	ndes_ipc_peer_set_data(peer, who);
 	log_debug("peer connected on connector.sock (pid %ld, uid %lu)", (long)cred->pid,
 	    (unsigned long)cred->uid);
 	return 0;
@@ -206,13 +257,14 @@ ipc_close(struct ndes_ipc_peer *peer, void *arg)
 	struct connd_ipc *ipc = arg;
 	const struct ndes_ipc_cred *cred = ndes_ipc_peer_cred(peer);
 
-	if (ipc->crpd == peer)
+	if (ipc->crpd == peer) {
 		ipc->crpd = NULL;
-	if (ndes_ipc_peer_data(peer) == &ipc_seen_crpd)
 		log_info("ndes-crpd (pid %ld) disconnected from connector.sock", (long)cred->pid);
-	else
+	} else
 		log_debug("peer (pid %ld, uid %lu) disconnected from connector.sock",
 		    (long)cred->pid, (unsigned long)cred->uid);
+	free(ndes_ipc_peer_data(peer));
+	ndes_ipc_peer_set_data(peer, NULL);
 }
 
 struct connd_ipc *

@@ -1,5 +1,9 @@
 /* connector.sock: crpd hands over notifications.
  *
+ *   HELLO                   str role, str version: who the peer is ("crpd",
+ *                           "cli", ...; docs/ipc.md), once, right after connecting
+ *   -> HELLO_REPLY          str "connectord", str version
+ *   -> ERROR                BAD_REQUEST for a second HELLO on the connection
  *   CONNECTOR_NOTIFICATION  str notification_id, str kind
  *                           ("successNotification" | "failureNotification"),
  *                           str body (the JSON for the cloud, a JSON object)
@@ -10,10 +14,17 @@
  *                           INTERNAL when the outbox cannot be written (event
  *                           20302 with 0x00001205 once until a write works)
  *   PING -> PONG
- * A malformed message drops the peer.  A peer is logged at its first
- * message: a notification makes it ndes-crpd (info, and the connection a
- * RELOAD falls back to); PING-only peers such as `ndes-connector diagnose`
- * are logged at debug level. */
+ * A malformed message (a HELLO whose role or version breaks the rules of
+ * ipc.h too) drops the peer.  RELOAD goes over connector.sock (d_crpd.h) only
+ * to the peer that said HELLO as crpd; when a second one does, the latest
+ * wins (a restarted crpd may connect before the end of its old connection is
+ * seen) and the one it replaced is not the target again.  Every peer is one
+ * the ACL allowed; one the ACL no longer allows after a reload is closed,
+ * and stops being the target.  A peer that never says HELLO (an older crpd
+ * or diagnose) is served as before, PING and notifications, and never gets
+ * RELOAD.  A peer is logged at its first message: HELLO as crpd and
+ * notifications at info, PING-only peers such as `ndes-connector diagnose`
+ * at debug level. */
 #ifndef NDES_CONND_IPC_H
 #define NDES_CONND_IPC_H
 
