@@ -19,16 +19,12 @@ sed -i "s|^crp_socket: .*|crp_socket: $T/nowhere.sock|" "$T/conn.yaml"
 start_daemon
 L=$T/daemon.log
 
-while :; do
-	http_port=$((20000 + RANDOM % 40000))
-	(exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null || break
-done
 cat > "$T/crpd.yaml" <<EOF2
 tenant_id: $(cat /proc/sys/kernel/random/uuid)
 state_dir: $T/state
 ipc: {socket: $T/crp.sock}
 connector: {socket: $T/connector.sock, retry_interval: 1s}
-http: {address: 127.0.0.1, port: $http_port}
+http: {address: 127.0.0.1, port: 0}
 events: $(grep '^events:' "$T/conn.yaml" | sed 's/^events: //' | sed "s|events.json|crpd-events.json|")
 EOF2
 "$CRPD" --config "$T/crpd.yaml" >>"$T/crpd.log" 2>&1 &
