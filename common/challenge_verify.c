@@ -30,6 +30,9 @@ static const int allowed_signatures[] = {
 	NID_ecdsa_with_SHA512,
 };
 
+static enum ndes_challenge_error refuse(enum ndes_challenge_error rc, char *err, size_t errlen,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static enum ndes_challenge_error
 refuse(enum ndes_challenge_error rc, char *err, size_t errlen, const char *fmt, ...)
 {
