@@ -112,17 +112,19 @@ ipc_busy(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr)
 	return 0;
 }
 
+/* signing_cert_der is read past, not used: the challenge alone decides
+ * (docs/crpd.md, "The policy module's signing certificate"). */
 static int
 ipc_verify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r)
 {
-	const uint8_t *csr, *signer;
-	size_t csr_len, signer_len;
+	const uint8_t *csr, *signing_cert;
+	size_t csr_len, signing_cert_len;
 	const char *template_name, *txn;
 	struct crp_reply reply;
 
 	if (ndes_ipc_get_bytes(r, &csr, &csr_len) == -1 ||
-	    ndes_ipc_get_bytes(r, &signer, &signer_len) == -1 ||
+	    ndes_ipc_get_bytes(r, &signing_cert, &signing_cert_len) == -1 ||
 	    ndes_ipc_get_str(r, &template_name, NULL) == -1 ||
 	    ndes_ipc_get_str(r, &txn, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
 		return -1;

@@ -61,9 +61,7 @@ http_verify_fields(const json_t *body, struct crp_http_call *call, char *err, si
 	    ndes_json_get_string(body, "templateName", false, &call->template_name, err,
 	    errlen) == -1 ||
 	    http_b64_field(body, "certificateRequest", true, &call->csr, &call->csr_len, err,
-	    errlen) == -1 ||
-	    http_b64_field(body, "signingCertificate", false, &call->signer, &call->signer_len,
-	    err, errlen) == -1 ? -1 : 0;
+	    errlen) == -1 ? -1 : 0;
 }
 
 static int
@@ -122,7 +120,6 @@ void
 crp_http_call_clear(struct crp_http_call *call)
 {
 	free(call->csr);
-	free(call->signer);
 	free(call->cert);
 	json_decref(call->body);
 	memset(call, 0, sizeof(*call));

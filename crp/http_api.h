@@ -20,7 +20,8 @@ uint16_t crp_http_port(const struct crpd *d);
 
 /* A VerifyRequest or Notify body as the handlers read it, before any job
  * runs: callable without a daemon (fuzz/fuzz_crp_http.c).  The strings
- * point into body. */
+ * point into body.  A VerifyRequest's signingCertificate is not read
+ * (docs/crpd.md, "The policy module's signing certificate"). */
 enum crp_http_call_kind {
 	CRP_HTTP_VERIFY,
 	CRP_HTTP_NOTIFY,
@@ -31,8 +32,8 @@ struct crp_http_call {
 	json_t			*body;
 	/* VerifyRequest */
 	const char		*transaction_id, *template_name;
-	uint8_t			*csr, *signer;
-	size_t			 csr_len, signer_len;
+	uint8_t			*csr;
+	size_t			 csr_len;
 	/* Notify (notify.cert_der is cert) */
 	struct crp_notify_in	 notify;
 	uint8_t			*cert;
