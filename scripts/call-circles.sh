@@ -16,6 +16,7 @@ objs=$(find "$build/$folder" "$build/$folder/.libs" -maxdepth 1 -name "*.o" 2>/d
 [ -n "$objs" ] || { echo "$0: no objects in $build/$folder (build first)" >&2; exit 2; }
 for o in $objs; do
 	f=$(basename "$o" .o); f=${f#*-}
+	[ -f "$src/$f.c" ] || continue		# left from a file since removed
 	nm --defined-only -g "$o" | awk -v f="$f" 'NF == 3 { print "D", $3, f }'
 	nm -u "$o" | awk -v f="$f" '{ print "U", $NF, f }'
 done | awk '
