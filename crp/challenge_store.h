@@ -1,7 +1,7 @@
 /* One-time use of challenges (DESIGN.md sections 5 and 6): a narrow
  * interface so that several NDES nodes can later share the states in
- * Redis; SQLite (challenge_store_sqlite.c, in crpd's state.db) is the
- * embedded default.
+ * PostgreSQL (DESIGN.md section 8); SQLite (challenge_store_sqlite.c, in
+ * crpd's state.db) is the embedded default.
  *
  * Rules: a challenge verified for one public key may be verified again for
  * the same key (a retrying client) until a certificate is issued for it;
@@ -10,8 +10,9 @@
  *
  * Threads: a store is used by one thread at a time (crpd's commit leader).  The
  * SQLite implementation runs inside the caller's transaction (work.h): a
- * verification is durable when that transaction has committed, and crpd
- * answers only after that. */
+ * verification is recorded when that transaction has committed, and crpd
+ * answers only after that (on disk then, or within state_sync.interval_ms
+ * with `state_sync: interval`: sync.h). */
 #ifndef CRP_CHALLENGE_STORE_H
 #define CRP_CHALLENGE_STORE_H
 

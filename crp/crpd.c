@@ -15,10 +15,12 @@
 
 #include "challenge_store.h"
 #include "crp_db.h"
+#include "crp_ipc.h"
 #include "crpd.h"
 #include "events.h"
 #include "http_api.h"
-#include "ipc_peer.h"
+#include "jobs.h"
+#include "link.h"
 #include "log.h"
 #include "resources.h"
 #include "storage.h"
@@ -65,7 +67,7 @@ static void
 crpd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct crpd *d = arg;
-	struct crp_reply_to none = { CRP_REPLY_NONE, NULL, 0, NULL };
+	struct crp_reply none = { NULL, NULL };
 	struct timeval soon = { 0, 100000 }, limit = { 10, 0 };
 
 	if (sig == SIGHUP) {

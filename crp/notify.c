@@ -1,8 +1,8 @@
 /* NOTIFY: the SCEP server reports what became of a verified request.  The
  * outcome is recorded and, for Success and Failure, a notification is put
  * in the outbox (same transaction), from where link.c hands it to the
- * connector. */
-#include "crpd.h"
+ * connector (woken by the daemon's outbox_queued). */
+#include "jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +12,8 @@
 #include "challenge.h"
 #include "challenge_store.h"
 #include "crp_db.h"
+#include "crpd.h"
 #include "events.h"
-#include "http_api.h"
-#include "ipc_peer.h"
 #include "log.h"
 #include "notification.h"
 #include "outbox.h"
@@ -23,7 +22,7 @@
 
 struct crp_notify_job {
 	struct crp_job		 job;
-	struct crp_reply_to	 to;
+	struct crp_reply	 reply;
 	/* request */
 	char			*challenge, *transaction_id, *description;
 	int64_t			 disposition;
@@ -229,7 +228,7 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 static void
 notify_job_free(struct crp_notify_job *nj)
 {
-	crp_reply_release(&nj->to);
+	crp_reply_release(&nj->reply);
 	crp_issued_cert_clear(&nj->cert);
 	crp_record_clear(&nj->rec);
 	free(nj->item.body);
@@ -245,22 +244,17 @@ static void
 notify_done(struct crp_job *job, struct crpd *d)
 {
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
-	struct ndes_ipc_msg *m;
+	struct crp_notify_answer a = {
+		.bad_request = nj->bad_request,
+		.accepted = nj->accepted,
+		.code = nj->code,
+		.message = nj->message,
+	};
 
-	if (nj->to.kind == CRP_REPLY_IPC && nj->bad_request) {
-		ndes_ipc_peer_send_error(nj->to.peer, nj->to.request_id,
-		    NDES_IPC_ERR_BAD_REQUEST, nj->message);
-	} else if (nj->to.kind == CRP_REPLY_IPC) {
-		m = ndes_ipc_msg_new(NDES_IPC_MSG_NOTIFY_REPLY, 0);
-		ndes_ipc_msg_add_bool(m, nj->accepted);
-		ndes_ipc_msg_add_u32(m, nj->code);
-		ndes_ipc_msg_add_str(m, nj->message);
-		crp_reply_ipc(&nj->to, m);
-	} else if (nj->to.kind == CRP_REPLY_HTTP)
-		crp_http_reply_notify(d, nj->to.http, nj->accepted, nj->code, nj->message,
-		    nj->bad_request);
-	if (nj->queued && !d->stopping)
-		crp_link_kick(d);
+	if (nj->reply.ops != NULL)
+		nj->reply.ops->notified(nj->reply.state, &a);
+	if (nj->queued && !d->stopping && d->outbox_queued != NULL)
+		d->outbox_queued(d);
 	crp_release(d);
 	notify_job_free(nj);
 }
@@ -274,17 +268,14 @@ static const struct crp_job_ops notify_ops = {
 };
 
 void
-crp_notify_submit(struct crpd *d, struct crp_reply_to *to, const struct crp_notify_in *in)
+crp_notify_submit(struct crpd *d, struct crp_reply *reply, const struct crp_notify_in *in)
 {
 	struct crp_notify_job *nj = calloc(1, sizeof(*nj));
 
 	if (nj == NULL)
 		fatal("notify job");
 	crp_job_init(&nj->job, &notify_ops, false);
-	nj->to = *to;
-	to->kind = CRP_REPLY_NONE;
-	to->peer = NULL;
-	to->http = NULL;
+	nj->reply = crp_reply_take(reply);
 	nj->challenge = strdup(in->challenge != NULL ? in->challenge : "");
 	nj->transaction_id = strdup(in->transaction_id != NULL ? in->transaction_id : "");
 	nj->description = strdup(in->description != NULL ? in->description : "");

@@ -5,11 +5,14 @@
  *   workers  a pool (config `workers`, default one per CPU) running the
  *            crypto and checks of each job in parallel, and the database.
  *
- * The database has no thread of its own (every hand-off between threads
- * costs a wake-up).  Jobs that need it wait in one queue; the worker that
- * finds them due becomes the leader, runs them all in ONE transaction (a
- * savepoint each) and commits once (group commit); jobs queued meanwhile
- * join its next batch.  Only then are they handed back to the loop.
+ * Commits have no thread of their own (every hand-off between threads
+ * costs a wake-up).  Jobs that need the database wait in one queue; the
+ * worker that finds them due becomes the leader, runs them all in ONE
+ * transaction (a savepoint each) and commits once (group commit); jobs
+ * queued meanwhile join its next batch.  Only then are they handed back to
+ * the loop.  With `state_sync: interval` a committed batch is on disk only
+ * once the sync thread (sync.h) has synced it, within interval_ms, unless
+ * it holds a must_sync job: then it is committed with fsync.
  *
  * A job goes worker -> (db) -> loop, skipping the stages whose callback is
  * NULL; `work` decides whether the db stage is needed (need_db).  A job
@@ -40,8 +43,9 @@ struct crp_job_ops {
 	/* The leader (a worker), inside the batch transaction and the job's
 	 * own savepoint: 0 keeps its changes, -1 rolls them back. */
 	int	(*db)(struct crp_job *job, struct crpd *d);
-	/* The leader, once the batch is durable (committed true) or was rolled
-	 * back (false): emit the job's events here.  May be NULL. */
+	/* The leader, once the batch committed (committed true; on disk
+	 * already unless state_sync left the fsync to the sync thread) or was
+	 * rolled back (false): emit the job's events here.  May be NULL. */
 	void	(*after_db)(struct crp_job *job, struct crpd *d, bool committed);
 	/* Loop thread, last: reply and free the job.  Required. */
 	void	(*done)(struct crp_job *job, struct crpd *d);
