@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pki.h"
 #include "store.h"
+#include "uuid.h"
 
 #define API_CSR_MAX (64 * 1024)
 #define API_NAME_MAX 256
@@ -182,10 +183,10 @@ api_reg_finish(struct api_call *c, struct api_reg_req *r, const char *hash, int6
 {
 	struct cloudsim_conn_certs certs;
 	struct api_issued is = { 0 };
-	char id[37], err[API_ERR_MAX] = "cannot make a connector ID";
+	char id[NDES_UUID_LEN + 1], err[API_ERR_MAX] = "cannot make a connector ID";
 	json_t *out;
 
-	if (cloudsim_uuid(id) != 0 || api_issue(c->svc, id, r->client_csr, r->crp_csr, &is,
+	if (ndes_uuid4(id) != 0 || api_issue(c->svc, id, r->client_csr, r->crp_csr, &is,
 	    err, sizeof(err)) != 0) {
 		cloudsim_store_rollback(c->svc->store);
 		api_issued_clear(&is);

@@ -16,7 +16,6 @@
 #include <event2/util.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 
 static void call_connect_next(struct http_call *call);
@@ -39,21 +38,6 @@ ndes_http_err_name(enum ndes_http_err err)
 	case NDES_HTTP_ERR_DROPPED: return "dropped";
 	}
 	return "unknown";
-}
-
-int
-ndes_http_new_request_id(char out[37])
-{
-	unsigned char b[16];
-
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return -1;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-	    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
 }
 
 void

@@ -3,6 +3,7 @@
 #define NDES_HTTP_CLIENT_PRIV_H
 
 #include "http_client.h"
+#include "uuid.h"
 
 #include <openssl/ssl.h>
 
@@ -39,7 +40,7 @@ struct http_call {
 	struct bufferevent *bev;      /* plain socket, later the TLS filter */
 	SSL *ssl;                     /* owned by bev once the filter exists */
 	struct evbuffer *request;
-	char request_id[37];
+	char request_id[NDES_UUID_LEN + 1];
 	ndes_http_done_cb cb;
 	void *arg;
 	/* response */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "notification.h"
 #include "outbox.h"
+#include "uuid.h"
 #include "verify.h"
 #include "work.h"
 
@@ -38,7 +39,7 @@ struct crp_notify_job {
 	bool			 matched, queued, duplicate, other_key;
 	struct crp_record	 rec;
 	struct crp_outbox_item	 item;
-	char			 notification_id[CRP_UUID_LEN + 1];
+	char			 notification_id[NDES_UUID_LEN + 1];
 	/* answer */
 	bool			 accepted, bad_request;
 	uint32_t		 code;
@@ -137,7 +138,7 @@ notify_queue(struct crp_notify_job *nj, struct crpd *d)
 	bool success = nj->disposition == CRP_DISPOSITION_SUCCESS;
 	int rc;
 
-	if (crp_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
+	if (ndes_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
 		return -1;
 	it->notification_id = nj->notification_id;
 	it->kind = success ? CRP_NOTIFY_KIND_SUCCESS : CRP_NOTIFY_KIND_FAILURE;
