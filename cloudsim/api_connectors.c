@@ -81,13 +81,13 @@ api_issue(struct cloudsim_svc *svc, const char *id, X509_REQ *client_csr, X509_R
 static void
 api_certs_of(const struct api_issued *is, struct cloudsim_conn_certs *c)
 {
-	const ASN1_TIME *na = X509_get0_notAfter(is->client);
-	struct tm tm;
+	time_t na;
 
 	memset(c, 0, sizeof(*c));
 	c->client_thumbprint = is->client_thumb;
 	c->client_serial = is->client_serial;
-	c->client_not_after = ASN1_TIME_to_tm(na, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
+	ndes_crypto_asn1_time(X509_get0_notAfter(is->client), &na);
+	c->client_not_after = (int64_t)na;
 	c->crp_der = is->crp_der;
 	c->crp_len = is->crp_len;
 	c->crp_thumbprint = is->crp ? is->crp_thumb : NULL;
