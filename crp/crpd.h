@@ -56,13 +56,6 @@ struct crp_reply_to {
 	struct ndes_http_request *http;
 };
 
-/* Notify dispositions (INDESPolicy / DESIGN.md section 4). */
-#define CRP_DISPOSITION_UNKNOWN		(-1)
-#define CRP_DISPOSITION_SUCCESS		0
-#define CRP_DISPOSITION_FAILURE		2
-#define CRP_DISPOSITION_PENDING		3
-#define CRP_DISPOSITION_PENDING_CHALLENGE 11
-
 /* verify_job.c: verify a request (from IPC or HTTP); the answer goes to
  * `to` (taken over).  Strings may be NULL. */
 void	crp_verify_submit(struct crpd *d, struct crp_reply_to *to, const uint8_t *csr,
@@ -81,7 +74,6 @@ struct crp_notify_in {
 /* notify.c: record an outcome and queue its notification. */
 void	crp_notify_submit(struct crpd *d, struct crp_reply_to *to,
 	    const struct crp_notify_in *in);
-bool	crp_disposition_valid(int64_t disposition);
 
 /* reload.c: reload the keys and signing certificates in a worker; the
  * answer (RELOAD_REPLY) goes to `to` (may be CRP_REPLY_NONE). */

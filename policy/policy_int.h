@@ -100,7 +100,6 @@ int policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
 int policy_notify(struct ndes_policy *pol, const char *challenge, const char *transaction_id,
     int disposition, uint32_t last_hresult, const uint8_t *cert, size_t cert_len,
     const char *description, char *err, size_t errlen);
-bool policy_disposition_valid(int disposition);
 
 /* An ERROR reply (code, message): busy or failing (UNAVAILABLE, INTERNAL)
  * is NDES_POLICY_E_UNAVAILABLE, worth retrying later; anything else

@@ -7,21 +7,8 @@
 
 #include <string.h>
 
+#include "disposition.h"
 #include "ipc.h"
-
-bool
-policy_disposition_valid(int disposition)
-{
-	switch (disposition) {
-	case NDES_POLICY_DISPOSITION_UNKNOWN:
-	case NDES_POLICY_DISPOSITION_SUCCESS:
-	case NDES_POLICY_DISPOSITION_FAILURE:
-	case NDES_POLICY_DISPOSITION_PENDING:
-	case NDES_POLICY_DISPOSITION_PENDING_CHALLENGE:
-		return true;
-	}
-	return false;
-}
 
 static struct ndes_ipc_msg *
 notify_msg(const char *challenge, const char *txn, int disposition, uint32_t hresult,
@@ -73,7 +60,7 @@ static int
 notify_check(const char *challenge, const char *txn, int disposition, const char *description,
     char *err, size_t errlen)
 {
-	if (!policy_disposition_valid(disposition)) {
+	if (!ndes_disposition_valid(disposition)) {
 		policy_err(err, errlen, "unknown disposition %d (expected -1, 0, 2, 3 or 11)",
 		    disposition);
 		return NDES_POLICY_E_INVALID;
