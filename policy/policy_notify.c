@@ -31,9 +31,9 @@ static int
 notify_parse(struct ndes_ipc_frame *reply, char *err, size_t errlen)
 {
 	struct ndes_ipc_reader r;
-	const char *msg;
-	bool accepted;
-	uint32_t code;
+	const char *msg = "";
+	bool accepted = false;
+	uint32_t code = 0;
 
 	ndes_ipc_frame_reader(reply, &r);
 	if (ndes_ipc_frame_type(reply) == NDES_IPC_MSG_ERROR) {
@@ -42,9 +42,10 @@ notify_parse(struct ndes_ipc_frame *reply, char *err, size_t errlen)
 		policy_ipc_error(code, msg, err, errlen);
 		return policy_ipc_error_result(code);
 	}
-	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_NOTIFY_REPLY ||
-	    ndes_ipc_get_bool(&r, &accepted) == -1 || ndes_ipc_get_u32(&r, &code) == -1 ||
-	    ndes_ipc_get_str(&r, &msg, NULL) == -1 || ndes_ipc_reader_end(&r) == -1)
+	ndes_ipc_get_bool(&r, &accepted);	/* sticky: checked once below */
+	ndes_ipc_get_u32(&r, &code);
+	ndes_ipc_get_str(&r, &msg, NULL);
+	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_NOTIFY_REPLY || ndes_ipc_reader_end(&r) == -1)
 		goto malformed;
 	if (accepted)
 		return NDES_POLICY_OK;
