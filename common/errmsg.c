@@ -4,23 +4,39 @@
 #include <stdio.h>
 #include <string.h>
 
-/* err holds errlen - 1 bytes of a longer message: end it in "..." without
- * cutting a UTF-8 character in two. */
-static void
-err_mark_cut(char *err, size_t errlen)
+/* How many of the bytes s[0..end) hold whole UTF-8 characters: end, or
+ * the start of a last character that does not end by end. */
+static size_t
+utf8_whole(const char *s, size_t end)
+{
+	size_t j = end, need;
+	unsigned char lead;
+
+	while (j > 0 && end - j < 3 && ((unsigned char)s[j - 1] & 0xC0) == 0x80)
+		j--;
+	if (j == 0)
+		return end;
+	lead = (unsigned char)s[j - 1];
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	return j - 1 + need > end ? j - 1 : end;
+}
+
+void
+ndes_err_mark_cut(char *err, size_t errlen)
 {
 	size_t end;
-	int back;
 
+	if (err == NULL || errlen == 0)
+		return;
 	if (errlen < 4) {
 		memset(err, '.', errlen - 1);
 		err[errlen - 1] = '\0';
 		return;
 	}
-	end = errlen - 4;
-	for (back = 0; back < 3 && end > 0 && ((unsigned char)err[end] & 0xC0) == 0x80; back++)
-		end--;
-	memcpy(err + end, "...", 4);
+	end = strnlen(err, errlen - 1);
+	if (end > errlen - 4)
+		end = errlen - 4;
+	memcpy(err + utf8_whole(err, end), "...", 4);
 }
 
 void
@@ -34,7 +50,7 @@ ndes_err_vset(char *err, size_t errlen, const char *fmt, va_list ap)
 	if (n < 0)
 		err[0] = '\0';
 	else if ((size_t)n >= errlen)
-		err_mark_cut(err, errlen);
+		ndes_err_mark_cut(err, errlen);
 }
 
 void
@@ -74,5 +90,5 @@ ndes_err_prefix(char *err, size_t errlen, const char *fmt, ...)
 	err[plen] = first;
 	err[plen + keep] = '\0';
 	if ((size_t)n + old > room)
-		err_mark_cut(err, errlen);
+		ndes_err_mark_cut(err, errlen);
 }

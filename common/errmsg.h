@@ -30,4 +30,8 @@ void ndes_err_vset(char *err, size_t errlen, const char *fmt, va_list ap)
 void ndes_err_prefix(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* err holds the start of a message that did not fit: end it in "..." (in
+ * place of its last bytes when err is full), never inside a character. */
+void ndes_err_mark_cut(char *err, size_t errlen);
+
 #endif

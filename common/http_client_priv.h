@@ -3,6 +3,7 @@
 #define NDES_HTTP_CLIENT_PRIV_H
 
 #include "http_client.h"
+#include "errmsg.h"
 #include "uuid.h"
 
 #include <openssl/ssl.h>
@@ -50,7 +51,7 @@ struct http_call {
 	size_t head_bytes;
 	uint64_t remaining;
 	struct evbuffer *body;
-	char errmsg[512];
+	char errmsg[NDES_ERR_MAX];
 };
 
 struct ndes_http_client {

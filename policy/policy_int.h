@@ -12,10 +12,10 @@
 
 #include <ndes/policy.h>
 
+#include "errmsg.h"
+
 struct ndes_ipc_msg;
 struct ndes_ipc_frame;
-
-#define POLICY_ERR_MAX 512
 
 /* ---- Configuration (policy_config.c) ---------------------------------- */
 
@@ -83,9 +83,6 @@ void policy_set_log(struct ndes_policy *pol, ndes_policy_log_fn fn, void *arg);
 void policy_log(struct ndes_policy *pol, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* snprintf into err (may be NULL/0). */
-void policy_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Copy src into dst[size], cut at a UTF-8 character boundary. */
 void policy_copy_utf8(char *dst, size_t size, const char *src);
 

@@ -51,7 +51,7 @@ verify_error_reply(struct ndes_policy *pol, struct ndes_ipc_reader *r,
 {
 	uint32_t code;
 	const char *msg;
-	char reason[POLICY_ERR_MAX];
+	char reason[NDES_ERR_MAX];
 
 	if (ndes_ipc_get_error(r, &code, &msg) == -1)
 		return verdict_fail(out, NDES_POLICY_E_PROTOCOL,
@@ -107,7 +107,7 @@ policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
 {
 	struct ndes_ipc_msg *m;
 	struct ndes_ipc_frame *reply;
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	if (out == NULL)

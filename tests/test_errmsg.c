@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "text.h"
 
 Test(errmsg, set_fits_or_ends_in_dots)
 {
@@ -80,4 +81,24 @@ Test(errmsg, nested_messages_reach_the_top_whole)
 	ndes_err_prefix(err, sizeof(err), "%0200d: ", 0);
 	cr_assert_eq(strlen(err), NDES_ERR_MAX - 1);
 	cr_assert_str_eq(err + NDES_ERR_MAX - 4, "...", "and past the size it is marked");
+}
+
+Test(errmsg, mark_cut_of_a_partial_buffer)
+{
+	char buf[16] = "abc\xC3";	/* the second byte of U+00E9 did not fit */
+
+	ndes_err_mark_cut(buf, sizeof(buf));
+	cr_assert_str_eq(buf, "abc...", "no lone lead byte before the dots");
+}
+
+Test(errmsg, one_line_text_marks_its_cut)
+{
+	char buf[12];
+
+	ndes_text_one_line("a\nb", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "a\\nb");
+	ndes_text_one_line("line one\nline two", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "line one...");
+	ndes_text_one_line("\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "\xE2\x82\xAC\xE2\x82\xAC...", "whole characters only");
 }
