@@ -11,6 +11,7 @@
 #include "log.h"
 #include "pki.h"
 #include "store.h"
+#include "uuid.h"
 
 #define ADMIN_MAX_EXPIRES_IN (30LL * 86400)
 
@@ -133,9 +134,9 @@ admin_mint(struct api_call *c, struct ndes_challenge_claims *cl, STACK_OF(X509) 
 static int
 admin_fill(struct ndes_challenge_claims *cl, const char *tenant, int64_t now, int64_t life)
 {
-	char id[37];
+	char id[NDES_UUID_LEN + 1];
 
-	if (cloudsim_uuid(id) != 0 || (cl->challenge_id = strdup(id)) == NULL ||
+	if (ndes_uuid4(id) != 0 || (cl->challenge_id = strdup(id)) == NULL ||
 	    (cl->tenant_id = strdup(tenant)) == NULL)
 		return -1;
 	cl->issued_at = now;
@@ -242,14 +243,14 @@ admin_pkcs_request(struct ndes_http_request *req, void *arg)
 	struct ndes_challenge_claims cl = { 0 };
 	int64_t now = time(NULL);
 	struct api_call c;
-	char id[37], *text;
+	char id[NDES_UUID_LEN + 1], *text;
 	json_t *item;
 
 	if (admin_start(arg, req, true, &c) != 0)
 		return;
 	if (admin_plan(&c, &cl, now) != 0)
 		return;
-	if (cloudsim_uuid(id) != 0 || (item = admin_pkcs_item(&c, &cl, id)) == NULL) {
+	if (ndes_uuid4(id) != 0 || (item = admin_pkcs_item(&c, &cl, id)) == NULL) {
 		if (c.req != NULL)
 			api_error(&c, 500, "internal_error", "cannot make a request ID");
 		ndes_challenge_claims_clear(&cl);

@@ -54,8 +54,6 @@ int cloudsim_loopback_address(const char *addr, char *out, size_t outlen);
 /* Small shared helpers (api.c). */
 /* ISO 8601 UTC, "2025-01-31T12:00:00Z". */
 void cloudsim_time_iso(int64_t t, char *buf, size_t len);
-/* A random UUID (version 4). */
-int cloudsim_uuid(char out[37]);
 /* json_t string or null. */
 json_t *cloudsim_json_str(const char *s);
 

@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "errmsg.h"
+
 static void
 openssl_error(char *err, size_t errlen, const char *what)
 {
@@ -19,7 +21,7 @@ openssl_error(char *err, size_t errlen, const char *what)
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
-	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+	ndes_err_set(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
 }
 
 static CMS_ContentInfo *

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -102,6 +103,11 @@ int ndes_crypto_pubkey_sha256(EVP_PKEY *key, char *hex, size_t hexlen);
  * whose first bit is set keeps its leading "00" (openssl prints it without).
  * 0 or -1. */
 int ndes_crypto_serial_hex(X509 *cert, char *hex, size_t hexlen);
+/* An ASN.1 time (a certificate's notBefore/notAfter, a CRL's nextUpdate) as
+ * seconds since the epoch: 0, or -1 with *out set to 0 when t is NULL or not
+ * a time that fits a time_t.  The one checked conversion: nothing else in
+ * the tree calls ASN1_TIME_to_tm + timegm. */
+int ndes_crypto_asn1_time(const ASN1_TIME *t, time_t *out);
 /* The certificate's notAfter as ISO-8601 UTC text, "2027-11-30T03:00:00Z"
  * (ndes_clock_iso8601): 0, or -1 (no cert, bad time, short buffer). */
 int ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len);

@@ -60,7 +60,6 @@ reg_inspect(struct connd *d, char *thumb, size_t thumblen, char *detail, size_t 
 {
 	char err[1024];
 	X509 *cert;
-	struct tm tm;
 	int r;
 
 	conn_registration_clear(&d->reg);
@@ -74,10 +73,10 @@ reg_inspect(struct connd *d, char *thumb, size_t thumblen, char *detail, size_t 
 		return CONND_REG_MISSING;
 	}
 	ndes_crypto_thumbprint(cert, EVP_sha1(), thumb, thumblen);
-	ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm);
-	d->client_not_before = timegm(&tm);
-	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-	d->client_not_after = timegm(&tm);
+	if (ndes_crypto_asn1_time(X509_get0_notBefore(cert), &d->client_not_before) == -1)
+		d->client_not_after = 0;	/* unreadable dates: taken as expired */
+	else
+		ndes_crypto_asn1_time(X509_get0_notAfter(cert), &d->client_not_after);
 	X509_free(cert);
 	if (strcasecmp(thumb, d->reg.client_thumbprint) != 0) {
 		snprintf(detail, dlen, "%s (thumbprint %s) is not the certificate registered "

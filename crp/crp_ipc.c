@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "crpd.h"
+#include "disposition.h"
 #include "ipc_peer.h"
 #include "jobs.h"
 #include "log.h"
@@ -149,7 +150,7 @@ ipc_notify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_hea
 	    ndes_ipc_get_bytes(r, &in.cert_der, &in.cert_len) == -1 ||
 	    ndes_ipc_get_str(r, &in.description, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
 		return -1;
-	if (!crp_disposition_valid(in.disposition)) {
+	if (!ndes_disposition_valid(in.disposition)) {
 		ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_BAD_REQUEST,
 		    "disposition must be -1, 0, 2, 3 or 11");
 		return 0;

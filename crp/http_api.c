@@ -10,6 +10,7 @@
 
 #include "b64.h"
 #include "crpd.h"
+#include "disposition.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -86,7 +87,7 @@ http_notify_fields(const json_t *body, struct crp_notify_in *in, uint8_t **cert,
 	    http_b64_field(body, "issuedCertificate", false, cert, &in->cert_len, err,
 	    errlen) == -1)
 		return -1;
-	if (!crp_disposition_valid(disposition)) {
+	if (!ndes_disposition_valid(disposition)) {
 		snprintf(err, errlen, "field \"disposition\": must be -1, 0, 2, 3 or 11");
 		return -1;
 	}

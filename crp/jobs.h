@@ -18,13 +18,6 @@ struct crpd;
 void	crp_verify_submit(struct crpd *d, struct crp_reply *reply, const uint8_t *csr,
 	    size_t csr_len, const char *template_name, const char *transaction_id);
 
-/* Notify dispositions (INDESPolicy / DESIGN.md section 4). */
-#define CRP_DISPOSITION_UNKNOWN		(-1)
-#define CRP_DISPOSITION_SUCCESS		0
-#define CRP_DISPOSITION_FAILURE		2
-#define CRP_DISPOSITION_PENDING		3
-#define CRP_DISPOSITION_PENDING_CHALLENGE 11
-
 struct crp_notify_in {
 	const char	*challenge;		/* may be "" */
 	const char	*transaction_id;
@@ -39,7 +32,6 @@ struct crp_notify_in {
  * a crp_notify_answer.  The caller admitted it (crp_admit). */
 void	crp_notify_submit(struct crpd *d, struct crp_reply *reply,
 	    const struct crp_notify_in *in);
-bool	crp_disposition_valid(int64_t disposition);
 
 /* reload.c: reload the keys and signing certificates in a worker; the
  * answer is a crp_reload_answer (the reply may go nowhere). */

@@ -13,10 +13,12 @@
 #include "challenge_store.h"
 #include "crp_db.h"
 #include "crpd.h"
+#include "disposition.h"
 #include "events.h"
 #include "log.h"
 #include "notification.h"
 #include "outbox.h"
+#include "uuid.h"
 #include "verify.h"
 #include "work.h"
 
@@ -37,20 +39,12 @@ struct crp_notify_job {
 	bool			 matched, queued, duplicate, other_key;
 	struct crp_record	 rec;
 	struct crp_outbox_item	 item;
-	char			 notification_id[CRP_UUID_LEN + 1];
+	char			 notification_id[NDES_UUID_LEN + 1];
 	/* answer */
 	bool			 accepted, bad_request;
 	uint32_t		 code;
 	char			 message[256];
 };
-
-bool
-crp_disposition_valid(int64_t d)
-{
-	return d == CRP_DISPOSITION_UNKNOWN || d == CRP_DISPOSITION_SUCCESS ||
-	    d == CRP_DISPOSITION_FAILURE || d == CRP_DISPOSITION_PENDING ||
-	    d == CRP_DISPOSITION_PENDING_CHALLENGE;
-}
 
 /* The challenge ID of the challenge text, opened again with the current
  * keys (NULL when it does not open: the other lookups remain). */
@@ -84,7 +78,7 @@ notify_work(struct crp_job *job, struct crpd *d)
 			return;
 		}
 		nj->has_cert = true;
-	} else if (nj->disposition == CRP_DISPOSITION_SUCCESS) {
+	} else if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS) {
 		snprintf(nj->message, sizeof(nj->message),
 		    "a Success notification needs the issued certificate");
 		nj->bad_request = true;
@@ -123,7 +117,7 @@ notify_body(struct crp_notify_job *nj, struct crpd *d)
 		.csr_len = nj->rec.csr_len,
 	};
 
-	if (nj->disposition == CRP_DISPOSITION_SUCCESS)
+	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS)
 		return crp_notification_success(&c, &nj->cert, d->cfg.ca_configuration,
 		    d->cfg.certificate_authority);
 	return crp_notification_failure(&c, nj->hresult, nj->description);
@@ -133,10 +127,10 @@ static int
 notify_queue(struct crp_notify_job *nj, struct crpd *d)
 {
 	struct crp_outbox_item *it = &nj->item;
-	bool success = nj->disposition == CRP_DISPOSITION_SUCCESS;
+	bool success = nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS;
 	int rc;
 
-	if (crp_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
+	if (ndes_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
 		return -1;
 	it->notification_id = nj->notification_id;
 	it->kind = success ? CRP_NOTIFY_KIND_SUCCESS : CRP_NOTIFY_KIND_FAILURE;
@@ -174,14 +168,14 @@ notify_db(struct crp_job *job, struct crpd *d)
 	nj->matched = true;
 	if (crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1)
 		return -1;
-	if (nj->disposition == CRP_DISPOSITION_SUCCESS && nj->rec.state == CRP_RECORD_ISSUED &&
-	    nj->rec.issued_thumbprint != NULL &&
+	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS &&
+	    nj->rec.state == CRP_RECORD_ISSUED && nj->rec.issued_thumbprint != NULL &&
 	    strcmp(nj->rec.issued_thumbprint, nj->cert.thumbprint) == 0) {
 		nj->duplicate = true;
 		return 0;
 	}
-	if (nj->disposition == CRP_DISPOSITION_SUCCESS ||
-	    nj->disposition == CRP_DISPOSITION_FAILURE)
+	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS ||
+	    nj->disposition == NDES_POLICY_DISPOSITION_FAILURE)
 		return notify_queue(nj, d);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "challenge_store.h"
 #include "crp_db.h"
 #include "crpd.h"
+#include "disposition.h"
 #include "events.h"
 #include "http.h"
 #include "http_api.h"
@@ -180,7 +181,7 @@ Test(crpd_reply, notify_bad_request_and_unknown_challenge)
 {
 	struct crp_notify_in in = {
 		.challenge = "", .transaction_id = "txn-reply-2", .description = "",
-		.disposition = CRP_DISPOSITION_SUCCESS,
+		.disposition = NDES_POLICY_DISPOSITION_SUCCESS,
 	};
 	struct capture c;
 	struct crp_reply reply = test_reply(&c);
@@ -194,7 +195,7 @@ Test(crpd_reply, notify_bad_request_and_unknown_challenge)
 	cr_assert_eq(c.answers_before_release, 1);
 
 	/* Failure for a transaction nobody verified: not accepted, nothing queued */
-	in.disposition = CRP_DISPOSITION_FAILURE;
+	in.disposition = NDES_POLICY_DISPOSITION_FAILURE;
 	reply = test_reply(&c);
 	cr_assert(crp_admit(&d));
 	crp_notify_submit(&d, &reply, &in);

@@ -1,5 +1,6 @@
 /* ndes-crpd configuration: the YAML schema (docs/crpd.md, etc/crpd.example.yaml)
- * and the derived paths. */
+ * and the derived paths.  Shared by ndes-crpd and `ndes-connector diagnose`;
+ * the names keep crpd's prefix (crpd_cfg, crpd_config_*): they are its file's. */
 #ifndef CRPD_CONFIG_H
 #define CRPD_CONFIG_H
 

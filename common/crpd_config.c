@@ -1,4 +1,6 @@
-/* ndes-crpd configuration schema. */
+/* ndes-crpd's configuration schema.  In common/ (not crp/) because two
+ * processes read that file: ndes-crpd, and `ndes-connector diagnose`, which
+ * checks it by the same rules. */
 #include "crpd_config.h"
 
 #include "log.h"
