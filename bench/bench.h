@@ -127,6 +127,19 @@ bool	bench_crypto_one(const struct bench_pki *p, STACK_OF(X509) *signers,
  * stack with sk_X509_free). */
 STACK_OF(X509) *bench_signers(const struct bench_pki *p);
 
+/* bench_bound.c: the primitive bound, the rate of the operations no
+ * verification can avoid (the envelope's RSA-OAEP decryption or ECDH, the
+ * challenge's and the request's signature checks), keys decoded and
+ * contexts made beforehand. */
+struct bench_bound;
+
+struct bench_bound *bench_bound_new(const struct bench_pki *p);
+void	bench_bound_free(struct bench_bound *b);
+/* Those operations on `threads` threads for `seconds`: verifications'
+ * worth done, and the time taken in *elapsed. */
+size_t	bench_bound_run(const struct bench_bound *b, int threads, double seconds,
+	    double *elapsed);
+
 /* bench_reference.c: the server with no hand-offs (--reference). */
 struct bench_reference {
 	char	*sock;

@@ -89,6 +89,7 @@ limit_thread(void *arg)
 	STACK_OF(X509) *signers = bench_signers(l->p);
 	size_t i;
 
+	pthread_setname_np(pthread_self(), "ndes-limit");
 	while (bench_now() < l->t_end) {
 		i = atomic_fetch_add(&l->next, 1) % l->n;
 		if (!bench_crypto_one(l->p, signers, &l->items[i], l->with_csr))

@@ -5,6 +5,8 @@
  *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
  *       [--latencies FILE] [--reference]
  *
+ * The line before the last:
+ *   bound <alg> <bound>/s limit <limit>/s ratio <limit/bound>
  * Last line of the output, always exactly:
  *   verify <alg> <achieved>/s limit <limit>/s ratio <achieved/limit> */
 #include "config.h"
@@ -104,6 +106,12 @@ parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+static double
+bench_rate(size_t ops, double seconds)
+{
+	return seconds > 0 ? (double)ops / seconds : 0;
+}
+
 static void
 print_run(const char *what, const struct bench_stats *s)
 {
@@ -123,6 +131,9 @@ struct bench {
 	struct bench_crpd	 crpd;
 	size_t			 limit_ops;	/* summed over the slices */
 	double			 limit_s;
+	struct bench_bound	*bound;
+	size_t			 bound_ops;	/* summed over the slices */
+	double			 bound_s;
 	double			 limit_cpu, crpd_cpu, client_cpu;	/* seconds */
 	struct bench_stats	 peak, half, floor, ref;
 	struct bench_reference	 reference;
@@ -180,8 +191,9 @@ bench_start_crpd(struct bench *b)
 	return rc;
 }
 
-/* Slices of the same length alternate between the in-process limit and
- * crpd, so that load from elsewhere on the machine weighs on both alike. */
+/* Slices of the same length alternate between the primitive bound, the
+ * in-process limit and crpd, so that load from elsewhere on the machine
+ * weighs on all alike. */
 static int
 bench_peak(struct bench *b)
 {
@@ -196,6 +208,8 @@ bench_peak(struct bench *b)
 		b->limit_ops += bench_limit(&b->pki, b->items, 512, b->cpus, slice, true, &el);
 		b->limit_cpu += bench_cpu_self() - cpu;
 		b->limit_s += el;
+		b->bound_ops += bench_bound_run(b->bound, b->cpus, slice, &el);
+		b->bound_s += el;
 		est = (double)b->limit_ops / b->limit_s;
 		n = (size_t)(est * slice * 2.5) + 512;
 		before = b->peak.nlat;
@@ -315,7 +329,7 @@ bench_run(struct bench *b)
 	double rate, el;
 	int rc;
 
-	if (bench_grow(b, 512) == -1)
+	if (bench_grow(b, 512) == -1 || (b->bound = bench_bound_new(&b->pki)) == NULL)
 		return -1;
 	ops = bench_limit(&b->pki, b->items, 512, b->cpus, 1, false, &el);
 	b->used = 512;
@@ -328,6 +342,9 @@ bench_run(struct bench *b)
 	printf("limit (in process, %d threads): challenge decrypt + challenge signature + "
 	    "request parse and signature: %.0f/s (challenge alone: %.0f/s)\n", b->cpus,
 	    (double)b->limit_ops / b->limit_s, (double)ops / el);
+	printf("primitive bound (in process, %d threads): %s + challenge signature check + "
+	    "request signature check: %.0f/s\n", b->cpus, strcmp(b->o.alg, "rsa-2048") == 0 ?
+	    "RSA-OAEP decryption" : "ECDH", bench_rate(b->bound_ops, b->bound_s));
 	print_run("peak", &b->peak);
 	bench_print_cpu(b);
 	if (!b->o.half || b->peak.done == 0)
@@ -350,7 +367,7 @@ int
 main(int argc, char **argv)
 {
 	struct bench b;
-	double achieved, limit;
+	double achieved, limit, bound;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
@@ -368,8 +385,11 @@ main(int argc, char **argv)
 	if (rc == -1)
 		fprintf(stderr, "ndes-bench: setup failed\n");
 	bench_crpd_stop(&b.crpd);
-	achieved = b.peak.seconds > 0 ? (double)b.peak.done / b.peak.seconds : 0;
-	limit = b.limit_s > 0 ? (double)b.limit_ops / b.limit_s : 0;
+	achieved = bench_rate(b.peak.done, b.peak.seconds);
+	limit = bench_rate(b.limit_ops, b.limit_s);
+	bound = bench_rate(b.bound_ops, b.bound_s);
+	printf("bound %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, bound, limit,
+	    bound > 0 ? limit / bound : 0);
 	printf("verify %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, achieved, limit,
 	    limit > 0 ? achieved / limit : 0);
 	if (b.peak.failed > 0 || b.half.failed > 0 || b.ref.failed > 0)
@@ -379,6 +399,7 @@ main(int argc, char **argv)
 	bench_stats_free(&b.floor);
 	bench_stats_free(&b.ref);
 	bench_items_free(b.items, b.n_items);
+	bench_bound_free(b.bound);
 	bench_pki_free(&b.pki);
 	return rc == 0 ? 0 : 1;
 }
