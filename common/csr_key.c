@@ -6,12 +6,14 @@
  * managers: about 100 us, as much as an ECDSA verification).  A request is
  * therefore parsed in a library context that has only the "null" provider,
  * where that decoder finds nothing and the key stays encoded, and the key
- * is decoded here: an EC key on a named curve with EVP_PKEY_fromdata (the
- * point is checked to be on the curve as it is imported), any other key
+ * is decoded here: an EC key on a named curve from its point
+ * (ndes_crypto_ec_point_key: a copy of a per-thread template of the curve;
+ * the point is checked to be on the curve as it is decoded), any other key
  * with a decoder made once per thread and key type.  Measured on the
  * development VM (docs/crpd.md, "Where the time goes"): d2i_X509_REQ
- * 110-127 us a request; the keyless parse 6.5 us, plus 16.5 us (EC,
- * fromdata), 21.5 us (EC, cached decoder) or 9 us (RSA, cached decoder).
+ * 110-140 us a request; the keyless parse 6.5 us, plus, for the key, 7 us
+ * (EC from the template; EVP_PKEY_fromdata 16.5 us, a cached decoder 21.5
+ * us) or 9 us (RSA, cached decoder).
  *
  * Lifetime of the per-thread cache: made on a thread's first request,
  * freed by a pthread key destructor when that thread exits (crpd's workers
@@ -30,6 +32,7 @@
 #include <openssl/err.h>
 #include <openssl/provider.h>
 
+#include "crypto.h"
 #include "csr.h"
 
 /* Key types (OID names) a thread keeps a decoder for; others get one made
@@ -37,7 +40,6 @@
 #define CSR_KEY_DECODERS 4
 
 struct csr_key_cache {
-	EVP_PKEY_CTX		*ec_import;	/* EVP_PKEY_fromdata_init'ed, "EC" */
 	OSSL_DECODER_CTX	*decoder[CSR_KEY_DECODERS];
 	char			 type[CSR_KEY_DECODERS][64];
 	EVP_PKEY		*decoded;	/* where the decoders write */
@@ -54,7 +56,6 @@ csr_key_cache_free(void *arg)
 
 	if (c == NULL)
 		return;
-	EVP_PKEY_CTX_free(c->ec_import);
 	for (int i = 0; i < CSR_KEY_DECODERS; i++)
 		OSSL_DECODER_CTX_free(c->decoder[i]);
 	free(c);
@@ -106,35 +107,19 @@ ndes_csr_from_der_keyless(const uint8_t *der, size_t len)
 
 /* An EC key on a named curve: NULL when it is not one (or is damaged). */
 static EVP_PKEY *
-csr_key_ec(struct csr_key_cache *c, const X509_PUBKEY *spki)
+csr_key_ec(const X509_PUBKEY *spki)
 {
 	const unsigned char *point;
 	const void *param;
-	const char *curve;
-	X509_ALGOR *alg;
-	EVP_PKEY *key = NULL;
-	int len, ptype;
-
 	ASN1_OBJECT *type;
+	X509_ALGOR *alg;
+	int len, ptype;
 
 	X509_PUBKEY_get0_param(&type, &point, &len, &alg, spki);
 	X509_ALGOR_get0(NULL, &ptype, &param, alg);
-	if (OBJ_obj2nid(type) != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT || (curve = OBJ_nid2sn(OBJ_obj2nid(param))) == NULL)
+	if (OBJ_obj2nid(type) != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT || len <= 0)
 		return NULL;
-	if (c->ec_import == NULL && ((c->ec_import = EVP_PKEY_CTX_new_from_name(NULL, "EC",
-	    NULL)) == NULL || EVP_PKEY_fromdata_init(c->ec_import) <= 0)) {
-		EVP_PKEY_CTX_free(c->ec_import);
-		c->ec_import = NULL;
-		return NULL;
-	}
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, (size_t)len),
-		OSSL_PARAM_END,
-	};
-	if (EVP_PKEY_fromdata(c->ec_import, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		key = NULL;
-	return key;
+	return ndes_crypto_ec_point_key(OBJ_nid2sn(OBJ_obj2nid(param)), point, (size_t)len);
 }
 
 /* This thread's decoder for that key type (made on first use), or one
@@ -206,7 +191,7 @@ ndes_csr_key(X509_REQ *req)
 		EVP_PKEY_up_ref(key);
 		return key;
 	}
-	if ((key = csr_key_ec(c, spki)) == NULL)
+	if ((key = csr_key_ec(spki)) == NULL)
 		key = csr_key_decode(c, spki);
 	ERR_clear_error();
 	return key;
