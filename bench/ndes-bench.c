@@ -133,7 +133,7 @@ struct bench {
 	double			 limit_s;
 	struct bench_bound	*bound;
 	size_t			 bound_ops;	/* summed over the slices */
-	double			 bound_s;
+	double			 bound_s, bound_cpu;
 	double			 limit_cpu, crpd_cpu, client_cpu;	/* seconds */
 	struct bench_stats	 peak, half, floor, ref;
 	struct bench_reference	 reference;
@@ -208,7 +208,9 @@ bench_peak(struct bench *b)
 		b->limit_ops += bench_limit(&b->pki, b->items, 512, b->cpus, slice, true, &el);
 		b->limit_cpu += bench_cpu_self() - cpu;
 		b->limit_s += el;
+		cpu = bench_cpu_self();
 		b->bound_ops += bench_bound_run(b->bound, b->cpus, slice, &el);
+		b->bound_cpu += bench_cpu_self() - cpu;
 		b->bound_s += el;
 		est = (double)b->limit_ops / b->limit_s;
 		n = (size_t)(est * slice * 2.5) + 512;
@@ -240,6 +242,11 @@ bench_print_cpu(const struct bench *b)
 	    "(cpu ratio %.2f)\n", b->crpd_cpu / n * 1e6, b->client_cpu / n * 1e6,
 	    b->limit_cpu / (double)b->limit_ops * 1e6,
 	    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
+	if (b->bound_ops > 0)
+		printf("cpu per verification: primitive bound %.0f us, limit %.0f us "
+		    "(cpu ratio %.2f)\n", b->bound_cpu / (double)b->bound_ops * 1e6,
+		    b->limit_cpu / (double)b->limit_ops * 1e6,
+		    (b->bound_cpu / (double)b->bound_ops) / (b->limit_cpu / (double)b->limit_ops));
 }
 
 /* With --reference: the items of every slice minted first (the reference
