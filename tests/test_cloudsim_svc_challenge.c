@@ -2,7 +2,9 @@
  * OpenSSL's CMS API directly (not with ndes_challenge_open): every
  * registered CRP key decrypts them, the signing certificate verifies them,
  * and they carry the expected claims. */
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <criterion/criterion.h>
@@ -222,6 +224,49 @@ Test(challenge, recipients_follow_register_renew_unregister)
 	conn_free(&a);
 	conn_free(&a_old);
 	conn_free(&b);
+}
+
+/* Whether the challenge ID is among the recorded challenges. */
+static bool
+challenge_recorded(const char *id)
+{
+	int status = 0;
+	json_t *rows = sim_admin(&sim, "GET", "/admin/challenges", NULL, &status), *row;
+	size_t i;
+	bool found = false;
+
+	cr_assert_eq(status, 200);
+	json_array_foreach(json_object_get(rows, "value"), i, row)
+		found = found || strcmp(json_string_value(json_object_get(row, "challengeId")),
+		    id) == 0;
+	json_decref(rows);
+	return found;
+}
+
+/* A mint is answered only once its record is committed: killed (-9) right
+ * after each answer, the service finds the challenge after a restart. */
+Test(challenge, answered_mint_survives_kill_9)
+{
+	struct conn a;
+	json_t *answer;
+	char id[64];
+	int status = 0;
+
+	conn_init(&a, "ec-p256");
+	sim_register_ok(&sim, &a);
+	for (int i = 0; i < 5; i++) {
+		answer = mint("dev-ios-1", "wifi-user", "alice@contoso.com", &status);
+		cr_assert_eq(status, 201, "%s", err_msg(answer));
+		snprintf(id, sizeof(id), "%s",
+		    json_string_value(json_object_get(answer, "challengeId")));
+		json_decref(answer);
+		cr_assert_eq(kill(sim.pid, SIGKILL), 0);
+		cr_assert_eq(waitpid(sim.pid, &status, 0), sim.pid);
+		sim_start(&sim);
+		cr_assert(challenge_recorded(id), "challenge %s lost by kill -9 after its answer",
+		    id);
+	}
+	conn_free(&a);
 }
 
 Test(challenge, signature_does_not_verify_against_another_certificate)
