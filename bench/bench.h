@@ -41,6 +41,15 @@ void	bench_pki_free(struct bench_pki *p);
 int	bench_mint(const struct bench_pki *p, const char *tenant, struct bench_item *items,
 	    size_t first, size_t n, int threads);
 void	bench_items_free(struct bench_item *items, size_t n);
+/* One challenge sealed to the CRP certificate alone, as the cloud mints:
+ * *text (free()), 0 or -1. */
+int	bench_seal_one(const struct bench_pki *p, size_t k, char **text);
+
+/* bench_mint.c: `ndes-bench mint` against a running ndes-cloud-sim's admin
+ * port (POST body as given), then the sealing alone in process on `cpus`
+ * threads; 0 when every mint succeeded. */
+int	bench_mint_main(int port, const char *body, int clients, double seconds, int cpus,
+	    const struct bench_pki *p);
 /* Write the CRP pair and the signing bundle into state_dir. */
 int	bench_pki_install(const struct bench_pki *p, const char *state_dir);
 

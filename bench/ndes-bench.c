@@ -4,6 +4,8 @@
  *   ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] [--clients C]
  *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
  *       [--latencies FILE] [--reference]
+ *   ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S]
+ *       [--clients C]
  *
  * The line before the last:
  *   bound <alg> <bound>/s limit <limit>/s ratio <limit/bound>
@@ -32,6 +34,8 @@ struct opts {
 	const char	*state_dir;
 	const char	*socket;
 	const char	*latencies;
+	int		 admin_port;	/* mint */
+	const char	*body;
 	bool		 half;
 	bool		 reference;	/* also the server with no hand-offs */
 };
@@ -42,7 +46,9 @@ usage(FILE *f)
 	fprintf(f, "usage: ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] "
 	    "[--clients C]\n"
 	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n"
-	    "           [--latencies FILE] [--reference]\n");
+	    "           [--latencies FILE] [--reference]\n"
+	    "       ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S] "
+	    "[--clients C]\n");
 }
 
 /* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
@@ -76,14 +82,19 @@ parse(int argc, char **argv, struct opts *o)
 		{ "no-half", no_argument, NULL, 'n' },
 		{ "latencies", required_argument, NULL, 'l' },
 		{ "reference", no_argument, NULL, 'r' },
+		{ "admin-port", required_argument, NULL, 'P' },
+		{ "body", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true };
-	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true, .body =
+	    "{\"device\":\"dev-ios-1\",\"profile\":\"wifi-user\",\"user\":\"alice@contoso.com\"}" };
+	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "mint") != 0))
 		return -1;
+	if (strcmp(argv[1], "mint") == 0)
+		o->alg = "rsa-2048";
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -96,6 +107,8 @@ parse(int argc, char **argv, struct opts *o)
 		case 'n': o->half = false; break;
 		case 'l': o->latencies = optarg; break;
 		case 'r': o->reference = true; break;
+		case 'P': o->admin_port = atoi(optarg); break;
+		case 'b': o->body = optarg; break;
 		default: return -1;
 		}
 	}
@@ -370,6 +383,25 @@ bench_run(struct bench *b)
 	return rc;
 }
 
+/* ndes-bench mint (bench_mint.c). */
+static int
+bench_mint_cmd(struct bench *b)
+{
+	int rc;
+
+	if (b->o.admin_port <= 0) {
+		usage(stderr);
+		return 2;
+	}
+	printf("ndes-bench %s: mint on 127.0.0.1:%d, %d CPUs, %d clients, %.1f s\n",
+	    PACKAGE_VERSION, b->o.admin_port, b->cpus, b->o.clients, b->o.seconds);
+	fflush(stdout);
+	rc = bench_pki_new(&b->pki, b->o.alg) == -1 ? -1 : bench_mint_main(b->o.admin_port,
+	    b->o.body, b->o.clients, b->o.seconds, b->cpus, &b->pki);
+	bench_pki_free(&b->pki);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,6 +417,8 @@ main(int argc, char **argv)
 	b.cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (b.cpus < 1)
 		b.cpus = 1;
+	if (strcmp(argv[1], "mint") == 0)
+		return bench_mint_cmd(&b);
 	printf("ndes-bench %s: verify %s, %d CPUs, %d clients, %.1f s per run\n",
 	    PACKAGE_VERSION, b.o.alg, b.cpus, b.o.clients, b.o.seconds);
 	fflush(stdout);
