@@ -41,6 +41,15 @@ void	bench_pki_free(struct bench_pki *p);
 int	bench_mint(const struct bench_pki *p, const char *tenant, struct bench_item *items,
 	    size_t first, size_t n, int threads);
 void	bench_items_free(struct bench_item *items, size_t n);
+/* One challenge sealed to the CRP certificate alone, as the cloud mints:
+ * *text (free()), 0 or -1. */
+int	bench_seal_one(const struct bench_pki *p, size_t k, char **text);
+
+/* bench_mint.c: `ndes-bench mint` against a running ndes-cloud-sim's admin
+ * port (POST body as given), then the sealing alone in process on `cpus`
+ * threads; 0 when every mint succeeded. */
+int	bench_mint_main(int port, const char *body, int clients, double seconds, int cpus,
+	    const struct bench_pki *p);
 /* Write the CRP pair and the signing bundle into state_dir. */
 int	bench_pki_install(const struct bench_pki *p, const char *state_dir);
 
@@ -126,6 +135,19 @@ bool	bench_crypto_one(const struct bench_pki *p, STACK_OF(X509) *signers,
 /* The signing certificate the challenges are checked against (free the
  * stack with sk_X509_free). */
 STACK_OF(X509) *bench_signers(const struct bench_pki *p);
+
+/* bench_bound.c: the primitive bound, the rate of the operations no
+ * verification can avoid (the envelope's RSA-OAEP decryption or ECDH, the
+ * challenge's and the request's signature checks), keys decoded and
+ * contexts made beforehand. */
+struct bench_bound;
+
+struct bench_bound *bench_bound_new(const struct bench_pki *p);
+void	bench_bound_free(struct bench_bound *b);
+/* Those operations on `threads` threads for `seconds`: verifications'
+ * worth done, and the time taken in *elapsed. */
+size_t	bench_bound_run(const struct bench_bound *b, int threads, double seconds,
+	    double *elapsed);
 
 /* bench_reference.c: the server with no hand-offs (--reference). */
 struct bench_reference {

@@ -4,7 +4,11 @@
  *   ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] [--clients C]
  *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
  *       [--latencies FILE] [--reference]
+ *   ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S]
+ *       [--clients C]
  *
+ * The line before the last:
+ *   bound <alg> <bound>/s limit <limit>/s ratio <limit/bound>
  * Last line of the output, always exactly:
  *   verify <alg> <achieved>/s limit <limit>/s ratio <achieved/limit> */
 #include "config.h"
@@ -30,6 +34,8 @@ struct opts {
 	const char	*state_dir;
 	const char	*socket;
 	const char	*latencies;
+	int		 admin_port;	/* mint */
+	const char	*body;
 	bool		 half;
 	bool		 reference;	/* also the server with no hand-offs */
 };
@@ -40,7 +46,9 @@ usage(FILE *f)
 	fprintf(f, "usage: ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] "
 	    "[--clients C]\n"
 	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n"
-	    "           [--latencies FILE] [--reference]\n");
+	    "           [--latencies FILE] [--reference]\n"
+	    "       ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S] "
+	    "[--clients C]\n");
 }
 
 /* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
@@ -74,14 +82,19 @@ parse(int argc, char **argv, struct opts *o)
 		{ "no-half", no_argument, NULL, 'n' },
 		{ "latencies", required_argument, NULL, 'l' },
 		{ "reference", no_argument, NULL, 'r' },
+		{ "admin-port", required_argument, NULL, 'P' },
+		{ "body", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true };
-	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true, .body =
+	    "{\"device\":\"dev-ios-1\",\"profile\":\"wifi-user\",\"user\":\"alice@contoso.com\"}" };
+	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "mint") != 0))
 		return -1;
+	if (strcmp(argv[1], "mint") == 0)
+		o->alg = "rsa-2048";
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -94,6 +107,8 @@ parse(int argc, char **argv, struct opts *o)
 		case 'n': o->half = false; break;
 		case 'l': o->latencies = optarg; break;
 		case 'r': o->reference = true; break;
+		case 'P': o->admin_port = atoi(optarg); break;
+		case 'b': o->body = optarg; break;
 		default: return -1;
 		}
 	}
@@ -102,6 +117,12 @@ parse(int argc, char **argv, struct opts *o)
 	    o->clients > 1024 || (o->socket != NULL && o->state_dir == NULL))
 		return -1;
 	return 0;
+}
+
+static double
+bench_rate(size_t ops, double seconds)
+{
+	return seconds > 0 ? (double)ops / seconds : 0;
 }
 
 static void
@@ -123,6 +144,9 @@ struct bench {
 	struct bench_crpd	 crpd;
 	size_t			 limit_ops;	/* summed over the slices */
 	double			 limit_s;
+	struct bench_bound	*bound;
+	size_t			 bound_ops;	/* summed over the slices */
+	double			 bound_s, bound_cpu;
 	double			 limit_cpu, crpd_cpu, client_cpu;	/* seconds */
 	struct bench_stats	 peak, half, floor, ref;
 	struct bench_reference	 reference;
@@ -180,8 +204,9 @@ bench_start_crpd(struct bench *b)
 	return rc;
 }
 
-/* Slices of the same length alternate between the in-process limit and
- * crpd, so that load from elsewhere on the machine weighs on both alike. */
+/* Slices of the same length alternate between the primitive bound, the
+ * in-process limit and crpd, so that load from elsewhere on the machine
+ * weighs on all alike. */
 static int
 bench_peak(struct bench *b)
 {
@@ -196,6 +221,10 @@ bench_peak(struct bench *b)
 		b->limit_ops += bench_limit(&b->pki, b->items, 512, b->cpus, slice, true, &el);
 		b->limit_cpu += bench_cpu_self() - cpu;
 		b->limit_s += el;
+		cpu = bench_cpu_self();
+		b->bound_ops += bench_bound_run(b->bound, b->cpus, slice, &el);
+		b->bound_cpu += bench_cpu_self() - cpu;
+		b->bound_s += el;
 		est = (double)b->limit_ops / b->limit_s;
 		n = (size_t)(est * slice * 2.5) + 512;
 		before = b->peak.nlat;
@@ -226,6 +255,11 @@ bench_print_cpu(const struct bench *b)
 	    "(cpu ratio %.2f)\n", b->crpd_cpu / n * 1e6, b->client_cpu / n * 1e6,
 	    b->limit_cpu / (double)b->limit_ops * 1e6,
 	    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
+	if (b->bound_ops > 0)
+		printf("cpu per verification: primitive bound %.0f us, limit %.0f us "
+		    "(cpu ratio %.2f)\n", b->bound_cpu / (double)b->bound_ops * 1e6,
+		    b->limit_cpu / (double)b->limit_ops * 1e6,
+		    (b->bound_cpu / (double)b->bound_ops) / (b->limit_cpu / (double)b->limit_ops));
 }
 
 /* With --reference: the items of every slice minted first (the reference
@@ -315,7 +349,7 @@ bench_run(struct bench *b)
 	double rate, el;
 	int rc;
 
-	if (bench_grow(b, 512) == -1)
+	if (bench_grow(b, 512) == -1 || (b->bound = bench_bound_new(&b->pki)) == NULL)
 		return -1;
 	ops = bench_limit(&b->pki, b->items, 512, b->cpus, 1, false, &el);
 	b->used = 512;
@@ -328,6 +362,9 @@ bench_run(struct bench *b)
 	printf("limit (in process, %d threads): challenge decrypt + challenge signature + "
 	    "request parse and signature: %.0f/s (challenge alone: %.0f/s)\n", b->cpus,
 	    (double)b->limit_ops / b->limit_s, (double)ops / el);
+	printf("primitive bound (in process, %d threads): %s + challenge signature check + "
+	    "request signature check: %.0f/s\n", b->cpus, strcmp(b->o.alg, "rsa-2048") == 0 ?
+	    "RSA-OAEP decryption" : "ECDH", bench_rate(b->bound_ops, b->bound_s));
 	print_run("peak", &b->peak);
 	bench_print_cpu(b);
 	if (!b->o.half || b->peak.done == 0)
@@ -346,11 +383,30 @@ bench_run(struct bench *b)
 	return rc;
 }
 
+/* ndes-bench mint (bench_mint.c). */
+static int
+bench_mint_cmd(struct bench *b)
+{
+	int rc;
+
+	if (b->o.admin_port <= 0) {
+		usage(stderr);
+		return 2;
+	}
+	printf("ndes-bench %s: mint on 127.0.0.1:%d, %d CPUs, %d clients, %.1f s\n",
+	    PACKAGE_VERSION, b->o.admin_port, b->cpus, b->o.clients, b->o.seconds);
+	fflush(stdout);
+	rc = bench_pki_new(&b->pki, b->o.alg) == -1 ? -1 : bench_mint_main(b->o.admin_port,
+	    b->o.body, b->o.clients, b->o.seconds, b->cpus, &b->pki);
+	bench_pki_free(&b->pki);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bench b;
-	double achieved, limit;
+	double achieved, limit, bound;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
@@ -361,6 +417,8 @@ main(int argc, char **argv)
 	b.cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (b.cpus < 1)
 		b.cpus = 1;
+	if (strcmp(argv[1], "mint") == 0)
+		return bench_mint_cmd(&b);
 	printf("ndes-bench %s: verify %s, %d CPUs, %d clients, %.1f s per run\n",
 	    PACKAGE_VERSION, b.o.alg, b.cpus, b.o.clients, b.o.seconds);
 	fflush(stdout);
@@ -368,8 +426,11 @@ main(int argc, char **argv)
 	if (rc == -1)
 		fprintf(stderr, "ndes-bench: setup failed\n");
 	bench_crpd_stop(&b.crpd);
-	achieved = b.peak.seconds > 0 ? (double)b.peak.done / b.peak.seconds : 0;
-	limit = b.limit_s > 0 ? (double)b.limit_ops / b.limit_s : 0;
+	achieved = bench_rate(b.peak.done, b.peak.seconds);
+	limit = bench_rate(b.limit_ops, b.limit_s);
+	bound = bench_rate(b.bound_ops, b.bound_s);
+	printf("bound %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, bound, limit,
+	    bound > 0 ? limit / bound : 0);
 	printf("verify %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, achieved, limit,
 	    limit > 0 ? achieved / limit : 0);
 	if (b.peak.failed > 0 || b.half.failed > 0 || b.ref.failed > 0)
@@ -379,6 +440,7 @@ main(int argc, char **argv)
 	bench_stats_free(&b.floor);
 	bench_stats_free(&b.ref);
 	bench_items_free(b.items, b.n_items);
+	bench_bound_free(b.bound);
 	bench_pki_free(&b.pki);
 	return rc == 0 ? 0 : 1;
 }

@@ -2,7 +2,9 @@
  * endpoint and the state they share (docs/cloud-api.md).
  *
  * One process, one event loop thread: every handler runs on it, so the
- * store handle and the PKI are used without locks. */
+ * store handle and the PKI are used without locks.  Only the sealing of
+ * minted challenges runs on worker threads (mint.h), which read the PKI's
+ * signing pair and touch nothing else. */
 #ifndef NDES_CLOUDSIM_SERVICE_H
 #define NDES_CLOUDSIM_SERVICE_H
 
@@ -14,6 +16,7 @@
 #include "http.h"
 #include "model.h"
 
+struct cloudsim_mint;
 struct cloudsim_pki;
 struct cloudsim_store;
 
@@ -38,6 +41,7 @@ struct cloudsim_svc {
 	SSL_CTX *tls;
 	struct ndes_http_server *api;
 	struct ndes_http_server *admin;
+	struct cloudsim_mint *mint;      /* sealing threads (mint.h) */
 };
 
 /* main.c: `serve`. */

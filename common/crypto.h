@@ -84,6 +84,14 @@ X509 *ndes_crypto_cert_from_pem(const char *pem, size_t len);
 /* DER SubjectPublicKeyInfo of a (public or private) key. */
 int ndes_crypto_pubkey_der(EVP_PKEY *key, uint8_t **der, size_t *len);
 
+/* --- EC keys (crypto_ec.c) --- */
+
+/* The public key of an encoded point (SEC 1: uncompressed or compressed)
+ * on the named curve (OpenSSL's short name, "prime256v1"), made from this
+ * thread's template of the curve: no group built per key.  NULL when the
+ * curve is unknown or the point does not decode or is not on the curve. */
+EVP_PKEY *ndes_crypto_ec_point_key(const char *curve, const uint8_t *point, size_t len);
+
 /* --- Fingerprints and names (crypto.c) --- */
 
 /* Digest of the certificate's DER (EVP_sha1(): the Windows thumbprint,
