@@ -11,6 +11,7 @@
 #include "config_loader.h"
 #include "events_config.h"
 #include "ipc_config.h"
+#include "store_config.h"
 
 #define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
 
@@ -72,6 +73,7 @@ struct crpd_cfg {
 	int64_t			 purge_interval;	/* seconds */
 	int64_t			 purge_after;		/* seconds after expiry */
 	struct crpd_state_sync_cfg state_sync;
+	struct crpd_store_cfg	 store;		/* store_config.h */
 	struct ndes_events_cfg	 events;
 	char			*log_level;
 };
