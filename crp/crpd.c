@@ -194,7 +194,8 @@ crpd_start(struct crpd *d)
 	}
 	if (crpd_open_state(d) == -1)
 		return -1;
-	if ((d->work = crp_work_new(d->base, d, d->db, d->sync, crpd_workers(d))) == NULL)
+	if ((d->work = crp_work_new(d->base, d, d->db, d->store, d->sync,
+	    crpd_workers(d))) == NULL)
 		return -1;
 	if (crpd_events_setup(d) == -1 || crp_ipc_start(d) == -1 || crp_http_start(d) == -1 ||
 	    crp_link_start(d) == -1)
