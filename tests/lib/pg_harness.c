@@ -203,3 +203,16 @@ pg_h_store_yaml(const struct pg_h *p, const char *name, const char *password_fil
 	    extra != NULL ? extra : ""), -1);
 	return yaml;
 }
+
+char *
+pg_h_crpd_store(const struct pg_h *p, const char *role_password, const char *file_password,
+    unsigned mode)
+{
+	char *file, *yaml;
+
+	pg_h_role(p, "crpd", role_password);
+	file = pg_h_password_file(p, "crpd.password", file_password, mode);
+	yaml = pg_h_store_yaml(p, "crpd", file, NULL);
+	free(file);
+	return yaml;
+}

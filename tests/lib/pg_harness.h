@@ -39,6 +39,11 @@ void	pg_h_role(const struct pg_h *p, const char *name, const char *password);
  * its path (malloc'd). */
 char	*pg_h_password_file(const struct pg_h *p, const char *name, const char *password,
 	    unsigned mode);
+/* The role and database crpd with role_password, the password file
+ * "crpd.password" holding file_password with mode, and the store: section
+ * of crpd.yaml that uses them (malloc'd). */
+char	*pg_h_crpd_store(const struct pg_h *p, const char *role_password,
+	    const char *file_password, unsigned mode);
 /* The store: section of crpd.yaml for database and role name (the role's
  * password in password_file, NULL: none), plus extra lines (NULL: none). */
 char	*pg_h_store_yaml(const struct pg_h *p, const char *name, const char *password_file,
