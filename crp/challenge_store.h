@@ -94,7 +94,10 @@ struct crp_store {
 
 /* Record a successful verification (all checks passed) and say whether it
  * may be answered as verified: NEW and SAME_KEY_RETRY may; a retry updates
- * the record's transaction id, request and time.  0 or -1 (store error). */
+ * the record's transaction id, request and time.  0 or -1 (store error).
+ * A store with transactions of its own may set *out only when its
+ * transaction commits (PostgreSQL sends a batch's verifications at once):
+ * *out must stay valid until then, and is read after COMMIT. */
 static inline int
 crp_store_record_verification(struct crp_store *s, const struct crp_record *rec,
     enum crp_store_outcome *out)

@@ -1,8 +1,7 @@
 /* The challenge store in PostgreSQL (challenge_store.h, store_pg.h,
  * docs/crpd.md "The PostgreSQL store"): one database shared by every node.
  * Each decision is one statement, made by the database; the commit leader
- * (work.c) runs a batch's statements in one transaction, begun with the
- * first of them. */
+ * (work.c) runs a batch's statements in one transaction (store_pg_txn.c). */
 #include "store_pg.h"
 
 #include <stdio.h>
@@ -18,64 +17,8 @@ store_pg(struct crp_store *s)
 	return (struct crp_store_pg *)s;
 }
 
-static int
-pg_begin(struct crp_store_pg *s)
-{
-	PGresult *res;
-
-	if (pg_ensure(s) == -1)
-		return -1;
-	res = PQexec(s->conn, "BEGIN");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_failed_result(s, res, "BEGIN");
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	s->begun = true;
-	return 0;
-}
-
-/* A prepared statement in the batch's transaction: its result when it has
- * the status wanted, else NULL (s->error says why). */
-static PGresult *
-pg_exec(struct crp_store_pg *s, const char *name, int n, const char *const *values,
-    const int *lengths, const int *formats, ExecStatusType want)
-{
-	PGresult *res;
-
-	if (s->aborted) {
-		snprintf(s->error, sizeof(s->error), "the batch's transaction is lost (%.300s)",
-		    s->reason);
-		s->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
-		return NULL;
-	}
-	if (!s->begun && pg_begin(s) == -1)
-		return NULL;
-	res = PQexecPrepared(s->conn, name, n, values, lengths, formats, 0);
-	if (PQresultStatus(res) == want)
-		return res;
-	pg_failed_result(s, res, name);
-	PQclear(res);
-	return NULL;
-}
-
-/* No row came back: which replay it is (the refusal is decided). */
-static int
-pg_replay_reason(struct crp_store_pg *s, const char *challenge_id,
-    enum crp_store_outcome *out)
-{
-	const char *v[1] = { challenge_id };
-	PGresult *res = pg_exec(s, PG_ST_REPLAY_REASON, 1, v, NULL, NULL, PGRES_TUPLES_OK);
-
-	if (res == NULL)
-		return -1;
-	*out = PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) == CRP_RECORD_ISSUED ?
-	    CRP_STORE_REPLAY_ISSUED : CRP_STORE_REPLAY_OTHER_KEY;
-	PQclear(res);
-	return 0;
-}
-
+/* The decision's statement goes into the batch's pipeline; the outcome
+ * is known once the batch committed (work.c reads it in after_db). */
 static int
 pg_record_verification(struct crp_store *st, const struct crp_record *r,
     enum crp_store_outcome *out)
@@ -86,20 +29,10 @@ pg_record_verification(struct crp_store *st, const struct crp_record *r,
 	    r->user_id, r->template_name, (const char *)r->csr_der, verified, expires };
 	int len[9] = { 0, 0, 0, 0, 0, 0, (int)r->csr_len, 0, 0 };
 	int fmt[9] = { 0, 0, 0, 0, 0, 0, 1, 0, 0 };
-	PGresult *res;
 
 	snprintf(verified, sizeof(verified), "%lld", (long long)r->verified_at);
 	snprintf(expires, sizeof(expires), "%lld", (long long)r->expires_at);
-	if ((res = pg_exec(s, PG_ST_RECORD, 9, v, len, fmt, PGRES_TUPLES_OK)) == NULL)
-		return -1;
-	s->writes++;
-	if (PQntuples(res) == 1) {
-		*out = atoi(PQgetvalue(res, 0, 0)) == 1 ? CRP_STORE_NEW : CRP_STORE_SAME_KEY_RETRY;
-		PQclear(res);
-		return 0;
-	}
-	PQclear(res);
-	return pg_replay_reason(s, r->challenge_id, out);
+	return pg_send_record(s, v, len, fmt, out, r->challenge_id);
 }
 
 /* An UPDATE by challenge ID: 1 a row changed, 0 none, -1. */
@@ -212,71 +145,9 @@ pg_purge_expired(struct crp_store *st, int64_t before, int64_t *purged)
 }
 
 static int
-pg_commit(struct crp_store_pg *s)
-{
-	PGresult *res;
-	bool ok;
-
-	if (!s->begun)
-		return s->aborted ? -1 : 0;
-	res = PQexec(s->conn, "COMMIT");
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
-	if (!ok && PQresultStatus(res) == PGRES_COMMAND_OK) {
-		snprintf(s->error, sizeof(s->error), "COMMIT: the transaction was rolled back");
-		s->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
-	} else if (!ok)
-		pg_failed_result(s, res, "COMMIT");
-	PQclear(res);
-	s->begun = false;
-	if (ok && s->writes > 0)
-		pg_recorded(s);
-	return ok ? 0 : -1;
-}
-
-static void
-pg_rollback(struct crp_store_pg *s)
-{
-	PGresult *res;
-
-	if (s->begun && s->conn != NULL) {
-		res = PQexec(s->conn, "ROLLBACK");
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			pg_close(s);
-		PQclear(res);
-	}
-	s->begun = false;
-	s->aborted = false;
-}
-
-static int
 pg_txn(struct crp_store *st, enum crp_store_txn step)
 {
-	struct crp_store_pg *s = store_pg(st);
-
-	switch (step) {
-	case CRP_STORE_BEGIN:
-		pg_rollback(s);
-		s->writes = s->mark = 0;
-		s->error[0] = '\0';
-		return 0;
-	case CRP_STORE_MARK:
-		s->mark = s->writes;
-		s->error[0] = '\0';
-		return 0;
-	case CRP_STORE_UNDO:
-		if (!s->aborted && s->writes == s->mark)
-			return 0;
-		if (s->error[0] == '\0')
-			snprintf(s->error, sizeof(s->error), "a job failed after it wrote to the "
-			    "challenge store");
-		return -1;
-	case CRP_STORE_COMMIT:
-		return pg_commit(s);
-	case CRP_STORE_ROLLBACK:
-		pg_rollback(s);
-		return 0;
-	}
-	return -1;
+	return pg_txn_step(store_pg(st), step);
 }
 
 static const char *
@@ -294,6 +165,8 @@ pg_free(struct crp_store *st)
 	struct crp_store_pg *s = store_pg(st);
 
 	pg_close(s);
+	free(s->sent);
+	free(s->asks);
 	free(s->conninfo);
 	free(s->password_file);
 	free(s->sslmode);

@@ -2,8 +2,10 @@
  * store").  Three files share this state:
  *
  *   challenge_store_pg.c  the store's operations (challenge_store.h), each
- *                         decision one statement, and the batch's
- *                         transaction (BEGIN sent with the first statement)
+ *                         decision one statement
+ *   store_pg_txn.c        the batch's transaction: BEGIN with the first
+ *                         statement, the verifications pipelined with the
+ *                         COMMIT (one round trip per batch)
  *   store_pg_conn.c       the connection: parameters, password file, the
  *                         connect with its timeout, what a failure means
  *                         (code, whether to reconnect), the retries with
@@ -24,6 +26,19 @@
 
 #define PG_MESSAGE_MAX 384
 
+/* A statement sent in the batch's pipeline, read at its sync. */
+enum pg_sent_kind {
+	PG_SENT_BEGIN,
+	PG_SENT_RECORD,		/* a verification */
+	PG_SENT_COMMIT,
+};
+
+struct pg_sent {
+	enum pg_sent_kind	 kind;
+	enum crp_store_outcome	*out;		/* RECORD: where its outcome goes */
+	const char		*challenge_id;	/* RECORD: the caller's, until COMMIT */
+};
+
 struct crp_store_pg {
 	struct crp_store	 base;
 	/* what to connect with (copies) */
@@ -34,6 +49,11 @@ struct crp_store_pg {
 	bool			 begun;		/* BEGIN went out */
 	bool			 aborted;	/* the batch's transaction is lost: it
 						 * cannot commit, nothing can be undone */
+	bool			 pipelined;	/* in pipeline mode, sent[] unread */
+	struct pg_sent		*sent;
+	size_t			 nsent, capsent;
+	struct pg_sent		*asks;		/* refused: which replay, after COMMIT */
+	size_t			 nasks;
 	uint64_t		 writes;	/* statements that wrote, this batch */
 	uint64_t		 mark;		/* writes at the job's MARK */
 	/* the failure since the last BEGIN or MARK ("" none), its code */
@@ -72,6 +92,19 @@ void	pg_recorded(struct crp_store_pg *s);
 void	pg_close(struct crp_store_pg *s);
 /* msg as one line without libpq's "LOCATION: ..." part, into buf. */
 void	pg_one_line(const char *msg, char *buf, size_t len);
+
+/* store_pg_txn.c */
+/* A statement answered at once, in the batch's transaction (begun first
+ * when needed, the pipeline read first): its result with the status
+ * wanted, else NULL (s->error says why). */
+PGresult *pg_exec(struct crp_store_pg *s, const char *name, int n, const char *const *values,
+	    const int *lengths, const int *formats, ExecStatusType want);
+/* A verification's statement (PG_ST_RECORD, 9 parameters) into the
+ * pipeline; *out is set when the batch commits.  0, or -1 (s->error). */
+int	pg_send_record(struct crp_store_pg *s, const char *const *v, const int *len,
+	    const int *fmt, enum crp_store_outcome *out, const char *challenge_id);
+/* The store's txn operation (challenge_store.h). */
+int	pg_txn_step(struct crp_store_pg *s, enum crp_store_txn step);
 
 /* store_pg_schema.c */
 /* Bring the schema up to date under the advisory lock: 0, or -1 with the

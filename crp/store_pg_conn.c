@@ -340,5 +340,6 @@ pg_close(struct crp_store_pg *s)
 	if (s->conn != NULL)
 		PQfinish(s->conn);
 	s->conn = NULL;
-	s->begun = false;
+	s->begun = s->pipelined = false;
+	s->nsent = 0;
 }

@@ -131,6 +131,16 @@ rec(const char *id, const char *key, const char *txn, int64_t exp)
 	    .expires_at = exp };
 }
 
+/* What was done so far committed, a new transaction begun (a store with
+ * transactions of its own gives a verification's outcome at COMMIT). */
+static void
+settle(void)
+{
+	cr_assert_eq(crp_store_txn(store, CRP_STORE_COMMIT), 0, "%s",
+	    crp_store_error(store, &(uint32_t){ 0 }));
+	cr_assert_eq(crp_store_txn(store, CRP_STORE_BEGIN), 0);
+}
+
 static enum crp_store_outcome
 record(const char *id, const char *key, const char *txn)
 {
@@ -138,6 +148,7 @@ record(const char *id, const char *key, const char *txn)
 	enum crp_store_outcome o = 99;
 
 	cr_assert_eq(crp_store_record_verification(store, &r, &o), 0);
+	settle();
 	return o;
 }
 
@@ -246,6 +257,8 @@ racer_main(void *arg)
 	struct racer *r = arg;
 
 	r->rc = crp_store_record_verification(r->store, &r->rec, &r->outcome);
+	if (r->rc == 0)
+		r->rc = crp_store_txn(r->store, CRP_STORE_COMMIT);
 	__atomic_store_n(&r->done, true, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -265,9 +278,15 @@ race(const char *id, const char *key, bool commit, void (*between)(const char *)
 {
 	struct racer r = { .store = store_new(), .rec = rec(id, key, "t-other", 1000),
 	    .outcome = 99, .rc = -2 };
+	struct crp_record mine = rec(id, KEY_A, "t-this", 1000), seen;
+	enum crp_store_outcome o = 99;
 	pthread_t t;
 
-	cr_assert_eq(record(id, KEY_A, "t-this"), CRP_STORE_NEW);
+	/* recorded in an open transaction (the lookup sends what waits) */
+	cr_assert_eq(crp_store_record_verification(store, &mine, &o), 0);
+	cr_assert_eq(crp_store_lookup(store, CRP_LOOKUP_CHALLENGE_ID, id, &seen), 1);
+	crp_record_clear(&seen);
+	cr_assert_eq(o, CRP_STORE_NEW);
 	if (between != NULL)
 		between(id);
 	cr_assert_eq(pthread_create(&t, NULL, racer_main, &r), 0);
@@ -276,8 +295,8 @@ race(const char *id, const char *key, bool commit, void (*between)(const char *)
 	    "%s: the other node decided before this one's transaction ended", id);
 	cr_assert_eq(crp_store_txn(store, commit ? CRP_STORE_COMMIT : CRP_STORE_ROLLBACK), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
-	cr_assert_eq(r.rc, 0, "%s: the other node's statement failed", id);
-	cr_assert_eq(crp_store_txn(r.store, CRP_STORE_COMMIT), 0);
+	cr_assert_eq(r.rc, 0, "%s: the other node failed: %s", id,
+	    crp_store_error(r.store, &(uint32_t){ 0 }));
 	crp_store_free(r.store);
 	cr_assert_eq(crp_store_txn(store, CRP_STORE_BEGIN), 0);
 	return r.outcome;
