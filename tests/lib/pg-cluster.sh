@@ -2,8 +2,10 @@
 # A real PostgreSQL (Debian's postgresql package) for the tests and the
 # benchmark, in a folder of its own: initdb and pg_ctl run as an unprivileged
 # user (nobody when called as root: initdb refuses root), the server listens
-# on a Unix socket in that folder only, and its superuser is "admin" (trust
-# on the socket; every other role logs in with a SCRAM password).
+# on a Unix socket in that folder only (or also on 127.0.0.1 when started
+# with listen_addresses=127.0.0.1 port=N, TLS only there), and its
+# superuser is "admin" (trust on the socket; every other role logs in with
+# a SCRAM password).
 #
 #   pg-cluster.sh bindir             the server's binaries; exit 77 and the
 #                                    reason on stderr when there are none
@@ -50,6 +52,7 @@ pg_init() { # DIR
 	cat >"$1/pg/data/pg_hba.conf" <<-EOF
 		local all admin trust
 		local all all scram-sha-256
+		hostssl all all 127.0.0.1/32 scram-sha-256
 	EOF
 	cat >>"$1/pg/data/postgresql.conf" <<-EOF
 		listen_addresses = ''

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,29 +56,79 @@ pg_h_skip_without_server(void)
 static void
 pg_h_run(struct pg_h *p, const char *const *settings)
 {
-	char args[1024] = "", conninfo[1024];
+	char args[2048] = "", conninfo[1024];
 	size_t n = 0;
 
+	if (p->port != 5432)
+		n += (size_t)snprintf(args, sizeof(args), " listen_addresses=127.0.0.1 port=%d",
+		    p->port);
 	for (size_t i = 0; settings != NULL && settings[i] != NULL; i++)
 		n += (size_t)snprintf(args + n, sizeof(args) - n, " '%s'", settings[i]);
 	cr_assert_eq(pg_script(conninfo, sizeof(conninfo), "start '%s'%s", p->dir, args), 0,
 	    "PostgreSQL did not start in %s (see %s/pg/server.log)", p->dir, p->dir);
 }
 
-struct pg_h *
-pg_h_start(const char *const *settings)
+static struct pg_h *
+pg_h_new(int port)
 {
 	struct pg_h *p = calloc(1, sizeof(*p));
-	char tmpl[] = "/tmp/crpd-pg-XXXXXX";
+	char tmpl[] = "/tmp/crpd-pg-XXXXXX", *cmd;
 
 	pg_h_skip_without_server();
 	cr_assert_not_null(p);
 	cr_assert_not_null(mkdtemp(tmpl));
 	cr_assert_eq(chmod(tmpl, 0711), 0);
 	p->dir = strdup(tmpl);
+	p->port = port;
 	cr_assert_neq(asprintf(&p->host, "%s/pg", p->dir), -1);
+	/* the server's folder now (initdb keeps it), for the files it reads */
+	cr_assert_neq(asprintf(&cmd, "mkdir -m 0700 '%s' && { [ \"$(id -u)\" -ne 0 ] || "
+	    "chown nobody '%s'; }", p->host, p->host), -1);
+	cr_assert_eq(system(cmd), 0);
+	free(cmd);
+	return p;
+}
+
+struct pg_h *
+pg_h_start(const char *const *settings)
+{
+	struct pg_h *p = pg_h_new(5432);
+
 	pg_h_run(p, settings);
 	return p;
+}
+
+/* A TCP port nobody listens on now. */
+static int
+pg_h_free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+struct pg_h *
+pg_h_start_tcp(const char *const *settings)
+{
+	struct pg_h *p = pg_h_new(pg_h_free_port());
+
+	pg_h_run(p, settings);
+	return p;
+}
+
+uid_t
+pg_h_owner(const struct pg_h *p)
+{
+	struct stat sb;
+
+	cr_assert_eq(stat(p->host, &sb), 0);
+	return sb.st_uid;
 }
 
 void
@@ -113,8 +166,12 @@ PGconn *
 pg_h_connect(const struct pg_h *p, const char *db, const char *user)
 {
 	const char *keys[] = { "host", "port", "dbname", "user", NULL };
-	const char *vals[] = { p->host, "5432", db, user != NULL ? user : "admin", NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 0);
+	char port[16];
+	const char *vals[] = { p->host, port, db, user != NULL ? user : "admin", NULL };
+	PGconn *c;
+
+	snprintf(port, sizeof(port), "%d", p->port);
+	c = PQconnectdbParams(keys, vals, 0);
 
 	cr_assert_eq(PQstatus(c), CONNECTION_OK, "connect to %s: %s", db, PQerrorMessage(c));
 	return c;
@@ -197,8 +254,8 @@ pg_h_store_yaml(const struct pg_h *p, const char *name, const char *password_fil
 	char *yaml;
 
 	cr_assert_neq(asprintf(&yaml, "store:\n  backend: postgresql\n"
-	    "  conninfo: \"host=%s port=5432 dbname=%s user=%s\"\n%s%s%s%s",
-	    p->host, name, name, password_file != NULL ? "  password_file: " : "",
+	    "  conninfo: \"host=%s port=%d dbname=%s user=%s\"\n%s%s%s%s",
+	    p->host, p->port, name, name, password_file != NULL ? "  password_file: " : "",
 	    password_file != NULL ? password_file : "", password_file != NULL ? "\n" : "",
 	    extra != NULL ? extra : ""), -1);
 	return yaml;

@@ -7,17 +7,24 @@
 #define NDES_TEST_PG_HARNESS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <libpq-fe.h>
 
 struct pg_h {
 	char	*dir;		/* the folder: pg/ (data, socket, logs) inside */
 	char	*host;		/* the socket folder, for conninfo host= */
+	int	 port;		/* the socket's (5432), or the TCP port too */
 };
 
 /* initdb and start (settings "name=value" for the server, NULL-ended;
  * NULL: none).  Skips the test when there is no PostgreSQL. */
 struct pg_h *pg_h_start(const char *const *settings);
+/* The same, listening on 127.0.0.1 too, on a free port, with TLS there
+ * (hostssl: the server's cert and key files in settings). */
+struct pg_h *pg_h_start_tcp(const char *const *settings);
+/* The folder's owner (the server's user), for files the server reads. */
+uid_t	pg_h_owner(const struct pg_h *p);
 /* pg_ctl stop -m mode ("fast", "immediate"), and start again. */
 void	pg_h_stop(struct pg_h *p, const char *mode);
 void	pg_h_restart(struct pg_h *p);
