@@ -61,9 +61,10 @@ struct bench_crpd {
 	bool	 own_dir;
 };
 
-/* Start crpd_path in a new temporary folder (or in state_dir). */
+/* Start crpd_path in a new temporary folder (or in state_dir), with the
+ * store: section store_yaml (NULL: the default, SQLite). */
 int	bench_crpd_start(struct bench_crpd *c, const struct bench_pki *p, const char *crpd_path,
-	    const char *state_dir);
+	    const char *state_dir, const char *store_yaml);
 /* Use a running crpd on socket whose state folder is state_dir: install the
  * keys there and send RELOAD. */
 int	bench_crpd_use(struct bench_crpd *c, const struct bench_pki *p, const char *socket,
@@ -71,6 +72,21 @@ int	bench_crpd_use(struct bench_crpd *c, const struct bench_pki *p, const char *
 void	bench_crpd_stop(struct bench_crpd *c);
 /* fsync latency of the state folder's file system (p50, p99 in ms). */
 void	bench_fsync_latency(const char *dir, double *p50, double *p99);
+
+/* bench_pg.c: the PostgreSQL store (--store postgresql). */
+#define BENCH_MAX_NODES 4
+struct bench_pg {
+	char	*dir;		/* our own server's folder; NULL: --conninfo's */
+	char	*yaml;		/* the store: section for crpd.yaml */
+	char	 where[512];	/* for the output */
+};
+
+/* Our own server (conninfo NULL), or the database conninfo names. */
+int	bench_pg_start(struct bench_pg *pg, const char *conninfo, const char *password_file,
+	    const char *sslmode);
+void	bench_pg_stop(struct bench_pg *pg);
+/* CPU seconds used so far by our own server's processes (0: not ours). */
+double	bench_pg_cpu(const struct bench_pg *pg);
 
 /* bench_run.c, bench_drive.c */
 /* Results of one or more runs, added up. */
@@ -95,6 +111,9 @@ struct bench_stats {
  * the connections are opened before the clock starts. */
 int	bench_drive(const char *sock, struct bench_item *items, size_t n, int clients,
 	    double seconds, double rate, struct bench_stats *acc);
+/* The same over several crpd nodes: connection k to socks[k % nsocks]. */
+int	bench_drive_nodes(const char *const *socks, int nsocks, struct bench_item *items,
+	    size_t n, int clients, double seconds, double rate, struct bench_stats *acc);
 /* The same paced run with one thread and one blocking connection per
  * client, each taking the next due item as bench_limit_paced()'s threads
  * do (bench_clients.c).  rate must be > 0. */

@@ -71,6 +71,7 @@ notify_work(struct crp_job *job, struct crpd *d)
 
 	if (nj->challenge[0] != '\0')
 		nj->challenge_id = notify_challenge_id(d, nj->challenge);
+	job->order_key = nj->challenge_id;
 	if (nj->cert_len > 0) {
 		if (crp_issued_cert_read(nj->cert_der, nj->cert_len, &nj->cert, nj->message,
 		    sizeof(nj->message)) == -1) {
@@ -141,11 +142,11 @@ notify_queue(struct crp_notify_job *nj, struct crpd *d)
 	it->user_id = nj->rec.user_id;
 	it->thumbprint = success ? nj->cert.thumbprint : NULL;
 	it->serial_number = success ? nj->cert.serial : NULL;
-	if (success && crp_store_mark_issued(d->store, nj->rec.challenge_id, crp_now(),
-	    nj->cert.thumbprint) != 1)
-		return -1;
 	rc = crp_outbox_insert(d->db, it, crp_now());
 	nj->queued = rc == 0;
+	if (rc == 0 && success && crp_store_mark_issued(d->store, nj->rec.challenge_id,
+	    crp_now(), nj->cert.thumbprint) != 1)
+		rc = -1;
 	return rc;
 }
 
@@ -166,18 +167,17 @@ notify_db(struct crp_job *job, struct crpd *d)
 		return 0;
 	}
 	nj->matched = true;
-	if (crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1)
-		return -1;
-	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS &&
-	    nj->rec.state == CRP_RECORD_ISSUED && nj->rec.issued_thumbprint != NULL &&
-	    strcmp(nj->rec.issued_thumbprint, nj->cert.thumbprint) == 0) {
+	/* The outbox first, the store's writes last: a job cannot be undone
+	 * alone once it wrote to a store with transactions of its own (work.h). */
+	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS && nj->rec.state == CRP_RECORD_ISSUED &&
+	    nj->rec.issued_thumbprint != NULL &&
+	    strcmp(nj->rec.issued_thumbprint, nj->cert.thumbprint) == 0)
 		nj->duplicate = true;
-		return 0;
-	}
-	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS ||
-	    nj->disposition == NDES_POLICY_DISPOSITION_FAILURE)
-		return notify_queue(nj, d);
-	return 0;
+	else if ((nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS ||
+	    nj->disposition == NDES_POLICY_DISPOSITION_FAILURE) && notify_queue(nj, d) == -1)
+		return -1;
+	return crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1 ?
+	    -1 : 0;
 }
 
 static void
@@ -199,9 +199,9 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
 
 	if (!job->db_ok) {
-		nj->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+		nj->code = job->db_code;
 		snprintf(nj->message, sizeof(nj->message), "the notification could not be stored "
-		    "(%s): refused; try again", crp_db_error(d->db));
+		    "(%.180s): refused; try again", job->db_error);
 		notify_emit_failure(nj, nj->code);
 	} else if (!nj->matched) {
 		nj->code = NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE;

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "challenge_store.h"
-#include "crp_db.h"
 #include "crpd.h"
 #include "events.h"
 #include "log.h"
@@ -58,6 +57,7 @@ verify_work(struct crp_job *job, struct crpd *d)
 	vj->checks_ok = crp_verify(ks, &params, vj->csr, vj->csr_len, &vj->res);
 	crp_keyset_unref(ks);
 	job->need_db = vj->checks_ok;
+	job->order_key = vj->res.challenge_id;
 	if (!vj->checks_ok)
 		verify_emit(vj);
 }
@@ -90,9 +90,9 @@ verify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 
 	if (!job->db_ok) {
 		r->event = NDES_EV_CRP_VERIFY_FAILURE;
-		r->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+		r->code = job->db_code;
 		snprintf(r->reason, sizeof(r->reason), "the verification could not be "
-		    "recorded (%s): refused; try again", crp_db_error(d->db));
+		    "recorded (%.180s): refused; try again", job->db_error);
 	} else if (vj->outcome == CRP_STORE_REPLAY_OTHER_KEY ||
 	    vj->outcome == CRP_STORE_REPLAY_ISSUED) {
 		r->event = NDES_EV_CRP_VERIFY_WARNING;

@@ -6,7 +6,7 @@ out=$(mktemp)
 lat=$(mktemp)
 trap 'rm -f "$out" "$lat"' EXIT
 
-echo "1..7"
+echo "1..8"
 if "$bench" verify --alg ec-p256 --seconds 1 --clients 4 --no-half >"$out" 2>&1; then
 	echo "ok 1 - ndes-bench verify --alg ec-p256 exits 0"
 else
@@ -66,4 +66,17 @@ if [ "$bound_ok" = yes ]; then
 	echo "ok 7 - the primitive bound is measured and printed before the result line: $bound"
 else
 	echo "not ok 7 - the primitive bound is measured and printed before the result line: $bound"
+fi
+
+# The PostgreSQL store: a server of the benchmark's own, two crpd nodes on it.
+if ! sh "${top_srcdir:-.}/tests/lib/pg-cluster.sh" bindir >/dev/null 2>"$lat"; then
+	echo "ok 8 # SKIP $(cat "$lat")"
+elif "$bench" verify --alg ec-p256 --seconds 1 --clients 4 --store postgresql --nodes 2 \
+    >"$out" 2>&1 && grep -q '^challenge store: PostgreSQL, a server of its own in .*; 2 crpd nodes$' "$out" &&
+    grep -Eq '^peak: [0-9]+ verified in [0-9.]+ s = [0-9]+/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms, 0 failed$' "$out" &&
+    tail -n 1 "$out" | grep -Eq '^verify ec-p256 [0-9]+/s limit [0-9]+/s ratio [0-9]+\.[0-9]{2}$'; then
+	echo "ok 8 - --store postgresql --nodes 2: the same last line, no failed verification"
+else
+	echo "not ok 8 - --store postgresql --nodes 2: the same last line, no failed verification"
+	sed 's/^/# /' "$out"
 fi

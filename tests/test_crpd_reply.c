@@ -123,7 +123,7 @@ setup(void)
 	snprintf(path, sizeof(path), "%s/state.db", dir);
 	cr_assert_not_null(d.db = crp_db_open(path, err, sizeof(err)), "%s", err);
 	cr_assert_not_null(d.store = crp_store_sqlite_new(d.db));
-	cr_assert_not_null(d.work = crp_work_new(d.base, &d, d.db, NULL, 1));
+	cr_assert_not_null(d.work = crp_work_new(d.base, &d, d.db, d.store, NULL, 1));
 }
 
 static void
