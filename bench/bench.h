@@ -41,6 +41,15 @@ void	bench_pki_free(struct bench_pki *p);
 int	bench_mint(const struct bench_pki *p, const char *tenant, struct bench_item *items,
 	    size_t first, size_t n, int threads);
 void	bench_items_free(struct bench_item *items, size_t n);
+/* One challenge sealed to the CRP certificate alone, as the cloud mints:
+ * *text (free()), 0 or -1. */
+int	bench_seal_one(const struct bench_pki *p, size_t k, char **text);
+
+/* bench_mint.c: `ndes-bench mint` against a running ndes-cloud-sim's admin
+ * port (POST body as given), then the sealing alone in process on `cpus`
+ * threads; 0 when every mint succeeded. */
+int	bench_mint_main(int port, const char *body, int clients, double seconds, int cpus,
+	    const struct bench_pki *p);
 /* Write the CRP pair and the signing bundle into state_dir. */
 int	bench_pki_install(const struct bench_pki *p, const char *state_dir);
 
@@ -52,9 +61,10 @@ struct bench_crpd {
 	bool	 own_dir;
 };
 
-/* Start crpd_path in a new temporary folder (or in state_dir). */
+/* Start crpd_path in a new temporary folder (or in state_dir), with the
+ * store: section store_yaml (NULL: the default, SQLite). */
 int	bench_crpd_start(struct bench_crpd *c, const struct bench_pki *p, const char *crpd_path,
-	    const char *state_dir);
+	    const char *state_dir, const char *store_yaml);
 /* Use a running crpd on socket whose state folder is state_dir: install the
  * keys there and send RELOAD. */
 int	bench_crpd_use(struct bench_crpd *c, const struct bench_pki *p, const char *socket,
@@ -62,6 +72,21 @@ int	bench_crpd_use(struct bench_crpd *c, const struct bench_pki *p, const char *
 void	bench_crpd_stop(struct bench_crpd *c);
 /* fsync latency of the state folder's file system (p50, p99 in ms). */
 void	bench_fsync_latency(const char *dir, double *p50, double *p99);
+
+/* bench_pg.c: the PostgreSQL store (--store postgresql). */
+#define BENCH_MAX_NODES 4
+struct bench_pg {
+	char	*dir;		/* our own server's folder; NULL: --conninfo's */
+	char	*yaml;		/* the store: section for crpd.yaml */
+	char	 where[512];	/* for the output */
+};
+
+/* Our own server (conninfo NULL), or the database conninfo names. */
+int	bench_pg_start(struct bench_pg *pg, const char *conninfo, const char *password_file,
+	    const char *sslmode);
+void	bench_pg_stop(struct bench_pg *pg);
+/* CPU seconds used so far by our own server's processes (0: not ours). */
+double	bench_pg_cpu(const struct bench_pg *pg);
 
 /* bench_run.c, bench_drive.c */
 /* Results of one or more runs, added up. */
@@ -86,6 +111,9 @@ struct bench_stats {
  * the connections are opened before the clock starts. */
 int	bench_drive(const char *sock, struct bench_item *items, size_t n, int clients,
 	    double seconds, double rate, struct bench_stats *acc);
+/* The same over several crpd nodes: connection k to socks[k % nsocks]. */
+int	bench_drive_nodes(const char *const *socks, int nsocks, struct bench_item *items,
+	    size_t n, int clients, double seconds, double rate, struct bench_stats *acc);
 /* The same paced run with one thread and one blocking connection per
  * client, each taking the next due item as bench_limit_paced()'s threads
  * do (bench_clients.c).  rate must be > 0. */
@@ -126,6 +154,19 @@ bool	bench_crypto_one(const struct bench_pki *p, STACK_OF(X509) *signers,
 /* The signing certificate the challenges are checked against (free the
  * stack with sk_X509_free). */
 STACK_OF(X509) *bench_signers(const struct bench_pki *p);
+
+/* bench_bound.c: the primitive bound, the rate of the operations no
+ * verification can avoid (the envelope's RSA-OAEP decryption or ECDH, the
+ * challenge's and the request's signature checks), keys decoded and
+ * contexts made beforehand. */
+struct bench_bound;
+
+struct bench_bound *bench_bound_new(const struct bench_pki *p);
+void	bench_bound_free(struct bench_bound *b);
+/* Those operations on `threads` threads for `seconds`: verifications'
+ * worth done, and the time taken in *elapsed. */
+size_t	bench_bound_run(const struct bench_bound *b, int threads, double seconds,
+	    double *elapsed);
 
 /* bench_reference.c: the server with no hand-offs (--reference). */
 struct bench_reference {

@@ -75,7 +75,7 @@ bench_call(const char *sock, uint16_t type, uint16_t want)
 }
 
 static int
-bench_write_config(const struct bench_crpd *c, char *path, size_t len)
+bench_write_config(const struct bench_crpd *c, const char *store_yaml, char *path, size_t len)
 {
 	const char *extra = getenv("NDES_BENCH_CRPD_YAML");
 	FILE *f;
@@ -89,6 +89,8 @@ bench_write_config(const struct bench_crpd *c, char *path, size_t len)
 	    "connector:\n  socket: %s/connector.sock\n"
 	    "events:\n  sink: file\n  path: %s/events.jsonl\nlog_level: info\n",
 	    BENCH_TENANT, c->dir, c->sock, c->dir, c->dir);
+	if (store_yaml != NULL)
+		fprintf(f, "%s", store_yaml);
 	if (extra != NULL)
 		fprintf(f, "%s\n", extra);
 	return fclose(f);
@@ -130,7 +132,7 @@ bench_exec(const char *crpd_path, const char *config, const char *log)
 
 int
 bench_crpd_start(struct bench_crpd *c, const struct bench_pki *p, const char *crpd_path,
-    const char *state_dir)
+    const char *state_dir, const char *store_yaml)
 {
 	char tmpl[4096], config[4200], log[4200];
 	const char *tmp = getenv("TMPDIR");
@@ -145,7 +147,7 @@ bench_crpd_start(struct bench_crpd *c, const struct bench_pki *p, const char *cr
 	}
 	c->dir = strdup(state_dir);
 	if (asprintf(&c->sock, "%s/crp.sock", c->dir) == -1 || bench_pki_install(p, c->dir) ||
-	    bench_write_config(c, config, sizeof(config)))
+	    bench_write_config(c, store_yaml, config, sizeof(config)))
 		return -1;
 	snprintf(log, sizeof(log), "%s/crpd.log", c->dir);
 	if ((c->pid = fork()) == -1)

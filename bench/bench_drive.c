@@ -38,7 +38,8 @@ struct conn {
 };
 
 struct drive {
-	const char		*sock;
+	const char *const	*socks;		/* connection k goes to socks[k % nsocks] */
+	int			 nsocks;
 	struct bench_item	*items;
 	size_t			 n, next;	/* next item to send */
 	double			 t0, t_end, rate;
@@ -73,25 +74,25 @@ drive_sched(const struct drive *dr, size_t i)
 	return dr->t0 + (double)i / dr->rate;
 }
 
-/* A non-blocking CLOEXEC connection to the socket (crpd expects no
- * handshake), or -1 with a failure counted. */
+/* A non-blocking CLOEXEC connection to sock (crpd expects no handshake),
+ * or -1 with a failure counted. */
 static int
-drive_connect(struct drive *dr)
+drive_connect(struct drive *dr, const char *sock)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = DRIVE_CONNECT_S };
 	int fd;
 
-	if (strlen(dr->sock) >= sizeof(sun.sun_path)) {
-		drive_failure(dr, "connect %s: %s", dr->sock, strerror(ENAMETOOLONG));
+	if (strlen(sock) >= sizeof(sun.sun_path)) {
+		drive_failure(dr, "connect %s: %s", sock, strerror(ENAMETOOLONG));
 		return -1;
 	}
-	strcpy(sun.sun_path, dr->sock);
+	strcpy(sun.sun_path, sock);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
-		drive_failure(dr, "connect %s: %s", dr->sock, strerror(errno));
+		drive_failure(dr, "connect %s: %s", sock, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
@@ -108,7 +109,7 @@ conn_open(struct drive *dr, struct conn *c)
 	c->item = DRIVE_IDLE;
 	c->out_len = c->in_len = 0;
 	c->want_out = false;
-	if ((c->fd = drive_connect(dr)) == -1)
+	if ((c->fd = drive_connect(dr, dr->socks[(c - dr->conns) % dr->nsocks])) == -1)
 		return;
 	ev.data.u32 = (uint32_t)(c - dr->conns);
 	if (epoll_ctl(dr->ep, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
@@ -472,7 +473,15 @@ int
 bench_drive(const char *sock, struct bench_item *items, size_t n, int clients, double seconds,
     double rate, struct bench_stats *acc)
 {
-	struct drive dr = { .sock = sock, .items = items, .n = n, .rate = rate };
+	return bench_drive_nodes(&sock, 1, items, n, clients, seconds, rate, acc);
+}
+
+int
+bench_drive_nodes(const char *const *socks, int nsocks, struct bench_item *items, size_t n,
+    int clients, double seconds, double rate, struct bench_stats *acc)
+{
+	struct drive dr = { .socks = socks, .nsocks = nsocks, .items = items, .n = n,
+	    .rate = rate };
 	double elapsed;
 	int rc = -1;
 

@@ -222,6 +222,22 @@ bench_mint_one(const struct bench_pki *p, const char *tenant, size_t k,
 	return rc;
 }
 
+int
+bench_seal_one(const struct bench_pki *p, size_t k, char **text)
+{
+	STACK_OF(X509) *recipients = sk_X509_new_null();
+	struct ndes_challenge_claims c;
+	char id[64], subject[64], upn[64], err[256];
+	int rc;
+
+	bench_claims(&c, p, BENCH_TENANT, id, subject, upn, k);
+	sk_X509_push(recipients, p->crp_cert);
+	rc = ndes_challenge_seal(&c, p->sign_cert, p->sign_key, recipients, text, err,
+	    sizeof(err));
+	sk_X509_free(recipients);
+	return rc;
+}
+
 struct mint_arg {
 	const struct bench_pki	*p;
 	const char		*tenant;

@@ -4,7 +4,13 @@
  *   ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] [--clients C]
  *       [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]
  *       [--latencies FILE] [--reference]
+ *       [--store sqlite|postgresql [--conninfo STR [--password-file F]
+ *        [--sslmode M]] [--nodes N]]
+ *   ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S]
+ *       [--clients C]
  *
+ * The line before the last:
+ *   bound <alg> <bound>/s limit <limit>/s ratio <limit/bound>
  * Last line of the output, always exactly:
  *   verify <alg> <achieved>/s limit <limit>/s ratio <achieved/limit> */
 #include "config.h"
@@ -30,8 +36,14 @@ struct opts {
 	const char	*state_dir;
 	const char	*socket;
 	const char	*latencies;
+	int		 admin_port;	/* mint */
+	const char	*body;
 	bool		 half;
 	bool		 reference;	/* also the server with no hand-offs */
+	bool		 postgresql;	/* --store postgresql */
+	const char	*conninfo, *password_file, *sslmode;	/* NULL: our own server */
+	int		 nodes;		/* crpd processes on one store */
+	int		 argc;
 };
 
 static void
@@ -40,7 +52,11 @@ usage(FILE *f)
 	fprintf(f, "usage: ndes-bench verify --alg ec-p256|rsa-2048 [--seconds S] "
 	    "[--clients C]\n"
 	    "           [--crpd PATH] [--state-dir DIR] [--socket PATH] [--no-half]\n"
-	    "           [--latencies FILE] [--reference]\n");
+	    "           [--latencies FILE] [--reference]\n"
+	    "           [--store sqlite|postgresql [--conninfo STR [--password-file FILE]\n"
+	    "            [--sslmode MODE]] [--nodes 1..%d]]\n"
+	    "       ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S] "
+	    "[--clients C]\n", BENCH_MAX_NODES);
 }
 
 /* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
@@ -61,6 +77,25 @@ default_crpd(void)
 	return out;
 }
 
+/* Several nodes share a PostgreSQL store and are driven at their peak
+ * only (the half-rate runs drive one socket). */
+static int
+parse_check(struct opts *o)
+{
+	if (optind != o->argc || o->alg == NULL || (strcmp(o->alg, "ec-p256") != 0 &&
+	    strcmp(o->alg, "rsa-2048") != 0) || o->seconds <= 0 || o->clients < 1 ||
+	    o->clients > 1024 || (o->socket != NULL && o->state_dir == NULL))
+		return -1;
+	if ((!o->postgresql && (o->conninfo != NULL || o->nodes != 1)) ||
+	    (o->conninfo == NULL && (o->password_file != NULL || o->sslmode != NULL)) ||
+	    o->nodes < 1 || o->nodes > BENCH_MAX_NODES ||
+	    (o->socket != NULL && (o->postgresql || o->nodes != 1)))
+		return -1;
+	if (o->nodes > 1)
+		o->half = o->reference = false;
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct opts *o)
 {
@@ -74,14 +109,24 @@ parse(int argc, char **argv, struct opts *o)
 		{ "no-half", no_argument, NULL, 'n' },
 		{ "latencies", required_argument, NULL, 'l' },
 		{ "reference", no_argument, NULL, 'r' },
+		{ "admin-port", required_argument, NULL, 'A' },
+		{ "body", required_argument, NULL, 'b' },
+		{ "store", required_argument, NULL, 'T' },
+		{ "conninfo", required_argument, NULL, 'C' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "sslmode", required_argument, NULL, 'M' },
+		{ "nodes", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
-	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true };
-	if (argc < 2 || strcmp(argv[1], "verify") != 0)
+	*o = (struct opts){ .seconds = 5, .clients = 32, .half = true, .nodes = 1, .argc = argc,
+	    .body = "{\"device\":\"dev-ios-1\",\"profile\":\"wifi-user\",\"user\":\"alice@contoso.com\"}" };
+	if (argc < 2 || (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "mint") != 0))
 		return -1;
+	if (strcmp(argv[1], "mint") == 0)
+		o->alg = "rsa-2048";
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -94,14 +139,26 @@ parse(int argc, char **argv, struct opts *o)
 		case 'n': o->half = false; break;
 		case 'l': o->latencies = optarg; break;
 		case 'r': o->reference = true; break;
+		case 'A': o->admin_port = atoi(optarg); break;
+		case 'b': o->body = optarg; break;
+		case 'T': o->postgresql = strcmp(optarg, "postgresql") == 0;
+			if (!o->postgresql && strcmp(optarg, "sqlite") != 0)
+				return -1;
+			break;
+		case 'C': o->conninfo = optarg; break;
+		case 'P': o->password_file = optarg; break;
+		case 'M': o->sslmode = optarg; break;
+		case 'N': o->nodes = atoi(optarg); break;
 		default: return -1;
 		}
 	}
-	if (optind != argc || o->alg == NULL || (strcmp(o->alg, "ec-p256") != 0 &&
-	    strcmp(o->alg, "rsa-2048") != 0) || o->seconds <= 0 || o->clients < 1 ||
-	    o->clients > 1024 || (o->socket != NULL && o->state_dir == NULL))
-		return -1;
-	return 0;
+	return parse_check(o);
+}
+
+static double
+bench_rate(size_t ops, double seconds)
+{
+	return seconds > 0 ? (double)ops / seconds : 0;
 }
 
 static void
@@ -120,10 +177,15 @@ struct bench {
 	struct bench_item	*items;
 	size_t			 n_items, used;
 	int			 cpus;
-	struct bench_crpd	 crpd;
+	struct bench_crpd	 crpd[BENCH_MAX_NODES];	/* o.nodes of them */
+	const char		*socks[BENCH_MAX_NODES];
+	struct bench_pg		 pg;
 	size_t			 limit_ops;	/* summed over the slices */
 	double			 limit_s;
-	double			 limit_cpu, crpd_cpu, client_cpu;	/* seconds */
+	struct bench_bound	*bound;
+	size_t			 bound_ops;	/* summed over the slices */
+	double			 bound_s, bound_cpu;
+	double			 limit_cpu, crpd_cpu, client_cpu, pg_cpu;	/* seconds */
 	struct bench_stats	 peak, half, floor, ref;
 	struct bench_reference	 reference;
 };
@@ -160,28 +222,63 @@ bench_take(struct bench *b, size_t n)
 	return it;
 }
 
+/* With --store postgresql: our own server, or the one --conninfo names. */
+static int
+bench_start_store(struct bench *b)
+{
+	if (!b->o.postgresql)
+		return 0;
+	if (bench_pg_start(&b->pg, b->o.conninfo, b->o.password_file, b->o.sslmode) == -1) {
+		fprintf(stderr, "ndes-bench: the PostgreSQL store could not be set up\n");
+		return -1;
+	}
+	printf("challenge store: PostgreSQL, %s; %d crpd node%s\n", b->pg.where, b->o.nodes,
+	    b->o.nodes == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 bench_start_crpd(struct bench *b)
 {
 	char *crpd;
 	double p50, p99;
-	int rc;
+	int rc = 0;
 
-	if (b->o.socket != NULL)
-		return bench_crpd_use(&b->crpd, &b->pki, b->o.socket, b->o.state_dir);
+	if (b->o.socket != NULL) {
+		b->socks[0] = b->o.socket;
+		return bench_crpd_use(&b->crpd[0], &b->pki, b->o.socket, b->o.state_dir);
+	}
+	if (bench_start_store(b) == -1)
+		return -1;
 	crpd = b->o.crpd != NULL ? strdup(b->o.crpd) : default_crpd();
-	rc = bench_crpd_start(&b->crpd, &b->pki, crpd, b->o.state_dir);
+	for (int i = 0; i < b->o.nodes && rc == 0; i++) {
+		rc = bench_crpd_start(&b->crpd[i], &b->pki, crpd, i == 0 ? b->o.state_dir : NULL,
+		    b->pg.yaml);
+		b->socks[i] = b->crpd[i].sock;
+	}
 	free(crpd);
 	if (rc == 0) {
-		bench_fsync_latency(b->crpd.dir, &p50, &p99);
+		bench_fsync_latency(b->crpd[0].dir, &p50, &p99);
 		printf("ndes-crpd state in %s (fsync there: p50 %.2f ms, p99 %.2f ms)\n",
-		    b->crpd.dir, p50, p99);
+		    b->crpd[0].dir, p50, p99);
 	}
 	return rc;
 }
 
-/* Slices of the same length alternate between the in-process limit and
- * crpd, so that load from elsewhere on the machine weighs on both alike. */
+/* CPU seconds used so far by the crpd nodes. */
+static double
+bench_cpu_crpd(const struct bench *b)
+{
+	double cpu = 0;
+
+	for (int i = 0; i < b->o.nodes; i++)
+		cpu += bench_cpu_of(b->crpd[i].pid);
+	return cpu;
+}
+
+/* Slices of the same length alternate between the primitive bound, the
+ * in-process limit and crpd, so that load from elsewhere on the machine
+ * weighs on all alike. */
 static int
 bench_peak(struct bench *b)
 {
@@ -196,16 +293,23 @@ bench_peak(struct bench *b)
 		b->limit_ops += bench_limit(&b->pki, b->items, 512, b->cpus, slice, true, &el);
 		b->limit_cpu += bench_cpu_self() - cpu;
 		b->limit_s += el;
+		cpu = bench_cpu_self();
+		b->bound_ops += bench_bound_run(b->bound, b->cpus, slice, &el);
+		b->bound_cpu += bench_cpu_self() - cpu;
+		b->bound_s += el;
 		est = (double)b->limit_ops / b->limit_s;
 		n = (size_t)(est * slice * 2.5) + 512;
 		before = b->peak.nlat;
 		if ((it = bench_take(b, n)) == NULL)
 			return -1;
 		cpu = bench_cpu_self();
-		b->crpd_cpu -= bench_cpu_of(b->crpd.pid);
-		if (bench_drive(b->crpd.sock, it, n, b->o.clients, slice, 0, &b->peak) == -1)
+		b->crpd_cpu -= bench_cpu_crpd(b);
+		b->pg_cpu -= bench_pg_cpu(&b->pg);
+		if (bench_drive_nodes(b->socks, b->o.nodes, it, n, b->o.clients, slice, 0,
+		    &b->peak) == -1)
 			return -1;
-		b->crpd_cpu += bench_cpu_of(b->crpd.pid);
+		b->crpd_cpu += bench_cpu_crpd(b);
+		b->pg_cpu += bench_pg_cpu(&b->pg);
 		b->client_cpu += bench_cpu_self() - cpu;
 		if (b->peak.nlat - before >= n)
 			printf("warning: ran out of pre-minted challenges\n");
@@ -220,12 +324,24 @@ bench_print_cpu(const struct bench *b)
 {
 	double n = (double)b->peak.done;
 
-	if (n == 0 || b->limit_ops == 0 || b->crpd.pid <= 0)
+	if (n == 0 || b->limit_ops == 0 || b->crpd[0].pid <= 0)
 		return;
-	printf("cpu per verification: crpd %.0f us + clients %.0f us, limit %.0f us "
-	    "(cpu ratio %.2f)\n", b->crpd_cpu / n * 1e6, b->client_cpu / n * 1e6,
-	    b->limit_cpu / (double)b->limit_ops * 1e6,
-	    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
+	if (b->pg.dir != NULL)
+		printf("cpu per verification: crpd %.0f us + postgres %.0f us + clients %.0f us, "
+		    "limit %.0f us (cpu ratio %.2f)\n", b->crpd_cpu / n * 1e6, b->pg_cpu / n * 1e6,
+		    b->client_cpu / n * 1e6, b->limit_cpu / (double)b->limit_ops * 1e6,
+		    (b->limit_cpu / (double)b->limit_ops) /
+		    ((b->crpd_cpu + b->pg_cpu + b->client_cpu) / n));
+	else
+		printf("cpu per verification: crpd %.0f us + clients %.0f us, limit %.0f us "
+		    "(cpu ratio %.2f)\n", b->crpd_cpu / n * 1e6, b->client_cpu / n * 1e6,
+		    b->limit_cpu / (double)b->limit_ops * 1e6,
+		    (b->limit_cpu / (double)b->limit_ops) / ((b->crpd_cpu + b->client_cpu) / n));
+	if (b->bound_ops > 0)
+		printf("cpu per verification: primitive bound %.0f us, limit %.0f us "
+		    "(cpu ratio %.2f)\n", b->bound_cpu / (double)b->bound_ops * 1e6,
+		    b->limit_cpu / (double)b->limit_ops * 1e6,
+		    (b->bound_cpu / (double)b->bound_ops) / (b->limit_cpu / (double)b->limit_ops));
 }
 
 /* With --reference: the items of every slice minted first (the reference
@@ -242,7 +358,7 @@ bench_half_reference(struct bench *b, size_t per_slice, int rounds)
 		return 0;
 	if (bench_grow(b, b->used + BENCH_WARM_ITEMS + 2 * (size_t)rounds * per_slice) == -1 ||
 	    bench_reference_start(&b->reference, &b->pki, b->items, b->n_items, b->cpus,
-	    b->crpd.dir) == -1 || (it = bench_take(b, BENCH_WARM_ITEMS)) == NULL)
+	    b->crpd[0].dir) == -1 || (it = bench_take(b, BENCH_WARM_ITEMS)) == NULL)
 		return -1;
 	rc = bench_drive(b->reference.sock, it, BENCH_WARM_ITEMS, b->o.clients, 60, 0, &warm);
 	bench_stats_free(&warm);
@@ -268,7 +384,7 @@ bench_half_slice(struct bench *b, double rate, double slice, size_t n)
 {
 	struct bench_item *it;
 
-	if ((it = bench_take(b, n)) == NULL || bench_drive_clients(b->crpd.sock, it, n,
+	if ((it = bench_take(b, n)) == NULL || bench_drive_clients(b->crpd[0].sock, it, n,
 	    b->o.clients, slice, rate, &b->half) == -1)
 		return -1;
 	if (b->o.reference && ((it = bench_take(b, n)) == NULL ||
@@ -315,12 +431,13 @@ bench_run(struct bench *b)
 	double rate, el;
 	int rc;
 
-	if (bench_grow(b, 512) == -1)
+	if (bench_grow(b, 512) == -1 || (b->bound = bench_bound_new(&b->pki)) == NULL)
 		return -1;
 	ops = bench_limit(&b->pki, b->items, 512, b->cpus, 1, false, &el);
 	b->used = 512;
 	if (bench_start_crpd(b) == -1 || (it = bench_take(b, BENCH_WARM_ITEMS)) == NULL ||
-	    bench_drive(b->crpd.sock, it, BENCH_WARM_ITEMS, b->o.clients, 60, 0, &warm) == -1)
+	    bench_drive_nodes(b->socks, b->o.nodes, it, BENCH_WARM_ITEMS, b->o.clients, 60, 0,
+	    &warm) == -1)
 		return -1;
 	bench_stats_free(&warm);
 	if (bench_peak(b) == -1)
@@ -328,6 +445,9 @@ bench_run(struct bench *b)
 	printf("limit (in process, %d threads): challenge decrypt + challenge signature + "
 	    "request parse and signature: %.0f/s (challenge alone: %.0f/s)\n", b->cpus,
 	    (double)b->limit_ops / b->limit_s, (double)ops / el);
+	printf("primitive bound (in process, %d threads): %s + challenge signature check + "
+	    "request signature check: %.0f/s\n", b->cpus, strcmp(b->o.alg, "rsa-2048") == 0 ?
+	    "RSA-OAEP decryption" : "ECDH", bench_rate(b->bound_ops, b->bound_s));
 	print_run("peak", &b->peak);
 	bench_print_cpu(b);
 	if (!b->o.half || b->peak.done == 0)
@@ -346,11 +466,30 @@ bench_run(struct bench *b)
 	return rc;
 }
 
+/* ndes-bench mint (bench_mint.c). */
+static int
+bench_mint_cmd(struct bench *b)
+{
+	int rc;
+
+	if (b->o.admin_port <= 0) {
+		usage(stderr);
+		return 2;
+	}
+	printf("ndes-bench %s: mint on 127.0.0.1:%d, %d CPUs, %d clients, %.1f s\n",
+	    PACKAGE_VERSION, b->o.admin_port, b->cpus, b->o.clients, b->o.seconds);
+	fflush(stdout);
+	rc = bench_pki_new(&b->pki, b->o.alg) == -1 ? -1 : bench_mint_main(b->o.admin_port,
+	    b->o.body, b->o.clients, b->o.seconds, b->cpus, &b->pki);
+	bench_pki_free(&b->pki);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bench b;
-	double achieved, limit;
+	double achieved, limit, bound;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
@@ -361,15 +500,22 @@ main(int argc, char **argv)
 	b.cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (b.cpus < 1)
 		b.cpus = 1;
+	if (strcmp(argv[1], "mint") == 0)
+		return bench_mint_cmd(&b);
 	printf("ndes-bench %s: verify %s, %d CPUs, %d clients, %.1f s per run\n",
 	    PACKAGE_VERSION, b.o.alg, b.cpus, b.o.clients, b.o.seconds);
 	fflush(stdout);
 	rc = bench_pki_new(&b.pki, b.o.alg) == -1 ? -1 : bench_run(&b);
 	if (rc == -1)
 		fprintf(stderr, "ndes-bench: setup failed\n");
-	bench_crpd_stop(&b.crpd);
-	achieved = b.peak.seconds > 0 ? (double)b.peak.done / b.peak.seconds : 0;
-	limit = b.limit_s > 0 ? (double)b.limit_ops / b.limit_s : 0;
+	for (int i = 0; i < BENCH_MAX_NODES; i++)
+		bench_crpd_stop(&b.crpd[i]);
+	bench_pg_stop(&b.pg);
+	achieved = bench_rate(b.peak.done, b.peak.seconds);
+	limit = bench_rate(b.limit_ops, b.limit_s);
+	bound = bench_rate(b.bound_ops, b.bound_s);
+	printf("bound %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, bound, limit,
+	    bound > 0 ? limit / bound : 0);
 	printf("verify %s %.0f/s limit %.0f/s ratio %.2f\n", b.o.alg, achieved, limit,
 	    limit > 0 ? achieved / limit : 0);
 	if (b.peak.failed > 0 || b.half.failed > 0 || b.ref.failed > 0)
@@ -379,6 +525,7 @@ main(int argc, char **argv)
 	bench_stats_free(&b.floor);
 	bench_stats_free(&b.ref);
 	bench_items_free(b.items, b.n_items);
+	bench_bound_free(b.bound);
 	bench_pki_free(&b.pki);
 	return rc == 0 ? 0 : 1;
 }

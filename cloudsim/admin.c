@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "store.h"
+#include "uuid.h"
 
 #define ADMIN_MAX_LIFETIME_S (365LL * 86400)
 
@@ -142,7 +143,7 @@ static void
 admin_revocation(struct ndes_http_request *req, void *arg)
 {
 	const char *serial = NULL, *issuer = NULL, *ca_conf = NULL;
-	char err[API_ERR_MAX], ctx[37], *owned = NULL;
+	char err[API_ERR_MAX], ctx[NDES_UUID_LEN + 1], *owned = NULL;
 	struct api_call c;
 
 	if (admin_start(arg, req, true, &c) != 0)
@@ -153,7 +154,7 @@ admin_revocation(struct ndes_http_request *req, void *arg)
 		api_bad_request(&c, err);
 		return;
 	}
-	if (cloudsim_uuid(ctx) != 0 || cloudsim_store_revocation_add(c.svc->store, ctx, serial,
+	if (ndes_uuid4(ctx) != 0 || cloudsim_store_revocation_add(c.svc->store, ctx, serial,
 	    issuer, ca_conf, time(NULL)) != 0) {
 		free(owned);
 		api_error(&c, 500, "internal_error", "the state database failed");

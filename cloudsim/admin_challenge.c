@@ -9,8 +9,10 @@
 #include "b64.h"
 #include "crypto.h"
 #include "log.h"
+#include "mint.h"
 #include "pki.h"
 #include "store.h"
+#include "uuid.h"
 
 #define ADMIN_MAX_EXPIRES_IN (30LL * 86400)
 
@@ -92,50 +94,34 @@ admin_plan(struct api_call *c, struct ndes_challenge_claims *claims, int64_t now
 	return 0;
 }
 
-/* Claims + seal + record; the answer or NULL with err set and *status. */
-static json_t *
-admin_mint(struct api_call *c, struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients,
-    char *err, size_t errlen)
+json_t *
+admin_mint_answer(const struct ndes_challenge_claims *cl, const char *text, int recipients)
 {
-	struct cloudsim_challenge_rec rec;
-	char *text = NULL, iso[32], iat[32];
+	char iso[32], iat[32];
 	json_t *out;
 
-	if (ndes_challenge_seal(cl, c->svc->pki->signing_cert, c->svc->pki->signing_key,
-	    recipients, &text, err, errlen) != 0)
-		return NULL;
-	rec = (struct cloudsim_challenge_rec){ .id = cl->challenge_id, .device_id = cl->device_id,
-	    .profile = cl->profile_id, .user_id = cl->user_id, .subject = cl->subject,
-	    .issued_at = cl->issued_at, .expires_at = cl->expires_at,
-	    .recipients = sk_X509_num(recipients) };
-	if (cloudsim_store_challenge_add(c->svc->store, &rec) != 0) {
-		snprintf(err, errlen, "the state database failed");
-		free(text);
-		return NULL;
-	}
 	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
 	cloudsim_time_iso(cl->issued_at, iat, sizeof(iat));
 	if ((out = admin_claims_json(cl)) != NULL &&
 	    json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
 	    "challenge", text, "challengeId", cl->challenge_id, "tenantId", cl->tenant_id,
-	    "issuedAt", iat, "expiresAt", iso, "recipients", sk_X509_num(recipients))) != 0) {
+	    "issuedAt", iat, "expiresAt", iso, "recipients", recipients)) != 0) {
 		json_decref(out);
 		out = NULL;
 	}
 	log_info("challenge %s for device %s, profile \"%s\"%s%s: %zu characters, %d "
 	    "recipients, expires at %s", cl->challenge_id, cl->device_id, cl->profile_id,
 	    cl->user_id ? ", user " : "", cl->user_id ? cl->user_id : "", strlen(text),
-	    sk_X509_num(recipients), iso);
-	free(text);
+	    recipients, iso);
 	return out;
 }
 
 static int
 admin_fill(struct ndes_challenge_claims *cl, const char *tenant, int64_t now, int64_t life)
 {
-	char id[37];
+	char id[NDES_UUID_LEN + 1];
 
-	if (cloudsim_uuid(id) != 0 || (cl->challenge_id = strdup(id)) == NULL ||
+	if (ndes_uuid4(id) != 0 || (cl->challenge_id = strdup(id)) == NULL ||
 	    (cl->tenant_id = strdup(tenant)) == NULL)
 		return -1;
 	cl->issued_at = now;
@@ -152,7 +138,6 @@ admin_challenge(struct ndes_http_request *req, void *arg)
 	int64_t now = time(NULL);
 	json_int_t life;
 	struct api_call c;
-	json_t *out;
 
 	if (admin_start(arg, req, true, &c) != 0)
 		return;
@@ -171,10 +156,11 @@ admin_challenge(struct ndes_http_request *req, void *arg)
 		    "needs at least one CRP encryption certificate");
 	else if (admin_fill(&cl, c.svc->config->tenant_id, now, life) != 0)
 		api_error(&c, 500, "internal_error", "out of memory");
-	else if ((out = admin_mint(&c, &cl, recipients, err, sizeof(err))) == NULL)
-		api_error(&c, 500, "internal_error", err);
-	else
-		api_reply(&c, 201, out);
+	else {
+		/* sealed on a worker, answered once recorded (mint.h) */
+		cloudsim_mint_submit(c.svc->mint, &c, &cl, recipients);
+		recipients = NULL;
+	}
 	sk_X509_pop_free(recipients, X509_free);
 	ndes_challenge_claims_clear(&cl);
 }
@@ -242,14 +228,14 @@ admin_pkcs_request(struct ndes_http_request *req, void *arg)
 	struct ndes_challenge_claims cl = { 0 };
 	int64_t now = time(NULL);
 	struct api_call c;
-	char id[37], *text;
+	char id[NDES_UUID_LEN + 1], *text;
 	json_t *item;
 
 	if (admin_start(arg, req, true, &c) != 0)
 		return;
 	if (admin_plan(&c, &cl, now) != 0)
 		return;
-	if (cloudsim_uuid(id) != 0 || (item = admin_pkcs_item(&c, &cl, id)) == NULL) {
+	if (ndes_uuid4(id) != 0 || (item = admin_pkcs_item(&c, &cl, id)) == NULL) {
 		if (c.req != NULL)
 			api_error(&c, 500, "internal_error", "cannot make a request ID");
 		ndes_challenge_claims_clear(&cl);

@@ -62,12 +62,10 @@ admin_cert_json(const char *request_id, const char *device, X509 *cert, EVP_PKEY
 	char thumb[NDES_CRYPTO_HEX_MAX], serial[NDES_CRYPTO_HEX_MAX];
 	char *subject = ndes_crypto_name_to_string(X509_get_subject_name(cert));
 	char *issuer = ndes_crypto_name_to_string(X509_get_issuer_name(cert));
-	struct tm tm;
 	char na[32] = "";
 	json_t *out = NULL;
 
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
-		strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ndes_crypto_not_after_iso8601(cert, na, sizeof(na));
 	if (subject != NULL && issuer != NULL &&
 	    ndes_crypto_thumbprint(cert, EVP_sha1(), thumb, sizeof(thumb)) == 0 &&
 	    ndes_crypto_serial_hex(cert, serial, sizeof(serial)) == 0)

@@ -7,6 +7,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "store.h"
+#include "uuid.h"
 
 /* Which connector holds the request's client certificate; replies on failure. */
 static int
@@ -55,7 +56,7 @@ api_headers(struct api_call *c)
 
 	if (rid != NULL && rid[0] != '\0' && strlen(rid) < sizeof(c->request_id))
 		snprintf(c->request_id, sizeof(c->request_id), "%s", rid);
-	else if (cloudsim_uuid(c->request_id) != 0)
+	else if (ndes_uuid4(c->request_id) != 0)
 		snprintf(c->request_id, sizeof(c->request_id), "none");
 	ndes_http_set_header(c->req, "client-request-id", c->request_id);
 	if (c->svc->config->service.api_version != NULL)

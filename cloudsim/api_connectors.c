@@ -10,6 +10,7 @@
 #include "log.h"
 #include "pki.h"
 #include "store.h"
+#include "uuid.h"
 
 #define API_CSR_MAX (64 * 1024)
 #define API_NAME_MAX 256
@@ -80,13 +81,13 @@ api_issue(struct cloudsim_svc *svc, const char *id, X509_REQ *client_csr, X509_R
 static void
 api_certs_of(const struct api_issued *is, struct cloudsim_conn_certs *c)
 {
-	const ASN1_TIME *na = X509_get0_notAfter(is->client);
-	struct tm tm;
+	time_t na;
 
 	memset(c, 0, sizeof(*c));
 	c->client_thumbprint = is->client_thumb;
 	c->client_serial = is->client_serial;
-	c->client_not_after = ASN1_TIME_to_tm(na, &tm) == 1 ? (int64_t)timegm(&tm) : 0;
+	ndes_crypto_asn1_time(X509_get0_notAfter(is->client), &na);
+	c->client_not_after = (int64_t)na;
 	c->crp_der = is->crp_der;
 	c->crp_len = is->crp_len;
 	c->crp_thumbprint = is->crp ? is->crp_thumb : NULL;
@@ -182,10 +183,10 @@ api_reg_finish(struct api_call *c, struct api_reg_req *r, const char *hash, int6
 {
 	struct cloudsim_conn_certs certs;
 	struct api_issued is = { 0 };
-	char id[37], err[API_ERR_MAX] = "cannot make a connector ID";
+	char id[NDES_UUID_LEN + 1], err[API_ERR_MAX] = "cannot make a connector ID";
 	json_t *out;
 
-	if (cloudsim_uuid(id) != 0 || api_issue(c->svc, id, r->client_csr, r->crp_csr, &is,
+	if (ndes_uuid4(id) != 0 || api_issue(c->svc, id, r->client_csr, r->crp_csr, &is,
 	    err, sizeof(err)) != 0) {
 		cloudsim_store_rollback(c->svc->store);
 		api_issued_clear(&is);

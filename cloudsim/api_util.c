@@ -17,12 +17,6 @@ cloudsim_time_iso(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)t);
 }
 
-int
-cloudsim_uuid(char out[37])
-{
-	return ndes_http_new_request_id(out);
-}
-
 json_t *
 cloudsim_json_str(const char *s)
 {

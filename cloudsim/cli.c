@@ -10,7 +10,7 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "cloudsim_cli.h"
 #include "http_client.h"
 #include "model.h"
 #include "service.h"

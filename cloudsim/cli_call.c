@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "cli.h"
+#include "cloudsim_cli.h"
 #include "http_client.h"
 #include "model.h"
 #include "service.h"

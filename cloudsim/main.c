@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cloudsim_cli.h"
 #include "log.h"
 #include "model.h"
 #include "service.h"

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
+#include <event2/thread.h>
 
 #include "crypto.h"
 #include "log.h"
+#include "mint.h"
 #include "pki.h"
 #include "resources.h"
 #include "service.h"
@@ -85,8 +87,9 @@ serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char
 	}
 	if (serve_limits(s, &lim, &admin_lim, err, errlen) == -1)
 		return -1;
-	if ((svc->base = event_base_new()) == NULL) {
-		snprintf(err, errlen, "cannot make the event loop");
+	if (evthread_use_pthreads() == -1 || (svc->base = event_base_new()) == NULL ||
+	    (svc->mint = cloudsim_mint_new(svc, (int)sysconf(_SC_NPROCESSORS_ONLN))) == NULL) {
+		snprintf(err, errlen, "cannot make the event loop and the minting threads");
 		return -1;
 	}
 	svc->api = ndes_http_server_new(svc->base, s->listen_address, (uint16_t)port, svc->tls,
@@ -190,6 +193,7 @@ out:
 static void
 serve_cleanup(struct cloudsim_svc *svc)
 {
+	cloudsim_mint_free(svc->mint);	/* its late replies before the servers go */
 	ndes_http_server_free(svc->api);
 	ndes_http_server_free(svc->admin);
 	if (svc->base != NULL) {

@@ -2,7 +2,9 @@
  * endpoint and the state they share (docs/cloud-api.md).
  *
  * One process, one event loop thread: every handler runs on it, so the
- * store handle and the PKI are used without locks. */
+ * store handle and the PKI are used without locks.  Only the sealing of
+ * minted challenges runs on worker threads (mint.h), which read the PKI's
+ * signing pair and touch nothing else. */
 #ifndef NDES_CLOUDSIM_SERVICE_H
 #define NDES_CLOUDSIM_SERVICE_H
 
@@ -14,6 +16,7 @@
 #include "http.h"
 #include "model.h"
 
+struct cloudsim_mint;
 struct cloudsim_pki;
 struct cloudsim_store;
 
@@ -38,6 +41,7 @@ struct cloudsim_svc {
 	SSL_CTX *tls;
 	struct ndes_http_server *api;
 	struct ndes_http_server *admin;
+	struct cloudsim_mint *mint;      /* sealing threads (mint.h) */
 };
 
 /* main.c: `serve`. */
@@ -54,8 +58,6 @@ int cloudsim_loopback_address(const char *addr, char *out, size_t outlen);
 /* Small shared helpers (api.c). */
 /* ISO 8601 UTC, "2025-01-31T12:00:00Z". */
 void cloudsim_time_iso(int64_t t, char *buf, size_t len);
-/* A random UUID (version 4). */
-int cloudsim_uuid(char out[37]);
 /* json_t string or null. */
 json_t *cloudsim_json_str(const char *s);
 

@@ -120,6 +120,7 @@ cloudsim_store_close(struct cloudsim_store *st)
 {
 	if (st == NULL)
 		return;
+	cloudsim_store_recipients_forget(st);
 	ndes_db_close(st->db);
 	free(st);
 }
@@ -139,6 +140,7 @@ cloudsim_store_commit(struct cloudsim_store *st)
 void
 cloudsim_store_rollback(struct cloudsim_store *st)
 {
+	cloudsim_store_recipients_forget(st);
 	ndes_db_rollback(st->db);
 }
 

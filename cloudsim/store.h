@@ -72,7 +72,11 @@ enum cloudsim_auth {
  * connector ID (also for SUPERSEDED and UNREGISTERED). */
 enum cloudsim_auth cloudsim_store_connector_auth(struct cloudsim_store *st,
     const char *thumbprint, char *id, size_t idlen);
-/* The CRP encryption certificates of every active connector (oldest first). */
+/* The CRP encryption certificates of every active connector whose client
+ * certificate has not expired (oldest first): a new stack of references to
+ * certificates parsed once and kept until the connectors change through
+ * this handle (register, renew, unregister) or a rollback
+ * (store_recipients.c).  Free with sk_X509_pop_free(, X509_free). */
 STACK_OF(X509) *cloudsim_store_crp_certs(struct cloudsim_store *st);
 /* The DER of one connector's CRP certificate (malloc'd). */
 int cloudsim_store_connector_crp(struct cloudsim_store *st, const char *id,

@@ -85,6 +85,7 @@ cloudsim_store_connector_add(struct cloudsim_store *st, const char *id, const ch
 	    "client_not_after, crp_cert, crp_thumbprint, created_at) "
 	    "VALUES(?1, ?2, 'active', ?3, ?4, ?5, ?6, ?7, ?8)");
 
+	cloudsim_store_recipients_forget(st);
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, id) != 0 ||
 	    cloudsim_bind_text(stmt, 2, name) != 0 ||
 	    cloudsim_bind_text(stmt, 3, c->client_thumbprint) != 0 ||
@@ -124,6 +125,8 @@ cloudsim_store_connector_renew(struct cloudsim_store *st, const char *id,
 	    "UPDATE connectors SET client_thumbprint = ?2, client_serial = ?3, "
 	    "client_not_after = ?4, renewed_at = ?5 WHERE id = ?1");
 
+	cloudsim_store_recipients_forget(st);
+
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, id) != 0 ||
 	    cloudsim_bind_text(stmt, 2, c->client_thumbprint) != 0 ||
 	    cloudsim_bind_text(stmt, 3, c->client_serial) != 0 ||
@@ -139,6 +142,8 @@ cloudsim_store_connector_unregister(struct cloudsim_store *st, const char *id, i
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db,
 	    "UPDATE connectors SET status = 'unregistered', unregistered_at = ?2 WHERE id = ?1");
+
+	cloudsim_store_recipients_forget(st);
 
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, id) != 0 ||
 	    sqlite3_bind_int64(stmt, 2, now) != SQLITE_OK)
@@ -183,33 +188,6 @@ cloudsim_store_connector_auth(struct cloudsim_store *st, const char *thumbprint,
 		auth = CLOUDSIM_AUTH_OK;
 	sqlite3_reset(stmt);
 	return auth;
-}
-
-STACK_OF(X509) *
-cloudsim_store_crp_certs(struct cloudsim_store *st)
-{
-	sqlite3_stmt *stmt = ndes_db_prepare(st->db,
-	    "SELECT crp_cert FROM connectors WHERE status = 'active' AND " STORE_UNEXPIRED
-	    " ORDER BY seq");
-	STACK_OF(X509) *certs = sk_X509_new_null();
-	X509 *cert;
-	int rc;
-
-	if (stmt == NULL || certs == NULL) {
-		sk_X509_free(certs);
-		return NULL;
-	}
-	while ((rc = ndes_db_step(st->db, stmt)) == 1) {
-		cert = ndes_crypto_cert_from_der(sqlite3_column_blob(stmt, 0),
-		    (size_t)sqlite3_column_bytes(stmt, 0));
-		if (cert != NULL && !sk_X509_push(certs, cert))
-			X509_free(cert);
-	}
-	if (rc != 0) {
-		sk_X509_pop_free(certs, X509_free);
-		return NULL;
-	}
-	return certs;
 }
 
 int

@@ -10,6 +10,8 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "errmsg.h"
+
 static void
 openssl_error(char *err, size_t errlen, const char *what)
 {
@@ -19,7 +21,7 @@ openssl_error(char *err, size_t errlen, const char *what)
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
-	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+	ndes_err_set(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
 }
 
 static CMS_ContentInfo *
@@ -147,36 +149,66 @@ ndes_challenge_seal(const struct ndes_challenge_claims *claims, X509 *signer_cer
 	return *out ? 0 : -1;
 }
 
+/* The recipient entry of ours a challenge was encrypted to. */
+struct challenge_recipient {
+	const struct ndes_challenge_key	*key;
+	CMS_RecipientInfo		*ri;
+	CMS_RecipientEncryptedKey	*rek;	/* key agreement: our entry in it */
+};
+
 static int
-recipient_matches(CMS_RecipientInfo *ri, X509 *cert)
+recipient_matches(CMS_RecipientInfo *ri, X509 *cert, CMS_RecipientEncryptedKey **rek)
 {
 	STACK_OF(CMS_RecipientEncryptedKey) *reks;
 
+	*rek = NULL;
 	switch (CMS_RecipientInfo_type(ri)) {
 	case CMS_RECIPINFO_TRANS:
 		return CMS_RecipientInfo_ktri_cert_cmp(ri, cert) == 0;
 	case CMS_RECIPINFO_AGREE:
 		reks = CMS_RecipientInfo_kari_get0_reks(ri);
-		for (int i = 0; i < sk_CMS_RecipientEncryptedKey_num(reks); i++)
-			if (CMS_RecipientEncryptedKey_cert_cmp(
-			    sk_CMS_RecipientEncryptedKey_value(reks, i), cert) == 0)
+		for (int i = 0; i < sk_CMS_RecipientEncryptedKey_num(reks); i++) {
+			*rek = sk_CMS_RecipientEncryptedKey_value(reks, i);
+			if (CMS_RecipientEncryptedKey_cert_cmp(*rek, cert) == 0)
 				return 1;
+		}
+		*rek = NULL;
 		return 0;
 	default:
 		return 0;
 	}
 }
 
-static const struct ndes_challenge_key *
-challenge_find_key(CMS_ContentInfo *env, const struct ndes_challenge_key *keys, size_t n_keys)
+static int
+challenge_find_key(CMS_ContentInfo *env, const struct ndes_challenge_key *keys, size_t n_keys,
+    struct challenge_recipient *r)
 {
 	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(env);
 
-	for (size_t k = 0; k < n_keys; k++)
-		for (int i = 0; i < sk_CMS_RecipientInfo_num(ris); i++)
-			if (recipient_matches(sk_CMS_RecipientInfo_value(ris, i), keys[k].cert))
-				return &keys[k];
-	return NULL;
+	for (size_t k = 0; k < n_keys; k++) {
+		for (int i = 0; i < sk_CMS_RecipientInfo_num(ris); i++) {
+			r->ri = sk_CMS_RecipientInfo_value(ris, i);
+			r->key = &keys[k];
+			if (recipient_matches(r->ri, keys[k].cert, &r->rek))
+				return 0;
+		}
+	}
+	return -1;
+}
+
+/* Our entry's key, then the content into out: an EC recipient with the
+ * quick point check (challenge_ecdh.c), anything else as CMS_decrypt()
+ * does it.  1 when it decrypted, NDES_CHALLENGE_KARI_OFF_CURVE, or 0. */
+static int
+challenge_decrypt(CMS_ContentInfo *env, const struct challenge_recipient *r, BIO *out)
+{
+	int rc = -1;
+
+	if (r->rek != NULL)
+		rc = ndes_challenge_kari_decrypt(env, r->ri, r->rek, r->key->key, out);
+	if (rc == -1)
+		rc = CMS_decrypt(env, r->key->key, r->key->cert, NULL, out, CMS_BINARY) == 1;
+	return rc;
 }
 
 /* Strict base64 (one line, padded) of a DER AuthEnvelopedData. */
@@ -247,16 +279,20 @@ challenge_verify_and_parse(CMS_ContentInfo *signed_data, STACK_OF(X509) *signing
 }
 
 static enum ndes_challenge_error
-challenge_open_envelope(CMS_ContentInfo *env, const struct ndes_challenge_key *key,
+challenge_open_envelope(CMS_ContentInfo *env, const struct challenge_recipient *r,
     STACK_OF(X509) *signing_certs, struct ndes_challenge_claims *claims, char *err,
     size_t errlen)
 {
 	BIO *inner = BIO_new(BIO_s_mem());
 	CMS_ContentInfo *signed_data = NULL;
 	enum ndes_challenge_error rc;
+	int decrypted = inner != NULL ? challenge_decrypt(env, r, inner) : 0;
 
-	if (inner == NULL || CMS_decrypt(env, key->key, key->cert, NULL, inner,
-	    CMS_BINARY) != 1) {
+	if (decrypted == NDES_CHALLENGE_KARI_OFF_CURVE) {
+		snprintf(err, errlen, "challenge does not decrypt: its ephemeral key is not a "
+		    "point of the recipient's curve");
+		rc = NDES_CHALLENGE_MALFORMED;
+	} else if (decrypted != 1) {
 		openssl_error(err, errlen, "challenge does not decrypt");
 		rc = NDES_CHALLENGE_MALFORMED;
 	} else if (sk_X509_num(signing_certs) <= 0) {
@@ -279,7 +315,7 @@ ndes_challenge_open(const char *text, size_t len, const struct ndes_challenge_ke
     size_t n_keys, STACK_OF(X509) *signing_certs, struct ndes_challenge_claims *claims,
     char *err, size_t errlen)
 {
-	const struct ndes_challenge_key *key;
+	struct challenge_recipient r;
 	CMS_ContentInfo *env;
 	enum ndes_challenge_error rc;
 
@@ -291,13 +327,12 @@ ndes_challenge_open(const char *text, size_t len, const struct ndes_challenge_ke
 		    "challenge is not a DER CMS AuthEnvelopedData");
 		return rc;
 	}
-	key = challenge_find_key(env, keys, n_keys);
-	if (key == NULL) {
+	if (challenge_find_key(env, keys, n_keys, &r) == -1) {
 		snprintf(err, errlen, "challenge is not encrypted to any CRP encryption "
 		    "certificate of this node");
 		rc = NDES_CHALLENGE_NO_RECIPIENT_KEY;
 	} else {
-		rc = challenge_open_envelope(env, key, signing_certs, claims, err, errlen);
+		rc = challenge_open_envelope(env, &r, signing_certs, claims, err, errlen);
 	}
 	CMS_ContentInfo_free(env);
 	return rc;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <openssl/x509v3.h>
 
+#include "errmsg.h"
+
 static const struct {
 	const char *name;
 	uint32_t bit;
@@ -115,7 +117,7 @@ ndes_challenge_claims_to_json(const struct ndes_challenge_claims *c)
 static int
 claims_fail(char *err, size_t errlen, const char *what, const char *detail)
 {
-	snprintf(err, errlen, "claims: %s%s%s", what, detail ? ": " : "", detail ? detail : "");
+	ndes_err_set(err, errlen, "claims: %s%s%s", what, detail ? ": " : "", detail ? detail : "");
 	return -1;
 }
 

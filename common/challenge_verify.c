@@ -20,6 +20,8 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include "errmsg.h"
+
 static const int allowed_digests[] = { NID_sha256, NID_sha384, NID_sha512 };
 
 /* RSA PKCS#1 v1.5 (OpenSSL writes rsaEncryption, others the sha*WithRSA
@@ -29,6 +31,9 @@ static const int allowed_signatures[] = {
 	NID_sha512WithRSAEncryption, NID_ecdsa_with_SHA256, NID_ecdsa_with_SHA384,
 	NID_ecdsa_with_SHA512,
 };
+
+static enum ndes_challenge_error refuse(enum ndes_challenge_error rc, char *err, size_t errlen,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static enum ndes_challenge_error
 refuse(enum ndes_challenge_error rc, char *err, size_t errlen, const char *fmt, ...)
@@ -218,7 +223,7 @@ verify_with(CMS_ContentInfo *cms, X509 *cert, BIO *content, char *err, size_t er
 	    CMS_verify(cms, only, NULL, NULL, content,
 	    CMS_BINARY | CMS_NOINTERN | CMS_NO_SIGNER_CERT_VERIFY) == 1;
 	unsigned long e = ok ? 0 : ERR_peek_last_error();
-	char why[160] = "";
+	char why[NDES_ERR_MAX] = "";
 
 	sk_X509_free(only);
 	if (ok)

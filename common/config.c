@@ -111,9 +111,8 @@ cfg_file_err(const char *path, const char *what, int errnum, char *err,
 {
 	char	ebuf[128];
 
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s: %s: %s", path, what,
-		    strerror_r(errnum, ebuf, sizeof(ebuf)));
+	ndes_err_set(err, errlen, "%s: %s: %s", path, what,
+	    strerror_r(errnum, ebuf, sizeof(ebuf)));
 	return -1;
 }
 
@@ -179,7 +178,7 @@ int
 ndes_config_check_main(const char *path, const struct ndes_config_schema *schema,
     size_t struct_size)
 {
-	char	 err[NDES_CONFIG_ERR_MAX];
+	char	 err[NDES_ERR_MAX];
 	void	*out;
 	size_t	 size = struct_size > schema->size ? struct_size : schema->size;
 

@@ -39,7 +39,7 @@
  *         NDES_CFG_SCHEMA(struct my_cfg, my_fields);
  *
  *     struct my_cfg cfg;
- *     char err[NDES_CONFIG_ERR_MAX];
+ *     char err[NDES_ERR_MAX];
  *     if (ndes_config_load(path, &my_schema, &cfg, err, sizeof(err)) == -1)
  *         ... print err ...
  *     ...
@@ -53,8 +53,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A buffer of this size always holds a whole error message. */
-#define NDES_CONFIG_ERR_MAX 1024
+#include "errmsg.h"
+
+/* The size of an error message buffer (errmsg.h): a message longer than
+ * that ends in "...". */
+#define NDES_CONFIG_ERR_MAX NDES_ERR_MAX
 
 /* Value types and the C member type each one writes. */
 enum ndes_config_type {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config_types.h"
+#include "errmsg.h"
 #include "text.h"
 
 #define CFG_REPR_MAX	64	/* characters of a scalar shown in a message */
@@ -15,12 +16,15 @@ int
 ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
     const char *fmt, ...)
 {
-	char	what[NDES_CONFIG_ERR_MAX];
+	char	what[NDES_ERR_MAX];
 	va_list	ap;
 	int	n;
 
 	if (c->err == NULL || c->errlen == 0)
 		return -1;
+	/* The place first, whole; the message in the room left ends in "..."
+	 * when it does not fit (only a buffer too small for the place itself
+	 * cuts that, silently: tests/test_config.c pins it). */
 	if (c->plen > 0)
 		n = snprintf(c->err, c->errlen, "%s:%zu:%zu: %s: ", c->name,
 		    at->line, at->col, c->path);
@@ -31,7 +35,7 @@ ndes_cfg_err(struct ndes_cfg_ctx *c, const struct ndes_cfg_node *at,
 		return -1;
 	/* Validators may quote a value as it is: keep the message one line. */
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	ndes_err_vset(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	ndes_text_one_line(what, c->err + n, c->errlen - (size_t)n);
 	return -1;

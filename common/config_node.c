@@ -11,6 +11,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "errmsg.h"
+
 struct cfg_builder {
 	const char		*name;
 	char			*err;
@@ -37,7 +39,7 @@ cfg_builder_err(struct cfg_builder *b, size_t line, size_t col,
 	if (n < 0 || (size_t)n >= b->errlen)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(b->err + n, b->errlen - n, fmt, ap);
+	ndes_err_vset(b->err + n, b->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
 }

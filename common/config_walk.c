@@ -52,7 +52,8 @@ cfg_scalar(struct ndes_cfg_ctx *c, const struct ndes_config_field *f,
     enum ndes_config_type t, const struct ndes_cfg_node *n, void *dst)
 {
 	const struct ndes_cfg_type	*ty = ndes_cfg_type_get(t);
-	char				 what[512], got[NDES_CFG_GOT_MAX], detail[128] = "";
+	char				 what[NDES_ERR_MAX], got[NDES_CFG_GOT_MAX];
+	char				 detail[NDES_ERR_MAX] = "";
 	const char			*shown;
 	bool				 nul;
 
@@ -182,7 +183,7 @@ cfg_default(struct ndes_cfg_ctx *c, const struct ndes_config_field *f,
     const struct ndes_cfg_node *at, char *base)
 {
 	const struct ndes_cfg_type	*ty = ndes_cfg_type_get(f->type);
-	char				 what[512], detail[128] = "";
+	char				 what[NDES_ERR_MAX], detail[NDES_ERR_MAX] = "";
 
 	if (f->type == NDES_CFG_TYPE_MAP)
 		return cfg_defaults(c, f->sub, at, base + f->offset);

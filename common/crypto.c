@@ -1,4 +1,5 @@
 /* Conversions, fingerprints, serial numbers and names (see crypto.h). */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -245,13 +246,29 @@ done:
 }
 
 int
-ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len)
+ndes_crypto_asn1_time(const ASN1_TIME *t, time_t *out)
 {
 	struct tm tm;
+	time_t s;
 
-	if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+	*out = 0;
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return -1;
-	return ndes_clock_iso8601(timegm(&tm), buf, len);
+	errno = 0;
+	if ((s = timegm(&tm)) == (time_t)-1 && errno == EOVERFLOW)
+		return -1;
+	*out = s;
+	return 0;
+}
+
+int
+ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len)
+{
+	time_t t;
+
+	if (cert == NULL || ndes_crypto_asn1_time(X509_get0_notAfter(cert), &t) == -1)
+		return -1;
+	return ndes_clock_iso8601(t, buf, len);
 }
 
 static BIGNUM *

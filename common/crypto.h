@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -83,6 +84,14 @@ X509 *ndes_crypto_cert_from_pem(const char *pem, size_t len);
 /* DER SubjectPublicKeyInfo of a (public or private) key. */
 int ndes_crypto_pubkey_der(EVP_PKEY *key, uint8_t **der, size_t *len);
 
+/* --- EC keys (crypto_ec.c) --- */
+
+/* The public key of an encoded point (SEC 1: uncompressed or compressed)
+ * on the named curve (OpenSSL's short name, "prime256v1"), made from this
+ * thread's template of the curve: no group built per key.  NULL when the
+ * curve is unknown or the point does not decode or is not on the curve. */
+EVP_PKEY *ndes_crypto_ec_point_key(const char *curve, const uint8_t *point, size_t len);
+
 /* --- Fingerprints and names (crypto.c) --- */
 
 /* Digest of the certificate's DER (EVP_sha1(): the Windows thumbprint,
@@ -102,6 +111,11 @@ int ndes_crypto_pubkey_sha256(EVP_PKEY *key, char *hex, size_t hexlen);
  * whose first bit is set keeps its leading "00" (openssl prints it without).
  * 0 or -1. */
 int ndes_crypto_serial_hex(X509 *cert, char *hex, size_t hexlen);
+/* An ASN.1 time (a certificate's notBefore/notAfter, a CRL's nextUpdate) as
+ * seconds since the epoch: 0, or -1 with *out set to 0 when t is NULL or not
+ * a time that fits a time_t.  The one checked conversion: nothing else in
+ * the tree calls ASN1_TIME_to_tm + timegm. */
+int ndes_crypto_asn1_time(const ASN1_TIME *t, time_t *out);
 /* The certificate's notAfter as ISO-8601 UTC text, "2027-11-30T03:00:00Z"
  * (ndes_clock_iso8601): 0, or -1 (no cert, bad time, short buffer). */
 int ndes_crypto_not_after_iso8601(const X509 *cert, char *buf, size_t len);

@@ -82,18 +82,25 @@ ndes_csr_to_der(X509_REQ *req, uint8_t **der, size_t *len)
 }
 
 int
-ndes_csr_verify_signature(X509_REQ *req)
+ndes_csr_verify_signature_with(X509_REQ *req, EVP_PKEY *key)
 {
-	EVP_PKEY *key;
 	int r;
 
-	if (req == NULL || (key = X509_REQ_get0_pubkey(req)) == NULL) {
+	if (req == NULL || key == NULL) {
 		ERR_clear_error();
 		return -1;
 	}
-	r = X509_REQ_verify(req, key) == 1 ? 1 : 0;
+	/* the default library context, whichever the request was parsed in */
+	r = X509_REQ_verify_ex(req, key, NULL, NULL) == 1 ? 1 : 0;
 	ERR_clear_error();
 	return r;
+}
+
+int
+ndes_csr_verify_signature(X509_REQ *req)
+{
+	return ndes_csr_verify_signature_with(req, req != NULL ? X509_REQ_get0_pubkey(req) :
+	    NULL);
 }
 
 int

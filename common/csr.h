@@ -21,10 +21,23 @@ X509_REQ *ndes_csr_from_pem(const char *pem, size_t len);
 X509_REQ *ndes_csr_load(const char *path, char *err, size_t errlen);
 int ndes_csr_to_der(X509_REQ *req, uint8_t **der, size_t *len);
 
+/* --- The request's key decoded once (csr_key.c) --- */
+
+/* As ndes_csr_from_der(), but the public key is left encoded: OpenSSL
+ * 3.0 would build a key decoder for it (about 100 us).  Its
+ * X509_REQ_get0_pubkey() is NULL: take the key with ndes_csr_key() and
+ * pass it to the *_with() functions below. */
+X509_REQ *ndes_csr_from_der_keyless(const uint8_t *der, size_t len);
+/* The request's public key (a new reference: EVP_PKEY_free), decoded with
+ * objects this thread made once; NULL when it cannot be decoded. */
+EVP_PKEY *ndes_csr_key(X509_REQ *req);
+
 /* 1: the request's signature verifies with its own public key; 0: it does
  * not (wrong or malformed signature, unsupported algorithm); -1: req is NULL
  * or its public key cannot be decoded. */
 int ndes_csr_verify_signature(X509_REQ *req);
+/* The same with the request's key given (ndes_csr_key()). */
+int ndes_csr_verify_signature_with(X509_REQ *req, EVP_PKEY *key);
 
 /* DER SubjectPublicKeyInfo of the request's key, and its SHA-256 in
  * upper-case hex (equal to ndes_crypto_pubkey_sha256() of the key and of
@@ -99,6 +112,9 @@ struct ndes_csr_info {
  * undecodable extension or challengePassword, a SAN with a NUL byte, a UPN
  * that is not a UTF8String, ... */
 struct ndes_csr_info *ndes_csr_inspect(X509_REQ *req, char *err, size_t errlen);
+/* The same with the request's key given (ndes_csr_key()). */
+struct ndes_csr_info *ndes_csr_inspect_with(X509_REQ *req, EVP_PKEY *key, char *err,
+    size_t errlen);
 void ndes_csr_info_free(struct ndes_csr_info *info);
 
 /* "EMAIL", "UPN", "DNS", "URI", "IP", "OTHER". */

@@ -53,9 +53,8 @@ ndes_csr_info_free(struct ndes_csr_info *info)
 }
 
 static int
-read_key(X509_REQ *req, struct ndes_csr_info *info, char *err, size_t errlen)
+read_key(EVP_PKEY *key, struct ndes_csr_info *info, char *err, size_t errlen)
 {
-	EVP_PKEY *key = X509_REQ_get0_pubkey(req);
 	char group[sizeof(((struct ndes_csr_info *)0)->key_curve)];
 	const char *nist;
 
@@ -190,6 +189,13 @@ read_extensions(X509_REQ *req, struct ndes_csr_info *info, char *err, size_t err
 struct ndes_csr_info *
 ndes_csr_inspect(X509_REQ *req, char *err, size_t errlen)
 {
+	return ndes_csr_inspect_with(req, req != NULL ? X509_REQ_get0_pubkey(req) : NULL, err,
+	    errlen);
+}
+
+struct ndes_csr_info *
+ndes_csr_inspect_with(X509_REQ *req, EVP_PKEY *key, char *err, size_t errlen)
+{
 	struct ndes_csr_info *info;
 
 	if (req == NULL) {
@@ -204,7 +210,7 @@ ndes_csr_inspect(X509_REQ *req, char *err, size_t errlen)
 		ndes_crypto_seterr(err, errlen, "certificate request: cannot print its subject");
 		goto fail;
 	}
-	if (read_key(req, info, err, errlen) == -1 ||
+	if (read_key(key, info, err, errlen) == -1 ||
 	    read_challenge(req, info, err, errlen) == -1 ||
 	    read_extensions(req, info, err, errlen) == -1)
 		goto fail;

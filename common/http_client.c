@@ -16,7 +16,6 @@
 #include <event2/util.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 
 static void call_connect_next(struct http_call *call);
@@ -39,21 +38,6 @@ ndes_http_err_name(enum ndes_http_err err)
 	case NDES_HTTP_ERR_DROPPED: return "dropped";
 	}
 	return "unknown";
-}
-
-int
-ndes_http_new_request_id(char out[37])
-{
-	unsigned char b[16];
-
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return -1;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-	    b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
 }
 
 void
@@ -90,7 +74,7 @@ call_finish(struct http_call *call, enum ndes_http_err err, const char *fmt, ...
 
 	if (fmt != NULL) {
 		va_start(ap, fmt);
-		vsnprintf(call->errmsg, sizeof(call->errmsg), fmt, ap);
+		ndes_err_vset(call->errmsg, sizeof(call->errmsg), fmt, ap);
 		va_end(ap);
 	}
 	res.errmsg = err == NDES_HTTP_OK ? "" : call->errmsg;
@@ -144,16 +128,12 @@ static enum ndes_http_err
 call_tls_error(struct http_call *call, char *buf, size_t len)
 {
 	unsigned long e = bufferevent_get_openssl_error(call->bev);
-	char why[256] = "";
 
-	if (ndes_tls_verify_error(call->ssl, why, sizeof(why)) != NULL) {
-		snprintf(buf, len, "%s", why);
+	if (ndes_tls_verify_error(call->ssl, buf, len) != NULL)
 		return NDES_HTTP_ERR_TLS_UNTRUSTED;
-	}
 	if (e == 0)
 		return NDES_HTTP_OK;
-	ERR_error_string_n(e, why, sizeof(why));
-	snprintf(buf, len, "%s", why);
+	ERR_error_string_n(e, buf, len);
 	return NDES_HTTP_ERR_TLS;
 }
 
@@ -180,7 +160,7 @@ call_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct http_call *call = arg;
 	enum ndes_http_err kind = NDES_HTTP_OK;
-	char target[300], why[300] = "";
+	char target[300], why[NDES_ERR_MAX] = "";
 	int saved = EVUTIL_SOCKET_ERROR(), rc;
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -257,8 +237,10 @@ call_proxy_read_cb(struct bufferevent *bev, void *arg)
 	if (rc == 0)
 		return;
 	if (rc < 0) {
-		call_finish(call, NDES_HTTP_ERR_PROXY, "proxy %s:%u: %s", c->proxy_host,
-		    c->proxy_port, call->errmsg);
+		/* in place: call->errmsg is the parser's message */
+		ndes_err_prefix(call->errmsg, sizeof(call->errmsg), "proxy %s:%u: ", c->proxy_host,
+		    c->proxy_port);
+		call_finish(call, NDES_HTTP_ERR_PROXY, NULL);
 		return;
 	}
 	if (call->status < 200 || call->status > 299) {

@@ -95,9 +95,6 @@ struct ndes_http_fetch_opts {
 enum ndes_http_err ndes_http_fetch(const struct ndes_http_fetch_opts *opts, int *status,
     char **body, size_t *len, char *err, size_t errlen);
 
-/* A random (version 4) UUID in lower-case text; 0 or -1. */
-int ndes_http_new_request_id(char out[37]);
-
 const char *ndes_http_err_name(enum ndes_http_err err);
 
 #endif

@@ -3,6 +3,8 @@
 #define NDES_HTTP_CLIENT_PRIV_H
 
 #include "http_client.h"
+#include "errmsg.h"
+#include "uuid.h"
 
 #include <openssl/ssl.h>
 
@@ -39,7 +41,7 @@ struct http_call {
 	struct bufferevent *bev;      /* plain socket, later the TLS filter */
 	SSL *ssl;                     /* owned by bev once the filter exists */
 	struct evbuffer *request;
-	char request_id[37];
+	char request_id[NDES_UUID_LEN + 1];
 	ndes_http_done_cb cb;
 	void *arg;
 	/* response */
@@ -49,7 +51,7 @@ struct http_call {
 	size_t head_bytes;
 	uint64_t remaining;
 	struct evbuffer *body;
-	char errmsg[512];
+	char errmsg[NDES_ERR_MAX];
 };
 
 struct ndes_http_client {

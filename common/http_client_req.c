@@ -1,5 +1,6 @@
 /* HTTP client objects and request building.  See http_client.h. */
 #include "http_client_priv.h"
+#include "uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,7 @@ ndes_http_client_request(struct ndes_http_client *c, const char *method, const c
 	TAILQ_INIT(&call->headers);
 	TAILQ_INSERT_TAIL(&c->calls, call, entry);
 	if ((call->request = evbuffer_new()) == NULL || (call->body = evbuffer_new()) == NULL ||
-	    ndes_http_new_request_id(call->request_id) != 0 ||
+	    ndes_uuid4(call->request_id) != 0 ||
 	    client_build(c, call, method, path, content_type, body, len, headers) != 0 ||
 	    http_call_start(call) != 0) {
 		TAILQ_REMOVE(&c->calls, call, entry);

@@ -17,7 +17,7 @@
 static int
 resp_fail(struct http_call *call, const char *what)
 {
-	snprintf(call->errmsg, sizeof(call->errmsg), "malformed HTTP response: %s", what);
+	ndes_err_set(call->errmsg, sizeof(call->errmsg), "malformed HTTP response: %s", what);
 	return -1;
 }
 

@@ -1,5 +1,6 @@
 /* Blocking HTTP(S) request on a private event loop.  See http_client.h. */
 #include "http_client.h"
+#include "errmsg.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@ struct fetch_state {
 	int status;
 	char *body;
 	size_t len;
-	char errmsg[512];
+	char errmsg[NDES_ERR_MAX];
 };
 
 static void
@@ -23,7 +24,7 @@ fetch_done(const struct ndes_http_result *res, void *arg)
 	st->done = true;
 	st->err = res->err;
 	st->status = res->status;
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s", res->errmsg);
+	ndes_err_set(st->errmsg, sizeof(st->errmsg), "%s", res->errmsg);
 	if (res->err == NDES_HTTP_OK && (st->body = malloc(res->len + 1)) != NULL) {
 		memcpy(st->body, res->body, res->len + 1);
 		st->len = res->len;
@@ -71,7 +72,7 @@ ndes_http_fetch(const struct ndes_http_fetch_opts *opts, int *status, char **bod
 	if (base != NULL)
 		event_base_free(base);
 	if (st.err != NDES_HTTP_OK) {
-		snprintf(err, errlen, "%s", st.errmsg);
+		ndes_err_set(err, errlen, "%s", st.errmsg);
 		free(st.body);
 		return st.err;
 	}

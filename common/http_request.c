@@ -1,6 +1,7 @@
 /* HTTP server requests: the handler's view, accessors and replies.  See http.h. */
 #include "http.h"
 #include "http_priv.h"
+#include "errmsg.h"
 
 #include <stdarg.h>
 #include <sys/queue.h>
@@ -216,11 +217,11 @@ void
 ndes_http_reply_error(struct ndes_http_request *req, int status, const char *code,
     const char *fmt, ...)
 {
-	char message[512];
+	char message[NDES_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	ndes_err_vset(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	ndes_http_reply_json(req, status, ndes_http_error_json(code, message));
 }

@@ -2,6 +2,7 @@
  * connections themselves (cap, deadlines) are in http_conn.c. */
 #include "http.h"
 #include "http_priv.h"
+#include "errmsg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -114,7 +115,7 @@ http_server_gencb(struct evhttp_request *evreq, void *arg)
 	struct ndes_http_server *srv = arg;
 	struct ndes_http_request *req;
 	struct http_conn *conn;
-	char err[128];
+	char err[NDES_ERR_MAX];
 	bool refused;
 
 	conn = http_conns_dispatched(srv->conns, evreq, &refused);

@@ -133,23 +133,42 @@ struct ndes_ipc_msg *ndes_ipc_msg_new_hello(uint16_t type, uint32_t request_id,
 /* A cursor over one received payload; plain struct, put it on the stack.
  * Zero-copy: pointers handed out by get_str/get_bytes point into the
  * payload and are valid only while that payload lives (inside a dispatch
- * call, or until ndes_ipc_frame_free()).  Copy what you keep. */
+ * call, or until ndes_ipc_frame_free()).  Copy what you keep.
+ *
+ * Sticky, like the builder: the readers the peer layer hands a dispatch
+ * function and ndes_ipc_frame_reader() starts (ndes_ipc_reader_init_sticky)
+ * remember their first failed get; every later get fails too and
+ * ndes_ipc_reader_end() reports it.  A parser reads all its fields and checks
+ * once:
+ *	ndes_ipc_get_str(r, &id, NULL);
+ *	ndes_ipc_get_u32(r, &code);
+ *	if (ndes_ipc_reader_end(r) == -1)
+ *		return -1;	(outputs of failed gets are untouched: initialise them)
+ * A reader started by ndes_ipc_reader_init() is not sticky: each get stands
+ * alone and a failed one lets the caller try another type. */
 struct ndes_ipc_reader {
 	const uint8_t *p;
 	size_t len;
 	size_t off;
+	bool sticky;
+	bool failed;	/* a get failed (sticky readers only) */
 };
 
 void ndes_ipc_reader_init(struct ndes_ipc_reader *r, const uint8_t *payload, size_t len);
+void ndes_ipc_reader_init_sticky(struct ndes_ipc_reader *r, const uint8_t *payload, size_t len);
 /* Tag of the next field (enum ndes_ipc_field, or any other byte found), or
  * 0 when every field has been read. */
 int ndes_ipc_reader_peek(const struct ndes_ipc_reader *r);
-/* 0 if every field was read, -1 if fields remain (a malformed message). */
+/* 0 if every field was read (and, sticky, no get failed), else -1: a
+ * malformed message. */
 int ndes_ipc_reader_end(const struct ndes_ipc_reader *r);
+/* True once a get on a sticky reader failed. */
+bool ndes_ipc_reader_failed(const struct ndes_ipc_reader *r);
 
 /* Read the next field: 0, or -1 if it has another tag, is truncated or its
  * value is invalid (BOOL not 0/1, STR not UTF-8, NUL inside, terminator
- * missing).  On -1 nothing is consumed and the outputs are untouched. */
+ * missing), or the sticky reader failed before.  On -1 nothing is consumed
+ * and the outputs are untouched. */
 int ndes_ipc_get_u32(struct ndes_ipc_reader *r, uint32_t *v);
 int ndes_ipc_get_u64(struct ndes_ipc_reader *r, uint64_t *v);
 int ndes_ipc_get_i64(struct ndes_ipc_reader *r, int64_t *v);
@@ -178,7 +197,7 @@ struct ndes_ipc_frame *ndes_ipc_frame_new(const struct ndes_ipc_header *hdr,
 void ndes_ipc_frame_free(struct ndes_ipc_frame *frame);
 const struct ndes_ipc_header *ndes_ipc_frame_header(const struct ndes_ipc_frame *frame);
 uint16_t ndes_ipc_frame_type(const struct ndes_ipc_frame *frame);
-/* Start a reader over the frame's payload. */
+/* Start a (sticky) reader over the frame's payload. */
 void ndes_ipc_frame_reader(const struct ndes_ipc_frame *frame, struct ndes_ipc_reader *r);
 
 #endif

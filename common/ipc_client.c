@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "errmsg.h"
 #include "ipc_int.h"
 
 struct ndes_ipc_client {
@@ -26,11 +27,9 @@ client_err(char *err, size_t errlen, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	ndes_err_vset(err, errlen, fmt, ap);
+	va_end(ap);
 	errno = saved;
 }
 

@@ -145,7 +145,7 @@ peer_next_frame(struct ndes_ipc_peer *peer)
 		peer_drop(peer, "out of memory", &hdr);
 		return -1;
 	}
-	ndes_ipc_reader_init(&r, buf + NDES_IPC_HEADER_LEN, flen - NDES_IPC_HEADER_LEN);
+	ndes_ipc_reader_init_sticky(&r, buf + NDES_IPC_HEADER_LEN, flen - NDES_IPC_HEADER_LEN);
 	peer->in_dispatch++;
 	rc = peer->dispatch(peer, &hdr, &r, peer->arg);
 	peer->in_dispatch--;

@@ -1,5 +1,6 @@
 /* IPC message reader (OpenSMTPD m_get_* style) and owned frames.  Every
- * getter checks the tag and the remaining length before touching a byte. */
+ * getter checks the tag and the remaining length before touching a byte;
+ * a sticky reader fails every get after its first failure (ipc.h). */
 #include "ipc.h"
 
 #include <stdlib.h>
@@ -13,6 +14,30 @@ ndes_ipc_reader_init(struct ndes_ipc_reader *r, const uint8_t *payload, size_t l
 	r->p = payload;
 	r->len = payload == NULL ? 0 : len;
 	r->off = 0;
+	r->sticky = false;
+	r->failed = false;
+}
+
+void
+ndes_ipc_reader_init_sticky(struct ndes_ipc_reader *r, const uint8_t *payload, size_t len)
+{
+	ndes_ipc_reader_init(r, payload, len);
+	r->sticky = true;
+}
+
+bool
+ndes_ipc_reader_failed(const struct ndes_ipc_reader *r)
+{
+	return r->failed;
+}
+
+/* A get failed: -1, remembered by a sticky reader. */
+static int
+reader_fail(struct ndes_ipc_reader *r)
+{
+	if (r->sticky)
+		r->failed = true;
+	return -1;
 }
 
 int
@@ -24,7 +49,7 @@ ndes_ipc_reader_peek(const struct ndes_ipc_reader *r)
 int
 ndes_ipc_reader_end(const struct ndes_ipc_reader *r)
 {
-	return r->off == r->len ? 0 : -1;
+	return r->off == r->len && !r->failed ? 0 : -1;
 }
 
 /* The n value bytes of a fixed-size field with that tag, consumed; NULL if
@@ -34,7 +59,7 @@ take_fixed(struct ndes_ipc_reader *r, uint8_t tag, size_t n)
 {
 	const uint8_t *p;
 
-	if (r->off >= r->len || r->p[r->off] != tag || r->len - r->off - 1 < n)
+	if (r->failed || r->off >= r->len || r->p[r->off] != tag || r->len - r->off - 1 < n)
 		return NULL;
 	p = r->p + r->off + 1;
 	r->off += 1 + n;
@@ -49,7 +74,7 @@ peek_var(const struct ndes_ipc_reader *r, uint8_t tag, size_t extra, size_t *len
 {
 	size_t left, n;
 
-	if (r->off >= r->len || r->p[r->off] != tag)
+	if (r->failed || r->off >= r->len || r->p[r->off] != tag)
 		return NULL;
 	left = r->len - r->off - 1;
 	if (left < 4)
@@ -68,7 +93,7 @@ ndes_ipc_get_u32(struct ndes_ipc_reader *r, uint32_t *v)
 	const uint8_t *p;
 
 	if ((p = take_fixed(r, NDES_IPC_F_U32, 4)) == NULL)
-		return -1;
+		return reader_fail(r);
 	*v = ndes_ipc_get32(p);
 	return 0;
 }
@@ -79,7 +104,7 @@ ndes_ipc_get_u64(struct ndes_ipc_reader *r, uint64_t *v)
 	const uint8_t *p;
 
 	if ((p = take_fixed(r, NDES_IPC_F_U64, 8)) == NULL)
-		return -1;
+		return reader_fail(r);
 	*v = ndes_ipc_get64(p);
 	return 0;
 }
@@ -90,7 +115,7 @@ ndes_ipc_get_i64(struct ndes_ipc_reader *r, int64_t *v)
 	const uint8_t *p;
 
 	if ((p = take_fixed(r, NDES_IPC_F_I64, 8)) == NULL)
-		return -1;
+		return reader_fail(r);
 	*v = (int64_t)ndes_ipc_get64(p);
 	return 0;
 }
@@ -98,9 +123,9 @@ ndes_ipc_get_i64(struct ndes_ipc_reader *r, int64_t *v)
 int
 ndes_ipc_get_bool(struct ndes_ipc_reader *r, bool *v)
 {
-	if (r->off >= r->len || r->len - r->off < 2 || r->p[r->off] != NDES_IPC_F_BOOL ||
-	    r->p[r->off + 1] > 1)
-		return -1;
+	if (r->failed || r->off >= r->len || r->len - r->off < 2 ||
+	    r->p[r->off] != NDES_IPC_F_BOOL || r->p[r->off + 1] > 1)
+		return reader_fail(r);
 	*v = r->p[r->off + 1] == 1;
 	r->off += 2;
 	return 0;
@@ -112,10 +137,9 @@ ndes_ipc_get_str(struct ndes_ipc_reader *r, const char **s, size_t *len)
 	const uint8_t *p;
 	size_t n, next;
 
-	if ((p = peek_var(r, NDES_IPC_F_STR, 1, &n, &next)) == NULL)
-		return -1;
-	if (p[n] != 0 || !ndes_ipc_str_valid((const char *)p, n))
-		return -1;
+	if ((p = peek_var(r, NDES_IPC_F_STR, 1, &n, &next)) == NULL ||
+	    p[n] != 0 || !ndes_ipc_str_valid((const char *)p, n))
+		return reader_fail(r);
 	*s = (const char *)p;
 	if (len != NULL)
 		*len = n;
@@ -130,7 +154,7 @@ ndes_ipc_get_bytes(struct ndes_ipc_reader *r, const uint8_t **p, size_t *len)
 	size_t n, next;
 
 	if ((data = peek_var(r, NDES_IPC_F_BYTES, 0, &n, &next)) == NULL)
-		return -1;
+		return reader_fail(r);
 	*p = n > 0 ? data : NULL;
 	*len = n;
 	r->off = next;
@@ -147,7 +171,7 @@ ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **messa
 	if (ndes_ipc_get_u32(r, &c) == -1 || ndes_ipc_get_str(r, &m, NULL) == -1 ||
 	    ndes_ipc_reader_end(r) == -1) {
 		*r = save;
-		return -1;
+		return reader_fail(r);
 	}
 	*code = c;
 	*message = m;
@@ -204,5 +228,5 @@ ndes_ipc_frame_type(const struct ndes_ipc_frame *frame)
 void
 ndes_ipc_frame_reader(const struct ndes_ipc_frame *frame, struct ndes_ipc_reader *r)
 {
-	ndes_ipc_reader_init(r, frame->payload, frame->hdr.payload_len);
+	ndes_ipc_reader_init_sticky(r, frame->payload, frame->hdr.payload_len);
 }

@@ -2,8 +2,11 @@
 #include "lines.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Length of the UTF-8 sequence starting at s (n bytes left), 0 if bad. */
 static size_t
@@ -139,4 +142,67 @@ ndes_lines_next(struct ndes_lines *r, char *err, size_t errlen)
 	if (rc == 0 && !(r->flags & NDES_LINES_UNTERMINATED_OK))
 		return NDES_LINE_OPEN;
 	return NDES_LINE_OK;
+}
+
+/* The descriptor of a secret file, checked through it (no race with a
+ * chmod or a rename between the check and the read). */
+static int
+secret_open(const char *path, unsigned flags, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd == -1 || fstat(fd, &st) == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(err, errlen, "%s: not a regular file", path);
+	else if ((flags & NDES_SECRET_PRIVATE) && (st.st_mode & 066) != 0)
+		snprintf(err, errlen, "%s: mode %04o: %s by group or others; chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777), (st.st_mode & 044) ? "readable" : "writable");
+	else
+		return fd;
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+int
+ndes_secret_read(const char *path, unsigned flags, char **out, char *err, size_t errlen)
+{
+	int fd = secret_open(path, flags, err, errlen);
+	enum ndes_line_status st = NDES_LINE_BAD;
+	struct ndes_lines r = { 0 };
+	FILE *f;
+
+	*out = NULL;
+	if (fd == -1)
+		return -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ndes_lines_init(&r, f, path, NDES_SECRET_LINE_MAX, NDES_LINES_CRLF |
+	    NDES_LINES_UNTERMINATED_OK | NDES_LINES_SECRET) == -1)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else if ((st = ndes_lines_next(&r, err, errlen)) == NDES_LINE_END)
+		snprintf(err, errlen, "%s: empty file", path);
+	fclose(f);
+	if (st != NDES_LINE_OK) {
+		if (r.line != NULL)
+			explicit_bzero(r.line, NDES_SECRET_LINE_MAX + 2);
+		ndes_lines_clear(&r);
+		return -1;
+	}
+	*out = r.line;		/* taken over */
+	return 0;
+}
+
+void
+ndes_secret_free(char *secret)
+{
+	if (secret != NULL) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
 }

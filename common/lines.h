@@ -47,6 +47,20 @@ int	ndes_lines_init(struct ndes_lines *r, FILE *fp, const char *name, size_t max
 enum ndes_line_status ndes_lines_next(struct ndes_lines *r, char *err, size_t errlen);
 void	ndes_lines_clear(struct ndes_lines *r);
 
+/* One-line secret files (a password, a passphrase): the first line of
+ * path, read with NDES_LINES_SECRET (a "\r\n" or a missing last newline is
+ * fine; an empty file is refused).  With NDES_SECRET_PRIVATE the file must
+ * be a regular file that group and others can neither read nor write (mode
+ * 0600 or 0400): "PATH: mode 0644: readable by group or others; chmod 600
+ * it".  0 and *out malloc'd (ndes_secret_free() it), or -1 with the reason
+ * in err, which never shows the text. */
+#define NDES_SECRET_LINE_MAX	4096
+#define NDES_SECRET_PRIVATE	0x01
+int	ndes_secret_read(const char *path, unsigned flags, char **out, char *err,
+	    size_t errlen);
+/* Overwrite and free (NULL is fine). */
+void	ndes_secret_free(char *secret);
+
 /* Whether s[0..len) is UTF-8 (as above); on false *bad is the offset of the
  * first byte that is not. */
 bool	ndes_utf8_valid(const unsigned char *s, size_t len, size_t *bad);

@@ -22,7 +22,7 @@ db_msg(char *msg, size_t len, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
+	ndes_err_vset(msg, len, fmt, ap);
 	va_end(ap);
 }
 
@@ -312,7 +312,7 @@ struct ndes_db *
 ndes_db_open(const char *path, const struct ndes_db_schema *schema, char *err, size_t errlen)
 {
 	struct ndes_db *db = NULL;
-	char msg[512];
+	char msg[NDES_ERR_MAX];
 
 	if (path == NULL || *path == '\0' || schema == NULL ||
 	    (schema->nmigrations > 0 && schema->migrations == NULL) ||
@@ -324,7 +324,7 @@ ndes_db_open(const char *path, const struct ndes_db_schema *schema, char *err, s
 	if (db != NULL)
 		return db;
 	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s", msg);
+		ndes_err_set(err, errlen, "%s", msg);
 	else
 		log_warnx("%s", msg);
 	return NULL;

@@ -3,6 +3,7 @@
 #define NDES_STORAGE_INT_H
 
 #include "storage.h"
+#include "errmsg.h"
 
 struct ndes_db_cached {
 	char *sql;
@@ -15,7 +16,7 @@ struct ndes_db {
 	struct ndes_db_cached *stmts;
 	size_t nstmts;
 	size_t stmtcap;
-	char errbuf[512];
+	char errbuf[NDES_ERR_MAX];
 	int busy_ms;			/* the busy timeout in effect */
 	int maint_failing;		/* its failure has been logged */
 };

@@ -11,7 +11,7 @@
 void
 ndes_db_fail(struct ndes_db *db, const char *what, const char *msg)
 {
-	snprintf(db->errbuf, sizeof(db->errbuf), "%s", msg);
+	ndes_err_set(db->errbuf, sizeof(db->errbuf), "%s", msg);
 	log_warnx("%s: %.80s: %s", db->path, what, msg);
 }
 

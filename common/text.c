@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
+
 size_t
 ndes_text_char(unsigned char ch, char *out)
 {
@@ -27,8 +29,11 @@ ndes_text_one_line(const char *s, char *buf, size_t len)
 		return;
 	for (; *s != '\0'; s++) {
 		k = ndes_text_char((unsigned char)*s, esc);
-		if (n + k >= len)
-			break;
+		if (n + k >= len) {
+			buf[n] = '\0';
+			ndes_err_mark_cut(buf, len);
+			return;
+		}
 		memcpy(buf + n, esc, k);
 		n += k;
 	}

@@ -4,9 +4,10 @@
 
 #include <stddef.h>
 
-/* s into buf (NUL-terminated, cut to fit) with its control characters
- * escaped as \n, \t or \xNN: a message that quotes what someone else wrote
- * (a configuration value, a server's answer) stays one line. */
+/* s into buf (NUL-terminated) with its control characters escaped as \n,
+ * \t or \xNN: a message that quotes what someone else wrote (a
+ * configuration value, a server's answer) stays one line.  Text that does
+ * not fit is cut at a character boundary and ends in "..." (errmsg.h). */
 void ndes_text_one_line(const char *s, char *buf, size_t len);
 
 /* ch as it is, or escaped when it is a control character (as above), into

@@ -12,6 +12,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "errmsg.h"
+
 static void
 tls_error(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -21,7 +23,7 @@ tls_error(char *err, size_t errlen, const char *what, const char *path)
 	if (e != 0)
 		ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
-	snprintf(err, errlen, "%s%s%s%s%s", what, path ? " " : "", path ? path : "",
+	ndes_err_set(err, errlen, "%s%s%s%s%s", what, path ? " " : "", path ? path : "",
 	    buf[0] ? ": " : "", buf);
 }
 

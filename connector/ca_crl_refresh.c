@@ -5,6 +5,7 @@
  * certificate, or when less than half of crl_days is left. */
 #include "ca_int.h"
 #include "clock.h"
+#include "crypto.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,13 +58,11 @@ crl_due(const struct ca_folder *f, const char *path, X509 *ca, struct conn_ca_cr
 	const ASN1_TIME *next;
 	time_t now = time(NULL);
 	char when[32];
-	struct tm tm;
 
 	if (crl == NULL)
 		return;
 	next = X509_CRL_get0_nextUpdate(crl);
-	if (next != NULL && ASN1_TIME_to_tm(next, &tm) == 1)
-		info->next_update = timegm(&tm);
+	ndes_crypto_asn1_time(next, &info->next_update);
 	ndes_clock_iso8601(info->next_update, when, sizeof(when));
 	if (X509_CRL_verify(crl, X509_get0_pubkey(ca)) != 1)
 		snprintf(info->reason, sizeof(info->reason), "%s is not signed by the CA "

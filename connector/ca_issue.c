@@ -103,12 +103,9 @@ ca_build(const struct ca_keys *k, EVP_PKEY *pub, const struct conn_ca_profile *p
 	time_t now = time(NULL), end, ca_end;
 	const ASN1_TIME *ca_nb = X509_get0_notBefore(k->cert);
 
-	struct tm tm;
-
 	*st = CONN_CA_ERROR;
-	if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(k->cert), &tm) != 1)
+	if (cert == NULL || ndes_crypto_asn1_time(X509_get0_notAfter(k->cert), &ca_end) == -1)
 		goto fail;
-	ca_end = timegm(&tm);
 	if ((end = conn_ca_not_after(now, prof, ca_end)) == 0) {
 		*st = CONN_CA_UNAVAILABLE;
 		snprintf(err, errlen, "the CA certificate has expired");

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cloud.h"
 #include "crypto.h"
 #include "events.h"
@@ -17,15 +18,8 @@
 const char *
 diag_time(const ASN1_TIME *at, time_t *t, char *buf, size_t len)
 {
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(at, &tm) != 1) {
-		*t = 0;
+	if (ndes_crypto_asn1_time(at, t) == -1 || ndes_clock_iso8601(*t, buf, len) == -1)
 		snprintf(buf, len, "?");
-		return buf;
-	}
-	*t = timegm(&tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
 

@@ -29,15 +29,16 @@ cert_info(const char *path)
 {
 	char err[512], tp[NDES_CRYPTO_HEX_MAX];
 	X509 *cert = ndes_crypto_load_cert(path, err, sizeof(err));
-	struct tm tm;
 	json_t *o;
-	int64_t end;
+	time_t end;
 
 	if (cert == NULL)
 		return json_null();
+	if (ndes_crypto_asn1_time(X509_get0_notAfter(cert), &end) == -1) {
+		X509_free(cert);
+		return json_null();
+	}
 	ndes_crypto_thumbprint(cert, EVP_sha1(), tp, sizeof(tp));
-	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-	end = (int64_t)timegm(&tm);
 	o = json_pack("{s:s, s:o, s:I, s:b}", "thumbprint", tp, "notAfter", iso_time(end),
 	    "daysLeft", (json_int_t)((end - (int64_t)time(NULL)) / 86400),
 	    "expired", end <= (int64_t)time(NULL));

@@ -1,12 +1,9 @@
 /* ndes-connectord configuration schema and helpers. */
 #include "conf.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/crypto.h>
 
 #include "lines.h"
 #include "log.h"
@@ -181,40 +178,6 @@ conn_conf_path(const struct conn_cfg *cfg, const char *rel)
 	return ndes_config_path(cfg->state_dir, rel);
 }
 
-/* The first line of path (without its newline, CRLF too), read strictly
- * (lines.h; the messages never show the text); the file must not be
- * readable by others. */
-#define CONF_SECRET_LINE_MAX 4096
-
-static int
-read_secret_line(const char *path, char **out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	struct ndes_lines r;
-	enum ndes_line_status st;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (ndes_lines_init(&r, f, path, CONF_SECRET_LINE_MAX,
-	    NDES_LINES_CRLF | NDES_LINES_UNTERMINATED_OK | NDES_LINES_SECRET) == -1) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	if ((st = ndes_lines_next(&r, err, errlen)) == NDES_LINE_END)
-		snprintf(err, errlen, "%s: empty file", path);
-	fclose(f);
-	if (st != NDES_LINE_OK) {
-		OPENSSL_cleanse(r.line, CONF_SECRET_LINE_MAX + 2);
-		ndes_lines_clear(&r);
-		return -1;
-	}
-	*out = r.line;		/* taken over */
-	return 0;
-}
-
 int
 conn_conf_ca_passphrase(const struct conn_cfg *cfg, char **out, char *err, size_t errlen)
 {
@@ -222,7 +185,7 @@ conn_conf_ca_passphrase(const struct conn_cfg *cfg, char **out, char *err, size_
 	if (cfg->ca.key_passphrase != NULL)
 		return (*out = strdup(cfg->ca.key_passphrase)) == NULL ? -1 : 0;
 	if (cfg->ca.key_passphrase_file != NULL)
-		return read_secret_line(cfg->ca.key_passphrase_file, out, err, errlen);
+		return ndes_secret_read(cfg->ca.key_passphrase_file, 0, out, err, errlen);
 	return 0;
 }
 
@@ -232,7 +195,7 @@ conn_conf_proxy_password(const struct conn_cfg *cfg, char **out, char *err, size
 	*out = NULL;
 	if (!cfg->cloud.proxy_present || cfg->cloud.proxy.password_file == NULL)
 		return 0;
-	return read_secret_line(cfg->cloud.proxy.password_file, out, err, errlen);
+	return ndes_secret_read(cfg->cloud.proxy.password_file, 0, out, err, errlen);
 }
 
 int64_t

@@ -102,7 +102,6 @@ reg_inspect(struct connd_reg *r, char *thumb, size_t thumblen, char *detail, siz
 	const struct conn_state *st = r->env->st;
 	char err[1024];
 	X509 *cert;
-	struct tm tm;
 	int rc;
 
 	conn_registration_clear(&r->reg);
@@ -116,10 +115,10 @@ reg_inspect(struct connd_reg *r, char *thumb, size_t thumblen, char *detail, siz
 		return CONND_REG_MISSING;
 	}
 	ndes_crypto_thumbprint(cert, EVP_sha1(), thumb, thumblen);
-	ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm);
-	r->not_before = timegm(&tm);
-	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
-	r->not_after = timegm(&tm);
+	if (ndes_crypto_asn1_time(X509_get0_notBefore(cert), &r->not_before) == -1)
+		r->not_after = 0;	/* unreadable dates: taken as expired */
+	else
+		ndes_crypto_asn1_time(X509_get0_notAfter(cert), &r->not_after);
 	X509_free(cert);
 	if (strcasecmp(thumb, r->reg.client_thumbprint) != 0) {
 		snprintf(detail, dlen, "%s (thumbprint %s) is not the certificate registered "

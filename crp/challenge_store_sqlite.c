@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include "crp_db.h"
+#include "events.h"
 #include "log.h"
 #include "storage.h"
 
@@ -253,6 +255,13 @@ sqlite_purge_expired(struct crp_store *s, int64_t before, int64_t *purged)
 	return 0;
 }
 
+static const char *
+sqlite_error(struct crp_store *s, uint32_t *code)
+{
+	*code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+	return crp_db_error(store_db(s));
+}
+
 static void
 sqlite_free(struct crp_store *s)
 {
@@ -265,6 +274,7 @@ static const struct crp_store_ops sqlite_ops = {
 	.set_disposition = sqlite_set_disposition,
 	.lookup = sqlite_lookup,
 	.purge_expired = sqlite_purge_expired,
+	.error = sqlite_error,
 	.free = sqlite_free,
 };
 

@@ -1,5 +1,7 @@
-/* crpd's state database (state.db, DURABLE): the challenge records of the
- * SQLite challenge store and the notification outbox. */
+/* crpd's state database (state.db, opened NDES_DB_DURABLE; with
+ * `state_sync: interval` crpd.c relaxes it and the sync thread syncs): the
+ * challenge records of the SQLite challenge store and the notification
+ * outbox. */
 #ifndef CRP_DB_H
 #define CRP_DB_H
 

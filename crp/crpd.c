@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -15,10 +16,12 @@
 
 #include "challenge_store.h"
 #include "crp_db.h"
+#include "crp_ipc.h"
 #include "crpd.h"
 #include "events.h"
 #include "http_api.h"
-#include "ipc_peer.h"
+#include "jobs.h"
+#include "link.h"
 #include "log.h"
 #include "resources.h"
 #include "storage.h"
@@ -65,7 +68,7 @@ static void
 crpd_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct crpd *d = arg;
-	struct crp_reply_to none = { CRP_REPLY_NONE, NULL, 0, NULL };
+	struct crp_reply none = { NULL, NULL };
 	struct timeval soon = { 0, 100000 }, limit = { 10, 0 };
 
 	if (sig == SIGHUP) {
@@ -135,27 +138,85 @@ crpd_start_sync(struct crpd *d)
 	return d->sync != NULL ? 0 : -1;
 }
 
+/* The exit status of a store that could not be opened (docs/crpd.md,
+ * "Running it"). */
+static int
+crpd_store_exit_status(uint32_t code)
+{
+	switch (code) {
+	case NDES_DIAG_CHALLENGE_STORE_AUTH_FAILED:
+		return EX_NOPERM;
+	case NDES_DIAG_CHALLENGE_STORE_SCHEMA_NEWER:
+		return EX_DATAERR;
+	case CRP_STORE_CODE_CONFIG:
+		return EX_CONFIG;
+	default:
+		return EX_UNAVAILABLE;
+	}
+}
+
+/* The PostgreSQL store, or why not: 0 or the exit status, with 20702. */
+static int
+crpd_open_pg(struct crpd *d)
+{
+	const struct crpd_store_cfg *sc = &d->cfg.store;
+	char err[1024], *password_file = NULL, *rootcert = NULL;
+	struct ndes_event_ctx ctx = { .detail = err };
+	struct crp_store_pg_params p = {
+		.conninfo = sc->conninfo,
+		.sslmode = crpd_store_sslmode_name(sc->sslmode),
+		.connect_timeout = sc->connect_timeout,
+	};
+	uint32_t code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+
+	if (sc->password_file != NULL)
+		p.password_file = password_file = crpd_config_path(&d->cfg, sc->password_file);
+	if (sc->sslrootcert != NULL)
+		p.sslrootcert = rootcert = crpd_config_path(&d->cfg, sc->sslrootcert);
+	if ((sc->password_file == NULL || password_file != NULL) &&
+	    (sc->sslrootcert == NULL || rootcert != NULL))
+		d->store = crp_store_pg_new(&p, err, sizeof(err), &code);
+	else
+		snprintf(err, sizeof(err), "out of memory");
+	free(password_file);
+	free(rootcert);
+	if (d->store != NULL)
+		return 0;
+	log_warnx("challenge store: %s; not starting", err);
+	ndes_event_emit(NDES_EV_CRP_STORE_UNAVAILABLE, code == CRP_STORE_CODE_CONFIG ?
+	    NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE : code, &ctx);
+	return crpd_store_exit_status(code);
+}
+
+/* state.db (the outbox, and the SQLite store), the challenge store, the
+ * sync thread, the keys: 0 or the exit status. */
 static int
 crpd_open_state(struct crpd *d)
 {
 	char err[1024];
+	int rc;
 
 	if (crpd_paths(d) == -1) {
 		log_warnx("out of memory");
-		return -1;
+		return 1;
 	}
 	if ((d->db = crp_db_open(d->db_path, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
-		return -1;
+		return 1;
 	}
-	if ((d->store = crp_store_sqlite_new(d->db)) == NULL)
-		return -1;
+	if (d->cfg.store.backend == CRPD_STORE_POSTGRESQL) {
+		if ((rc = crpd_open_pg(d)) != 0)
+			return rc;
+	} else if ((d->store = crp_store_sqlite_new(d->db)) == NULL)
+		return 1;
 	if (d->cfg.state_sync.mode == CRPD_SYNC_INTERVAL && crpd_start_sync(d) == -1)
-		return -1;
+		return 1;
 	crp_reload_initial(d);
 	return 0;
 }
 
+/* workers, or one per CPU; with PostgreSQL one more, as the commit leader
+ * waits for the database's answers without using its CPU. */
 static int
 crpd_workers(const struct crpd *d)
 {
@@ -163,7 +224,9 @@ crpd_workers(const struct crpd *d)
 
 	if (d->cfg.workers > 0)
 		return (int)d->cfg.workers;
-	return n > 0 ? (int)n : 1;
+	if (n < 1)
+		n = 1;
+	return (int)n + (d->cfg.store.backend == CRPD_STORE_POSTGRESQL ? 1 : 0);
 }
 
 /* Raise the descriptor limit and fit the connection caps under it, so that
@@ -181,22 +244,26 @@ crpd_fit_descriptors(struct crpd *d)
 	    d->cfg.http_present ? 2 : 1);
 }
 
+/* 0, or the exit status. */
 static int
 crpd_start(struct crpd *d)
 {
+	int rc;
+
 	if (crpd_fit_descriptors(d) == -1)
-		return -1;
+		return 1;
 	if (evthread_use_pthreads() == -1 || (d->base = event_base_new()) == NULL) {
 		log_warnx("cannot set up libevent");
-		return -1;
+		return 1;
 	}
-	if (crpd_open_state(d) == -1)
-		return -1;
-	if ((d->work = crp_work_new(d->base, d, d->db, d->sync, crpd_workers(d))) == NULL)
-		return -1;
+	if ((rc = crpd_open_state(d)) != 0)
+		return rc;
+	if ((d->work = crp_work_new(d->base, d, d->db, d->store, d->sync,
+	    crpd_workers(d))) == NULL)
+		return 1;
 	if (crpd_events_setup(d) == -1 || crp_ipc_start(d) == -1 || crp_http_start(d) == -1 ||
 	    crp_link_start(d) == -1)
-		return -1;
+		return 1;
 	crp_purge_submit(d);
 	log_info("listening on %s with %d worker%s", d->cfg.ipc.socket,
 	    crp_work_nworkers(d->work), crp_work_nworkers(d->work) == 1 ? "" : "s");
@@ -274,8 +341,8 @@ crpd_run(const char *config, bool debug)
 		log_init("ndes-crpd", log_level_from_name(d.cfg.log_level));
 	if (ndes_events_cfg_init(&d.cfg.events) == -1)
 		log_warnx("events: cannot open the configured sink; using the default");
-	if (crpd_start(&d) == 0 && event_base_dispatch(d.base) != -1)
-		rc = 0;
+	if ((rc = crpd_start(&d)) == 0 && event_base_dispatch(d.base) == -1)
+		rc = 1;
 	crpd_stop(&d);
 	return rc;
 }

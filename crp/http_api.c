@@ -1,6 +1,7 @@
 /* The HTTP API of ndes-crpd: VerifyRequest, Notify and /healthz over evhttp
  * (common/http.h), with TLS when configured.  Requests go through the same
- * jobs as the IPC ones; the answers come back on the loop. */
+ * jobs as the IPC ones; the answers come back on the loop through this
+ * file's reply operations (reply.h). */
 #include "http_api.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "b64.h"
 #include "crpd.h"
+#include "disposition.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -60,9 +62,7 @@ http_verify_fields(const json_t *body, struct crp_http_call *call, char *err, si
 	    ndes_json_get_string(body, "templateName", false, &call->template_name, err,
 	    errlen) == -1 ||
 	    http_b64_field(body, "certificateRequest", true, &call->csr, &call->csr_len, err,
-	    errlen) == -1 ||
-	    http_b64_field(body, "signingCertificate", false, &call->signer, &call->signer_len,
-	    err, errlen) == -1 ? -1 : 0;
+	    errlen) == -1 ? -1 : 0;
 }
 
 static int
@@ -87,7 +87,7 @@ http_notify_fields(const json_t *body, struct crp_notify_in *in, uint8_t **cert,
 	    http_b64_field(body, "issuedCertificate", false, cert, &in->cert_len, err,
 	    errlen) == -1)
 		return -1;
-	if (!crp_disposition_valid(disposition)) {
+	if (!ndes_disposition_valid(disposition)) {
 		snprintf(err, errlen, "field \"disposition\": must be -1, 0, 2, 3 or 11");
 		return -1;
 	}
@@ -121,16 +121,26 @@ void
 crp_http_call_clear(struct crp_http_call *call)
 {
 	free(call->csr);
-	free(call->signer);
 	free(call->cert);
 	json_decref(call->body);
 	memset(call, 0, sizeof(*call));
 }
 
 static void
+http_submit(struct crpd *d, struct ndes_http_request *req, const struct crp_http_call *call)
+{
+	struct crp_reply reply = crp_http_reply(req);
+
+	if (call->kind == CRP_HTTP_VERIFY)
+		crp_verify_submit(d, &reply, call->csr, call->csr_len, call->template_name,
+		    call->transaction_id);
+	else
+		crp_notify_submit(d, &reply, &call->notify);
+}
+
+static void
 http_call(struct ndes_http_request *req, struct crpd *d, enum crp_http_call_kind kind)
 {
-	struct crp_reply_to to = { CRP_REPLY_HTTP, NULL, 0, req };
 	struct crp_http_call call;
 	char err[256];
 
@@ -140,11 +150,8 @@ http_call(struct ndes_http_request *req, struct crpd *d, enum crp_http_call_kind
 	}
 	if (!crp_admit(d))
 		http_busy(req);
-	else if (kind == CRP_HTTP_VERIFY)
-		crp_verify_submit(d, &to, call.csr, call.csr_len, call.template_name,
-		    call.transaction_id);
 	else
-		crp_notify_submit(d, &to, &call.notify);
+		http_submit(d, req, &call);
 	crp_http_call_clear(&call);
 }
 
@@ -190,52 +197,68 @@ http_refusal(int event_id, uint32_t code, const char *message)
 }
 
 json_t *
-crp_http_verify_answer(bool verified, int event_id, uint32_t code, const char *reason,
-    const char *challenge_id, const char *device_id, const char *user_id, int *status)
+crp_http_verify_answer(const struct crp_verify_answer *a, int *status)
 {
 	char hex[16];
 
-	snprintf(hex, sizeof(hex), "0x%08X", code);
-	if (verified) {
+	snprintf(hex, sizeof(hex), "0x%08X", a->code);
+	if (a->verified) {
 		*status = 201;
 		return json_pack("{s:b, s:i, s:s, s:o, s:s?, s:s?, s:s?}", "verified", 1,
-		    "eventId", event_id, "diagCode", hex, "message", ndes_json_text(reason),
-		    "challengeId", challenge_id, "deviceId", device_id, "userId", user_id);
+		    "eventId", a->event_id, "diagCode", hex, "message", ndes_json_text(a->reason),
+		    "challengeId", a->challenge_id, "deviceId", a->device_id, "userId",
+		    a->user_id);
 	}
-	*status = code == NDES_DIAG_UNKNOWN_ERROR ? 503 : 403;
+	*status = a->code == NDES_DIAG_UNKNOWN_ERROR ? 503 : 403;
 	return json_pack("{s:o, s:b, s:s?, s:s?, s:s?}", "error",
-	    http_refusal(event_id, code, reason), "verified", 0, "challengeId", challenge_id,
-	    "deviceId", device_id, "userId", user_id);
+	    http_refusal(a->event_id, a->code, a->reason), "verified", 0, "challengeId",
+	    a->challenge_id, "deviceId", a->device_id, "userId", a->user_id);
 }
 
-void
-crp_http_reply_verify(struct crpd *d, struct ndes_http_request *req, bool verified,
-    int event_id, uint32_t code, const char *reason, const char *challenge_id,
-    const char *device_id, const char *user_id)
+/* ---- Answers (reply.h); the state is the request ---- */
+
+static void
+http_verified(void *state, const struct crp_verify_answer *a)
 {
 	json_t *body;
 	int status;
 
-	if (req == NULL)
-		return;
-	body = crp_http_verify_answer(verified, event_id, code, reason, challenge_id,
-	    device_id, user_id, &status);
-	ndes_http_reply_json(req, status, body);
+	body = crp_http_verify_answer(a, &status);
+	ndes_http_reply_json(state, status, body);
 }
 
-void
-crp_http_reply_notify(struct crpd *d, struct ndes_http_request *req, bool accepted,
-    uint32_t code, const char *message, bool bad_request)
+static void
+http_notified(void *state, const struct crp_notify_answer *a)
 {
-	if (req == NULL)
-		return;
-	if (bad_request)
-		ndes_http_reply_error(req, 400, "bad_request", "%s", message);
-	else if (accepted)
+	struct ndes_http_request *req = state;
+
+	if (a->bad_request)
+		ndes_http_reply_error(req, 400, "bad_request", "%s", a->message);
+	else if (a->accepted)
 		ndes_http_reply_empty(req, 204);
 	else
-		ndes_http_reply_json(req, code == NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE ? 404 : 503,
-		    json_pack("{s:o}", "error", http_refusal(20602, code, message)));
+		ndes_http_reply_json(req, a->code == NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE ? 404 : 503,
+		    json_pack("{s:o}", "error", http_refusal(20602, a->code, a->message)));
+}
+
+/* Each answer frees the request (common/http.h); nothing else is held. */
+static void
+http_release(void *state)
+{
+}
+
+/* No reloaded: the HTTP API submits no reload. */
+static const struct crp_reply_ops http_reply_ops = {
+	.name = "http",
+	.verified = http_verified,
+	.notified = http_notified,
+	.release = http_release,
+};
+
+struct crp_reply
+crp_http_reply(struct ndes_http_request *req)
+{
+	return (struct crp_reply){ &http_reply_ops, req };
 }
 
 static int

@@ -8,10 +8,9 @@
 
 #include <jansson.h>
 
-#include "crpd.h"
+#include "jobs.h"
 
 struct crpd;
-struct ndes_http_request;
 
 /* Start the listener when the config has an http section: 0 or -1 (logged). */
 int	crp_http_start(struct crpd *d);
@@ -21,7 +20,8 @@ uint16_t crp_http_port(const struct crpd *d);
 
 /* A VerifyRequest or Notify body as the handlers read it, before any job
  * runs: callable without a daemon (fuzz/fuzz_crp_http.c).  The strings
- * point into body. */
+ * point into body.  A VerifyRequest's signingCertificate is not read
+ * (docs/crpd.md, "The policy module's signing certificate"). */
 enum crp_http_call_kind {
 	CRP_HTTP_VERIFY,
 	CRP_HTTP_NOTIFY,
@@ -32,8 +32,8 @@ struct crp_http_call {
 	json_t			*body;
 	/* VerifyRequest */
 	const char		*transaction_id, *template_name;
-	uint8_t			*csr, *signer;
-	size_t			 csr_len, signer_len;
+	uint8_t			*csr;
+	size_t			 csr_len;
 	/* Notify (notify.cert_der is cert) */
 	struct crp_notify_in	 notify;
 	uint8_t			*cert;
@@ -44,17 +44,13 @@ int	crp_http_read_call(enum crp_http_call_kind kind, const uint8_t *body, size_t
 	    struct crp_http_call *call, char *err, size_t errlen);
 void	crp_http_call_clear(struct crp_http_call *call);
 
-/* The answer to a verification: *status (201, 403 or 503) and the JSON
- * body crp_http_reply_verify() sends. */
-json_t	*crp_http_verify_answer(bool verified, int event_id, uint32_t code,
-	    const char *reason, const char *challenge_id, const char *device_id,
-	    const char *user_id, int *status);
+/* The reply to req: answered through the HTTP reply operations (a
+ * request of ndes_http_request_local() too). */
+struct ndes_http_request;
+struct crp_reply crp_http_reply(struct ndes_http_request *req);
 
-/* Answers, on the loop thread. */
-void	crp_http_reply_verify(struct crpd *d, struct ndes_http_request *req, bool verified,
-	    int event_id, uint32_t code, const char *reason, const char *challenge_id,
-	    const char *device_id, const char *user_id);
-void	crp_http_reply_notify(struct crpd *d, struct ndes_http_request *req, bool accepted,
-	    uint32_t code, const char *message, bool bad_request);
+/* The answer to a verification: *status (201, 403 or 503) and the JSON
+ * body the HTTP reply operations send. */
+json_t	*crp_http_verify_answer(const struct crp_verify_answer *a, int *status);
 
 #endif

@@ -7,8 +7,9 @@
  * waiting in the outbox is reported once with 20602 + 0x00001101 and sent
  * again after the connector comes back (connection retried every
  * retry_interval).  All database work goes through the group commit
- * (work.h). */
-#include "crpd.h"
+ * (work.h).  RELOAD, PING and the rest are answered as on crp.sock
+ * (crp_ipc_answer_shared, with the IPC reply operations). */
+#include "link.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 
 #include <event2/event.h>
 
+#include "crp_ipc.h"
+#include "crpd.h"
 #include "events.h"
 #include "ipc_peer.h"
 #include "log.h"
@@ -55,6 +58,7 @@ struct link_job {
 };
 
 static void link_pump(struct crpd *d);
+static void link_kick(struct crpd *d);
 
 static int
 link_job_db(struct crp_job *job, struct crpd *d)
@@ -355,6 +359,7 @@ crp_link_start(struct crpd *d)
 	if (l == NULL)
 		return -1;
 	d->link = l;
+	d->outbox_queued = link_kick;
 	l->timer = event_new(d->base, -1, EV_PERSIST, link_tick, d);
 	if (l->timer == NULL || event_add(l->timer, &tv) == -1)
 		return -1;
@@ -374,11 +379,13 @@ crp_link_stop(struct crpd *d)
 	if (l->peer != NULL)
 		ndes_ipc_peer_close(l->peer);
 	d->link = NULL;
+	d->outbox_queued = NULL;
 	free(l);
 }
 
-void
-crp_link_kick(struct crpd *d)
+/* A notification was queued: send it now if possible. */
+static void
+link_kick(struct crpd *d)
 {
 	if (d->link == NULL)
 		return;

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
 #include "b64.h"
 #include "verify.h"
 
@@ -128,19 +126,4 @@ crp_utf8_prefix(const char *s, size_t max_chars)
 		i += len;
 	}
 	return i;
-}
-
-int
-crp_uuid4(char out[CRP_UUID_LEN + 1])
-{
-	unsigned char b[16];
-
-	if (RAND_bytes(b, sizeof(b)) != 1)
-		return -1;
-	b[6] = (b[6] & 0x0F) | 0x40;
-	b[8] = (b[8] & 0x3F) | 0x80;
-	snprintf(out, CRP_UUID_LEN + 1, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8],
-	    b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
 }

@@ -13,7 +13,6 @@
 #define CRP_NOTIFY_KIND_SUCCESS "successNotification"
 #define CRP_NOTIFY_KIND_FAILURE "failureNotification"
 #define CRP_ERROR_DESCRIPTION_MAX 255	/* characters */
-#define CRP_UUID_LEN 36
 
 /* What a successNotification says about the issued certificate. */
 struct crp_issued_cert {
@@ -45,8 +44,6 @@ char	*crp_notification_failure(const struct crp_notification_common *c,
 /* Bytes of the longest prefix of the UTF-8 string s with at most max_chars
  * characters (code points). */
 size_t	crp_utf8_prefix(const char *s, size_t max_chars);
-/* A random (version 4) UUID, lower case. */
-int	crp_uuid4(char out[CRP_UUID_LEN + 1]);
 /* "ndes-crpd/<version>" */
 const char *crp_caller_info(void);
 

@@ -1,8 +1,8 @@
 /* NOTIFY: the SCEP server reports what became of a verified request.  The
  * outcome is recorded and, for Success and Failure, a notification is put
  * in the outbox (same transaction), from where link.c hands it to the
- * connector. */
-#include "crpd.h"
+ * connector (woken by the daemon's outbox_queued). */
+#include "jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,18 +12,19 @@
 #include "challenge.h"
 #include "challenge_store.h"
 #include "crp_db.h"
+#include "crpd.h"
+#include "disposition.h"
 #include "events.h"
-#include "http_api.h"
-#include "ipc_peer.h"
 #include "log.h"
 #include "notification.h"
 #include "outbox.h"
+#include "uuid.h"
 #include "verify.h"
 #include "work.h"
 
 struct crp_notify_job {
 	struct crp_job		 job;
-	struct crp_reply_to	 to;
+	struct crp_reply	 reply;
 	/* request */
 	char			*challenge, *transaction_id, *description;
 	int64_t			 disposition;
@@ -38,20 +39,12 @@ struct crp_notify_job {
 	bool			 matched, queued, duplicate, other_key;
 	struct crp_record	 rec;
 	struct crp_outbox_item	 item;
-	char			 notification_id[CRP_UUID_LEN + 1];
+	char			 notification_id[NDES_UUID_LEN + 1];
 	/* answer */
 	bool			 accepted, bad_request;
 	uint32_t		 code;
 	char			 message[256];
 };
-
-bool
-crp_disposition_valid(int64_t d)
-{
-	return d == CRP_DISPOSITION_UNKNOWN || d == CRP_DISPOSITION_SUCCESS ||
-	    d == CRP_DISPOSITION_FAILURE || d == CRP_DISPOSITION_PENDING ||
-	    d == CRP_DISPOSITION_PENDING_CHALLENGE;
-}
 
 /* The challenge ID of the challenge text, opened again with the current
  * keys (NULL when it does not open: the other lookups remain). */
@@ -78,6 +71,7 @@ notify_work(struct crp_job *job, struct crpd *d)
 
 	if (nj->challenge[0] != '\0')
 		nj->challenge_id = notify_challenge_id(d, nj->challenge);
+	job->order_key = nj->challenge_id;
 	if (nj->cert_len > 0) {
 		if (crp_issued_cert_read(nj->cert_der, nj->cert_len, &nj->cert, nj->message,
 		    sizeof(nj->message)) == -1) {
@@ -85,7 +79,7 @@ notify_work(struct crp_job *job, struct crpd *d)
 			return;
 		}
 		nj->has_cert = true;
-	} else if (nj->disposition == CRP_DISPOSITION_SUCCESS) {
+	} else if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS) {
 		snprintf(nj->message, sizeof(nj->message),
 		    "a Success notification needs the issued certificate");
 		nj->bad_request = true;
@@ -124,7 +118,7 @@ notify_body(struct crp_notify_job *nj, struct crpd *d)
 		.csr_len = nj->rec.csr_len,
 	};
 
-	if (nj->disposition == CRP_DISPOSITION_SUCCESS)
+	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS)
 		return crp_notification_success(&c, &nj->cert, d->cfg.ca_configuration,
 		    d->cfg.certificate_authority);
 	return crp_notification_failure(&c, nj->hresult, nj->description);
@@ -134,10 +128,10 @@ static int
 notify_queue(struct crp_notify_job *nj, struct crpd *d)
 {
 	struct crp_outbox_item *it = &nj->item;
-	bool success = nj->disposition == CRP_DISPOSITION_SUCCESS;
+	bool success = nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS;
 	int rc;
 
-	if (crp_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
+	if (ndes_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
 		return -1;
 	it->notification_id = nj->notification_id;
 	it->kind = success ? CRP_NOTIFY_KIND_SUCCESS : CRP_NOTIFY_KIND_FAILURE;
@@ -148,11 +142,11 @@ notify_queue(struct crp_notify_job *nj, struct crpd *d)
 	it->user_id = nj->rec.user_id;
 	it->thumbprint = success ? nj->cert.thumbprint : NULL;
 	it->serial_number = success ? nj->cert.serial : NULL;
-	if (success && crp_store_mark_issued(d->store, nj->rec.challenge_id, crp_now(),
-	    nj->cert.thumbprint) != 1)
-		return -1;
 	rc = crp_outbox_insert(d->db, it, crp_now());
 	nj->queued = rc == 0;
+	if (rc == 0 && success && crp_store_mark_issued(d->store, nj->rec.challenge_id,
+	    crp_now(), nj->cert.thumbprint) != 1)
+		rc = -1;
 	return rc;
 }
 
@@ -173,18 +167,17 @@ notify_db(struct crp_job *job, struct crpd *d)
 		return 0;
 	}
 	nj->matched = true;
-	if (crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1)
-		return -1;
-	if (nj->disposition == CRP_DISPOSITION_SUCCESS && nj->rec.state == CRP_RECORD_ISSUED &&
+	/* The outbox first, the store's writes last: a job cannot be undone
+	 * alone once it wrote to a store with transactions of its own (work.h). */
+	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS && nj->rec.state == CRP_RECORD_ISSUED &&
 	    nj->rec.issued_thumbprint != NULL &&
-	    strcmp(nj->rec.issued_thumbprint, nj->cert.thumbprint) == 0) {
+	    strcmp(nj->rec.issued_thumbprint, nj->cert.thumbprint) == 0)
 		nj->duplicate = true;
-		return 0;
-	}
-	if (nj->disposition == CRP_DISPOSITION_SUCCESS ||
-	    nj->disposition == CRP_DISPOSITION_FAILURE)
-		return notify_queue(nj, d);
-	return 0;
+	else if ((nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS ||
+	    nj->disposition == NDES_POLICY_DISPOSITION_FAILURE) && notify_queue(nj, d) == -1)
+		return -1;
+	return crp_store_set_disposition(d->store, nj->rec.challenge_id, nj->disposition) == -1 ?
+	    -1 : 0;
 }
 
 static void
@@ -206,9 +199,9 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
 
 	if (!job->db_ok) {
-		nj->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+		nj->code = job->db_code;
 		snprintf(nj->message, sizeof(nj->message), "the notification could not be stored "
-		    "(%s): refused; try again", crp_db_error(d->db));
+		    "(%.180s): refused; try again", job->db_error);
 		notify_emit_failure(nj, nj->code);
 	} else if (!nj->matched) {
 		nj->code = NDES_DIAG_NOTIFY_UNKNOWN_CHALLENGE;
@@ -229,7 +222,7 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 static void
 notify_job_free(struct crp_notify_job *nj)
 {
-	crp_reply_release(&nj->to);
+	crp_reply_release(&nj->reply);
 	crp_issued_cert_clear(&nj->cert);
 	crp_record_clear(&nj->rec);
 	free(nj->item.body);
@@ -245,22 +238,17 @@ static void
 notify_done(struct crp_job *job, struct crpd *d)
 {
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
-	struct ndes_ipc_msg *m;
+	struct crp_notify_answer a = {
+		.bad_request = nj->bad_request,
+		.accepted = nj->accepted,
+		.code = nj->code,
+		.message = nj->message,
+	};
 
-	if (nj->to.kind == CRP_REPLY_IPC && nj->bad_request) {
-		ndes_ipc_peer_send_error(nj->to.peer, nj->to.request_id,
-		    NDES_IPC_ERR_BAD_REQUEST, nj->message);
-	} else if (nj->to.kind == CRP_REPLY_IPC) {
-		m = ndes_ipc_msg_new(NDES_IPC_MSG_NOTIFY_REPLY, 0);
-		ndes_ipc_msg_add_bool(m, nj->accepted);
-		ndes_ipc_msg_add_u32(m, nj->code);
-		ndes_ipc_msg_add_str(m, nj->message);
-		crp_reply_ipc(&nj->to, m);
-	} else if (nj->to.kind == CRP_REPLY_HTTP)
-		crp_http_reply_notify(d, nj->to.http, nj->accepted, nj->code, nj->message,
-		    nj->bad_request);
-	if (nj->queued && !d->stopping)
-		crp_link_kick(d);
+	if (nj->reply.ops != NULL)
+		nj->reply.ops->notified(nj->reply.state, &a);
+	if (nj->queued && !d->stopping && d->outbox_queued != NULL)
+		d->outbox_queued(d);
 	crp_release(d);
 	notify_job_free(nj);
 }
@@ -274,17 +262,14 @@ static const struct crp_job_ops notify_ops = {
 };
 
 void
-crp_notify_submit(struct crpd *d, struct crp_reply_to *to, const struct crp_notify_in *in)
+crp_notify_submit(struct crpd *d, struct crp_reply *reply, const struct crp_notify_in *in)
 {
 	struct crp_notify_job *nj = calloc(1, sizeof(*nj));
 
 	if (nj == NULL)
 		fatal("notify job");
 	crp_job_init(&nj->job, &notify_ops, false);
-	nj->to = *to;
-	to->kind = CRP_REPLY_NONE;
-	to->peer = NULL;
-	to->http = NULL;
+	nj->reply = crp_reply_take(reply);
 	nj->challenge = strdup(in->challenge != NULL ? in->challenge : "");
 	nj->transaction_id = strdup(in->transaction_id != NULL ? in->transaction_id : "");
 	nj->description = strdup(in->description != NULL ? in->description : "");

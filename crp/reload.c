@@ -1,19 +1,17 @@
-/* Reloading the CRP keys and signing certificates (SIGHUP, RELOAD), and
- * purging expired challenge records. */
-#include "crpd.h"
+/* Reloading the CRP keys and signing certificates (SIGHUP, RELOAD). */
+#include "jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "challenge_store.h"
-#include "ipc_peer.h"
+#include "crpd.h"
 #include "log.h"
 #include "work.h"
 
 struct reload_job {
 	struct crp_job		 job;
-	struct crp_reply_to	 to;
+	struct crp_reply	 reply;
 	uint32_t		 status;
 	char			 message[600];
 };
@@ -76,15 +74,11 @@ static void
 reload_done(struct crp_job *job, struct crpd *d)
 {
 	struct reload_job *rj = (struct reload_job *)job;
-	struct ndes_ipc_msg *m;
+	struct crp_reload_answer a = { .status = rj->status, .message = rj->message };
 
-	if (rj->to.kind == CRP_REPLY_IPC) {
-		m = ndes_ipc_msg_new(NDES_IPC_MSG_RELOAD_REPLY, 0);
-		ndes_ipc_msg_add_u32(m, rj->status);
-		ndes_ipc_msg_add_str(m, rj->message);
-		crp_reply_ipc(&rj->to, m);
-	}
-	crp_reply_release(&rj->to);
+	if (rj->reply.ops != NULL)
+		rj->reply.ops->reloaded(rj->reply.state, &a);
+	crp_reply_release(&rj->reply);
 	free(rj);
 }
 
@@ -95,70 +89,16 @@ static const struct crp_job_ops reload_ops = {
 };
 
 void
-crp_reload_submit(struct crpd *d, struct crp_reply_to *to)
+crp_reload_submit(struct crpd *d, struct crp_reply *reply)
 {
 	struct reload_job *rj = calloc(1, sizeof(*rj));
 
 	if (rj == NULL)
 		fatal("reload job");
 	crp_job_init(&rj->job, &reload_ops, false);
-	rj->to = *to;
-	to->kind = CRP_REPLY_NONE;
-	to->peer = NULL;
+	rj->reply = crp_reply_take(reply);
 	rj->status = 1;
 	snprintf(rj->message, sizeof(rj->message), "ndes-crpd is shutting down");
 	if (crp_work_submit(d->work, &rj->job) == -1)
 		reload_done(&rj->job, d);
-}
-
-struct purge_job {
-	struct crp_job	 job;
-	int64_t		 before;
-	int64_t		 purged;
-};
-
-static int
-purge_db(struct crp_job *job, struct crpd *d)
-{
-	struct purge_job *pj = (struct purge_job *)job;
-
-	return crp_store_purge_expired(d->store, pj->before, &pj->purged);
-}
-
-static void
-purge_after_db(struct crp_job *job, struct crpd *d, bool committed)
-{
-	struct purge_job *pj = (struct purge_job *)job;
-
-	if (!job->db_ok)
-		log_warnx("purge: the expired challenge records could not be deleted");
-	else if (pj->purged > 0)
-		log_info("purge: deleted %lld challenge record%s that expired before %lld",
-		    (long long)pj->purged, pj->purged == 1 ? "" : "s", (long long)pj->before);
-}
-
-static void
-purge_done(struct crp_job *job, struct crpd *d)
-{
-	free(job);
-}
-
-static const struct crp_job_ops purge_ops = {
-	.name = "purge",
-	.db = purge_db,
-	.after_db = purge_after_db,
-	.done = purge_done,
-};
-
-void
-crp_purge_submit(struct crpd *d)
-{
-	struct purge_job *pj = calloc(1, sizeof(*pj));
-
-	if (pj == NULL)
-		fatal("purge job");
-	crp_job_init(&pj->job, &purge_ops, true);
-	pj->before = crp_now() - d->cfg.purge_after;
-	if (crp_work_submit(d->work, &pj->job) == -1)
-		free(pj);
 }

@@ -3,8 +3,8 @@
  * thread, on its own connection to the same file, makes what was committed
  * durable on disk (WAL fsync + checkpoint) within `state_sync.interval_ms`.
  * No worker ever checkpoints, so no fsync is ever on the path
- * of an answer.  Jobs that must be on disk before they are answered
- * (notifications) make their own batch commit with fsync (work.c). */
+ * of an answer.  A batch holding a job that must be on disk before it is
+ * answered (a notification: must_sync) is committed with fsync (work.c). */
 #ifndef CRP_SYNC_H
 #define CRP_SYNC_H
 

@@ -86,11 +86,18 @@ verify_take_ids(struct crp_verify_result *res, const struct ndes_challenge_claim
 	res->expires_at = c->expires_at;
 }
 
+/* The request, its public key decoded once (csr.h: no key decoder built
+ * per request), and what ndes_csr_inspect() read from it. */
+struct verify_request {
+	X509_REQ		*req;
+	EVP_PKEY		*key;
+	struct ndes_csr_info	*info;
+};
+
 /* From the opened claims on: expiry, CSR signature, the request checks. */
 static bool
-verify_claims(const struct crp_verify_params *params, X509_REQ *req,
-    const struct ndes_csr_info *info, const struct ndes_challenge_claims *claims,
-    struct crp_verify_result *res)
+verify_claims(const struct crp_verify_params *params, const struct verify_request *vr,
+    const struct ndes_challenge_claims *claims, struct crp_verify_result *res)
 {
 	uint32_t code;
 
@@ -101,11 +108,11 @@ verify_claims(const struct crp_verify_params *params, X509_REQ *req,
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
 		    NDES_DIAG_CRPSCEP_CHALLENGE_EXPIRED, "challenge expired %llu s ago",
 		    (unsigned long long)params->now - (unsigned long long)claims->expires_at);
-	if (ndes_csr_verify_signature(req) != 1)
+	if (ndes_csr_verify_signature_with(vr->req, vr->key) != 1)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_WARNING,
 		    NDES_DIAG_CSR_SIGNATURE_INVALID,
 		    "certificate request signature does not verify");
-	code = crp_check_request(claims, info, params->tenant_id, res->reason,
+	code = crp_check_request(claims, vr->info, params->tenant_id, res->reason,
 	    sizeof(res->reason));
 	if (code != NDES_DIAG_SUCCESS) {
 		res->event = NDES_EV_CRP_VERIFY_WARNING;
@@ -119,8 +126,9 @@ verify_claims(const struct crp_verify_params *params, X509_REQ *req,
 
 static bool
 verify_challenge(const struct crp_keyset *ks, const struct crp_verify_params *params,
-    X509_REQ *req, const struct ndes_csr_info *info, struct crp_verify_result *res)
+    const struct verify_request *vr, struct crp_verify_result *res)
 {
+	const struct ndes_csr_info *info = vr->info;
 	struct ndes_challenge_claims claims;
 	enum ndes_challenge_error rc;
 	char err[CRP_REASON_MAX];
@@ -137,7 +145,7 @@ verify_challenge(const struct crp_keyset *ks, const struct crp_verify_params *pa
 		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, verify_open_code(rc), "%s",
 		    err);
 	verify_take_ids(res, &claims);
-	ok = verify_claims(params, req, info, &claims, res);
+	ok = verify_claims(params, vr, &claims, res);
 	ndes_challenge_claims_clear(&claims);
 	return ok;
 }
@@ -146,29 +154,28 @@ bool
 crp_verify(const struct crp_keyset *ks, const struct crp_verify_params *params,
     const uint8_t *csr_der, size_t csr_len, struct crp_verify_result *res)
 {
-	struct ndes_csr_info *info;
-	X509_REQ *req;
+	struct verify_request vr = { NULL, NULL, NULL };
 	char err[CRP_REASON_MAX];
 	bool ok;
 
 	memset(res, 0, sizeof(*res));
-	if ((req = ndes_csr_from_der(csr_der, csr_len)) == NULL)
+	if ((vr.req = ndes_csr_from_der_keyless(csr_der, csr_len)) == NULL)
 		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
 		    "certificate request is not a DER PKCS#10 request");
 	err[0] = '\0';
-	if ((info = ndes_csr_inspect(req, err, sizeof(err))) == NULL) {
-		X509_REQ_free(req);
-		return verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
+	vr.key = ndes_csr_key(vr.req);
+	if ((vr.info = ndes_csr_inspect_with(vr.req, vr.key, err, sizeof(err))) == NULL)
+		ok = verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
 		    "certificate request: %s", err);
-	}
-	if (crp_spki_sha256(X509_REQ_get_X509_PUBKEY(req), res->pubkey_hash,
+	else if (crp_spki_sha256(X509_REQ_get_X509_PUBKEY(vr.req), res->pubkey_hash,
 	    sizeof(res->pubkey_hash)) == -1)
 		ok = verify_fail(res, NDES_EV_CRP_VERIFY_FAILURE, NDES_DIAG_REQUEST_MALFORMED,
 		    "certificate request: public key cannot be read");
 	else
-		ok = verify_challenge(ks, params, req, info, res);
-	ndes_csr_info_free(info);
-	X509_REQ_free(req);
+		ok = verify_challenge(ks, params, &vr, res);
+	ndes_csr_info_free(vr.info);
+	EVP_PKEY_free(vr.key);
+	X509_REQ_free(vr.req);
 	return ok;
 }
 

@@ -1,24 +1,22 @@
 /* A verification from request to answer: crypto and checks on a worker,
  * the one-time use record in the group commit (work.h), the event, then
- * the reply on the loop. */
-#include "crpd.h"
+ * the answer on the loop, through the request's reply (reply.h). */
+#include "jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "challenge_store.h"
-#include "crp_db.h"
+#include "crpd.h"
 #include "events.h"
-#include "http_api.h"
-#include "ipc_peer.h"
 #include "log.h"
 #include "verify.h"
 #include "work.h"
 
 struct crp_verify_job {
 	struct crp_job		 job;
-	struct crp_reply_to	 to;
+	struct crp_reply	 reply;
 	uint8_t			*csr;
 	size_t			 csr_len;
 	char			*template_name;
@@ -59,6 +57,7 @@ verify_work(struct crp_job *job, struct crpd *d)
 	vj->checks_ok = crp_verify(ks, &params, vj->csr, vj->csr_len, &vj->res);
 	crp_keyset_unref(ks);
 	job->need_db = vj->checks_ok;
+	job->order_key = vj->res.challenge_id;
 	if (!vj->checks_ok)
 		verify_emit(vj);
 }
@@ -91,9 +90,9 @@ verify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 
 	if (!job->db_ok) {
 		r->event = NDES_EV_CRP_VERIFY_FAILURE;
-		r->code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+		r->code = job->db_code;
 		snprintf(r->reason, sizeof(r->reason), "the verification could not be "
-		    "recorded (%s): refused; try again", crp_db_error(d->db));
+		    "recorded (%.180s): refused; try again", job->db_error);
 	} else if (vj->outcome == CRP_STORE_REPLAY_OTHER_KEY ||
 	    vj->outcome == CRP_STORE_REPLAY_ISSUED) {
 		r->event = NDES_EV_CRP_VERIFY_WARNING;
@@ -105,26 +104,10 @@ verify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 	verify_emit(vj);
 }
 
-static struct ndes_ipc_msg *
-verify_reply_msg(const struct crp_verify_job *vj)
-{
-	const struct crp_verify_result *r = &vj->res;
-	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REPLY, 0);
-
-	ndes_ipc_msg_add_bool(m, r->event == NDES_EV_CRP_VERIFY_SUCCESS);
-	ndes_ipc_msg_add_u32(m, (uint32_t)ndes_event_id(r->event));
-	ndes_ipc_msg_add_u32(m, r->code);
-	ndes_ipc_msg_add_str(m, r->reason);
-	ndes_ipc_msg_add_str(m, r->challenge_id != NULL ? r->challenge_id : "");
-	ndes_ipc_msg_add_str(m, r->device_id != NULL ? r->device_id : "");
-	ndes_ipc_msg_add_str(m, r->user_id != NULL ? r->user_id : "");
-	return m;
-}
-
 static void
 verify_job_free(struct crp_verify_job *vj)
 {
-	crp_reply_release(&vj->to);
+	crp_reply_release(&vj->reply);
 	crp_verify_result_clear(&vj->res);
 	free(vj->csr);
 	free(vj->template_name);
@@ -137,13 +120,18 @@ verify_done(struct crp_job *job, struct crpd *d)
 {
 	struct crp_verify_job *vj = (struct crp_verify_job *)job;
 	const struct crp_verify_result *r = &vj->res;
+	struct crp_verify_answer a = {
+		.verified = r->event == NDES_EV_CRP_VERIFY_SUCCESS,
+		.event_id = ndes_event_id(r->event),
+		.code = r->code,
+		.reason = r->reason,
+		.challenge_id = r->challenge_id,
+		.device_id = r->device_id,
+		.user_id = r->user_id,
+	};
 
-	if (vj->to.kind == CRP_REPLY_IPC)
-		crp_reply_ipc(&vj->to, verify_reply_msg(vj));
-	else if (vj->to.kind == CRP_REPLY_HTTP)
-		crp_http_reply_verify(d, vj->to.http, r->event == NDES_EV_CRP_VERIFY_SUCCESS,
-		    ndes_event_id(r->event), r->code, r->reason, r->challenge_id, r->device_id,
-		    r->user_id);
+	if (vj->reply.ops != NULL)
+		vj->reply.ops->verified(vj->reply.state, &a);
 	crp_release(d);
 	verify_job_free(vj);
 }
@@ -163,18 +151,15 @@ strdup_or_empty(const char *s)
 }
 
 void
-crp_verify_submit(struct crpd *d, struct crp_reply_to *to, const uint8_t *csr, size_t csr_len,
-    const char *template_name, const char *transaction_id)
+crp_verify_submit(struct crpd *d, struct crp_reply *reply, const uint8_t *csr,
+    size_t csr_len, const char *template_name, const char *transaction_id)
 {
 	struct crp_verify_job *vj = calloc(1, sizeof(*vj));
 
 	if (vj == NULL)
 		fatal("verify job");
 	crp_job_init(&vj->job, &verify_ops, false);
-	vj->to = *to;
-	to->kind = CRP_REPLY_NONE;
-	to->peer = NULL;
-	to->http = NULL;
+	vj->reply = crp_reply_take(reply);
 	vj->csr = malloc(csr_len > 0 ? csr_len : 1);
 	vj->template_name = strdup_or_empty(template_name);
 	vj->transaction_id = strdup_or_empty(transaction_id);

@@ -4,12 +4,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
+#include "challenge_store.h"
 #include "clock.h"
+#include "crp_db.h"
+#include "events.h"
 #include "log.h"
 #include "storage.h"
 #include "sync.h"
@@ -38,6 +42,7 @@ struct crp_queue {
 struct crp_work {
 	struct crpd	*d;
 	struct ndes_db	*db;
+	struct crp_store *store;	/* NULL: none with transactions of its own */
 	struct crp_sync	*sync;		/* NULL: every commit is fsynced */
 	struct crp_queue pool;		/* jobs with a worker stage */
 	struct crp_queue dbq;		/* jobs waiting for the database */
@@ -207,22 +212,84 @@ work_step(struct ndes_db *db, const char *sql)
 	return st != NULL && ndes_db_step(db, st) == 0 ? 0 : -1;
 }
 
-/* One job inside the open transaction, in its own savepoint. */
+static int
+work_store_txn(struct crp_work *w, enum crp_store_txn step)
+{
+	return w->store != NULL ? crp_store_txn(w->store, step) : 0;
+}
+
+/* Why the job is refused: what the database said. */
 static void
+work_job_error(struct crp_job *job, uint32_t code, const char *msg)
+{
+	job->db_code = code;
+	snprintf(job->db_error, sizeof(job->db_error), "%s", msg);
+}
+
+/* Every job of the batch refused for the reason the store gives. */
+static void
+work_store_failed(struct crp_work *w, struct crp_jobq *batch)
+{
+	const char *msg;
+	struct crp_job *job;
+	uint32_t code;
+
+	msg = crp_store_error(w->store, &code);
+	TAILQ_FOREACH(job, batch, entry)
+		work_job_error(job, code, msg);
+}
+
+/* ... or for state.db's. */
+static void
+work_db_failed(struct crp_work *w, struct crp_jobq *batch)
+{
+	struct crp_job *job;
+
+	TAILQ_FOREACH(job, batch, entry)
+		work_job_error(job, NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE, crp_db_error(w->db));
+}
+
+/* A job failed: the store's reason when it failed since the job's mark
+ * (it says nothing then otherwise), else state.db's. */
+static void
+work_job_failed(struct crp_work *w, struct crp_job *job)
+{
+	const char *msg = "";
+	uint32_t code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+
+	if (w->store != NULL)
+		msg = crp_store_error(w->store, &code);
+	if (msg[0] == '\0') {
+		code = NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE;
+		msg = crp_db_error(w->db);
+	}
+	work_job_error(job, code, msg);
+}
+
+/* One job inside the open transactions, in its own savepoint.  false when
+ * the store cannot undo what the failed job did there: the batch is lost. */
+static bool
 work_db_one(struct crp_work *w, struct crp_job *job)
 {
+	bool undone = true;
 	int rc;
 
+	job->db_ok = false;
 	if (work_step(w->db, "SAVEPOINT crp_job") == -1) {
-		job->db_ok = false;
-		return;
+		work_job_error(job, NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE, crp_db_error(w->db));
+		return true;
 	}
-	rc = job->ops->db(job, w->d);
-	if (rc != 0)
+	if ((rc = work_store_txn(w, CRP_STORE_MARK)) == 0)
+		rc = job->ops->db(job, w->d);
+	if (rc != 0) {
+		work_job_failed(w, job);
 		work_step(w->db, "ROLLBACK TO crp_job");
+		undone = work_store_txn(w, CRP_STORE_UNDO) == 0;
+	}
 	if (work_step(w->db, "RELEASE crp_job") == -1)
 		rc = -1;
 	job->db_ok = rc == 0;
+	return undone;
 }
 
 static bool
@@ -236,31 +303,100 @@ work_batch_must_sync(const struct crp_jobq *batch)
 	return false;
 }
 
+/* Both transactions open, every job in its savepoint, then state.db's
+ * COMMIT and the store's: true when both committed. */
+static bool
+work_db_run(struct crp_work *w, struct crp_jobq *batch, size_t *n)
+{
+	struct crp_job *job;
+
+	if (work_store_txn(w, CRP_STORE_BEGIN) == -1) {
+		work_store_failed(w, batch);
+		return false;
+	}
+	if (ndes_db_begin(w->db) == -1) {
+		log_warnx("db: cannot start a transaction: %s", ndes_db_errmsg(w->db));
+		work_db_failed(w, batch);
+		work_store_txn(w, CRP_STORE_ROLLBACK);
+		return false;
+	}
+	TAILQ_FOREACH(job, batch, entry) {
+		(*n)++;
+		if (!work_db_one(w, job)) {
+			work_store_failed(w, batch);
+			ndes_db_rollback(w->db);
+			work_store_txn(w, CRP_STORE_ROLLBACK);
+			return false;
+		}
+	}
+	if (ndes_db_commit(w->db) == -1) {
+		work_db_failed(w, batch);
+		work_store_txn(w, CRP_STORE_ROLLBACK);
+		return false;
+	}
+	if (work_store_txn(w, CRP_STORE_COMMIT) == -1) {
+		work_store_failed(w, batch);
+		return false;
+	}
+	return true;
+}
+
 /* Every job in its savepoint, then COMMIT: fsynced when there is no sync
  * thread or a job must be on disk, else handed to the sync thread. */
 static bool
 work_db_commit(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 {
 	bool fsync = w->sync == NULL || work_batch_must_sync(batch), committed;
-	struct crp_job *job;
 
 	if (w->sync != NULL && fsync)
 		ndes_db_set_durability(w->db, NDES_DB_DURABLE);
-	if (ndes_db_begin(w->db) == 0) {
-		TAILQ_FOREACH(job, batch, entry) {
-			work_db_one(w, job);
-			(*n)++;
-		}
-		committed = ndes_db_commit(w->db) == 0;
-	} else {
-		log_warnx("db: cannot start a transaction: %s", ndes_db_errmsg(w->db));
-		committed = false;
-	}
+	committed = work_db_run(w, batch, n);
 	if (w->sync != NULL && fsync)
 		ndes_db_set_durability(w->db, NDES_DB_RELAXED);
 	else if (w->sync != NULL && committed)
 		crp_sync_committed(w->sync);
 	return committed;
+}
+
+struct work_sort_item {
+	struct crp_job	*job;
+	size_t		 place;
+};
+
+static int
+work_key_cmp(const void *a, const void *b)
+{
+	const struct work_sort_item *x = a, *y = b;
+	const char *kx = x->job->order_key, *ky = y->job->order_key;
+	int c;
+
+	if (kx == NULL || ky == NULL)
+		c = (kx != NULL) - (ky != NULL);
+	else
+		c = strcmp(kx, ky);
+	return c != 0 ? c : x->place < y->place ? -1 : x->place > y->place;
+}
+
+/* The batch in the order of its jobs' keys (work.h), each job's place in
+ * the batch breaking ties. */
+static void
+work_batch_sort(struct crp_jobq *batch, size_t n)
+{
+	struct work_sort_item items[CRP_WORK_MAX_BATCH];
+	struct crp_job *job;
+	size_t i = 0;
+
+	if (n < 2 || n > CRP_WORK_MAX_BATCH)
+		return;
+	TAILQ_FOREACH(job, batch, entry) {
+		items[i].job = job;
+		items[i].place = i;
+		i++;
+	}
+	qsort(items, n, sizeof(items[0]), work_key_cmp);
+	TAILQ_INIT(batch);
+	for (i = 0; i < n; i++)
+		TAILQ_INSERT_TAIL(batch, items[i].job, entry);
 }
 
 /* When the last batch changed rows (read-only ones, such as the link's
@@ -279,12 +415,13 @@ work_note_writes(struct crp_work *w)
 /* Commit one batch, run the jobs' after_db and hand them to the loop.
  * Only the leader calls this. */
 static void
-work_db_batch(struct crp_work *w, struct crp_jobq *batch)
+work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 {
 	struct crp_job *job;
 	bool committed;
 	size_t n = 0;
 
+	work_batch_sort(batch, len);
 	committed = work_db_commit(w, batch, &n);
 	TAILQ_FOREACH(job, batch, entry) {
 		if (!committed)
@@ -336,6 +473,7 @@ static void
 work_db_poke(struct crp_work *w)
 {
 	struct crp_jobq batch;
+	size_t len;
 
 	pthread_mutex_lock(&w->dbq.lock);
 	if (w->leading || !work_db_due(w)) {
@@ -345,9 +483,9 @@ work_db_poke(struct crp_work *w)
 	w->leading = true;
 	do {
 		TAILQ_INIT(&batch);
-		queue_move(&w->dbq, &batch, CRP_WORK_MAX_BATCH);
+		len = queue_move(&w->dbq, &batch, CRP_WORK_MAX_BATCH);
 		pthread_mutex_unlock(&w->dbq.lock);
-		work_db_batch(w, &batch);
+		work_db_batch(w, &batch, len);
 		work_db_bound_wal(w);
 		pthread_mutex_lock(&w->dbq.lock);
 	} while (work_db_due(w));
@@ -492,8 +630,8 @@ work_start_threads(struct crp_work *w)
 }
 
 struct crp_work *
-crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, struct crp_sync *sync,
-    int nworkers)
+crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db,
+    struct crp_store *store, struct crp_sync *sync, int nworkers)
 {
 	struct crp_work *w = calloc(1, sizeof(*w));
 
@@ -501,6 +639,7 @@ crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db, struct
 		return NULL;
 	w->d = d;
 	w->db = db;
+	w->store = store;
 	w->sync = sync;
 	w->nworkers = nworkers > 0 ? nworkers : 1;
 	queue_init(&w->pool);

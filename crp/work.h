@@ -5,11 +5,21 @@
  *   workers  a pool (config `workers`, default one per CPU) running the
  *            crypto and checks of each job in parallel, and the database.
  *
- * The database has no thread of its own (every hand-off between threads
- * costs a wake-up).  Jobs that need it wait in one queue; the worker that
- * finds them due becomes the leader, runs them all in ONE transaction (a
- * savepoint each) and commits once (group commit); jobs queued meanwhile
- * join its next batch.  Only then are they handed back to the loop.
+ * Commits have no thread of their own (every hand-off between threads
+ * costs a wake-up).  Jobs that need the database wait in one queue; the
+ * worker that finds them due becomes the leader, runs them all in ONE
+ * transaction (a savepoint each) and commits once (group commit); jobs
+ * queued meanwhile join its next batch.  Only then are they handed back to
+ * the loop.  A challenge store with transactions of its own (PostgreSQL,
+ * challenge_store.h) gets one per batch too, begun before state.db's and
+ * committed after it: a job is answered as done only when both committed.
+ * A job that fails alone is undone alone; when the store cannot undo it (a
+ * statement failed there) or cannot commit, the whole batch is refused.
+ * The batch runs in the order of the jobs' order_key (the challenge ID),
+ * so that two nodes' batches take the rows of one database in the same
+ * order and never wait for each other in a circle.  With `state_sync: interval` a committed batch is on disk only
+ * once the sync thread (sync.h) has synced it, within interval_ms, unless
+ * it holds a must_sync job: then it is committed with fsync.
  *
  * A job goes worker -> (db) -> loop, skipping the stages whose callback is
  * NULL; `work` decides whether the db stage is needed (need_db).  A job
@@ -24,10 +34,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 struct crpd;
 struct crp_job;
+struct crp_store;
 struct crp_work;
 struct crp_sync;
 struct event_base;
@@ -40,8 +52,9 @@ struct crp_job_ops {
 	/* The leader (a worker), inside the batch transaction and the job's
 	 * own savepoint: 0 keeps its changes, -1 rolls them back. */
 	int	(*db)(struct crp_job *job, struct crpd *d);
-	/* The leader, once the batch is durable (committed true) or was rolled
-	 * back (false): emit the job's events here.  May be NULL. */
+	/* The leader, once the batch committed (committed true; on disk
+	 * already unless state_sync left the fsync to the sync thread) or was
+	 * rolled back (false): emit the job's events here.  May be NULL. */
 	void	(*after_db)(struct crp_job *job, struct crpd *d, bool committed);
 	/* Loop thread, last: reply and free the job.  Required. */
 	void	(*done)(struct crp_job *job, struct crpd *d);
@@ -55,16 +68,26 @@ struct crp_job {
 	 * state_sync says (a notification crpd acknowledges). */
 	bool			 must_sync;
 	bool			 db_ok;		/* db() returned 0 and the batch committed */
+	/* The row the job decides on (set by work(); NULL: none known).
+	 * Batches run in this order, jobs without one first; the order of
+	 * jobs with equal keys is kept. */
+	const char		*order_key;
+	/* When !db_ok: why (what the database said) and its diagnostic code
+	 * (0x00001020 or 0x00001021), for after_db. */
+	uint32_t		 db_code;
+	char			 db_error[256];
 };
 
 void	crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_db);
 
-/* Start nworkers workers (the leader among them uses db).  The loop's
- * completion event is created on base.  sync NULL: every commit is fsynced
- * (db is opened NDES_DB_DURABLE); else batches without a must_sync job are
- * committed NDES_DB_RELAXED and handed to sync.  NULL on failure (logged). */
+/* Start nworkers workers (the leader among them uses db and store).  The
+ * loop's completion event is created on base.  sync NULL: every commit is
+ * fsynced (db is opened NDES_DB_DURABLE); else batches without a must_sync
+ * job are committed NDES_DB_RELAXED and handed to sync.  store NULL, or one
+ * without transactions of its own: state.db's transaction is the only one.
+ * NULL on failure (logged). */
 struct crp_work *crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db,
-	    struct crp_sync *sync, int nworkers);
+	    struct crp_store *store, struct crp_sync *sync, int nworkers);
 /* Hand a job to its first stage.  Any thread.  -1 once crp_work_free()
  * has begun (the job was not taken: free it). */
 int	crp_work_submit(struct crp_work *w, struct crp_job *job);

@@ -1,6 +1,6 @@
 /* libFuzzer target: the YAML configuration loader (common/config*.c) with
  * the schema of every program, through each program's own loader:
- *   'c' ndes-crpd (crp/crpd_config.c)      'n' ndes-connectord (connector/conf.c)
+ *   'c' ndes-crpd (common/crpd_config.c)      'n' ndes-connectord (connector/conf.c)
  *   's' ndes-cloud-sim (cloudsim/config.c, with its rules)
  *   'p' the policy module and ndes-policy-exec (policy/policy_config.c)
  *

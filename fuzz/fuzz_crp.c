@@ -39,16 +39,20 @@ fuzz_crp_params(void)
 	return &params;
 }
 
-/* What crpd's HTTP API answers (crp_http_reply_verify()): 201 exactly when
- * verified, else 403 or 503, always with a JSON body. */
+/* What crpd's HTTP API answers (its reply operations, crp_http_reply()):
+ * 201 exactly when verified, else 403 or 503, always with a JSON body. */
 static void
 check_answer(bool ok, const struct crp_verify_result *res)
 {
+	struct crp_verify_answer a = {
+		.verified = ok, .event_id = ndes_event_id(res->event), .code = res->code,
+		.reason = res->reason, .challenge_id = res->challenge_id,
+		.device_id = res->device_id, .user_id = res->user_id,
+	};
 	json_t *answer;
 	int status = 0;
 
-	answer = crp_http_verify_answer(ok, ndes_event_id(res->event), res->code, res->reason,
-	    res->challenge_id, res->device_id, res->user_id, &status);
+	answer = crp_http_verify_answer(&a, &status);
 	FUZZ_CHECK(answer != NULL);
 	FUZZ_CHECK(ok ? status == 201 : (status == 403 || status == 503));
 	json_decref(answer);

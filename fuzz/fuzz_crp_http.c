@@ -6,7 +6,7 @@
  * do before a job runs is done the same way (crp_http_read_call()); then
  * what the jobs do short of the database: a VerifyRequest is verified
  * (crp_verify(), every check but the one-time use) with the test keys and
- * answered as crp_http_reply_verify() would; a Notify's challenge is opened
+ * answered as the HTTP reply operations would; a Notify's challenge is opened
  * and its issued certificate read, and the failureNotification it would
  * queue is built.
  *

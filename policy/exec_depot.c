@@ -79,7 +79,7 @@ index_add(struct exec_index_line **lines, size_t *n, size_t *cap, char *line,
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
 		if ((grown = realloc(*lines, *cap * sizeof(**lines))) == NULL) {
-			policy_err(err, errlen, "out of memory");
+			ndes_err_set(err, errlen, "out of memory");
 			return -1;
 		}
 		*lines = grown;
@@ -87,7 +87,7 @@ index_add(struct exec_index_line **lines, size_t *n, size_t *cap, char *line,
 	memset(&(*lines)[*n], 0, sizeof(**lines));
 	if (index_split(line, &(*lines)[*n]) == -1) {
 		index_line_clear(&(*lines)[*n]);
-		policy_err(err, errlen, "%s:%zu: malformed index line", r->name, r->lineno);
+		ndes_err_set(err, errlen, "%s:%zu: malformed index line", r->name, r->lineno);
 		return -1;
 	}
 	(*n)++;
@@ -108,7 +108,7 @@ index_read_lines(FILE *f, const char *path, struct exec_index_line **lines, size
 	int rc = 0;
 
 	if (ndes_lines_init(&r, f, path, EXEC_INDEX_LINE_MAX, 0) == -1) {
-		policy_err(err, errlen, "out of memory");
+		ndes_err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	while (rc == 0 && (st = ndes_lines_next(&r, err, errlen)) == NDES_LINE_OK)
@@ -136,7 +136,7 @@ exec_index_read(const char *depot, struct exec_index_line **linesp, size_t *np, 
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		policy_err(err, errlen, "%s: %s", path, strerror(errno));
+		ndes_err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = index_read_lines(f, path, &lines, &n, err, errlen);

@@ -26,7 +26,7 @@ static void
 exec_journal_send(int priority, const char *msg, const char *const *fields)
 {
 	struct iovec iov[EXEC_MAX_FIELDS + 3];
-	char m[1100], p[16];
+	char m[sizeof("MESSAGE=") + NDES_ERR_MAX], p[16];
 	int n = 0;
 
 	snprintf(m, sizeof(m), "MESSAGE=%s", msg);
@@ -43,13 +43,13 @@ exec_journal_send(int priority, const char *msg, const char *const *fields)
 void
 exec_log(int priority, const char *const *fields, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[NDES_ERR_MAX];
 	va_list ap;
 
 	if (priority >= LOG_DEBUG && !exec_verbose)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ndes_err_vset(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", EXEC_NAME, msg);
 	if (exec_journal)

@@ -29,7 +29,7 @@ static int
 check_config(const char *path)
 {
 	struct policy_cfg cfg;
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 
 	if (policy_config_load(path, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
@@ -73,7 +73,7 @@ run(const char *config, bool verbose, int argc, char **argv)
 {
 	struct exec_watch_opts wo = { .retry_ms = 5000 };
 	struct policy_cfg cfg;
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	if (argc > 0 && (strcmp(argv[0], "watch-depot") != 0 || watch_args(argc, argv, &wo) == -1)) {

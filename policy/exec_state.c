@@ -131,17 +131,17 @@ state_read_lines(struct exec_state *st, FILE *f, char *err, size_t errlen)
 	int rc = 0;
 
 	if (ndes_lines_init(&r, f, st->path, STATE_LINE_MAX, 0) == -1) {
-		policy_err(err, errlen, "out of memory");
+		ndes_err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	while (rc == 0 && (st_line = ndes_lines_next(&r, err, errlen)) == NDES_LINE_OK)
 		if ((strncmp(r.line, "cert ", 5) == 0 || strncmp(r.line, "revoked ", 8) == 0) &&
 		    state_add_key(st, r.line) == -1) {
-			policy_err(err, errlen, "out of memory");
+			ndes_err_set(err, errlen, "out of memory");
 			rc = -1;
 		}
 	if (rc == 0 && st_line == NDES_LINE_OPEN)
-		policy_err(err, errlen, "%s:%zu: the last line has no newline", st->path,
+		ndes_err_set(err, errlen, "%s:%zu: the last line has no newline", st->path,
 		    r.lineno);
 	if (rc == 0 && st_line != NDES_LINE_END)
 		rc = -1;
@@ -160,7 +160,7 @@ state_load(struct exec_state *st, bool *fresh, char *err, size_t errlen)
 	if (f == NULL) {
 		if (*fresh)
 			return 0;
-		policy_err(err, errlen, "%s: %s", st->path, strerror(errno));
+		ndes_err_set(err, errlen, "%s: %s", st->path, strerror(errno));
 		return -1;
 	}
 	rc = state_read_lines(st, f, err, errlen);
@@ -191,13 +191,13 @@ exec_state_open(const char *state_dir, const char *depot, bool *fresh, char *err
 	struct exec_state *st;
 
 	if (mkdir(state_dir, 0700) == -1 && errno != EEXIST) {
-		policy_err(err, errlen, "%s: %s", state_dir, strerror(errno));
+		ndes_err_set(err, errlen, "%s: %s", state_dir, strerror(errno));
 		return NULL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL || (st->depot = strdup(depot)) == NULL ||
 	    (st->path = state_file(state_dir, depot)) == NULL) {
 		exec_state_free(st);
-		policy_err(err, errlen, "out of memory");
+		ndes_err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (state_load(st, fresh, err, errlen) == -1) {
@@ -219,7 +219,7 @@ exec_state_save(struct exec_state *st, char *err, size_t errlen)
 	if (!st->dirty)
 		return 0;
 	if ((m = open_memstream(&buf, &len)) == NULL) {
-		policy_err(err, errlen, "out of memory");
+		ndes_err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	fprintf(m, "# ndes-policy-exec watch-depot state\ndepot %s\n", st->depot);

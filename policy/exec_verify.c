@@ -48,23 +48,24 @@ exec_read_all(int fd, size_t max, int timeout_ms, uint8_t **bufp, size_t *lenp, 
 	size_t len = 0, got = 1;
 
 	if (buf == NULL) {
-		policy_err(err, errlen, "out of memory");
+		ndes_err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	while (got > 0 && len <= max) {
 		if (read_more(fd, buf + len, max + 1 - len, deadline, &got) == -1) {
 			if (errno == ETIMEDOUT)
-				policy_err(err, errlen, "timed out reading the request after %d ms",
-				    timeout_ms);
+				ndes_err_set(err, errlen,
+				    "timed out reading the request after %d ms", timeout_ms);
 			else
-				policy_err(err, errlen, "reading the request: %s", strerror(errno));
+				ndes_err_set(err, errlen, "reading the request: %s",
+				    strerror(errno));
 			free(buf);
 			return -1;
 		}
 		len += got;
 	}
 	if (len == 0 || len > max) {
-		policy_err(err, errlen, len == 0 ? "no request on stdin" :
+		ndes_err_set(err, errlen, len == 0 ? "no request on stdin" :
 		    "request larger than %zu bytes", max);
 		free(buf);
 		return -1;
@@ -114,7 +115,7 @@ refuse(const char *txn, uint32_t code, const char *why)
 static int
 exec_verdict(int rc, const struct ndes_policy_verdict *v, const char *txn)
 {
-	char why[NDES_POLICY_REASON_MAX + 64];
+	char why[NDES_ERR_MAX];
 	const char *name;
 
 	if (rc == NDES_POLICY_OK && v->verified)
@@ -122,7 +123,7 @@ exec_verdict(int rc, const struct ndes_policy_verdict *v, const char *txn)
 	if (rc != NDES_POLICY_OK)
 		return refuse(txn, v->reason_code, v->reason);
 	name = ndes_diag_name(v->reason_code);
-	snprintf(why, sizeof(why), "0x%08X %s: %s", v->reason_code,
+	ndes_err_set(why, sizeof(why), "0x%08X %s: %s", v->reason_code,
 	    name != NULL ? name : "(unknown code)", v->reason);
 	return refuse(txn, v->reason_code, why);
 }
@@ -136,7 +137,7 @@ exec_verify_main(const struct policy_cfg *cfg)
 	char txnbuf[NDES_CRYPTO_HEX_MAX];
 	uint8_t *csr;
 	size_t len;
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	/* A last resort if anything below hangs: SIGALRM ends the process,

@@ -101,7 +101,7 @@ cert_facts(const char *path, struct cert_facts *cf, char *err, size_t errlen)
 	    (cf->subject = ndes_crypto_name_to_string(X509_get_subject_name(x))) != NULL)
 		rc = 0;
 	else
-		policy_err(err, errlen, "%s: cannot read the certificate", path);
+		ndes_err_set(err, errlen, "%s: cannot read the certificate", path);
 	X509_free(x);
 	return rc;
 }
@@ -123,7 +123,7 @@ enum notify_result {
 static enum notify_result
 watch_notify(struct watch *w, const char *name)
 {
-	char path[PATH_MAX], err[POLICY_ERR_MAX], desc[PATH_MAX + 32];
+	char path[PATH_MAX], err[NDES_ERR_MAX], desc[PATH_MAX + 32];
 	char f_serial[NDES_CRYPTO_HEX_MAX + 32], f_thumb[NDES_CRYPTO_HEX_MAX + 32];
 	char f_file[PATH_MAX + 32];
 	const char *fields[] = { f_serial, f_thumb, f_file, NULL };
@@ -264,7 +264,7 @@ watch_index(struct watch *w, bool report)
 {
 	struct exec_index_line *lines;
 	size_t n, i;
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 
 	if (exec_index_read(w->depot, &lines, &n, err, sizeof(err)) == -1) {
 		exec_log(LOG_WARNING, NULL, "%s", err);
@@ -283,7 +283,7 @@ watch_index(struct watch *w, bool report)
 static void
 watch_save(struct watch *w)
 {
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 
 	if (exec_state_save(w->st, err, sizeof(err)) == -1)
 		exec_log(LOG_ERR, NULL, "cannot save the state: %s", err);
@@ -387,7 +387,7 @@ watch_loop(struct watch *w)
 static int
 watch_setup(struct watch *w, const struct policy_cfg *cfg, const struct exec_watch_opts *o)
 {
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	sigset_t set;
 
 	if ((w->depot = realpath(o->depot, NULL)) == NULL) {
@@ -419,7 +419,7 @@ watch_setup(struct watch *w, const struct policy_cfg *cfg, const struct exec_wat
 static int
 watch_start(struct watch *w, const char *state_dir)
 {
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	bool fresh;
 
 	if ((w->st = exec_state_open(state_dir, w->depot, &fresh, err, sizeof(err))) == NULL) {

@@ -9,18 +9,6 @@
 #include "ipc_types.h"
 
 void
-policy_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-void
 policy_copy_utf8(char *dst, size_t size, const char *src)
 {
 	size_t n;
@@ -50,7 +38,7 @@ policy_ipc_error_result(uint32_t code)
 void
 policy_ipc_error(uint32_t code, const char *message, char *err, size_t errlen)
 {
-	policy_err(err, errlen, "ndes-crpd %s: %s (IPC error %u)",
+	ndes_err_set(err, errlen, "ndes-crpd %s: %s (IPC error %u)",
 	    policy_ipc_error_result(code) == NDES_POLICY_E_UNAVAILABLE ?
 	    "could not take the request" : "refused the request", message, code);
 }
@@ -85,7 +73,7 @@ policy_new_ms(const char *socket_path, int timeout_ms, size_t connections,
 	return NDES_POLICY_OK;
 nomem:
 	policy_free(pol);
-	policy_err(err, errlen, "out of memory");
+	ndes_err_set(err, errlen, "out of memory");
 	return NDES_POLICY_E_NOMEM;
 }
 
@@ -122,13 +110,13 @@ policy_set_log(struct ndes_policy *pol, ndes_policy_log_fn fn, void *arg)
 void
 policy_log(struct ndes_policy *pol, int level, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[NDES_ERR_MAX];
 	ndes_policy_log_fn fn;
 	void *arg;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ndes_err_vset(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&pol->log_lock);
 	fn = pol->log_fn;

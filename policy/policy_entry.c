@@ -12,7 +12,7 @@ entry_initialize(const char *config_path, struct ndes_policy **out, char *err, s
 	int rc;
 
 	if (out == NULL) {
-		policy_err(err, errlen, "initialize: no place for the handle");
+		ndes_err_set(err, errlen, "initialize: no place for the handle");
 		return NDES_POLICY_E_INVALID;
 	}
 	*out = NULL;
@@ -42,7 +42,7 @@ static int
 entry_notify(struct ndes_policy *pol, const char *challenge, const char *txn,
     int disposition, uint32_t hresult, const uint8_t *cert, size_t cert_len)
 {
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	rc = policy_notify(pol, challenge, txn, disposition, hresult, cert, cert_len, "",

@@ -12,10 +12,10 @@
 
 #include <ndes/policy.h>
 
+#include "errmsg.h"
+
 struct ndes_ipc_msg;
 struct ndes_ipc_frame;
-
-#define POLICY_ERR_MAX 512
 
 /* ---- Configuration (policy_config.c) ---------------------------------- */
 
@@ -83,9 +83,6 @@ void policy_set_log(struct ndes_policy *pol, ndes_policy_log_fn fn, void *arg);
 void policy_log(struct ndes_policy *pol, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* snprintf into err (may be NULL/0). */
-void policy_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Copy src into dst[size], cut at a UTF-8 character boundary. */
 void policy_copy_utf8(char *dst, size_t size, const char *src);
 
@@ -100,7 +97,6 @@ int policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
 int policy_notify(struct ndes_policy *pol, const char *challenge, const char *transaction_id,
     int disposition, uint32_t last_hresult, const uint8_t *cert, size_t cert_len,
     const char *description, char *err, size_t errlen);
-bool policy_disposition_valid(int disposition);
 
 /* An ERROR reply (code, message): busy or failing (UNAVAILABLE, INTERNAL)
  * is NDES_POLICY_E_UNAVAILABLE, worth retrying later; anything else

@@ -7,21 +7,8 @@
 
 #include <string.h>
 
+#include "disposition.h"
 #include "ipc.h"
-
-bool
-policy_disposition_valid(int disposition)
-{
-	switch (disposition) {
-	case NDES_POLICY_DISPOSITION_UNKNOWN:
-	case NDES_POLICY_DISPOSITION_SUCCESS:
-	case NDES_POLICY_DISPOSITION_FAILURE:
-	case NDES_POLICY_DISPOSITION_PENDING:
-	case NDES_POLICY_DISPOSITION_PENDING_CHALLENGE:
-		return true;
-	}
-	return false;
-}
 
 static struct ndes_ipc_msg *
 notify_msg(const char *challenge, const char *txn, int disposition, uint32_t hresult,
@@ -44,9 +31,9 @@ static int
 notify_parse(struct ndes_ipc_frame *reply, char *err, size_t errlen)
 {
 	struct ndes_ipc_reader r;
-	const char *msg;
-	bool accepted;
-	uint32_t code;
+	const char *msg = "";
+	bool accepted = false;
+	uint32_t code = 0;
 
 	ndes_ipc_frame_reader(reply, &r);
 	if (ndes_ipc_frame_type(reply) == NDES_IPC_MSG_ERROR) {
@@ -55,16 +42,17 @@ notify_parse(struct ndes_ipc_frame *reply, char *err, size_t errlen)
 		policy_ipc_error(code, msg, err, errlen);
 		return policy_ipc_error_result(code);
 	}
-	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_NOTIFY_REPLY ||
-	    ndes_ipc_get_bool(&r, &accepted) == -1 || ndes_ipc_get_u32(&r, &code) == -1 ||
-	    ndes_ipc_get_str(&r, &msg, NULL) == -1 || ndes_ipc_reader_end(&r) == -1)
+	ndes_ipc_get_bool(&r, &accepted);	/* sticky: checked once below */
+	ndes_ipc_get_u32(&r, &code);
+	ndes_ipc_get_str(&r, &msg, NULL);
+	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_NOTIFY_REPLY || ndes_ipc_reader_end(&r) == -1)
 		goto malformed;
 	if (accepted)
 		return NDES_POLICY_OK;
-	policy_err(err, errlen, "ndes-crpd did not accept the notification: 0x%08X %s", code, msg);
+	ndes_err_set(err, errlen, "ndes-crpd did not accept the notification: 0x%08X %s", code, msg);
 	return NDES_POLICY_E_REJECTED;
 malformed:
-	policy_err(err, errlen, "malformed reply from ndes-crpd (type 0x%04x)",
+	ndes_err_set(err, errlen, "malformed reply from ndes-crpd (type 0x%04x)",
 	    ndes_ipc_frame_type(reply));
 	return NDES_POLICY_E_PROTOCOL;
 }
@@ -73,15 +61,16 @@ static int
 notify_check(const char *challenge, const char *txn, int disposition, const char *description,
     char *err, size_t errlen)
 {
-	if (!policy_disposition_valid(disposition)) {
-		policy_err(err, errlen, "unknown disposition %d (expected -1, 0, 2, 3 or 11)",
+	if (!ndes_disposition_valid(disposition)) {
+		ndes_err_set(err, errlen, "unknown disposition %d (expected -1, 0, 2, 3 or 11)",
 		    disposition);
 		return NDES_POLICY_E_INVALID;
 	}
 	if ((challenge != NULL && !ndes_ipc_str_valid(challenge, strlen(challenge))) ||
 	    (txn != NULL && !ndes_ipc_str_valid(txn, strlen(txn))) ||
 	    (description != NULL && !ndes_ipc_str_valid(description, strlen(description)))) {
-		policy_err(err, errlen, "challenge, transaction ID or description is not valid UTF-8");
+		ndes_err_set(err, errlen,
+		    "challenge, transaction ID or description is not valid UTF-8");
 		return NDES_POLICY_E_INVALID;
 	}
 	return NDES_POLICY_OK;
@@ -97,19 +86,19 @@ policy_notify(struct ndes_policy *pol, const char *challenge, const char *txn, i
 	int rc;
 
 	if (pol == NULL) {
-		policy_err(err, errlen, "no handle");
+		ndes_err_set(err, errlen, "no handle");
 		return NDES_POLICY_E_INVALID;
 	}
 	if ((rc = notify_check(challenge, txn, disposition, description, err, errlen)) != 0)
 		return rc;
 	m = notify_msg(challenge, txn, disposition, hresult, cert, cert_len, description);
 	if (m == NULL) {
-		policy_err(err, errlen, "out of memory");
+		ndes_err_set(err, errlen, "out of memory");
 		return NDES_POLICY_E_NOMEM;
 	}
 	if (ndes_ipc_msg_failed(m)) {
 		ndes_ipc_msg_free(m);
-		policy_err(err, errlen, "notification too large");
+		ndes_err_set(err, errlen, "notification too large");
 		return NDES_POLICY_E_INVALID;
 	}
 	rc = policy_pool_call(pol->pool, m, &reply, pol->timeout_ms, err, errlen);

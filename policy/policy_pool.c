@@ -145,15 +145,14 @@ static int
 pool_connect(struct policy_pool *pool, int64_t deadline, struct ndes_ipc_client **client,
     char *err, size_t errlen)
 {
-	char why[POLICY_ERR_MAX];
 	int rc;
 
-	*client = ndes_ipc_client_connect(pool->path, remaining_ms(deadline), why, sizeof(why));
+	*client = ndes_ipc_client_connect(pool->path, remaining_ms(deadline), err, errlen);
 	if (*client != NULL)
 		return 0;
 	rc = pool_errno_result(errno);
 	/* A connect that cannot complete is "unavailable", whatever errno. */
-	policy_err(err, errlen, "ndes-crpd unavailable: %s", why);
+	ndes_err_prefix(err, errlen, "ndes-crpd unavailable: ");
 	return rc == NDES_POLICY_E_TIMEOUT ? rc : NDES_POLICY_E_UNAVAILABLE;
 }
 
@@ -163,13 +162,14 @@ policy_pool_call(struct policy_pool *pool, struct ndes_ipc_msg *req,
 {
 	int64_t deadline = policy_now_ms() + timeout_ms;
 	struct ndes_ipc_client *client;
-	char why[POLICY_ERR_MAX];
+	char why[NDES_ERR_MAX];
 	bool reused;
 	int rc, e;
 
 	*reply = NULL;
 	if (pool_acquire(pool, deadline, &client) == -1) {
-		policy_err(err, errlen, "no free connection to ndes-crpd within %d ms", timeout_ms);
+		ndes_err_set(err, errlen, "no free connection to ndes-crpd within %d ms",
+		    timeout_ms);
 		return NDES_POLICY_E_TIMEOUT;
 	}
 	for (reused = client != NULL;; reused = false) {
@@ -187,10 +187,10 @@ policy_pool_call(struct policy_pool *pool, struct ndes_ipc_msg *req,
 		if (!reused || !pool_stale(e) || remaining_ms(deadline) == 0) {
 			rc = pool_errno_result(e);
 			if (rc == NDES_POLICY_E_TIMEOUT)
-				policy_err(err, errlen, "ndes-crpd did not answer within %d ms",
+				ndes_err_set(err, errlen, "ndes-crpd did not answer within %d ms",
 				    timeout_ms);
 			else
-				policy_err(err, errlen, "ndes-crpd: %s", why);
+				ndes_err_set(err, errlen, "ndes-crpd: %s", why);
 			break;
 		}
 	}

@@ -51,7 +51,7 @@ verify_error_reply(struct ndes_policy *pol, struct ndes_ipc_reader *r,
 {
 	uint32_t code;
 	const char *msg;
-	char reason[POLICY_ERR_MAX];
+	char reason[NDES_ERR_MAX];
 
 	if (ndes_ipc_get_error(r, &code, &msg) == -1)
 		return verdict_fail(out, NDES_POLICY_E_PROTOCOL,
@@ -66,18 +66,23 @@ verify_parse(struct ndes_policy *pol, struct ndes_ipc_frame *reply,
     struct ndes_policy_verdict *out)
 {
 	struct ndes_ipc_reader r;
-	const char *reason, *cid, *did, *uid;
-	bool verified;
-	uint32_t event_id, code;
+	const char *reason = "", *cid = "", *did = "", *uid = "";
+	bool verified = false;
+	uint32_t event_id = 0, code = 0;
 
 	ndes_ipc_frame_reader(reply, &r);
 	if (ndes_ipc_frame_type(reply) == NDES_IPC_MSG_ERROR)
 		return verify_error_reply(pol, &r, out);
+	/* a sticky reader: read every field, check once */
+	ndes_ipc_get_bool(&r, &verified);
+	ndes_ipc_get_u32(&r, &event_id);
+	ndes_ipc_get_u32(&r, &code);
+	ndes_ipc_get_str(&r, &reason, NULL);
+	ndes_ipc_get_str(&r, &cid, NULL);
+	ndes_ipc_get_str(&r, &did, NULL);
+	ndes_ipc_get_str(&r, &uid, NULL);
 	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_VERIFY_REPLY ||
-	    ndes_ipc_get_bool(&r, &verified) == -1 || ndes_ipc_get_u32(&r, &event_id) == -1 ||
-	    ndes_ipc_get_u32(&r, &code) == -1 || ndes_ipc_get_str(&r, &reason, NULL) == -1 ||
-	    ndes_ipc_get_str(&r, &cid, NULL) == -1 || ndes_ipc_get_str(&r, &did, NULL) == -1 ||
-	    ndes_ipc_get_str(&r, &uid, NULL) == -1 || ndes_ipc_reader_end(&r) == -1) {
+	    ndes_ipc_reader_end(&r) == -1) {
 		policy_log(pol, NDES_POLICY_LOG_WARNING,
 		    "verify_request: malformed reply from ndes-crpd (type 0x%04x)",
 		    ndes_ipc_frame_type(reply));
@@ -102,7 +107,7 @@ policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
 {
 	struct ndes_ipc_msg *m;
 	struct ndes_ipc_frame *reply;
-	char err[POLICY_ERR_MAX];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	if (out == NULL)

@@ -4,6 +4,7 @@ NDES_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libssl-dev openssl libevent-dev libyaml-dev libsystemd-dev libjansson-dev
 	libsqlite3-dev sqlite3 libcriterion-dev
+	libpq-dev postgresql
 	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
 )
 

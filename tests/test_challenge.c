@@ -3,6 +3,7 @@
 #include <time.h>
 #include <openssl/x509v3.h>
 
+#include "b64.h"
 #include "challenge.h"
 #include "lib/forge.h"
 #include "lib/testpki.h"
@@ -122,6 +123,38 @@ Test(challenge, round_trip_to_rsa_and_ec_recipients)
 		cr_assert_str_eq(c.template_name, "GeneralPurposeTemplate");
 		ndes_challenge_claims_clear(&c);
 	}
+	free(text);
+}
+
+/* The EC recipient's ephemeral key is checked to be a point of the curve
+ * before any key agreement with it (the quick check that replaces
+ * OpenSSL's full validation): one coordinate changed, and it is refused
+ * for that reason, not later by the key unwrap. */
+Test(challenge, ephemeral_key_off_the_curve_is_refused)
+{
+	char *text = seal_to(crp_ec_cert, NULL), *bad, err[256];
+	/* P-384: BIT STRING of 98 bytes, no unused bits, uncompressed point */
+	static const uint8_t point_hdr[] = { 0x03, 0x62, 0x00, 0x04 };
+	struct ndes_challenge_claims c;
+	uint8_t *der, *pt;
+	size_t len;
+
+	cr_assert_eq(ndes_b64_decode(text, strlen(text), &der, &len), 0);
+	cr_assert_not_null(pt = memmem(der, len, point_hdr, sizeof(point_hdr)));
+	pt[sizeof(point_hdr) + 96 - 1] ^= 0x01;		/* the last byte of y */
+	cr_assert_not_null(bad = ndes_b64_encode(der, len));
+	cr_assert_eq(open_with(bad, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+	    NDES_CHALLENGE_MALFORMED);
+	cr_assert_str_eq(err, "challenge does not decrypt: its ephemeral key is not a point of "
+	    "the recipient's curve");
+	pt[sizeof(point_hdr) + 96 - 1] ^= 0x01;
+	free(bad);
+	cr_assert_not_null(bad = ndes_b64_encode(der, len));
+	cr_assert_eq(open_with(bad, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+	    NDES_CHALLENGE_OK, "%s", err);
+	ndes_challenge_claims_clear(&c);
+	free(bad);
+	free(der);
 	free(text);
 }
 

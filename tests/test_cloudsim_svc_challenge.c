@@ -2,7 +2,9 @@
  * OpenSSL's CMS API directly (not with ndes_challenge_open): every
  * registered CRP key decrypts them, the signing certificate verifies them,
  * and they carry the expected claims. */
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include <criterion/criterion.h>
@@ -12,6 +14,7 @@
 
 #include "crypto.h"
 #include "model.h"
+#include "lib/testpki.h"
 #include "test_cloudsim_svc_util.h"
 
 TestSuite(challenge, .init = sim_default_setup, .fini = sim_default_teardown);
@@ -155,6 +158,115 @@ Test(challenge, every_registered_crp_key_opens_it)
 	conn_free(&a);
 	conn_free(&b);
 	conn_free(&stranger);
+}
+
+/* A mint's recipients: whether the CRP key opens the challenge minted now. */
+static void
+assert_opens(const char *what, const struct conn *c, X509 *signing, int recipients,
+    bool opens)
+{
+	int status = 0;
+	json_t *answer = mint("dev-ios-1", "wifi-user", "alice@contoso.com", &status), *claims;
+
+	cr_assert_eq(status, 201, "%s: %s", what, err_msg(answer));
+	cr_assert_eq(json_integer_value(json_object_get(answer, "recipients")), recipients,
+	    "%s", what);
+	claims = open_with(json_string_value(json_object_get(answer, "challenge")), c->crp_cert,
+	    c->crp_key, signing);
+	cr_assert_eq(claims != NULL, opens, "%s", what);
+	json_decref(claims);
+	json_decref(answer);
+}
+
+/* The recipients are parsed once and cached in the service: every
+ * registration, CRP renewal and unregistration shows in the next mint. */
+Test(challenge, recipients_follow_register_renew_unregister)
+{
+	struct conn a, b, a_old;
+	char *csr, *client_csr, *body;
+	json_t *answer;
+	X509 *signing;
+	int status = 0;
+
+	conn_init(&a, "rsa-2048");
+	conn_init(&b, "ec-p256");
+	sim_register_ok(&sim, &a);
+	signing = signing_cert(&a);
+	assert_opens("a alone", &a, signing, 1, true);
+	sim_register_ok(&sim, &b);
+	assert_opens("b registered", &b, signing, 2, true);
+	/* a renews its CRP certificate: the new key opens, the old does not */
+	a_old = (struct conn){ .crp_key = a.crp_key, .crp_cert = X509_dup(a.crp_cert) };
+	a.crp_key = testpki_key("ec-p256");
+	csr = csr_b64(a.crp_key);
+	client_csr = csr_b64(a.client_key);
+	cr_assert(asprintf(&body, "{\"clientCsr\":\"%s\",\"crpCsr\":\"%s\"}", client_csr,
+	    csr) > 0);
+	answer = sim_api(&sim, &a, "POST", "/connectors/renew", body, &status);
+	cr_assert_eq(status, 200, "%s", err_msg(answer));
+	X509_free(a.client_cert);
+	a.client_cert = cert_b64(json_string_value(json_object_get(answer,
+	    "clientCertificate")));
+	X509_free(a.crp_cert);
+	a.crp_cert = cert_b64(json_string_value(json_object_get(answer, "crpCertificate")));
+	json_decref(answer);
+	assert_opens("a renewed: new key", &a, signing, 2, true);
+	assert_opens("a renewed: old key", &a_old, signing, 2, false);
+	/* b unregisters: one recipient left, b's key no longer opens */
+	json_decref(sim_api(&sim, &b, "POST", "/connectors/unregister", NULL, &status));
+	cr_assert_eq(status, 204);
+	assert_opens("b unregistered", &b, signing, 1, false);
+	assert_opens("b unregistered: a", &a, signing, 1, true);
+	free(csr);
+	free(client_csr);
+	free(body);
+	X509_free(signing);
+	conn_free(&a);
+	conn_free(&a_old);
+	conn_free(&b);
+}
+
+/* Whether the challenge ID is among the recorded challenges. */
+static bool
+challenge_recorded(const char *id)
+{
+	int status = 0;
+	json_t *rows = sim_admin(&sim, "GET", "/admin/challenges", NULL, &status), *row;
+	size_t i;
+	bool found = false;
+
+	cr_assert_eq(status, 200);
+	json_array_foreach(json_object_get(rows, "value"), i, row)
+		found = found || strcmp(json_string_value(json_object_get(row, "challengeId")),
+		    id) == 0;
+	json_decref(rows);
+	return found;
+}
+
+/* A mint is answered only once its record is committed: killed (-9) right
+ * after each answer, the service finds the challenge after a restart. */
+Test(challenge, answered_mint_survives_kill_9)
+{
+	struct conn a;
+	json_t *answer;
+	char id[64];
+	int status = 0;
+
+	conn_init(&a, "ec-p256");
+	sim_register_ok(&sim, &a);
+	for (int i = 0; i < 5; i++) {
+		answer = mint("dev-ios-1", "wifi-user", "alice@contoso.com", &status);
+		cr_assert_eq(status, 201, "%s", err_msg(answer));
+		snprintf(id, sizeof(id), "%s",
+		    json_string_value(json_object_get(answer, "challengeId")));
+		json_decref(answer);
+		cr_assert_eq(kill(sim.pid, SIGKILL), 0);
+		cr_assert_eq(waitpid(sim.pid, &status, 0), sim.pid);
+		sim_start(&sim);
+		cr_assert(challenge_recorded(id), "challenge %s lost by kill -9 after its answer",
+		    id);
+	}
+	conn_free(&a);
 }
 
 Test(challenge, signature_does_not_verify_against_another_certificate)

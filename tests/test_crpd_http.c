@@ -136,6 +136,30 @@ Test(crpd_http, verify_success_is_201)
 	free(body);
 }
 
+/* signingCertificate is accepted and ignored, whatever it holds
+ * (docs/crpd.md, "The policy module's signing certificate"). */
+Test(crpd_http, signing_certificate_is_accepted_and_ignored)
+{
+	static const char *const values[] = { "\"not base64 ***\"", "{\"any\":1}", "\"MA==\"" };
+	char id[64], txn[32], *csr, *body;
+	struct resp r;
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		snprintf(id, sizeof(id), "aa000000-2222-4c55-9a7e-1b2c3d4e5f6%zu", i);
+		snprintf(txn, sizeof(txn), "txn-http-signer-%zu", i);
+		csr = crpd_h_csr_b64(h, id, dev_key);
+		cr_assert_neq(asprintf(&body, "{\"transactionId\":\"%s\",\"certificateRequest\":"
+		    "\"%s\",\"signingCertificate\":%s}", txn, csr, values[i]), -1);
+		fetch("POST", VERIFY, body, &r);
+		cr_assert_eq(r.status, 201, "%s: %d %s", values[i], r.status, r.body);
+		cr_assert_eq(json_integer_value(json_object_get(r.json, "eventId")), 20500);
+		cr_assert_str_eq(jstr(r.json, "challengeId", NULL), id);
+		resp_free(&r);
+		free(body);
+		free(csr);
+	}
+}
+
 Test(crpd_http, verify_refusal_is_a_json_error)
 {
 	char *body = verify_body("aa000000-1111-4c55-9a7e-1b2c3d4e5f60", "txn-http-1");

@@ -1,8 +1,11 @@
-/* The challenge store interface (crp/challenge_store.h), run against the
- * SQLite implementation.  Written against the interface only, so that
- * another implementation (Redis) can be checked with the same tests by
- * changing store_new(). */
+/* The challenge store interface (crp/challenge_store.h), written against
+ * the interface only and built twice: against the SQLite implementation
+ * (test_crpd_store) and, with CRPD_STORE_PG, against the PostgreSQL one on
+ * a real server started for each test (test_crpd_pg_store), which adds
+ * what only a shared database has: two connections racing on one
+ * challenge, the database deciding. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +15,50 @@
 #include "crp_db.h"
 #include "log.h"
 #include "storage.h"
+#ifdef CRPD_STORE_PG
+#include "lib/pg_harness.h"
+#endif
 
 static char dir[] = "/tmp/crpd-store-XXXXXX";
 static struct ndes_db *db;
 static struct crp_store *store;
 
+#ifdef CRPD_STORE_PG
+static struct pg_h *pg;
+static char *password_file;
+
+static struct crp_store *
+store_new(void)
+{
+	struct crp_store_pg_params p = { .conninfo = NULL, .password_file = password_file,
+	    .sslmode = "disable", .connect_timeout = 5 };
+	char conninfo[512], err[512];
+	struct crp_store *s;
+	uint32_t code;
+
+	snprintf(conninfo, sizeof(conninfo), "host=%s port=5432 dbname=crpd user=crpd", pg->host);
+	p.conninfo = conninfo;
+	s = crp_store_pg_new(&p, err, sizeof(err), &code);
+	cr_assert_not_null(s, "0x%08X %s", code, err);
+	cr_assert_eq(crp_store_txn(s, CRP_STORE_BEGIN), 0);
+	return s;
+}
+
+static void
+backend_setup(void)
+{
+	pg = pg_h_start(NULL);
+	pg_h_role(pg, "crpd", "store-test-password");
+	password_file = pg_h_password_file(pg, "crpd.password", "store-test-password", 0600);
+}
+
+static void
+backend_teardown(void)
+{
+	free(password_file);
+	pg_h_free(pg);
+}
+#else
 static struct crp_store *
 store_new(void)
 {
@@ -29,10 +71,33 @@ store_new(void)
 }
 
 static void
+backend_setup(void)
+{
+}
+
+static void
+backend_teardown(void)
+{
+}
+#endif
+
+/* What was done so far, committed (the SQLite store has nothing to do). */
+static void
+store_reopen(void)
+{
+	cr_assert_eq(crp_store_txn(store, CRP_STORE_COMMIT), 0);
+	crp_store_free(store);
+	ndes_db_close(db);
+	db = NULL;
+	store = store_new();
+}
+
+static void
 setup(void)
 {
 	log_init("test-store", LOG_LEVEL_WARN);
 	cr_assert_not_null(mkdtemp(dir));
+	backend_setup();
 	store = store_new();
 }
 
@@ -41,13 +106,16 @@ teardown(void)
 {
 	char cmd[300];
 
+	if (store != NULL)
+		crp_store_txn(store, CRP_STORE_ROLLBACK);
 	crp_store_free(store);
 	ndes_db_close(db);
+	backend_teardown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(crpd_store, .init = setup, .fini = teardown);
+TestSuite(crpd_store, .init = setup, .fini = teardown, .timeout = 60);
 
 #define KEY_A "AAAA000000000000000000000000000000000000000000000000000000000001"
 #define KEY_B "BBBB000000000000000000000000000000000000000000000000000000000002"
@@ -63,6 +131,16 @@ rec(const char *id, const char *key, const char *txn, int64_t exp)
 	    .expires_at = exp };
 }
 
+/* What was done so far committed, a new transaction begun (a store with
+ * transactions of its own gives a verification's outcome at COMMIT). */
+static void
+settle(void)
+{
+	cr_assert_eq(crp_store_txn(store, CRP_STORE_COMMIT), 0, "%s",
+	    crp_store_error(store, &(uint32_t){ 0 }));
+	cr_assert_eq(crp_store_txn(store, CRP_STORE_BEGIN), 0);
+}
+
 static enum crp_store_outcome
 record(const char *id, const char *key, const char *txn)
 {
@@ -70,6 +148,7 @@ record(const char *id, const char *key, const char *txn)
 	enum crp_store_outcome o = 99;
 
 	cr_assert_eq(crp_store_record_verification(store, &r, &o), 0);
+	settle();
 	return o;
 }
 
@@ -158,8 +237,76 @@ Test(crpd_store, purge_expired)
 Test(crpd_store, records_survive_reopening)
 {
 	record("c1", KEY_A, "t1");
-	crp_store_free(store);
-	ndes_db_close(db);
-	store = store_new();
+	store_reopen();
 	cr_assert_eq(record("c1", KEY_B, "t2"), CRP_STORE_REPLAY_OTHER_KEY);
 }
+
+#ifdef CRPD_STORE_PG
+/* Another node's connection, deciding on a challenge in a thread. */
+struct racer {
+	struct crp_store	*store;
+	struct crp_record	 rec;
+	enum crp_store_outcome	 outcome;
+	int			 rc;
+	bool			 done;
+};
+
+static void *
+racer_main(void *arg)
+{
+	struct racer *r = arg;
+
+	r->rc = crp_store_record_verification(r->store, &r->rec, &r->outcome);
+	if (r->rc == 0)
+		r->rc = crp_store_txn(r->store, CRP_STORE_COMMIT);
+	__atomic_store_n(&r->done, true, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void
+mark_issued(const char *id)
+{
+	cr_assert_eq(crp_store_mark_issued(store, id, 200, "THUMB"), 1);
+}
+
+/* This node records id for KEY_A (then `between`) and keeps its
+ * transaction open; another node records id for key meanwhile.  The other
+ * must wait for this transaction to end and decide from what it left:
+ * the database decides, in one statement, never both nodes. */
+static enum crp_store_outcome
+race(const char *id, const char *key, bool commit, void (*between)(const char *))
+{
+	struct racer r = { .store = store_new(), .rec = rec(id, key, "t-other", 1000),
+	    .outcome = 99, .rc = -2 };
+	struct crp_record mine = rec(id, KEY_A, "t-this", 1000), seen;
+	enum crp_store_outcome o = 99;
+	pthread_t t;
+
+	/* recorded in an open transaction (the lookup sends what waits) */
+	cr_assert_eq(crp_store_record_verification(store, &mine, &o), 0);
+	cr_assert_eq(crp_store_lookup(store, CRP_LOOKUP_CHALLENGE_ID, id, &seen), 1);
+	crp_record_clear(&seen);
+	cr_assert_eq(o, CRP_STORE_NEW);
+	if (between != NULL)
+		between(id);
+	cr_assert_eq(pthread_create(&t, NULL, racer_main, &r), 0);
+	usleep(300000);
+	cr_assert_not(__atomic_load_n(&r.done, __ATOMIC_SEQ_CST),
+	    "%s: the other node decided before this one's transaction ended", id);
+	cr_assert_eq(crp_store_txn(store, commit ? CRP_STORE_COMMIT : CRP_STORE_ROLLBACK), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(r.rc, 0, "%s: the other node failed: %s", id,
+	    crp_store_error(r.store, &(uint32_t){ 0 }));
+	crp_store_free(r.store);
+	cr_assert_eq(crp_store_txn(store, CRP_STORE_BEGIN), 0);
+	return r.outcome;
+}
+
+Test(crpd_store, two_nodes_racing_on_one_challenge_the_database_decides)
+{
+	cr_assert_eq(race("r1", KEY_B, true, NULL), CRP_STORE_REPLAY_OTHER_KEY);
+	cr_assert_eq(race("r2", KEY_A, true, NULL), CRP_STORE_SAME_KEY_RETRY);
+	cr_assert_eq(race("r3", KEY_B, false, NULL), CRP_STORE_NEW);
+	cr_assert_eq(race("r4", KEY_A, true, mark_issued), CRP_STORE_REPLAY_ISSUED);
+}
+#endif

@@ -22,11 +22,14 @@ struct ctx {
 	struct crp_work		*work;
 	int			 submitted, done, done_order[MANY];
 	int			 db_ok, db_failed, done_twice;
+	int			 db_order[MANY], ndb;	/* seq of each db() call */
+	bool			 gate_open;
 };
 
 struct test_job {
 	struct crp_job	 job;
 	int		 seq;
+	bool		 gate;		/* db() waits for c.gate_open */
 	bool		 fail_db;	/* db() inserts, then returns -1 */
 	bool		 done;
 };
@@ -87,6 +90,11 @@ job_db(struct crp_job *job, struct crpd *d)
 	sqlite3_stmt *st = ndes_db_prepare(c.db, "INSERT INTO rows(seq) VALUES(?1)");
 
 	(void)d;
+	if (c.ndb < MANY)
+		c.db_order[c.ndb] = tj->seq;
+	__atomic_add_fetch(&c.ndb, 1, __ATOMIC_SEQ_CST);
+	while (tj->gate && !__atomic_load_n(&c.gate_open, __ATOMIC_SEQ_CST))
+		usleep(1000);
 	if (st == NULL || sqlite3_bind_int(st, 1, tj->seq) != SQLITE_OK ||
 	    ndes_db_step(c.db, st) != 0)
 		return -1;
@@ -178,7 +186,7 @@ Test(crpd_work, saturated_burst_is_answered_once_and_committed_in_batches)
 	struct test_job *jobs[MANY];
 	size_t max_batch, commits, njobs;
 
-	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 2);
 	cr_assert_not_null(c.work);
 	for (int i = 0; i < MANY; i++)
 		jobs[i] = submit(&worker_ops, i);
@@ -203,7 +211,7 @@ Test(crpd_work, one_job_alone_is_committed_at_once)
 	struct test_job *tj;
 	size_t max_batch, commits, njobs;
 
-	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 2);
 	tj = submit(&worker_ops, 7);
 	run_loop();
 	crp_work_stats(c.work, &max_batch, &commits, &njobs);
@@ -221,7 +229,7 @@ Test(crpd_work, jobs_without_a_worker_stage_commit_in_submission_order)
 	sqlite3_stmt *st;
 	int i = 0;
 
-	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 2);
 	for (i = 0; i < N; i++)
 		jobs[i] = submit(&db_only_ops, i);
 	run_loop();
@@ -240,7 +248,7 @@ Test(crpd_work, a_failing_job_is_rolled_back_alone)
 {
 	struct test_job *jobs[50];
 
-	c.work = crp_work_new(c.base, NULL, c.db, NULL, 1);
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 1);
 	for (int i = 0; i < 50; i++)
 		jobs[i] = submit_job(&db_only_ops, i, i % 10 == 3);
 	run_loop();
@@ -258,7 +266,7 @@ Test(crpd_work, stopping_finishes_every_queued_job)
 {
 	struct test_job *jobs[MANY];
 
-	c.work = crp_work_new(c.base, NULL, c.db, NULL, 2);
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 2);
 	for (int i = 0; i < MANY; i++)
 		jobs[i] = submit(i % 3 == 0 ? &db_only_ops : &worker_ops, i);
 	crp_work_free(c.work);
@@ -269,4 +277,44 @@ Test(crpd_work, stopping_finishes_every_queued_job)
 	cr_assert_eq(rows("SELECT count(*) FROM rows"), MANY);
 	for (int i = 0; i < MANY; i++)
 		free(jobs[i]);
+}
+
+/* The jobs queued while the leader was busy make one batch, run in the
+ * order of their keys (jobs without one first), equal keys in submission
+ * order: two nodes' batches take the rows of a shared store in one order. */
+Test(crpd_work, a_batch_runs_in_the_order_of_its_keys)
+{
+	static const char *const keys[] = { "c", "a", NULL, "b", "a", NULL, "c", "a" };
+	static const int want[] = { 3, 6, 2, 5, 8, 4, 1, 7 };
+	enum { N = sizeof(keys) / sizeof(keys[0]) };
+	struct test_job *first, *jobs[N];
+	size_t max_batch, commits, njobs;
+
+	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 1);
+	first = calloc(1, sizeof(*first));
+	crp_job_init(&first->job, &db_only_ops, true);
+	first->gate = true;
+	c.submitted++;
+	cr_assert_eq(crp_work_submit(c.work, &first->job), 0);
+	while (__atomic_load_n(&c.ndb, __ATOMIC_SEQ_CST) == 0)
+		usleep(1000);		/* the leader waits inside the first batch */
+	for (int i = 0; i < N; i++) {
+		jobs[i] = calloc(1, sizeof(*jobs[i]));
+		crp_job_init(&jobs[i]->job, &db_only_ops, true);
+		jobs[i]->seq = i + 1;
+		jobs[i]->job.order_key = keys[i];
+		c.submitted++;
+		cr_assert_eq(crp_work_submit(c.work, &jobs[i]->job), 0);
+	}
+	__atomic_store_n(&c.gate_open, true, __ATOMIC_SEQ_CST);
+	run_loop();
+	crp_work_stats(c.work, &max_batch, &commits, &njobs);
+	cr_assert_eq(commits, 2, "%zu batches", commits);
+	cr_assert_eq(c.ndb, N + 1);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(c.db_order[i + 1], want[i], "place %d: job %d, want %d", i,
+		    c.db_order[i + 1], want[i]);
+	for (int i = 0; i < N; i++)
+		free(jobs[i]);
+	free(first);
 }

@@ -478,6 +478,28 @@ Test(crypto, not_after_as_iso8601)
 	X509_free(cert);
 }
 
+Test(crypto, asn1_time_to_seconds_is_checked)
+{
+	ASN1_TIME *t = ASN1_TIME_new();
+	time_t s = 42;
+
+	cr_assert(ASN1_TIME_set_string(t, "20301231235958Z"));
+	cr_assert_eq(ndes_crypto_asn1_time(t, &s), 0);
+	cr_assert_eq(s, (time_t)1924991998);
+	cr_assert(ASN1_TIME_set_string(t, "700101000000Z"));
+	cr_assert_eq(ndes_crypto_asn1_time(t, &s), 0);
+	cr_assert_eq(s, 0, "UTCTime 70 is 1970");
+	s = 42;
+	cr_assert_eq(ndes_crypto_asn1_time(NULL, &s), -1);
+	cr_assert_eq(s, 0, "a failure leaves 0");
+	/* bytes that are no time at all (ASN1_TIME_set_string would refuse them) */
+	cr_assert(ASN1_STRING_set(t, "2030-12-31", 10));
+	s = 42;
+	cr_assert_eq(ndes_crypto_asn1_time(t, &s), -1);
+	cr_assert_eq(s, 0);
+	ASN1_TIME_free(t);
+}
+
 Test(crypto, pubkey_der_and_sha256)
 {
 	uint8_t *der, *cli;

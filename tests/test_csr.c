@@ -180,6 +180,33 @@ assert_tampering_detected(const char *name)
 	free(der);
 }
 
+/* The keyless parse (no key decoder per request) reads the same request:
+ * the same key, the same signature check, the same inspection. */
+static void
+check_keyless(const struct spec *sp, const uint8_t *der, size_t len)
+{
+	X509_REQ *full = ndes_csr_from_der(der, len), *req = ndes_csr_from_der_keyless(der, len);
+	struct ndes_csr_info *info;
+	EVP_PKEY *key, *again;
+	char err[256];
+
+	cr_assert_not_null(full);
+	cr_assert_not_null(req);
+	cr_assert_null(X509_REQ_get0_pubkey(req), "the key is left encoded");
+	cr_assert_not_null(key = ndes_csr_key(req));
+	cr_assert_eq(EVP_PKEY_eq(key, X509_REQ_get0_pubkey(full)), 1);
+	cr_assert_not_null(again = ndes_csr_key(req), "the thread's cached objects serve again");
+	cr_assert_eq(EVP_PKEY_eq(key, again), 1);
+	cr_assert_eq(ndes_csr_verify_signature_with(req, key), 1);
+	cr_assert_not_null(info = ndes_csr_inspect_with(req, key, err, sizeof(err)), "%s", err);
+	assert_full_info(sp, info);
+	ndes_csr_info_free(info);
+	EVP_PKEY_free(again);
+	EVP_PKEY_free(key);
+	X509_REQ_free(req);
+	X509_REQ_free(full);
+}
+
 static void
 check_full(const struct spec *sp)
 {
@@ -205,6 +232,7 @@ check_full(const struct spec *sp)
 	cr_assert_eq(ndes_csr_to_der(req, &ours, &ourlen), 0);
 	cr_assert_eq(ourlen, len);
 	cr_assert_eq(memcmp(ours, der, len), 0);
+	check_keyless(sp, der, len);
 	X509_REQ_free(req);
 	ndes_csr_info_free(info);
 	req = ndes_csr_load(file, err, sizeof(err));
@@ -261,6 +289,42 @@ Test(csr, ec_p384_full_printable_string)
 	/* string_mask=default: the challengePassword is a PrintableString */
 	tu_sh("\"$OPENSSL\" asn1parse -inform DER -in p384.der | "
 	    "grep -A2 challengePassword | grep -q 'l=4500 prim: PRINTABLESTRING'");
+}
+
+/* Keys decoded by the per-thread decoder (not EC on a named curve), and an
+ * EC point that is not on its curve, which decodes to nothing. */
+Test(csr, keyless_other_keys_and_bad_point)
+{
+	static const char cnf[] = "[req]\nprompt = no\ndistinguished_name = dn\n[dn]\nCN = k\n";
+	const char *const keys[] = { "ed25519", "rsa-pss -pkeyopt rsa_keygen_bits:2048",
+		"ec -pkeyopt ec_paramgen_curve:P-384" };
+	uint8_t *der;
+	size_t len;
+	X509_REQ *req;
+	EVP_PKEY *key;
+
+	tu_write("t.cnf", cnf, strlen(cnf));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		tu_sh("\"$OPENSSL\" req -new -newkey %s -nodes -keyout t.key -config t.cnf "
+		    "-outform DER -out t.der 2>/dev/null", keys[i]);
+		der = tu_read("t.der", &len);
+		cr_assert_not_null(req = ndes_csr_from_der_keyless(der, len));
+		cr_assert_not_null(key = ndes_csr_key(req), "%s", keys[i]);
+		cr_assert_eq(ndes_csr_verify_signature_with(req, key), 1, "%s", keys[i]);
+		EVP_PKEY_free(key);
+		X509_REQ_free(req);
+		if (i == 2) {
+			/* the last byte of the point's y coordinate: off the curve */
+			uint8_t *y = memmem(der, len, "\x03\x62\x00\x04", 4);
+
+			cr_assert_not_null(y);
+			y[4 + 96 - 1] ^= 0x01;
+			cr_assert_not_null(req = ndes_csr_from_der_keyless(der, len));
+			cr_assert_null(ndes_csr_key(req), "a point off the curve is no key");
+			X509_REQ_free(req);
+		}
+		free(der);
+	}
 }
 
 static struct ndes_csr_info *

@@ -38,6 +38,9 @@ static const struct {
 	{ 20502, "CRPVerifyMetric_Failure", LOG_ERR, { 0, 0x408, 0x409, 0x410, 0x0FFFFFFF } },
 	{ 20600, "CRPNotifyMetric_Success", LOG_INFO, { 0, 0x0FFFFFFF } },
 	{ 20602, "CRPNotifyMetric_Failure", LOG_ERR, { 0, 0x0FFFFFFF } },
+	/* project extensions (docs/events.md): crpd's challenge store */
+	{ 20700, "CRPChallengeStore_Available", LOG_INFO, { 0, 0x0FFFFFFF } },
+	{ 20702, "CRPChallengeStore_Unavailable", LOG_ERR, { 0, 0x0FFFFFFF } },
 };
 #define N_DESIGN_EVENTS (sizeof(design_events) / sizeof(design_events[0]))
 
@@ -89,7 +92,9 @@ static const struct {
 	{ 0x1015, "NDES_ChallengeSigner_Unknown", { 20502 } },
 	{ 0x1016, "NDES_ChallengeSigner_Unusable", { 20502 } },
 	{ 0x1017, "NDES_ChallengeText_NotBase64", { 20502 } },
-	{ 0x1020, "NDES_ChallengeStore_Unavailable", { 20502, 20602 } },
+	{ 0x1020, "NDES_ChallengeStore_Unavailable", { 20502, 20602, 20702 } },
+	{ 0x1021, "NDES_ChallengeStore_AuthFailed", { 20502, 20602, 20702 } },
+	{ 0x1022, "NDES_ChallengeStore_SchemaNewer", { 20702 } },
 	{ 0x1101, "NDES_Connector_Unavailable", { 20602 } },
 	{ 0x1102, "NDES_Notify_UnknownChallenge", { 20602 } },
 	{ 0x1201, "NDES_Outbox_Full", { 20302 } },

@@ -321,6 +321,62 @@ Test(ipc_reader, wrong_type_consumes_nothing)
 }
 
 /* Raw payloads the builder would never produce. */
+Test(ipc_reader, sticky_reader_remembers_the_first_failure)
+{
+	struct ndes_ipc_msg *msg = must_msg(NDES_IPC_MSG_PING, 1);
+	struct ndes_ipc_reader r;
+	const char *s = "untouched";
+	uint64_t u64 = 42;
+	uint32_t u32 = 7;
+	size_t len;
+	const uint8_t *buf;
+
+	ndes_ipc_msg_add_u32(msg, 17);
+	ndes_ipc_msg_add_str(msg, "x");
+	buf = frame_of(msg, &len);
+	ndes_ipc_reader_init_sticky(&r, buf + NDES_IPC_HEADER_LEN, len - NDES_IPC_HEADER_LEN);
+	cr_assert_not(ndes_ipc_reader_failed(&r));
+	cr_assert_eq(ndes_ipc_get_u64(&r, &u64), -1, "a U32 is no U64");
+	cr_assert(ndes_ipc_reader_failed(&r));
+	cr_assert_eq(u64, 42);
+	cr_assert_eq(ndes_ipc_get_u32(&r, &u32), -1, "every get after the first failure fails");
+	cr_assert_eq(u32, 7);
+	cr_assert_eq(ndes_ipc_get_str(&r, &s, NULL), -1);
+	cr_assert_str_eq(s, "untouched");
+	cr_assert_eq(r.off, 0, "nothing consumed");
+	cr_assert_eq(ndes_ipc_reader_end(&r), -1);
+
+	/* the same message read right: end() is the one check */
+	ndes_ipc_reader_init_sticky(&r, buf + NDES_IPC_HEADER_LEN, len - NDES_IPC_HEADER_LEN);
+	ndes_ipc_get_u32(&r, &u32);
+	ndes_ipc_get_str(&r, &s, NULL);
+	cr_assert_eq(ndes_ipc_reader_end(&r), 0);
+	cr_assert_eq(u32, 17);
+	cr_assert_str_eq(s, "x");
+	/* a failure after every field was read still counts */
+	cr_assert_eq(ndes_ipc_get_u32(&r, &u32), -1, "nothing left");
+	cr_assert_eq(ndes_ipc_reader_end(&r), -1);
+	ndes_ipc_msg_free(msg);
+}
+
+Test(ipc_reader, frame_readers_are_sticky)
+{
+	struct ndes_ipc_header hdr = { .version = NDES_IPC_VERSION, .type = NDES_IPC_MSG_PING };
+	static const uint8_t payload[] = { NDES_IPC_F_U32, 0, 0, 0, 1 };
+	struct ndes_ipc_frame *frame = ndes_ipc_frame_new(&hdr, payload, sizeof(payload));
+	struct ndes_ipc_reader r;
+	uint32_t u32 = 0;
+	bool b;
+
+	cr_assert_not_null(frame);
+	ndes_ipc_frame_reader(frame, &r);
+	cr_assert_eq(ndes_ipc_get_bool(&r, &b), -1, "a U32 is no BOOL");
+	cr_assert_eq(ndes_ipc_get_u32(&r, &u32), -1, "the U32 is there, but the reader failed");
+	cr_assert_eq(u32, 0);
+	cr_assert_eq(ndes_ipc_reader_end(&r), -1);
+	ndes_ipc_frame_free(frame);
+}
+
 Test(ipc_reader, malformed_fields_refused)
 {
 	static const uint8_t trunc_u32[] = { 0x01, 0x00, 0x00, 0x01 };

@@ -2,7 +2,10 @@
  * kind of line that must be refused, not truncated. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lines.h"
 
@@ -119,4 +122,67 @@ Test(lines, secret_files_get_messages_without_their_text)
 	cr_assert_str_eq(err, "f.txt:1: a NUL byte");
 	READ("p\xe9" "4ss\n", 64, NDES_LINES_SECRET);
 	cr_assert_str_eq(err, "f.txt:1: not UTF-8");
+}
+
+/* A secret file holding text with mode; its path (static). */
+static const char *
+secret_file(const char *text, mode_t mode)
+{
+	static char path[] = "/tmp/test-secret-XXXXXX";
+	FILE *f;
+	int fd;
+
+	strcpy(path, "/tmp/test-secret-XXXXXX");
+	cr_assert_neq((fd = mkstemp(path)), -1);
+	cr_assert_not_null((f = fdopen(fd, "w")));
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(path, mode), 0);
+	return path;
+}
+
+Test(lines, secret_files_first_line_and_mode)
+{
+	static const struct {
+		const char *text;
+		mode_t mode;
+		unsigned flags;
+		const char *want, *err;	/* want NULL: refused with err after "PATH: " */
+	} cases[] = {
+		{ "s3cret\r\nignored\n", 0600, NDES_SECRET_PRIVATE, "s3cret", NULL },
+		{ "s3cret", 0400, NDES_SECRET_PRIVATE, "s3cret", NULL },
+		{ "s3cret\n", 0644, NDES_SECRET_PRIVATE, NULL,
+		    "mode 0644: readable by group or others; chmod 600 it" },
+		{ "s3cret\n", 0640, NDES_SECRET_PRIVATE, NULL,
+		    "mode 0640: readable by group or others; chmod 600 it" },
+		{ "s3cret\n", 0602, NDES_SECRET_PRIVATE, NULL,
+		    "mode 0602: writable by group or others; chmod 600 it" },
+		{ "s3cret\n", 0644, 0, "s3cret", NULL },
+		{ "", 0600, NDES_SECRET_PRIVATE, NULL, "empty file" },
+		{ "s3\xff" "cret\n", 0600, NDES_SECRET_PRIVATE, NULL, "1: not UTF-8" },
+	};
+	char err[256], want[512], *out;
+	const char *path;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path = secret_file(cases[i].text, cases[i].mode);
+		err[0] = '\0';
+		if (cases[i].want != NULL) {
+			cr_assert_eq(ndes_secret_read(path, cases[i].flags, &out, err, sizeof(err)),
+			    0, "case %zu: %s", i, err);
+			cr_assert_str_eq(out, cases[i].want, "case %zu", i);
+			ndes_secret_free(out);
+		} else {
+			cr_assert_eq(ndes_secret_read(path, cases[i].flags, &out, err, sizeof(err)),
+			    -1, "case %zu", i);
+			cr_assert_null(out);
+			snprintf(want, sizeof(want), "%s%s%s", path,
+			    cases[i].err[0] == '1' ? ":" : ": ", cases[i].err);
+			cr_assert_str_eq(err, want, "case %zu", i);
+			cr_assert_null(strstr(err, "s3"), "case %zu: %s", i, err);
+		}
+		unlink(path);
+	}
+	cr_assert_eq(ndes_secret_read("/tmp", NDES_SECRET_PRIVATE, &out, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "/tmp: not a regular file");
 }

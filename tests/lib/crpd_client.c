@@ -148,58 +148,95 @@ crpd_h_csr(const struct crpd_h_csr_spec *s, size_t *len)
 	return der;
 }
 
+/* One request on a new connection: the reply, or NULL (why in err). */
 static struct ndes_ipc_frame *
-client_call(struct crpd_h *h, struct ndes_ipc_msg *m)
+client_try_call(const char *sock, struct ndes_ipc_msg *m, char *err, size_t errlen)
 {
-	char err[256];
-	struct ndes_ipc_client *c = ndes_ipc_client_connect(h->sock, 2000, err, sizeof(err));
+	struct ndes_ipc_client *c = ndes_ipc_client_connect(sock, 2000, err, errlen);
 	struct ndes_ipc_frame *reply = NULL;
 
-	cr_assert_not_null(c, "connect %s: %s", h->sock, err);
-	ndes_ipc_msg_set_request_id(m, ndes_ipc_client_next_id(c));
-	cr_assert_eq(ndes_ipc_client_call(c, m, &reply, 20000, err, sizeof(err)), 0, "call: %s",
-	    err);
-	ndes_ipc_client_free(c);
+	if (c != NULL) {
+		ndes_ipc_msg_set_request_id(m, ndes_ipc_client_next_id(c));
+		if (ndes_ipc_client_call(c, m, &reply, 20000, err, errlen) != 0)
+			reply = NULL;
+		ndes_ipc_client_free(c);
+	}
 	ndes_ipc_msg_free(m);
 	return reply;
 }
 
-static void
+static struct ndes_ipc_frame *
+client_call(struct crpd_h *h, struct ndes_ipc_msg *m)
+{
+	char err[256];
+	struct ndes_ipc_frame *reply = client_try_call(h->sock, m, err, sizeof(err));
+
+	cr_assert_not_null(reply, "call on %s: %s", h->sock, err);
+	return reply;
+}
+
+static int
 copy_str(struct ndes_ipc_reader *r, char *dst, size_t len)
 {
 	const char *s;
 
-	cr_assert_eq(ndes_ipc_get_str(r, &s, NULL), 0);
+	if (ndes_ipc_get_str(r, &s, NULL) != 0)
+		return -1;
 	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+static int
+verify_reply_read(const struct ndes_ipc_frame *reply, struct crpd_h_reply *out)
+{
+	struct ndes_ipc_reader r;
+
+	memset(out, 0, sizeof(*out));
+	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_VERIFY_REPLY)
+		return -1;
+	ndes_ipc_frame_reader(reply, &r);
+	if (ndes_ipc_get_bool(&r, &out->verified) || ndes_ipc_get_u32(&r, &out->event_id) ||
+	    ndes_ipc_get_u32(&r, &out->code) || copy_str(&r, out->reason, sizeof(out->reason)) ||
+	    copy_str(&r, out->challenge_id, sizeof(out->challenge_id)) ||
+	    copy_str(&r, out->device_id, sizeof(out->device_id)) ||
+	    copy_str(&r, out->user_id, sizeof(out->user_id)))
+		return -1;
+	return ndes_ipc_reader_end(&r) == 0 ? 0 : -1;
+}
+
+int
+crpd_h_try_verify(const char *sock, const uint8_t *csr, size_t len, const char *txn,
+    struct crpd_h_reply *out)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 0);
+	struct ndes_ipc_frame *reply;
+	char err[256];
+	int rc;
+
+	ndes_ipc_msg_add_bytes(m, csr, len);
+	ndes_ipc_msg_add_bytes(m, NULL, 0);
+	ndes_ipc_msg_add_str(m, "UserTemplate");
+	ndes_ipc_msg_add_str(m, txn);
+	if (ndes_ipc_msg_failed(m)) {
+		ndes_ipc_msg_free(m);
+		return -1;
+	}
+	if ((reply = client_try_call(sock, m, err, sizeof(err))) == NULL) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->reason, sizeof(out->reason), "%s", err);
+		return -1;
+	}
+	rc = verify_reply_read(reply, out);
+	ndes_ipc_frame_free(reply);
+	return rc;
 }
 
 void
 crpd_h_verify(struct crpd_h *h, const uint8_t *csr, size_t len, const char *txn,
     struct crpd_h_reply *out)
 {
-	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 0);
-	struct ndes_ipc_frame *reply;
-	struct ndes_ipc_reader r;
-
-	ndes_ipc_msg_add_bytes(m, csr, len);
-	ndes_ipc_msg_add_bytes(m, NULL, 0);
-	ndes_ipc_msg_add_str(m, "UserTemplate");
-	ndes_ipc_msg_add_str(m, txn);
-	cr_assert(!ndes_ipc_msg_failed(m));
-	reply = client_call(h, m);
-	cr_assert_eq(ndes_ipc_frame_type(reply), NDES_IPC_MSG_VERIFY_REPLY, "reply type %u",
-	    ndes_ipc_frame_type(reply));
-	ndes_ipc_frame_reader(reply, &r);
-	memset(out, 0, sizeof(*out));
-	cr_assert_eq(ndes_ipc_get_bool(&r, &out->verified), 0);
-	cr_assert_eq(ndes_ipc_get_u32(&r, &out->event_id), 0);
-	cr_assert_eq(ndes_ipc_get_u32(&r, &out->code), 0);
-	copy_str(&r, out->reason, sizeof(out->reason));
-	copy_str(&r, out->challenge_id, sizeof(out->challenge_id));
-	copy_str(&r, out->device_id, sizeof(out->device_id));
-	copy_str(&r, out->user_id, sizeof(out->user_id));
-	cr_assert_eq(ndes_ipc_reader_end(&r), 0);
-	ndes_ipc_frame_free(reply);
+	cr_assert_eq(crpd_h_try_verify(h->sock, csr, len, txn, out), 0,
+	    "VERIFY on %s: no VERIFY_REPLY (%s)", h->sock, out->reason);
 }
 
 void
@@ -248,14 +285,14 @@ crpd_h_notify(struct crpd_h *h, const char *challenge, const char *txn, int64_t 
 		cr_assert_eq(ndes_ipc_frame_type(reply), NDES_IPC_MSG_NOTIFY_REPLY);
 		cr_assert_eq(ndes_ipc_get_bool(&r, &out->accepted), 0);
 		cr_assert_eq(ndes_ipc_get_u32(&r, &out->code), 0);
-		copy_str(&r, out->message, sizeof(out->message));
+		cr_assert_eq(copy_str(&r, out->message, sizeof(out->message)), 0);
 		cr_assert_eq(ndes_ipc_reader_end(&r), 0);
 	}
 	ndes_ipc_frame_free(reply);
 }
 
 static json_t *
-events_read(const char *path, const char *txn)
+events_read(const char *path, const char *field, const char *value)
 {
 	json_t *arr = json_array(), *e;
 	FILE *f = fopen(path, "r");
@@ -269,8 +306,8 @@ events_read(const char *path, const char *txn)
 			break;	/* a line still being written */
 		e = json_loads(line, 0, NULL);
 		cr_assert_not_null(e, "events file line is not JSON: %s", line);
-		t = json_string_value(json_object_get(e, "NDES_TRANSACTION_ID"));
-		if (t != NULL && strcmp(t, txn) == 0)
+		t = json_string_value(json_object_get(e, field));
+		if (t != NULL && strcmp(t, value) == 0)
 			json_array_append(arr, e);
 		json_decref(e);
 	}
@@ -278,31 +315,39 @@ events_read(const char *path, const char *txn)
 	return arr;
 }
 
-/* This crpd's entries for txn in journald (a plain token: quoted as is). */
+/* This crpd's entries whose field is value in journald (a plain token:
+ * quoted as is). */
 static json_t *
-events_read_journal(const struct crpd_h *h, const char *txn)
+events_read_journal(const struct crpd_h *h, const char *field, const char *value)
 {
 	char match[512];
 
-	cr_assert_null(strchr(txn, '\''), "transaction %s", txn);
-	snprintf(match, sizeof(match), "--since=@%lld.%06ld _PID=%d 'NDES_TRANSACTION_ID=%s'",
-	    (long long)h->started.tv_sec, h->started.tv_nsec / 1000, (int)h->pid, txn);
+	cr_assert_null(strchr(value, '\''), "%s %s", field, value);
+	snprintf(match, sizeof(match), "--since=@%lld.%06ld _PID=%d '%s=%s'",
+	    (long long)h->started.tv_sec, h->started.tv_nsec / 1000, (int)h->pid, field, value);
 	return evt_journal_query(match);
 }
 
 json_t *
-crpd_h_events(struct crpd_h *h, const char *txn, size_t want)
+crpd_h_events_where(struct crpd_h *h, const char *field, const char *value, size_t want)
 {
 	json_t *arr = NULL;
 
 	for (int i = 0; i < 100; i++) {
 		json_decref(arr);
-		arr = h->journal ? events_read_journal(h, txn) : events_read(h->events, txn);
+		arr = h->journal ? events_read_journal(h, field, value) :
+		    events_read(h->events, field, value);
 		if (json_array_size(arr) >= want)
 			break;
 		usleep(50000);
 	}
 	return arr;
+}
+
+json_t *
+crpd_h_events(struct crpd_h *h, const char *txn, size_t want)
+{
+	return crpd_h_events_where(h, "NDES_TRANSACTION_ID", txn, want);
 }
 
 json_t *

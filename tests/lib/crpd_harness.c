@@ -60,10 +60,30 @@ harness_mkdir(const struct crpd_h *h, const char *rel)
 	free(p);
 }
 
+/* The CRP pair and the signing certificate into h's folder. */
+static void
+harness_write_pki(struct crpd_h *h, bool crp, bool signing)
+{
+	char *p;
+
+	if (crp) {
+		p = crpd_h_path(h, "registration/crp.pem");
+		crpd_h_write_certs(p, &h->crp_cert, 1);
+		free(p);
+		p = crpd_h_path(h, "registration/crp.key");
+		crpd_h_write_key(p, h->crp_key);
+		free(p);
+	}
+	if (signing) {
+		p = crpd_h_path(h, "signing/signing-certs.pem");
+		crpd_h_write_certs(p, &h->sign_cert, 1);
+		free(p);
+	}
+}
+
 static void
 harness_pki(struct crpd_h *h, const struct crpd_h_opts *o)
 {
-	char *p;
 
 	h->crp_key = testpki_key(o->crp_alg != NULL ? o->crp_alg : "ec-p256");
 	h->crp_cert = testpki_cert(h->crp_key, "crp node", NULL, NULL, -60, 30);
@@ -72,19 +92,25 @@ harness_pki(struct crpd_h *h, const struct crpd_h_opts *o)
 	cr_assert(h->crp_key && h->crp_cert && h->sign_key && h->sign_cert);
 	harness_mkdir(h, "registration");
 	harness_mkdir(h, "signing");
-	if (!o->no_crp_key) {
-		p = crpd_h_path(h, "registration/crp.pem");
-		crpd_h_write_certs(p, &h->crp_cert, 1);
-		free(p);
-		p = crpd_h_path(h, "registration/crp.key");
-		crpd_h_write_key(p, h->crp_key);
-		free(p);
-	}
-	if (!o->no_signing) {
-		p = crpd_h_path(h, "signing/signing-certs.pem");
-		crpd_h_write_certs(p, &h->sign_cert, 1);
-		free(p);
-	}
+	harness_write_pki(h, !o->no_crp_key, !o->no_signing);
+}
+
+void
+crpd_h_share_pki(struct crpd_h *dst, const struct crpd_h *src)
+{
+	EVP_PKEY_free(dst->crp_key);
+	EVP_PKEY_free(dst->sign_key);
+	X509_free(dst->crp_cert);
+	X509_free(dst->sign_cert);
+	cr_assert_eq(EVP_PKEY_up_ref(src->crp_key), 1);
+	cr_assert_eq(EVP_PKEY_up_ref(src->sign_key), 1);
+	cr_assert_eq(X509_up_ref(src->crp_cert), 1);
+	cr_assert_eq(X509_up_ref(src->sign_cert), 1);
+	dst->crp_key = src->crp_key;
+	dst->sign_key = src->sign_key;
+	dst->crp_cert = src->crp_cert;
+	dst->sign_cert = src->sign_cert;
+	harness_write_pki(dst, true, true);
 }
 
 static void
@@ -196,16 +222,55 @@ harness_exec(struct crpd_h *h)
 }
 
 void
-crpd_h_start(struct crpd_h *h)
+crpd_h_spawn(struct crpd_h *h)
 {
-	int status;
-
 	cr_assert_eq(h->pid, 0, "crpd already running");
 	clock_gettime(CLOCK_REALTIME, &h->started);
 	h->pid = fork();
 	cr_assert_neq(h->pid, -1);
 	if (h->pid == 0)
 		harness_exec(h);
+}
+
+bool
+crpd_h_answers(const struct crpd_h *h)
+{
+	return harness_ping(h);
+}
+
+int
+crpd_h_wait_exit(struct crpd_h *h, int ms)
+{
+	int status;
+
+	for (int i = 0; i < ms / 10; i++) {
+		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+			h->pid = 0;
+			return status;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+char *
+crpd_h_log(const struct crpd_h *h)
+{
+	return harness_read_file(h->log);
+}
+
+void
+crpd_h_start(struct crpd_h *h)
+{
+	crpd_h_spawn(h);
+	crpd_h_wait_ready(h);
+}
+
+void
+crpd_h_wait_ready(struct crpd_h *h)
+{
+	int status;
+
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
 			char *log = harness_read_file(h->log);

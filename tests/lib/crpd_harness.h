@@ -51,6 +51,20 @@ struct crpd_h {
 struct crpd_h *crpd_h_new(const struct crpd_h_opts *opts);
 /* Start crp/ndes-crpd and wait until crp.sock answers. */
 void	crpd_h_start(struct crpd_h *h);
+/* The two halves of crpd_h_start(): fork and exec; wait (10 s at most,
+ * asserting it did not exit). */
+void	crpd_h_spawn(struct crpd_h *h);
+void	crpd_h_wait_ready(struct crpd_h *h);
+/* Whether crp.sock answers PING now. */
+bool	crpd_h_answers(const struct crpd_h *h);
+/* Its wait status once it exited within ms, else -1 (still running). */
+int	crpd_h_wait_exit(struct crpd_h *h, int ms);
+/* What crpd wrote on stderr so far (malloc'd). */
+char	*crpd_h_log(const struct crpd_h *h);
+/* dst uses src's CRP key and signing certificate (another node of the
+ * same tenant): the files in dst's folder and what dst seals with.  Before
+ * dst starts. */
+void	crpd_h_share_pki(struct crpd_h *dst, const struct crpd_h *src);
 /* SIGTERM and assert a clean exit (status 0: no leak under ASan). */
 void	crpd_h_stop(struct crpd_h *h);
 /* kill -9 and reap. */
@@ -108,6 +122,11 @@ struct crpd_h_reply {
 	char		 user_id[128];
 };
 
+/* VERIFY_REQUEST over the socket, asserting nothing (for a child
+ * process, or a crpd that may be gone): 0 with the reply, or -1 with
+ * why in out->reason. */
+int	crpd_h_try_verify(const char *sock, const uint8_t *csr, size_t len, const char *txn,
+	    struct crpd_h_reply *out);
 /* VERIFY_REQUEST over crp.sock; asserts a VERIFY_REPLY comes back. */
 void	crpd_h_verify(struct crpd_h *h, const uint8_t *csr, size_t len, const char *txn,
 	    struct crpd_h_reply *out);
@@ -126,6 +145,10 @@ void	crpd_h_notify(struct crpd_h *h, const char *challenge, const char *txn,
 	    int64_t disposition, uint32_t hresult, const uint8_t *cert, size_t cert_len,
 	    const char *description, struct crpd_h_notify_reply *out);
 
+/* Events whose field (NDES_EVENT_ID, ...) is value, waiting up to 5 s for
+ * want of them; a JSON array. */
+json_t	*crpd_h_events_where(struct crpd_h *h, const char *field, const char *value,
+	    size_t want);
 /* Events whose NDES_TRANSACTION_ID is txn (want of them, waiting up to
  * 5 s); a JSON array.  Read back from the file sink, or from journald
  * (journalctl -o json, this crpd's _PID) when the harness runs with

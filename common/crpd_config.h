@@ -1,5 +1,6 @@
 /* ndes-crpd configuration: the YAML schema (docs/crpd.md, etc/crpd.example.yaml)
- * and the derived paths. */
+ * and the derived paths.  Shared by ndes-crpd and `ndes-connector diagnose`;
+ * the names keep crpd's prefix (crpd_cfg, crpd_config_*): they are its file's. */
 #ifndef CRPD_CONFIG_H
 #define CRPD_CONFIG_H
 
@@ -11,6 +12,7 @@
 #include "config_loader.h"
 #include "events_config.h"
 #include "ipc_config.h"
+#include "crpd_store_config.h"
 
 #define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
 
@@ -72,6 +74,7 @@ struct crpd_cfg {
 	int64_t			 purge_interval;	/* seconds */
 	int64_t			 purge_after;		/* seconds after expiry */
 	struct crpd_state_sync_cfg state_sync;
+	struct crpd_store_cfg	 store;		/* store_config.h */
 	struct ndes_events_cfg	 events;
 	char			*log_level;
 };

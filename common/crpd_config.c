@@ -1,4 +1,6 @@
-/* ndes-crpd configuration schema. */
+/* ndes-crpd's configuration schema.  In common/ (not crp/) because two
+ * processes read that file: ndes-crpd, and `ndes-connector diagnose`, which
+ * checks it by the same rules. */
 #include "crpd_config.h"
 
 #include "log.h"
@@ -109,6 +111,7 @@ static const struct ndes_config_field crpd_fields[] = {
 	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
 	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
 	NDES_CFG_MAP("state_sync", struct crpd_cfg, state_sync, state_sync_schema),
+	NDES_CFG_MAP("store", struct crpd_cfg, store, crpd_store_schema),
 	NDES_CFG_MAP("events", struct crpd_cfg, events, ndes_events_cfg_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),

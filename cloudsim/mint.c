@@ -1,0 +1,235 @@
+/* Sealing on worker threads, group commit and answers on the loop
+ * (mint.h). */
+#include "mint.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "pki.h"
+#include "service.h"
+#include "store.h"
+
+struct mint_job {
+	TAILQ_ENTRY(mint_job)	 entry;
+	struct api_call		 call;
+	struct ndes_challenge_claims cl;
+	STACK_OF(X509)		*recipients;
+	char			*text;		/* sealed; NULL: err says why */
+	char			 err[API_ERR_MAX];
+};
+
+TAILQ_HEAD(mint_jobq, mint_job);
+
+struct cloudsim_mint {
+	struct cloudsim_svc	*svc;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct mint_jobq	 todo;		/* to seal */
+	struct mint_jobq	 sealed;	/* to record and answer */
+	bool			 stop;
+	struct event		*sealed_ev;
+	pthread_t		*workers;
+	int			 nworkers, nstarted;
+};
+
+static void
+mint_job_free(struct mint_job *j)
+{
+	ndes_challenge_claims_clear(&j->cl);
+	sk_X509_pop_free(j->recipients, X509_free);
+	free(j->text);
+	free(j);
+}
+
+static void
+mint_seal(struct cloudsim_mint *m, struct mint_job *j)
+{
+	const struct cloudsim_pki *pki = m->svc->pki;
+
+	if (ndes_challenge_seal(&j->cl, pki->signing_cert, pki->signing_key, j->recipients,
+	    &j->text, j->err, sizeof(j->err)) != 0)
+		j->text = NULL;
+}
+
+static void *
+mint_worker(void *arg)
+{
+	struct cloudsim_mint *m = arg;
+	struct mint_job *j;
+
+	pthread_mutex_lock(&m->lock);
+	for (;;) {
+		while (TAILQ_EMPTY(&m->todo) && !m->stop)
+			pthread_cond_wait(&m->cond, &m->lock);
+		if ((j = TAILQ_FIRST(&m->todo)) == NULL)
+			break;
+		TAILQ_REMOVE(&m->todo, j, entry);
+		pthread_mutex_unlock(&m->lock);
+		mint_seal(m, j);
+		pthread_mutex_lock(&m->lock);
+		TAILQ_INSERT_TAIL(&m->sealed, j, entry);
+		event_active(m->sealed_ev, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/* The batch's records in one transaction; false when it cannot be
+ * committed (nothing of it is then recorded). */
+static bool
+mint_record(struct cloudsim_store *st, struct mint_jobq *batch)
+{
+	struct cloudsim_challenge_rec rec;
+	struct mint_job *j;
+	bool ok = cloudsim_store_begin(st) == 0;
+
+	TAILQ_FOREACH(j, batch, entry) {
+		if (!ok || j->text == NULL)
+			continue;
+		rec = (struct cloudsim_challenge_rec){ .id = j->cl.challenge_id,
+		    .device_id = j->cl.device_id, .profile = j->cl.profile_id,
+		    .user_id = j->cl.user_id, .subject = j->cl.subject,
+		    .issued_at = j->cl.issued_at, .expires_at = j->cl.expires_at,
+		    .recipients = sk_X509_num(j->recipients) };
+		ok = cloudsim_store_challenge_add(st, &rec) == 0;
+	}
+	if (ok && cloudsim_store_commit(st) == 0)
+		return true;
+	cloudsim_store_rollback(st);
+	return false;
+}
+
+static void
+mint_answer(struct mint_job *j, bool recorded)
+{
+	if (j->text == NULL)
+		api_error(&j->call, 500, "internal_error", j->err);
+	else if (!recorded)
+		api_error(&j->call, 500, "internal_error", "the state database failed");
+	else
+		api_reply(&j->call, 201, admin_mint_answer(&j->cl, j->text,
+		    sk_X509_num(j->recipients)));
+}
+
+/* Loop: every sealed challenge waiting now, recorded together, then
+ * answered. */
+static void
+mint_sealed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cloudsim_mint *m = arg;
+	struct mint_jobq batch = TAILQ_HEAD_INITIALIZER(batch);
+	struct mint_job *j;
+	bool recorded;
+
+	pthread_mutex_lock(&m->lock);
+	TAILQ_CONCAT(&batch, &m->sealed, entry);
+	pthread_mutex_unlock(&m->lock);
+	if (TAILQ_EMPTY(&batch))
+		return;
+	recorded = mint_record(m->svc->store, &batch);
+	while ((j = TAILQ_FIRST(&batch)) != NULL) {
+		TAILQ_REMOVE(&batch, j, entry);
+		mint_answer(j, recorded);
+		mint_job_free(j);
+	}
+}
+
+void
+cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
+    struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients)
+{
+	struct mint_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		api_error(call, 500, "internal_error", "out of memory");
+		ndes_challenge_claims_clear(cl);
+		sk_X509_pop_free(recipients, X509_free);
+		return;
+	}
+	j->call = *call;
+	j->cl = *cl;
+	j->recipients = recipients;
+	memset(cl, 0, sizeof(*cl));
+	memset(call, 0, sizeof(*call));
+	pthread_mutex_lock(&m->lock);
+	TAILQ_INSERT_TAIL(&m->todo, j, entry);
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Threads start with every signal blocked: signals go to the loop. */
+static int
+mint_start(struct cloudsim_mint *m)
+{
+	sigset_t all, old;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < m->nworkers && rc == 0; i++) {
+		if (pthread_create(&m->workers[i], NULL, mint_worker, m) != 0)
+			rc = -1;
+		else
+			m->nstarted++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+struct cloudsim_mint *
+cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers)
+{
+	struct cloudsim_mint *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->svc = svc;
+	m->nworkers = nworkers < 2 ? 2 : nworkers;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	TAILQ_INIT(&m->todo);
+	TAILQ_INIT(&m->sealed);
+	m->workers = calloc((size_t)m->nworkers, sizeof(*m->workers));
+	m->sealed_ev = event_new(svc->base, -1, 0, mint_sealed_cb, m);
+	if (m->workers == NULL || m->sealed_ev == NULL || mint_start(m) != 0) {
+		log_warnx("cannot start the minting threads");
+		cloudsim_mint_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+cloudsim_mint_free(struct cloudsim_mint *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->stop = true;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	for (int i = 0; i < m->nstarted; i++)
+		pthread_join(m->workers[i], NULL);
+	if (m->sealed_ev != NULL) {
+		mint_sealed_cb(-1, 0, m);
+		event_free(m->sealed_ev);
+	}
+	free(m->workers);
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->cond);
+	free(m);
+}
+
+int
+cloudsim_mint_nworkers(const struct cloudsim_mint *m)
+{
+	return m->nworkers;
+}

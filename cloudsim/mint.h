@@ -1,0 +1,44 @@
+/* Minting challenges off the loop (docs/cloud-sim.md, "Minting").
+ *
+ *   loop     admin_challenge(): the plan, the claims and the recipients
+ *            (store.h, parsed once), then cloudsim_mint_submit().
+ *   workers  a pool (one per CPU, at least two) seals each challenge
+ *            (ndes_challenge_seal: signature and encryption to every
+ *            recipient).
+ *   loop     the sealed challenges waiting when the loop gets to them are
+ *            recorded in ONE transaction (group commit; the store is
+ *            NDES_DB_DURABLE, so the commit is fsynced), and only then is
+ *            each answered: no mint is acknowledged before its record is on
+ *            disk.  A batch that cannot be recorded is answered 500, each.
+ *
+ * evhttp and the store belong to the loop thread: the workers touch
+ * neither; they wake the loop with event_active() (libevent threading,
+ * evthread_use_pthreads()). */
+#ifndef NDES_CLOUDSIM_MINT_H
+#define NDES_CLOUDSIM_MINT_H
+
+#include <openssl/x509.h>
+
+#include "api.h"
+#include "challenge.h"
+
+struct cloudsim_mint;
+
+/* Start nworkers sealing threads (at least two) for svc, whose event base
+ * must have been made after evthread_use_pthreads().  NULL on failure. */
+struct cloudsim_mint *cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers);
+/* Loop thread: the workers seal what is queued and stop, then what they
+ * sealed is recorded and answered.  Before the HTTP servers are freed. */
+void cloudsim_mint_free(struct cloudsim_mint *m);
+/* Loop thread: take over the call (its reply), the claims (*cl is zeroed)
+ * and the recipients. */
+void cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
+    struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients);
+int cloudsim_mint_nworkers(const struct cloudsim_mint *m);
+
+/* admin_challenge.c: the answer of a sealed and recorded challenge
+ * (logged too). */
+json_t *admin_mint_answer(const struct ndes_challenge_claims *cl, const char *text,
+    int recipients);
+
+#endif
