@@ -114,6 +114,20 @@ const uint8_t *ndes_ipc_msg_frame(const struct ndes_ipc_msg *msg, size_t *len);
 struct ndes_ipc_msg *ndes_ipc_msg_new_error(uint32_t request_id, uint32_t code,
     const char *message);
 
+/* HELLO and HELLO_REPLY: str role, str version (PACKAGE_VERSION of the
+ * sender).  A client says who it is right after connecting; the server
+ * answers with who it is.  role: 1 to NDES_IPC_ROLE_MAX bytes of a-z, 0-9
+ * and '-'; version: 1 to NDES_IPC_VERSION_MAX printable ASCII bytes. */
+#define NDES_IPC_ROLE_CRPD		"crpd"		/* ndes-crpd */
+#define NDES_IPC_ROLE_CLI		"cli"		/* ndes-connector (diagnose) */
+#define NDES_IPC_ROLE_CONNECTORD	"connectord"	/* ndes-connectord */
+#define NDES_IPC_ROLE_MAX		32
+#define NDES_IPC_VERSION_MAX		64
+/* type: NDES_IPC_MSG_HELLO or NDES_IPC_MSG_HELLO_REPLY.  NULL for a role
+ * the rules above refuse. */
+struct ndes_ipc_msg *ndes_ipc_msg_new_hello(uint16_t type, uint32_t request_id,
+    const char *role);
+
 /* ---- Reading messages --------------------------------------------------- */
 
 /* A cursor over one received payload; plain struct, put it on the stack.
@@ -165,6 +179,9 @@ int ndes_ipc_get_str(struct ndes_ipc_reader *r, const char **s, size_t *len);
 int ndes_ipc_get_bytes(struct ndes_ipc_reader *r, const uint8_t **p, size_t *len);
 /* A whole ERROR payload: u32 code, str message, nothing after. */
 int ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **message);
+/* A whole HELLO or HELLO_REPLY payload: role and version as the rules above
+ * say, nothing after.  -1 (nothing consumed) otherwise. */
+int ndes_ipc_get_hello(struct ndes_ipc_reader *r, const char **role, const char **version);
 
 /* ---- Owned frames ------------------------------------------------------- */
 

@@ -108,6 +108,9 @@ int ndes_ipc_peer_send(struct ndes_ipc_peer *peer, const struct ndes_ipc_msg *ms
 /* Send an ERROR reply (code, message) for request_id. */
 int ndes_ipc_peer_send_error(struct ndes_ipc_peer *peer, uint32_t request_id, uint32_t code,
     const char *message);
+/* Send HELLO (or HELLO_REPLY: type) with role and this build's version. */
+int ndes_ipc_peer_send_hello(struct ndes_ipc_peer *peer, uint16_t type, uint32_t request_id,
+    const char *role);
 /* The answer to a message a dispatcher does not handle itself: PONG to a
  * PING, an ERROR UNSUPPORTED ("unsupported message type") to anything else.
  * Returns the send's result; the dispatcher returns 0 (the peer stays). */

@@ -15,6 +15,8 @@
 	X(ERROR, 0x0001)                  /* any reply: u32 code, str message */ \
 	X(PING, 0x0002)                   /* liveness check, any direction */    \
 	X(PONG, 0x0003)                   /* reply to PING */                    \
+	X(HELLO, 0x0004)                  /* client -> server: who it is */      \
+	X(HELLO_REPLY, 0x0005)            /* server -> client: who it is */      \
 	X(VERIFY_REQUEST, 0x0101)         /* policy module -> crpd */            \
 	X(VERIFY_REPLY, 0x0102)           /* crpd -> policy module */            \
 	X(NOTIFY, 0x0103)                 /* policy module -> crpd */            \

@@ -1,5 +1,5 @@
 /* ndes-connector diagnose: the sockets of ndes-connectord and ndes-crpd
- * (PING -> PONG), the cloud (reachable, trusted, our certificate accepted)
+ * (PING -> PONG; to ndes-connectord after HELLO as cli), the cloud (reachable, trusted, our certificate accepted)
  * and the clock against the cloud's Date header. */
 #include "cli_diagnose.h"
 
@@ -15,14 +15,29 @@
 #include "events.h"
 #include "ipc_client.h"
 
-/* PING on path: 0 when PONG came back, else -1 with the reason (and the
- * errno of the failure in *eno). */
+/* HELLO as cli first (its answer, HELLO_REPLY or an older daemon's ERROR,
+ * is not looked at), so that the daemon knows this peer is no ndes-crpd. */
 static int
-diag_ping(const char *path, int *eno, char *err, size_t errlen)
+diag_hello(struct ndes_ipc_client *ipc, char *err, size_t errlen)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new_hello(NDES_IPC_MSG_HELLO,
+	    ndes_ipc_client_next_id(ipc), NDES_IPC_ROLE_CLI);
+	struct ndes_ipc_frame *reply = NULL;
+	int r = ndes_ipc_client_call(ipc, m, &reply, 5000, err, errlen);
+
+	ndes_ipc_frame_free(reply);
+	ndes_ipc_msg_free(m);
+	return r;
+}
+
+/* PING on path (after HELLO when hello): 0 when PONG came back, else -1
+ * with the reason (and the errno of the failure in *eno). */
+static int
+diag_ping(const char *path, bool hello, int *eno, char *err, size_t errlen)
 {
 	struct ndes_ipc_client *ipc;
 	struct ndes_ipc_frame *reply = NULL;
-	struct ndes_ipc_msg *m;
+	struct ndes_ipc_msg *m = NULL;
 	int r = -1;
 
 	*eno = 0;
@@ -30,7 +45,8 @@ diag_ping(const char *path, int *eno, char *err, size_t errlen)
 		*eno = errno;
 		return -1;
 	}
-	if ((m = ndes_ipc_msg_new(NDES_IPC_MSG_PING, ndes_ipc_client_next_id(ipc))) == NULL ||
+	if ((hello && diag_hello(ipc, err, errlen) == -1) ||
+	    (m = ndes_ipc_msg_new(NDES_IPC_MSG_PING, ndes_ipc_client_next_id(ipc))) == NULL ||
 	    ndes_ipc_client_call(ipc, m, &reply, 5000, err, errlen) == -1)
 		*eno = errno;
 	else {
@@ -47,9 +63,10 @@ diag_ping(const char *path, int *eno, char *err, size_t errlen)
 	return r;
 }
 
-/* A daemon's socket: there, a socket, the mode its daemon sets, answering. */
+/* A daemon's socket: there, a socket, the mode its daemon sets, answering
+ * (ndes-connectord after a HELLO: hello). */
 static void
-diag_socket(const char *path, mode_t mode, const char *daemon, uint32_t down,
+diag_socket(const char *path, mode_t mode, const char *daemon, uint32_t down, bool hello,
     struct diag_result *r)
 {
 	char err[512];
@@ -65,7 +82,7 @@ diag_socket(const char *path, mode_t mode, const char *daemon, uint32_t down,
 		diag_fail(r, NDES_DIAG_FILE_PERMISSIONS, "%s: mode %04o, %04o configured", path,
 		    (unsigned)(sb.st_mode & 07777), (unsigned)mode);
 		diag_fix(r, "restart %s (it sets the mode), or correct ipc.mode", daemon);
-	} else if (diag_ping(path, &eno, err, sizeof(err)) == -1) {
+	} else if (diag_ping(path, hello, &eno, err, sizeof(err)) == -1) {
 		diag_fail(r, down, "%s: no answer to PING: %s", path, err);
 		if (eno == ECONNRESET || eno == EPIPE)
 			diag_fix(r, "add this user to %s's ipc.allowed_uids (or allowed_gids), or "
@@ -80,7 +97,7 @@ diag_connector_socket(struct diag *d, struct diag_result *r)
 	const struct ndes_ipc_listen_cfg *ipc = &d->c->cfg.ipc;
 
 	diag_socket(ipc->socket, ipc->mode, "ndes-connectord", NDES_DIAG_CONNECTOR_UNAVAILABLE,
-	    r);
+	    true, r);
 }
 
 void
@@ -88,7 +105,8 @@ diag_crpd_socket(struct diag *d, struct diag_result *r)
 {
 	mode_t mode = d->crpd_state == 1 ? d->crpd.ipc.mode : 0660;
 
-	diag_socket(d->c->cfg.crp_socket, mode, "ndes-crpd", NDES_DIAG_CRPD_UNAVAILABLE, r);
+	diag_socket(d->c->cfg.crp_socket, mode, "ndes-crpd", NDES_DIAG_CRPD_UNAVAILABLE, false,
+	    r);
 }
 
 static void

@@ -138,8 +138,11 @@ cli_enroll_finish(struct cli *c, struct conn_enroll *e, const char *resp, size_t
 
 	if (conn_enroll_parse(resp, len, e, &rep, err, sizeof(err)) == -1)
 		return cli_fail(CLI_FAIL, "%s", err);
-	if (conn_enroll_store(&c->st, e, &rep, reg, renewal, err, sizeof(err)) == -1 ||
-	    cli_keep_ca(c, ca, err, sizeof(err)) == -1)
+	/* the CA first: a running daemon takes the registration once
+	 * registration.json names the new certificate, and verifies the cloud
+	 * with the copy from then on */
+	if (cli_keep_ca(c, ca, err, sizeof(err)) == -1 ||
+	    conn_enroll_store(&c->st, e, &rep, reg, renewal, err, sizeof(err)) == -1)
 		cli_fail(CLI_FAIL, "cannot write the registration into %s: %s", c->st.dir, err);
 	else {
 		cli_print_registered(renewal ? "renewed" : "registered as", reg, rep.client);

@@ -11,7 +11,7 @@
 
 #include "clock.h"
 #include "crypto.h"
-#include "outbox.h"
+#include "conn_outbox.h"
 
 static json_t *
 iso_time(int64_t t)

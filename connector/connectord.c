@@ -1,21 +1,50 @@
-/* ndes-connectord: start, signals, systemd notifications, stop. */
-#include "connectord.h"
-
+/* ndes-connectord: the connector daemon (docs/connector.md).
+ *
+ * One libevent loop: the IPC server for crpd (connector.sock), timers for
+ * downloads, uploads and renewal, HTTPS calls to the cloud.  CA work runs
+ * on the loop (bounded: CONND_WORK_PER_TURN items per turn).  This file
+ * starts the parts (d_env.h lists them), wires one part's news to another,
+ * and handles signals, systemd notifications and the stop. */
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "clock.h"
+#include "cloud.h"
+#include "conn_outbox.h"
+#include "d_config.h"
+#include "d_crpd.h"
+#include "d_download.h"
+#include "d_ipc.h"
+#include "d_note.h"
+#include "d_registration.h"
+#include "d_renew.h"
+#include "d_upkeep.h"
+#include "d_upload.h"
+#include "d_work.h"
 #include "events.h"
-#include "ipc_peer.h"
 #include "log.h"
-#include "resources.h"
+#include "state.h"
+
+struct connd {
+	struct connd_config	*conf;
+	struct conn_state	 st;
+	struct connd_env	 env;
+	struct connd_reg	*reg;
+	struct connd_caller	 caller;
+	struct connd_upload	*upload;
+	struct connd_download	*download;
+	struct connd_work	*work;
+	struct connd_renew	*renew;
+	struct connd_ipc	*ipc;
+	struct connd_upkeep	*upkeep;
+	struct event		*ev_term, *ev_int, *ev_hup, *ev_watchdog, *ev_drain;
+};
 
 static void
 usage(FILE *fp)
@@ -24,47 +53,79 @@ usage(FILE *fp)
 	    "       ndes-connectord --check-config FILE\n");
 }
 
-void
-connd_status(struct connd *d, const char *fmt, ...)
+static time_t
+connd_clock(void)
 {
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	sd_notifyf(0, "STATUS=%s", buf);
-	log_debug("status: %s", buf);
+	return time(NULL);
 }
 
-void
-connd_note_time(struct connd *d, const char *name)
+/* Hooks: what one part's news means for another. */
+static void
+connd_on_stored(void *arg)
 {
-	char buf[32];
+	struct connd *d = arg;
 
-	ndes_clock_iso8601(time(NULL), buf, sizeof(buf));
-	conn_outbox_meta_set(d->ob, name, buf);
+	connd_upload_kick(d->upload);
 }
 
-void
-connd_note_error(struct connd *d, const char *fmt, ...)
+static void
+connd_on_work(void *arg)
 {
-	char buf[1024];
-	va_list ap;
+	struct connd *d = arg;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	log_warnx("%s", buf);
-	conn_outbox_meta_set(d->ob, "lastError", buf);
-	connd_note_time(d, "lastErrorAt");
+	connd_work_run(d->work);
 }
 
-void
-connd_check_drained(struct connd *d)
+static void
+connd_on_signing(void *arg)
 {
-	if (d->stopping && d->in_flight == 0)
-		event_base_loopexit(d->base, NULL);
+	struct connd *d = arg;
+
+	connd_crpd_reload(&d->env, d->ipc, "new signing certificates");
+}
+
+static void
+connd_on_renewed(void *arg)
+{
+	struct connd *d = arg;
+
+	connd_reg_check(d->reg);
+	connd_crpd_reload(&d->env, d->ipc, "renewed CRP certificate");
+}
+
+/* Stopping: the loop ends once no cloud call is in flight. */
+static void
+connd_check_drained(void *arg)
+{
+	struct connd *d = arg;
+
+	if (d->env.stopping && connd_reg_in_flight(d->reg) == 0)
+		event_base_loopexit(d->env.base, NULL);
+}
+
+/* The parts, wired (nothing runs yet). */
+static int
+connd_parts(struct connd *d)
+{
+	struct connd_hook stored = { connd_on_stored, d }, work = { connd_on_work, d };
+	struct connd_download_hooks dl = { .work = work, .upload = stored,
+	    .signing = { connd_on_signing, d } };
+
+	if ((d->reg = connd_reg_new(&d->env)) == NULL)
+		return -1;
+	d->caller = connd_reg_caller(d->reg);
+	connd_reg_set_idle_hook(d->reg, (struct connd_hook){ connd_check_drained, d });
+	d->upload = connd_upload_new(&d->env, &d->caller);
+	d->download = connd_download_new(&d->env, &d->caller, &dl);
+	d->work = connd_work_new(&d->env, stored);
+	d->renew = connd_renew_new(&d->env, d->reg, &d->caller,
+	    (struct connd_hook){ connd_on_renewed, d });
+	d->ipc = connd_ipc_new(&d->env, stored);
+	d->upkeep = connd_upkeep_new(&d->env);
+	if (d->upload == NULL || d->download == NULL || d->work == NULL || d->renew == NULL ||
+	    d->ipc == NULL || d->upkeep == NULL)
+		return -1;
+	return 0;
 }
 
 static void
@@ -73,50 +134,65 @@ connd_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	struct connd *d = arg;
 
 	log_warnx("stopping with %d cloud calls unfinished after %llds; what they carried "
-	    "stays in the outbox", d->in_flight, (long long)d->cfg.drain_timeout);
-	event_base_loopexit(d->base, NULL);
+	    "stays in the outbox", connd_reg_in_flight(d->reg),
+	    (long long)d->env.cfg->drain_timeout);
+	event_base_loopexit(d->env.base, NULL);
 }
 
 static void
 connd_on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct connd *d = arg;
-	struct timeval tv = { (time_t)d->cfg.drain_timeout, 0 };
+	struct timeval tv = { (time_t)d->env.cfg->drain_timeout, 0 };
+	int in_flight = connd_reg_in_flight(d->reg);
 
-	if (d->stopping)
+	if (d->env.stopping)
 		return;
-	d->stopping = true;
+	d->env.stopping = true;	/* the parts start nothing new */
 	sd_notify(0, "STOPPING=1");
-	log_info("signal %d: stopping, %d cloud calls in flight", (int)sig, d->in_flight);
-	connd_status(d, "stopping: finishing %d cloud calls", d->in_flight);
-	connd_ipc_stop(d);
-	if (d->ev_download != NULL)
-		event_del(d->ev_download);
-	if (d->ev_upload != NULL)
-		event_del(d->ev_upload);
-	if (d->ev_renew != NULL)
-		event_del(d->ev_renew);
-	if (d->ev_crl != NULL)
-		event_del(d->ev_crl);
-	d->ev_drain = evtimer_new(d->base, connd_drain_timeout, d);
+	log_info("signal %d: stopping, %d cloud calls in flight", (int)sig, in_flight);
+	connd_status("stopping: finishing %d cloud calls", in_flight);
+	connd_ipc_stop(d->ipc);
+	d->ev_drain = evtimer_new(d->env.base, connd_drain_timeout, d);
 	if (d->ev_drain != NULL)
 		evtimer_add(d->ev_drain, &tv);
 	connd_check_drained(d);
+}
+
+/* A reload's changes, to the parts that act on them. */
+static void
+connd_apply(struct connd *d, unsigned changes)
+{
+	d->env.ca = connd_config_ca(d->conf);
+	if (changes & CONND_CHANGED_CLOUD)
+		connd_reg_cloud_changed(d->reg);
+	if (changes & CONND_CHANGED_DOWNLOAD_INTERVAL)
+		connd_download_reschedule(d->download);
+	if (changes & CONND_CHANGED_RENEW_INTERVAL)
+		connd_renew_reschedule(d->renew);
+	if ((changes & CONND_CHANGED_ACL) && connd_ipc_set_acl(d->ipc) == -1)
+		log_warnx("SIGHUP: out of memory for the new ipc ACL; the old one stays");
+	conn_outbox_set_max(d->env.ob, d->env.cfg->outbox.max_items);
+	connd_note_room(d->env.notes);
+	connd_upkeep_crl(d->upkeep);
+	connd_work_run(d->work);
 }
 
 static void
 connd_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct connd *d = arg;
+	unsigned changes;
 
-	if (d->stopping)
+	if (d->env.stopping)
 		return;
-	connd_reload(d);
+	if (connd_config_reload(d->conf, &changes) == 0)
+		connd_apply(d, changes);
 	log_info("SIGHUP: checking the registration and downloading now");
-	d->reg_state = CONND_REG_UNKNOWN;
-	connd_registration_check(d);
-	connd_download_now(d);
-	connd_upload_kick(d);
+	connd_reg_forget(d->reg);
+	connd_reg_check(d->reg);
+	connd_download_now(d->download);
+	connd_upload_kick(d->upload);
 }
 
 static void
@@ -128,13 +204,14 @@ connd_watchdog(evutil_socket_t fd, short what, void *arg)
 static int
 connd_signals(struct connd *d)
 {
+	struct event_base *base = d->env.base;
 	uint64_t usec = 0;
 	struct timeval tv;
 
 	signal(SIGPIPE, SIG_IGN);
-	d->ev_term = evsignal_new(d->base, SIGTERM, connd_on_term, d);
-	d->ev_int = evsignal_new(d->base, SIGINT, connd_on_term, d);
-	d->ev_hup = evsignal_new(d->base, SIGHUP, connd_on_hup, d);
+	d->ev_term = evsignal_new(base, SIGTERM, connd_on_term, d);
+	d->ev_int = evsignal_new(base, SIGINT, connd_on_term, d);
+	d->ev_hup = evsignal_new(base, SIGHUP, connd_on_hup, d);
 	if (d->ev_term == NULL || d->ev_int == NULL || d->ev_hup == NULL ||
 	    evsignal_add(d->ev_term, NULL) == -1 || evsignal_add(d->ev_int, NULL) == -1 ||
 	    evsignal_add(d->ev_hup, NULL) == -1)
@@ -142,106 +219,63 @@ connd_signals(struct connd *d)
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
 		tv.tv_sec = (time_t)(usec / 2 / 1000000);
 		tv.tv_usec = (suseconds_t)(usec / 2 % 1000000);
-		d->ev_watchdog = event_new(d->base, -1, EV_PERSIST, connd_watchdog, d);
+		d->ev_watchdog = event_new(base, -1, EV_PERSIST, connd_watchdog, d);
 		if (d->ev_watchdog == NULL || event_add(d->ev_watchdog, &tv) == -1)
 			return -1;
 	}
 	return 0;
 }
 
-int
-connd_ca_open(const struct conn_cfg *cfg, struct conn_ca **ca, char *err, size_t errlen)
+/* The state folder, the outbox and the CA. */
+static int
+connd_open_state(struct connd *d, char *err, size_t errlen)
 {
-	struct conn_ca_folder_opts o = { .name = cfg->ca.name, .crl_days =
-	    (int)cfg->ca.crl_days, .may_revoke = cfg->ca.may_revoke,
-	    .client_auth_cert = cfg->ca.client_auth_cert };
-	char *pass = NULL, *folder;
-	enum conn_ca_status st;
-	char why[1024];
+	const struct conn_cfg *cfg = d->env.cfg;
 
-	*ca = NULL;
-	if (!cfg->ca_present)
-		return 0;
-	if (conn_conf_ca_passphrase(cfg, &pass, err, errlen) == -1 ||
-	    (folder = conn_conf_path(cfg, cfg->ca.folder)) == NULL)
+	if (conn_state_init(&d->st, cfg->state_dir) == -1 ||
+	    conn_state_prepare(&d->st, false, err, errlen) == -1)
 		return -1;
-	o.folder = folder;
-	o.passphrase = pass;
-	*ca = conn_ca_folder_new(&o);
-	free(folder);
-	if (pass != NULL)
-		explicit_bzero(pass, strlen(pass));
-	free(pass);
-	if (*ca == NULL) {
+	if ((d->env.ob = conn_outbox_open(d->st.outbox_db, cfg->outbox.max_items, err,
+	    errlen)) == NULL || connd_config_open_ca(d->conf, err, errlen) == -1)
+		return -1;
+	d->env.ca = connd_config_ca(d->conf);
+	if ((d->env.notes = connd_notes_new(d->env.ob)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((st = conn_ca_check(*ca, why, sizeof(why))) != CONN_CA_OK)
-		log_warnx("CA %s: %s: %s (PKCS requests fail until it is fixed)", cfg->ca.name,
-		    conn_ca_status_name(st), why);
-	return 0;
-}
-
-void
-connd_log_level(struct connd *d)
-{
-	log_init(NULL, d->verbose ? LOG_LEVEL_DEBUG : log_level_from_name(d->cfg.log_level));
-}
-
-/* Raise the descriptor limit and fit connector.sock's cap under it, so that
- * its peers can never take the descriptors the outbox, the CA folder and the
- * cloud calls need (common/resources.h).  The configuration keeps the value
- * written (a reload compares with it); the listener gets the fitted one. */
-static int
-connd_fit_descriptors(struct connd *d, char *err, size_t errlen)
-{
-	int64_t cap = d->cfg.ipc.max_connections;
-	struct ndes_fd_claim claim = { "ipc.max_connections", &cap };
-
-	if (ndes_fd_budget_fit(ndes_nofile_raise(), NDES_FD_RESERVE, &claim, 1) == -1) {
-		snprintf(err, errlen, "the descriptor limit is too low");
-		return -1;
-	}
-	ndes_ipc_server_set_limits(d->ipc, (size_t)cap,
-	    (size_t)d->cfg.ipc.max_connections_per_uid);
 	return 0;
 }
 
 static int
 connd_setup(struct connd *d, char *err, size_t errlen)
 {
-	if (ndes_events_cfg_init(&d->cfg.events) == -1) {
-		snprintf(err, errlen, "cannot open the events sink %s", d->cfg.events.sink);
+	const struct conn_cfg *cfg = d->env.cfg;
+
+	if (ndes_events_cfg_init(&cfg->events) == -1) {
+		snprintf(err, errlen, "cannot open the events sink %s", cfg->events.sink);
 		return -1;
 	}
-	if (d->cfg.fips && conn_fips_enable(err, errlen) == -1)
+	if (cfg->fips && conn_fips_enable(err, errlen) == -1)
 		return -1;
-	if (conn_state_init(&d->st, d->cfg.state_dir) == -1 ||
-	    conn_state_prepare(&d->st, false, err, errlen) == -1)
+	if (connd_open_state(d, err, errlen) == -1)
 		return -1;
-	if ((d->ob = conn_outbox_open(d->st.outbox_db, d->cfg.outbox.max_items, err,
-	    errlen)) == NULL || connd_ca_open(&d->cfg, &d->ca, err, errlen) == -1)
-		return -1;
-	if ((d->base = event_base_new()) == NULL || connd_signals(d) == -1) {
+	if ((d->env.base = event_base_new()) == NULL || connd_signals(d) == -1 ||
+	    connd_parts(d) == -1) {
 		snprintf(err, errlen, "cannot set up the event loop");
 		return -1;
 	}
-	if (connd_ipc_start(d) == -1) {
-		snprintf(err, errlen, "cannot listen on %s", d->cfg.ipc.socket);
-		return -1;
-	}
-	return connd_fit_descriptors(d, err, errlen);
+	return connd_ipc_start(d->ipc, err, errlen);
 }
 
 static void
 connd_started(struct connd *d)
 {
 	char detail[512];
-	struct ndes_event_ctx ctx = { .detail = detail, .ca_name = d->cfg.ca.name };
+	struct ndes_event_ctx ctx = { .detail = detail, .ca_name = d->env.cfg->ca.name };
 
 	snprintf(detail, sizeof(detail), "ndes-connectord started: %s, %lld items in the outbox",
-	    d->reg_state == CONND_REG_OK ? "registered" : "not usable until registered",
-	    (long long)conn_outbox_count(d->ob));
+	    connd_reg_state(d->reg) == CONND_REG_OK ? "registered" :
+	    "not usable until registered", (long long)conn_outbox_count(d->env.ob));
 	ndes_event_emit(NDES_EV_CONNECTOR_STARTED, NDES_DIAG_SUCCESS, &ctx);
 	sd_notifyf(0, "READY=1\nSTATUS=%s", detail);
 	log_info("%s", detail);
@@ -250,20 +284,24 @@ connd_started(struct connd *d)
 static void
 connd_free(struct connd *d)
 {
-	struct event *evs[] = { d->ev_term, d->ev_int, d->ev_hup, d->ev_download, d->ev_upload,
-	    d->ev_renew, d->ev_watchdog, d->ev_drain, d->ev_crl, d->ev_maintain };
+	struct event *evs[] = { d->ev_term, d->ev_int, d->ev_hup, d->ev_watchdog, d->ev_drain };
 
-	connd_ipc_stop(d);
-	connd_registration_clear(d);
+	connd_ipc_free(d->ipc);
+	connd_reg_free(d->reg);	/* first: calls in flight are cancelled */
+	connd_upload_free(d->upload);
+	connd_download_free(d->download);
+	connd_work_free(d->work);
+	connd_renew_free(d->renew);
+	connd_upkeep_free(d->upkeep);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
-	if (d->base != NULL)
-		event_base_free(d->base);
-	conn_ca_free(d->ca);
-	conn_outbox_close(d->ob);
+	if (d->env.base != NULL)
+		event_base_free(d->env.base);
+	connd_notes_free(d->env.notes);
+	conn_outbox_close(d->env.ob);
 	conn_state_clear(&d->st);
-	conn_conf_free(&d->cfg);
+	connd_config_free(d->conf);
 }
 
 static int
@@ -277,16 +315,15 @@ connd_run(struct connd *d)
 		log_warnx("cannot start: %s", err);
 		return 1;
 	}
-	connd_registration_check(d);
-	connd_download_start(d);
-	connd_upload_start(d);
-	connd_renew_start(d);
-	connd_crl_start(d);
-	connd_maintain_start(d);
+	connd_reg_check(d->reg);
+	connd_download_start(d->download);
+	connd_upload_start(d->upload);
+	connd_renew_start(d->renew);
+	connd_upkeep_start(d->upkeep);
 	connd_started(d);
-	event_base_dispatch(d->base);
+	event_base_dispatch(d->env.base);
 	snprintf(err, sizeof(err), "ndes-connectord stopped, %lld items stay in the outbox",
-	    (long long)conn_outbox_count(d->ob));
+	    (long long)conn_outbox_count(d->env.ob));
 	ctx.detail = err;
 	ndes_event_emit(NDES_EV_CONNECTOR_STOPPED, NDES_DIAG_SUCCESS, &ctx);
 	log_info("%s", err);
@@ -303,16 +340,18 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct connd d = { .config_path = CONN_DEFAULT_CONFIG };
+	struct connd d = { .env.now = connd_clock };
+	const char *path = CONN_DEFAULT_CONFIG;
 	char err[NDES_CONFIG_ERR_MAX];
+	bool verbose = false;
 	int opt, r;
 
 	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': d.config_path = optarg; break;
+		case 'c': path = optarg; break;
 		case 'C': return ndes_config_check_main(optarg, &conn_config_schema,
 		    sizeof(struct conn_cfg));
-		case 'v': d.verbose = true; break;
+		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -322,11 +361,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("ndes-connectord", LOG_LEVEL_INFO);
-	if (conn_conf_load(d.config_path, &d.cfg, err, sizeof(err)) == -1) {
+	if ((d.conf = connd_config_load(path, verbose, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "ndes-connectord: %s\n", err);
 		return 1;
 	}
-	connd_log_level(&d);
+	d.env.cfg = connd_config_cfg(d.conf);
+	d.env.st = &d.st;
+	connd_config_log_level(d.conf);
 	r = connd_run(&d);
 	connd_free(&d);
 	log_flush_suppressed();

@@ -1,13 +1,12 @@
-/* Telling ndes-crpd to reload its keys and signing certificates: RELOAD on
- * crp.sock (answered by RELOAD_REPLY {u32 status, str message}); when
- * crp.sock cannot be reached, RELOAD on crpd's own connection to
- * connector.sock.  crpd also reloads on SIGHUP and at start. */
-#include "connectord.h"
+/* Telling ndes-crpd to reload (d_crpd.h). */
+#include "d_crpd.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
+#include "d_ipc.h"
 #include "ipc_peer.h"
 #include "log.h"
 
@@ -42,20 +41,21 @@ crpd_send_reload(struct ndes_ipc_peer *peer)
 }
 
 void
-connd_crpd_reload(struct connd *d, const char *why)
+connd_crpd_reload(const struct connd_env *env, struct connd_ipc *ipc, const char *why)
 {
-	struct ndes_ipc_peer *peer;
+	const char *path = env->cfg->crp_socket;
+	struct ndes_ipc_peer *peer, *fallback;
 	char reason[256];
 
-	peer = ndes_ipc_peer_connect(d->base, d->cfg.crp_socket, crpd_dispatch, d);
+	peer = ndes_ipc_peer_connect(env->base, path, crpd_dispatch, NULL);
 	if (peer != NULL && crpd_send_reload(peer) == 0) {
 		log_info("asked ndes-crpd to reload (%s)", why);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "%s: %s", d->cfg.crp_socket, strerror(errno));
+	snprintf(reason, sizeof(reason), "%s: %s", path, strerror(errno));
 	if (peer != NULL)
 		ndes_ipc_peer_close(peer);
-	if (d->crpd_peer != NULL && crpd_send_reload(d->crpd_peer) == 0) {
+	if ((fallback = connd_ipc_crpd(ipc)) != NULL && crpd_send_reload(fallback) == 0) {
 		log_info("asked ndes-crpd to reload over its connection (%s; %s)", why, reason);
 		return;
 	}

@@ -1,13 +1,5 @@
-/* Downloads, every downloads.interval (and on SIGHUP):
- *   GET  /certificates/signing                            -> signing/signing-certs.pem,
- *                                                            crpd told to reload
- *   POST /PkcsRequests/download {maxRequests}             -> work "p:<requestId>"
- *   POST /CertificateAuthorityRequests/downloadRevocationRequests
- *        {downloadParameters: {maxRequests, issuerName}}  -> work "r:<requestContext>"
- * The two request downloads need a configured CA and room in the outbox
- * (maxRequests never exceeds the room left).  Events: 20400 when something
- * new arrived, 20402 (0x1202/0x1203/0x1204) when a download failed. */
-#include "connectord.h"
+/* Downloads (d_download.h). */
+#include "d_download.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +7,29 @@
 
 #include <openssl/evp.h>
 
+#include "cloud.h"
+#include "conf.h"
+#include "conn_outbox.h"
 #include "crypto.h"
+#include "d_note.h"
+#include "d_timer.h"
 #include "download.h"
 #include "enroll.h"
 #include "events.h"
 #include "log.h"
+#include "state.h"
 
-static void dl_pkcs(struct connd *d);
-static void dl_revocations(struct connd *d);
+struct connd_download {
+	const struct connd_env		*env;
+	struct connd_caller		 caller;
+	struct connd_download_hooks	 hooks;
+	struct event			*timer;
+	bool				 downloading;
+	char				 signing_digest[80];	/* of signing-certs.pem */
+};
+
+static void dl_pkcs(struct connd_download *dl);
+static void dl_revocations(struct connd_download *dl);
 
 static void
 dl_event_ok(const char *detail)
@@ -34,7 +41,7 @@ dl_event_ok(const char *detail)
 }
 
 static void
-dl_failed(struct connd *d, const char *what, const struct ndes_http_result *res)
+dl_failed(struct connd_download *dl, const char *what, const struct ndes_http_result *res)
 {
 	char text[1024], detail[1200];
 	struct ndes_event_ctx ctx = { .detail = detail, .request_id = res->request_id };
@@ -42,24 +49,25 @@ dl_failed(struct connd *d, const char *what, const struct ndes_http_result *res)
 	connd_result_text(res, text, sizeof(text));
 	snprintf(detail, sizeof(detail), "%s: %s", what, text);
 	ndes_event_emit(NDES_EV_DOWNLOAD_FAILURE, conn_cloud_diag(res->err, res->status), &ctx);
-	connd_note_error(d, "download of %s", detail);
+	connd_note_error(dl->env->notes, "download of %s", detail);
 }
 
 static void
-dl_finish(struct connd *d)
+dl_finish(struct connd_download *dl)
 {
-	d->downloading = false;
-	connd_note_time(d, "lastDownload");
-	connd_work_run(d);
-	connd_upload_kick(d);
+	dl->downloading = false;
+	connd_note_time(dl->env->notes, "lastDownload");
+	connd_hook_call(&dl->hooks.work);
+	connd_hook_call(&dl->hooks.upload);
 }
 
 /* New signing certificates are written (and crpd told) only when they changed. */
 static void
-dl_store_signing(struct connd *d, json_t *value)
+dl_store_signing(struct connd_download *dl, json_t *value)
 {
 	STACK_OF(X509) *certs = conn_download_signing_certs(value);
 	char digest[NDES_CRYPTO_HEX_MAX] = "", *joined = NULL, err[512], detail[256];
+	const char *path = dl->env->st->signing_certs;
 
 	if (certs == NULL)
 		return;
@@ -67,15 +75,16 @@ dl_store_signing(struct connd *d, json_t *value)
 		ndes_crypto_digest_hex((const uint8_t *)joined, strlen(joined), EVP_sha256(),
 		    digest, sizeof(digest));
 	free(joined);
-	if (sk_X509_num(certs) > 0 && strcmp(digest, d->signing_digest) != 0) {
-		if (conn_write_certs(d->st.signing_certs, certs, err, sizeof(err)) == -1)
-			connd_note_error(d, "cannot write the signing certificates: %s", err);
+	if (sk_X509_num(certs) > 0 && strcmp(digest, dl->signing_digest) != 0) {
+		if (conn_write_certs(path, certs, err, sizeof(err)) == -1)
+			connd_note_error(dl->env->notes, "cannot write the signing certificates: %s",
+			    err);
 		else {
-			snprintf(d->signing_digest, sizeof(d->signing_digest), "%s", digest);
+			snprintf(dl->signing_digest, sizeof(dl->signing_digest), "%s", digest);
 			snprintf(detail, sizeof(detail), "downloaded %d challenge-signing "
-			    "certificates into %s", sk_X509_num(certs), d->st.signing_certs);
+			    "certificates into %s", sk_X509_num(certs), path);
 			dl_event_ok(detail);
-			connd_crpd_reload(d, "new signing certificates");
+			connd_hook_call(&dl->hooks.signing);
 		}
 	}
 	sk_X509_pop_free(certs, X509_free);
@@ -90,22 +99,23 @@ dl_value(const struct ndes_http_result *res)
 }
 
 static void
-dl_signing_done(struct connd *d, const struct ndes_http_result *res, void *arg)
+dl_signing_done(const struct ndes_http_result *res, void *arg)
 {
+	struct connd_download *dl = arg;
 	json_t *value = dl_value(res);
 
 	if (value == NULL)
-		dl_failed(d, "challenge-signing certificates", res);
+		dl_failed(dl, "challenge-signing certificates", res);
 	else
-		dl_store_signing(d, value);
+		dl_store_signing(dl, value);
 	json_decref(value);
-	dl_pkcs(d);
+	dl_pkcs(dl);
 }
 
 /* Store each downloaded request as work; the count stored. */
 static size_t
-dl_store_work(struct connd *d, json_t *value, const char *kind, const char *id_field,
-    const char *prefix)
+dl_store_work(struct connd_download *dl, json_t *value, const char *kind,
+    const char *id_field, const char *prefix)
 {
 	char key[400], *text;
 	size_t i, n = 0;
@@ -119,7 +129,7 @@ dl_store_work(struct connd *d, json_t *value, const char *kind, const char *id_f
 		}
 		if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
 			continue;
-		if (conn_outbox_work_add(d->ob, kind, key, text) == CONN_OUTBOX_ADDED)
+		if (conn_outbox_work_add(dl->env->ob, kind, key, text) == CONN_OUTBOX_ADDED)
 			n++;
 		free(text);
 	}
@@ -127,18 +137,18 @@ dl_store_work(struct connd *d, json_t *value, const char *kind, const char *id_f
 }
 
 static void
-dl_requests_done(struct connd *d, const struct ndes_http_result *res, const char *what,
-    const char *kind, const char *id_field, const char *prefix)
+dl_requests_done(struct connd_download *dl, const struct ndes_http_result *res,
+    const char *what, const char *kind, const char *id_field, const char *prefix)
 {
 	json_t *value = dl_value(res);
 	char detail[256];
 	size_t n;
 
 	if (value == NULL) {
-		dl_failed(d, what, res);
+		dl_failed(dl, what, res);
 		return;
 	}
-	if ((n = dl_store_work(d, value, kind, id_field, prefix)) > 0) {
+	if ((n = dl_store_work(dl, value, kind, id_field, prefix)) > 0) {
 		snprintf(detail, sizeof(detail), "downloaded %zu %s", n, what);
 		dl_event_ok(detail);
 	}
@@ -146,78 +156,81 @@ dl_requests_done(struct connd *d, const struct ndes_http_result *res, const char
 }
 
 static void
-dl_pkcs_done(struct connd *d, const struct ndes_http_result *res, void *arg)
+dl_pkcs_done(const struct ndes_http_result *res, void *arg)
 {
-	dl_requests_done(d, res, "PKCS certificate requests", "pkcs", "requestId", "p:");
-	dl_revocations(d);
+	dl_requests_done(arg, res, "PKCS certificate requests", "pkcs", "requestId", "p:");
+	dl_revocations(arg);
 }
 
 static void
-dl_revocations_done(struct connd *d, const struct ndes_http_result *res, void *arg)
+dl_revocations_done(const struct ndes_http_result *res, void *arg)
 {
-	dl_requests_done(d, res, "revocation requests", "revocation", "requestContext", "r:");
-	dl_finish(d);
+	dl_requests_done(arg, res, "revocation requests", "revocation", "requestContext",
+	    "r:");
+	dl_finish(arg);
 }
 
 /* maxRequests within the room left; 0 (and the event once) when full. */
 static int64_t
-dl_room(struct connd *d)
+dl_room(struct connd_download *dl)
 {
-	int64_t room = conn_outbox_room(d->ob);
+	int64_t room = conn_outbox_room(dl->env->ob), max = dl->env->cfg->downloads.max_requests;
 	struct ndes_event_ctx ctx = { .detail = "the outbox is full (outbox.max_items): no new "
 	    "PKCS or revocation requests are downloaded until uploads make room" };
 
 	if (room == 0) {
-		if (!d->full_reported) {
-			d->full_reported = true;
+		if (connd_note_full(dl->env->notes)) {
 			ndes_event_emit(NDES_EV_UPLOAD_FAILURE, NDES_DIAG_OUTBOX_FULL, &ctx);
-			connd_note_error(d, "%s", ctx.detail);
+			connd_note_error(dl->env->notes, "%s", ctx.detail);
 		}
 		return 0;
 	}
-	return room < d->cfg.downloads.max_requests ? room : d->cfg.downloads.max_requests;
+	return room < max ? room : max;
 }
 
 static void
-dl_pkcs(struct connd *d)
+dl_pkcs(struct connd_download *dl)
 {
-	int64_t max = d->ca != NULL ? dl_room(d) : 0;
+	int64_t max = dl->env->ca != NULL ? dl_room(dl) : 0;
 
-	if (max == 0 || connd_call(d, "POST", "/PkcsRequests/download",
-	    json_pack("{s:I}", "maxRequests", (json_int_t)max), dl_pkcs_done, NULL) == -1)
-		dl_revocations(d);
+	if (max == 0 || connd_caller_json(&dl->caller, "POST", "/PkcsRequests/download",
+	    json_pack("{s:I}", "maxRequests", (json_int_t)max), dl_pkcs_done, dl) == -1)
+		dl_revocations(dl);
 }
 
 static void
-dl_revocations(struct connd *d)
+dl_revocations(struct connd_download *dl)
 {
-	int64_t max = d->ca != NULL ? dl_room(d) : 0;
+	int64_t max = dl->env->ca != NULL ? dl_room(dl) : 0;
+	const char *issuer = dl->env->cfg->ca.issuer_name;
 	json_t *params;
 
 	if (max == 0) {
-		dl_finish(d);
+		dl_finish(dl);
 		return;
 	}
 	params = json_pack("{s:I}", "maxRequests", (json_int_t)max);
-	if (d->cfg.ca.issuer_name != NULL)
-		json_object_set_new(params, "issuerName", json_string(d->cfg.ca.issuer_name));
-	if (connd_call(d, "POST", "/CertificateAuthorityRequests/downloadRevocationRequests",
-	    json_pack("{s:o}", "downloadParameters", params), dl_revocations_done, NULL) == -1)
-		dl_finish(d);
+	if (issuer != NULL)
+		json_object_set_new(params, "issuerName", json_string(issuer));
+	if (connd_caller_json(&dl->caller, "POST",
+	    "/CertificateAuthorityRequests/downloadRevocationRequests",
+	    json_pack("{s:o}", "downloadParameters", params), dl_revocations_done, dl) == -1)
+		dl_finish(dl);
 }
 
 void
-connd_download_now(struct connd *d)
+connd_download_now(struct connd_download *dl)
 {
-	if (d->downloading || d->stopping)
+	if (dl->downloading || dl->env->stopping)
 		return;
-	connd_work_run(d);	/* what a previous run left */
-	conn_outbox_recount(d->ob);	/* `queue --purge-rejected` may have made room */
-	if (connd_registration_check(d) == -1)
+	connd_hook_call(&dl->hooks.work);	/* what a previous run left */
+	conn_outbox_recount(dl->env->ob);	/* `queue --purge-rejected` may have made room */
+	if (connd_caller_ready(&dl->caller) == -1)
 		return;
-	d->downloading = true;
-	if (connd_call(d, "GET", "/certificates/signing", NULL, dl_signing_done, NULL) == -1)
-		d->downloading = false;
+	dl->downloading = true;
+	if (connd_caller_text(&dl->caller, "GET", "/certificates/signing", NULL, dl_signing_done,
+	    dl) == -1)
+		dl->downloading = false;
 }
 
 static void
@@ -226,13 +239,39 @@ dl_tick(evutil_socket_t fd, short what, void *arg)
 	connd_download_now(arg);
 }
 
-void
-connd_download_start(struct connd *d)
+struct connd_download *
+connd_download_new(const struct connd_env *env, const struct connd_caller *caller,
+    const struct connd_download_hooks *hooks)
 {
-	struct timeval tv = { (time_t)d->cfg.downloads.interval, 0 };
+	struct connd_download *dl = calloc(1, sizeof(*dl));
 
-	d->ev_download = event_new(d->base, -1, EV_PERSIST, dl_tick, d);
-	if (d->ev_download == NULL || event_add(d->ev_download, &tv) == -1)
-		fatalx("cannot start the download timer");
-	connd_download_now(d);
+	if (dl == NULL)
+		return NULL;
+	dl->env = env;
+	dl->caller = *caller;
+	dl->hooks = *hooks;
+	return dl;
+}
+
+void
+connd_download_free(struct connd_download *dl)
+{
+	if (dl != NULL)
+		connd_timer_free(dl->timer);
+	free(dl);
+}
+
+void
+connd_download_reschedule(struct connd_download *dl)
+{
+	connd_timer_reset(dl->timer, dl->env->cfg->downloads.interval);
+}
+
+void
+connd_download_start(struct connd_download *dl)
+{
+	struct timeval tv = { (time_t)dl->env->cfg->downloads.interval, 0 };
+
+	dl->timer = connd_timer_every(dl->env, tv, dl_tick, dl, "download");
+	connd_download_now(dl);
 }

@@ -1,14 +1,5 @@
-/* The registration certificate: loaded and checked at start, on SIGHUP,
- * before each round of work and after a renewal; the HTTPS client that
- * uses it.  Events (once per change of state):
- *   missing                   10302 RetrieveCertificate_Error   0x00000404
- *   not the one registered    10301 RetrieveCertificate_Warning 0x00000403
- *   expired                   10102 CertificateRenewal_Failure  0x00000405
- *   unusable otherwise        10302 RetrieveCertificate_Error   0x0FFFFFFF
- * and when the cloud refuses the certificate (403), until it changes:
- *   certificate_unknown, certificate_superseded   10301 0x00000403
- *   connector_unregistered                        10302 0x00000404 */
-#include "connectord.h"
+/* The registration certificate and the HTTPS client (d_registration.h). */
+#include "d_registration.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +7,68 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cloud.h"
 #include "crypto.h"
+#include "d_note.h"
+#include "enroll.h"
 #include "events.h"
 #include "log.h"
+#include "state.h"
+
+struct connd_reg {
+	const struct connd_env	*env;
+	enum connd_reg_state	 state;
+	struct conn_registration reg;
+	struct conn_cloud	 cloud;
+	struct ndes_http_client	*http;
+	int			 in_flight;		/* HTTP calls */
+	struct connd_hook	 idle;
+	char			 loaded_thumb[64];	/* client certificate in use */
+	char			 refused_thumb[64];	/* the cloud refused it (403) */
+	enum connd_reg_state	 refused_state;
+	char			 superseded_thumb[64];	/* first 403 superseded for it ... */
+	time_t			 superseded_at;		/* ... at */
+	bool			 cloud_changed;		/* cloud.* reloaded: new client when idle */
+	time_t			 not_before, not_after;
+};
+
+struct connd_reg *
+connd_reg_new(const struct connd_env *env)
+{
+	struct connd_reg *r = calloc(1, sizeof(*r));
+
+	if (r != NULL)
+		r->env = env;
+	return r;
+}
 
 static void
-reg_report(struct connd *d, enum connd_reg_state st, const char *detail)
+reg_drop_client(struct connd_reg *r)
 {
-	struct ndes_event_ctx ctx = { .detail = detail, .thumbprint = d->reg.client_thumbprint };
+	ndes_http_client_free(r->http);
+	r->http = NULL;
+	r->loaded_thumb[0] = '\0';
+}
 
-	if (st == d->reg_state)
+void
+connd_reg_free(struct connd_reg *r)
+{
+	if (r == NULL)
 		return;
-	d->reg_state = st;
+	reg_drop_client(r);
+	conn_cloud_clear(&r->cloud);
+	conn_registration_clear(&r->reg);
+	free(r);
+}
+
+static void
+reg_report(struct connd_reg *r, enum connd_reg_state st, const char *detail)
+{
+	struct ndes_event_ctx ctx = { .detail = detail, .thumbprint = r->reg.client_thumbprint };
+
+	if (st == r->state)
+		return;
+	r->state = st;
 	switch (st) {
 	case CONND_REG_MISSING:
 	case CONND_REG_UNREGISTERED:
@@ -47,44 +88,45 @@ reg_report(struct connd *d, enum connd_reg_state st, const char *detail)
 		ndes_event_emit(NDES_EV_RETRIEVE_CERT_ERROR, NDES_DIAG_UNKNOWN_ERROR, &ctx);
 		break;
 	default:
-		log_info("registration certificate %s in use", d->loaded_thumb);
+		log_info("registration certificate %s in use", r->loaded_thumb);
 		return;
 	}
-	connd_note_error(d, "%s", detail);
-	connd_status(d, "not registered: %s", detail);
+	connd_note_error(r->env->notes, "%s", detail);
+	connd_status("not registered: %s", detail);
 }
 
 /* The client certificate file against registration.json. */
 static enum connd_reg_state
-reg_inspect(struct connd *d, char *thumb, size_t thumblen, char *detail, size_t dlen)
+reg_inspect(struct connd_reg *r, char *thumb, size_t thumblen, char *detail, size_t dlen)
 {
+	const struct conn_state *st = r->env->st;
 	char err[1024];
 	X509 *cert;
-	int r;
+	int rc;
 
-	conn_registration_clear(&d->reg);
-	if ((r = conn_registration_load(d->st.registration, &d->reg, err, sizeof(err))) == -1) {
+	conn_registration_clear(&r->reg);
+	if ((rc = conn_registration_load(st->registration, &r->reg, err, sizeof(err))) == -1) {
 		snprintf(detail, dlen, "%s", err);
 		return CONND_REG_BROKEN;
 	}
-	if (r == 1 || (cert = ndes_crypto_load_cert(d->st.client_cert, err, sizeof(err))) == NULL) {
+	if (rc == 1 || (cert = ndes_crypto_load_cert(st->client_cert, err, sizeof(err))) == NULL) {
 		snprintf(detail, dlen, "no registration certificate (%s): register the connector "
-		    "again with `ndes-connector register`", r == 1 ? d->st.registration : err);
+		    "again with `ndes-connector register`", rc == 1 ? st->registration : err);
 		return CONND_REG_MISSING;
 	}
 	ndes_crypto_thumbprint(cert, EVP_sha1(), thumb, thumblen);
-	if (ndes_crypto_asn1_time(X509_get0_notBefore(cert), &d->client_not_before) == -1)
-		d->client_not_after = 0;	/* unreadable dates: taken as expired */
+	if (ndes_crypto_asn1_time(X509_get0_notBefore(cert), &r->not_before) == -1)
+		r->not_after = 0;	/* unreadable dates: taken as expired */
 	else
-		ndes_crypto_asn1_time(X509_get0_notAfter(cert), &d->client_not_after);
+		ndes_crypto_asn1_time(X509_get0_notAfter(cert), &r->not_after);
 	X509_free(cert);
-	if (strcasecmp(thumb, d->reg.client_thumbprint) != 0) {
+	if (strcasecmp(thumb, r->reg.client_thumbprint) != 0) {
 		snprintf(detail, dlen, "%s (thumbprint %s) is not the certificate registered "
-		    "(thumbprint %s): register the connector again", d->st.client_cert, thumb,
-		    d->reg.client_thumbprint);
+		    "(thumbprint %s): register the connector again", st->client_cert, thumb,
+		    r->reg.client_thumbprint);
 		return CONND_REG_MISMATCH;
 	}
-	if (d->client_not_after <= time(NULL)) {
+	if (r->not_after <= r->env->now()) {
 		snprintf(detail, dlen, "the registration certificate %s expired: register the "
 		    "connector again", thumb);
 		return CONND_REG_EXPIRED;
@@ -96,10 +138,11 @@ reg_inspect(struct connd *d, char *thumb, size_t thumblen, char *detail, size_t 
  * or renew by the CLI may be halfway (key, certificate, registration.json
  * are three files), so a mismatch is not reported yet. */
 static bool
-reg_in_flux(struct connd *d)
+reg_in_flux(struct connd_reg *r)
 {
-	const char *files[] = { d->st.client_key, d->st.client_cert, d->st.registration };
-	time_t now = time(NULL);
+	const struct conn_state *st = r->env->st;
+	const char *files[] = { st->client_key, st->client_cert, st->registration };
+	time_t now = r->env->now();
 	struct stat sb;
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -108,194 +151,240 @@ reg_in_flux(struct connd *d)
 	return false;
 }
 
-void
-connd_registration_clear(struct connd *d)
-{
-	ndes_http_client_free(d->http);
-	d->http = NULL;
-	conn_cloud_clear(&d->cloud);
-	d->loaded_thumb[0] = '\0';
-	conn_registration_clear(&d->reg);
-}
-
 static int
-reg_connect(struct connd *d, const char *thumb, char *err, size_t errlen)
+reg_connect(struct connd_reg *r, const char *thumb, char *err, size_t errlen)
 {
-	const char *url = d->cfg.cloud.url != NULL ? d->cfg.cloud.url : d->reg.cloud_url;
-	const char *ca = d->cfg.cloud.ca_cert;
+	const struct conn_cfg *cfg = r->env->cfg;
+	const struct conn_state *st = r->env->st;
+	const char *url = cfg->cloud.url != NULL ? cfg->cloud.url : r->reg.cloud_url;
+	const char *ca = cfg->cloud.ca_cert;
 
-	if (ca == NULL && access(d->st.cloud_ca, R_OK) == 0)
-		ca = d->st.cloud_ca;
-	ndes_http_client_free(d->http);
-	d->http = NULL;
-	conn_cloud_clear(&d->cloud);
-	if (conn_cloud_init(&d->cloud, &d->cfg, url, ca, d->st.client_cert, d->st.client_key,
-	    err, errlen) == -1 ||
-	    (d->http = ndes_http_client_new(d->base, &d->cloud.opts, err, errlen)) == NULL)
+	if (ca == NULL && access(st->cloud_ca, R_OK) == 0)
+		ca = st->cloud_ca;
+	reg_drop_client(r);
+	conn_cloud_clear(&r->cloud);
+	if (conn_cloud_init(&r->cloud, cfg, url, ca, st->client_cert, st->client_key, err,
+	    errlen) == -1 ||
+	    (r->http = ndes_http_client_new(r->env->base, &r->cloud.opts, err, errlen)) == NULL)
 		return -1;
-	snprintf(d->loaded_thumb, sizeof(d->loaded_thumb), "%s", thumb);
-	if (d->cloud_changed)
+	snprintf(r->loaded_thumb, sizeof(r->loaded_thumb), "%s", thumb);
+	if (r->cloud_changed)
 		log_info("cloud settings of the reloaded configuration in use (%s)", url);
-	d->cloud_changed = false;
+	r->cloud_changed = false;
 	return 0;
 }
 
+/* A certificate the cloud refused stays refused until client.pem changes. */
+static enum connd_reg_state
+reg_refused_still(struct connd_reg *r, const char *thumb, char *detail, size_t dlen)
+{
+	if (strcmp(thumb, r->refused_thumb) != 0)
+		return CONND_REG_OK;
+	snprintf(detail, dlen, "the cloud refused the registration certificate %s (%s): "
+	    "register the connector again", thumb, r->refused_state == CONND_REG_UNREGISTERED ?
+	    "the connector is unregistered" : "unknown or replaced by a renewal");
+	return r->refused_state;
+}
+
 int
-connd_registration_check(struct connd *d)
+connd_reg_check(struct connd_reg *r)
 {
 	char thumb[NDES_CRYPTO_HEX_MAX] = "", detail[1600], err[1024];
-	enum connd_reg_state st = reg_inspect(d, thumb, sizeof(thumb), detail, sizeof(detail));
+	enum connd_reg_state st = reg_inspect(r, thumb, sizeof(thumb), detail, sizeof(detail));
 
-	if (st == CONND_REG_OK && strcmp(thumb, d->refused_thumb) == 0) {
-		st = d->refused_state;
-		snprintf(detail, sizeof(detail), "the cloud refused the registration certificate %s "
-		    "(%s): register the connector again", thumb, st == CONND_REG_UNREGISTERED ?
-		    "the connector is unregistered" : "unknown or replaced by a renewal");
-	}
-	if ((st == CONND_REG_MISMATCH || st == CONND_REG_BROKEN) && reg_in_flux(d)) {
+	if (st == CONND_REG_OK)
+		st = reg_refused_still(r, thumb, detail, sizeof(detail));
+	if ((st == CONND_REG_MISMATCH || st == CONND_REG_BROKEN) && reg_in_flux(r)) {
 		log_debug("registration files changing: %s", detail);
 		return -1;
 	}
 	if (st != CONND_REG_OK) {
-		if (d->in_flight == 0 && d->http != NULL) {
-			ndes_http_client_free(d->http);
-			d->http = NULL;
-			d->loaded_thumb[0] = '\0';
-		}
-		reg_report(d, st, detail);
+		if (r->in_flight == 0 && r->http != NULL)
+			reg_drop_client(r);
+		reg_report(r, st, detail);
 		return -1;
 	}
-	if (strcmp(thumb, d->loaded_thumb) != 0 || d->http == NULL || d->cloud_changed) {
+	if (strcmp(thumb, r->loaded_thumb) != 0 || r->http == NULL || r->cloud_changed) {
 		/* a new certificate (renewal, register) or cloud settings (SIGHUP):
 		 * switch when nothing is in flight */
-		if (d->in_flight > 0 && d->http != NULL)
+		if (r->in_flight > 0 && r->http != NULL)
 			return 0;
-		if (reg_connect(d, thumb, err, sizeof(err)) == -1) {
+		if (reg_connect(r, thumb, err, sizeof(err)) == -1) {
 			snprintf(detail, sizeof(detail), "cannot use the registration certificate: %s",
 			    err);
-			reg_report(d, CONND_REG_BROKEN, detail);
+			reg_report(r, CONND_REG_BROKEN, detail);
 			return -1;
 		}
 	}
-	reg_report(d, CONND_REG_OK, NULL);
+	reg_report(r, CONND_REG_OK, NULL);
 	return 0;
 }
 
-struct connd_call {
-	struct connd	*d;
-	connd_call_cb	 cb;
-	void		*arg;
-};
+void
+connd_reg_forget(struct connd_reg *r)
+{
+	r->state = CONND_REG_UNKNOWN;
+}
+
+void
+connd_reg_cloud_changed(struct connd_reg *r)
+{
+	r->cloud_changed = true;
+}
+
+enum connd_reg_state
+connd_reg_state(const struct connd_reg *r)
+{
+	return r->state;
+}
+
+const char *
+connd_reg_thumb_in_use(const struct connd_reg *r)
+{
+	return r->loaded_thumb;
+}
+
+void
+connd_reg_validity(const struct connd_reg *r, time_t *not_before, time_t *not_after)
+{
+	*not_before = r->not_before;
+	*not_after = r->not_after;
+}
+
+const char *
+connd_reg_thumb_registered(const struct connd_reg *r)
+{
+	return r->reg.client_thumbprint != NULL ? r->reg.client_thumbprint : "";
+}
+
+const char *
+connd_reg_name(const struct connd_reg *r)
+{
+	return r->reg.name;
+}
+
+int
+connd_reg_store_renewal(struct connd_reg *r, const struct conn_enroll *e,
+    const struct conn_enroll_reply *rep, char *err, size_t errlen)
+{
+	return conn_enroll_store(r->env->st, e, rep, &r->reg, true, err, errlen);
+}
 
 /* The thumbprint of client.pem now (the CLI may have renewed or registered). */
 static bool
-call_file_changed(struct connd *d)
+reg_file_changed(struct connd_reg *r)
 {
 	char err[512], thumb[NDES_CRYPTO_HEX_MAX] = "";
-	X509 *cert = ndes_crypto_load_cert(d->st.client_cert, err, sizeof(err));
+	X509 *cert = ndes_crypto_load_cert(r->env->st->client_cert, err, sizeof(err));
 
 	if (cert != NULL)
 		ndes_crypto_thumbprint(cert, EVP_sha1(), thumb, sizeof(thumb));
 	X509_free(cert);
-	return thumb[0] != '\0' && strcmp(thumb, d->loaded_thumb) != 0;
+	return thumb[0] != '\0' && strcmp(thumb, r->loaded_thumb) != 0;
 }
-
-/* The cloud supersedes the certificate as soon as a renewal (by the CLI,
- * or elsewhere) is answered, a moment before the new files are written:
- * "superseded" is only reported once it has lasted CONND_SUPERSEDED_GRACE
- * seconds for the same certificate. */
-#define CONND_SUPERSEDED_GRACE 10
 
 static bool
-call_superseded_recently(struct connd *d)
+reg_superseded_recently(struct connd_reg *r)
 {
-	if (strcmp(d->superseded_thumb, d->loaded_thumb) != 0) {
-		snprintf(d->superseded_thumb, sizeof(d->superseded_thumb), "%s", d->loaded_thumb);
-		d->superseded_at = time(NULL);
+	if (strcmp(r->superseded_thumb, r->loaded_thumb) != 0) {
+		snprintf(r->superseded_thumb, sizeof(r->superseded_thumb), "%s", r->loaded_thumb);
+		r->superseded_at = r->env->now();
 	}
-	return time(NULL) - d->superseded_at < CONND_SUPERSEDED_GRACE;
+	return r->env->now() - r->superseded_at < CONND_SUPERSEDED_GRACE;
 }
 
-/* A 403 naming the certificate: stop using it until it changes. */
-static void
-call_refused(struct connd *d, const struct ndes_http_result *res)
+void
+connd_reg_refused(struct connd_reg *r, const struct ndes_http_result *res)
 {
 	char code[64], detail[512];
 	enum connd_reg_state st;
 
-	if (reg_in_flux(d) || call_file_changed(d))
+	if (reg_in_flux(r) || reg_file_changed(r))
 		return;		/* replaced meanwhile: the next check switches */
 	conn_cloud_error_code(res->body, res->len, code, sizeof(code));
 	if (strcmp(code, "connector_unregistered") == 0)
 		st = CONND_REG_UNREGISTERED;
-	else if (strcmp(code, "certificate_superseded") == 0 && call_superseded_recently(d))
+	else if (strcmp(code, "certificate_superseded") == 0 && reg_superseded_recently(r))
 		return;		/* a renewal whose files are being written */
 	else if (strcmp(code, "certificate_unknown") == 0 ||
 	    strcmp(code, "certificate_superseded") == 0)
 		st = CONND_REG_REFUSED;
 	else
 		return;
-	snprintf(d->refused_thumb, sizeof(d->refused_thumb), "%s", d->loaded_thumb);
-	d->refused_state = st;
+	snprintf(r->refused_thumb, sizeof(r->refused_thumb), "%s", r->loaded_thumb);
+	r->refused_state = st;
 	snprintf(detail, sizeof(detail), "the cloud refused the registration certificate %s "
-	    "(403 %s): register the connector again", d->loaded_thumb, code);
-	reg_report(d, st, detail);
+	    "(403 %s): register the connector again", r->loaded_thumb, code);
+	reg_report(r, st, detail);
 }
+
+/* The caller (d_caller.h): HTTPS with the certificate in use. */
+struct reg_call {
+	struct connd_reg	*r;
+	connd_call_cb		 cb;
+	void			*arg;
+};
 
 static void
-call_done(const struct ndes_http_result *res, void *arg)
+reg_call_done(const struct ndes_http_result *res, void *arg)
 {
-	struct connd_call *c = arg;
-	struct connd *d = c->d;
+	struct reg_call *c = arg;
+	struct connd_reg *r = c->r;
 
-	d->in_flight--;
+	r->in_flight--;
 	if (res->err == NDES_HTTP_OK && res->status == 403)
-		call_refused(d, res);
-	c->cb(d, res, c->arg);
+		connd_reg_refused(r, res);
+	c->cb(res, c->arg);
 	free(c);
-	connd_check_drained(d);
+	if (r->in_flight == 0)
+		connd_hook_call(&r->idle);
 }
 
-int
-connd_call_text(struct connd *d, const char *method, const char *path, const char *text,
+static int
+reg_call(void *impl, const char *method, const char *path, const char *text,
     connd_call_cb cb, void *arg)
 {
-	struct connd_call *c;
+	struct connd_reg *r = impl;
+	struct reg_call *c;
 
-	if (d->stopping || d->http == NULL || d->reg_state != CONND_REG_OK ||
+	if (r->env->stopping || r->http == NULL || r->state != CONND_REG_OK ||
 	    (c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
-	c->d = d;
+	c->r = r;
 	c->cb = cb;
 	c->arg = arg;
-	if (ndes_http_client_request(d->http, method, path, text ? "application/json" : NULL,
-	    text, text ? strlen(text) : 0, NULL, call_done, c) == -1) {
+	if (ndes_http_client_request(r->http, method, path, text ? "application/json" : NULL,
+	    text, text ? strlen(text) : 0, NULL, reg_call_done, c) == -1) {
 		free(c);
 		return -1;
 	}
-	d->in_flight++;
+	r->in_flight++;
 	return 0;
 }
 
-int
-connd_call(struct connd *d, const char *method, const char *path, json_t *body,
-    connd_call_cb cb, void *arg)
+static int
+reg_ready(void *impl)
 {
-	char *text = NULL;
-	int r = -1;
+	return connd_reg_check(impl);
+}
 
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) != NULL)
-		r = connd_call_text(d, method, path, text, cb, arg);
-	free(text);
-	json_decref(body);
-	return r;
+struct connd_caller
+connd_reg_caller(struct connd_reg *r)
+{
+	static const struct connd_caller_ops ops = { .ready = reg_ready, .call = reg_call };
+	struct connd_caller c = { &ops, r };
+
+	return c;
+}
+
+int
+connd_reg_in_flight(const struct connd_reg *r)
+{
+	return r->in_flight;
 }
 
 void
-connd_result_text(const struct ndes_http_result *res, char *buf, size_t buflen)
+connd_reg_set_idle_hook(struct connd_reg *r, struct connd_hook idle)
 {
-	if (res->err != NDES_HTTP_OK)
-		snprintf(buf, buflen, "%s", res->errmsg);
-	else
-		conn_cloud_error_text(res->status, res->body, res->len, buf, buflen);
+	r->idle = idle;
 }

@@ -1,47 +1,52 @@
-/* Renewal of the registration certificates: every renewal.check_interval,
- * when less than renewal.threshold_percent of the client certificate's
- * lifetime is left, POST /connectors/renew (mutual TLS with the current
- * certificate) with fresh client and CRP requests.  The new pairs are
- * written (the old CRP pair kept as crp-previous.*), the HTTPS client
- * switches to the new certificate and crpd is told to reload.  Events:
- * 10100 on success, 10102 with 0x1202 / 0x1203 / 0x1204 / 0x0FFFFFFF on
- * failure (0x405 when the certificate has expired: d_registration.c). */
-#include "connectord.h"
+/* Renewal of the registration certificates (d_renew.h). */
+#include "d_renew.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "cloud.h"
+#include "conf.h"
 #include "crypto.h"
+#include "d_note.h"
+#include "d_registration.h"
+#include "d_timer.h"
 #include "enroll.h"
 #include "events.h"
 #include "log.h"
 
-struct renew_job {
-	struct conn_enroll	 e;
+struct connd_renew {
+	const struct connd_env	*env;
+	struct connd_reg	*reg;
+	struct connd_caller	 caller;
+	struct connd_hook	 renewed;
+	struct event		*timer;
+	struct event		*after;		/* the renewed hook, outside the HTTP callback */
+	bool			 renewing;
+	struct conn_enroll	 e;		/* the keys of the renewal under way */
 };
 
-static void
-renew_failed(struct connd *d, uint32_t diag, const char *what)
+bool
+connd_renew_due(time_t not_before, time_t not_after, time_t now, int64_t threshold_percent)
 {
-	struct ndes_event_ctx ctx = { .detail = what, .thumbprint = d->loaded_thumb };
+	int64_t life = (int64_t)(not_after - not_before);
+	int64_t left = (int64_t)(not_after - now);
+
+	return life > 0 && left * 100 < life * threshold_percent;
+}
+
+static void
+renew_failed(struct connd_renew *rn, uint32_t diag, const char *what)
+{
+	struct ndes_event_ctx ctx = { .detail = what,
+	    .thumbprint = connd_reg_thumb_in_use(rn->reg) };
 
 	ndes_event_emit(NDES_EV_CERT_RENEWAL_FAILURE, diag, &ctx);
-	connd_note_error(d, "renewal failed: %s", what);
+	connd_note_error(rn->env->notes, "renewal failed: %s", what);
 }
 
 static void
-renew_switch(evutil_socket_t fd, short what, void *arg)
-{
-	struct connd *d = arg;
-
-	connd_registration_check(d);
-	connd_crpd_reload(d, "renewed CRP certificate");
-}
-
-static void
-renew_store(struct connd *d, struct renew_job *j, const struct ndes_http_result *res)
+renew_store(struct connd_renew *rn, const struct ndes_http_result *res)
 {
 	struct conn_enroll_reply rep;
 	struct timeval zero = { 0, 0 };
@@ -49,79 +54,78 @@ renew_store(struct connd *d, struct renew_job *j, const struct ndes_http_result 
 	struct ndes_event_ctx ctx = { .detail = detail };
 	char until[32] = "?";
 
-	if (conn_enroll_parse(res->body, res->len, &j->e, &rep, err, sizeof(err)) == -1) {
-		renew_failed(d, NDES_DIAG_UNKNOWN_ERROR, err);
+	if (conn_enroll_parse(res->body, res->len, &rn->e, &rep, err, sizeof(err)) == -1) {
+		renew_failed(rn, NDES_DIAG_UNKNOWN_ERROR, err);
 		return;
 	}
-	snprintf(old, sizeof(old), "%s", d->loaded_thumb);
-	if (conn_enroll_store(&d->st, &j->e, &rep, &d->reg, true, err, sizeof(err)) == -1) {
-		renew_failed(d, NDES_DIAG_UNKNOWN_ERROR, err);
+	snprintf(old, sizeof(old), "%s", connd_reg_thumb_in_use(rn->reg));
+	if (connd_reg_store_renewal(rn->reg, &rn->e, &rep, err, sizeof(err)) == -1) {
+		renew_failed(rn, NDES_DIAG_UNKNOWN_ERROR, err);
 		conn_enroll_reply_clear(&rep);
 		return;
 	}
 	ndes_crypto_not_after_iso8601(rep.client, until, sizeof(until));
+	ctx.thumbprint = connd_reg_thumb_registered(rn->reg);
 	snprintf(detail, sizeof(detail), "renewed the registration certificate %s: new "
-	    "certificate %s valid until %s, new CRP certificate", old,
-	    d->reg.client_thumbprint, until);
-	ctx.thumbprint = d->reg.client_thumbprint;
+	    "certificate %s valid until %s, new CRP certificate", old, ctx.thumbprint, until);
 	ndes_event_emit(NDES_EV_CERT_RENEWAL_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
 	log_info("%s", detail);
 	conn_enroll_reply_clear(&rep);
 	/* switch outside this HTTP callback, once nothing else is in flight */
-	event_base_once(d->base, -1, EV_TIMEOUT, renew_switch, d, &zero);
+	connd_timer_after(rn->after, zero);
 }
 
 static void
-renew_done(struct connd *d, const struct ndes_http_result *res, void *arg)
+renew_done(const struct ndes_http_result *res, void *arg)
 {
-	struct renew_job *j = arg;
+	struct connd_renew *rn = arg;
 	char text[1024];
 
-	d->renewing = false;
+	rn->renewing = false;
 	if (res->err == NDES_HTTP_OK && res->status == 200)
-		renew_store(d, j, res);
+		renew_store(rn, res);
 	else {
 		connd_result_text(res, text, sizeof(text));
-		renew_failed(d, conn_cloud_diag(res->err, res->status), text);
+		renew_failed(rn, conn_cloud_diag(res->err, res->status), text);
 	}
-	conn_enroll_clear(&j->e);
-	free(j);
+	conn_enroll_clear(&rn->e);
+}
+
+static void
+renew_begin(struct connd_renew *rn)
+{
+	const char *name = connd_reg_name(rn->reg);
+	char err[512], *body;
+
+	if (conn_enroll_prepare(&rn->e, name != NULL ? name : "ndes-connector", err,
+	    sizeof(err)) == -1) {
+		renew_failed(rn, NDES_DIAG_UNKNOWN_ERROR, err);
+		return;
+	}
+	rn->renewing = true;
+	body = conn_enroll_renew_body(&rn->e);
+	if (body == NULL || connd_caller_text(&rn->caller, "POST", "/connectors/renew", body,
+	    renew_done, rn) == -1) {
+		rn->renewing = false;
+		conn_enroll_clear(&rn->e);
+	}
+	free(body);
 }
 
 void
-connd_renew_check(struct connd *d)
+connd_renew_check(struct connd_renew *rn)
 {
-	time_t now = time(NULL);
-	int64_t life = (int64_t)(d->client_not_after - d->client_not_before);
-	int64_t left = (int64_t)(d->client_not_after - now);
-	struct renew_job *j;
-	char err[512], *body;
+	time_t nb, na, now = rn->env->now();
+	int64_t threshold = rn->env->cfg->renewal.threshold_percent;
 
-	if (d->renewing || d->stopping || connd_registration_check(d) == -1 || life <= 0 ||
-	    left * 100 >= life * d->cfg.renewal.threshold_percent)
+	if (rn->renewing || rn->env->stopping || connd_caller_ready(&rn->caller) == -1)
+		return;
+	connd_reg_validity(rn->reg, &nb, &na);
+	if (!connd_renew_due(nb, na, now, threshold))
 		return;
 	log_info("the registration certificate has %lld of %lld seconds left (under %lld%%): "
-	    "renewing", (long long)left, (long long)life,
-	    (long long)d->cfg.renewal.threshold_percent);
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return;
-	if (conn_enroll_prepare(&j->e, d->reg.name != NULL ? d->reg.name : "ndes-connector",
-	    err, sizeof(err)) == -1) {
-		renew_failed(d, NDES_DIAG_UNKNOWN_ERROR, err);
-		free(j);
-		return;
-	}
-	d->renewing = true;
-	body = conn_enroll_renew_body(&j->e);
-	if (body != NULL && connd_call_text(d, "POST", "/connectors/renew", body, renew_done,
-	    j) == 0) {
-		free(body);
-		return;
-	}
-	free(body);
-	d->renewing = false;
-	conn_enroll_clear(&j->e);
-	free(j);
+	    "renewing", (long long)(na - now), (long long)(na - nb), (long long)threshold);
+	renew_begin(rn);
 }
 
 static void
@@ -130,13 +134,58 @@ renew_tick(evutil_socket_t fd, short what, void *arg)
 	connd_renew_check(arg);
 }
 
-void
-connd_renew_start(struct connd *d)
+static void
+renew_after(evutil_socket_t fd, short what, void *arg)
 {
-	struct timeval tv = { (time_t)d->cfg.renewal.check_interval, 0 };
+	struct connd_renew *rn = arg;
 
-	d->ev_renew = event_new(d->base, -1, EV_PERSIST, renew_tick, d);
-	if (d->ev_renew == NULL || event_add(d->ev_renew, &tv) == -1)
-		fatalx("cannot start the renewal timer");
-	connd_renew_check(d);
+	connd_hook_call(&rn->renewed);
+}
+
+struct connd_renew *
+connd_renew_new(const struct connd_env *env, struct connd_reg *reg,
+    const struct connd_caller *caller, struct connd_hook renewed)
+{
+	struct connd_renew *rn = calloc(1, sizeof(*rn));
+
+	if (rn == NULL)
+		return NULL;
+	rn->env = env;
+	rn->reg = reg;
+	rn->caller = *caller;
+	rn->renewed = renewed;
+	rn->after = connd_timer_new(env, renew_after, rn, "renewal switch");
+	return rn;
+}
+
+void
+connd_renew_free(struct connd_renew *rn)
+{
+	if (rn != NULL) {
+		connd_timer_free(rn->timer);
+		connd_timer_free(rn->after);
+		conn_enroll_clear(&rn->e);
+	}
+	free(rn);
+}
+
+void
+connd_renew_reschedule(struct connd_renew *rn)
+{
+	connd_timer_reset(rn->timer, rn->env->cfg->renewal.check_interval);
+}
+
+void
+connd_renew_start(struct connd_renew *rn)
+{
+	struct timeval tv = { (time_t)rn->env->cfg->renewal.check_interval, 0 };
+
+	rn->timer = connd_timer_every(rn->env, tv, renew_tick, rn, "renewal");
+	connd_renew_check(rn);
+}
+
+bool
+connd_renew_busy(const struct connd_renew *rn)
+{
+	return rn->renewing;
 }

@@ -276,8 +276,10 @@ link_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	switch (hdr->type) {
 	case NDES_IPC_MSG_CONNECTOR_ACK:
 		return link_on_ack(d, r);
-	case NDES_IPC_MSG_ERROR:
-		return link_on_error(d, peer, r);
+	case NDES_IPC_MSG_HELLO_REPLY:
+		return 0;
+	case NDES_IPC_MSG_ERROR:	/* request id 0: HELLO, refused by an older connector */
+		return hdr->request_id == 0 ? 0 : link_on_error(d, peer, r);
 	}
 	return crp_ipc_answer_shared(d, peer, hdr, r);
 }
@@ -331,6 +333,7 @@ link_connect(struct crpd *d)
 	l->in_flight = 0;
 	l->down_reason[0] = '\0';
 	l->dirty = true;
+	ndes_ipc_peer_send_hello(peer, NDES_IPC_MSG_HELLO, 0, NDES_IPC_ROLE_CRPD);
 	log_info("connector: connected to %s", path);
 	link_pump(d);
 }

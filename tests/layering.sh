@@ -32,10 +32,8 @@ cloudsim: cloudsim common
 bench: bench common'
 
 # Header names that may stay twice in the tree for now, each until the one
-# rename that ends it.
-# outbox.h: crp/outbox.h and connector/outbox.h, until the connector's is
-# renamed (issue 15, branch i15-conn); delete this line then.
-ALLOW_SAME_NAME='outbox.h'
+# rename that ends it (none left).
+ALLOW_SAME_NAME=
 
 src=$(cd "$top_srcdir" && pwd -P)
 bld=$(cd "$top_builddir" && pwd -P)

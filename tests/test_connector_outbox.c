@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "outbox.h"
+#include "conn_outbox.h"
 #include "test_connector_util.h"
 
 TestSuite(outbox, .init = tc_setup, .fini = tc_teardown);

@@ -1,4 +1,6 @@
 /* IPC wire format: frame parsing, message building, reading. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,4 +518,53 @@ Test(ipc_types, names_and_numbers)
 	cr_assert_str_eq(ndes_ipc_type_name(NDES_IPC_MSG_PONG), "PONG");
 	cr_assert_null(ndes_ipc_type_name(0));
 	cr_assert_null(ndes_ipc_type_name(0x0105));
+}
+
+Test(ipc_hello, exact_bytes_and_the_rules_for_role_and_version)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new_hello(NDES_IPC_MSG_HELLO, 3, NDES_IPC_ROLE_CRPD);
+	static const uint8_t head[] = { 0x4e, 0x44, 0x45, 0x53, 0x00, 0x01, 0x00, 0x04,
+	    0x00, 0x00, 0x00, 0x03 };
+	static const uint8_t role[] = { 0x04, 0x00, 0x00, 0x00, 0x04, 'c', 'r', 'p', 'd', 0x00 };
+	const char *bad[] = { NULL, "", "CRPD", "crpd ", "crpd\n", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	struct ndes_ipc_reader r;
+	const char *ro, *v;
+	const uint8_t *f;
+	size_t len;
+
+	cr_assert_not_null(m);
+	f = ndes_ipc_msg_frame(m, &len);
+	cr_assert_eq(memcmp(f, head, sizeof(head)), 0);
+	cr_assert_eq(memcmp(f + 16, role, sizeof(role)), 0);
+	ndes_ipc_reader_init(&r, f + 16, len - 16);
+	cr_assert_eq(ndes_ipc_get_hello(&r, &ro, &v), 0);
+	cr_assert_str_eq(ro, "crpd");
+	cr_assert_str_eq(v, PACKAGE_VERSION);
+	ndes_ipc_msg_free(m);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_null(ndes_ipc_msg_new_hello(NDES_IPC_MSG_HELLO, 1, bad[i]), "%zu", i);
+	cr_assert_str_eq(ndes_ipc_type_name(0x0004), "HELLO");
+	cr_assert_str_eq(ndes_ipc_type_name(0x0005), "HELLO_REPLY");
+}
+
+Test(ipc_hello, the_reader_refuses_what_the_rules_refuse_and_consumes_nothing)
+{
+	static const char *const cases[][2] = { { "crpd", "" }, { "crpd", "1.0 beta" },
+	    { "Crpd", "1.0" }, { "crp_d", "1.0" } };
+	struct ndes_ipc_reader r;
+	const char *ro, *v;
+	const uint8_t *f;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_HELLO, 1);
+
+		ndes_ipc_msg_add_str(m, cases[i][0]);
+		ndes_ipc_msg_add_str(m, cases[i][1]);
+		f = ndes_ipc_msg_frame(m, &len);
+		ndes_ipc_reader_init(&r, f + 16, len - 16);
+		cr_assert_eq(ndes_ipc_get_hello(&r, &ro, &v), -1, "%zu", i);
+		cr_assert_eq(r.off, 0);
+		ndes_ipc_msg_free(m);
+	}
 }

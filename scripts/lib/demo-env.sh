@@ -35,6 +35,9 @@ DEMO_FAILS=0		# steps that did not do what they should
 DEMO_ENROLLED=0 DEMO_REFUSED=0 DEMO_PKCS=0 DEMO_REVOKED=0 DEMO_NOTIFIED=0
 DEMO_JOURNALD_PID=""	# a journald this run started (demo.sh stops it)
 DEMO_EVENT_PIDS=""	# ndes-crpd and ndes-connectord: their events are this run's
+# ... from now on: a PID alone is soon reused (pid_max 32768), and the journal
+# keeps the events of earlier runs' daemons that had it
+DEMO_SINCE=@$(date +%s.%N)
 DEMO_PKCS_ID="" DEMO_REVOKE_SERIAL="" DEMO_REVOKE_CTX=""	# the cloud's request IDs
 # Issued certificates, one line each: kind<TAB>name<TAB>device<TAB>serial<TAB>thumbprint
 # (kind scep or pkcs, serial upper-case hex without leading zeros, SHA-1 upper-case hex)

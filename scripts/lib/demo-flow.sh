@@ -17,7 +17,8 @@ demo_count_events() {
 	[ -n "$m" ] || { echo 0; return; }
 	[ "$(id -u)" -ne 0 ] || "$JOURNALCTL" --sync >/dev/null 2>&1
 	# shellcheck disable=SC2086
-	"$JOURNALCTL" --no-pager -o cat $m NDES_EVENT_ID="$1" NDES_DIAG_CODE="$2" \
+	"$JOURNALCTL" --no-pager -o cat --since="$DEMO_SINCE" $m NDES_EVENT_ID="$1" \
+		NDES_DIAG_CODE="$2" \
 		${3:+NDES_DEVICE_ID="$3"} 2>/dev/null | grep -c .
 }
 demo_has_event() { [ "$(demo_count_events "$@")" -gt 0 ]; }

@@ -9,7 +9,7 @@ demo_events_json() {
 	[ -n "$m" ] || return 1
 	[ "$(id -u)" -ne 0 ] || "$JOURNALCTL" --sync >/dev/null 2>&1
 	# shellcheck disable=SC2086
-	"$JOURNALCTL" --no-pager -o json $m 2>/dev/null |
+	"$JOURNALCTL" --no-pager -o json --since="$DEMO_SINCE" $m 2>/dev/null |
 		jq -c 'select(.NDES_EVENT_ID != null)' >"$DEMO_T/events.json"
 }
 
@@ -17,7 +17,7 @@ demo_events_json() {
 demo_remember_pids() { DEMO_EVENT_PIDS="$(demo_pid crpd) $(demo_pid connectord)"; }
 
 demo_event_table() {
-	demo_say "== journald events of this run (journalctl -o json _PID=<ndes-crpd> _PID=<ndes-connectord>)"
+	demo_say "== journald events of this run (journalctl -o json --since=<start> _PID=<ndes-crpd> _PID=<ndes-connectord>)"
 	demo_events_json || return 1
 	jq -r '[(.__REALTIME_TIMESTAMP | tonumber / 1000000 | strftime("%H:%M:%S")),
 		.NDES_EVENT_ID, .NDES_EVENT_NAME, .NDES_DIAG_CODE,

@@ -1,5 +1,5 @@
-/* The outbox on SQLite (see outbox.h). */
-#include "outbox.h"
+/* The outbox on SQLite (see conn_outbox.h). */
+#include "conn_outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,270 @@
+/* The upload part (connector/d_upload.c) against a stand-in cloud and a
+ * real outbox: backoff growth, cap and reset, a commit that fails counts as
+ * a failed upload, refusals for good mark items (a refused batch is split to
+ * find the one), retryable failures keep them. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn_outbox.h"
+#include "d_upload.h"
+#include "test_connd_util.h"
+#include "test_connector_util.h"
+
+static struct tcd t;
+static struct connd_caller caller;
+static struct connd_upload *up;
+
+static void
+setup(void)
+{
+	tc_setup();
+	tcd_setup(&t, "outbox: {batch_size: 3, backoff_initial: 2s, backoff_max: 10s}\n"
+	    "downloads: {interval: 60s}");
+	caller = tcd_caller();
+	up = connd_upload_new(&t.env, &caller);
+	cr_assert_not_null(up);
+	connd_upload_start(up);
+}
+
+static void
+teardown(void)
+{
+	connd_upload_free(up);
+	tcd_teardown(&t);
+	tc_teardown();
+}
+
+TestSuite(upload, .init = setup, .fini = teardown);
+
+static void
+add_notification(const char *id)
+{
+	char key[64], body[128];
+
+	snprintf(key, sizeof(key), "n:%s", id);
+	snprintf(body, sizeof(body), "{\"transactionId\":\"%s\"}", id);
+	cr_assert_eq(conn_outbox_add(t.env.ob, "failureNotification", key, body),
+	    CONN_OUTBOX_ADDED);
+}
+
+static void
+add_result(const char *id)
+{
+	char key[64], body[128];
+
+	snprintf(key, sizeof(key), "p:%s", id);
+	snprintf(body, sizeof(body), "{\"requestId\":\"%s\",\"succeeded\":true}", id);
+	cr_assert_eq(conn_outbox_add(t.env.ob, "pkcsResult", key, body), CONN_OUTBOX_ADDED);
+}
+
+/* One round: the one call it makes, answered with status. */
+static void
+round_answered(const char *call, int status)
+{
+	connd_upload_run(up);
+	cr_assert_eq(tcd_pending(), 1, "one call, not %zu", tcd_pending());
+	cr_assert_str_eq(tcd_pending_call(0), call);
+	tcd_answer(status, status == 503 ? "{\"error\":{\"code\":\"unavailable\",\"message\":"
+	    "\"try again later\"}}" : status == 400 ? "{\"error\":{\"code\":\"bad_request\","
+	    "\"message\":\"callerInfo is missing\"}}" : NULL);
+}
+
+/* The keys left in the outbox, "k1 k2!" (! for rejected). */
+static const char *
+left(void)
+{
+	static char buf[256];
+	struct conn_outbox_item *it;
+	size_t n;
+
+	buf[0] = '\0';
+	cr_assert_eq(conn_outbox_list(t.env.ob, 100, &it, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s%s", i ? " " : "",
+		    it[i].key, it[i].rejected ? "!" : "");
+	conn_outbox_items_free(it, n);
+	return buf;
+}
+
+static void
+assert_due_within(int64_t backoff)
+{
+	time_t due = connd_upload_due(up);
+
+	cr_assert(due >= tcd_time + backoff / 2 - 1 && due <= tcd_time + backoff,
+	    "next upload in %lld s, backoff %lld s", (long long)(due - tcd_time),
+	    (long long)backoff);
+}
+
+Test(upload, backoff_doubles_up_to_the_cap_and_resets_on_success)
+{
+	static const int64_t want[] = { 2, 4, 8, 10, 10 };
+
+	add_notification("t1");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		round_answered("POST /ScepActions/failureNotification", 503);
+		cr_assert_eq(connd_upload_backoff(up), want[i], "failure %zu: backoff %lld", i + 1,
+		    (long long)connd_upload_backoff(up));
+		assert_due_within(want[i]);
+	}
+	cr_assert_eq(tcd_events(&t, "20302", "0x00001204"), 5);
+	cr_assert_str_eq(left(), "n:t1");
+	round_answered("POST /ScepActions/failureNotification", 200);
+	cr_assert_eq(connd_upload_backoff(up), 0);
+	cr_assert_eq(connd_upload_due(up), tcd_time);
+	cr_assert_str_eq(left(), "");
+	cr_assert_eq(tcd_events(&t, "20300", "0x00000000"), 1);
+	/* and the next failure starts again at backoff_initial */
+	add_notification("t2");
+	round_answered("POST /ScepActions/failureNotification", 503);
+	cr_assert_eq(connd_upload_backoff(up), 2);
+}
+
+Test(upload, new_items_wait_for_a_running_backoff)
+{
+	time_t due;
+
+	add_notification("t1");
+	round_answered("POST /ScepActions/failureNotification", 0);
+	cr_assert_eq(tcd_events(&t, "20302", "0x00001202"), 1);
+	due = connd_upload_due(up);
+	cr_assert_gt(due, tcd_time);
+	add_notification("t2");
+	connd_upload_kick(up);
+	cr_assert_eq(connd_upload_due(up), due, "a kick during the backoff moved the timer");
+	tcd_time = due;
+	connd_upload_kick(up);
+	cr_assert_eq(connd_upload_due(up), due, "the timer is still pending: nothing moves");
+	tcd_time = due + 1;
+	cr_assert_eq(tcd_pending(), 0);
+}
+
+/* Another connection holds the outbox's write lock for 7 s: longer than the
+ * busy timeout (5 s) of the removal that starts at once, shorter than that
+ * of the notes written after it. */
+static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lock_cv = PTHREAD_COND_INITIALIZER;
+static int lock_held;
+
+static void *
+hold_write_lock(void *arg)
+{
+	sqlite3 *db;
+
+	cr_assert_eq(sqlite3_open(t.st.outbox_db, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	pthread_mutex_lock(&lock_mu);
+	lock_held = 1;
+	pthread_cond_signal(&lock_cv);
+	pthread_mutex_unlock(&lock_mu);
+	sleep(7);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return NULL;
+}
+
+Test(upload, a_delivery_the_outbox_cannot_record_is_a_failure)
+{
+	pthread_t th;
+
+	add_notification("t1");
+	cr_assert_eq(pthread_create(&th, NULL, hold_write_lock, NULL), 0);
+	pthread_mutex_lock(&lock_mu);
+	while (!lock_held)
+		pthread_cond_wait(&lock_cv, &lock_mu);
+	pthread_mutex_unlock(&lock_mu);
+	/* the cloud confirms, but the removal cannot commit */
+	round_answered("POST /ScepActions/failureNotification", 200);
+	pthread_join(th, NULL);
+	cr_assert_eq(connd_upload_backoff(up), 2);
+	cr_assert_eq(tcd_events(&t, "20302", "0x00001205"), 1);
+	cr_assert_eq(tcd_events(&t, "20300", NULL), 0, "20300 for an item still queued");
+	cr_assert_str_eq(left(), "n:t1");
+	/* sent again after the backoff (the cloud keeps one copy) */
+	round_answered("POST /ScepActions/failureNotification", 200);
+	cr_assert_str_eq(left(), "");
+	cr_assert_eq(connd_upload_backoff(up), 0);
+	cr_assert_eq(tcd_events(&t, "20300", "0x00000000"), 1);
+}
+
+Test(upload, a_refusal_for_good_marks_the_item_and_the_batch_goes_on)
+{
+	add_notification("bad");
+	add_notification("good");
+	round_answered("POST /ScepActions/failureNotification", 400);
+	/* the same batch: the next item at once */
+	cr_assert_eq(tcd_pending(), 1);
+	cr_assert_str_eq(tcd_pending_body(0), "{\"transactionId\":\"good\"}");
+	tcd_answer(200, NULL);
+	cr_assert_str_eq(left(), "n:bad!");
+	cr_assert_eq(connd_upload_backoff(up), 0, "a refusal for good is no reason to wait");
+	cr_assert_eq(tcd_events(&t, "20300", "0x00000000"), 1);
+	cr_assert_eq(tcd_events(&t, "20302", "0x00001204"), 1);
+	/* a rejected item is never sent again */
+	connd_upload_run(up);
+	cr_assert_eq(tcd_pending(), 0);
+}
+
+Test(upload, a_refused_batch_of_results_is_sent_one_by_one_to_find_the_culprit)
+{
+	add_result("r1");
+	add_result("r2");
+	add_result("r3");
+	connd_upload_run(up);
+	cr_assert_str_eq(tcd_pending_call(0), "POST /PkcsRequests/uploadResults");
+	cr_assert_not_null(strstr(tcd_pending_body(0), "\"r3\""));
+	tcd_answer(400, "{\"error\":{\"code\":\"bad_request\",\"message\":\"no such request\"}}");
+	cr_assert_str_eq(left(), "p:r1 p:r2 p:r3", "nothing marked before the culprit is known");
+	round_answered("POST /PkcsRequests/uploadResults", 200);
+	round_answered("POST /PkcsRequests/uploadResults", 400);
+	cr_assert_str_eq(left(), "p:r2! p:r3");
+	round_answered("POST /PkcsRequests/uploadResults", 200);
+	cr_assert_str_eq(left(), "p:r2!");
+	cr_assert_eq(connd_upload_backoff(up), 0);
+	/* one at a time until as many went through as the refused batch held
+	 * (the refused one does not count), then batches again */
+	add_result("r4");
+	add_result("r5");
+	add_result("r6");
+	connd_upload_run(up);
+	cr_assert_str_eq(tcd_pending_body(0), "{\"results\":[{\"requestId\":\"r4\","
+	    "\"succeeded\":true}]}");
+	tcd_answer(200, NULL);
+	connd_upload_run(up);
+	cr_assert_not_null(strstr(tcd_pending_body(0), "\"r6\""), "%s", tcd_pending_body(0));
+	tcd_answer(200, NULL);
+	cr_assert_str_eq(left(), "p:r2!");
+}
+
+Test(upload, a_retryable_failure_keeps_the_items_with_the_reason)
+{
+	struct conn_outbox_item *it;
+	size_t n;
+
+	add_result("r1");
+	add_result("r2");
+	round_answered("POST /PkcsRequests/uploadResults", 503);
+	cr_assert_eq(connd_upload_backoff(up), 2);
+	cr_assert_eq(conn_outbox_fetch(t.env.ob, "p:", 10, &it, &n), 0);
+	cr_assert_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(it[i].attempts, 1);
+		cr_assert_not(it[i].rejected);
+		cr_assert_not_null(strstr(it[i].last_error, "503"), "%s", it[i].last_error);
+	}
+	conn_outbox_items_free(it, n);
+}
+
+Test(upload, nothing_is_sent_while_the_registration_is_not_usable)
+{
+	add_notification("t1");
+	tcd_cloud_ready(-1);
+	connd_upload_run(up);
+	cr_assert_eq(tcd_pending(), 0);
+	assert_due_within(60);	/* tried again after downloads.interval */
+	cr_assert_eq(connd_upload_backoff(up), 0);
+	tcd_cloud_ready(0);
+}
