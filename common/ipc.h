@@ -177,6 +177,10 @@ int ndes_ipc_get_bool(struct ndes_ipc_reader *r, bool *v);
 int ndes_ipc_get_str(struct ndes_ipc_reader *r, const char **s, size_t *len);
 /* *p is NULL when len is 0. */
 int ndes_ipc_get_bytes(struct ndes_ipc_reader *r, const uint8_t **p, size_t *len);
+/* A whole payload of u32 status, str message, nothing after: RELOAD_REPLY.
+ * -1 (nothing consumed) otherwise. */
+int ndes_ipc_get_status_message(struct ndes_ipc_reader *r, uint32_t *status,
+    const char **message);
 /* A whole ERROR payload: u32 code, str message, nothing after. */
 int ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **message);
 /* A whole HELLO or HELLO_REPLY payload: role and version as the rules above

@@ -162,7 +162,7 @@ ndes_ipc_get_bytes(struct ndes_ipc_reader *r, const uint8_t **p, size_t *len)
 }
 
 int
-ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **message)
+ndes_ipc_get_status_message(struct ndes_ipc_reader *r, uint32_t *status, const char **message)
 {
 	struct ndes_ipc_reader save = *r;
 	uint32_t c;
@@ -173,9 +173,15 @@ ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **messa
 		*r = save;
 		return reader_fail(r);
 	}
-	*code = c;
+	*status = c;
 	*message = m;
 	return 0;
+}
+
+int
+ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **message)
+{
+	return ndes_ipc_get_status_message(r, code, message);
 }
 
 struct ndes_ipc_frame *

@@ -71,7 +71,7 @@ cli_reload_crpd(struct cli *c)
 	if (ndes_ipc_client_call(ipc, m, &reply, 10000, err, sizeof(err)) == 0 &&
 	    ndes_ipc_frame_type(reply) == NDES_IPC_MSG_RELOAD_REPLY) {
 		ndes_ipc_frame_reader(reply, &r);
-		if (ndes_ipc_get_u32(&r, &st) == -1 || ndes_ipc_get_str(&r, &msg, NULL) == -1)
+		if (ndes_ipc_get_status_message(&r, &st, &msg) == -1)
 			st = 1;
 	} else
 		snprintf(err, sizeof(err), "no RELOAD_REPLY");

@@ -18,7 +18,7 @@ crpd_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	uint32_t st = 1, code;
 
 	if (hdr->type == NDES_IPC_MSG_RELOAD_REPLY) {
-		if (ndes_ipc_get_u32(r, &st) == -1 || ndes_ipc_get_str(r, &msg, NULL) == -1)
+		if (ndes_ipc_get_status_message(r, &st, &msg) == -1)
 			return -1;
 		if (st == 0)
 			log_info("ndes-crpd reloaded: %s", msg);

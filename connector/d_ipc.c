@@ -108,11 +108,13 @@ static int
 ipc_on_notification(struct connd_ipc *ipc, struct ndes_ipc_peer *peer,
     const struct ndes_ipc_header *hdr, struct ndes_ipc_reader *r)
 {
-	const char *id, *kind, *body;
+	const char *id = NULL, *kind = NULL, *body = NULL;
 	json_t *obj;
 
-	if (ndes_ipc_get_str(r, &id, NULL) == -1 || ndes_ipc_get_str(r, &kind, NULL) == -1 ||
-	    ndes_ipc_get_str(r, &body, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
+	ndes_ipc_get_str(r, &id, NULL);
+	ndes_ipc_get_str(r, &kind, NULL);
+	ndes_ipc_get_str(r, &body, NULL);
+	if (ndes_ipc_reader_end(r) == -1)
 		return -1;
 	if (strcmp(kind, "successNotification") != 0 &&
 	    strcmp(kind, "failureNotification") != 0) {
@@ -223,7 +225,7 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	case NDES_IPC_MSG_CONNECTOR_NOTIFICATION:
 		return ipc_on_notification(ipc, peer, hdr, r);
 	case NDES_IPC_MSG_RELOAD_REPLY:
-		if (ndes_ipc_get_u32(r, &code) == -1 || ndes_ipc_get_str(r, &msg, NULL) == -1)
+		if (ndes_ipc_get_status_message(r, &code, &msg) == -1)
 			return -1;
 		log_info("ndes-crpd %s: %s", code == 0 ? "reloaded" : "did not reload", msg);
 		return 0;

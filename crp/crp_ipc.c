@@ -119,15 +119,16 @@ static int
 ipc_verify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r)
 {
-	const uint8_t *csr, *signing_cert;
-	size_t csr_len, signing_cert_len;
-	const char *template_name, *txn;
+	const uint8_t *csr = NULL, *signing_cert = NULL;
+	size_t csr_len = 0, signing_cert_len = 0;
+	const char *template_name = NULL, *txn = NULL;
 	struct crp_reply reply;
 
-	if (ndes_ipc_get_bytes(r, &csr, &csr_len) == -1 ||
-	    ndes_ipc_get_bytes(r, &signing_cert, &signing_cert_len) == -1 ||
-	    ndes_ipc_get_str(r, &template_name, NULL) == -1 ||
-	    ndes_ipc_get_str(r, &txn, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
+	ndes_ipc_get_bytes(r, &csr, &csr_len);
+	ndes_ipc_get_bytes(r, &signing_cert, &signing_cert_len);
+	ndes_ipc_get_str(r, &template_name, NULL);
+	ndes_ipc_get_str(r, &txn, NULL);
+	if (ndes_ipc_reader_end(r) == -1)
 		return -1;
 	if (!crp_admit(d))
 		return ipc_busy(peer, hdr);
@@ -140,15 +141,16 @@ static int
 ipc_notify(struct crpd *d, struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
     struct ndes_ipc_reader *r)
 {
-	struct crp_notify_in in;
 	struct crp_reply reply;
+	struct crp_notify_in in = { 0 };
 
-	if (ndes_ipc_get_str(r, &in.challenge, NULL) == -1 ||
-	    ndes_ipc_get_str(r, &in.transaction_id, NULL) == -1 ||
-	    ndes_ipc_get_i64(r, &in.disposition) == -1 ||
-	    ndes_ipc_get_u32(r, &in.last_hresult) == -1 ||
-	    ndes_ipc_get_bytes(r, &in.cert_der, &in.cert_len) == -1 ||
-	    ndes_ipc_get_str(r, &in.description, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
+	ndes_ipc_get_str(r, &in.challenge, NULL);
+	ndes_ipc_get_str(r, &in.transaction_id, NULL);
+	ndes_ipc_get_i64(r, &in.disposition);
+	ndes_ipc_get_u32(r, &in.last_hresult);
+	ndes_ipc_get_bytes(r, &in.cert_der, &in.cert_len);
+	ndes_ipc_get_str(r, &in.description, NULL);
+	if (ndes_ipc_reader_end(r) == -1)
 		return -1;
 	if (!ndes_disposition_valid(in.disposition)) {
 		ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_BAD_REQUEST,

@@ -237,9 +237,10 @@ link_on_ack(struct crpd *d, struct ndes_ipc_reader *r)
 {
 	struct crp_link *l = d->link;
 	struct link_job *lj;
-	const char *id;
+	const char *id = NULL;
 
-	if (ndes_ipc_get_str(r, &id, NULL) == -1 || ndes_ipc_reader_end(r) == -1)
+	ndes_ipc_get_str(r, &id, NULL);
+	if (ndes_ipc_reader_end(r) == -1)
 		return -1;
 	if (l->in_flight > 0)
 		l->in_flight--;

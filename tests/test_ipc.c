@@ -475,6 +475,34 @@ Test(ipc_reader, error_message_helpers)
 	ndes_ipc_msg_free(msg);
 }
 
+/* RELOAD_REPLY {u32 status, str message}: the whole payload or nothing. */
+Test(ipc_reader, status_message_is_a_whole_payload)
+{
+	struct ndes_ipc_msg *msg = must_msg(NDES_IPC_MSG_RELOAD_REPLY, 5);
+	struct ndes_ipc_reader r;
+	uint32_t status = 9;
+	const char *text = NULL;
+
+	ndes_ipc_msg_add_u32(msg, 0);
+	ndes_ipc_msg_add_str(msg, "keys reloaded");
+	reader_of(msg, &r);
+	cr_assert_eq(ndes_ipc_get_status_message(&r, &status, &text), 0);
+	cr_assert_eq(status, 0);
+	cr_assert_str_eq(text, "keys reloaded");
+	ndes_ipc_msg_free(msg);
+
+	msg = must_msg(NDES_IPC_MSG_RELOAD_REPLY, 6);
+	ndes_ipc_msg_add_u32(msg, 1);
+	reader_of(msg, &r);
+	ndes_ipc_reader_init_sticky(&r, r.p, r.len);
+	cr_assert_eq(ndes_ipc_get_status_message(&r, &status, &text), -1, "message missing");
+	cr_assert_eq(r.off, 0, "nothing consumed");
+	cr_assert_eq(status, 0, "outputs untouched");
+	cr_assert(ndes_ipc_reader_failed(&r), "sticky: the failure stays");
+	cr_assert_eq(ndes_ipc_reader_end(&r), -1);
+	ndes_ipc_msg_free(msg);
+}
+
 Test(ipc_frame, owned_copy_outlives_buffer)
 {
 	struct ndes_ipc_msg *msg = must_msg(NDES_IPC_MSG_CONNECTOR_NOTIFICATION, 77);
