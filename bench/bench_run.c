@@ -12,6 +12,7 @@
 
 #include "challenge.h"
 #include "csr.h"
+#include "errmsg.h"
 
 static int
 cmp_double(const void *a, const void *b)
@@ -55,7 +56,7 @@ bench_crypto_one(const struct bench_pki *p, STACK_OF(X509) *signers,
 {
 	struct ndes_challenge_key key = { p->crp_cert, p->crp_key };
 	struct ndes_challenge_claims claims;
-	char err[256];
+	char err[NDES_ERR_MAX];
 	X509_REQ *req;
 	EVP_PKEY *req_key;
 	bool ok;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "cloudsim_cli.h"
+#include "errmsg.h"
 #include "http_client.h"
 #include "model.h"
 #include "service.h"
@@ -78,7 +79,7 @@ cli_fetch(const char *url, const char *method, const char *path, const char *tex
 		.method = method, .path = path, .content_type = text ? "application/json" : NULL,
 		.body = text, .len = text ? strlen(text) : 0,
 	};
-	char err[512], *body = NULL;
+	char err[NDES_ERR_MAX], *body = NULL;
 	enum ndes_http_err e;
 	size_t len = 0;
 	int status = 0, rc;

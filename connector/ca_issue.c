@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "csr.h"
 #include "dn.h"
+#include "errmsg.h"
 
 /* NDES_KU_* value and the bit it names in the KeyUsage BIT STRING. */
 static const struct { unsigned int ku; int bit; } ku_bits[] = {
@@ -149,7 +150,7 @@ ca_keep_copy(struct ca_folder *f, X509 *cert, const char *serial)
 {
 	char *dir = ca_path(f, "newcerts"), *path = NULL;
 	struct stat sb;
-	char err[256];
+	char err[NDES_ERR_MAX];
 
 	if (dir != NULL && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 	    asprintf(&path, "%s/%s.pem", dir, serial) != -1)

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "crypto.h"
+#include "errmsg.h"
 #include "events.h"
 
 static const struct {
@@ -134,7 +135,7 @@ diag_load_registration(struct diag *d)
 {
 	const struct conn_state *st = &d->c->st;
 	const struct conn_cfg *cfg = &d->c->cfg;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	EVP_PKEY *key;
 
 	d->reg_state = conn_registration_load(st->registration, &d->reg, d->reg_err,

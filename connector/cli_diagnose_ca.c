@@ -14,6 +14,7 @@
 
 #include "ca.h"
 #include "crypto.h"
+#include "errmsg.h"
 #include "events.h"
 
 /* folder/name, malloc'd; NULL (r skipped) when no CA is configured. */
@@ -91,7 +92,7 @@ void
 diag_ca_key(struct diag *d, struct diag_result *r)
 {
 	char *kp = diag_ca_path(d, "ca.key", r), *cp = diag_ca_path(d, "ca.pem", r);
-	char err[1024], *pass = NULL;
+	char err[NDES_ERR_MAX], *pass = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
@@ -206,7 +207,7 @@ void
 diag_ca_crl(struct diag *d, struct diag_result *r)
 {
 	char *path = diag_ca_path(d, "crl.pem", r), *cp = diag_ca_path(d, "ca.pem", r);
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	X509_CRL *crl;
 	X509 *ca;
 

@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto.h"
+#include "errmsg.h"
 #include "events.h"
 
 /* The renewal rule of the daemon: less than threshold_percent left. */
@@ -106,7 +107,7 @@ void
 diag_reg_chain(struct diag *d, struct diag_result *r)
 {
 	const struct conn_state *st = &d->c->st;
-	char err[1024], *subj = NULL, *iss = NULL;
+	char err[NDES_ERR_MAX], *subj = NULL, *iss = NULL;
 	const char *used;
 	X509_STORE *store;
 	EVP_PKEY *key = NULL;
@@ -144,7 +145,7 @@ void
 diag_crp_cert(struct diag *d, struct diag_result *r)
 {
 	const struct conn_state *st = &d->c->st;
-	char err[1024], tp[NDES_CRYPTO_HEX_MAX] = "", nas[32];
+	char err[NDES_ERR_MAX], tp[NDES_CRYPTO_HEX_MAX] = "", nas[32];
 	EVP_PKEY *key = NULL;
 	X509 *cert;
 	time_t na;
@@ -181,7 +182,7 @@ diag_signing(struct diag *d, struct diag_result *r)
 {
 	const char *path = d->c->st.signing_certs;
 	STACK_OF(X509) *certs;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 
 	if (d->reg_state != 0) {
 		diag_skip(r, "not registered");

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "cloud.h"
 #include "crypto.h"
+#include "errmsg.h"
 #include "events.h"
 
 const char *
@@ -39,7 +40,7 @@ int
 diag_key_file(const char *path, const char *pass, uint32_t missing_code, EVP_PKEY **out,
     struct diag_result *r)
 {
-	char err[1024], *cut;
+	char err[NDES_ERR_MAX], *cut;
 	struct stat sb;
 	EVP_PKEY *key;
 
@@ -71,7 +72,7 @@ diag_key_file(const char *path, const char *pass, uint32_t missing_code, EVP_PKE
 void
 diag_config(struct diag *d, struct diag_result *r)
 {
-	char err[1024];
+	char err[NDES_ERR_MAX];
 
 	if (!d->conf_ok) {
 		diag_fail(r, NDES_DIAG_CONFIG_INVALID, "%s", d->conf_err);

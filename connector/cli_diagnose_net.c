@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "cloud.h"
+#include "errmsg.h"
 #include "events.h"
 #include "ipc_client.h"
 
@@ -69,7 +70,7 @@ static void
 diag_socket(const char *path, mode_t mode, const char *daemon, uint32_t down, bool hello,
     struct diag_result *r)
 {
-	char err[512];
+	char err[NDES_ERR_MAX];
 	struct stat sb;
 	int eno;
 

@@ -11,6 +11,7 @@
 #include "cloud.h"
 #include "crypto.h"
 #include "enroll.h"
+#include "errmsg.h"
 #include "ipc_client.h"
 
 int
@@ -20,7 +21,7 @@ cli_call(struct cli *c, bool mtls, const char *ca, const char *url, const char *
 	struct ndes_http_fetch_opts fo = { .method = "POST", .path = path };
 	struct conn_cloud cloud;
 	enum ndes_http_err e;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 
 	if (conn_cloud_init(&cloud, &c->cfg, url, ca, mtls ? c->st.client_cert : NULL,
 	    mtls ? c->st.client_key : NULL, err, sizeof(err)) == -1)
@@ -60,7 +61,7 @@ cli_reload_crpd(struct cli *c)
 	struct ndes_ipc_reader r;
 	const char *msg = "";
 	uint32_t st = 1;
-	char err[256];
+	char err[NDES_ERR_MAX];
 
 	if ((ipc = ndes_ipc_client_connect(c->cfg.crp_socket, 5000, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "ndes-connector: warning: cannot tell ndes-crpd to reload (%s); "
@@ -133,7 +134,7 @@ cli_enroll_finish(struct cli *c, struct conn_enroll *e, const char *resp, size_t
     struct conn_registration *reg, bool renewal, const char *ca)
 {
 	struct conn_enroll_reply rep;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	int r = CLI_FAIL;
 
 	if (conn_enroll_parse(resp, len, e, &rep, err, sizeof(err)) == -1)
@@ -166,7 +167,7 @@ cli_ca(struct cli *c, bool registered)
 static int
 cli_prepare(struct cli *c, bool create)
 {
-	char err[1024];
+	char err[NDES_ERR_MAX];
 
 	if (conn_state_prepare(&c->st, create, err, sizeof(err)) == -1)
 		return cli_fail(strstr(err, "writable") ? CLI_PERMS : CLI_FAIL, "%s", err);
@@ -180,7 +181,7 @@ cli_register(struct cli *c)
 {
 	struct conn_registration reg = { 0 };
 	struct conn_enroll e;
-	char err[1024], host[256], *body = NULL, *resp = NULL;
+	char err[NDES_ERR_MAX], host[256], *body = NULL, *resp = NULL;
 	size_t len = 0;
 	int r, status = 0;
 
@@ -219,7 +220,7 @@ cli_register(struct cli *c)
 static int
 cli_need_registration(struct cli *c, struct conn_registration *reg)
 {
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	int r;
 
 	if ((r = cli_prepare(c, false)) != CLI_OK)
@@ -237,7 +238,7 @@ cli_renew(struct cli *c)
 {
 	struct conn_registration reg = { 0 };
 	struct conn_enroll e = { 0 };
-	char err[1024], *body = NULL, *resp = NULL;
+	char err[NDES_ERR_MAX], *body = NULL, *resp = NULL;
 	const char *url;
 	size_t len = 0;
 	int r, status = 0;

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "crypto.h"
 #include "conn_outbox.h"
+#include "errmsg.h"
 
 static json_t *
 iso_time(int64_t t)
@@ -27,7 +28,7 @@ iso_time(int64_t t)
 static json_t *
 cert_info(const char *path)
 {
-	char err[512], tp[NDES_CRYPTO_HEX_MAX];
+	char err[NDES_ERR_MAX], tp[NDES_CRYPTO_HEX_MAX];
 	X509 *cert = ndes_crypto_load_cert(path, err, sizeof(err));
 	json_t *o;
 	time_t end;
@@ -59,7 +60,7 @@ meta(struct conn_outbox *ob, const char *name)
 static json_t *
 queue_info(struct cli *c, struct conn_outbox **obp)
 {
-	char err[512], *summary;
+	char err[NDES_ERR_MAX], *summary;
 	json_t *by = NULL, *o;
 	int64_t rejected = 0, total;
 	const char *k;
@@ -104,7 +105,7 @@ status_json(struct cli *c, const struct conn_registration *reg, int *code)
 	struct conn_outbox *ob = NULL;
 	json_t *o, *client = cert_info(c->st.client_cert);
 	STACK_OF(X509) *signing;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	int nsign = 0;
 
 	if ((signing = ndes_crypto_load_certs(c->st.signing_certs, err, sizeof(err))) != NULL)
@@ -191,7 +192,7 @@ int
 cli_status(struct cli *c)
 {
 	struct conn_registration reg = { 0 };
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	int r, code = CLI_OK;
 	json_t *o;
 
@@ -259,7 +260,7 @@ cli_queue_purge(struct cli *c)
 {
 	struct conn_outbox *ob;
 	int64_t age = 0, n = 0;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 
 	if (c->older_than != NULL && purge_duration(c->older_than, &age) == -1)
 		return cli_fail(CLI_USAGE, "--older-than \"%s\": not a duration (e.g. 90s, 60m, "
@@ -293,7 +294,7 @@ cli_queue(struct cli *c)
 	struct conn_outbox *ob;
 	struct conn_outbox_item *items = NULL, *work = NULL;
 	size_t n = 0, nw = 0;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	json_t *arr, *o;
 	size_t i;
 

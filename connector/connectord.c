@@ -27,6 +27,7 @@
 #include "d_upkeep.h"
 #include "d_upload.h"
 #include "d_work.h"
+#include "errmsg.h"
 #include "events.h"
 #include "log.h"
 #include "state.h"
@@ -307,7 +308,7 @@ connd_free(struct connd *d)
 static int
 connd_run(struct connd *d)
 {
-	char err[1024] = "";
+	char err[NDES_ERR_MAX] = "";
 	struct ndes_event_ctx ctx = { 0 };
 
 	if (connd_setup(d, err, sizeof(err)) == -1) {

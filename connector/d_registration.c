@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "d_note.h"
 #include "enroll.h"
+#include "errmsg.h"
 #include "events.h"
 #include "log.h"
 #include "state.h"
@@ -100,7 +101,7 @@ static enum connd_reg_state
 reg_inspect(struct connd_reg *r, char *thumb, size_t thumblen, char *detail, size_t dlen)
 {
 	const struct conn_state *st = r->env->st;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	X509 *cert;
 	int rc;
 
@@ -274,7 +275,7 @@ connd_reg_store_renewal(struct connd_reg *r, const struct conn_enroll *e,
 static bool
 reg_file_changed(struct connd_reg *r)
 {
-	char err[512], thumb[NDES_CRYPTO_HEX_MAX] = "";
+	char err[NDES_ERR_MAX], thumb[NDES_CRYPTO_HEX_MAX] = "";
 	X509 *cert = ndes_crypto_load_cert(r->env->st->client_cert, err, sizeof(err));
 
 	if (cert != NULL)

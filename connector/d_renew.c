@@ -12,6 +12,7 @@
 #include "d_registration.h"
 #include "d_timer.h"
 #include "enroll.h"
+#include "errmsg.h"
 #include "events.h"
 #include "log.h"
 
@@ -50,7 +51,7 @@ renew_store(struct connd_renew *rn, const struct ndes_http_result *res)
 {
 	struct conn_enroll_reply rep;
 	struct timeval zero = { 0, 0 };
-	char err[1024], detail[1200], old[64];
+	char err[NDES_ERR_MAX], detail[1200], old[64];
 	struct ndes_event_ctx ctx = { .detail = detail };
 	char until[32] = "?";
 
@@ -95,7 +96,7 @@ static void
 renew_begin(struct connd_renew *rn)
 {
 	const char *name = connd_reg_name(rn->reg);
-	char err[512], *body;
+	char err[NDES_ERR_MAX], *body;
 
 	if (conn_enroll_prepare(&rn->e, name != NULL ? name : "ndes-connector", err,
 	    sizeof(err)) == -1) {

@@ -12,6 +12,7 @@
 #include "conn_outbox.h"
 #include "d_note.h"
 #include "d_timer.h"
+#include "errmsg.h"
 #include "events.h"
 #include "log.h"
 #include "storage.h"
@@ -43,7 +44,7 @@ connd_upkeep_crl(struct connd_upkeep *k)
 	const char *name = k->env->cfg->ca.name;
 	struct conn_ca_crl_info info;
 	enum conn_ca_status st;
-	char err[1024], when[32] = "?";
+	char err[NDES_ERR_MAX], when[32] = "?";
 
 	if (k->env->ca == NULL || k->env->stopping)
 		return;

@@ -10,6 +10,7 @@
 #include "conn_outbox.h"
 #include "d_note.h"
 #include "d_timer.h"
+#include "errmsg.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -52,7 +53,7 @@ work_pkcs_event(struct connd_work *w, const struct conn_pkcs_request *req,
 		ndes_event_emit(NDES_EV_PKCS_ISSUE_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
 		log_info("%s", detail);
 	} else {
-		snprintf(detail, sizeof(detail), "PKCS request %s: %s (error code %d)",
+		ndes_err_set(detail, sizeof(detail), "PKCS request %s: %s (error code %d)",
 		    req->request_id, res->error_message, res->error_code);
 		ndes_event_emit(NDES_EV_PKCS_ISSUE_FAILURE, conn_ca_pkcs_diag(res->status),
 		    &ctx);
@@ -67,7 +68,7 @@ work_pkcs(struct connd_work *w, json_t *item)
 	struct conn_pkcs_opts opts = { .attribute_end_date = cfg->ca.attribute_end_date };
 	struct conn_pkcs_request req;
 	struct conn_pkcs_result res = { 0 };
-	char err[512];
+	char err[NDES_ERR_MAX];
 	json_t *out;
 	int r = conn_pkcs_request_parse(item, &req, err, sizeof(err));
 
@@ -76,11 +77,11 @@ work_pkcs(struct connd_work *w, json_t *item)
 	if (r == -2) {
 		res.status = CONN_CA_BAD_REQUEST;
 		res.error_code = CONN_CAERR_SERIALIZATION;
-		snprintf(res.error_message, sizeof(res.error_message), "%s", err);
+		ndes_err_set(res.error_message, sizeof(res.error_message), "%s", err);
 	} else if (work_other_ca(w, req.ca_configuration, err, sizeof(err))) {
 		res.status = CONN_CA_UNAVAILABLE;
 		res.error_code = CONN_CAERR_UNAVAILABLE;
-		snprintf(res.error_message, sizeof(res.error_message), "%s", err);
+		ndes_err_set(res.error_message, sizeof(res.error_message), "%s", err);
 	} else {
 		opts.template_s = conn_conf_template_validity(cfg, req.template_name);
 		conn_pkcs_process(w->env->ca, &req, &opts, &res);
@@ -120,7 +121,7 @@ work_revoke(struct connd_work *w, json_t *item, bool retried)
 	const char *serial = json_string_value(json_object_get(item, "serialNumber"));
 	const char *ca_conf = json_string_value(json_object_get(item, "caConfiguration"));
 	enum conn_ca_status st;
-	char err[512] = "";
+	char err[NDES_ERR_MAX] = "";
 
 	if (ctx_id == NULL)
 		return NULL;

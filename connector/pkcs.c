@@ -14,6 +14,7 @@
 #include "challenge.h"
 #include "crypto.h"
 #include "dn.h"
+#include "errmsg.h"
 #include "http.h"
 
 static char *
@@ -355,7 +356,7 @@ conn_pkcs_process(struct conn_ca *ca, const struct conn_pkcs_request *req,
 	EVP_PKEY *device = NULL, *key = NULL;
 	X509 *cert = NULL, *ca_cert = NULL;
 	enum conn_ca_status st;
-	char err[512] = "";
+	char err[NDES_ERR_MAX] = "";
 
 	memset(res, 0, sizeof(*res));
 	if (p == NULL || (device = d2i_PUBKEY(NULL, &p, (long)req->device_pub_len)) == NULL) {

@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "errmsg.h"
 
 struct conn_pkcs_san {
 	char	*type;		/* "email", "upn", "dns", "uri", "ip" */
@@ -58,7 +59,7 @@ struct conn_pkcs_result {
 	char			 serial[128];
 	char			 expiry[32];	/* 2027-01-31T12:00:00Z */
 	int			 error_code;	/* CARequestErrorCode */
-	char			 error_message[512];
+	char			 error_message[NDES_ERR_MAX];
 };
 
 struct conn_pkcs_opts {

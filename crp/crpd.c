@@ -18,6 +18,7 @@
 #include "crp_db.h"
 #include "crp_ipc.h"
 #include "crpd.h"
+#include "errmsg.h"
 #include "events.h"
 #include "http_api.h"
 #include "jobs.h"
@@ -160,7 +161,7 @@ static int
 crpd_open_pg(struct crpd *d)
 {
 	const struct crpd_store_cfg *sc = &d->cfg.store;
-	char err[1024], *password_file = NULL, *rootcert = NULL;
+	char err[NDES_ERR_MAX], *password_file = NULL, *rootcert = NULL;
 	struct ndes_event_ctx ctx = { .detail = err };
 	struct crp_store_pg_params p = {
 		.conninfo = sc->conninfo,
@@ -193,7 +194,7 @@ crpd_open_pg(struct crpd *d)
 static int
 crpd_open_state(struct crpd *d)
 {
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	if (crpd_paths(d) == -1) {

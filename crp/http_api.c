@@ -11,6 +11,7 @@
 #include "b64.h"
 #include "crpd.h"
 #include "disposition.h"
+#include "errmsg.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -142,7 +143,7 @@ static void
 http_call(struct ndes_http_request *req, struct crpd *d, enum crp_http_call_kind kind)
 {
 	struct crp_http_call call;
-	char err[256];
+	char err[NDES_ERR_MAX];
 
 	if (crp_http_read_call(kind, req->body, req->body_len, &call, err, sizeof(err)) == -1) {
 		ndes_http_reply_error(req, 400, "bad_request", "%s", err);
@@ -267,7 +268,7 @@ http_tls(struct crpd *d, struct crp_http *h)
 	const struct crpd_tls_cfg *t = &d->cfg.http.tls;
 	char *cert = crpd_config_path(&d->cfg, t->cert), *key = crpd_config_path(&d->cfg, t->key);
 	char *ca = t->client_ca != NULL ? crpd_config_path(&d->cfg, t->client_ca) : NULL;
-	char err[512];
+	char err[NDES_ERR_MAX];
 
 	h->tls = ndes_tls_server_ctx(cert, key, ca, ca != NULL ? NDES_TLS_CLIENT_AUTH_REQUIRED :
 	    NDES_TLS_CLIENT_AUTH_NONE, err, sizeof(err));
@@ -298,7 +299,7 @@ crp_http_start(struct crpd *d)
 		.body_timeout_ms = (int)d->cfg.http.body_timeout * 1000,
 	};
 	struct crp_http *h;
-	char err[512];
+	char err[NDES_ERR_MAX];
 
 	if (!d->cfg.http_present)
 		return 0;

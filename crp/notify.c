@@ -14,6 +14,7 @@
 #include "crp_db.h"
 #include "crpd.h"
 #include "disposition.h"
+#include "errmsg.h"
 #include "events.h"
 #include "log.h"
 #include "notification.h"
@@ -53,7 +54,7 @@ notify_challenge_id(struct crpd *d, const char *text)
 {
 	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
 	struct ndes_challenge_claims claims;
-	char err[256], *id = NULL;
+	char err[NDES_ERR_MAX], *id = NULL;
 
 	if (ks != NULL && ndes_challenge_open(text, strlen(text), ks->keys, ks->n_keys,
 	    ks->signing, &claims, err, sizeof(err)) == NDES_CHALLENGE_OK) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "errmsg.h"
 #include "events.h"
 #include "lines.h"
 #include "log.h"
@@ -202,7 +203,7 @@ pg_check_server(struct crp_store_pg *s)
 static int
 pg_read_password(struct crp_store_pg *s, char **password)
 {
-	char err[512];
+	char err[NDES_ERR_MAX];
 
 	*password = NULL;
 	if (s->password_file == NULL ||

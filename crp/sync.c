@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "crp_db.h"
+#include "errmsg.h"
 #include "log.h"
 #include "storage.h"
 
@@ -104,7 +105,7 @@ crp_sync_new(const char *db_path, int64_t interval_ms)
 {
 	struct crp_sync *s = calloc(1, sizeof(*s));
 	sigset_t all, old;
-	char err[1024];
+	char err[NDES_ERR_MAX];
 	int rc;
 
 	if (s == NULL)
