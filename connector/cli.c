@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,19 +28,6 @@ usage(FILE *fp)
 	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
 	    "  permissions, 7 not registered, 8 refused by the cloud, 9 diagnose found a\n"
 	    "  failure\n");
-}
-
-int
-cli_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ndes-connector: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return code;
 }
 
 static const struct option cli_opts[] = {

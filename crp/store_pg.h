@@ -11,7 +11,9 @@
  *                         (code, whether to reconnect), the retries with
  *                         backoff and the events 20702 / 20700
  *   store_pg_schema.c     the schema, versioned and migrated under an
- *                         advisory lock, and the prepared statements
+ *                         advisory lock, the prepared statements, and a
+ *                         server's message on one line (the files above
+ *                         call into this one, never the other way)
  *
  * Threads: one thread at a time (crpd's commit leader); no locks. */
 #ifndef CRP_STORE_PG_H

@@ -83,26 +83,6 @@ pg_params_set(struct crp_store_pg *s, const struct crp_store_pg_params *p)
 	return 0;
 }
 
-void
-pg_one_line(const char *msg, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (const char *p = msg; *p != '\0' && n + 1 < len; p++) {
-		if (strncmp(p, "LOCATION:", 9) == 0)
-			break;
-		if (*p == '\n' || *p == '\t' || *p == '\r') {
-			if (n > 0 && buf[n - 1] != ' ')
-				buf[n++] = ' ';
-			continue;
-		}
-		buf[n++] = *p;
-	}
-	while (n > 0 && buf[n - 1] == ' ')
-		n--;
-	buf[n] = '\0';
-}
-
 /* The SQLSTATE a verbose message carries ("FATAL:  28P01: ..."), or "". */
 static void
 pg_message_sqlstate(const char *msg, char state[6])

@@ -8,6 +8,26 @@
 #include "events.h"
 #include "log.h"
 
+void
+pg_one_line(const char *msg, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = msg; *p != '\0' && n + 1 < len; p++) {
+		if (strncmp(p, "LOCATION:", 9) == 0)
+			break;
+		if (*p == '\n' || *p == '\t' || *p == '\r') {
+			if (n > 0 && buf[n - 1] != ' ')
+				buf[n++] = ' ';
+			continue;
+		}
+		buf[n++] = *p;
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+}
+
 /* migrations[i] brings the schema from version i to i + 1, in the
  * transaction that holds the advisory lock.  Never edit a released one;
  * append.  Text columns hold what crpd checked as UTF-8 (the server must
