@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ipc_types.h"
 
@@ -41,15 +40,6 @@ policy_ipc_error(uint32_t code, const char *message, char *err, size_t errlen)
 	ndes_err_set(err, errlen, "ndes-crpd %s: %s (IPC error %u)",
 	    policy_ipc_error_result(code) == NDES_POLICY_E_UNAVAILABLE ?
 	    "could not take the request" : "refused the request", message, code);
-}
-
-int64_t
-policy_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int

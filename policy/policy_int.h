@@ -12,6 +12,7 @@
 
 #include <ndes/policy.h>
 
+#include "clock.h"
 #include "errmsg.h"
 
 struct ndes_ipc_msg;
@@ -58,7 +59,11 @@ int policy_pool_call(struct policy_pool *pool, struct ndes_ipc_msg *req,
 size_t policy_pool_idle(struct policy_pool *pool);
 
 /* Monotonic milliseconds. */
-int64_t policy_now_ms(void);
+static inline int64_t
+policy_now_ms(void)
+{
+	return ndes_clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
 
 /* ---- The handle (policy.c) --------------------------------------------- */
 

@@ -180,7 +180,7 @@ stale=
 for name in $ALLOW_SAME_NAME; do
 	grep -q "^$name " "$tmp/same" || stale="$stale $name"
 done
-what="one header of each name in the tree (allowed for now:${ALLOW_SAME_NAME:+ $ALLOW_SAME_NAME})"
+what="one header of each name in the tree${ALLOW_SAME_NAME:+ (allowed for now: $ALLOW_SAME_NAME)}"
 while read -r name a b; do
 	case " $ALLOW_SAME_NAME " in *" $name "*) continue ;; esac
 	echo "#   $name is both $a and $b"
