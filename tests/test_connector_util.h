@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <openssl/x509.h>
 
+#include "lib/workdir.h"
+
+/* .init: workdir_enter("ndes-conn"); .fini: workdir_leave (lib/workdir.h). */
 void tc_setup(void);
-void tc_teardown(void);
-/* name inside the test's folder (4 rotating buffers). */
-const char *tc_path(const char *name);
 /* Run a shell command (printf format) in the test's folder; its status. */
 int tc_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The whole file, NUL-terminated; NULL when missing. */

@@ -13,7 +13,7 @@
 #include "crypto.h"
 #include "test_crypto_util.h"
 
-TestSuite(crypto, .init = tu_setup, .fini = tu_teardown);
+TestSuite(crypto, .init = tu_setup, .fini = workdir_leave);
 
 static const char min_cnf[] = "[req]\ndistinguished_name = dn\n[dn]\n";
 
@@ -62,10 +62,10 @@ static void
 assert_key_refused(const char *file, const char *pass, const char *reason)
 {
 	char err[512] = "", want[512];
-	EVP_PKEY *key = ndes_crypto_load_key(tu_path(file), pass, err, sizeof(err));
+	EVP_PKEY *key = ndes_crypto_load_key(workdir_path(file), pass, err, sizeof(err));
 
 	cr_assert_null(key);
-	snprintf(want, sizeof(want), "%s: %s", tu_path(file), reason);
+	snprintf(want, sizeof(want), "%s: %s", workdir_path(file), reason);
 	cr_assert_str_eq(err, want);
 }
 
@@ -92,7 +92,7 @@ Test(crypto, key_0600_and_0400_accepted)
 	char err[256];
 
 	make_ec_key("key.pem");
-	key = ndes_crypto_load_key(tu_path("key.pem"), NULL, err, sizeof(err));
+	key = ndes_crypto_load_key(workdir_path("key.pem"), NULL, err, sizeof(err));
 	assert_key_matches(key, "key.pem", "");
 	EVP_PKEY_free(key);
 	cr_assert_eq(chmod("key.pem", 0400), 0);
@@ -239,8 +239,8 @@ Test(crypto, write_key_0600_atomically)
 	    "private key is encrypted and no passphrase was given");
 	cr_assert_eq(count_entries("out"), 2);
 
-	cr_assert_eq(ndes_crypto_write_key(tu_path("nodir/k.pem"), key, NULL, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, tu_path("nodir/k.pem: No such file or directory"));
+	cr_assert_eq(ndes_crypto_write_key(workdir_path("nodir/k.pem"), key, NULL, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, workdir_path("nodir/k.pem: No such file or directory"));
 	EVP_PKEY_free(key);
 }
 
@@ -364,13 +364,13 @@ Test(crypto, load_cert_errors)
 {
 	char err[256], want[512];
 
-	cr_assert_null(ndes_crypto_load_cert(tu_path("none.pem"), err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: No such file or directory", tu_path("none.pem"));
+	cr_assert_null(ndes_crypto_load_cert(workdir_path("none.pem"), err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: No such file or directory", workdir_path("none.pem"));
 	cr_assert_str_eq(err, want);
 	tu_write("junk.pem", "not a certificate", 17);
-	cr_assert_null(ndes_crypto_load_cert(tu_path("junk.pem"), err, sizeof(err)));
+	cr_assert_null(ndes_crypto_load_cert(workdir_path("junk.pem"), err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: no certificate found (PEM or DER expected)",
-	    tu_path("junk.pem"));
+	    workdir_path("junk.pem"));
 	cr_assert_str_eq(err, want);
 }
 
@@ -421,10 +421,10 @@ Test(crypto, load_certs_bundle)
 
 	/* the second certificate damaged: the whole bundle is refused */
 	tu_sh("{ cat a.pem; sed 3d b.pem; cat c.pem; } > bad.pem");
-	cr_assert_null(ndes_crypto_load_certs(tu_path("bad.pem"), err, sizeof(err)));
+	cr_assert_null(ndes_crypto_load_certs(workdir_path("bad.pem"), err, sizeof(err)));
 	snprintf(want, sizeof(want),
 	    "%s: no certificate found or a certificate is damaged (PEM or DER expected)",
-	    tu_path("bad.pem"));
+	    workdir_path("bad.pem"));
 	cr_assert_str_eq(err, want);
 	tu_write("empty.pem", "", 0);
 	cr_assert_null(ndes_crypto_load_certs("empty.pem", err, sizeof(err)));

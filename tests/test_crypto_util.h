@@ -6,11 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* .init/.fini: make a fresh folder, chdir into it, export OPENSSL. */
+#include "lib/workdir.h"
+
+/* .init: workdir_enter("ndes-crypto"); .fini: workdir_leave (lib/workdir.h). */
 void tu_setup(void);
-void tu_teardown(void);
-/* Absolute path of a file in the working folder (static buffer, rotates 4). */
-const char *tu_path(const char *name);
 
 /* Runs a /bin/sh command (formatted); asserts exit status 0.  Commands refer
  * to the openssl binary as "$OPENSSL". */

@@ -11,7 +11,7 @@
 #include "csr.h"
 #include "test_crypto_util.h"
 
-TestSuite(csr, .init = tu_setup, .fini = tu_teardown);
+TestSuite(csr, .init = tu_setup, .fini = workdir_leave);
 
 #define PW_LEN 4500
 #define SUBJECT "CN=alice@contoso.com,OU=Sales,O=Contoso,C=US"
@@ -588,13 +588,13 @@ Test(csr, parse_errors)
 	size_t len;
 	X509_REQ *req;
 
-	cr_assert_null(ndes_csr_load(tu_path("none.csr"), err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: No such file or directory", tu_path("none.csr"));
+	cr_assert_null(ndes_csr_load(workdir_path("none.csr"), err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: No such file or directory", workdir_path("none.csr"));
 	cr_assert_str_eq(err, want);
 	tu_write("junk.csr", "junk", 4);
-	cr_assert_null(ndes_csr_load(tu_path("junk.csr"), err, sizeof(err)));
+	cr_assert_null(ndes_csr_load(workdir_path("junk.csr"), err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: no certificate request found (PEM or DER expected)",
-	    tu_path("junk.csr"));
+	    workdir_path("junk.csr"));
 	cr_assert_str_eq(err, want);
 
 	tu_sh("printf '[req]\\nprompt=no\\ndistinguished_name=dn\\n[dn]\\nCN=x\\n' > m.cnf && "

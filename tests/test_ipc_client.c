@@ -34,7 +34,7 @@ teardown(void)
 {
 	ipc_test_kill(server_pid);
 	free(sock);
-	ipc_test_rmdir(dir);
+	tmpdir_remove(dir);
 }
 
 TestSuite(ipc_client, .init = setup, .fini = teardown);

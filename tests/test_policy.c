@@ -24,10 +24,10 @@ static const struct ndes_policy_v1 *api;
 static void
 setup(void)
 {
-	dir = ptest_tmpdir();
+	dir = tmpdir_make("ndes-policy");
 	cr_assert_not_null(dir);
-	sock = ptest_path(dir, "crp.sock");
-	logfile = ptest_path(dir, "peer.log");
+	sock = tmpdir_path(dir, "crp.sock");
+	logfile = tmpdir_path(dir, "peer.log");
 	api = ndes_policy_entry(NDES_POLICY_ABI_VERSION);
 	cr_assert_not_null(api);
 }
@@ -38,7 +38,7 @@ teardown(void)
 	ptest_peer_stop(peer, SIGKILL);
 	free(sock);
 	free(logfile);
-	ptest_rmtree(dir);
+	tmpdir_remove(dir);
 }
 
 TestSuite(policy, .init = setup, .fini = teardown, .timeout = 30);
@@ -72,7 +72,7 @@ handle(int timeout_ms, size_t connections, const char *template_name)
 static char *
 write_config(const char *text)
 {
-	char *path = ptest_path(dir, "policy.yaml");
+	char *path = tmpdir_path(dir, "policy.yaml");
 	FILE *f = fopen(path, "w");
 
 	cr_assert_not_null(f);
@@ -646,7 +646,7 @@ Test(policy, diagnostics_go_to_stderr_not_stdout)
 {
 	struct ndes_policy *pol = handle(1000, 1, NULL);
 	struct ndes_policy_verdict v;
-	char *out = ptest_path(dir, "out"), *errp = ptest_path(dir, "err"), *text, want[512];
+	char *out = tmpdir_path(dir, "out"), *errp = tmpdir_path(dir, "err"), *text, want[512];
 	int o = dup(1), e = dup(2);
 	int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
