@@ -17,16 +17,13 @@ static struct conn conn;
 static void
 setup(void)
 {
-	sim_setup(&sim, NULL, NULL);
-	conn_init(&conn, "rsa-2048");
-	sim_register_ok(&sim, &conn);
+	sim_registered_setup(&conn, NULL, "rsa-2048");
 }
 
 static void
 teardown(void)
 {
-	conn_free(&conn);
-	sim_teardown(&sim);
+	sim_registered_teardown(&conn);
 }
 
 TestSuite(pkcs, .init = setup, .fini = teardown);
