@@ -190,30 +190,16 @@ Test(crpd_keys, clock_skew_allowance)
 {
 	struct crpd_h_opts o = { .extra_yaml = "challenge_grace: 60s" };
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
 	struct crpd_h_reply r;
-	char *text;
-	uint8_t *csr;
-	size_t len;
 
 	start_with(&o);
 	crpd_h_claims(&c, "f6f6f6f6-0000-4c55-9a7e-1b2c3d4e5f60");
 	c.expires_at = (int64_t)time(NULL) - 30;
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, dev_key, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, "txn-grace", &r);
+	crpd_h_verify_claims(h, &c, dev_key, "txn-grace", &r);
 	cr_assert(r.verified, "%s", r.reason);
-	OPENSSL_free(csr);
-	free(text);
 	c.challenge_id = "f6f6f6f6-1111-4c55-9a7e-1b2c3d4e5f60";
 	c.expires_at = (int64_t)time(NULL) - 90;
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, dev_key, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, "txn-past-grace", &r);
+	crpd_h_verify_claims(h, &c, dev_key, "txn-past-grace", &r);
 	cr_assert_not(r.verified);
 	cr_assert_eq(r.code, 0x411);
-	OPENSSL_free(csr);
-	free(text);
 }
