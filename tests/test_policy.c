@@ -69,6 +69,14 @@ handle(int timeout_ms, size_t connections, const char *template_name)
 	return pol;
 }
 
+/* The stand-in ndes-crpd started, and a handle on it. */
+static struct ndes_policy *
+peer_and_handle(int timeout_ms, size_t connections, const char *template_name)
+{
+	start_peer();
+	return handle(timeout_ms, connections, template_name);
+}
+
 static char *
 write_config(const char *text)
 {
@@ -220,8 +228,7 @@ Test(policy, verified_request_forwards_every_field)
 	struct ndes_policy_verdict v;
 	static const uint8_t signer[] = { 1, 2, 3 };
 
-	start_peer();
-	pol = handle(2000, 2, "fallback");
+	pol = peer_and_handle(2000, 2, "fallback");
 	cr_assert_eq(api->verify_request(pol, csr, sizeof(csr), signer, sizeof(signer), "ok",
 	    "txn-1", &v), 0);
 	cr_assert(v.verified);
@@ -240,8 +247,7 @@ Test(policy, template_falls_back_to_the_configured_one)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, "ok");
+	pol = peer_and_handle(2000, 1, "ok");
 	cr_assert_eq(verify(pol, NULL, NULL, &v), 0);
 	cr_assert(v.verified);
 	cr_assert_str_eq(v.reason, "verified txn= csr=5 signer=0 template=ok");
@@ -255,8 +261,7 @@ Test(policy, refusals_carry_the_diagnostic_code)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
+	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "subject", "t", &v), 0);
 	cr_assert_not(v.verified);
 	cr_assert_eq(v.reason_code, 0x00001003);
@@ -276,8 +281,7 @@ Test(policy, long_reason_is_cut_at_a_character_boundary)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
+	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "long", "t", &v), 0);
 	/* "x" + 84 three-byte characters fit in 255 bytes; the 85th would not. */
 	cr_assert_eq(strlen(v.reason), 1 + 84 * 3);
@@ -287,12 +291,19 @@ Test(policy, long_reason_is_cut_at_a_character_boundary)
 
 /* ---- Failing closed ----------------------------------------------------- */
 
+/* Refused by the module itself (no verdict of crpd's); what names the case. */
+static void
+assert_refused_as(const struct ndes_policy_verdict *v, const char *what)
+{
+	cr_assert_not(v->verified, "%s", what);
+	cr_assert_eq(v->reason_code, 0x0FFFFFFF, "%s: 0x%08X", what, v->reason_code);
+	cr_assert_eq(v->event_id, 0, "%s: %u", what, v->event_id);
+}
+
 static void
 assert_refused(const struct ndes_policy_verdict *v)
 {
-	cr_assert_not(v->verified);
-	cr_assert_eq(v->reason_code, 0x0FFFFFFF);
-	cr_assert_eq(v->event_id, 0);
+	assert_refused_as(v, "");
 }
 
 Test(policy, no_crpd_fails_closed_at_once)
@@ -336,8 +347,7 @@ Test(policy, silent_crpd_times_out_within_the_timeout)
 	struct ndes_policy_verdict v;
 	int64_t t0, took;
 
-	start_peer();
-	pol = handle(1000, 1, NULL);
+	pol = peer_and_handle(1000, 1, NULL);
 	t0 = ptest_now_ms();
 	cr_assert_eq(verify(pol, "slow", "t", &v), NDES_POLICY_E_TIMEOUT);
 	took = ptest_now_ms() - t0;
@@ -355,20 +365,28 @@ Test(policy, error_and_malformed_replies_fail_closed)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
-	cr_assert_eq(verify(pol, "busy", "t", &v), NDES_POLICY_E_UNAVAILABLE);
-	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "ndes-crpd could not take the request: busy (IPC error 4)");
-	cr_assert_eq(verify(pol, "unsupported", "t", &v), NDES_POLICY_E_REJECTED);
-	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "ndes-crpd refused the request: unsupported message type "
-	    "(IPC error 1)");
-	cr_assert_eq(verify(pol, "garbage", "t", &v), NDES_POLICY_E_PROTOCOL);
-	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "malformed reply from ndes-crpd");
-	cr_assert_eq(verify(pol, "wrong-type", "t", &v), NDES_POLICY_E_PROTOCOL);
-	assert_refused(&v);
+	/* what the stand-in answers (its template), the result, the reason */
+	static const struct {
+		const char *answer;
+		int result;
+		const char *reason;
+	} cases[] = {
+		{ "busy", NDES_POLICY_E_UNAVAILABLE,
+		    "ndes-crpd could not take the request: busy (IPC error 4)" },
+		{ "unsupported", NDES_POLICY_E_REJECTED,
+		    "ndes-crpd refused the request: unsupported message type (IPC error 1)" },
+		{ "garbage", NDES_POLICY_E_PROTOCOL, "malformed reply from ndes-crpd" },
+		{ "wrong-type", NDES_POLICY_E_PROTOCOL, NULL },
+	};
+
+	pol = peer_and_handle(2000, 1, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(verify(pol, cases[i].answer, "t", &v), cases[i].result, "%s",
+		    cases[i].answer);
+		assert_refused_as(&v, cases[i].answer);
+		if (cases[i].reason != NULL)
+			cr_assert_str_eq(v.reason, cases[i].reason, "%s", cases[i].answer);
+	}
 	policy_free(pol);
 }
 
@@ -377,8 +395,7 @@ Test(policy, connection_closed_by_crpd_is_retried_once_when_reused)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
+	pol = peer_and_handle(2000, 1, NULL);
 	/* A fresh connection closed by the server: no retry. */
 	cr_assert_eq(verify(pol, "close", "t1", &v), NDES_POLICY_E_UNAVAILABLE);
 	assert_refused(&v);
@@ -396,8 +413,7 @@ Test(policy, reconnects_after_crpd_restarts)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 2, NULL);
+	pol = peer_and_handle(2000, 2, NULL);
 	cr_assert_eq(verify(pol, "ok", "before", &v), 0);
 	cr_assert_eq(policy_pool_idle(pol->pool), 1);
 	ptest_peer_stop(peer, SIGTERM);
@@ -416,8 +432,7 @@ Test(policy, reconnects_after_restart_without_a_failed_call)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
+	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "ok", "before", &v), 0);
 	ptest_peer_stop(peer, SIGTERM);
 	start_peer();
@@ -433,8 +448,7 @@ Test(policy, bad_arguments)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
+	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(api->verify_request(pol, NULL, 0, NULL, 0, "ok", "t", &v),
 	    NDES_POLICY_E_INVALID);
 	assert_refused(&v);
@@ -493,8 +507,7 @@ Test(policy, pool_runs_calls_in_parallel)
 	int64_t took;
 	int i;
 
-	start_peer();
-	pol = handle(5000, 4, NULL);
+	pol = peer_and_handle(5000, 4, NULL);
 	for (i = 0; i < 8; i++)
 		calls[i] = (struct call){ .pol = pol, .how = "delay:300" };
 	took = run_parallel(calls, 8);
@@ -514,8 +527,7 @@ Test(policy, waiting_for_a_connection_counts_against_the_timeout)
 	struct ndes_policy *pol;
 	int i, ok = 0, timeouts = 0;
 
-	start_peer();
-	pol = handle(1000, 1, NULL);
+	pol = peer_and_handle(1000, 1, NULL);
 	for (i = 0; i < 3; i++)
 		calls[i] = (struct call){ .pol = pol, .how = "delay:600" };
 	run_parallel(calls, 3);
@@ -555,8 +567,7 @@ Test(policy, notify_sends_every_disposition)
 	static const uint8_t cert[] = { 0x30, 0x00 };
 	size_t i;
 
-	start_peer();
-	pol = handle(2000, 2, NULL);
+	pol = peer_and_handle(2000, 2, NULL);
 
 	for (i = 0; i < sizeof(disp) / sizeof(disp[0]); i++) {
 		cr_assert_eq(api->notify(pol, "c1", "t1", disp[i], 0x80070005,
@@ -603,8 +614,7 @@ Test(policy, notify_refusals)
 	struct logged l = { 0 };
 	char err[256];
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
+	pol = peer_and_handle(2000, 1, NULL);
 	api->set_log(pol, log_cb, &l);
 	cr_assert_eq(api->notify(pol, "c", "t", 1, 0, NULL, 0), NDES_POLICY_E_INVALID);
 	cr_assert_str_eq(l.last, "notify (disposition 1): unknown disposition 1 (expected -1, "
