@@ -96,6 +96,15 @@ tu_write(const char *name, const void *data, size_t len)
 	cr_assert_eq(fclose(f), 0);
 }
 
+void
+tu_expect_file_error(const char *err, const char *name, const char *reason)
+{
+	char want[2048];
+
+	snprintf(want, sizeof(want), "%s: %s", workdir_path(name), reason);
+	cr_assert_str_eq(err, want);
+}
+
 char *
 tu_strip_colons(char *s)
 {

@@ -22,6 +22,9 @@ char *tu_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint8_t *tu_read(const char *name, size_t *len);
 void tu_write(const char *name, const void *data, size_t len);
 
+/* err is "<absolute path of name>: <reason>", as the loaders write it. */
+void tu_expect_file_error(const char *err, const char *name, const char *reason);
+
 /* "AB:CD:EF" -> "ABCDEF" in place; also upper-cases. */
 char *tu_strip_colons(char *s);
 
