@@ -56,13 +56,11 @@ days_valid(X509 *cert)
 
 Test(ca, issues_records_index_and_bumps_serial)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	X509 *cert;
 	char serial[64], *index, *next, line[256], expiry[32];
 	struct tm tm;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	cert = issue(ca, "CN=alice,OU=Sales,O=Contoso,C=US", 30 * 86400, 0);
 	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
 	cr_assert_str_eq(serial, "01");
@@ -122,12 +120,10 @@ Test(ca, validity_follows_request_template_and_ca)
 
 Test(ca, issued_certificate_stops_at_ca_expiry)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("short", 10, NULL);
 	X509 *cert, *ca_cert;
 	char err[256];
 
-	tc_make_ca("short", 10, NULL);
-	ca = tc_open_ca("short", NULL);
 	cert = issue(ca, "CN=dave", 365 * 86400, 0);
 	ca_cert = conn_ca_cert(ca, err, sizeof(err));
 	cr_assert_not_null(ca_cert, "%s", err);
@@ -139,15 +135,13 @@ Test(ca, issued_certificate_stops_at_ca_expiry)
 
 Test(ca, extensions_from_profile)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	struct conn_ca_profile p;
 	EVP_PKEY *key = testpki_key("rsa-2048");
 	X509 *cert = NULL;
 	GENERAL_NAME *gn;
 	char err[256], *out;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	tc_profile(&p, "CN=erin", 86400, 0);
 	p.key_usage = NDES_KU_DIGITAL_SIGNATURE | NDES_KU_KEY_ENCIPHERMENT;
 	p.ekus = sk_ASN1_OBJECT_new_null();
@@ -180,12 +174,10 @@ Test(ca, extensions_from_profile)
 
 Test(ca, revocation_marks_index_and_publishes_crl)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	X509 *cert;
 	char err[256], *index, *crl;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	cert = issue(ca, "CN=frank", 86400 * 5, 0);
 	write_pem("frank.pem", cert);
 	cr_assert_eq(conn_ca_revoke(ca, "0001", err, sizeof(err)), CONN_CA_OK, "%s", err);
@@ -213,12 +205,10 @@ Test(ca, revocation_marks_index_and_publishes_crl)
 
 Test(ca, openssl_ca_reads_our_index_and_agrees)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	X509 *a, *b;
 	char err[256];
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	a = issue(ca, "CN=gina", 86400 * 5, 0);
 	b = issue(ca, "CN=hank", 86400 * 5, 0);
 	write_pem("gina.pem", a);
@@ -371,14 +361,12 @@ refresh_ok(struct conn_ca *ca, struct conn_ca_crl_info *info, bool published)
 
 Test(ca, crl_refresh_publishes_a_due_crl_with_the_same_serials)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	struct conn_ca_crl_info info;
 	char err[256], want[600];
 	X509 *a, *b;
 	time_t now = time(NULL);
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	a = issue(ca, "CN=ivy", 86400 * 5, 0);
 	b = issue(ca, "CN=jack", 86400 * 5, 0);
 	cr_assert_eq(conn_ca_revoke(ca, "01", err, sizeof(err)), CONN_CA_OK, "%s", err);

@@ -25,8 +25,7 @@ two_issued(void)
 	char err[512] = "";
 	X509 *cert;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
+	ca = tc_new_ca("ca", 365, NULL);
 	for (int i = 0; i < 2; i++) {
 		tc_profile(&p, i ? "CN=bob" : "CN=alice", 86400, 0);
 		cr_assert_eq(conn_ca_issue(ca, key, &p, &cert, err, sizeof(err)), CONN_CA_OK, "%s",

@@ -78,6 +78,13 @@ tc_open_ca(const char *folder, const char *pass)
 	return ca;
 }
 
+struct conn_ca *
+tc_new_ca(const char *name, int days, const char *pass)
+{
+	tc_make_ca(name, days, pass);
+	return tc_open_ca(name, pass);
+}
+
 void
 tc_profile(struct conn_ca_profile *p, const char *subject, int64_t template_s, int64_t req_s)
 {

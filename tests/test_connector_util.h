@@ -23,6 +23,8 @@ struct conn_ca;
 struct conn_ca_profile;
 /* The CA folder backend on folder "ca01" (CRLs of 7 days, may revoke). */
 struct conn_ca *tc_open_ca(const char *folder, const char *pass);
+/* tc_make_ca() then tc_open_ca(): a new CA folder, open. */
+struct conn_ca *tc_new_ca(const char *name, int days, const char *pass);
 /* A profile for subject (RFC 4514) with those validities (seconds), the
  * requested one honoured when shorter; free p->subject. */
 void tc_profile(struct conn_ca_profile *p, const char *subject, int64_t template_s,
