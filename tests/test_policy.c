@@ -224,11 +224,10 @@ Test(policy, initialize_refuses_a_missing_file_and_null_out)
 
 Test(policy, verified_request_forwards_every_field)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 2, "fallback");
 	struct ndes_policy_verdict v;
 	static const uint8_t signer[] = { 1, 2, 3 };
 
-	pol = peer_and_handle(2000, 2, "fallback");
 	cr_assert_eq(api->verify_request(pol, csr, sizeof(csr), signer, sizeof(signer), "ok",
 	    "txn-1", &v), 0);
 	cr_assert(v.verified);
@@ -244,10 +243,9 @@ Test(policy, verified_request_forwards_every_field)
 
 Test(policy, template_falls_back_to_the_configured_one)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, "ok");
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 1, "ok");
 	cr_assert_eq(verify(pol, NULL, NULL, &v), 0);
 	cr_assert(v.verified);
 	cr_assert_str_eq(v.reason, "verified txn= csr=5 signer=0 template=ok");
@@ -258,10 +256,9 @@ Test(policy, template_falls_back_to_the_configured_one)
 
 Test(policy, refusals_carry_the_diagnostic_code)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "subject", "t", &v), 0);
 	cr_assert_not(v.verified);
 	cr_assert_eq(v.reason_code, 0x00001003);
@@ -278,10 +275,9 @@ Test(policy, refusals_carry_the_diagnostic_code)
 
 Test(policy, long_reason_is_cut_at_a_character_boundary)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "long", "t", &v), 0);
 	/* "x" + 84 three-byte characters fit in 255 bytes; the 85th would not. */
 	cr_assert_eq(strlen(v.reason), 1 + 84 * 3);
@@ -343,11 +339,10 @@ Test(policy, crpd_killed_leaves_a_socket_that_refuses)
 
 Test(policy, silent_crpd_times_out_within_the_timeout)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(1000, 1, NULL);
 	struct ndes_policy_verdict v;
 	int64_t t0, took;
 
-	pol = peer_and_handle(1000, 1, NULL);
 	t0 = ptest_now_ms();
 	cr_assert_eq(verify(pol, "slow", "t", &v), NDES_POLICY_E_TIMEOUT);
 	took = ptest_now_ms() - t0;
@@ -392,10 +387,9 @@ Test(policy, error_and_malformed_replies_fail_closed)
 
 Test(policy, connection_closed_by_crpd_is_retried_once_when_reused)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 1, NULL);
 	/* A fresh connection closed by the server: no retry. */
 	cr_assert_eq(verify(pol, "close", "t1", &v), NDES_POLICY_E_UNAVAILABLE);
 	assert_refused(&v);
@@ -410,10 +404,9 @@ Test(policy, connection_closed_by_crpd_is_retried_once_when_reused)
 
 Test(policy, reconnects_after_crpd_restarts)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 2, NULL);
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 2, NULL);
 	cr_assert_eq(verify(pol, "ok", "before", &v), 0);
 	cr_assert_eq(policy_pool_idle(pol->pool), 1);
 	ptest_peer_stop(peer, SIGTERM);
@@ -429,10 +422,9 @@ Test(policy, reconnects_after_crpd_restarts)
 
 Test(policy, reconnects_after_restart_without_a_failed_call)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "ok", "before", &v), 0);
 	ptest_peer_stop(peer, SIGTERM);
 	start_peer();
@@ -445,10 +437,9 @@ Test(policy, reconnects_after_restart_without_a_failed_call)
 
 Test(policy, bad_arguments)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	pol = peer_and_handle(2000, 1, NULL);
 	cr_assert_eq(api->verify_request(pol, NULL, 0, NULL, 0, "ok", "t", &v),
 	    NDES_POLICY_E_INVALID);
 	assert_refused(&v);
@@ -503,11 +494,10 @@ run_parallel(struct call *calls, int n)
 Test(policy, pool_runs_calls_in_parallel)
 {
 	struct call calls[8];
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(5000, 4, NULL);
 	int64_t took;
 	int i;
 
-	pol = peer_and_handle(5000, 4, NULL);
 	for (i = 0; i < 8; i++)
 		calls[i] = (struct call){ .pol = pol, .how = "delay:300" };
 	took = run_parallel(calls, 8);
@@ -524,10 +514,9 @@ Test(policy, pool_runs_calls_in_parallel)
 Test(policy, waiting_for_a_connection_counts_against_the_timeout)
 {
 	struct call calls[3];
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(1000, 1, NULL);
 	int i, ok = 0, timeouts = 0;
 
-	pol = peer_and_handle(1000, 1, NULL);
 	for (i = 0; i < 3; i++)
 		calls[i] = (struct call){ .pol = pol, .how = "delay:600" };
 	run_parallel(calls, 3);
@@ -563,11 +552,10 @@ log_cb(void *arg, int level, const char *msg)
 Test(policy, notify_sends_every_disposition)
 {
 	static const int disp[] = { -1, 0, 2, 3, 11 };
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 2, NULL);
 	static const uint8_t cert[] = { 0x30, 0x00 };
 	size_t i;
 
-	pol = peer_and_handle(2000, 2, NULL);
 
 	for (i = 0; i < sizeof(disp) / sizeof(disp[0]); i++) {
 		cr_assert_eq(api->notify(pol, "c1", "t1", disp[i], 0x80070005,
@@ -610,11 +598,10 @@ Test(policy, notify_carries_the_certificate)
 
 Test(policy, notify_refusals)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct logged l = { 0 };
 	char err[256];
 
-	pol = peer_and_handle(2000, 1, NULL);
 	api->set_log(pol, log_cb, &l);
 	cr_assert_eq(api->notify(pol, "c", "t", 1, 0, NULL, 0), NDES_POLICY_E_INVALID);
 	cr_assert_str_eq(l.last, "notify (disposition 1): unknown disposition 1 (expected -1, "
