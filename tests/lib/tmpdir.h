@@ -10,5 +10,8 @@ char *tmpdir_make(const char *prefix);
 char *tmpdir_path(const char *dir, const char *name);
 /* Remove dir with everything below it, then free the string (NULL: nothing). */
 void tmpdir_remove(char *dir);
+/* The end of a harness's folder: rm -rf dir, unless $CRPD_TEST_KEEP is set
+ * (to look at it after a failure); dir stays the caller's. */
+void tmpdir_discard(const char *dir);
 
 #endif
