@@ -254,6 +254,20 @@ crpd_h_csr_for(struct crpd_h *h, const struct ndes_challenge_claims *c, EVP_PKEY
 }
 
 void
+crpd_h_verify_text(struct crpd_h *h, const char *challenge, EVP_PKEY *key, const char *txn,
+    struct crpd_h_reply *out)
+{
+	struct crpd_h_csr_spec s;
+	uint8_t *csr;
+	size_t len;
+
+	crpd_h_csr_default(&s, key, challenge);
+	csr = crpd_h_csr(&s, &len);
+	crpd_h_verify(h, csr, len, txn, out);
+	OPENSSL_free(csr);
+}
+
+void
 crpd_h_verify_claims(struct crpd_h *h, const struct ndes_challenge_claims *c, EVP_PKEY *key,
     const char *txn, struct crpd_h_reply *out)
 {
