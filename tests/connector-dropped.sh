@@ -37,7 +37,7 @@ at_least() { [ "$("$2" "$3")" -ge "$1" ]; }
 
 drop reset
 start_daemon
-"$FEED" "$T/connector.sock" 3 cut > "$T/feed.out" 2>&1
+feed 3 cut
 check "3 notifications acknowledged" grep -qx 'acked 3' "$T/feed.out"
 check "the connection is reset mid-answer" wait_for 20 at_least 1 dropped reset
 check "20302 with 0x00001202 (not 0x0FFFFFFF) for a reset" \

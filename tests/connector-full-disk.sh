@@ -80,7 +80,7 @@ start_daemon
 ( while sleep 0.05; do wal_size; done ) > "$T/wal.sizes" &
 WATCH=$!
 for i in $(seq 1 20); do
-	"$FEED" "$T/connector.sock" 20 "flow$i" > "$T/feed.out" 2>&1 || break
+	feed 20 "flow$i" || break
 done
 check "400 notifications through a 3 MB file system, each acknowledged" \
     test "$i" -eq 20 -a -n "$(grep -x 'acked 20' "$T/feed.out")"
@@ -97,7 +97,7 @@ stop_daemon
 stop_cloud
 DAEMON_PIDS=
 start_daemon
-"$FEED" "$T/connector.sock" 40 fd > "$T/feed.out" 2>&1
+feed 40 fd
 check "40 notifications acknowledged while the cloud is down" grep -qx 'acked 40' "$T/feed.out"
 wait_event 20302 0x00001202 'stay in the outbox'
 full_for fd 6
@@ -105,11 +105,9 @@ check "no delivery loop: $n deliveries in 6 s (backoff)" test "$n" -ge 1 -a "$n"
 check "20302 with 0x00001205: the outbox cannot record the delivery" \
     has_event 20302 0x00001205 'outbox cannot record that the item was delivered'
 check "no 20300 for notifications the outbox could not settle" not has_event 20300 0x00000000
-"$FEED" "$T/connector.sock" 1 late > "$T/feed.out" 2>&1
-rc=$?
+feed 1 late
 check "a notification from crpd is refused, not acknowledged" \
-    test "$rc" -eq 3 -a -n "$(grep 'cannot write its outbox' "$T/feed.out")" \
-    -a -n "$(grep -x 'acked 0' "$T/feed.out")"
+    feed_refused $? 0 'cannot write its outbox'
 check "... with 20302 and 0x00001205" has_event 20302 0x00001205 'notification late-1 refused'
 check "all 40 stay queued" bash -c "\"$CONNECTOR\" -c $T/conn.yaml status --json |
     grep -q '\"depth\": 40'"
@@ -119,7 +117,7 @@ check "space back: all 40 arrive" wait_for 30 at_least 40 recorded fd
 check "... each recorded once" test "$(recorded fd)" -eq 40 -a "$(recorded_unique fd)" -eq 40
 check "20300 once they are settled" wait_event 20300 0x00000000 'uploaded'
 check "the outbox is empty again" wait_for 10 depth_zero
-"$FEED" "$T/connector.sock" 1 late > "$T/feed.out" 2>&1
+feed 1 late
 check "the refused notification is taken now" grep -qx 'acked 1' "$T/feed.out"
 check "... and delivered" wait_for 20 at_least 1 recorded late
 

@@ -18,7 +18,7 @@ register || { echo "Bail out! cannot register"; exit 1; }
 stop_cloud
 
 start_daemon
-"$FEED" "$T/connector.sock" 1000 bulk > "$T/feed.out" 2>&1
+feed 1000 bulk
 check "1,000 notifications acknowledged while the cloud is down" grep -qx 'acked 1000' "$T/feed.out"
 check "20302 with 0x00001202 while the cloud is unreachable" wait_event 20302 0x00001202 'stay in the outbox'
 check "20402 with 0x00001202: downloads fail too" wait_event 20402 0x00001202 'cannot connect'
@@ -58,15 +58,13 @@ stop_cloud
 # the rejected item above stays and counts: room for 5 more
 MAX_ITEMS=6 conn_config
 start_daemon
-"$FEED" "$T/connector.sock" 8 full > "$T/feed.out" 2>&1
-rc=$?
+feed 8 full
 check "a full outbox refuses the 6th notification (UNAVAILABLE), keeps 5" \
-    test "$rc" -eq 3 -a -n "$(grep -x 'acked 5' "$T/feed.out")" \
-    -a -n "$(grep 'outbox is full' "$T/feed.out")"
+    feed_refused $? 5 'outbox is full'
 check "20302 with 0x00001201 (outbox full)" wait_event 20302 0x00001201 'full (6 items.*notification full-6 refused'
 start_cloud
 wait_for 30 bash -c "\"$CLOUD_SIM\" show notifications --admin $ADMIN | grep -q '\"transactionId\": \"full-5\"'"
-"$FEED" "$T/connector.sock" 3 more > "$T/feed.out" 2>&1
+feed 3 more
 check "with room again new work is taken" grep -qx 'acked 3' "$T/feed.out"
 full_arrived() {
 	[ "$(cloud show notifications | grep -c '^      "transactionId": "\(full-[1-5]\|more-[1-3]\)"')" -eq 8 ]

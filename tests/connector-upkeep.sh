@@ -105,7 +105,7 @@ kill -HUP "$DAEMON_PID"
 check "a broken file: the error with file:line:col, the running configuration kept" wait_for 10 grep -q \
     "SIGHUP: the configuration was not reloaded, running on the one loaded before: $T/conn.yaml:$line:1: unknown key \"bogus\"" "$L"
 check "... the daemon still runs" kill -0 "$DAEMON_PID"
-"$FEED" "$T/connector.sock" 1 stillhere > "$T/feed.out" 2>&1
+feed 1 stillhere
 check "... and takes notifications" grep -qx 'acked 1' "$T/feed.out"
 check "... at debug level still (log_level kept)" wait_for 10 grep -q "notification stillhere-1 (failureNotification) stored" "$L"
 check "a notifying peer is logged as ndes-crpd" grep -q \
@@ -133,7 +133,7 @@ check "outbox.max_items reloaded" wait_for 10 grep -q "SIGHUP: reloaded $T/conn.
 "$FEED" "$T/connector.sock" 2 poison invalid >/dev/null
 check "two notifications refused by the cloud, kept as rejected" wait_for 20 bash -c \
     "[ \$(\"$CONNECTOR\" -c $T/conn.yaml queue | grep -c 'rejected *n:poison-') -eq 2 ]"
-"$FEED" "$T/connector.sock" 1 blocked > "$T/feed.out" 2>&1
+feed 1 blocked
 check "they fill the outbox (max_items 2): a new notification is refused" \
     test $? -eq 3 -a -n "$(grep 'outbox is full' "$T/feed.out")"
 conn queue --purge-rejected --older-than 1h > "$T/out" 2>&1
@@ -145,7 +145,7 @@ check "--older-than without a duration: exit 2" \
 conn queue --purge-rejected --json > "$T/out" 2>&1
 check "--purge-rejected: both deleted, exit 0" test $? -eq 0 -a "$(cat "$T/out")" = '{"deleted": 2}'
 check "... the queue is empty" bash -c "\"$CONNECTOR\" -c $T/conn.yaml queue | grep -qx 'the outbox is empty'"
-"$FEED" "$T/connector.sock" 1 room > "$T/feed.out" 2>&1
+feed 1 room
 check "the running daemon has room again" grep -qx 'acked 1' "$T/feed.out"
 check "... and it reaches the cloud" wait_for 20 bash -c \
     "\"$CLOUD_SIM\" show notifications --admin $ADMIN | grep -q '\"transactionId\": \"room-1\"'"

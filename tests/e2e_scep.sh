@@ -20,20 +20,16 @@ set -u
 . "$top_srcdir/tests/lib/tap.sh"
 PLAN=48
 echo "1..$PLAN"
-skip_all() {
-	while [ "$tap_n" -lt "$PLAN" ]; do skip "$*"; done
-	exit 0
-}
 command -v scepserver >/dev/null 2>&1 && command -v scepclient >/dev/null 2>&1 ||
-	skip_all "micromdm's scepserver/scepclient (Debian package scep) not installed"
-bash "$top_srcdir/tests/lib/journal.sh" ensure >/dev/null 2>&1 || skip_all "no journald"
+	skip_rest "micromdm's scepserver/scepclient (Debian package scep) not installed"
+bash "$top_srcdir/tests/lib/journal.sh" ensure >/dev/null 2>&1 || skip_rest "no journald"
 
 sim=$top_builddir/cloudsim/ndes-cloud-sim
 crpd_bin=$top_builddir/crp/ndes-crpd
 connector=$top_builddir/connector/ndes-connector
 connectord=$top_builddir/connector/ndes-connectord
 exe=$(cd "$top_builddir/policy" && pwd)/ndes-policy-exec
-[ -x "$sim" ] && [ -x "$crpd_bin" ] || skip_all "ndes-cloud-sim or ndes-crpd is not built"
+[ -x "$sim" ] && [ -x "$crpd_bin" ] || skip_rest "ndes-cloud-sim or ndes-crpd is not built"
 
 tmp=$(mktemp -d /tmp/ndes-e2e-scep.XXXXXX) || exit 1
 chmod 0755 "$tmp"
@@ -294,6 +290,22 @@ refused() { # refused DESC: scepclient failed, nothing issued, no certificate
 		"$(grep -c 'failInfo: badRequest' "$d/scepclient.log")" = 1
 }
 
+# check_issued WHAT SUBJECT_CHECK SUBJECT SANS_CHECK SANS: four results for
+# the last enrollment ($rc, $d): scepclient got a certificate, the depot has
+# one more than $before, its subject (RFC 2253) and its SANs are those given
+# (*_CHECK: the descriptions of those two results, after "... its ").
+check_issued() {
+	check_eq "$1: scepclient gets a certificate" \
+		"$rc:$(test -s "$d/client.pem" && echo cert)" "0:cert"
+	check_eq "... one certificate more in the depot" "$(certs)" "$((before + 1))"
+	check_eq "... its $2" \
+		"$("$OPENSSL" x509 -in "$d/client.pem" -noout -subject -nameopt RFC2253 2>/dev/null)" \
+		"subject=$3"
+	check_eq "... its $4" \
+		"$("$OPENSSL" x509 -in "$d/client.pem" -noout -ext subjectAltName 2>/dev/null |
+		tail -n +2 | tr -d ' ')" "$5"
+}
+
 # ---- a good user challenge ----------------------------------------------------
 mint ch_user --device "$dev_phone" --profile "E2E User" --user "$user"
 check "the cloud mints a challenge for the user profile (${#ch_user} characters)" \
@@ -302,16 +314,9 @@ before=$(certs)
 enroll user "$ch_user" "$subj_user" \
 	"email:alice.smith@contoso.com"
 txn_user=$txn
-check_eq "good user challenge: scepclient gets a certificate" \
-	"$rc:$(test -s "$d/client.pem" && echo cert)" "0:cert"
-check_eq "... one certificate more in the depot" "$(certs)" "$((before + 1))"
-check_eq "... its subject is the profile's" \
-	"$("$OPENSSL" x509 -in "$d/client.pem" -noout -subject -nameopt RFC2253 2>/dev/null)" \
-	"subject=CN=alice@contoso.com,OU=Mobile,O=Contoso,L=Redmond,ST=Washington,C=US"
-check_eq "... its SANs are the profile's" \
-	"$("$OPENSSL" x509 -in "$d/client.pem" -noout -ext subjectAltName 2>/dev/null | tail -n +2 |
-	tr -d ' ')" \
-	"email:alice.smith@contoso.com"
+check_issued "good user challenge" "subject is the profile's" \
+	"CN=alice@contoso.com,OU=Mobile,O=Contoso,L=Redmond,ST=Washington,C=US" \
+	"SANs are the profile's" "email:alice.smith@contoso.com"
 check "... 20500 in journald, for that device and user" wait_event "$txn_user" 20500 \
 	"CRPVerifyMetric_Success (20500) 0x00000000 Success"
 check "... with the device and user IDs" test -n "$(journal ndes-crpd NDES_EVENT_ID=20500 \
@@ -349,16 +354,9 @@ txn_dev=$txn
 # that need one are TODO while ndes-crpd says so.
 [ "$rc" != 0 ] && wait_event "$txn_dev" 20502 "claims: Expected string, got null" &&
 	todo="device challenges do not decode (common/challenge_claims.c: \"userId\": null)"
-check_eq "good device challenge: scepclient gets a certificate" \
-	"$rc:$(test -s "$d/client.pem" && echo cert)" "0:cert"
-check_eq "... one certificate more in the depot" "$(certs)" "$((before + 1))"
-check_eq "... its subject is the profile's, {{DeviceName}} filled in" \
-	"$("$OPENSSL" x509 -in "$d/client.pem" -noout -subject -nameopt RFC2253 2>/dev/null)" \
-	"subject=CN=WS-A-$tag,OU=Workstations,O=Contoso,C=US"
-check_eq "... its SAN is {{AzureADDeviceId}}.contoso.com" \
-	"$("$OPENSSL" x509 -in "$d/client.pem" -noout -ext subjectAltName 2>/dev/null | tail -n +2 |
-	tr -d ' ')" \
-	"DNS:$dev_a.contoso.com"
+check_issued "good device challenge" "subject is the profile's, {{DeviceName}} filled in" \
+	"CN=WS-A-$tag,OU=Workstations,O=Contoso,C=US" \
+	"SAN is {{AzureADDeviceId}}.contoso.com" "DNS:$dev_a.contoso.com"
 check "... 20500 in journald for device $dev_a" wait_until 50 eval \
 	'journal ndes-crpd NDES_EVENT_ID=20500 NDES_TRANSACTION_ID="$txn_dev" NDES_DEVICE_ID="$dev_a" | grep -qF "CRPVerifyMetric_Success (20500) 0x00000000 Success"'
 check "... notified from the depot" wait_until 50 eval \

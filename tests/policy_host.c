@@ -212,7 +212,7 @@ check_timeout(void)
 {
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
-	char *slow_cfg = ptest_path(dir, "slow.yaml");
+	char *slow_cfg = tmpdir_path(dir, "slow.yaml");
 	FILE *f = fopen(slow_cfg, "w");
 	int64_t t0;
 	int rc;
@@ -285,11 +285,11 @@ setup(void)
 {
 	FILE *f;
 
-	if ((dir = ptest_tmpdir()) == NULL)
+	if ((dir = tmpdir_make("ndes-policy")) == NULL)
 		return -1;
-	sock = ptest_path(dir, "crp.sock");
-	logfile = ptest_path(dir, "peer.log");
-	config = ptest_path(dir, "policy.yaml");
+	sock = tmpdir_path(dir, "crp.sock");
+	logfile = tmpdir_path(dir, "peer.log");
+	config = tmpdir_path(dir, "policy.yaml");
 	if ((f = fopen(config, "w")) == NULL)
 		return -1;
 	fprintf(f, "crp_socket: %s\ntimeout: 5s\nconnections: 4\n", sock);
@@ -308,7 +308,7 @@ main(int argc, char **argv)
 	tap = fdopen(dup(1), "w");
 	if (tap == NULL || setup() == -1)
 		return 99;
-	out = ptest_path(dir, "stdout");
+	out = tmpdir_path(dir, "stdout");
 	fflush(stdout);
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(fd, 1);
@@ -323,7 +323,7 @@ main(int argc, char **argv)
 	free(sock);
 	free(logfile);
 	free(config);
-	ptest_rmtree(dir);
+	tmpdir_remove(dir);
 	fclose(tap);
 	return nfail > 0;
 }

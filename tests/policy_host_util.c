@@ -1,72 +1,23 @@
 /* Helpers for the policy module's tests: see policy_host_util.h. */
 #include "policy_host_util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 char *
-ptest_tmpdir(void)
-{
-	char tmpl[] = "/tmp/ndes-policy-XXXXXX";
-
-	if (mkdtemp(tmpl) == NULL)
-		return NULL;
-	return strdup(tmpl);
-}
-
-char *
-ptest_path(const char *dir, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, name) == -1)
-		return NULL;
-	return p;
-}
-
-void
-ptest_rmtree(char *dir)
-{
-	DIR *d;
-	struct dirent *de;
-	struct stat st;
-	char *p;
-
-	if (dir == NULL)
-		return;
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			p = ptest_path(dir, de->d_name);
-			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-				ptest_rmtree(strdup(p));
-			else
-				unlink(p);
-			free(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-}
-
-char *
 ptest_build_path(const char *rel)
 {
 	const char *top = getenv("top_builddir");
 
-	return ptest_path(top != NULL && top[0] != '\0' ? top : ".", rel);
+	return tmpdir_path(top != NULL && top[0] != '\0' ? top : ".", rel);
 }
 
 static int

@@ -1,6 +1,7 @@
 /* Helpers for the policy module's tests (test_policy.c, policy_host.c):
- * temporary folders and the stand-in ndes-crpd (policy_host_peer).  Plain
- * C without Criterion, so the dlopen host can use them too. */
+ * the stand-in ndes-crpd (policy_host_peer); temporary folders are
+ * tests/lib/tmpdir.h.  Plain C without Criterion, so the dlopen host can
+ * use them too. */
 #ifndef NDES_POLICY_HOST_UTIL_H
 #define NDES_POLICY_HOST_UTIL_H
 
@@ -8,12 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A fresh folder under /tmp (NULL on failure); ptest_rmtree removes it
- * with the files in it and frees the string. */
-char *ptest_tmpdir(void);
-void ptest_rmtree(char *dir);
-/* dir "/" name, allocated. */
-char *ptest_path(const char *dir, const char *name);
+#include "lib/tmpdir.h"
 
 /* $top_builddir/<rel> (top_builddir from the environment, else "."). */
 char *ptest_build_path(const char *rel);

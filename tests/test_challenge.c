@@ -158,37 +158,36 @@ Test(challenge, ephemeral_key_off_the_curve_is_refused)
 	free(text);
 }
 
+/* A challenge sealed to recipient, opened with (cert, key) and the pinned
+ * signer (NULL: none downloaded): refused with want. */
+static void
+expect_open_refused(X509 *recipient, X509 *cert, EVP_PKEY *key, X509 *signer,
+    enum ndes_challenge_error want)
+{
+	char *text = seal_to(recipient, NULL);
+	struct ndes_challenge_claims c;
+	char err[256] = "";
+
+	cr_assert_eq(open_with(text, cert, key, signer, &c, err), want, "%s", err);
+	free(text);
+}
+
 Test(challenge, not_a_recipient_is_no_recipient_key)
 {
-	char *text = seal_to(crp_rsa_cert, NULL);
-	struct ndes_challenge_claims c;
-	char err[256];
-
-	cr_assert_eq(open_with(text, other_cert, other_key, sign_cert, &c, err),
+	expect_open_refused(crp_rsa_cert, other_cert, other_key, sign_cert,
 	    NDES_CHALLENGE_NO_RECIPIENT_KEY);
-	free(text);
 }
 
 Test(challenge, no_signing_cert_downloaded)
 {
-	char *text = seal_to(crp_ec_cert, NULL);
-	struct ndes_challenge_claims c;
-	char err[256];
-
-	cr_assert_eq(open_with(text, crp_ec_cert, crp_ec_key, NULL, &c, err),
+	expect_open_refused(crp_ec_cert, crp_ec_cert, crp_ec_key, NULL,
 	    NDES_CHALLENGE_NO_SIGNING_CERT);
-	free(text);
 }
 
 Test(challenge, signer_not_among_the_pinned_is_unknown)
 {
-	char *text = seal_to(crp_ec_cert, NULL);
-	struct ndes_challenge_claims c;
-	char err[256];
-
-	cr_assert_eq(open_with(text, crp_ec_cert, crp_ec_key, other_cert, &c, err),
-	    NDES_CHALLENGE_UNKNOWN_SIGNER, "%s", err);
-	free(text);
+	expect_open_refused(crp_ec_cert, crp_ec_cert, crp_ec_key, other_cert,
+	    NDES_CHALLENGE_UNKNOWN_SIGNER);
 }
 
 Test(challenge, tampered_ciphertext_and_garbage_are_malformed)

@@ -9,44 +9,31 @@
 #include "lib/testpki.h"
 #include "test_cloudsim_util.h"
 
-static struct cloudsim_config *cfg;
-
-static void
-setup(void)
-{
-	cfg = cs_load_tenant();
-}
-
-static void
-teardown(void)
-{
-	cloudsim_config_free(cfg);
-}
-
-TestSuite(plan, .init = setup, .fini = teardown);
+TestSuite(plan, .init = cs_tenant_setup, .fini = cs_tenant_teardown);
 
 /* ---- who and what ---- */
 
 Test(plan, unknown_profile)
 {
-	cs_plan_refused(cfg, "ios-full", "nope", "alice@contoso.com", "unknown profile \"nope\"");
+	cs_plan_refused(cs_tenant, "ios-full", "nope", "alice@contoso.com",
+	    "unknown profile \"nope\"");
 }
 
 Test(plan, unknown_device)
 {
-	cs_plan_refused(cfg, "dev-x", "wifi-user", "alice@contoso.com",
+	cs_plan_refused(cs_tenant, "dev-x", "wifi-user", "alice@contoso.com",
 	    "unknown device \"dev-x\"");
 }
 
 Test(plan, unknown_user)
 {
-	cs_plan_refused(cfg, "ios-full", "wifi-user", "eve@contoso.com",
+	cs_plan_refused(cs_tenant, "ios-full", "wifi-user", "eve@contoso.com",
 	    "unknown user \"eve@contoso.com\"");
 }
 
 Test(plan, user_certificate_needs_a_user)
 {
-	cs_plan_refused(cfg, "ios-full", "wifi-user", NULL,
+	cs_plan_refused(cs_tenant, "ios-full", "wifi-user", NULL,
 	    "profile \"wifi-user\" makes user certificates: a user is required");
 }
 
@@ -54,7 +41,7 @@ Test(plan, device_certificate_ignores_the_user)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, "ios-full", "imei-device", "alice@contoso.com", &claims);
+	cs_plan_ok(cs_tenant, "ios-full", "imei-device", "alice@contoso.com", &claims);
 	cr_expect_null(claims.user_id);
 	cr_expect_str_eq(claims.subject, "CN=356938035643809,O=Contoso");
 	ndes_challenge_claims_clear(&claims);
@@ -64,7 +51,7 @@ Test(plan, device_certificate_ignores_the_user)
 
 Test(plan, platform_of_the_profile_only)
 {
-	cs_plan_refused(cfg, "ios-full", "all-vars-device", NULL, "profile "
+	cs_plan_refused(cs_tenant, "ios-full", "all-vars-device", NULL, "profile "
 	    "\"all-vars-device\" does not reach device \"ios-full\": the profile is for "
 	    "Windows 10 and later, the device runs iOS");
 }
@@ -73,14 +60,14 @@ Test(plan, windows_81_and_later_reaches_windows_10)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, "win-dj", "win81-user", "alice@contoso.com", &claims);
+	cs_plan_ok(cs_tenant, "win-dj", "win81-user", "alice@contoso.com", &claims);
 	cr_expect_str_eq(claims.subject, "CN=490154203237518");
 	ndes_challenge_claims_clear(&claims);
 }
 
 Test(plan, device_group_waits_for_enrollment)
 {
-	cs_plan_refused(cfg, "and-pending", "android-device", NULL, "profile "
+	cs_plan_refused(cs_tenant, "and-pending", "android-device", NULL, "profile "
 	    "\"android-device\" does not reach device \"and-pending\": the device's "
 	    "enrollment is not complete");
 }
@@ -89,7 +76,7 @@ Test(plan, device_group_after_enrollment)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, "and-done", "android-device", NULL, &claims);
+	cs_plan_ok(cs_tenant, "and-done", "android-device", NULL, &claims);
 	cr_expect_str_eq(claims.subject, "CN=9B241FFAZ0099");
 	ndes_challenge_claims_clear(&claims);
 }
@@ -98,7 +85,7 @@ Test(plan, user_group_does_not_wait_for_enrollment)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, "and-pending", "android-user", "alice@contoso.com", &claims);
+	cs_plan_ok(cs_tenant, "and-pending", "android-user", "alice@contoso.com", &claims);
 	cr_expect_str_eq(claims.subject,
 	    "CN=alice@contoso.com,emailAddress=alice.smith@contoso.com");
 	ndes_challenge_claims_clear(&claims);
@@ -106,14 +93,14 @@ Test(plan, user_group_does_not_wait_for_enrollment)
 
 Test(plan, user_not_in_an_assigned_group)
 {
-	cs_plan_refused(cfg, "ios-full", "all-vars-user", "outsider@contoso.com", "profile "
+	cs_plan_refused(cs_tenant, "ios-full", "all-vars-user", "outsider@contoso.com", "profile "
 	    "\"all-vars-user\" does not reach device \"ios-full\" and user "
 	    "\"outsider@contoso.com\": not assigned to any of their groups");
 }
 
 Test(plan, device_not_in_an_assigned_group)
 {
-	cs_plan_refused(cfg, "ios-stray", "imei-device", NULL, "profile \"imei-device\" "
+	cs_plan_refused(cs_tenant, "ios-stray", "imei-device", NULL, "profile \"imei-device\" "
 	    "does not reach device \"ios-stray\": not assigned to any of its groups or its "
 	    "primary user's groups");
 }
@@ -122,17 +109,17 @@ Test(plan, device_profile_through_the_primary_users_group)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, "ios-full", "owner-device", NULL, &claims);
+	cs_plan_ok(cs_tenant, "ios-full", "owner-device", NULL, &claims);
 	cr_expect_str_eq(claims.subject, "CN=F2LXK0ABHG7F");
 	ndes_challenge_claims_clear(&claims);
-	cs_plan_refused(cfg, "ios-stray", "owner-device", NULL, "profile \"owner-device\" "
+	cs_plan_refused(cs_tenant, "ios-stray", "owner-device", NULL, "profile \"owner-device\" "
 	    "does not reach device \"ios-stray\": not assigned to any of its groups or its "
 	    "primary user's groups");
 }
 
 Test(plan, trusted_root_not_assigned_to_the_same_group)
 {
-	cs_plan_refused(cfg, "mac-1", "mac-user", "alice@contoso.com", "profile "
+	cs_plan_refused(cs_tenant, "mac-1", "mac-user", "alice@contoso.com", "profile "
 	    "\"mac-user\" fails: its trusted root certificate profile \"root-mac\" is not "
 	    "assigned to the same group");
 }
@@ -155,7 +142,7 @@ static int
 plan_with_ca(const char *profile, X509 *ca, time_t now, char *err, size_t errlen)
 {
 	struct ndes_challenge_claims claims;
-	int rc = cloudsim_plan(cfg, "ios-full", profile, "alice@contoso.com", ca, now,
+	int rc = cloudsim_plan(cs_tenant, "ios-full", profile, "alice@contoso.com", ca, now,
 	    &claims, err, errlen);
 
 	ndes_challenge_claims_clear(&claims);
@@ -198,12 +185,12 @@ Test(plan, expired_issuing_ca)
 
 Test(plan, ios_uses_the_template_validity)
 {
-	const struct cloudsim_scep_profile *p = cloudsim_find_profile(cfg, "wifi-user");
+	const struct cloudsim_scep_profile *p = cloudsim_find_profile(cs_tenant, "wifi-user");
 	struct ndes_challenge_claims claims;
 
 	/* 300 days configured, template tpl-enc: 365 */
 	cr_assert(p->validity_given);
-	cs_plan_ok(cfg, "ios-full", "wifi-user", "alice@contoso.com", &claims);
+	cs_plan_ok(cs_tenant, "ios-full", "wifi-user", "alice@contoso.com", &claims);
 	cr_expect_eq(claims.validity_days, 365);
 	ndes_challenge_claims_clear(&claims);
 }
@@ -212,7 +199,7 @@ Test(plan, windows_uses_the_profile_validity)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, "win-dj", "all-vars-device", NULL, &claims);
+	cs_plan_ok(cs_tenant, "win-dj", "all-vars-device", NULL, &claims);
 	cr_expect_eq(claims.validity_days, 200);
 	ndes_challenge_claims_clear(&claims);
 }
@@ -224,7 +211,7 @@ expect_subject(const char *device, const char *profile, const char *subject)
 {
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(cfg, device, profile, "alice@contoso.com", &claims);
+	cs_plan_ok(cs_tenant, device, profile, "alice@contoso.com", &claims);
 	cr_expect_str_eq(claims.subject, subject);
 	ndes_challenge_claims_clear(&claims);
 }
@@ -279,7 +266,7 @@ Test(plan, claims_of_a_user_profile)
 {
 	struct ndes_challenge_claims c;
 
-	cs_plan_ok(cfg, "ios-full", "wifi-user", "alice@contoso.com", &c);
+	cs_plan_ok(cs_tenant, "ios-full", "wifi-user", "alice@contoso.com", &c);
 	cr_expect_eq(c.version, NDES_CHALLENGE_VERSION);
 	cr_expect_null(c.challenge_id);
 	cr_expect_null(c.tenant_id);
@@ -306,7 +293,7 @@ Test(plan, claims_of_a_device_profile)
 {
 	struct ndes_challenge_claims c;
 
-	cs_plan_ok(cfg, "win-dj", "all-vars-device", NULL, &c);
+	cs_plan_ok(cs_tenant, "win-dj", "all-vars-device", NULL, &c);
 	cr_expect_str_eq(c.profile_id, "all-vars-device");
 	cr_expect_null(c.user_id);
 	cr_expect_eq(c.cert_type, NDES_CHALLENGE_CERT_DEVICE);
@@ -327,7 +314,7 @@ Test(plan, claims_of_an_ec_profile)
 {
 	struct ndes_challenge_claims c;
 
-	cs_plan_ok(cfg, "win-dj", "onprem-dn", "alice@contoso.com", &c);
+	cs_plan_ok(cs_tenant, "win-dj", "onprem-dn", "alice@contoso.com", &c);
 	cr_expect_str_eq(c.key_type, "EC");
 	cr_expect_eq(c.min_key_bits, 256);
 	cr_expect_eq(c.key_usage, KU_DIGITAL_SIGNATURE);
@@ -340,9 +327,9 @@ Test(plan, claims_travel_as_json)
 	struct ndes_challenge_claims c, back;
 	char err[256] = "", *json;
 
-	cs_plan_ok(cfg, "ios-full", "wifi-user", "alice@contoso.com", &c);
+	cs_plan_ok(cs_tenant, "ios-full", "wifi-user", "alice@contoso.com", &c);
 	c.challenge_id = strdup("4f1c1c9e-7d0a-4b0e-9d55-3f5e2a8b6c01");
-	c.tenant_id = strdup(cfg->tenant_id);
+	c.tenant_id = strdup(cs_tenant->tenant_id);
 	c.issued_at = 1700000000;
 	c.expires_at = 1700003600;
 	cr_assert_not_null(json = ndes_challenge_claims_to_json(&c));

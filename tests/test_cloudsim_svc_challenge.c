@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "model.h"
+#include "lib/json_expect.h"
 #include "lib/testpki.h"
 #include "test_cloudsim_svc_util.h"
 
@@ -97,26 +98,22 @@ check_claims(json_t *claims, json_t *answer)
 
 	cr_assert_str_eq(json_string_value(json_object_get(claims, "id")),
 	    json_string_value(json_object_get(answer, "challengeId")));
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "tenant")),
-	    "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "deviceId")), "dev-ios-1");
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "userId")), "alice@contoso.com");
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "profile")), "wifi-user");
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "certType")), "user");
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "subject")),
-	    "CN=alice@contoso.com,O=Contoso,C=US");
-	cr_assert_str_eq(json_string_value(json_object_get(answer, "subject")),
-	    "CN=alice@contoso.com,O=Contoso,C=US");
-	cr_assert_str_eq(json_string_value(json_object_get(answer, "subjectOpenssl")),
-	    "/C=US/O=Contoso/CN=alice@contoso.com");
+	json_expect_strings(claims,
+	    "tenant", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+	    "deviceId", "dev-ios-1",
+	    "userId", "alice@contoso.com",
+	    "profile", "wifi-user",
+	    "certType", "user",
+	    "subject", "CN=alice@contoso.com,O=Contoso,C=US",
+	    "keyType", "RSA",
+	    "hash", "sha256", NULL);
+	json_expect_strings(answer,
+	    "subject", "CN=alice@contoso.com,O=Contoso,C=US",
+	    "subjectOpenssl", "/C=US/O=Contoso/CN=alice@contoso.com", NULL);
 	cr_assert_eq(json_array_size(sans), 2);
-	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 0), "value")),
-	    "alice.smith@contoso.com");
-	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 1), "type")),
-	    "upn");
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "keyType")), "RSA");
+	json_expect_strings(json_array_get(sans, 0), "value", "alice.smith@contoso.com", NULL);
+	json_expect_strings(json_array_get(sans, 1), "type", "upn", NULL);
 	cr_assert_eq(json_integer_value(json_object_get(claims, "minKeyBits")), 2048);
-	cr_assert_str_eq(json_string_value(json_object_get(claims, "hash")), "sha256");
 	cr_assert_eq(json_integer_value(json_object_get(claims, "exp")) -
 	    json_integer_value(json_object_get(claims, "iat")), 3600);
 	cr_assert(llabs((long long)json_integer_value(json_object_get(claims, "iat")) -

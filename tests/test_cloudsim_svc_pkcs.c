@@ -8,6 +8,7 @@
 
 #include "b64.h"
 #include "crypto.h"
+#include "lib/json_expect.h"
 #include "lib/testpki.h"
 #include "test_cloudsim_svc_util.h"
 
@@ -16,16 +17,13 @@ static struct conn conn;
 static void
 setup(void)
 {
-	sim_setup(&sim, NULL, NULL);
-	conn_init(&conn, "rsa-2048");
-	sim_register_ok(&sim, &conn);
+	sim_registered_setup(&conn, NULL, "rsa-2048");
 }
 
 static void
 teardown(void)
 {
-	conn_free(&conn);
-	sim_teardown(&sim);
+	sim_registered_teardown(&conn);
 }
 
 TestSuite(pkcs, .init = setup, .fini = teardown);
@@ -106,21 +104,20 @@ check_item(json_t *item)
 	size_t len = 0;
 	char *b64;
 
-	cr_assert_str_eq(json_string_value(json_object_get(item, "deviceId")), "dev-win-1");
-	cr_assert_str_eq(json_string_value(json_object_get(item, "profile")), "workstation");
-	cr_assert_str_eq(json_string_value(json_object_get(item, "subject")),
-	    "CN=WS042,OU=Workstations,O=Contoso,C=US");
-	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(item,
-	    "sans"), 0), "value")), "ws042.corp.contoso.com");
-	cr_assert_str_eq(json_string_value(json_object_get(item, "keyType")), "RSA");
+	json_expect_strings(item,
+	    "deviceId", "dev-win-1",
+	    "profile", "workstation",
+	    "subject", "CN=WS042,OU=Workstations,O=Contoso,C=US",
+	    "keyType", "RSA",
+	    "caConfiguration", "ca.example\\Svc Issuing CA", NULL);
+	json_expect_strings(json_array_get(json_object_get(item, "sans"), 0),
+	    "value", "ws042.corp.contoso.com", NULL);
 	cr_assert_eq(json_integer_value(json_object_get(item, "keySize")), 2048);
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(item, "keyUsage"), 0)),
 	    "digitalSignature");
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(item,
 	    "extendedKeyUsages"), 0)), "1.3.6.1.5.5.7.3.2");
 	cr_assert_eq(json_integer_value(json_object_get(item, "validityDays")), 365);
-	cr_assert_str_eq(json_string_value(json_object_get(item, "caConfiguration")),
-	    "ca.example\\Svc Issuing CA");
 	/* devicePublicKey is the SPKI of deviceCertificate. */
 	cr_assert(ndes_crypto_pubkey_der(X509_get0_pubkey(device), &der, &len) == 0);
 	b64 = ndes_b64_encode(der, len);

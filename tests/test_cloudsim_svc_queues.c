@@ -12,16 +12,13 @@ static struct conn conn;
 static void
 setup(void)
 {
-	sim_setup(&sim, NULL, "--lease-seconds 2");
-	conn_init(&conn, "ec-p256");
-	sim_register_ok(&sim, &conn);
+	sim_registered_setup(&conn, "--lease-seconds 2", "ec-p256");
 }
 
 static void
 teardown(void)
 {
-	conn_free(&conn);
-	sim_teardown(&sim);
+	sim_registered_teardown(&conn);
 }
 
 TestSuite(queues, .init = setup, .fini = teardown);

@@ -219,6 +219,21 @@ sim_default_teardown(void)
 	sim_teardown(&sim);
 }
 
+void
+sim_registered_setup(struct conn *c, const char *serve_args, const char *crp_alg)
+{
+	sim_setup(&sim, NULL, serve_args);
+	conn_init(c, crp_alg);
+	sim_register_ok(&sim, c);
+}
+
+void
+sim_registered_teardown(struct conn *c)
+{
+	conn_free(c);
+	sim_teardown(&sim);
+}
+
 json_t *
 sim_admin(struct sim *s, const char *method, const char *path, json_t *body, int *status)
 {

@@ -70,6 +70,11 @@ char *csr_b64(EVP_PKEY *key);
 int sim_register(struct sim *s, const char *token, struct conn *c, json_t **answer);
 /* Token + register, expecting 201. */
 void sim_register_ok(struct sim *s, struct conn *c);
+/* Suite fixtures for tests of a registered connector: the service started
+ * with serve_args (may be NULL), c made with crp_alg and registered;
+ * sim_registered_teardown frees c and stops the service. */
+void sim_registered_setup(struct conn *c, const char *serve_args, const char *crp_alg);
+void sim_registered_teardown(struct conn *c);
 
 /* The cloud CA (state/pki/ca.pem). */
 X509 *sim_ca(struct sim *s);

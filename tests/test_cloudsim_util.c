@@ -30,6 +30,21 @@ cs_load_tenant(void)
 	return c;
 }
 
+struct cloudsim_config *cs_tenant;
+
+void
+cs_tenant_setup(void)
+{
+	cs_tenant = cs_load_tenant();
+}
+
+void
+cs_tenant_teardown(void)
+{
+	cloudsim_config_free(cs_tenant);
+	cs_tenant = NULL;
+}
+
 struct cloudsim_config *
 cs_load_yaml(const char *yaml, char *err, size_t errlen)
 {

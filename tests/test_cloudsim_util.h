@@ -8,6 +8,11 @@
 const char *cs_data(const char *name);
 /* tests/data/cloudsim/tenant.yaml, asserted to load. */
 struct cloudsim_config *cs_load_tenant(void);
+/* That tenant for a whole suite:
+ * TestSuite(x, .init = cs_tenant_setup, .fini = cs_tenant_teardown). */
+extern struct cloudsim_config *cs_tenant;
+void cs_tenant_setup(void);
+void cs_tenant_teardown(void);
 /* Load YAML text as "t.yaml" (relative paths against tests/data/cloudsim):
  * NULL and the message in err on failure. */
 struct cloudsim_config *cs_load_yaml(const char *yaml, char *err, size_t errlen);

@@ -11,15 +11,13 @@ static void
 expect_var(const char *device, const char *profile, const char *user, size_t idx,
     const char *type, const char *value)
 {
-	struct cloudsim_config *c = cs_load_tenant();
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(c, device, profile, user, &claims);
+	cs_plan_ok(cs_tenant, device, profile, user, &claims);
 	cr_assert_gt(claims.n_sans, idx);
 	cr_expect_str_eq(claims.sans[idx].type, type);
 	cr_expect_str_eq(claims.sans[idx].value, value);
 	ndes_challenge_claims_clear(&claims);
-	cloudsim_config_free(c);
 }
 
 #define USER_VAR(idx, value) \
@@ -28,6 +26,8 @@ expect_var(const char *device, const char *profile, const char *user, size_t idx
 	expect_var("win-dj", "all-vars-device", NULL, idx, type, value)
 
 /* ---- user certificates ---- */
+
+TestSuite(user_vars, .init = cs_tenant_setup, .fini = cs_tenant_teardown);
 
 Test(user_vars, UserName) { USER_VAR(0, "urn:v:alice@contoso.com"); }
 Test(user_vars, EmailAddress) { USER_VAR(1, "urn:v:alice.smith@contoso.com"); }
@@ -41,6 +41,8 @@ Test(user_vars, OnPrem_Distinguished_Name)
 Test(user_vars, onPremisesSamAccountName) { USER_VAR(6, "urn:v:asmith"); }
 
 /* ---- device certificates ---- */
+
+TestSuite(device_vars, .init = cs_tenant_setup, .fini = cs_tenant_teardown);
 
 Test(device_vars, AAD_Device_ID) { DEVICE_VAR(0, "uri", "urn:v:win-dj"); }
 Test(device_vars, Device_Serial) { DEVICE_VAR(1, "uri", "urn:v:5CG1234XYZ"); }
@@ -56,106 +58,86 @@ Test(device_vars, MEID) { DEVICE_VAR(10, "uri", "urn:v:A10000009296F2"); }
 
 Test(device_vars, DeviceName_in_subject)
 {
-	struct cloudsim_config *c = cs_load_tenant();
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(c, "win-dj", "all-vars-device", NULL, &claims);
+	cs_plan_ok(cs_tenant, "win-dj", "all-vars-device", NULL, &claims);
 	cr_expect_str_eq(claims.subject, "CN=WS042");
 	cr_expect_null(claims.user_id);
 	cr_expect_eq(claims.cert_type, NDES_CHALLENGE_CERT_DEVICE);
 	ndes_challenge_claims_clear(&claims);
-	cloudsim_config_free(c);
 }
 
 /* ---- a value the device or user lacks: the profile is not installed ---- */
 
+TestSuite(missing, .init = cs_tenant_setup, .fini = cs_tenant_teardown);
+
 Test(missing, device_variable)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-
-	cs_plan_refused(c, "ios-bare", "imei-device", NULL, "profile \"imei-device\" is "
+	cs_plan_refused(cs_tenant, "ios-bare", "imei-device", NULL, "profile \"imei-device\" is "
 	    "not installed on device \"ios-bare\": the device has no value for {{IMEI}}");
-	cloudsim_config_free(c);
 }
 
 Test(missing, device_variable_in_san)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-
-	cs_plan_refused(c, "win-nofqdn", "all-vars-device", NULL, "profile "
+	cs_plan_refused(cs_tenant, "win-nofqdn", "all-vars-device", NULL, "profile "
 	    "\"all-vars-device\" is not installed on device \"win-nofqdn\": the device "
 	    "has no value for {{Device_Serial}}");
-	cloudsim_config_free(c);
 }
 
 Test(missing, device_variable_in_user_certificate)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-
-	cs_plan_refused(c, "ios-bare", "all-vars-user", "alice@contoso.com", "profile "
+	cs_plan_refused(cs_tenant, "ios-bare", "all-vars-user", "alice@contoso.com", "profile "
 	    "\"all-vars-user\" is not installed on device \"ios-bare\": the device has "
 	    "no value for {{SERIALNUMBER}}");
-	cloudsim_config_free(c);
 }
 
 Test(missing, user_variable)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-
-	cs_plan_refused(c, "ios-full", "all-vars-user", "nomail@contoso.com", "profile "
+	cs_plan_refused(cs_tenant, "ios-full", "all-vars-user", "nomail@contoso.com", "profile "
 	    "\"all-vars-user\" is not installed on device \"ios-full\": user "
 	    "\"nomail@contoso.com\" has no value for {{EmailAddress}}");
-	cloudsim_config_free(c);
 }
 
 Test(missing, fqdn_value_on_domain_joined_device)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-	const struct cloudsim_device *d = cloudsim_find_device(c, "win-nofqdn");
+	const struct cloudsim_device *d = cloudsim_find_device(cs_tenant, "win-nofqdn");
 
 	cr_assert_not_null(d);
 	cr_assert(d->domain_joined);
 	cr_assert_null(d->fqdn);
-	cs_plan_refused(c, "win-nofqdn", "fqdn-win", NULL, "profile \"fqdn-win\" is not "
+	cs_plan_refused(cs_tenant, "win-nofqdn", "fqdn-win", NULL, "profile \"fqdn-win\" is not "
 	    "installed on device \"win-nofqdn\": the device has no value for "
 	    "{{FullyQualifiedDomainName}}");
-	cloudsim_config_free(c);
 }
 
 /* ---- {{FullyQualifiedDomainName}}: Windows domain-joined devices only ---- */
 
+TestSuite(fqdn, .init = cs_tenant_setup, .fini = cs_tenant_teardown);
+
 Test(fqdn, not_windows)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-
-	cs_plan_refused(c, "ios-full", "fqdn-ios", NULL, "profile \"fqdn-ios\" is not "
+	cs_plan_refused(cs_tenant, "ios-full", "fqdn-ios", NULL, "profile \"fqdn-ios\" is not "
 	    "installed on device \"ios-full\": {{FullyQualifiedDomainName}} works only "
 	    "for Windows domain-joined devices");
-	cloudsim_config_free(c);
 }
 
 Test(fqdn, windows_domain_joined)
 {
-	struct cloudsim_config *c = cs_load_tenant();
 	struct ndes_challenge_claims claims;
 
-	cs_plan_ok(c, "win-dj", "fqdn-win", NULL, &claims);
+	cs_plan_ok(cs_tenant, "win-dj", "fqdn-win", NULL, &claims);
 	cr_expect_str_eq(claims.subject, "CN=WS042");
 	cr_assert_eq(claims.n_sans, 1);
 	cr_expect_str_eq(claims.sans[0].type, "dns");
 	cr_expect_str_eq(claims.sans[0].value, "ws042.corp.contoso.com");
 	ndes_challenge_claims_clear(&claims);
-	cloudsim_config_free(c);
 }
 
 Test(fqdn, windows_not_domain_joined)
 {
-	struct cloudsim_config *c = cs_load_tenant();
-
 	/* win-wg has an fqdn, but is not joined to a domain */
-	cr_assert_not_null(cloudsim_find_device(c, "win-wg")->fqdn);
-	cs_plan_refused(c, "win-wg", "all-vars-device", NULL, "profile \"all-vars-device\" "
+	cr_assert_not_null(cloudsim_find_device(cs_tenant, "win-wg")->fqdn);
+	cs_plan_refused(cs_tenant, "win-wg", "all-vars-device", NULL, "profile \"all-vars-device\" "
 	    "is not installed on device \"win-wg\": {{FullyQualifiedDomainName}} works "
 	    "only for Windows domain-joined devices");
-	cloudsim_config_free(c);
 }

@@ -37,14 +37,14 @@ tcd_setup(struct tcd *t, const char *yaml)
 	memset(t, 0, sizeof(*t));
 	tcd_time = time(NULL);
 	log_init("test", LOG_LEVEL_WARN);
-	f = fopen(tc_path("conn.yaml"), "w");
+	f = fopen(workdir_path("conn.yaml"), "w");
 	cr_assert_not_null(f);
-	fprintf(f, "state_dir: %s\nipc: {socket: %s}\ncrp_socket: %s\n%s\n", tc_path("state"),
-	    tc_path("connector.sock"), tc_path("crp.sock"), yaml != NULL ? yaml : "");
+	fprintf(f, "state_dir: %s\nipc: {socket: %s}\ncrp_socket: %s\n%s\n", workdir_path("state"),
+	    workdir_path("connector.sock"), workdir_path("crp.sock"), yaml != NULL ? yaml : "");
 	fclose(f);
-	cr_assert_eq(conn_conf_load(tc_path("conn.yaml"), &t->cfg, err, sizeof(err)), 0, "%s",
+	cr_assert_eq(conn_conf_load(workdir_path("conn.yaml"), &t->cfg, err, sizeof(err)), 0, "%s",
 	    err);
-	snprintf(t->events, sizeof(t->events), "%s", tc_path("events.json"));
+	snprintf(t->events, sizeof(t->events), "%s", workdir_path("events.json"));
 	unsetenv("NDES_EVENTS_SINK");
 	ev.path = t->events;
 	cr_assert_eq(ndes_events_init(&ev), 0);

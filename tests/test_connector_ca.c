@@ -18,7 +18,7 @@
 #include "test_connector_util.h"
 #include "lib/testpki.h"
 
-TestSuite(ca, .init = tc_setup, .fini = tc_teardown);
+TestSuite(ca, .init = tc_setup, .fini = workdir_leave);
 
 static X509 *
 issue(struct conn_ca *ca, const char *subject, int64_t template_s, int64_t req_s)
@@ -42,7 +42,7 @@ write_pem(const char *name, X509 *cert)
 {
 	char err[256];
 
-	cr_assert_eq(ndes_crypto_write_cert(tc_path(name), cert, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ndes_crypto_write_cert(workdir_path(name), cert, err, sizeof(err)), 0, "%s", err);
 }
 
 static long
@@ -56,23 +56,21 @@ days_valid(X509 *cert)
 
 Test(ca, issues_records_index_and_bumps_serial)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	X509 *cert;
 	char serial[64], *index, *next, line[256], expiry[32];
 	struct tm tm;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	cert = issue(ca, "CN=alice,OU=Sales,O=Contoso,C=US", 30 * 86400, 0);
 	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
 	cr_assert_str_eq(serial, "01");
-	next = tc_read(tc_path("ca/serial"));
+	next = tc_read(workdir_path("ca/serial"));
 	cr_assert_str_eq(next, "02\n");
 	ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm);
 	strftime(expiry, sizeof(expiry), "%Y%m%d%H%M%SZ", &tm);
 	snprintf(line, sizeof(line), "V\t%s\t\t01\tunknown\t/C=US/O=Contoso/OU=Sales/CN=alice\n",
 	    expiry + 2);	/* UTCTime: two-digit year */
-	index = tc_read(tc_path("ca/index.txt"));
+	index = tc_read(workdir_path("ca/index.txt"));
 	cr_assert_str_eq(index, line);
 	write_pem("alice.pem", cert);
 	cr_assert_eq(tc_sh("\"$OPENSSL\" verify -CAfile ca/ca.pem alice.pem >/dev/null"), 0);
@@ -122,12 +120,10 @@ Test(ca, validity_follows_request_template_and_ca)
 
 Test(ca, issued_certificate_stops_at_ca_expiry)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("short", 10, NULL);
 	X509 *cert, *ca_cert;
 	char err[256];
 
-	tc_make_ca("short", 10, NULL);
-	ca = tc_open_ca("short", NULL);
 	cert = issue(ca, "CN=dave", 365 * 86400, 0);
 	ca_cert = conn_ca_cert(ca, err, sizeof(err));
 	cr_assert_not_null(ca_cert, "%s", err);
@@ -139,15 +135,13 @@ Test(ca, issued_certificate_stops_at_ca_expiry)
 
 Test(ca, extensions_from_profile)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	struct conn_ca_profile p;
 	EVP_PKEY *key = testpki_key("rsa-2048");
 	X509 *cert = NULL;
 	GENERAL_NAME *gn;
 	char err[256], *out;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	tc_profile(&p, "CN=erin", 86400, 0);
 	p.key_usage = NDES_KU_DIGITAL_SIGNATURE | NDES_KU_KEY_ENCIPHERMENT;
 	p.ekus = sk_ASN1_OBJECT_new_null();
@@ -163,7 +157,7 @@ Test(ca, extensions_from_profile)
 	write_pem("erin.pem", cert);
 	cr_assert_eq(tc_sh("\"$OPENSSL\" x509 -in erin.pem -noout -ext keyUsage,extendedKeyUsage,"
 	    "subjectAltName,basicConstraints | tr -d ' ' > ext.txt"), 0);
-	out = tc_read(tc_path("ext.txt"));
+	out = tc_read(workdir_path("ext.txt"));
 	cr_assert_str_eq(out, "X509v3BasicConstraints:critical\nCA:FALSE\n"
 	    "X509v3KeyUsage:critical\nDigitalSignature,KeyEncipherment\n"
 	    "X509v3ExtendedKeyUsage:\nTLSWebClientAuthentication\n"
@@ -180,16 +174,14 @@ Test(ca, extensions_from_profile)
 
 Test(ca, revocation_marks_index_and_publishes_crl)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	X509 *cert;
 	char err[256], *index, *crl;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	cert = issue(ca, "CN=frank", 86400 * 5, 0);
 	write_pem("frank.pem", cert);
 	cr_assert_eq(conn_ca_revoke(ca, "0001", err, sizeof(err)), CONN_CA_OK, "%s", err);
-	index = tc_read(tc_path("ca/index.txt"));
+	index = tc_read(workdir_path("ca/index.txt"));
 	cr_assert_eq(index[0], 'R');
 	cr_assert_not_null(strstr(index, "\t01\tunknown\t/CN=frank\n"));
 	/* the CRL: signed by the CA, lists serial 01, number 01, next number 02 */
@@ -197,7 +189,7 @@ Test(ca, revocation_marks_index_and_publishes_crl)
 	    "grep -q 'verify OK'"), 0);
 	cr_assert_eq(tc_sh("\"$OPENSSL\" crl -in ca/crl.pem -noout -text | "
 	    "grep -q 'Serial Number: 01'"), 0);
-	crl = tc_read(tc_path("ca/crlnumber"));
+	crl = tc_read(workdir_path("ca/crlnumber"));
 	cr_assert_str_eq(crl, "02\n");
 	cr_assert_eq(tc_sh("\"$OPENSSL\" verify -crl_check -CAfile ca/ca.pem -CRLfile ca/crl.pem "
 	    "frank.pem 2>&1 | grep -q 'certificate revoked'"), 0);
@@ -213,12 +205,10 @@ Test(ca, revocation_marks_index_and_publishes_crl)
 
 Test(ca, openssl_ca_reads_our_index_and_agrees)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	X509 *a, *b;
 	char err[256];
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	a = issue(ca, "CN=gina", 86400 * 5, 0);
 	b = issue(ca, "CN=hank", 86400 * 5, 0);
 	write_pem("gina.pem", a);
@@ -277,7 +267,7 @@ Test(ca, unreadable_or_loose_key_is_unavailable)
 	tc_profile(&p, "CN=jack", 86400, 0);
 	cr_assert_eq(conn_ca_issue(ca, key, &p, &cert, err, sizeof(err)), CONN_CA_UNAVAILABLE);
 	snprintf(want, sizeof(want), "%s: private key file is readable by group or others "
-	    "(mode 0644); chmod 600 it", tc_path("ca/ca.key"));
+	    "(mode 0644); chmod 600 it", workdir_path("ca/ca.key"));
 	cr_assert_str_eq(err, want);
 	cr_assert_eq(conn_ca_pkcs_diag(CONN_CA_UNAVAILABLE), NDES_DIAG_PKCS_ISSUE_CA_UNAVAILABLE);
 	cr_assert_eq(tc_sh("chmod 600 ca/ca.key && mv ca/ca.key ca/gone.key"), 0);
@@ -293,7 +283,7 @@ Test(ca, unreadable_or_loose_key_is_unavailable)
 
 Test(ca, access_denied_and_client_auth_missing)
 {
-	struct conn_ca_folder_opts o = { .name = "ca01", .folder = tc_path("ca"),
+	struct conn_ca_folder_opts o = { .name = "ca01", .folder = workdir_path("ca"),
 	    .crl_days = 7, .may_revoke = false };
 	struct conn_ca *ca;
 	char err[256];
@@ -305,7 +295,7 @@ Test(ca, access_denied_and_client_auth_missing)
 	cr_assert_eq(conn_ca_revoke_diag(CONN_CA_DENIED), 0x402);
 	conn_ca_free(ca);
 	o.may_revoke = true;
-	o.client_auth_cert = tc_path("ra.pem");
+	o.client_auth_cert = workdir_path("ra.pem");
 	ca = conn_ca_folder_new(&o);
 	cr_assert_eq(conn_ca_check(ca, err, sizeof(err)), CONN_CA_CLIENT_AUTH_MISSING);
 	cr_assert_eq(conn_ca_pkcs_diag(CONN_CA_CLIENT_AUTH_MISSING), 0x401);
@@ -340,7 +330,7 @@ Test(ca, micromdm_depot_made_by_scepserver)
 	cert = issue(ca, "CN=kim,OU=MDM,O=Org,C=US", 86400 * 10, 0);
 	ndes_crypto_serial_hex(cert, serial, sizeof(serial));
 	cr_assert_str_eq(serial, "02");
-	index = tc_read(tc_path("depot/index.txt"));
+	index = tc_read(workdir_path("depot/index.txt"));
 	cr_assert_not_null(strstr(index, "\t\t02\tunknown\t/C=US/O=Org/OU=MDM/CN=kim\n"), "%s", index);
 	cr_assert_eq(tc_sh("grep -qx 03 depot/serial"), 0);
 	free(index);
@@ -371,14 +361,12 @@ refresh_ok(struct conn_ca *ca, struct conn_ca_crl_info *info, bool published)
 
 Test(ca, crl_refresh_publishes_a_due_crl_with_the_same_serials)
 {
-	struct conn_ca *ca;
+	struct conn_ca *ca = tc_new_ca("ca", 365, NULL);
 	struct conn_ca_crl_info info;
 	char err[256], want[600];
 	X509 *a, *b;
 	time_t now = time(NULL);
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
 	a = issue(ca, "CN=ivy", 86400 * 5, 0);
 	b = issue(ca, "CN=jack", 86400 * 5, 0);
 	cr_assert_eq(conn_ca_revoke(ca, "01", err, sizeof(err)), CONN_CA_OK, "%s", err);
@@ -391,7 +379,7 @@ Test(ca, crl_refresh_publishes_a_due_crl_with_the_same_serials)
 	refresh_ok(ca, &info, true);
 	cr_assert_not_null(strstr(info.reason, "is less than half of ca.crl_days (7 days) away"),
 	    "%s", info.reason);
-	snprintf(want, sizeof(want), "of %s is less", tc_path("ca/crl.pem"));
+	snprintf(want, sizeof(want), "of %s is less", workdir_path("ca/crl.pem"));
 	cr_assert_not_null(strstr(info.reason, want), "%s", info.reason);
 	cr_assert_eq(info.revoked, 1);
 	cr_assert(info.next_update >= now + 7 * 86400 - 5 && info.next_update <= now + 7 * 86400 + 60);
@@ -419,29 +407,29 @@ Test(ca, crl_refresh_missing_foreign_or_broken_crl)
 	tc_make_ca("other", 365, NULL);
 	ca = tc_open_ca("ca", NULL);
 	refresh_ok(ca, &info, true);
-	snprintf(want, sizeof(want), "there is no %s", tc_path("ca/crl.pem"));
+	snprintf(want, sizeof(want), "there is no %s", workdir_path("ca/crl.pem"));
 	cr_assert_str_eq(info.reason, want);
 	cr_assert_eq(info.revoked, 0);
 	openssl_gencrl("other", 24 * 30);
 	refresh_ok(ca, &info, true);
 	snprintf(want, sizeof(want), "%s is not signed by the CA certificate",
-	    tc_path("ca/crl.pem"));
+	    workdir_path("ca/crl.pem"));
 	cr_assert_str_eq(info.reason, want);
 	cr_assert_eq(tc_sh("\"$OPENSSL\" crl -in ca/crl.pem -CAfile ca/ca.pem -noout 2>&1 | "
 	    "grep -qx 'verify OK'"), 0);
 	cr_assert_eq(tc_sh("echo junk > ca/crl.pem"), 0);
 	refresh_ok(ca, &info, true);
-	snprintf(want, sizeof(want), "%s is not a PEM CRL", tc_path("ca/crl.pem"));
+	snprintf(want, sizeof(want), "%s is not a PEM CRL", workdir_path("ca/crl.pem"));
 	cr_assert_str_eq(info.reason, want);
 	/* due, but the CRL number cannot be read: nothing written */
 	openssl_gencrl("ca", 1);
 	cr_assert_eq(tc_sh("echo zz > ca/crlnumber"), 0);
-	before = tc_read(tc_path("ca/crl.pem"));
+	before = tc_read(workdir_path("ca/crl.pem"));
 	cr_assert_eq(conn_ca_crl_refresh(ca, &info, err, sizeof(err)), CONN_CA_FILE_MALFORMED);
-	snprintf(want, sizeof(want), "%s: not a hexadecimal number", tc_path("ca/crlnumber"));
+	snprintf(want, sizeof(want), "%s: not a hexadecimal number", workdir_path("ca/crlnumber"));
 	cr_assert_str_eq(err, want);
 	cr_assert(!info.published);
-	after = tc_read(tc_path("ca/crl.pem"));
+	after = tc_read(workdir_path("ca/crl.pem"));
 	cr_assert_str_eq(before, after);
 	free(before);
 	free(after);

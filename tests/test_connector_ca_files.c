@@ -13,7 +13,7 @@
 #include "test_connector_util.h"
 #include "lib/testpki.h"
 
-TestSuite(ca_files, .init = tc_setup, .fini = tc_teardown);
+TestSuite(ca_files, .init = tc_setup, .fini = workdir_leave);
 
 /* A CA folder with two issued certificates (serials 01, 02) and a CRL. */
 static struct conn_ca *
@@ -25,8 +25,7 @@ two_issued(void)
 	char err[512] = "";
 	X509 *cert;
 
-	tc_make_ca("ca", 365, NULL);
-	ca = tc_open_ca("ca", NULL);
+	ca = tc_new_ca("ca", 365, NULL);
 	for (int i = 0; i < 2; i++) {
 		tc_profile(&p, i ? "CN=bob" : "CN=alice", 86400, 0);
 		cr_assert_eq(conn_ca_issue(ca, key, &p, &cert, err, sizeof(err)), CONN_CA_OK, "%s",
@@ -44,15 +43,15 @@ two_issued(void)
 static void
 revoke_refused(struct conn_ca *ca, const char *want)
 {
-	char err[512], full[600], *crl = tc_read(tc_path("ca/crlnumber")), *after;
+	char err[512], full[600], *crl = tc_read(workdir_path("ca/crlnumber")), *after;
 
 	cr_assert_eq(conn_ca_revoke(ca, "01", err, sizeof(err)), CONN_CA_FILE_MALFORMED, "%s",
 	    err);
-	snprintf(full, sizeof(full), "%s%s", tc_path("ca/"), want);
+	snprintf(full, sizeof(full), "%s%s", workdir_path("ca/"), want);
 	cr_assert_str_eq(err, full);
 	cr_assert_eq(conn_ca_revoke_diag(CONN_CA_FILE_MALFORMED), 0x1305);
 	cr_assert_eq(tc_sh("cmp -s ca/index.txt ca/index.before"), 0, "index.txt changed");
-	after = tc_read(tc_path("ca/crlnumber"));
+	after = tc_read(workdir_path("ca/crlnumber"));
 	cr_assert(crl == NULL ? after == NULL : after != NULL && strcmp(crl, after) == 0);
 	free(after);
 	free(crl);
@@ -108,7 +107,7 @@ issue_refused(struct conn_ca *ca, const char *serial_printf, const char *want)
 	cr_assert_eq(conn_ca_issue(ca, key, &p, &cert, err, sizeof(err)), CONN_CA_FILE_MALFORMED,
 	    "%s", err);
 	cr_assert_null(cert);
-	snprintf(full, sizeof(full), "%s%s", tc_path("ca/"), want);
+	snprintf(full, sizeof(full), "%s%s", workdir_path("ca/"), want);
 	cr_assert_str_eq(err, full);
 	cr_assert_eq(conn_ca_pkcs_diag(CONN_CA_FILE_MALFORMED), 0x1305);
 	cr_assert_eq(tc_sh("cmp -s ca/serial ca/serial.before && "
@@ -139,7 +138,7 @@ Test(ca_files, serial_without_newline_is_still_a_number)
 	cr_assert_eq(tc_sh("printf 0A > ca/serial"), 0);
 	tc_profile(&p, "CN=carol", 86400, 0);
 	cr_assert_eq(conn_ca_issue(ca, key, &p, &cert, err, sizeof(err)), CONN_CA_OK, "%s", err);
-	serial = tc_read(tc_path("ca/serial"));
+	serial = tc_read(workdir_path("ca/serial"));
 	cr_assert_str_eq(serial, "0B\n");
 	free(serial);
 	X509_free(cert);
@@ -157,7 +156,7 @@ Test(ca_files, crlnumber_with_a_nul_refuses_the_revocation_crl)
 	cr_assert_eq(tc_sh("printf '05\\000\\n' > ca/crlnumber"), 0);
 	cr_assert_eq(conn_ca_crl_refresh(ca, &info, err, sizeof(err)), CONN_CA_FILE_MALFORMED,
 	    "%s", err);
-	snprintf(full, sizeof(full), "%scrlnumber:1: a NUL byte at column 3", tc_path("ca/"));
+	snprintf(full, sizeof(full), "%scrlnumber:1: a NUL byte at column 3", workdir_path("ca/"));
 	cr_assert_str_eq(err, full);
 	cr_assert(!info.published);
 	conn_ca_free(ca);

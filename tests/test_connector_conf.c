@@ -12,7 +12,7 @@
 #include "state.h"
 #include "test_connector_util.h"
 
-TestSuite(conf, .init = tc_setup, .fini = tc_teardown);
+TestSuite(conf, .init = tc_setup, .fini = workdir_leave);
 
 static int
 load(const char *yaml, struct conn_cfg *cfg, char *err, size_t errlen)
@@ -77,7 +77,7 @@ Test(conf, passphrase_file_first_line)
 
 	cr_assert_eq(tc_sh("printf 'p4ss\\nignored\\n' > pass && chmod 600 pass"), 0);
 	snprintf(yaml, sizeof(yaml), "ca:\n  name: c\n  folder: /x\n  key_passphrase_file: %s\n",
-	    tc_path("pass"));
+	    workdir_path("pass"));
 	cr_assert_eq(load(yaml, &cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(pass, "p4ss");
@@ -97,18 +97,18 @@ Test(conf, passphrase_file_refused_not_cut)
 	char err[NDES_CONFIG_ERR_MAX], yaml[512], want[600], *pass = NULL;
 
 	snprintf(yaml, sizeof(yaml), "ca:\n  name: c\n  folder: /x\n  key_passphrase_file: %s\n",
-	    tc_path("pass"));
+	    workdir_path("pass"));
 	cr_assert_eq(tc_sh("printf 'x\\n' > pass && chmod 600 pass"), 0);
 	cr_assert_eq(load(yaml, &cfg, err, sizeof(err)), 0, "%s", err);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cr_assert_eq(tc_sh("printf '%s' > pass", cases[i][0]), 0);
 		cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), -1, "%zu", i);
-		snprintf(want, sizeof(want), "%s%s", tc_path(""), cases[i][1]);
+		snprintf(want, sizeof(want), "%s%s", workdir_path(""), cases[i][1]);
 		cr_assert_str_eq(err, want);
 	}
 	cr_assert_eq(tc_sh("head -c 5000 /dev/zero | tr '\\0' a > pass"), 0);
 	cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%spass:1: longer than 4096 bytes", tc_path(""));
+	snprintf(want, sizeof(want), "%spass:1: longer than 4096 bytes", workdir_path(""));
 	cr_assert_str_eq(err, want);
 	cr_assert_eq(tc_sh("printf 'p4ss\\r\\n' > pass"), 0);
 	cr_assert_eq(conn_conf_ca_passphrase(&cfg, &pass, err, sizeof(err)), 0, "%s", err);
@@ -122,22 +122,22 @@ Test(conf, state_folder_permissions)
 	char err[512], want[600];
 	struct conn_state st;
 
-	cr_assert_eq(conn_state_check_dir(tc_path("new"), true, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(conn_state_check_dir(workdir_path("new"), true, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(tc_sh("test \"$(stat -c %%a new)\" = 750"), 0);
 	cr_assert_eq(tc_sh("chmod 777 new"), 0);
-	cr_assert_eq(conn_state_check_dir(tc_path("new"), false, err, sizeof(err)), -1);
+	cr_assert_eq(conn_state_check_dir(workdir_path("new"), false, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: state folder is writable by group or others (mode 0777); "
-	    "chmod go-w it", tc_path("new"));
+	    "chmod go-w it", workdir_path("new"));
 	cr_assert_str_eq(err, want);
-	cr_assert_eq(conn_state_check_dir(tc_path("none"), false, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: No such file or directory", tc_path("none"));
+	cr_assert_eq(conn_state_check_dir(workdir_path("none"), false, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", workdir_path("none"));
 	cr_assert_str_eq(err, want);
 	cr_assert_eq(tc_sh("chmod 700 new"), 0);
-	cr_assert_eq(conn_state_init(&st, tc_path("new")), 0);
+	cr_assert_eq(conn_state_init(&st, workdir_path("new")), 0);
 	cr_assert_eq(conn_state_prepare(&st, false, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(tc_sh("test -d new/registration && test -d new/signing && "
 	    "test -d new/connector"), 0);
-	snprintf(want, sizeof(want), "%s/registration/crp-previous.key", tc_path("new"));
+	snprintf(want, sizeof(want), "%s/registration/crp-previous.key", workdir_path("new"));
 	cr_assert_str_eq(st.crp_prev_key, want);
 	conn_state_clear(&st);
 }
@@ -149,9 +149,9 @@ Test(conf, registration_json_round_trip)
 	    .client_thumbprint = "AB12", .registered_at = 1800000000 }, b;
 	char err[256];
 
-	cr_assert_eq(conn_registration_load(tc_path("reg.json"), &b, err, sizeof(err)), 1);
-	cr_assert_eq(conn_registration_save(tc_path("reg.json"), &a, err, sizeof(err)), 0);
-	cr_assert_eq(conn_registration_load(tc_path("reg.json"), &b, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(conn_registration_load(workdir_path("reg.json"), &b, err, sizeof(err)), 1);
+	cr_assert_eq(conn_registration_save(workdir_path("reg.json"), &a, err, sizeof(err)), 0);
+	cr_assert_eq(conn_registration_load(workdir_path("reg.json"), &b, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(b.connector_id, "c-1");
 	cr_assert_str_eq(b.client_thumbprint, "AB12");
 	cr_assert_eq(b.registered_at, 1800000000);

@@ -74,7 +74,7 @@ teardown(void)
 {
 	connd_download_free(dl);
 	tcd_teardown(&t);
-	tc_teardown();
+	workdir_leave();
 }
 
 TestSuite(download, .init = setup, .fini = teardown);

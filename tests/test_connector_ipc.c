@@ -53,7 +53,7 @@ teardown(void)
 {
 	connd_ipc_free(ipc);
 	tcd_teardown(&t);
-	tc_teardown();
+	workdir_leave();
 }
 
 TestSuite(ipc_hello, .init = setup, .fini = teardown);

@@ -8,13 +8,13 @@
 #include "conn_outbox.h"
 #include "test_connector_util.h"
 
-TestSuite(outbox, .init = tc_setup, .fini = tc_teardown);
+TestSuite(outbox, .init = tc_setup, .fini = workdir_leave);
 
 static struct conn_outbox *
 open_ob(int64_t max)
 {
 	char err[256];
-	struct conn_outbox *ob = conn_outbox_open(tc_path("outbox.db"), max, err, sizeof(err));
+	struct conn_outbox *ob = conn_outbox_open(workdir_path("outbox.db"), max, err, sizeof(err));
 
 	cr_assert_not_null(ob, "%s", err);
 	return ob;

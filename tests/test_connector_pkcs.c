@@ -15,12 +15,12 @@
 #include "test_connector_util.h"
 #include "lib/testpki.h"
 
-TestSuite(pkcs, .init = tc_setup, .fini = tc_teardown);
+TestSuite(pkcs, .init = tc_setup, .fini = workdir_leave);
 
 static struct conn_ca *
 open_ca(void)
 {
-	struct conn_ca_folder_opts o = { .name = "ca01", .folder = tc_path("ca"),
+	struct conn_ca_folder_opts o = { .name = "ca01", .folder = workdir_path("ca"),
 	    .crl_days = 7, .may_revoke = true };
 
 	return conn_ca_folder_new(&o);
@@ -157,10 +157,10 @@ Test(pkcs, another_key_cannot_open_the_envelope)
 	cr_assert(strncmp(err, "cannot decrypt", 14) == 0 ||
 	    strncmp(err, "not a PKCS#12", 13) == 0, "%s", err);
 	/* the openssl command opens it with the device key */
-	FILE *f = fopen(tc_path("env.der"), "w");
+	FILE *f = fopen(workdir_path("env.der"), "w");
 	fwrite(der, 1, len, f);
 	fclose(f);
-	f = fopen(tc_path("device.key"), "w");
+	f = fopen(workdir_path("device.key"), "w");
 	PEM_write_PrivateKey(f, device, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
 	cr_assert_eq(tc_sh("\"$OPENSSL\" cms -decrypt -inform DER -in env.der -inkey device.key "

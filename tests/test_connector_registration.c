@@ -33,7 +33,7 @@ teardown(void)
 {
 	connd_reg_free(reg);
 	tcd_teardown(&t);
-	tc_teardown();
+	workdir_leave();
 }
 
 TestSuite(registration, .init = setup, .fini = teardown);

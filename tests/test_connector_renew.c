@@ -59,7 +59,7 @@ teardown(void)
 	connd_renew_free(rn);
 	connd_reg_free(reg);
 	tcd_teardown(&t);
-	tc_teardown();
+	workdir_leave();
 }
 
 TestSuite(renew, .init = setup, .fini = teardown);

@@ -34,7 +34,7 @@ teardown(void)
 {
 	connd_upload_free(up);
 	tcd_teardown(&t);
-	tc_teardown();
+	workdir_leave();
 }
 
 TestSuite(upload, .init = setup, .fini = teardown);

@@ -9,42 +9,10 @@
 #include "dn.h"
 #include "test_connector_util.h"
 
-static char tc_dir[1024];
-
 void
 tc_setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(tc_dir, sizeof(tc_dir), "%s/ndes-conn-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	cr_assert_not_null(mkdtemp(tc_dir));
-	cr_assert_eq(chdir(tc_dir), 0);
-	if (getenv("OPENSSL") == NULL || getenv("OPENSSL")[0] == '\0')
-		setenv("OPENSSL", "openssl", 1);
-}
-
-void
-tc_teardown(void)
-{
-	char cmd[sizeof(tc_dir) + 32];
-
-	if (tc_dir[0] == '\0' || chdir("/") != 0)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tc_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tc_dir);
-}
-
-const char *
-tc_path(const char *name)
-{
-	static char bufs[4][sizeof(tc_dir) + 256];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", tc_dir, name);
-	return b;
+	workdir_enter("ndes-conn");
 }
 
 int
@@ -102,12 +70,19 @@ tc_make_ca(const char *name, int days, const char *pass)
 struct conn_ca *
 tc_open_ca(const char *folder, const char *pass)
 {
-	struct conn_ca_folder_opts o = { .name = "ca01", .folder = tc_path(folder),
+	struct conn_ca_folder_opts o = { .name = "ca01", .folder = workdir_path(folder),
 	    .passphrase = pass, .crl_days = 7, .may_revoke = true };
 	struct conn_ca *ca = conn_ca_folder_new(&o);
 
 	cr_assert_not_null(ca);
 	return ca;
+}
+
+struct conn_ca *
+tc_new_ca(const char *name, int days, const char *pass)
+{
+	tc_make_ca(name, days, pass);
+	return tc_open_ca(name, pass);
 }
 
 void

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <openssl/x509.h>
 
+#include "lib/workdir.h"
+
+/* .init: workdir_enter("ndes-conn"); .fini: workdir_leave (lib/workdir.h). */
 void tc_setup(void);
-void tc_teardown(void);
-/* name inside the test's folder (4 rotating buffers). */
-const char *tc_path(const char *name);
 /* Run a shell command (printf format) in the test's folder; its status. */
 int tc_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The whole file, NUL-terminated; NULL when missing. */
@@ -23,6 +23,8 @@ struct conn_ca;
 struct conn_ca_profile;
 /* The CA folder backend on folder "ca01" (CRLs of 7 days, may revoke). */
 struct conn_ca *tc_open_ca(const char *folder, const char *pass);
+/* tc_make_ca() then tc_open_ca(): a new CA folder, open. */
+struct conn_ca *tc_new_ca(const char *name, int days, const char *pass);
 /* A profile for subject (RFC 4514) with those validities (seconds), the
  * requested one honoured when shorter; free p->subject. */
 void tc_profile(struct conn_ca_profile *p, const char *subject, int64_t template_s,

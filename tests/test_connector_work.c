@@ -37,7 +37,7 @@ setup(void)
 	tc_setup();
 	tc_make_ca("ca01", 365, NULL);
 	snprintf(yaml, sizeof(yaml), "ca: {name: ca01, folder: %s, crl_days: 7, may_revoke: true}",
-	    tc_path("ca01"));
+	    workdir_path("ca01"));
 	tcd_setup(&t, yaml);
 	cr_assert_eq(connd_ca_open(&t.cfg, &t.env.ca, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not_null(t.env.ca);
@@ -50,7 +50,7 @@ teardown(void)
 {
 	connd_work_free(work);
 	tcd_teardown(&t);
-	tc_teardown();
+	workdir_leave();
 }
 
 TestSuite(work, .init = setup, .fini = teardown);

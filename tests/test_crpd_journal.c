@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/crpd_harness.h"
+#include "lib/json_expect.h"
 #include "lib/testpki.h"
 #include "test_events_util.h"
 
@@ -58,14 +59,14 @@ expect_journal(const char *txn, const char *id, const char *name, const char *co
 {
 	json_t *e = journal_entry(txn);
 
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_EVENT_ID")), id);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_EVENT_NAME")), name);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DIAG_CODE")), code);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DIAG_NAME")), diag_name);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "PRIORITY")), priority);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "SYSLOG_IDENTIFIER")),
-	    "ndes-crpd");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "_TRANSPORT")), "journal");
+	json_expect_strings(e,
+	    "NDES_EVENT_ID", id,
+	    "NDES_EVENT_NAME", name,
+	    "NDES_DIAG_CODE", code,
+	    "NDES_DIAG_NAME", diag_name,
+	    "PRIORITY", priority,
+	    "SYSLOG_IDENTIFIER", "ndes-crpd",
+	    "_TRANSPORT", "journal", NULL);
 	json_decref(e);
 }
 
@@ -73,15 +74,9 @@ expect_journal(const char *txn, const char *id, const char *name, const char *co
 static void
 verify_challenge(const char *text, const char *txn)
 {
-	struct crpd_h_csr_spec s;
 	struct crpd_h_reply r;
-	uint8_t *csr;
-	size_t len;
 
-	crpd_h_csr_default(&s, key_a, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, txn, &r);
-	OPENSSL_free(csr);
+	crpd_h_verify_text(h, text, key_a, txn, &r);
 }
 
 static void
@@ -104,13 +99,11 @@ Test(crpd_journal, success_and_replay)
 	cr_assert_eq(r.code, 0x100A);
 	expect_journal(t1, "20500", "CRPVerifyMetric_Success", "0x00000000", "Success", "6");
 	e = journal_entry(t1);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DEVICE_ID")), "device-0001");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_USER_ID")),
-	    "alice@contoso.com");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_CHALLENGE_ID")),
-	    "4d4d4d4d-0000-4c55-9a7e-1b2c3d4e5f60");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "MESSAGE_ID")),
-	    "bc1f5c68eb9b4fdd8f782fd2aa1fb928");
+	json_expect_strings(e,
+	    "NDES_DEVICE_ID", "device-0001",
+	    "NDES_USER_ID", "alice@contoso.com",
+	    "NDES_CHALLENGE_ID", "4d4d4d4d-0000-4c55-9a7e-1b2c3d4e5f60",
+	    "MESSAGE_ID", "bc1f5c68eb9b4fdd8f782fd2aa1fb928", NULL);
 	json_decref(e);
 	expect_journal(t2, "20501", "CRPVerifyMetric_Warning", "0x0000100A",
 	    "NDES_Challenge_Replayed", "4");

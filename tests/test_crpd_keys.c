@@ -122,11 +122,8 @@ Test(crpd_keys, previous_crp_key_after_renewal)
 	EVP_PKEY *new_key = testpki_key("ec-p256");
 	X509 *new_cert;
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
 	struct crpd_h_reply r;
 	char msg[600], *text;
-	uint8_t *csr;
-	size_t len;
 
 	start_with(NULL);
 	new_cert = testpki_cert(new_key, "crp node renewed", NULL, NULL, -60, 30);
@@ -140,11 +137,8 @@ Test(crpd_keys, previous_crp_key_after_renewal)
 	/* minted for the new one */
 	crpd_h_claims(&c, "c3c3c3c3-1111-4c55-9a7e-1b2c3d4e5f60");
 	text = crpd_h_seal_with(&c, h->sign_cert, h->sign_key, new_cert);
-	crpd_h_csr_default(&s, dev_key, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, "txn-new", &r);
+	crpd_h_verify_text(h, text, dev_key, "txn-new", &r);
 	cr_assert(r.verified, "%s", r.reason);
-	OPENSSL_free(csr);
 	free(text);
 	X509_free(new_cert);
 	EVP_PKEY_free(new_key);
@@ -190,30 +184,16 @@ Test(crpd_keys, clock_skew_allowance)
 {
 	struct crpd_h_opts o = { .extra_yaml = "challenge_grace: 60s" };
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
 	struct crpd_h_reply r;
-	char *text;
-	uint8_t *csr;
-	size_t len;
 
 	start_with(&o);
 	crpd_h_claims(&c, "f6f6f6f6-0000-4c55-9a7e-1b2c3d4e5f60");
 	c.expires_at = (int64_t)time(NULL) - 30;
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, dev_key, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, "txn-grace", &r);
+	crpd_h_verify_claims(h, &c, dev_key, "txn-grace", &r);
 	cr_assert(r.verified, "%s", r.reason);
-	OPENSSL_free(csr);
-	free(text);
 	c.challenge_id = "f6f6f6f6-1111-4c55-9a7e-1b2c3d4e5f60";
 	c.expires_at = (int64_t)time(NULL) - 90;
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, dev_key, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, "txn-past-grace", &r);
+	crpd_h_verify_claims(h, &c, dev_key, "txn-past-grace", &r);
 	cr_assert_not(r.verified);
 	cr_assert_eq(r.code, 0x411);
-	OPENSSL_free(csr);
-	free(text);
 }

@@ -191,11 +191,10 @@ hold_conns(const char *const *args, FILE **out)
 static int64_t
 verify_latency(int n)
 {
-	struct crpd_h_csr_spec spec;
 	struct ndes_challenge_claims claims;
 	struct crpd_h_reply out;
 	EVP_PKEY *key = testpki_key("ec-p256");
-	char id[64], txn[64], *challenge;
+	char id[64], txn[64];
 	uint8_t *csr;
 	size_t len;
 	int64_t start;
@@ -203,15 +202,12 @@ verify_latency(int n)
 	snprintf(id, sizeof(id), "5a1e0000-0000-4000-8000-%012d", n);
 	snprintf(txn, sizeof(txn), "limits-%d", n);
 	crpd_h_claims(&claims, id);
-	challenge = crpd_h_seal(h, &claims);
-	crpd_h_csr_default(&spec, key, challenge);
-	csr = crpd_h_csr(&spec, &len);
+	csr = crpd_h_csr_for(h, &claims, key, &len);
 	start = procstat_now_ms();
 	crpd_h_verify(h, csr, len, txn, &out);
 	start = procstat_now_ms() - start;
 	cr_assert(out.verified, "not verified: %u %s", out.code, out.reason);
 	free(csr);
-	free(challenge);
 	EVP_PKEY_free(key);
 	return start;
 }

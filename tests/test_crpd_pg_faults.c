@@ -81,17 +81,12 @@ static void
 mint(int n)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec spec;
-	char *text;
 
 	for (int i = 0; i < n; i++) {
 		snprintf(items[i].id, sizeof(items[i].id), "0000fa17-0000-4000-8000-%012d", i);
 		crpd_h_claims(&c, items[i].id);
-		text = crpd_h_seal(a, &c);
 		items[i].key = testpki_key("ec-p256");
-		crpd_h_csr_default(&spec, items[i].key, text);
-		items[i].csr = crpd_h_csr(&spec, &items[i].csr_len);
-		free(text);
+		items[i].csr = crpd_h_csr_for(a, &c, items[i].key, &items[i].csr_len);
 	}
 }
 

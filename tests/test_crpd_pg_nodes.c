@@ -74,8 +74,6 @@ static void
 mint(void)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec spec;
-	char *text;
 
 	for (int i = 0; i < CHALLENGES; i++) {
 		for (int k = 0; k < KEYS; k++) {
@@ -83,12 +81,9 @@ mint(void)
 
 			snprintf(r->id, sizeof(r->id), "0000a11c-0000-4000-8000-%012d", i);
 			crpd_h_claims(&c, r->id);
-			text = crpd_h_seal(a, &c);
 			r->key = testpki_key("ec-p256");
-			crpd_h_csr_default(&spec, r->key, text);
-			r->csr = crpd_h_csr(&spec, &r->csr_len);
+			r->csr = crpd_h_csr_for(a, &c, r->key, &r->csr_len);
 			r->client = k == 0 ? i % CLIENTS : (7 * i + 3) % CLIENTS;
-			free(text);
 		}
 	}
 }

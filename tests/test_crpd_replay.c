@@ -160,21 +160,14 @@ Test(crpd_replay, concurrent_verifications_of_one_challenge_admit_one_key)
 Test(crpd_replay, expired_records_are_purged)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
 	struct crpd_h_reply r;
-	char *text;
-	uint8_t *csr;
-	size_t len;
 	long n = -1;
 
 	teardown();
 	start_with(&(struct crpd_h_opts){ .extra_yaml = "purge_after: 0s\npurge_interval: 1s" });
 	crpd_h_claims(&c, ID);
 	c.expires_at = (int64_t)time(NULL) + 2;
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, key_a, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, "txn-purge", &r);
+	crpd_h_verify_claims(h, &c, key_a, "txn-purge", &r);
 	cr_assert(r.verified, "%s", r.reason);
 	cr_assert_eq(crpd_h_sql_count(h, "SELECT count(*) FROM challenges"), 1);
 	for (int i = 0; i < 100 && n != 0; i++) {
@@ -182,8 +175,6 @@ Test(crpd_replay, expired_records_are_purged)
 		n = crpd_h_sql_count(h, "SELECT count(*) FROM challenges");
 	}
 	cr_assert_eq(n, 0, "the expired record was not purged");
-	OPENSSL_free(csr);
-	free(text);
 }
 
 /* Challenge records in the main database file alone (its WAL left out):

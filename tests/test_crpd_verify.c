@@ -16,6 +16,7 @@
 #include "ipc_client.h"
 #include "lib/crpd_harness.h"
 #include "lib/forge.h"
+#include "lib/json_expect.h"
 #include "lib/testpki.h"
 #include "test_events_util.h"
 
@@ -155,15 +156,12 @@ Test(crpd_verify, success_event_carries_the_ids)
 	cr_assert_str_eq(r.device_id, "device-0001");
 	cr_assert_str_eq(r.user_id, "alice@contoso.com");
 	e = crpd_h_expect_event(h, "txn-ok", 20500, 0, &arr);
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_EVENT_NAME")),
-	    "CRPVerifyMetric_Success");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_DEVICE_ID")), "device-0001");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_USER_ID")),
-	    "alice@contoso.com");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_CHALLENGE_ID")),
-	    "6f1c2a9e-0d3b-4c55-9a7e-1b2c3d4e5f60");
-	cr_assert_str_eq(json_string_value(json_object_get(e, "NDES_TEMPLATE_NAME")),
-	    "UserTemplate");
+	json_expect_strings(e,
+	    "NDES_EVENT_NAME", "CRPVerifyMetric_Success",
+	    "NDES_DEVICE_ID", "device-0001",
+	    "NDES_USER_ID", "alice@contoso.com",
+	    "NDES_CHALLENGE_ID", "6f1c2a9e-0d3b-4c55-9a7e-1b2c3d4e5f60",
+	    "NDES_TEMPLATE_NAME", "UserTemplate", NULL);
 	json_decref(arr);
 }
 

@@ -13,7 +13,7 @@
 #include "crypto.h"
 #include "test_crypto_util.h"
 
-TestSuite(crypto, .init = tu_setup, .fini = tu_teardown);
+TestSuite(crypto, .init = tu_setup, .fini = workdir_leave);
 
 static const char min_cnf[] = "[req]\ndistinguished_name = dn\n[dn]\n";
 
@@ -61,29 +61,49 @@ assert_key_matches(EVP_PKEY *key, const char *keyfile, const char *passin)
 static void
 assert_key_refused(const char *file, const char *pass, const char *reason)
 {
-	char err[512] = "", want[512];
-	EVP_PKEY *key = ndes_crypto_load_key(tu_path(file), pass, err, sizeof(err));
+	char err[512] = "";
+	EVP_PKEY *key = ndes_crypto_load_key(workdir_path(file), pass, err, sizeof(err));
 
 	cr_assert_null(key);
-	snprintf(want, sizeof(want), "%s: %s", tu_path(file), reason);
-	cr_assert_str_eq(err, want);
+	tu_expect_file_error(err, file, reason);
 }
+
+/* file, encrypted with pass: it loads with pass as the key of plain_file,
+ * and is refused with wrong_pass and with no passphrase. */
+static void
+assert_encrypted_key(const char *file, const char *pass, const char *wrong_pass,
+    const char *plain_file, const char *plain_pass)
+{
+	char err[256] = "";
+	EVP_PKEY *key = ndes_crypto_load_key(file, pass, err, sizeof(err));
+
+	cr_assert_not_null(key, "%s: %s", file, err);
+	assert_key_matches(key, plain_file, plain_pass);
+	EVP_PKEY_free(key);
+	assert_key_refused(file, wrong_pass, "cannot decrypt private key (wrong passphrase?)");
+	assert_key_refused(file, NULL, "private key is encrypted and no passphrase was given");
+}
+
+/* A key file's mode and why the loader refuses it. */
+struct refused_mode {
+	mode_t		 mode;
+	const char	*reason;
+};
 
 Test(crypto, key_readable_by_others_refused)
 {
+	static const struct refused_mode modes[] = {
+		{ 0644, "private key file is readable by group or others (mode 0644); chmod 600 it" },
+		{ 0640, "private key file is readable by group or others (mode 0640); chmod 600 it" },
+		{ 0604, "private key file is readable by group or others (mode 0604); chmod 600 it" },
+		{ 0620, "private key file is accessible by group or others (mode 0620); chmod 600 it" },
+	};
+
 	make_ec_key("key.pem");
-	cr_assert_eq(chmod("key.pem", 0644), 0);
-	assert_key_refused("key.pem", NULL,
-	    "private key file is readable by group or others (mode 0644); chmod 600 it");
-	cr_assert_eq(chmod("key.pem", 0640), 0);
-	assert_key_refused("key.pem", NULL,
-	    "private key file is readable by group or others (mode 0640); chmod 600 it");
-	cr_assert_eq(chmod("key.pem", 0604), 0);
-	assert_key_refused("key.pem", NULL,
-	    "private key file is readable by group or others (mode 0604); chmod 600 it");
-	cr_assert_eq(chmod("key.pem", 0620), 0);
-	assert_key_refused("key.pem", NULL,
-	    "private key file is accessible by group or others (mode 0620); chmod 600 it");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(chmod("key.pem", modes[i].mode), 0, "mode %04o", modes[i].mode);
+		assert_key_refused("key.pem", NULL, modes[i].reason);
+	}
 }
 
 Test(crypto, key_0600_and_0400_accepted)
@@ -92,7 +112,7 @@ Test(crypto, key_0600_and_0400_accepted)
 	char err[256];
 
 	make_ec_key("key.pem");
-	key = ndes_crypto_load_key(tu_path("key.pem"), NULL, err, sizeof(err));
+	key = ndes_crypto_load_key(workdir_path("key.pem"), NULL, err, sizeof(err));
 	assert_key_matches(key, "key.pem", "");
 	EVP_PKEY_free(key);
 	cr_assert_eq(chmod("key.pem", 0400), 0);
@@ -138,42 +158,22 @@ Test(crypto, key_formats)
 
 Test(crypto, key_encrypted_traditional_3des)
 {
-	EVP_PKEY *key;
-	char err[256];
-
 	tu_sh("\"$OPENSSL\" genrsa -traditional -des3 -passout pass:s3cret -out enc.pem 2048 "
 	    "2>/dev/null");
 	tu_sh("grep -q 'DEK-Info: DES-EDE3-CBC' enc.pem");
 	cr_assert_eq(chmod("enc.pem", 0600), 0);
-	key = ndes_crypto_load_key("enc.pem", "s3cret", err, sizeof(err));
-	cr_assert_not_null(key, "%s", err);
-	assert_key_matches(key, "enc.pem", "s3cret");
-	EVP_PKEY_free(key);
-	assert_key_refused("enc.pem", "wrong", "cannot decrypt private key (wrong passphrase?)");
-	assert_key_refused("enc.pem", NULL,
-	    "private key is encrypted and no passphrase was given");
+	assert_encrypted_key("enc.pem", "s3cret", "wrong", "enc.pem", "s3cret");
 }
 
 Test(crypto, key_encrypted_pkcs8_pem_and_der)
 {
-	EVP_PKEY *key;
-	char err[256];
-
 	make_ec_key("key.pem");
 	tu_sh("\"$OPENSSL\" pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -passout pass:pw -out enc.pem");
 	tu_sh("\"$OPENSSL\" pkcs8 -topk8 -v2 aes-128-cbc -in key.pem -passout pass:pw "
 	    "-outform DER -out enc.der");
 	tu_sh("chmod 600 enc.pem enc.der && grep -q 'BEGIN ENCRYPTED PRIVATE KEY' enc.pem");
-	key = ndes_crypto_load_key("enc.pem", "pw", err, sizeof(err));
-	assert_key_matches(key, "key.pem", "");
-	EVP_PKEY_free(key);
-	key = ndes_crypto_load_key("enc.der", "pw", err, sizeof(err));
-	cr_assert_not_null(key, "%s", err);
-	assert_key_matches(key, "key.pem", "");
-	EVP_PKEY_free(key);
-	assert_key_refused("enc.pem", "pW", "cannot decrypt private key (wrong passphrase?)");
-	assert_key_refused("enc.der", NULL,
-	    "private key is encrypted and no passphrase was given");
+	assert_encrypted_key("enc.pem", "pw", "pW", "key.pem", "");
+	assert_encrypted_key("enc.der", "pw", "pW", "key.pem", "");
 }
 
 Test(crypto, key_public_or_garbage_refused)
@@ -239,8 +239,8 @@ Test(crypto, write_key_0600_atomically)
 	    "private key is encrypted and no passphrase was given");
 	cr_assert_eq(count_entries("out"), 2);
 
-	cr_assert_eq(ndes_crypto_write_key(tu_path("nodir/k.pem"), key, NULL, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, tu_path("nodir/k.pem: No such file or directory"));
+	cr_assert_eq(ndes_crypto_write_key(workdir_path("nodir/k.pem"), key, NULL, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, workdir_path("nodir/k.pem: No such file or directory"));
 	EVP_PKEY_free(key);
 }
 
@@ -362,16 +362,13 @@ Test(crypto, pem_der_conversions)
 
 Test(crypto, load_cert_errors)
 {
-	char err[256], want[512];
+	char err[256];
 
-	cr_assert_null(ndes_crypto_load_cert(tu_path("none.pem"), err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: No such file or directory", tu_path("none.pem"));
-	cr_assert_str_eq(err, want);
+	cr_assert_null(ndes_crypto_load_cert(workdir_path("none.pem"), err, sizeof(err)));
+	tu_expect_file_error(err, "none.pem", "No such file or directory");
 	tu_write("junk.pem", "not a certificate", 17);
-	cr_assert_null(ndes_crypto_load_cert(tu_path("junk.pem"), err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s: no certificate found (PEM or DER expected)",
-	    tu_path("junk.pem"));
-	cr_assert_str_eq(err, want);
+	cr_assert_null(ndes_crypto_load_cert(workdir_path("junk.pem"), err, sizeof(err)));
+	tu_expect_file_error(err, "junk.pem", "no certificate found (PEM or DER expected)");
 }
 
 Test(crypto, der_containing_pem_marker)
@@ -421,10 +418,10 @@ Test(crypto, load_certs_bundle)
 
 	/* the second certificate damaged: the whole bundle is refused */
 	tu_sh("{ cat a.pem; sed 3d b.pem; cat c.pem; } > bad.pem");
-	cr_assert_null(ndes_crypto_load_certs(tu_path("bad.pem"), err, sizeof(err)));
+	cr_assert_null(ndes_crypto_load_certs(workdir_path("bad.pem"), err, sizeof(err)));
 	snprintf(want, sizeof(want),
 	    "%s: no certificate found or a certificate is damaged (PEM or DER expected)",
-	    tu_path("bad.pem"));
+	    workdir_path("bad.pem"));
 	cr_assert_str_eq(err, want);
 	tu_write("empty.pem", "", 0);
 	cr_assert_null(ndes_crypto_load_certs("empty.pem", err, sizeof(err)));

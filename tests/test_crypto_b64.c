@@ -123,7 +123,7 @@ Test(b64, invalid_input_refused)
 	assert_refused(0, NULL, 4);
 }
 
-Test(b64, matches_openssl_cli, .init = tu_setup, .fini = tu_teardown)
+Test(b64, matches_openssl_cli, .init = tu_setup, .fini = workdir_leave)
 {
 	uint8_t *bin, *dec;
 	size_t len, declen;

@@ -9,43 +9,10 @@
 
 #include "test_crypto_util.h"
 
-static char tu_dir[1024];
-
 void
 tu_setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(tu_dir, sizeof(tu_dir), "%s/ndes-crypto-XXXXXX",
-	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
-	cr_assert_not_null(mkdtemp(tu_dir));
-	cr_assert_eq(chdir(tu_dir), 0);
-	setenv("OPENSSL", "openssl", 0);
-	if (getenv("OPENSSL")[0] == '\0')
-		setenv("OPENSSL", "openssl", 1);
-}
-
-void
-tu_teardown(void)
-{
-	char cmd[sizeof(tu_dir) + 32];
-
-	if (tu_dir[0] == '\0' || chdir("/") != 0)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tu_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tu_dir);
-}
-
-const char *
-tu_path(const char *name)
-{
-	static char bufs[4][sizeof(tu_dir) + 256];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", tu_dir, name);
-	return b;
+	workdir_enter("ndes-crypto");
 }
 
 static char *
@@ -127,6 +94,15 @@ tu_write(const char *name, const void *data, size_t len)
 	cr_assert_not_null(f, "cannot create %s", name);
 	cr_assert_eq(fwrite(data, 1, len, f), len);
 	cr_assert_eq(fclose(f), 0);
+}
+
+void
+tu_expect_file_error(const char *err, const char *name, const char *reason)
+{
+	char want[2048];
+
+	snprintf(want, sizeof(want), "%s: %s", workdir_path(name), reason);
+	cr_assert_str_eq(err, want);
 }
 
 char *

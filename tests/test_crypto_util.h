@@ -6,11 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* .init/.fini: make a fresh folder, chdir into it, export OPENSSL. */
+#include "lib/workdir.h"
+
+/* .init: workdir_enter("ndes-crypto"); .fini: workdir_leave (lib/workdir.h). */
 void tu_setup(void);
-void tu_teardown(void);
-/* Absolute path of a file in the working folder (static buffer, rotates 4). */
-const char *tu_path(const char *name);
 
 /* Runs a /bin/sh command (formatted); asserts exit status 0.  Commands refer
  * to the openssl binary as "$OPENSSL". */
@@ -22,6 +21,9 @@ char *tu_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whole file (malloc()'d, NUL-terminated, *len without the NUL); asserts. */
 uint8_t *tu_read(const char *name, size_t *len);
 void tu_write(const char *name, const void *data, size_t len);
+
+/* err is "<absolute path of name>: <reason>", as the loaders write it. */
+void tu_expect_file_error(const char *err, const char *name, const char *reason);
 
 /* "AB:CD:EF" -> "ABCDEF" in place; also upper-cases. */
 char *tu_strip_colons(char *s);

@@ -11,6 +11,7 @@
 #include "crpd_config.h"
 #include "events.h"
 #include "events_config.h"
+#include "lib/config_expect.h"
 #include "log.h"
 #include "test_events_util.h"
 
@@ -110,14 +111,11 @@ Test(events_config, both_daemons_refuse_a_file_sink_without_path)
 {
 	struct crpd_cfg crpd;
 	struct conn_cfg conn;
-	char err[NDES_CONFIG_ERR_MAX];
 
-	cr_assert_eq(ndes_config_load_string("crpd.yaml", "tenant_id: t\nevents:\n  sink: file\n",
-	    &crpd_config_schema, &crpd, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "crpd.yaml:3:3: events: sink \"file\" needs a path");
-	cr_assert_eq(ndes_config_load_string("conn.yaml", "events:\n  sink: file\n",
-	    &conn_config_schema, &conn, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "conn.yaml:2:3: events: sink \"file\" needs a path");
+	config_expect_refused("crpd.yaml", "tenant_id: t\nevents:\n  sink: file\n",
+	    &crpd_config_schema, &crpd, "crpd.yaml:3:3: events: sink \"file\" needs a path");
+	config_expect_refused("conn.yaml", "events:\n  sink: file\n", &conn_config_schema, &conn,
+	    "conn.yaml:2:3: events: sink \"file\" needs a path");
 }
 
 Test(events_config, file_sink_writes_to_path)

@@ -217,33 +217,35 @@ Test(http, body_over_limit_is_413_without_reading_it)
 	tserver_stop(ts);
 }
 
+/* On a new connection: head padded with fill to 9000 bytes, then tail;
+ * answered 400 Bad Request. */
+static void
+expect_bad_request(const struct tserver *ts, const char *head, char fill, const char *tail)
+{
+	int fd = tcp_connect(ts->port);
+	char line[9000], *resp;
+
+	memset(line, fill, sizeof(line));
+	memcpy(line, head, strlen(head));
+	tcp_send(fd, line, sizeof(line));
+	tcp_send(fd, tail, strlen(tail));
+	resp = tcp_read_all(fd, 3000);
+	cr_assert(strncmp(resp, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s: %s", head, resp);
+	free(resp);
+	close(fd);
+}
+
 Test(http, request_line_over_limit_is_refused)
 {
 	struct ndes_http_limits lim = { .max_headers_size = 4096 };
 	struct tserver *ts = tserver_start(NULL, &lim, routes);
-	int fd = tcp_connect(ts->port);
-	char *line = malloc(9000), *resp;
+	char *line = malloc(9000);
 
 	handler_calls = 0;
-	memset(line, 'a', 9000);
-	memcpy(line, "POST /echo?x=", 13);
-	tcp_send(fd, line, 9000);
-	tcp_send(fd, " HTTP/1.1\r\nHost: x\r\n\r\n", 22);
-	resp = tcp_read_all(fd, 3000);
-	cr_assert(strncmp(resp, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s", resp);
+	expect_bad_request(ts, "POST /echo?x=", 'a', " HTTP/1.1\r\nHost: x\r\n\r\n");
 	cr_assert_eq(handler_calls, 0);
-	free(resp);
-	close(fd);
 	/* So is a header block over the limit. */
-	fd = tcp_connect(ts->port);
-	memset(line, 'b', 9000);
-	memcpy(line, "GET /api/x HTTP/1.1\r\nHost: x\r\nX-Big: ", 38);
-	tcp_send(fd, line, 9000);
-	tcp_send(fd, "\r\n\r\n", 4);
-	resp = tcp_read_all(fd, 3000);
-	cr_assert(strncmp(resp, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s", resp);
-	free(resp);
-	close(fd);
+	expect_bad_request(ts, "GET /api/x HTTP/1.1\r\nHost: x\r\nX-Big: ", 'b', "\r\n\r\n");
 	/* Under the limit the same kind of line reaches its route. */
 	memset(line, 'a', 3000);
 	memcpy(line, "/api/x?x=", 9);

@@ -54,30 +54,21 @@ routes(struct ndes_http_server *srv, struct event_base *base)
 	ndes_http_route(srv, "POST", "/slow", slow, base);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Wait up to timeout_ms for the server to close fd; what it sent before
  * (malloc'd) and *ms how long that took (-1: still open). */
 static char *
 wait_closed(int fd, int timeout_ms, int64_t *ms)
 {
-	int64_t start = now_ms();
+	int64_t start = procstat_now_ms();
 	char *got = calloc(1, 65536);
 	size_t len = 0;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
 	*ms = -1;
-	while (poll(&pfd, 1, (int)(timeout_ms - (now_ms() - start))) == 1) {
+	while (poll(&pfd, 1, (int)(timeout_ms - (procstat_now_ms() - start))) == 1) {
 		if ((n = recv(fd, got + len, 65535 - len, 0)) <= 0) {
-			*ms = now_ms() - start;
+			*ms = procstat_now_ms() - start;
 			break;
 		}
 		len += (size_t)n;
@@ -90,15 +81,15 @@ wait_closed(int fd, int timeout_ms, int64_t *ms)
 static int64_t
 trickle(int fd, const char *text, int gap_ms)
 {
-	int64_t start = now_ms();
+	int64_t start = procstat_now_ms();
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char c;
 
 	for (size_t i = 0; text[i] != '\0'; i++) {
 		if (send(fd, text + i, 1, MSG_NOSIGNAL) != 1)
-			return now_ms() - start;
+			return procstat_now_ms() - start;
 		if (poll(&pfd, 1, gap_ms) == 1 && recv(fd, &c, 1, 0) <= 0)
-			return now_ms() - start;
+			return procstat_now_ms() - start;
 	}
 	return -1;
 }
@@ -319,13 +310,13 @@ Test(http_limits, keep_alive_requests_do_not_wait_for_delayed_acks)
 	SSL_set_fd(ssl, fd);
 	SSL_set_tlsext_host_name(ssl, "localhost");
 	cr_assert_eq(SSL_connect(ssl), 1);
-	start = now_ms();
+	start = procstat_now_ms();
 	for (int i = 0; i < 20; i++) {
 		cr_assert_eq(SSL_write(ssl, req, (int)strlen(req)), (int)strlen(req));
 		cr_assert_eq(tls_read_response(ssl), 200, "request %d", i);
 	}
-	cr_assert_lt(now_ms() - start, 400, "20 requests took %lld ms",
-	    (long long)(now_ms() - start));
+	cr_assert_lt(procstat_now_ms() - start, 400, "20 requests took %lld ms",
+	    (long long)(procstat_now_ms() - start));
 	SSL_free(ssl);
 	close(fd);
 	tserver_stop(ts);

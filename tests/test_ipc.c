@@ -377,20 +377,20 @@ Test(ipc_reader, frame_readers_are_sticky)
 	ndes_ipc_frame_free(frame);
 }
 
-Test(ipc_reader, malformed_fields_refused)
+/* A malformed field: its bytes, refused by the getter of its type. */
+struct malformed_field {
+	const char	*name;
+	const uint8_t	*bytes;
+	size_t		 len;
+	uint8_t		 type;
+};
+#define MALFORMED(n, t, ...) { (n), (const uint8_t[]){ __VA_ARGS__ }, \
+	sizeof((const uint8_t[]){ __VA_ARGS__ }), (t) }
+
+/* The getter of type on r: its result. */
+static int
+get_field(struct ndes_ipc_reader *r, uint8_t type)
 {
-	static const uint8_t trunc_u32[] = { 0x01, 0x00, 0x00, 0x01 };
-	static const uint8_t trunc_u64[] = { 0x02, 0, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t bool2[] = { 0x06, 0x02 };
-	static const uint8_t bool_short[] = { 0x06 };
-	static const uint8_t str_noterm[] = { 0x04, 0, 0, 0, 0x02, 'h', 'i' };
-	static const uint8_t str_badterm[] = { 0x04, 0, 0, 0, 0x02, 'h', 'i', 'x' };
-	static const uint8_t str_nul[] = { 0x04, 0, 0, 0, 0x03, 'h', 0, 'i', 0 };
-	static const uint8_t str_utf8[] = { 0x04, 0, 0, 0, 0x02, 0xC0, 0x80, 0 };
-	static const uint8_t str_len_short[] = { 0x04, 0, 0 };
-	static const uint8_t bytes_huge[] = { 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2 };
-	static const uint8_t bytes_over[] = { 0x05, 0, 0, 0, 0x03, 1, 2 };
-	struct ndes_ipc_reader r;
 	uint32_t u32;
 	uint64_t u64;
 	bool b;
@@ -398,32 +398,45 @@ Test(ipc_reader, malformed_fields_refused)
 	const uint8_t *p;
 	size_t len;
 
-#define READER(a) ndes_ipc_reader_init(&r, a, sizeof(a))
-	READER(trunc_u32);
-	cr_assert_eq(ndes_ipc_get_u32(&r, &u32), -1);
-	READER(trunc_u64);
-	cr_assert_eq(ndes_ipc_get_u64(&r, &u64), -1);
-	READER(bool2);
-	cr_assert_eq(ndes_ipc_get_bool(&r, &b), -1);
-	READER(bool_short);
-	cr_assert_eq(ndes_ipc_get_bool(&r, &b), -1);
-	READER(str_noterm);
-	cr_assert_eq(ndes_ipc_get_str(&r, &s, &len), -1);
-	READER(str_badterm);
-	cr_assert_eq(ndes_ipc_get_str(&r, &s, &len), -1);
-	READER(str_nul);
-	cr_assert_eq(ndes_ipc_get_str(&r, &s, &len), -1);
-	READER(str_utf8);
-	cr_assert_eq(ndes_ipc_get_str(&r, &s, &len), -1);
-	READER(str_len_short);
-	cr_assert_eq(ndes_ipc_get_str(&r, &s, &len), -1);
-	READER(bytes_huge);
-	cr_assert_eq(ndes_ipc_get_bytes(&r, &p, &len), -1);
-	READER(bytes_over);
-	cr_assert_eq(ndes_ipc_get_bytes(&r, &p, &len), -1);
+	switch (type) {
+	case NDES_IPC_F_U32:
+		return ndes_ipc_get_u32(r, &u32);
+	case NDES_IPC_F_U64:
+		return ndes_ipc_get_u64(r, &u64);
+	case NDES_IPC_F_BOOL:
+		return ndes_ipc_get_bool(r, &b);
+	case NDES_IPC_F_STR:
+		return ndes_ipc_get_str(r, &s, &len);
+	}
+	return ndes_ipc_get_bytes(r, &p, &len);
+}
+
+Test(ipc_reader, malformed_fields_refused)
+{
+	const struct malformed_field fields[] = {
+		MALFORMED("trunc_u32", NDES_IPC_F_U32, 0x01, 0x00, 0x00, 0x01),
+		MALFORMED("trunc_u64", NDES_IPC_F_U64, 0x02, 0, 0, 0, 0, 0, 0, 0),
+		MALFORMED("bool2", NDES_IPC_F_BOOL, 0x06, 0x02),
+		MALFORMED("bool_short", NDES_IPC_F_BOOL, 0x06),
+		MALFORMED("str_noterm", NDES_IPC_F_STR, 0x04, 0, 0, 0, 0x02, 'h', 'i'),
+		MALFORMED("str_badterm", NDES_IPC_F_STR, 0x04, 0, 0, 0, 0x02, 'h', 'i', 'x'),
+		MALFORMED("str_nul", NDES_IPC_F_STR, 0x04, 0, 0, 0, 0x03, 'h', 0, 'i', 0),
+		MALFORMED("str_utf8", NDES_IPC_F_STR, 0x04, 0, 0, 0, 0x02, 0xC0, 0x80, 0),
+		MALFORMED("str_len_short", NDES_IPC_F_STR, 0x04, 0, 0),
+		MALFORMED("bytes_huge", NDES_IPC_F_BYTES, 0x05, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2),
+		MALFORMED("bytes_over", NDES_IPC_F_BYTES, 0x05, 0, 0, 0, 0x03, 1, 2),
+	};
+	struct ndes_ipc_reader r;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const struct malformed_field *f = &fields[i];
+
+		ndes_ipc_reader_init(&r, f->bytes, f->len);
+		cr_assert_eq(get_field(&r, f->type), -1, "%s accepted", f->name);
+	}
+	/* the last one (bytes_over): nothing consumed, the field still there */
 	cr_assert_eq(r.off, 0);
 	cr_assert_eq(ndes_ipc_reader_peek(&r), NDES_IPC_F_BYTES);
-#undef READER
 }
 
 Test(ipc_reader, truncated_frame_payload_is_malformed)

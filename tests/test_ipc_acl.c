@@ -62,7 +62,7 @@ teardown(void)
 	srv = NULL;
 	event_base_free(base);
 	free(sock);
-	ipc_test_rmdir(dir);
+	tmpdir_remove(dir);
 }
 
 TestSuite(ipc_acl, .init = setup, .fini = teardown);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ipc.h"
 #include "ipc_client.h"
 #include "ipc_int.h"
@@ -34,7 +35,7 @@ teardown(void)
 {
 	ipc_test_kill(server_pid);
 	free(sock);
-	ipc_test_rmdir(dir);
+	tmpdir_remove(dir);
 }
 
 TestSuite(ipc_client, .init = setup, .fini = teardown);
@@ -42,10 +43,7 @@ TestSuite(ipc_client, .init = setup, .fini = teardown);
 static int64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ndes_clock_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 static int

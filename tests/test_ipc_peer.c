@@ -129,7 +129,7 @@ teardown(void)
 	ndes_ipc_server_free(srv);
 	event_base_free(base);
 	free(sock);
-	ipc_test_rmdir(dir);
+	tmpdir_remove(dir);
 }
 
 TestSuite(ipc_peer, .init = setup, .fini = teardown);

@@ -2,7 +2,6 @@
 #include "test_ipc_util.h"
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,43 +23,19 @@
 char *
 ipc_test_tmpdir(void)
 {
-	char tmpl[] = "/tmp/ndes-ipc-XXXXXX";
-	char *dir = mkdtemp(tmpl);
+	char *dir = tmpdir_make("ndes-ipc");
 
 	cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
 	cr_assert_eq(chmod(dir, 0711), 0);
-	return strdup(dir);
-}
-
-void
-ipc_test_rmdir(char *dir)
-{
-	DIR *d;
-	struct dirent *de;
-	char *p;
-
-	if (dir == NULL)
-		return;
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			p = ipc_test_path(dir, de->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
+	return dir;
 }
 
 char *
 ipc_test_path(const char *dir, const char *name)
 {
-	char *p;
+	char *p = tmpdir_path(dir, name);
 
-	cr_assert_neq(asprintf(&p, "%s/%s", dir, name), -1);
+	cr_assert_not_null(p);
 	return p;
 }
 

@@ -8,13 +8,13 @@
 #include <sys/types.h>
 
 #include "ipc.h"
+#include "lib/tmpdir.h"
 
 struct event_base;
 
-/* A fresh directory under /tmp, mode 0711 (reachable by other uids). */
+/* A fresh directory under /tmp, mode 0711 (reachable by other uids);
+ * tmpdir_remove() removes it. */
 char *ipc_test_tmpdir(void);
-/* Remove dir and the files in it, free the string. */
-void ipc_test_rmdir(char *dir);
 /* dir "/" name, allocated. */
 char *ipc_test_path(const char *dir, const char *name);
 

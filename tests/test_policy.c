@@ -24,10 +24,10 @@ static const struct ndes_policy_v1 *api;
 static void
 setup(void)
 {
-	dir = ptest_tmpdir();
+	dir = tmpdir_make("ndes-policy");
 	cr_assert_not_null(dir);
-	sock = ptest_path(dir, "crp.sock");
-	logfile = ptest_path(dir, "peer.log");
+	sock = tmpdir_path(dir, "crp.sock");
+	logfile = tmpdir_path(dir, "peer.log");
 	api = ndes_policy_entry(NDES_POLICY_ABI_VERSION);
 	cr_assert_not_null(api);
 }
@@ -38,7 +38,7 @@ teardown(void)
 	ptest_peer_stop(peer, SIGKILL);
 	free(sock);
 	free(logfile);
-	ptest_rmtree(dir);
+	tmpdir_remove(dir);
 }
 
 TestSuite(policy, .init = setup, .fini = teardown, .timeout = 30);
@@ -69,10 +69,18 @@ handle(int timeout_ms, size_t connections, const char *template_name)
 	return pol;
 }
 
+/* The stand-in ndes-crpd started, and a handle on it. */
+static struct ndes_policy *
+peer_and_handle(int timeout_ms, size_t connections, const char *template_name)
+{
+	start_peer();
+	return handle(timeout_ms, connections, template_name);
+}
+
 static char *
 write_config(const char *text)
 {
-	char *path = ptest_path(dir, "policy.yaml");
+	char *path = tmpdir_path(dir, "policy.yaml");
 	FILE *f = fopen(path, "w");
 
 	cr_assert_not_null(f);
@@ -216,12 +224,10 @@ Test(policy, initialize_refuses_a_missing_file_and_null_out)
 
 Test(policy, verified_request_forwards_every_field)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 2, "fallback");
 	struct ndes_policy_verdict v;
 	static const uint8_t signer[] = { 1, 2, 3 };
 
-	start_peer();
-	pol = handle(2000, 2, "fallback");
 	cr_assert_eq(api->verify_request(pol, csr, sizeof(csr), signer, sizeof(signer), "ok",
 	    "txn-1", &v), 0);
 	cr_assert(v.verified);
@@ -237,11 +243,9 @@ Test(policy, verified_request_forwards_every_field)
 
 Test(policy, template_falls_back_to_the_configured_one)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, "ok");
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, "ok");
 	cr_assert_eq(verify(pol, NULL, NULL, &v), 0);
 	cr_assert(v.verified);
 	cr_assert_str_eq(v.reason, "verified txn= csr=5 signer=0 template=ok");
@@ -252,11 +256,9 @@ Test(policy, template_falls_back_to_the_configured_one)
 
 Test(policy, refusals_carry_the_diagnostic_code)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "subject", "t", &v), 0);
 	cr_assert_not(v.verified);
 	cr_assert_eq(v.reason_code, 0x00001003);
@@ -273,11 +275,9 @@ Test(policy, refusals_carry_the_diagnostic_code)
 
 Test(policy, long_reason_is_cut_at_a_character_boundary)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "long", "t", &v), 0);
 	/* "x" + 84 three-byte characters fit in 255 bytes; the 85th would not. */
 	cr_assert_eq(strlen(v.reason), 1 + 84 * 3);
@@ -287,12 +287,19 @@ Test(policy, long_reason_is_cut_at_a_character_boundary)
 
 /* ---- Failing closed ----------------------------------------------------- */
 
+/* Refused by the module itself (no verdict of crpd's); what names the case. */
+static void
+assert_refused_as(const struct ndes_policy_verdict *v, const char *what)
+{
+	cr_assert_not(v->verified, "%s", what);
+	cr_assert_eq(v->reason_code, 0x0FFFFFFF, "%s: 0x%08X", what, v->reason_code);
+	cr_assert_eq(v->event_id, 0, "%s: %u", what, v->event_id);
+}
+
 static void
 assert_refused(const struct ndes_policy_verdict *v)
 {
-	cr_assert_not(v->verified);
-	cr_assert_eq(v->reason_code, 0x0FFFFFFF);
-	cr_assert_eq(v->event_id, 0);
+	assert_refused_as(v, "");
 }
 
 Test(policy, no_crpd_fails_closed_at_once)
@@ -332,12 +339,10 @@ Test(policy, crpd_killed_leaves_a_socket_that_refuses)
 
 Test(policy, silent_crpd_times_out_within_the_timeout)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(1000, 1, NULL);
 	struct ndes_policy_verdict v;
 	int64_t t0, took;
 
-	start_peer();
-	pol = handle(1000, 1, NULL);
 	t0 = ptest_now_ms();
 	cr_assert_eq(verify(pol, "slow", "t", &v), NDES_POLICY_E_TIMEOUT);
 	took = ptest_now_ms() - t0;
@@ -355,30 +360,36 @@ Test(policy, error_and_malformed_replies_fail_closed)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
-	cr_assert_eq(verify(pol, "busy", "t", &v), NDES_POLICY_E_UNAVAILABLE);
-	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "ndes-crpd could not take the request: busy (IPC error 4)");
-	cr_assert_eq(verify(pol, "unsupported", "t", &v), NDES_POLICY_E_REJECTED);
-	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "ndes-crpd refused the request: unsupported message type "
-	    "(IPC error 1)");
-	cr_assert_eq(verify(pol, "garbage", "t", &v), NDES_POLICY_E_PROTOCOL);
-	assert_refused(&v);
-	cr_assert_str_eq(v.reason, "malformed reply from ndes-crpd");
-	cr_assert_eq(verify(pol, "wrong-type", "t", &v), NDES_POLICY_E_PROTOCOL);
-	assert_refused(&v);
+	/* what the stand-in answers (its template), the result, the reason */
+	static const struct {
+		const char *answer;
+		int result;
+		const char *reason;
+	} cases[] = {
+		{ "busy", NDES_POLICY_E_UNAVAILABLE,
+		    "ndes-crpd could not take the request: busy (IPC error 4)" },
+		{ "unsupported", NDES_POLICY_E_REJECTED,
+		    "ndes-crpd refused the request: unsupported message type (IPC error 1)" },
+		{ "garbage", NDES_POLICY_E_PROTOCOL, "malformed reply from ndes-crpd" },
+		{ "wrong-type", NDES_POLICY_E_PROTOCOL, NULL },
+	};
+
+	pol = peer_and_handle(2000, 1, NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(verify(pol, cases[i].answer, "t", &v), cases[i].result, "%s",
+		    cases[i].answer);
+		assert_refused_as(&v, cases[i].answer);
+		if (cases[i].reason != NULL)
+			cr_assert_str_eq(v.reason, cases[i].reason, "%s", cases[i].answer);
+	}
 	policy_free(pol);
 }
 
 Test(policy, connection_closed_by_crpd_is_retried_once_when_reused)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
 	/* A fresh connection closed by the server: no retry. */
 	cr_assert_eq(verify(pol, "close", "t1", &v), NDES_POLICY_E_UNAVAILABLE);
 	assert_refused(&v);
@@ -393,11 +404,9 @@ Test(policy, connection_closed_by_crpd_is_retried_once_when_reused)
 
 Test(policy, reconnects_after_crpd_restarts)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 2, NULL);
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 2, NULL);
 	cr_assert_eq(verify(pol, "ok", "before", &v), 0);
 	cr_assert_eq(policy_pool_idle(pol->pool), 1);
 	ptest_peer_stop(peer, SIGTERM);
@@ -413,11 +422,9 @@ Test(policy, reconnects_after_crpd_restarts)
 
 Test(policy, reconnects_after_restart_without_a_failed_call)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
 	cr_assert_eq(verify(pol, "ok", "before", &v), 0);
 	ptest_peer_stop(peer, SIGTERM);
 	start_peer();
@@ -430,11 +437,9 @@ Test(policy, reconnects_after_restart_without_a_failed_call)
 
 Test(policy, bad_arguments)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct ndes_policy_verdict v;
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
 	cr_assert_eq(api->verify_request(pol, NULL, 0, NULL, 0, "ok", "t", &v),
 	    NDES_POLICY_E_INVALID);
 	assert_refused(&v);
@@ -489,12 +494,10 @@ run_parallel(struct call *calls, int n)
 Test(policy, pool_runs_calls_in_parallel)
 {
 	struct call calls[8];
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(5000, 4, NULL);
 	int64_t took;
 	int i;
 
-	start_peer();
-	pol = handle(5000, 4, NULL);
 	for (i = 0; i < 8; i++)
 		calls[i] = (struct call){ .pol = pol, .how = "delay:300" };
 	took = run_parallel(calls, 8);
@@ -511,11 +514,9 @@ Test(policy, pool_runs_calls_in_parallel)
 Test(policy, waiting_for_a_connection_counts_against_the_timeout)
 {
 	struct call calls[3];
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(1000, 1, NULL);
 	int i, ok = 0, timeouts = 0;
 
-	start_peer();
-	pol = handle(1000, 1, NULL);
 	for (i = 0; i < 3; i++)
 		calls[i] = (struct call){ .pol = pol, .how = "delay:600" };
 	run_parallel(calls, 3);
@@ -551,12 +552,10 @@ log_cb(void *arg, int level, const char *msg)
 Test(policy, notify_sends_every_disposition)
 {
 	static const int disp[] = { -1, 0, 2, 3, 11 };
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 2, NULL);
 	static const uint8_t cert[] = { 0x30, 0x00 };
 	size_t i;
 
-	start_peer();
-	pol = handle(2000, 2, NULL);
 
 	for (i = 0; i < sizeof(disp) / sizeof(disp[0]); i++) {
 		cr_assert_eq(api->notify(pol, "c1", "t1", disp[i], 0x80070005,
@@ -599,12 +598,10 @@ Test(policy, notify_carries_the_certificate)
 
 Test(policy, notify_refusals)
 {
-	struct ndes_policy *pol;
+	struct ndes_policy *pol = peer_and_handle(2000, 1, NULL);
 	struct logged l = { 0 };
 	char err[256];
 
-	start_peer();
-	pol = handle(2000, 1, NULL);
 	api->set_log(pol, log_cb, &l);
 	cr_assert_eq(api->notify(pol, "c", "t", 1, 0, NULL, 0), NDES_POLICY_E_INVALID);
 	cr_assert_str_eq(l.last, "notify (disposition 1): unknown disposition 1 (expected -1, "
@@ -646,7 +643,7 @@ Test(policy, diagnostics_go_to_stderr_not_stdout)
 {
 	struct ndes_policy *pol = handle(1000, 1, NULL);
 	struct ndes_policy_verdict v;
-	char *out = ptest_path(dir, "out"), *errp = ptest_path(dir, "err"), *text, want[512];
+	char *out = tmpdir_path(dir, "out"), *errp = tmpdir_path(dir, "err"), *text, want[512];
 	int o = dup(1), e = dup(2);
 	int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);

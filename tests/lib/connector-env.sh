@@ -159,6 +159,16 @@ has_event() {
 
 wait_event() { wait_for "${EV_WAIT:-20}" has_event "$@"; }
 
+# feed N PREFIX [KIND]: N notifications PREFIX-1... handed to the daemon on
+# connector.sock by tests/connector_feed, as crpd would; its output in
+# $T/feed.out, its exit status returned.
+feed() { "$FEED" "$T/connector.sock" "$@" > "$T/feed.out" 2>&1; }
+# feed_refused STATUS ACKED TEXT: that feed exited 3 (UNAVAILABLE) after
+# ACKED acknowledgements, saying TEXT.
+feed_refused() {
+	[ "$1" -eq 3 ] && grep -qx "acked $2" "$T/feed.out" && grep -q -- "$3" "$T/feed.out"
+}
+
 # count_field ADMIN_WHAT JQ-less: number of entries the emulator shows
 cloud_count() {
 	cloud show "$1" | grep -c "\"$2\""

@@ -239,23 +239,53 @@ crpd_h_verify(struct crpd_h *h, const uint8_t *csr, size_t len, const char *txn,
 	    "VERIFY on %s: no VERIFY_REPLY (%s)", h->sock, out->reason);
 }
 
+uint8_t *
+crpd_h_csr_for(struct crpd_h *h, const struct ndes_challenge_claims *c, EVP_PKEY *key,
+    size_t *len)
+{
+	struct crpd_h_csr_spec s;
+	char *text = crpd_h_seal(h, c);
+	uint8_t *csr;
+
+	crpd_h_csr_default(&s, key, text);
+	csr = crpd_h_csr(&s, len);
+	free(text);
+	return csr;
+}
+
+void
+crpd_h_verify_text(struct crpd_h *h, const char *challenge, EVP_PKEY *key, const char *txn,
+    struct crpd_h_reply *out)
+{
+	struct crpd_h_csr_spec s;
+	uint8_t *csr;
+	size_t len;
+
+	crpd_h_csr_default(&s, key, challenge);
+	csr = crpd_h_csr(&s, &len);
+	crpd_h_verify(h, csr, len, txn, out);
+	OPENSSL_free(csr);
+}
+
+void
+crpd_h_verify_claims(struct crpd_h *h, const struct ndes_challenge_claims *c, EVP_PKEY *key,
+    const char *txn, struct crpd_h_reply *out)
+{
+	size_t len;
+	uint8_t *csr = crpd_h_csr_for(h, c, key, &len);
+
+	crpd_h_verify(h, csr, len, txn, out);
+	OPENSSL_free(csr);
+}
+
 void
 crpd_h_verify_default(struct crpd_h *h, const char *id, EVP_PKEY *key, const char *txn,
     struct crpd_h_reply *out)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	char *text;
-	uint8_t *csr;
-	size_t len;
 
 	crpd_h_claims(&c, id);
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, key, text);
-	csr = crpd_h_csr(&s, &len);
-	crpd_h_verify(h, csr, len, txn, out);
-	OPENSSL_free(csr);
-	free(text);
+	crpd_h_verify_claims(h, &c, key, txn, out);
 }
 
 void
@@ -391,17 +421,13 @@ char *
 crpd_h_csr_b64(struct crpd_h *h, const char *id, EVP_PKEY *key)
 {
 	struct ndes_challenge_claims c;
-	struct crpd_h_csr_spec s;
-	char *text, *out;
 	uint8_t *csr;
 	size_t len;
+	char *out;
 
 	crpd_h_claims(&c, id);
-	text = crpd_h_seal(h, &c);
-	crpd_h_csr_default(&s, key, text);
-	csr = crpd_h_csr(&s, &len);
+	csr = crpd_h_csr_for(h, &c, key, &len);
 	out = ndes_b64_encode(csr, len);
 	OPENSSL_free(csr);
-	free(text);
 	return out;
 }

@@ -18,6 +18,7 @@
 
 #include "ipc_client.h"
 #include "lib/testpki.h"
+#include "lib/tmpdir.h"
 
 char *
 crpd_h_path(const struct crpd_h *h, const char *rel)
@@ -351,16 +352,10 @@ crpd_h_kill9(struct crpd_h *h)
 void
 crpd_h_free(struct crpd_h *h)
 {
-	char *cmd;
-
 	if (h == NULL)
 		return;
 	crpd_h_kill9(h);
-	if (getenv("CRPD_TEST_KEEP") == NULL && asprintf(&cmd, "rm -rf '%s'", h->dir) != -1) {
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", h->dir);
-		free(cmd);
-	}
+	tmpdir_discard(h->dir);
 	EVP_PKEY_free(h->crp_key);
 	EVP_PKEY_free(h->sign_key);
 	X509_free(h->crp_cert);

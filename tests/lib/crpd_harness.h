@@ -130,6 +130,15 @@ int	crpd_h_try_verify(const char *sock, const uint8_t *csr, size_t len, const ch
 /* VERIFY_REQUEST over crp.sock; asserts a VERIFY_REPLY comes back. */
 void	crpd_h_verify(struct crpd_h *h, const uint8_t *csr, size_t len, const char *txn,
 	    struct crpd_h_reply *out);
+/* The default CSR of key carrying c sealed by h (DER, OPENSSL_free()). */
+uint8_t	*crpd_h_csr_for(struct crpd_h *h, const struct ndes_challenge_claims *c, EVP_PKEY *key,
+	    size_t *len);
+/* The default CSR of key carrying the challenge text, verified. */
+void	crpd_h_verify_text(struct crpd_h *h, const char *challenge, EVP_PKEY *key,
+	    const char *txn, struct crpd_h_reply *out);
+/* Seal c, build the default CSR with key, verify. */
+void	crpd_h_verify_claims(struct crpd_h *h, const struct ndes_challenge_claims *c,
+	    EVP_PKEY *key, const char *txn, struct crpd_h_reply *out);
 /* Mint a default challenge for id, build the default CSR with key, verify. */
 void	crpd_h_verify_default(struct crpd_h *h, const char *id, EVP_PKEY *key, const char *txn,
 	    struct crpd_h_reply *out);

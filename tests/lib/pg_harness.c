@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
+
 /* sh tests/lib/pg-cluster.sh args...: its exit status, its first output
  * line in out (when out is not NULL). */
 static int
@@ -147,16 +149,10 @@ pg_h_restart(struct pg_h *p)
 void
 pg_h_free(struct pg_h *p)
 {
-	char *cmd;
-
 	if (p == NULL)
 		return;
 	pg_script(NULL, 0, "stop '%s' immediate 2>/dev/null", p->dir);
-	if (getenv("CRPD_TEST_KEEP") == NULL && asprintf(&cmd, "rm -rf '%s'", p->dir) != -1) {
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", p->dir);
-		free(cmd);
-	}
+	tmpdir_discard(p->dir);
 	free(p->dir);
 	free(p->host);
 	free(p);
