@@ -133,21 +133,29 @@ check "the cloud says unregistered (403): 10302 with 0x00000404" \
 stop_daemon
 
 # --- a start that fails: 10010 with 0x0FFFFFFF and the reason, emitted by
-# the daemon itself (its _PID), so before it exited
+# the daemon itself (its _PID), so before it exited; a daemon that does start
+# is stopped after 15 s and fails the checks
 failed_start() {
+	local guard
 	NDES_EVENTS_SINK=$([ "$CE_EVENTS" = journal ] || echo "file:$T/events.json") \
 	    "$CONNECTORD" -c "$T/conn.yaml" >>"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
+	(sleep 15; kill "$DAEMON_PID" 2>/dev/null) &
+	guard=$!
 	wait "$DAEMON_PID"
 	rc=$?
+	kill "$guard" 2>/dev/null
+	wait "$guard" 2>/dev/null
 	DAEMON_PID=
 }
-conn_config "ca: {name: ca01, folder: $T/no-such-ca}"
+conn_config "ca: {name: ca01, folder: $T/ca}"
+chmod 0777 "$T/state"
 failed_start
-check "a missing CA folder: ndes-connectord exits 1" test "$rc" -eq 1
+chmod 0700 "$T/state"
+check "a state folder writable by others: ndes-connectord exits 1" test "$rc" -eq 1
 check "... after 10010 StartedConnectorService with 0x0FFFFFFF and the reason" \
-    wait_event 10010 0x0FFFFFFF "ndes-connectord cannot start: .*$T/no-such-ca"
+    wait_event 10010 0x0FFFFFFF "ndes-connectord cannot start: $T/state: state folder is writable by group or others"
 echo "bogus: 1" >> "$T/conn.yaml"
 failed_start
 check "a configuration that does not load: exit 1" test "$rc" -eq 1
