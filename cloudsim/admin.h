@@ -18,6 +18,15 @@ int admin_start(struct cloudsim_svc *svc, struct ndes_http_request *req, bool bo
  * extendedKeyUsages, hash, validityDays, templateName. */
 json_t *admin_claims_json(const struct ndes_challenge_claims *claims);
 
+/* A JSON array of the n strings. */
+json_t *admin_strings(char *const *items, size_t n);
+
+/* What a device needs of its SCEP profile beyond the claims:
+ * renewalThresholdPercent, scepServerUrls (in order), trustedRootProfile,
+ * trustedRootCertificate (PEM), keyStorageProvider (null when not set).
+ * NULL when the profile is unknown or out of memory (admin_payload.c). */
+json_t *admin_profile_payload(const struct cloudsim_config *config, const char *profile);
+
 /* cloudsim_plan() for the body's device, profile and user; on refusal
  * replies 422 profile_refused (or 400 for a bad body) and returns -1. */
 int admin_plan(struct api_call *call, struct ndes_challenge_claims *claims, int64_t now);

@@ -40,16 +40,6 @@ admin_sans(const struct ndes_challenge_claims *cl)
 	return arr;
 }
 
-static json_t *
-admin_ekus(const struct ndes_challenge_claims *cl)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr != NULL && i < cl->n_ekus; i++)
-		json_array_append_new(arr, json_string(cl->ekus[i]));
-	return arr;
-}
-
 json_t *
 admin_claims_json(const struct ndes_challenge_claims *cl)
 {
@@ -66,7 +56,7 @@ admin_claims_json(const struct ndes_challenge_claims *cl)
 	    "subject", cl->subject, "subjectOpenssl", cloudsim_json_str(openssl_subj),
 	    "scepclientArgs", scepclient, "sans", admin_sans(cl), "keyType", cl->key_type,
 	    "keySize", cl->min_key_bits, "keyUsage", admin_key_usage(cl->key_usage),
-	    "extendedKeyUsages", admin_ekus(cl), "hash", cl->hash,
+	    "extendedKeyUsages", admin_strings(cl->ekus, cl->n_ekus), "hash", cl->hash,
 	    "validityDays", cl->validity_days,
 	    "templateName", cloudsim_json_str(cl->template_name));
 	free(openssl_subj);
@@ -95,7 +85,8 @@ admin_plan(struct api_call *c, struct ndes_challenge_claims *claims, int64_t now
 }
 
 json_t *
-admin_mint_answer(const struct ndes_challenge_claims *cl, const char *text, int recipients)
+admin_mint_answer(const struct cloudsim_config *config, const struct ndes_challenge_claims *cl,
+    const char *text, int recipients)
 {
 	char iso[32], iat[32];
 	json_t *out;
@@ -103,9 +94,10 @@ admin_mint_answer(const struct ndes_challenge_claims *cl, const char *text, int 
 	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
 	cloudsim_time_iso(cl->issued_at, iat, sizeof(iat));
 	if ((out = admin_claims_json(cl)) != NULL &&
-	    json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
+	    (json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
 	    "challenge", text, "challengeId", cl->challenge_id, "tenantId", cl->tenant_id,
-	    "issuedAt", iat, "expiresAt", iso, "recipients", recipients)) != 0) {
+	    "issuedAt", iat, "expiresAt", iso, "recipients", recipients)) != 0 ||
+	    json_object_update_new(out, admin_profile_payload(config, cl->profile_id)) != 0)) {
 		json_decref(out);
 		out = NULL;
 	}

@@ -115,7 +115,7 @@ mint_answer(struct mint_job *j, bool recorded)
 	else if (!recorded)
 		api_error(&j->call, 500, "internal_error", "the state database failed");
 	else
-		api_reply(&j->call, 201, admin_mint_answer(&j->cl, j->text,
+		api_reply(&j->call, 201, admin_mint_answer(j->call.svc->config, &j->cl, j->text,
 		    sk_X509_num(j->recipients)));
 }
 

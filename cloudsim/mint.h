@@ -36,9 +36,9 @@ void cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
     struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients);
 int cloudsim_mint_nworkers(const struct cloudsim_mint *m);
 
-/* admin_challenge.c: the answer of a sealed and recorded challenge
- * (logged too). */
-json_t *admin_mint_answer(const struct ndes_challenge_claims *cl, const char *text,
-    int recipients);
+/* admin_challenge.c: the answer of a sealed and recorded challenge, with
+ * the profile payload a device needs (logged too). */
+json_t *admin_mint_answer(const struct cloudsim_config *config,
+    const struct ndes_challenge_claims *cl, const char *text, int recipients);
 
 #endif

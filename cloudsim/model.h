@@ -189,6 +189,8 @@ struct cloudsim_config {
 	size_t n_trusted_profiles;
 	struct cloudsim_scep_profile *profiles;
 	size_t n_profiles;
+	STACK_OF(X509) *issuing_chain;   /* derived: service.issuing_ca_cert,
+	                                    the issuing CA first; NULL without */
 };
 
 /* ---- Loading (config.c) ------------------------------------------------ */

@@ -128,6 +128,14 @@ int cloudsim_rules_profile_settings(struct cloudsim_config *, struct cloudsim_sc
 /* Every name of `names` (list[i].assignments) is a group. */
 int cloudsim_check_groups(const struct cloudsim_config *, struct cloudsim_check *,
     char *const *names, size_t n, const char *list, size_t i);
+/* service.issuing_ca_cert into config->issuing_chain (rules_root.c). */
+int cloudsim_rules_load_issuing(struct cloudsim_config *, struct cloudsim_check *);
+/* Trusted profile t (named by SCEP profile p) holds the root of the
+ * issuing CA's chain, compared as certificates; -1 with the failure at
+ * trusted_certificate_profiles[i].certificate.  0 without an issuing CA. */
+int cloudsim_rules_root_of_chain(const struct cloudsim_config *,
+    const struct cloudsim_trusted_profile *t, const struct cloudsim_scep_profile *p,
+    struct cloudsim_check *);
 /* An extended key usage name (clientAuth, ...) or dotted OID as a
  * malloc'd dotted OID; NULL when unknown. */
 char *cloudsim_eku_resolve(const char *name);

@@ -55,19 +55,23 @@ plan_find(struct plan *pl, const char *device_id, const char *profile_name,
 	return 0;
 }
 
-/* Whole days from now to the CA's notAfter (0 once expired). */
+/* Seconds from now to the CA's notAfter (0 once expired). */
 static int64_t
-ca_remaining_days(X509 *ca, time_t now)
+ca_remaining_s(X509 *ca, time_t now)
 {
 	ASN1_TIME *t = ASN1_TIME_set(NULL, now);
 	int days = 0, secs = 0;
 
 	if (t == NULL || ASN1_TIME_diff(&days, &secs, t, X509_get0_notAfter(ca)) != 1)
-		days = 0;
+		days = secs = 0;
 	ASN1_TIME_free(t);
-	return days > 0 ? days : 0;
+	if (days < 0 || secs < 0)
+		return 0;
+	return (int64_t)days * 86400 + secs;
 }
 
+/* The reference: the validity must be shorter than the issuing CA's
+ * remaining life, compared to the second (equal is refused). */
 static int
 plan_validity(struct plan *pl, X509 *issuing_ca, time_t now)
 {
@@ -75,11 +79,13 @@ plan_validity(struct plan *pl, X509 *issuing_ca, time_t now)
 
 	if (issuing_ca == NULL)
 		return 0;
-	left = ca_remaining_days(issuing_ca, now);
-	if (pl->p->validity_days > left)
+	left = ca_remaining_s(issuing_ca, now);
+	if (pl->p->validity_days * 86400 >= left)
 		return cloudsim_errf(pl->err, pl->errlen, "profile \"%s\" fails: validity "
-		    "of %lld days exceeds the issuing CA's remaining validity (%lld days)",
-		    pl->p->name, (long long)pl->p->validity_days, (long long)left);
+		    "of %lld days is not shorter than the issuing CA's remaining validity "
+		    "(%lld days %02d:%02d:%02d)", pl->p->name, (long long)pl->p->validity_days,
+		    (long long)(left / 86400), (int)(left % 86400 / 3600),
+		    (int)(left % 3600 / 60), (int)(left % 60));
 	return 0;
 }
 

@@ -149,7 +149,8 @@ cloudsim_rules_check(struct cloudsim_config *c, struct cloudsim_check *chk)
 	    check_pair(chk, s->signing_cert, "signing_cert", s->signing_key,
 	    "signing_key") == -1 ||
 	    rules_devices(c, chk) == -1 || rules_groups(c, chk) == -1 ||
-	    rules_trusted(c, chk) == -1 || cloudsim_rules_profiles(c, chk) == -1)
+	    rules_trusted(c, chk) == -1 || cloudsim_rules_load_issuing(c, chk) == -1 ||
+	    cloudsim_rules_profiles(c, chk) == -1)
 		return -1;
 	return 0;
 }

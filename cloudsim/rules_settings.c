@@ -96,7 +96,7 @@ rule_root(struct setting *s)
 		    "is for %s, this profile is for %s", t->name,
 		    cloudsim_platform_name(t->platform),
 		    cloudsim_platform_name(s->p->platform));
-	return 0;
+	return cloudsim_rules_root_of_chain(s->c, t, s->p, s->chk);
 }
 
 /* Names become dotted OIDs; none given means clientAuth. */

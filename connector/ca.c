@@ -136,6 +136,22 @@ conn_ca_revoke_diag(enum conn_ca_status st)
 	}
 }
 
+uint32_t
+conn_ca_crl_diag(enum conn_ca_status st)
+{
+	switch (st) {
+	case CONN_CA_OK:
+		return NDES_DIAG_SUCCESS;
+	case CONN_CA_UNAVAILABLE:
+	case CONN_CA_CLIENT_AUTH_MISSING:
+		return NDES_DIAG_CA_UNAVAILABLE;
+	case CONN_CA_FILE_MALFORMED:
+		return NDES_DIAG_CA_FILE_MALFORMED;
+	default:
+		return NDES_DIAG_UNKNOWN_ERROR;
+	}
+}
+
 int
 conn_ca_request_error(enum conn_ca_status st)
 {

@@ -117,6 +117,7 @@ time_t conn_ca_not_after(time_t now, const struct conn_ca_profile *prof, time_t 
 /* Mappings of a status to what the cloud and the events carry. */
 uint32_t conn_ca_pkcs_diag(enum conn_ca_status st);	 /* 20102 code */
 uint32_t conn_ca_revoke_diag(enum conn_ca_status st);	 /* 20202 code */
+uint32_t conn_ca_crl_diag(enum conn_ca_status st);	 /* 20212 code */
 int conn_ca_request_error(enum conn_ca_status st);	 /* CARequestErrorCode */
 const char *conn_ca_status_name(enum conn_ca_status st);
 

@@ -76,7 +76,7 @@ static const struct ndes_config_field ca_fields[] = {
 	NDES_CFG_BOOL("may_revoke", struct conn_ca_cfg, may_revoke, NDES_CFG_DEFAULT("true")),
 	NDES_CFG_PATH("client_auth_cert", struct conn_ca_cfg, client_auth_cert),
 	NDES_CFG_BOOL("attribute_end_date", struct conn_ca_cfg, attribute_end_date,
-	    NDES_CFG_DEFAULT("true")),
+	    NDES_CFG_DEFAULT("false")),
 	NDES_CFG_DURATION("default_validity", struct conn_ca_cfg, default_validity,
 	    NDES_CFG_RANGE(3600, 100LL * 365 * 86400), NDES_CFG_DEFAULT("365d")),
 	NDES_CFG_MAP_LIST("templates", struct conn_ca_cfg, templates, n_templates,

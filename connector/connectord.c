@@ -305,15 +305,55 @@ connd_free(struct connd *d)
 	connd_config_free(d->conf);
 }
 
+/* A start that fails: its reason on stderr, in the log and in 10010 with
+ * 0x0FFFFFFF, emitted before the process exits (docs/connector.md). */
+static void
+connd_start_failed(const char *why)
+{
+	char detail[1024];
+	struct ndes_event_ctx ctx = { .detail = detail };
+
+	snprintf(detail, sizeof(detail), "ndes-connectord cannot start: %s", why);
+	fprintf(stderr, "ndes-connectord: %s\n", why);
+	log_warnx("cannot start: %s", why);
+	ndes_event_emit(NDES_EV_CONNECTOR_STARTED, NDES_DIAG_UNKNOWN_ERROR, &ctx);
+}
+
+/* The stop: 10020 with 0x0 after a stop request (SIGTERM, SIGINT), with
+ * 0x0FFFFFFF and the reason when the loop failed or ended by itself.
+ * Returns the exit status. */
+static int
+connd_stopped(struct connd *d, int dispatched)
+{
+	struct ndes_event_ctx ctx = { 0 };
+	long long left = (long long)conn_outbox_count(d->env.ob);
+	bool clean = dispatched != -1 && d->env.stopping;
+	char detail[512];
+
+	if (clean)
+		snprintf(detail, sizeof(detail), "ndes-connectord stopped, %lld items stay in "
+		    "the outbox", left);
+	else
+		snprintf(detail, sizeof(detail), "ndes-connectord stopped on an error: %s; %lld "
+		    "items stay in the outbox", dispatched == -1 ? "the event loop failed" :
+		    "the event loop ended without a stop request", left);
+	ctx.detail = detail;
+	ndes_event_emit(NDES_EV_CONNECTOR_STOPPED, clean ? NDES_DIAG_SUCCESS :
+	    NDES_DIAG_UNKNOWN_ERROR, &ctx);
+	if (clean)
+		log_info("%s", detail);
+	else
+		log_warnx("%s", detail);
+	return clean ? 0 : 1;
+}
+
 static int
 connd_run(struct connd *d)
 {
 	char err[NDES_ERR_MAX] = "";
-	struct ndes_event_ctx ctx = { 0 };
 
 	if (connd_setup(d, err, sizeof(err)) == -1) {
-		fprintf(stderr, "ndes-connectord: %s\n", err);
-		log_warnx("cannot start: %s", err);
+		connd_start_failed(err);
 		return 1;
 	}
 	connd_reg_check(d->reg);
@@ -322,13 +362,7 @@ connd_run(struct connd *d)
 	connd_renew_start(d->renew);
 	connd_upkeep_start(d->upkeep);
 	connd_started(d);
-	event_base_dispatch(d->env.base);
-	snprintf(err, sizeof(err), "ndes-connectord stopped, %lld items stay in the outbox",
-	    (long long)conn_outbox_count(d->env.ob));
-	ctx.detail = err;
-	ndes_event_emit(NDES_EV_CONNECTOR_STOPPED, NDES_DIAG_SUCCESS, &ctx);
-	log_info("%s", err);
-	return 0;
+	return connd_stopped(d, event_base_dispatch(d->env.base));
 }
 
 int
@@ -363,7 +397,7 @@ main(int argc, char **argv)
 	}
 	log_init("ndes-connectord", LOG_LEVEL_INFO);
 	if ((d.conf = connd_config_load(path, verbose, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "ndes-connectord: %s\n", err);
+		connd_start_failed(err);	/* the default events sink */
 		return 1;
 	}
 	d.env.cfg = connd_config_cfg(d.conf);

@@ -180,7 +180,7 @@ dl_room(struct connd_download *dl)
 
 	if (room == 0) {
 		if (connd_note_full(dl->env->notes)) {
-			ndes_event_emit(NDES_EV_UPLOAD_FAILURE, NDES_DIAG_OUTBOX_FULL, &ctx);
+			ndes_event_emit(NDES_EV_DOWNLOAD_PAUSED, NDES_DIAG_OUTBOX_FULL, &ctx);
 			connd_note_error(dl->env->notes, "%s", ctx.detail);
 		}
 		return 0;

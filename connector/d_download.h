@@ -7,8 +7,9 @@
  *        {downloadParameters: {maxRequests, issuerName}}  -> work "r:<requestContext>"
  * The two request downloads need a configured CA and room in the outbox
  * (maxRequests never exceeds the room left).  Events: 20400 when something
- * new arrived, 20402 (0x1202/0x1203/0x1204) when a download failed; 20302
- * with 0x1201 (once until there is room) when the outbox is full. */
+ * new arrived, 20402 (0x1202/0x1203/0x1204) when a download failed; 20411
+ * Download_Paused with 0x1201 (once until there is room) when the outbox is
+ * full and downloads pause. */
 #ifndef NDES_CONND_DOWNLOAD_H
 #define NDES_CONND_DOWNLOAD_H
 

@@ -34,7 +34,7 @@ upkeep_crl_failed(struct connd_upkeep *k, enum conn_ca_status st,
 	    name, err[0] != '\0' ? err : conn_ca_status_name(st),
 	    info->reason[0] != '\0' ? " (needed: " : "", info->reason,
 	    info->reason[0] != '\0' ? ")" : "");
-	ndes_event_emit(NDES_EV_REVOKE_FAILURE, conn_ca_revoke_diag(st), &ctx);
+	ndes_event_emit(NDES_EV_CRL_PUBLISH_FAILURE, conn_ca_crl_diag(st), &ctx);
 	connd_note_error(k->env->notes, "%s", detail);
 }
 

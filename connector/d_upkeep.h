@@ -5,9 +5,10 @@
  * when it does not verify with the CA certificate, or when less than half of
  * ca.crl_days is left before its nextUpdate (so with the default 7 days a CRL
  * is re-issued every 3.5 days, never left to expire).  A CRL that cannot be
- * published is event 20202 RevokeCert_Failure (the CRL is how revocations
- * reach relying parties) with 0x00001303 (CA unavailable: files missing,
- * unreadable or locked) or 0x0FFFFFFF.
+ * published is event 20212 CrlPublish_Failure (a project extension: no
+ * revocation failed, so not 20202) with 0x00001303 (CA unavailable: files
+ * missing, unreadable or locked), 0x00001305 (a malformed CA file) or
+ * 0x0FFFFFFF.
  *
  * The WAL (docs/storage.md, "Maintenance"): once a second, truncated after a
  * second without writes, or at once past 1 MiB; a checkpoint that fails

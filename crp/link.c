@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "crp_ipc.h"
 #include "crpd.h"
@@ -94,6 +95,29 @@ link_item_ctx(const struct crp_outbox_item *it, struct ndes_event_ctx *ctx)
 	ctx->serial_number = it->serial_number;
 }
 
+/* 20600 only for an issued certificate; a failure notification is 20610,
+ * its HRESULT and description (from the body) in the message. */
+static void
+link_ack_event(const struct crp_outbox_item *it, struct ndes_event_ctx *ctx)
+{
+	const char *why;
+	json_t *body;
+	char detail[512];
+
+	if (strcmp(it->kind, "successNotification") == 0) {
+		ndes_event_emit(NDES_EV_CRP_NOTIFY_SUCCESS, NDES_DIAG_SUCCESS, ctx);
+		return;
+	}
+	body = json_loads(it->body, 0, NULL);
+	why = json_string_value(json_object_get(body, "errorDescription"));
+	snprintf(detail, sizeof(detail), "%s: the SCEP server did not issue (hResult 0x%08X: %s)",
+	    ctx->detail, (uint32_t)json_integer_value(json_object_get(body, "hResult")),
+	    why != NULL ? why : "no description");
+	ctx->detail = detail;
+	ndes_event_emit(NDES_EV_CRP_NOTIFY_NOT_ISSUED, NDES_DIAG_SCEP_ISSUANCE_FAILED, ctx);
+	json_decref(body);
+}
+
 static void
 link_job_after_db(struct crp_job *job, struct crpd *d, bool committed)
 {
@@ -109,7 +133,7 @@ link_job_after_db(struct crp_job *job, struct crpd *d, bool committed)
 			snprintf(detail, sizeof(detail), "%s %s handed to the connector",
 			    lj->items[i].kind, lj->items[i].notification_id);
 			ctx.detail = detail;
-			ndes_event_emit(NDES_EV_CRP_NOTIFY_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
+			link_ack_event(&lj->items[i], &ctx);
 		} else if (lj->kind == LINK_REPORT) {
 			snprintf(detail, sizeof(detail), "%s %s not handed over yet (%s); it is "
 			    "kept and sent again", lj->items[i].kind, lj->items[i].notification_id,

@@ -27,7 +27,7 @@ check() {
 # JSON member "name" of a one-line answer (base64 and IDs need no unescaping).
 member() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-echo 1..17
+echo 1..19
 cp "$top_srcdir/tests/data/cloudsim/service.yaml" "$dir/service.yaml"
 "$OPENSSL" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=CLI CA" \
 	-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 2>/dev/null
@@ -79,6 +79,16 @@ check "the client certificate downloads the signing certificate" test -s "$dir/s
 	-noverify -out "$dir/claims.json" 2>/dev/null
 check "openssl cms opens the challenge and verifies its signature" \
 	grep -q '"deviceId":"dev-win-1"' "$dir/claims.json"
+
+# the profile payload a device gets with its challenge (docs/cloud-sim.md)
+"$SIM" challenge $C --device dev-win-1 --profile workstation >"$dir/payload.json"
+check "challenge prints the profile payload: renewal threshold, SCEP server URLs" \
+	test "$(jq -c '[.renewalThresholdPercent, .scepServerUrls, .keyUsage, .validityDays]' \
+	"$dir/payload.json")" = '[20,["http://localhost:8080/scep"],["digitalSignature","keyEncipherment"],365]'
+jq -r .trustedRootCertificate "$dir/payload.json" >"$dir/payload-root.pem"
+check "... and the trusted root: the configured certificate itself" \
+	test "$("$OPENSSL" x509 -in "$dir/payload-root.pem" -noout -fingerprint -sha256)" = \
+	"$("$OPENSSL" x509 -in "$dir/ca.pem" -noout -fingerprint -sha256)"
 
 "$SIM" challenge $C --device dev-win-1 --profile nope >/dev/null 2>"$dir/err"
 rc=$?

@@ -5,7 +5,7 @@
 # certificates, PKCS issuance, revocation, the CA's failure codes.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..34"
+echo "1..38"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 conn_config "ca: {name: ca01, folder: $T/ca, issuer_name: 'CN=Contoso Issuing CA,O=Contoso'}"
@@ -131,4 +131,34 @@ start_daemon
 check "the cloud says unregistered (403): 10302 with 0x00000404" \
     wait_event 10302 0x00000404 '403 connector_unregistered'
 stop_daemon
+
+# --- a start that fails: 10010 with 0x0FFFFFFF and the reason, emitted by
+# the daemon itself (its _PID), so before it exited; a daemon that does start
+# is stopped after 15 s and fails the checks
+failed_start() {
+	local guard
+	NDES_EVENTS_SINK=$([ "$CE_EVENTS" = journal ] || echo "file:$T/events.json") \
+	    "$CONNECTORD" -c "$T/conn.yaml" >>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
+	(sleep 15; kill "$DAEMON_PID" 2>/dev/null) &
+	guard=$!
+	wait "$DAEMON_PID"
+	rc=$?
+	kill "$guard" 2>/dev/null
+	wait "$guard" 2>/dev/null
+	DAEMON_PID=
+}
+conn_config "ca: {name: ca01, folder: $T/ca}"
+chmod 0777 "$T/state"
+failed_start
+chmod 0700 "$T/state"
+check "a state folder writable by others: ndes-connectord exits 1" test "$rc" -eq 1
+check "... after 10010 StartedConnectorService with 0x0FFFFFFF and the reason" \
+    wait_event 10010 0x0FFFFFFF "ndes-connectord cannot start: $T/state: state folder is writable by group or others"
+echo "bogus: 1" >> "$T/conn.yaml"
+failed_start
+check "a configuration that does not load: exit 1" test "$rc" -eq 1
+check "... after 10010 with 0x0FFFFFFF naming file, line and column" \
+    wait_event 10010 0x0FFFFFFF "cannot start: $T/conn.yaml:[0-9]*:[0-9]*: .*bogus"
 exit 0

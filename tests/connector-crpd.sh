@@ -11,7 +11,7 @@ CRPD=$top_builddir/crp/ndes-crpd
 [ -x "$CRPD" ] || ce_skip_all "ndes-crpd is not built"
 command -v curl >/dev/null || ce_skip_all "curl is not installed"
 ce_setup
-echo "1..14"
+echo "1..16"
 
 tenant=$(cat /proc/sys/kernel/random/uuid)
 dev=$(cat /proc/sys/kernel/random/uuid)
@@ -131,6 +131,10 @@ notify txn-2 2 >/dev/null
 check "Notify Failure reaches the cloud as a failureNotification" bash -c "
     for i in \$(seq 1 200); do \"$CLOUD_SIM\" show notifications --admin $ADMIN |
         grep -B1 '\"transactionId\": \"txn-2\"' | grep -q '\"kind\": \"failure\"' && exit 0; sleep 0.1; done; exit 1"
+check "... crpd reports it with 20610 and 0x00001103 (not issued)" \
+    wait_for 20 crpd_event txn-2 20610 0x00001103
+check "... and never with 20600, which means a certificate was issued" \
+    not crpd_event txn-2 20600 0x00000000
 
 stop_daemon
 check "connector down: Verify still works" test "$(enroll txn-3)" = 201

@@ -2,8 +2,8 @@
 # The daemon's upkeep against the real emulator and a CA folder made by
 # openssl ca: a CRL whose nextUpdate is near (openssl ca -gencrl -crlhours 1)
 # is replaced by a fresh one signed by the CA with the same revoked serials
-# (and diagnose says OK); one that cannot be published is 20202 with
-# 0x00001303.  SIGHUP reads the configuration again: log_level, a template's
+# (and diagnose says OK); one that cannot be published is 20212
+# CrlPublish_Failure (never 20202, which is for revocations).  SIGHUP reads the configuration again: log_level, a template's
 # validity and outbox.max_items take effect, a key bound at start is only
 # logged, a broken file keeps the running configuration.  Peers on
 # connector.sock are logged for what they are.  `queue --purge-rejected`
@@ -11,7 +11,7 @@
 # daemon takes new work again.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..36"
+echo "1..37"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 
@@ -118,9 +118,10 @@ cp "$C/crlnumber" "$T/crlnumber.saved"
 echo zz > "$C/crlnumber"
 ossl_ca -gencrl -crlhours 1 -out "$C/crl.pem"
 kill -HUP "$DAEMON_PID"
-check "a CRL that cannot be published (crlnumber malformed): 20202 with 0x00001305" \
-    wait_event 20202 0x00001305 "cannot publish a fresh CRL for CA ca01: $C/crlnumber: not a hexadecimal number (needed: the nextUpdate"
+check "a CRL that cannot be published (crlnumber malformed): 20212 with 0x00001305" \
+    wait_event 20212 0x00001305 "cannot publish a fresh CRL for CA ca01: $C/crlnumber: not a hexadecimal number (needed: the nextUpdate"
 check "... the CRL left as it was" not crl_fresh_for 7200
+check "... and no 20202: no revocation failed" not has_event 20202 0x00001305
 cp "$T/crlnumber.saved" "$C/crlnumber"
 kill -HUP "$DAEMON_PID"
 check "... published at the next check once it can be" wait_for 10 crl_fresh_for 86000

@@ -14,11 +14,17 @@
 # SANs, usages and challenge the cloud asked for: scepclient sends that
 # request as it is.  scepserver 2.1.0 drops UPN SANs and emailAddress from
 # what it issues, so the profiles here use neither.
+#
+# Devices enroll as the profile payload of their challenge says
+# (scripts/lib/scep-device.sh): at its SCEP server URLs in order.  The user
+# profile lists an unreachable URL first, so its devices move on to the
+# second after the connection failure.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${JOURNALCTL:=journalctl}"
 
 . "$top_srcdir/tests/lib/tap.sh"
-PLAN=48
+. "$top_srcdir/scripts/lib/scep-device.sh"
+PLAN=51
 echo "1..$PLAN"
 command -v scepserver >/dev/null 2>&1 && command -v scepclient >/dev/null 2>&1 ||
 	skip_rest "micromdm's scepserver/scepclient (Debian package scep) not installed"
@@ -36,7 +42,7 @@ chmod 0755 "$tmp"
 depot=$tmp/depot
 state=$tmp/ndes		# ndes-crpd's and the connector's state_dir
 run=$tmp/run		# sockets
-mkdir -p "$run" "$tmp/enroll" && mkdir -m 0750 "$state"
+mkdir -p "$run" "$tmp/enroll" "$tmp/payload" && mkdir -m 0750 "$state"
 pids=()
 
 bail() {
@@ -76,6 +82,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 scepserver ca -init -depot "$depot" -keySize 2048 -years 2 -organization "Contoso E2E" \
 	>/dev/null 2>&1 || bail "scepserver ca -init failed"
 sport=$(free_port)
+dead_port=1	# nothing listens on port 1: the first URL of the user profile
 tenant=$(uuid)
 dev_phone=$(uuid) dev_bob=$(uuid) dev_a=$(uuid) dev_b=$(uuid)
 tag=${dev_a%%-*}	# makes this run's device names unique
@@ -113,7 +120,8 @@ scep_profiles:
     key_usage: [digitalSignature]
     root_certificate: Root iOS
     extended_key_usages: [clientAuth]
-    scep_server_urls: [http://127.0.0.1:$sport/scep]
+    renewal_threshold_percent: 25
+    scep_server_urls: [http://127.0.0.1:$dead_port/scep, http://127.0.0.1:$sport/scep]
     assignments: [Users]
   - name: E2E Workstation
     platform: windows_10
@@ -227,11 +235,21 @@ pids+=("$watcher")
 wait_until 50 grep -q "watching $depot" "$tmp/watch.err" || bail "the depot watcher did not start"
 
 # ---- helpers for enrollments -------------------------------------------------
-# mint OUTVAR --device D --profile P [--user U] [--expires-in S]
+# mint OUTVAR --device D --profile P [--user U] [--expires-in S]: the
+# challenge text in OUTVAR, the whole answer (the profile payload) in
+# payload/OUTVAR.json
 mint() {
 	local var=$1
 	shift
-	printf -v "$var" '%s' "$(sim_ challenge --raw "$@")"
+	sim_ challenge "$@" >"$tmp/payload/$var.json"
+	printf -v "$var" '%s' "$(jq -r '.challenge // empty' "$tmp/payload/$var.json")"
+}
+# payload_of CHALLENGE: the payload file minted with it; a device without a
+# (valid) challenge still has its profile: the workstation's
+payload_of() {
+	local f
+	[ -n "$1" ] && f=$(grep -lF -- "\"$1\"" "$tmp"/payload/*.json 2>/dev/null | head -n 1)
+	echo "${f:-$tmp/payload/ch_dev.json}"
 }
 certs() { find "$depot" -maxdepth 1 -name '*.pem' ! -name ca.pem | wc -l; }
 
@@ -261,8 +279,7 @@ enroll() {
 	txn=$("$OPENSSL" pkey -in "$d/key.pem" -pubout -outform DER | sha256sum | cut -c1-64 |
 		tr a-f A-F)
 	t0=$(now_ms)
-	(cd "$d" && timeout 60 scepclient -server-url "http://127.0.0.1:$sport/scep" \
-		-private-key key.pem >scepclient.log 2>&1)
+	scep_device_enroll "$(payload_of "$challenge")" "$d"
 	rc=$?
 	took=$(($(now_ms) - t0))
 }
@@ -310,6 +327,9 @@ check_issued() {
 mint ch_user --device "$dev_phone" --profile "E2E User" --user "$user"
 check "the cloud mints a challenge for the user profile (${#ch_user} characters)" \
 	test "${#ch_user}" -gt 500
+check_eq "... with the profile payload: renewal threshold, SCEP server URLs in order" \
+	"$(jq -c '[.renewalThresholdPercent, .scepServerUrls]' "$tmp/payload/ch_user.json")" \
+	"[25,[\"http://127.0.0.1:$dead_port/scep\",\"http://127.0.0.1:$sport/scep\"]]"
 before=$(certs)
 enroll user "$ch_user" "$subj_user" \
 	"email:alice.smith@contoso.com"
@@ -317,6 +337,12 @@ txn_user=$txn
 check_issued "good user challenge" "subject is the profile's" \
 	"CN=alice@contoso.com,OU=Mobile,O=Contoso,L=Redmond,ST=Washington,C=US" \
 	"SANs are the profile's" "email:alice.smith@contoso.com"
+check "... at the profile's second URL, after the first refused the connection" \
+	test "$SCEP_DEVICE_URL" = "http://127.0.0.1:$sport/scep" -a \
+	"$(grep -c "dial tcp 127.0.0.1:$dead_port: connect: connection refused" "$d/scepclient.log")" -ge 1
+check "... it verifies against the payload's trusted root (the device's view)" \
+	"$OPENSSL" verify -CAfile <(jq -r .trustedRootCertificate "$tmp/payload/ch_user.json") \
+	"$d/client.pem"
 check "... 20500 in journald, for that device and user" wait_event "$txn_user" 20500 \
 	"CRPVerifyMetric_Success (20500) 0x00000000 Success"
 check "... with the device and user IDs" test -n "$(journal ndes-crpd NDES_EVENT_ID=20500 \
@@ -348,12 +374,6 @@ mint ch_dev --device "$dev_a" --profile "E2E Workstation"
 before=$(certs)
 enroll dev_a "$ch_dev" "/C=US/O=Contoso/OU=Workstations/CN=WS-A-$tag" "DNS:$dev_a.contoso.com"
 txn_dev=$txn
-# A known bug of the challenge codec (common/challenge_claims.c): it writes
-# the absent userId of a device certificate as JSON null and refuses null
-# when reading, so ndes-crpd cannot read any device challenge.  The checks
-# that need one are TODO while ndes-crpd says so.
-[ "$rc" != 0 ] && wait_event "$txn_dev" 20502 "claims: Expected string, got null" &&
-	todo="device challenges do not decode (common/challenge_claims.c: \"userId\": null)"
 check_issued "good device challenge" "subject is the profile's, {{DeviceName}} filled in" \
 	"CN=WS-A-$tag,OU=Workstations,O=Contoso,C=US" \
 	"SAN is {{AzureADDeviceId}}.contoso.com" "DNS:$dev_a.contoso.com"
@@ -361,8 +381,6 @@ check "... 20500 in journald for device $dev_a" wait_until 50 eval \
 	'journal ndes-crpd NDES_EVENT_ID=20500 NDES_TRANSACTION_ID="$txn_dev" NDES_DEVICE_ID="$dev_a" | grep -qF "CRPVerifyMetric_Success (20500) 0x00000000 Success"'
 check "... notified from the depot" wait_until 50 eval \
 	'grep -q "notified ndes-crpd: WS-A-$tag\.[0-9]*\.pem issued" "$tmp/watch.err"'
-dev_todo=$todo
-todo=
 
 # ---- refusals ----------------------------------------------------------------
 before=$(certs)
@@ -386,10 +404,8 @@ check "... 20501 0x00000411 in journald" wait_event "$txn" 20501 \
 mint ch_b --device "$dev_b" --profile "E2E Workstation"
 enroll other "$ch_b" "/C=US/O=Contoso/OU=Workstations/CN=WS-A-$tag" "DNS:$dev_a.contoso.com"
 refused "another device's challenge"
-todo=$dev_todo
 check "... 20501 0x00001003 (subject mismatch) in journald, for device B" wait_until 50 eval \
 	'journal ndes-crpd NDES_EVENT_ID=20501 NDES_TRANSACTION_ID="$txn" NDES_DEVICE_ID="$dev_b" | grep -qF "CRPVerifyMetric_Warning (20501) 0x00001003 NDES_Subject_Mismatch"'
-todo=
 
 enroll replay "$ch_user" "$subj_user" \
 	"email:alice.smith@contoso.com"
@@ -427,8 +443,7 @@ check "... and scepserver keeps serving" kill -0 "$scep_pid"
 
 # The client tries again with the same key and request: ndes-crpd is back.
 before=$(certs)
-(cd "$d" && timeout 60 scepclient -server-url "http://127.0.0.1:$sport/scep" \
-	-private-key key.pem >scepclient2.log 2>&1)
+scep_device_enroll "$tmp/payload/ch_down.json" "$d"
 rc=$?
 check_eq "ndes-crpd back: the same enrollment retried gets its certificate" \
 	"$rc:$(test -s "$d/client.pem" && echo cert):$(certs)" "0:cert:$((before + 1))"

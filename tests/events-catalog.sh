@@ -40,15 +40,17 @@ trap 'exit 1' INT TERM
 
 echo "1..10"
 
-# 1-2: the catalogs themselves
+# 1-2: the catalogs themselves; the number of events is that of the table
+# events.def makes (gen-catalog markdown: one row per event ID)
+"$gen" markdown >"$tmp/table.md"
+nev=$(grep -c '^| [0-9]\{5\} |' "$tmp/table.md")
 ids() { sed -n 's/^-- \([0-9a-f]\{32\}\)$/\1/p' "$1"; }
 ids "$en" >"$tmp/ids.en"
 ids "$ja" >"$tmp/ids.ja"
-check "both catalogs have one entry per event, same MESSAGE_IDs" \
-	sh -c '[ "$(wc -l <"$1")" -eq 21 ] && cmp -s "$1" "$2" && [ "$(sort -u "$1" | wc -l)" -eq 21 ]' \
-	_ "$tmp/ids.en" "$tmp/ids.ja"
+check "both catalogs have one entry per event ($nev), same MESSAGE_IDs" \
+	sh -c '[ "$3" -ge 19 ] && [ "$(wc -l <"$1")" -eq "$3" ] && cmp -s "$1" "$2" &&
+	    [ "$(sort -u "$1" | wc -l)" -eq "$3" ]' _ "$tmp/ids.en" "$tmp/ids.ja" "$nev"
 
-"$gen" markdown >"$tmp/table.md"
 sed -n '/^<!-- gen-catalog markdown: begin -->$/,/^<!-- gen-catalog markdown: end -->$/p' \
 	"$top_srcdir/docs/events.md" | sed '1d;$d' >"$tmp/docs.md"
 check "docs/events.md carries the tables gen-catalog writes" cmp -s "$tmp/table.md" "$tmp/docs.md"
@@ -87,7 +89,7 @@ journal_x() { # match locale-assignment...
 subjects() { sed -n 's/^Subject: //p' "$1"; }
 all_subjects_shown() { # catalog output
 	subjects "$1" >"$tmp/subjects"
-	[ "$(wc -l <"$tmp/subjects")" -eq 21 ] || return 1
+	[ "$(wc -l <"$tmp/subjects")" -eq "$nev" ] || return 1
 	while IFS= read -r s; do grep -qF "Subject: $s" "$2" || return 1; done <"$tmp/subjects"
 }
 journal_x NDES_TRANSACTION_ID="$tag" LANG=C.UTF-8

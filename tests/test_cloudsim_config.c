@@ -14,12 +14,15 @@
  *   61...  extra lines */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_cloudsim_util.h"
+#include "lib/testpki.h"
 
 struct prof {
 	const char *platform, *type, *format, *custom, *key_usage, *root, *urls, *assign;
@@ -515,4 +518,141 @@ Test(plan_bounds, subject_value_too_long_for_x509)
 	    "installed on device \"d-ios\": the value of CN is not valid (string too "
 	    "long): \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxalice@contoso.com\"");
 	cloudsim_config_free(c);
+}
+
+/* ---- the trusted root against the issuing CA (issue 16) ---- */
+
+static char root_dir[256];
+
+/* A CA certificate (basicConstraints CA:TRUE) for key, signed by issuer
+ * (self-signed when NULL), written to root_dir/file. */
+static X509 *
+root_ca(const char *file, EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey)
+{
+	X509 *c = testpki_cert(key, cn, issuer, ikey, 0, 3650);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
+	    "critical,CA:TRUE");
+	char path[512];
+	FILE *f;
+
+	cr_assert(c != NULL && ext != NULL && X509_add_ext(c, ext, -1) == 1);
+	cr_assert(X509_sign(c, ikey != NULL ? ikey : key, EVP_sha256()) > 0);
+	X509_EXTENSION_free(ext);
+	snprintf(path, sizeof(path), "%s/%s", root_dir, file);
+	cr_assert_not_null(f = fopen(path, "w"));
+	cr_assert_eq(PEM_write_X509(f, c), 1);
+	fclose(f);
+	return c;
+}
+
+/* A real root A, the issuing CA I under it, and an impostor B: self-signed,
+ * with A's very name. */
+static void
+root_setup(void)
+{
+	EVP_PKEY *ka = testpki_key("ec-p256"), *ki = testpki_key("ec-p256");
+	EVP_PKEY *kb = testpki_key("ec-p256");
+	X509 *a, *i, *b;
+
+	snprintf(root_dir, sizeof(root_dir), "/tmp/ndes-cloudsim-root-XXXXXX");
+	cr_assert_not_null(mkdtemp(root_dir));
+	a = root_ca("root.pem", ka, "Contoso Root CA", NULL, NULL);
+	i = root_ca("issuing.pem", ki, "Contoso Issuing CA", a, ka);
+	b = root_ca("impostor.pem", kb, "Contoso Root CA", NULL, NULL);
+	X509_free(a);
+	X509_free(i);
+	X509_free(b);
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(ki);
+	EVP_PKEY_free(kb);
+}
+
+static void
+root_teardown(void)
+{
+	const char *files[] = { "root.pem", "issuing.pem", "impostor.pem", "t.yaml" };
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(root_dir);
+}
+
+TestSuite(root, .init = root_setup, .fini = root_teardown);
+
+/* Load root_dir/t.yaml: the issuing CA file and the root profile's file. */
+static int
+root_load(const char *issuing, const char *root, char *err, size_t errlen)
+{
+	struct cloudsim_config *c = NULL;
+	char path[512];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/t.yaml", root_dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fprintf(f, "tenant_id: 0c1d2e3f-aaaa-bbbb-cccc-000000000001\n"
+	    "service:\n  state_dir: state\n  issuing_ca_cert: %s\n"
+	    "templates:\n  - {name: sig, validity_days: 365, purpose: signature}\n"
+	    "users:\n  - {upn: alice@contoso.com}\n"
+	    "groups:\n  - {name: users, type: users, members: [alice@contoso.com]}\n"
+	    "trusted_certificate_profiles:\n"
+	    "  - {name: wifi, platform: ios, certificate: impostor.pem}\n"
+	    "  - name: root\n    platform: ios\n    certificate: %s\n"
+	    "    assignments: [users]\n"
+	    "scep_profiles:\n  - name: p\n    platform: ios\n    certificate_type: user\n"
+	    "    subject_name_format: common_name\n    key_usage: [digitalSignature]\n"
+	    "    root_certificate: root\n    scep_server_urls: [http://localhost/scep]\n"
+	    "    assignments: [users]\n", issuing, root);
+	fclose(f);
+	rc = cloudsim_config_load(path, &c, err, errlen);
+	cloudsim_config_free(c);
+	return rc;
+}
+
+static void
+root_refused(const char *issuing, const char *root, const char *why)
+{
+	char err[CLOUDSIM_ERR_MAX] = "", msg[2048];
+
+	cr_assert_eq(root_load(issuing, root, err, sizeof(err)), -1);
+	snprintf(msg, sizeof(msg), "%s/t.yaml:15:18: trusted_certificate_profiles[1]."
+	    "certificate: the certificate of trusted certificate profile \"root\" (%s) is not "
+	    "the root of the issuing CA's chain (service.issuing_ca_cert: CN=Contoso Issuing "
+	    "CA): %s; SCEP profile \"p\" names it as its root certificate", root_dir,
+	    strcmp(root, "issuing.pem") == 0 ? "CN=Contoso Issuing CA" : "CN=Contoso Root CA",
+	    why);
+	cr_expect_str_eq(err, msg);
+}
+
+Test(root, the_root_of_the_issuing_chain_loads)
+{
+	char err[CLOUDSIM_ERR_MAX] = "";
+
+	cr_expect_eq(root_load("issuing.pem", "root.pem", err, sizeof(err)), 0, "%s", err);
+	/* a root that issues itself is its own chain */
+	cr_expect_eq(root_load("root.pem", "root.pem", err, sizeof(err)), 0, "%s", err);
+}
+
+Test(root, an_unrelated_root_with_the_same_name_is_refused)
+{
+	root_refused("issuing.pem", "impostor.pem", "the issuing CA does not chain to it "
+	    "(certificate signature failure)");
+}
+
+Test(root, the_issuing_ca_itself_is_no_root)
+{
+	root_refused("issuing.pem", "issuing.pem", "it is not a self-signed root certificate");
+}
+
+Test(root, the_issuing_ca_must_load)
+{
+	char err[CLOUDSIM_ERR_MAX] = "", msg[2048];
+
+	cr_assert_eq(root_load("missing.pem", "root.pem", err, sizeof(err)), -1);
+	snprintf(msg, sizeof(msg), "%s/t.yaml:4:20: service.issuing_ca_cert: %s/missing.pem: "
+	    "No such file or directory", root_dir, root_dir);
+	cr_expect_str_eq(err, msg);
 }

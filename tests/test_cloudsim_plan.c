@@ -127,15 +127,21 @@ Test(plan, trusted_root_not_assigned_to_the_same_group)
 /* ---- validity ---- */
 
 static X509 *
-ca_valid_for(time_t now, long days)
+ca_valid_for_s(time_t now, long days, long secs)
 {
 	EVP_PKEY *key = testpki_key("ec-p256");
 	X509 *ca = testpki_cert(key, "issuing CA", NULL, NULL, 0, 1);
 
 	cr_assert_not_null(ca);
-	cr_assert_not_null(X509_time_adj_ex(X509_getm_notAfter(ca), (int)days, 3600, &now));
+	cr_assert_not_null(X509_time_adj_ex(X509_getm_notAfter(ca), (int)days, secs, &now));
 	EVP_PKEY_free(key);
 	return ca;
+}
+
+static X509 *
+ca_valid_for(time_t now, long days)
+{
+	return ca_valid_for_s(now, days, 3600);
 }
 
 static int
@@ -157,7 +163,7 @@ Test(plan, validity_exceeds_the_issuing_ca)
 
 	cr_assert_eq(plan_with_ca("long-validity", ca, now, err, sizeof(err)), -1);
 	cr_expect_str_eq(err, "profile \"long-validity\" fails: validity of 1000 days "
-	    "exceeds the issuing CA's remaining validity (400 days)");
+	    "is not shorter than the issuing CA's remaining validity (400 days 01:00:00)");
 	X509_free(ca);
 }
 
@@ -171,6 +177,28 @@ Test(plan, validity_within_the_issuing_ca)
 	X509_free(ca);
 }
 
+/* The reference: shorter than the CA's remaining life.  Compared in
+ * seconds: equal is refused, one second more is enough (whole days with
+ * ">" let equality and up to a day too much pass). */
+Test(plan, validity_equal_to_the_issuing_ca_is_refused_to_the_second)
+{
+	time_t now = time(NULL);
+	X509 *equal = ca_valid_for_s(now, 1000, 0), *more = ca_valid_for_s(now, 1000, 1);
+	X509 *less = ca_valid_for_s(now, 999, 86399);
+	char err[CLOUDSIM_ERR_MAX] = "";
+
+	cr_assert_eq(plan_with_ca("long-validity", equal, now, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "profile \"long-validity\" fails: validity of 1000 days "
+	    "is not shorter than the issuing CA's remaining validity (1000 days 00:00:00)");
+	cr_assert_eq(plan_with_ca("long-validity", less, now, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "profile \"long-validity\" fails: validity of 1000 days "
+	    "is not shorter than the issuing CA's remaining validity (999 days 23:59:59)");
+	cr_expect_eq(plan_with_ca("long-validity", more, now, err, sizeof(err)), 0, "%s", err);
+	X509_free(equal);
+	X509_free(more);
+	X509_free(less);
+}
+
 Test(plan, expired_issuing_ca)
 {
 	time_t now = time(NULL);
@@ -178,8 +206,8 @@ Test(plan, expired_issuing_ca)
 	char err[CLOUDSIM_ERR_MAX] = "";
 
 	cr_assert_eq(plan_with_ca("wifi-user", ca, now, err, sizeof(err)), -1);
-	cr_expect_str_eq(err, "profile \"wifi-user\" fails: validity of 365 days exceeds "
-	    "the issuing CA's remaining validity (0 days)");
+	cr_expect_str_eq(err, "profile \"wifi-user\" fails: validity of 365 days is not "
+	    "shorter than the issuing CA's remaining validity (0 days 00:00:00)");
 	X509_free(ca);
 }
 

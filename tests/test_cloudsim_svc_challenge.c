@@ -370,3 +370,71 @@ Test(challenge, bad_admin_bodies_get_400)
 	json_decref(answer);
 	json_decref(body);
 }
+
+/* ---- the profile payload a device gets with its challenge (issue 16) ---- */
+
+static void
+payload_setup(void)
+{
+	sim_setup(&sim, "    scep_server_urls: [http://localhost:8080/scep]\n"
+	    "    assignments: [Users]\0"
+	    "    scep_server_urls: [https://ndes1.contoso.com/certsrv/mscep/mscep.dll, "
+	    "http://localhost:8080/scep]\n    renewal_threshold_percent: 35\n"
+	    "    assignments: [Users]", NULL);
+}
+
+/* The trusted root in the answer is the configured certificate itself. */
+static void
+check_payload_root(json_t *answer)
+{
+	const char *pem = json_string_value(json_object_get(answer, "trustedRootCertificate"));
+	char path[600], err[256];
+	X509 *want, *got;
+
+	cr_assert_not_null(pem);
+	cr_assert(strncmp(pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0, "%s", pem);
+	snprintf(path, sizeof(path), "%s/ca.pem", sim.dir);
+	cr_assert_not_null(want = ndes_crypto_load_cert(path, err, sizeof(err)), "%s", err);
+	cr_assert_not_null(got = ndes_crypto_cert_from_pem(pem, strlen(pem)));
+	cr_assert_eq(X509_cmp(want, got), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(answer, "trustedRootProfile")),
+	    "Root iOS");
+	X509_free(want);
+	X509_free(got);
+}
+
+Test(challenge_payload, renewal_urls_in_order_root_and_settings, .init = payload_setup,
+    .fini = sim_default_teardown)
+{
+	json_t *answer, *urls, *ku, *sans;
+	struct conn a;
+	int status = 0;
+
+	conn_init(&a, "ec-p256");
+	sim_register_ok(&sim, &a);
+	answer = mint("dev-ios-1", "wifi-user", "alice@contoso.com", &status);
+	cr_assert_eq(status, 201);
+	cr_assert_eq(json_integer_value(json_object_get(answer, "renewalThresholdPercent")), 35);
+	urls = json_object_get(answer, "scepServerUrls");
+	cr_assert_eq(json_array_size(urls), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(urls, 0)),
+	    "https://ndes1.contoso.com/certsrv/mscep/mscep.dll");
+	cr_assert_str_eq(json_string_value(json_array_get(urls, 1)), "http://localhost:8080/scep");
+	check_payload_root(answer);
+	cr_assert(json_is_null(json_object_get(answer, "keyStorageProvider")));
+	/* every certificate setting a device needs */
+	ku = json_object_get(answer, "keyUsage");
+	cr_assert_eq(json_array_size(ku), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(ku, 1)), "keyEncipherment");
+	sans = json_object_get(answer, "sans");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(sans, 1), "value")),
+	    "alice@contoso.com");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(answer,
+	    "extendedKeyUsages"), 0)), "1.3.6.1.5.5.7.3.2");
+	cr_assert_str_eq(json_string_value(json_object_get(answer, "keyType")), "RSA");
+	cr_assert_eq(json_integer_value(json_object_get(answer, "keySize")), 2048);
+	cr_assert_str_eq(json_string_value(json_object_get(answer, "hash")), "sha256");
+	cr_assert_eq(json_integer_value(json_object_get(answer, "validityDays")), 730);
+	json_decref(answer);
+	conn_free(&a);
+}

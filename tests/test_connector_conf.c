@@ -38,6 +38,22 @@ Test(conf, defaults)
 	conn_conf_free(&cfg);
 }
 
+/* EDITF_ATTRIBUTEENDDATE is off unless configured, as on a Windows CA. */
+Test(conf, attribute_end_date_off_by_default)
+{
+	struct conn_cfg cfg;
+	char err[NDES_CONFIG_ERR_MAX];
+
+	cr_assert_eq(load("ca: {name: ca01, folder: /tmp}\n", &cfg, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_not(cfg.ca.attribute_end_date);
+	conn_conf_free(&cfg);
+	cr_assert_eq(load("ca: {name: ca01, folder: /tmp, attribute_end_date: true}\n", &cfg,
+	    err, sizeof(err)), 0, "%s", err);
+	cr_assert(cfg.ca.attribute_end_date);
+	conn_conf_free(&cfg);
+}
+
 Test(conf, example_file_loads)
 {
 	struct conn_cfg cfg;

@@ -152,7 +152,8 @@ Test(download, a_full_outbox_downloads_no_requests_and_says_so_once)
 		next("GET /certificates/signing", 200, signing);
 		cr_assert_eq(tcd_pending(), 0, "no request download into a full outbox");
 	}
-	cr_assert_eq(tcd_events(&t, "20302", "0x00001201"), 1);
+	cr_assert_eq(tcd_events(&t, "20411", "0x00001201"), 1);
+	cr_assert_eq(tcd_events(&t, "20302", NULL), 0, "a paused download is no failed upload");
 	cr_assert_eq(upload_hook, 2);
 }
 

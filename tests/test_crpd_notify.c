@@ -189,7 +189,9 @@ Test(crpd_notify, connector_down_then_back)
 	cr_assert_eq(json_integer_value(json_object_get(body, "hResult")), -2147024891);
 	cr_assert_str_eq(json_string_value(json_object_get(body, "errorDescription")),
 	    "access denied");
-	wait_events("txn-down", "20600", "0x00000000", 1);
+	/* a certificate that was not issued: 20610, never 20600 (issue 16) */
+	wait_events("txn-down", "20610", "0x00001103", 1);
+	cr_assert_eq(count_events("txn-down", "20600", "0x00000000"), 0);
 	cr_assert_eq(outbox(), 0);
 	sleep(2);
 	json_decref(got);
@@ -247,7 +249,8 @@ Test(crpd_notify, unacknowledged_is_sent_again_with_the_same_id)
 	id0 = json_string_value(json_object_get(json_array_get(got, 0), "id"));
 	id1 = json_string_value(json_object_get(json_array_get(got, 1), "id"));
 	cr_assert_str_eq(id0, id1);
-	wait_events("txn-noack", "20600", "0x00000000", 1);
+	wait_events("txn-noack", "20610", "0x00001103", 1);	/* a failure: not 20600 */
+	cr_assert_eq(count_events("txn-noack", "20600", "0x00000000"), 0);
 	cr_assert_eq(outbox(), 0);
 	json_decref(got);
 	free(challenge);

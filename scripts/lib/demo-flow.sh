@@ -1,6 +1,8 @@
 # The demo's flow (sourced after demo-env.sh and demo-start.sh): enrollments
 # with micromdm's scepclient, refused challenges, a PKCS certificate, a
-# revocation, the notifications reaching the cloud.
+# revocation, the notifications reaching the cloud.  Devices enroll at the
+# SCEP server URLs their profile payload gives (scep-device.sh).
+. "$DEMO_SRCDIR/scripts/lib/scep-device.sh"
 
 # hex serial without leading zeros, upper case
 demo_norm_serial() { local s=${1^^}; s=${s#SERIAL=}; s=$(sed 's/^0*//' <<<"$s"); echo "${s:-0}"; }
@@ -67,14 +69,14 @@ demo_request() {
 }
 
 # demo_enroll NAME CHALLENGE-NAME [KEY-FROM]: scepclient in enroll/NAME with the
-# challenge minted as CHALLENGE-NAME (KEY-FROM: reuse that enrollment's key)
+# challenge minted as CHALLENGE-NAME, at the URLs of its profile payload
+# (KEY-FROM: reuse that enrollment's key)
 demo_enroll() {
 	local name=$1 j=$DEMO_T/enroll/$2.json from=${3:-} d=$DEMO_T/enroll/$1
 	mkdir -p "$d"
 	[ -z "$from" ] || cp "$DEMO_T/enroll/$from/key.pem" "$d/key.pem"
 	demo_request "$d" "$j" || return 2
-	(cd "$d" && timeout 60 scepclient -server-url "http://127.0.0.1:$DEMO_SCEP_PORT/scep" \
-		-private-key key.pem >scepclient.log 2>&1) && test -s "$d/client.pem"
+	scep_device_enroll "$j" "$d" && test -s "$d/client.pem"
 }
 
 # demo_issued KIND NAME DEVICE CERT: remember an issued certificate
