@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "crypto.h"
@@ -34,10 +35,12 @@ struct crp_notification_common {
 	size_t		 csr_len;
 };
 
-/* The JSON objects (compact, keys in the documented order); malloc'd. */
+/* The JSON objects (compact, keys in the documented order); malloc'd.
+ * conformance: the project's ndesConformance member (docs/cloud-api.md),
+ * taken over; NULL: none. */
 char	*crp_notification_success(const struct crp_notification_common *c,
 	    const struct crp_issued_cert *ic, const char *ca_configuration,
-	    const char *certificate_authority);
+	    const char *certificate_authority, json_t *conformance);
 char	*crp_notification_failure(const struct crp_notification_common *c,
 	    uint32_t hresult, const char *description);
 

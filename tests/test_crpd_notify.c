@@ -90,13 +90,16 @@ expected_success(const char *txn, const uint8_t *csr, size_t csr_len, const uint
 	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
 	cr_assert_eq(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm), 1);
 	strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:b, s:b, s:s, s:s, s:[]}}",
 	    "transactionId", txn, "certificateRequest", csr64,
 	    "certificateThumbprint", thumb, "certificateSerialNumber", serial,
 	    "certificateExpirationDateUtc", expires,
 	    "issuingCertificateAuthority", "CN=Test Issuing CA",
 	    "callerInfo", "ndes-crpd/" PACKAGE_VERSION,
-	    "caConfiguration", "ca.example\\Test CA", "certificateAuthority", "Test CA");
+	    "caConfiguration", "ca.example\\Test CA", "certificateAuthority", "Test CA",
+	    "ndesConformance", "checked", 1, "conforms", 1, "challengeId", ID, "profile",
+	    "profile-wifi",
+	    "differences");
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	free(csr64);
@@ -143,7 +146,7 @@ Test(crpd_notify, success_reaches_the_connector_exactly_once)
 
 	connector = crpd_h_connector_start(h, true);
 	csr = verify("txn-s", &csr_len, &challenge);
-	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	cert = crpd_h_issue_conforming(key_a, &cert_len);
 	notify_ok(NULL, "txn-s", 0, 0, cert, cert_len, "", QUEUED);
 	got = crpd_h_connector_received(h, 1);
 	cr_assert_eq(json_array_size(got), 1);
@@ -159,6 +162,7 @@ Test(crpd_notify, success_reaches_the_connector_exactly_once)
 	got = crpd_h_connector_received(h, 2);
 	cr_assert_eq(json_array_size(got), 1);
 	cr_assert_eq(count_events("txn-s", "20602", "0x00001101"), 0);
+	cr_assert_eq(count_events("txn-s", "20601", "0x00001503"), 0, "it conforms: no 20601");
 	json_decref(got);
 	free(want);
 	free(challenge);
@@ -361,4 +365,54 @@ Test(crpd_notify, certificate_for_another_key_is_refused)
 	EVP_PKEY_free(other);
 	free(challenge);
 	OPENSSL_free(csr);
+}
+
+/* The conformance check after issuance (docs/policy.md): a certificate that
+ * is not what the challenge asked for is recorded and sent all the same,
+ * with one 20601 per difference and the list in ndesConformance; found by
+ * its key alone (the depot watcher's notification: no challenge, no
+ * transaction), the claims are read again from the verified request. */
+static void
+assert_differences(json_t *body, const char *const *codes, size_t n)
+{
+	json_t *conf = json_object_get(body, "ndesConformance");
+	json_t *diffs = json_object_get(conf, "differences");
+
+	cr_assert(json_is_true(json_object_get(conf, "checked")));
+	cr_assert(json_is_false(json_object_get(conf, "conforms")));
+	cr_assert_str_eq(json_string_value(json_object_get(conf, "profile")), "profile-wifi");
+	cr_assert_eq(json_array_size(diffs), n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(diffs, i),
+		    "code")), codes[i]);
+}
+
+Test(crpd_notify, certificate_unlike_its_profile_is_sent_with_its_differences)
+{
+	static const char *const codes[] = { "0x00001501", "0x00001503", "0x00001504",
+	    "0x00001505" };
+	char *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *body;
+
+	connector = crpd_h_connector_start(h, true);
+	csr = verify("txn-d", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);	/* CN=alice, no extensions */
+	notify_ok(NULL, "", 0, 0, cert, cert_len, "depot certificate alice.2.pem", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	assert_differences(body, codes, 4);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(
+	    json_object_get(body, "ndesConformance"), "differences"), 1), "detail")),
+	    "missing email:alice@contoso.com; missing upn:alice@contoso.com");
+	for (size_t i = 0; i < 4; i++)
+		wait_events("txn-d", "20601", codes[i], 1);
+	wait_events("txn-d", "20600", "0x00000000", 1);
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
 }
