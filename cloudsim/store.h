@@ -100,6 +100,7 @@ int cloudsim_store_notification_add(struct cloudsim_store *st, const char *kind,
     const char *transaction_id, const char *connector_id, const char *client_request_id,
     const char *body, int64_t now);
 json_t *cloudsim_store_list_notifications(struct cloudsim_store *st);
+json_t *cloudsim_store_list_profile_states(struct cloudsim_store *st);
 
 /* ---- Queues (store_queue.c) ---- */
 
