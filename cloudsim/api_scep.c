@@ -73,6 +73,27 @@ api_conformance_check(const json_t *n, char *err, size_t errlen)
 	return 0;
 }
 
+/* ndesConformance.revoke: the connector revokes the certificate by itself
+ * (docs/crpd.md, "Conformance"); recorded so that its uploaded result
+ * (request context "conformance:<challengeId>") shows as the revocation. */
+static int
+api_conformance_revocation(struct cloudsim_svc *svc, const json_t *n, const char *connector)
+{
+	const json_t *conf = json_object_get(n, "ndesConformance");
+	char context[100];
+
+	if (!json_is_true(json_object_get(conf, "revoke")))
+		return 0;
+	snprintf(context, sizeof(context), "conformance:%s",
+	    json_string_value(json_object_get(conf, "challengeId")));
+	log_info("the certificate %s differs from its profile: its connector revokes it (%s)",
+	    json_string_value(json_object_get(n, "certificateSerialNumber")), context);
+	return cloudsim_store_revocation_claimed(svc->store, context,
+	    json_string_value(json_object_get(n, "certificateSerialNumber")),
+	    json_string_value(json_object_get(n, "issuingCertificateAuthority")), connector,
+	    time(NULL));
+}
+
 static int
 api_success_check(const json_t *n, const char **txid, char *err, size_t errlen)
 {
@@ -131,6 +152,8 @@ api_notify(struct ndes_http_request *req, struct cloudsim_svc *svc, const char *
 	rc = text ? cloudsim_store_notification_add(svc->store, kind, txid, c.connector_id,
 	    c.request_id, text, time(NULL)) : -1;
 	free(text);
+	if (rc == 1 && api_conformance_revocation(svc, n, c.connector_id) != 0)
+		rc = -1;
 	if (rc < 0) {
 		api_error(&c, 500, "internal_error", "the state database failed");
 		return;

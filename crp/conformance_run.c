@@ -122,7 +122,7 @@ crp_conformance_json(const struct crp_conformance *c)
 		json_array_append_new(diffs, json_pack("{s:s, s:s, s:s}", "code", code, "name",
 		    ndes_diag_name(c->result.diffs[i].code), "detail", c->result.diffs[i].detail));
 	}
-	return json_pack("{s:b, s:b, s:s, s:s, s:o}", "checked", c->checked, "conforms",
-	    c->checked && c->result.n == 0, "challengeId", c->challenge_id, "profile",
-	    c->profile, "differences", diffs);
+	return json_pack("{s:b, s:b, s:b, s:s, s:s, s:o}", "checked", c->checked, "conforms",
+	    c->checked && c->result.n == 0, "revoke", c->revoke, "challengeId", c->challenge_id,
+	    "profile", c->profile, "differences", diffs);
 }

@@ -25,6 +25,7 @@ struct crp_conformance {
 	char				reason[256];
 	char				profile[128];	/* the claims' profile, "" unknown */
 	char				challenge_id[64];	/* the verified request's */
+	bool				revoke;		/* conformance: revoke, and it differs */
 };
 
 /* Compare the certificate with the claims of rec's challenge: claims when

@@ -138,6 +138,8 @@ notify_queue(struct crp_notify_job *nj, struct crpd *d)
 		crp_conformance_run(d, &nj->rec, nj->has_claims ? &nj->claims : NULL, nj->cert_der,
 		    nj->cert_len, &nj->conformance);
 		nj->conformance_ran = true;
+		nj->conformance.revoke = d->cfg.conformance == CRPD_CONFORMANCE_REVOKE &&
+		    nj->conformance.checked && nj->conformance.result.n > 0;
 	}
 	if (ndes_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
 		return -1;

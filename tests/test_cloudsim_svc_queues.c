@@ -150,18 +150,19 @@ post_conformance(const char *txn, const char *serial, const char *id, const char
 
 Test(queues, profile_states_show_conforming_and_differing_issuances)
 {
-	const char *ids[2];
-	json_t *minted[2], *list, *row;
+	const char *ids[3];
+	json_t *minted[3], *list, *row, *answer;
+	char *body;
 	int status = 0;
 
-	for (int i = 0; i < 2; i++) {
-		json_t *body = json_pack("{s:s, s:s}", "device", "dev-win-1", "profile",
+	for (int i = 0; i < 3; i++) {
+		json_t *target = json_pack("{s:s, s:s}", "device", "dev-win-1", "profile",
 		    "workstation");
 
-		minted[i] = sim_admin(&sim, "POST", "/admin/challenges", body, &status);
+		minted[i] = sim_admin(&sim, "POST", "/admin/challenges", target, &status);
 		cr_assert_eq(status, 201);
 		ids[i] = json_string_value(json_object_get(minted[i], "challengeId"));
-		json_decref(body);
+		json_decref(target);
 	}
 	post_conformance("tx-ok", "0A", ids[0], "\"conforms\":true,\"differences\":[]");
 	post_conformance("tx-ku", "0B", ids[1], "\"conforms\":false,\"differences\":["
@@ -181,8 +182,28 @@ Test(queues, profile_states_show_conforming_and_differing_issuances)
 	    "differences"), 0), "code")), "0x00001504");
 	cr_assert(json_is_null(json_object_get(row, "revocation")));
 	json_decref(list);
-	json_decref(minted[0]);
-	json_decref(minted[1]);
+	/* conformance: revoke: recorded as the connector's own revocation, never
+	 * downloaded, revoked once the connector uploads its result */
+	post_conformance("tx-rv", "0C", ids[2], "\"conforms\":false,\"revoke\":true,"
+	    "\"differences\":[{\"code\":\"0x00001503\",\"name\":\"NDES_Issued_SanDiffers\","
+	    "\"detail\":\"missing upn:alice@contoso.com\"}]");
+	answer = post("/CertificateAuthorityRequests/downloadRevocationRequests",
+	    "{\"downloadParameters\":{\"maxRequests\":10}}", &status);
+	cr_assert_eq(json_array_size(json_object_get(answer, "value")), 0);
+	json_decref(answer);
+	cr_assert(asprintf(&body, "{\"results\":[{\"requestContext\":\"conformance:%s\","
+	    "\"succeeded\":true,\"errorCode\":0}]}", ids[2]) > 0);
+	answer = post("/CertificateAuthorityRequests/uploadRevocationResults", body, &status);
+	cr_assert_eq(status, 200, "%s", body);
+	json_decref(answer);
+	free(body);
+	list = sim_admin(&sim, "GET", "/admin/profiles", NULL, &status);
+	row = json_array_get(json_object_get(list, "value"), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(row, "state")), "differs");
+	cr_assert_str_eq(json_string_value(json_object_get(row, "revocation")), "revoked");
+	json_decref(list);
+	for (int i = 0; i < 3; i++)
+		json_decref(minted[i]);
 	expect_400("/ScepActions/successNotification", "{\"transactionId\":\"t\","
 	    "\"certificateRequest\":\"r\",\"certificateThumbprint\":\"AB\","
 	    "\"certificateSerialNumber\":\"01\",\"certificateExpirationDateUtc\":"

@@ -90,14 +90,15 @@ expected_success(const char *txn, const uint8_t *csr, size_t csr_len, const uint
 	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
 	cr_assert_eq(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm), 1);
 	strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:b, s:b, s:s, s:s, s:[]}}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:b, s:b, s:b, s:s, s:s, s:[]}}",
 	    "transactionId", txn, "certificateRequest", csr64,
 	    "certificateThumbprint", thumb, "certificateSerialNumber", serial,
 	    "certificateExpirationDateUtc", expires,
 	    "issuingCertificateAuthority", "CN=Test Issuing CA",
 	    "callerInfo", "ndes-crpd/" PACKAGE_VERSION,
 	    "caConfiguration", "ca.example\\Test CA", "certificateAuthority", "Test CA",
-	    "ndesConformance", "checked", 1, "conforms", 1, "challengeId", ID, "profile",
+	    "ndesConformance", "checked", 1, "conforms", 1, "revoke", 0, "challengeId", ID,
+	    "profile",
 	    "profile-wifi",
 	    "differences");
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -404,12 +405,42 @@ Test(crpd_notify, certificate_unlike_its_profile_is_sent_with_its_differences)
 	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
 	    NULL);
 	assert_differences(body, codes, 4);
+	cr_assert(json_is_false(json_object_get(json_object_get(body, "ndesConformance"),
+	    "revoke")), "conformance: warn (the default) asks for no revocation");
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(
 	    json_object_get(body, "ndesConformance"), "differences"), 1), "detail")),
 	    "missing email:alice@contoso.com; missing upn:alice@contoso.com");
 	for (size_t i = 0; i < 4; i++)
 		wait_events("txn-d", "20601", codes[i], 1);
 	wait_events("txn-d", "20600", "0x00000000", 1);
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+}
+
+/* conformance: revoke: the successNotification asks the connector to revoke
+ * the certificate (docs/crpd.md, "Conformance"); a conforming one is not. */
+Test(crpd_notify, conformance_revoke_asks_the_connector_to_revoke)
+{
+	struct crpd_h_opts opts = { .extra_yaml = "conformance: revoke\n" };
+	char *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *body;
+
+	crpd_h_finish(&h);	/* the suite's crpd, with the default conformance: warn */
+	h = crpd_h_launch(&opts);
+	connector = crpd_h_connector_start(h, true);
+	csr = verify("txn-r", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	notify_ok(challenge, "txn-r", 0, 0, cert, cert_len, "", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	cr_assert(json_is_true(json_object_get(json_object_get(body, "ndesConformance"),
+	    "revoke")));
 	json_decref(body);
 	json_decref(got);
 	free(challenge);
