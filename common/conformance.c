@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
@@ -158,14 +159,37 @@ check_validity(const struct ndes_conformance_input *in, struct ndes_conformance_
 		    (long long)(na - ca_na));
 }
 
+/* The certificate among certs whose SHA-256 is hex (any case), NULL if none. */
+static X509 *
+find_by_sha256(STACK_OF(X509) *certs, const char *hex)
+{
+	char tp[NDES_CRYPTO_HEX_MAX];
+
+	for (int i = 0; i < sk_X509_num(certs); i++)
+		if (ndes_crypto_thumbprint(sk_X509_value(certs, i), EVP_sha256(), tp,
+		    sizeof(tp)) == 0 && strcasecmp(tp, hex) == 0)
+			return sk_X509_value(certs, i);
+	return NULL;
+}
+
 static void
 check_chain(const struct ndes_conformance_input *in, struct ndes_conformance_result *out)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509 *root = in->trusted_root;
 	int ok = 0, error = X509_V_ERR_UNSPECIFIED;
 
-	if (store != NULL && ctx != NULL && X509_STORE_add_cert(store, in->trusted_root) == 1 &&
+	if (root == NULL && (root = find_by_sha256(in->ca_certs,
+	    in->trusted_root_sha256)) == NULL) {
+		diff_add(out, NDES_DIAG_ISSUED_CHAIN_INVALID, "the profile's trusted root "
+		    "(SHA-256 %.64s) is not among the issuing CA's certificates",
+		    in->trusted_root_sha256);
+		X509_STORE_CTX_free(ctx);
+		X509_STORE_free(store);
+		return;
+	}
+	if (store != NULL && ctx != NULL && X509_STORE_add_cert(store, root) == 1 &&
 	    X509_STORE_CTX_init(ctx, store, in->cert, in->ca_certs) == 1) {
 		ok = X509_verify_cert(ctx) == 1;
 		error = X509_STORE_CTX_get_error(ctx);
@@ -199,7 +223,7 @@ ndes_conformance_check(const struct ndes_conformance_input *in,
 	check_usages(info, in->claims, out);
 	check_key_and_hash(in, info, out);
 	check_validity(in, out);
-	if (in->trusted_root != NULL)
+	if (in->trusted_root != NULL || (in->trusted_root_sha256 != NULL && in->ca_certs != NULL))
 		check_chain(in, out);
 	ndes_csr_info_free(info);
 	return 0;

@@ -21,7 +21,8 @@
  *                of the claims' validityDays, and not after the issuing
  *                CA's notAfter when the CA certificate is given -> 0x1508
  *   chain        from the issuing CA (given certificates) to the trusted
- *                root, when one is given, verified now -> 0x1509
+ *                root, when one is given, verified now; a root named by its
+ *                SHA-256 that is not among the given certificates -> 0x1509
  *
  * Thread-safe; nothing global. */
 #ifndef NDES_CONFORMANCE_H
@@ -58,7 +59,12 @@ struct ndes_conformance_input {
 	EVP_PKEY			*request_key;	/* the verified request's; NULL: not compared */
 	/* The issuing CA's certificate and those above it (may be NULL). */
 	STACK_OF(X509)			*ca_certs;
-	X509				*trusted_root;	/* NULL: the chain is not checked */
+	/* The profile's trusted root: the certificate itself, or its SHA-256
+	 * (the claims' trustedRoot) to be found among ca_certs (not found:
+	 * 0x1509).  Neither, or a thumbprint without ca_certs: the chain is
+	 * not checked. */
+	X509				*trusted_root;
+	const char			*trusted_root_sha256;
 };
 
 /* Compare; out lists every difference.  0, or -1 with err set when the

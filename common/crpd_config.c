@@ -16,6 +16,8 @@ static const struct ndes_config_field paths_fields[] = {
 	    NDES_CFG_DEFAULT("registration/crp-previous.key")),
 	NDES_CFG_PATH("signing_certs", struct crpd_paths_cfg, signing_certs,
 	    NDES_CFG_DEFAULT("signing/signing-certs.pem")),
+	NDES_CFG_PATH("issuing_ca_certs", struct crpd_paths_cfg, issuing_ca_certs,
+	    NDES_CFG_DEFAULT("ca/issuing-ca.pem")),
 	NDES_CFG_PATH("database", struct crpd_paths_cfg, database,
 	    NDES_CFG_DEFAULT("crp/state.db")),
 };

@@ -22,6 +22,7 @@ struct crpd_paths_cfg {
 	char	*crp_previous_cert;	/* registration/crp-previous.pem */
 	char	*crp_previous_key;	/* registration/crp-previous.key */
 	char	*signing_certs;		/* signing/signing-certs.pem */
+	char	*issuing_ca_certs;	/* ca/issuing-ca.pem: the SCEP server's CA chain */
 	char	*database;		/* crp/state.db */
 };
 

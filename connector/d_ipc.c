@@ -119,14 +119,16 @@ ipc_store(struct connd_ipc *ipc, struct ndes_ipc_peer *peer, uint32_t request_id
     const char *id, const char *kind, const char *body, json_t *obj)
 {
 	char key[300];
-	enum conn_outbox_add res;
+	enum conn_outbox_add res, work = CONN_OUTBOX_DUPLICATE;
 
 	snprintf(key, sizeof(key), "n:%s", id);
 	res = conn_outbox_add(ipc->env->ob, kind, key, body);
 	if (res == CONN_OUTBOX_ADDED || res == CONN_OUTBOX_DUPLICATE) {
-		res = ipc_conformance_revocation(ipc, kind, obj);
-		if (res == CONN_OUTBOX_ADDED)
+		/* acknowledged only once the revocation it asks for is stored too */
+		if ((work = ipc_conformance_revocation(ipc, kind, obj)) == CONN_OUTBOX_ADDED)
 			connd_hook_call(&ipc->work);
+		else if (work != CONN_OUTBOX_DUPLICATE)
+			res = work;
 	}
 	if (res == CONN_OUTBOX_ADDED || res == CONN_OUTBOX_DUPLICATE) {
 		if (res == CONN_OUTBOX_ADDED && ipc->write_failed_reported) {

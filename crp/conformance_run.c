@@ -14,12 +14,11 @@
 /* The claims of the challenge in the verified request's challengePassword,
  * opened with the current keys: 0, or -1 with reason. */
 static int
-claims_from_request(struct crpd *d, const struct crp_record *rec,
+claims_from_request(struct crp_keyset *ks, const struct crp_record *rec,
     struct ndes_challenge_claims *claims, char *reason, size_t len)
 {
 	X509_REQ *req = ndes_csr_from_der(rec->csr_der, rec->csr_len);
 	struct ndes_csr_info *info = req ? ndes_csr_inspect(req, reason, len) : NULL;
-	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
 	char err[256];
 	int rc = -1;
 
@@ -35,18 +34,20 @@ claims_from_request(struct crpd *d, const struct crp_record *rec,
 		snprintf(reason, len, "the verified request carries another challenge");
 	} else
 		rc = 0;
-	crp_keyset_unref(ks);
 	ndes_csr_info_free(info);
 	X509_REQ_free(req);
 	return rc;
 }
 
+/* The chain is checked when the claims name a trusted root and the issuing
+ * CA's certificates are in place (paths.issuing_ca_certs). */
 static void
-run_check(const struct ndes_challenge_claims *claims, const uint8_t *der, size_t len,
-    struct crp_conformance *out)
+run_check(struct crp_keyset *ks, const struct ndes_challenge_claims *claims,
+    const uint8_t *der, size_t len, struct crp_conformance *out)
 {
 	X509 *cert = ndes_crypto_cert_from_der(der, len);
-	struct ndes_conformance_input in = { .cert = cert, .claims = claims };
+	struct ndes_conformance_input in = { .cert = cert, .claims = claims,
+	    .ca_certs = ks ? ks->issuing_ca : NULL, .trusted_root_sha256 = claims->trusted_root };
 
 	snprintf(out->profile, sizeof(out->profile), "%s",
 	    claims->profile_id ? claims->profile_id : "");
@@ -63,21 +64,20 @@ crp_conformance_run(struct crpd *d, const struct crp_record *rec,
     const struct ndes_challenge_claims *claims, const uint8_t *cert_der, size_t cert_len,
     struct crp_conformance *out)
 {
+	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
 	struct ndes_challenge_claims again;
 
 	memset(out, 0, sizeof(*out));
+	memset(&again, 0, sizeof(again));
 	snprintf(out->challenge_id, sizeof(out->challenge_id), "%s",
 	    rec->challenge_id ? rec->challenge_id : "");
 	if (claims != NULL && claims->challenge_id != NULL && rec->challenge_id != NULL &&
-	    strcmp(claims->challenge_id, rec->challenge_id) == 0) {
-		run_check(claims, cert_der, cert_len, out);
-		return;
-	}
-	memset(&again, 0, sizeof(again));
-	if (claims_from_request(d, rec, &again, out->reason, sizeof(out->reason)) == -1)
-		return;
-	run_check(&again, cert_der, cert_len, out);
+	    strcmp(claims->challenge_id, rec->challenge_id) == 0)
+		run_check(ks, claims, cert_der, cert_len, out);
+	else if (claims_from_request(ks, rec, &again, out->reason, sizeof(out->reason)) == 0)
+		run_check(ks, &again, cert_der, cert_len, out);
 	ndes_challenge_claims_clear(&again);
+	crp_keyset_unref(ks);
 }
 
 size_t

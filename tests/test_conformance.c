@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include "conformance.h"
+#include "crypto.h"
 #include "events.h"
 #include "lib/testpki.h"
 
@@ -318,6 +319,29 @@ Test(conformance, unrelated_root_is_a_chain_difference)
 	assert_one(&r, NDES_DIAG_ISSUED_CHAIN_INVALID, "no chain to the profile's trusted root");
 	X509_free(unrelated);
 	EVP_PKEY_free(k);
+}
+
+Test(conformance, trusted_root_named_by_its_sha256)
+{
+	struct ndes_challenge_claims c;
+	struct issue is = CONFORMING;
+	struct ndes_conformance_result r;
+	X509 *cert = issue(&is);
+	STACK_OF(X509) *cas = sk_X509_new_null();
+	struct ndes_conformance_input in = { .cert = cert, .claims = &c, .ca_certs = cas };
+	char tp[NDES_CRYPTO_HEX_MAX], err[128];
+
+	claims_init(&c);
+	sk_X509_push(cas, ca_cert);
+	cr_assert_eq(ndes_crypto_thumbprint(ca_cert, EVP_sha256(), tp, sizeof(tp)), 0);
+	in.trusted_root_sha256 = tp;
+	cr_assert_eq(ndes_conformance_check(&in, &r, err, sizeof(err)), 0);
+	cr_assert_eq(r.n, 0, "0x%08X %s", r.diffs[0].code, r.diffs[0].detail);
+	in.trusted_root_sha256 = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
+	cr_assert_eq(ndes_conformance_check(&in, &r, err, sizeof(err)), 0);
+	assert_one(&r, NDES_DIAG_ISSUED_CHAIN_INVALID, "is not among the issuing CA's certificates");
+	sk_X509_free(cas);
+	X509_free(cert);
 }
 
 /* What micromdm's scepserver 2.1.0 does to alice's first profile: every

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -446,4 +447,59 @@ Test(crpd_notify, conformance_revoke_asks_the_connector_to_revoke)
 	free(challenge);
 	OPENSSL_free(csr);
 	OPENSSL_free(cert);
+}
+
+/* The chain (docs/crpd.md, "Conformance"): the claims name the profile's
+ * trusted root by its SHA-256, crpd has the issuing CA's certificates in
+ * paths.issuing_ca_certs; a root that is not among them is a difference,
+ * found from the verified request alone (a depot-style notification). */
+Test(crpd_notify, trusted_root_not_among_the_issuing_cas_certificates)
+{
+	EVP_PKEY *k = testpki_key("ec-p256");
+	X509 *other = testpki_cert(k, "Other Root", NULL, NULL, -60, 365);
+	struct ndes_challenge_claims c;
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+	char *path, *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *body, *diffs;
+
+	crpd_h_finish(&h);
+	h = crpd_h_new(NULL);
+	path = crpd_h_path(h, "ca");
+	cr_assert_eq(mkdir(path, 0755), 0);
+	free(path);
+	path = crpd_h_path(h, "ca/issuing-ca.pem");
+	crpd_h_write_certs(path, &other, 1);
+	free(path);
+	crpd_h_start(h);
+	connector = crpd_h_connector_start(h, true);
+	crpd_h_claims(&c, ID);
+	c.trusted_root = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
+	challenge = crpd_h_seal(h, &c);
+	crpd_h_csr_default(&s, key_a, challenge);
+	csr = crpd_h_csr(&s, &csr_len);
+	crpd_h_verify(h, csr, csr_len, "txn-c", &r);
+	cr_assert(r.verified, "%s", r.reason);
+	cert = crpd_h_issue_conforming(key_a, &cert_len);
+	notify_ok(NULL, "", 0, 0, cert, cert_len, "depot certificate alice.2.pem", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	diffs = json_object_get(json_object_get(body, "ndesConformance"), "differences");
+	cr_assert_eq(json_array_size(diffs), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(diffs, 0), "code")),
+	    "0x00001509");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(diffs, 0), "detail")),
+	    "the profile's trusted root (SHA-256 00112233445566778899AABBCCDDEEFF00112233445566778"
+	    "899AABBCCDDEEFF) is not among the issuing CA's certificates");
+	wait_events("txn-c", "20601", "0x00001509", 1);
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+	X509_free(other);
+	EVP_PKEY_free(k);
 }

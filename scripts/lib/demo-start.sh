@@ -64,6 +64,7 @@ demo_write_configs() {
 	ipc: {socket: $run/crp.sock}
 	connector: {socket: $run/connector.sock, retry_interval: 1s}
 	conformance: $DEMO_CONFORMANCE
+	paths: {issuing_ca_certs: $DEMO_T/depot/ca.pem}
 	events: {sink: journal}
 	EOF
 	cat >"$DEMO_T/policy.yaml" <<-EOF
