@@ -42,27 +42,21 @@ claims_from_request(struct crp_keyset *ks, const struct crp_record *rec,
 /* The chain is checked when the claims name a trusted root and the issuing
  * CA's certificates are in place (paths.issuing_ca_certs). */
 static void
-run_check(struct crp_keyset *ks, const struct ndes_challenge_claims *claims,
-    const uint8_t *der, size_t len, struct crp_conformance *out)
+run_check(struct crp_keyset *ks, const struct ndes_challenge_claims *claims, X509 *cert,
+    struct crp_conformance *out)
 {
-	X509 *cert = ndes_crypto_cert_from_der(der, len);
 	struct ndes_conformance_input in = { .cert = cert, .claims = claims,
 	    .ca_certs = ks ? ks->issuing_ca : NULL, .trusted_root_sha256 = claims->trusted_root };
 
 	snprintf(out->profile, sizeof(out->profile), "%s",
 	    claims->profile_id ? claims->profile_id : "");
-	if (cert != NULL && ndes_conformance_check(&in, &out->result, out->reason,
-	    sizeof(out->reason)) == 0)
+	if (ndes_conformance_check(&in, &out->result, out->reason, sizeof(out->reason)) == 0)
 		out->checked = true;
-	else if (cert == NULL)
-		snprintf(out->reason, sizeof(out->reason), "the issued certificate does not parse");
-	X509_free(cert);
 }
 
 void
 crp_conformance_run(struct crpd *d, const struct crp_record *rec,
-    const struct ndes_challenge_claims *claims, const uint8_t *cert_der, size_t cert_len,
-    struct crp_conformance *out)
+    const struct ndes_challenge_claims *claims, X509 *cert, struct crp_conformance *out)
 {
 	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
 	struct ndes_challenge_claims again;
@@ -73,9 +67,9 @@ crp_conformance_run(struct crpd *d, const struct crp_record *rec,
 	    rec->challenge_id ? rec->challenge_id : "");
 	if (claims != NULL && claims->challenge_id != NULL && rec->challenge_id != NULL &&
 	    strcmp(claims->challenge_id, rec->challenge_id) == 0)
-		run_check(ks, claims, cert_der, cert_len, out);
+		run_check(ks, claims, cert, out);
 	else if (claims_from_request(ks, rec, &again, out->reason, sizeof(out->reason)) == 0)
-		run_check(ks, &again, cert_der, cert_len, out);
+		run_check(ks, &again, cert, out);
 	ndes_challenge_claims_clear(&again);
 	crp_keyset_unref(ks);
 }

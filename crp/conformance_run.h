@@ -28,12 +28,12 @@ struct crp_conformance {
 	bool				revoke;		/* conformance: revoke, and it differs */
 };
 
-/* Compare the certificate with the claims of rec's challenge: claims when
- * they are that challenge's (the notification carried its text), else read
- * again from rec's request.  Never fails: out says whether it ran. */
+/* Compare the certificate (parsed by the worker: here only the comparison,
+ * a few microseconds) with the claims of rec's challenge: claims when they
+ * are that challenge's (the notification carried its text), else read again
+ * from rec's request.  Never fails: out says whether it ran. */
 void	crp_conformance_run(struct crpd *d, const struct crp_record *rec,
-	    const struct ndes_challenge_claims *claims, const uint8_t *cert_der,
-	    size_t cert_len, struct crp_conformance *out);
+	    const struct ndes_challenge_claims *claims, X509 *cert, struct crp_conformance *out);
 /* One 20601 per difference (0x0000150A when it could not run); none when
  * the certificate conforms. */
 void	crp_conformance_emit(const struct crp_conformance *c, struct ndes_event_ctx *ctx);

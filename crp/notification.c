@@ -20,7 +20,7 @@ crp_caller_info(void)
 
 int
 crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
-    char *reason, size_t reasonlen)
+    char *reason, size_t reasonlen, X509 **keep)
 {
 	X509 *cert;
 	int rc = -1;
@@ -43,7 +43,10 @@ crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
 		snprintf(reason, reasonlen, "the issued certificate cannot be read");
 	else
 		rc = 0;
-	X509_free(cert);
+	if (rc == 0 && keep != NULL)
+		*keep = cert;
+	else
+		X509_free(cert);
 	if (rc == -1)
 		crp_issued_cert_clear(ic);
 	return rc;

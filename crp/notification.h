@@ -24,9 +24,10 @@ struct crp_issued_cert {
 	char	*issuer;					/* name string */
 };
 
-/* Read the certificate: 0, or -1 with reason. */
+/* Read the certificate: 0, or -1 with reason.  keep (may be NULL) gets the
+ * parsed certificate (X509_free() it) on success, so that it is parsed once. */
 int	crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *out,
-	    char *reason, size_t reasonlen);
+	    char *reason, size_t reasonlen, X509 **keep);
 void	crp_issued_cert_clear(struct crp_issued_cert *ic);
 
 struct crp_notification_common {

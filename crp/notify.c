@@ -37,6 +37,7 @@ struct crp_notify_job {
 	struct ndes_challenge_claims claims;		/* idem (has_claims) */
 	bool			 has_claims;
 	struct crp_issued_cert	 cert;
+	X509			*x509;			/* the same, parsed (has_cert) */
 	bool			 has_cert;
 	/* db */
 	bool			 matched, queued, duplicate, other_key;
@@ -77,7 +78,7 @@ notify_work(struct crp_job *job, struct crpd *d)
 	job->order_key = nj->challenge_id;
 	if (nj->cert_len > 0) {
 		if (crp_issued_cert_read(nj->cert_der, nj->cert_len, &nj->cert, nj->message,
-		    sizeof(nj->message)) == -1) {
+		    sizeof(nj->message), &nj->x509) == -1) {
 			nj->bad_request = true;
 			return;
 		}
@@ -135,8 +136,8 @@ notify_queue(struct crp_notify_job *nj, struct crpd *d)
 	int rc;
 
 	if (success) {
-		crp_conformance_run(d, &nj->rec, nj->has_claims ? &nj->claims : NULL, nj->cert_der,
-		    nj->cert_len, &nj->conformance);
+		crp_conformance_run(d, &nj->rec, nj->has_claims ? &nj->claims : NULL, nj->x509,
+		    &nj->conformance);
 		nj->conformance_ran = true;
 		nj->conformance.revoke = d->cfg.conformance == CRPD_CONFORMANCE_REVOKE &&
 		    nj->conformance.checked && nj->conformance.result.n > 0;
@@ -252,6 +253,7 @@ notify_job_free(struct crp_notify_job *nj)
 {
 	crp_reply_release(&nj->reply);
 	crp_issued_cert_clear(&nj->cert);
+	X509_free(nj->x509);
 	crp_record_clear(&nj->rec);
 	ndes_challenge_claims_clear(&nj->claims);
 	free(nj->item.body);
