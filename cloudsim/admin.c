@@ -179,6 +179,7 @@ admin_show(struct ndes_http_request *req, void *arg)
 		{ "/admin/revocations", cloudsim_store_list_revocations },
 		{ "/admin/pkcs", cloudsim_store_list_pkcs },
 		{ "/admin/challenges", cloudsim_store_list_challenges },
+		{ "/admin/profiles", cloudsim_store_list_profile_states },
 	};
 	struct api_call c;
 	json_t *rows = NULL;
@@ -195,7 +196,7 @@ int
 cloudsim_admin_routes(struct cloudsim_svc *svc)
 {
 	static const char *const shows[] = { "/admin/connectors", "/admin/notifications",
-	    "/admin/revocations", "/admin/pkcs", "/admin/challenges" };
+	    "/admin/revocations", "/admin/pkcs", "/admin/challenges", "/admin/profiles" };
 	struct ndes_http_server *a = svc->admin;
 
 	for (size_t i = 0; i < sizeof(shows) / sizeof(shows[0]); i++)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "conformance.h"
 #include "log.h"
 #include "store.h"
 
@@ -24,6 +25,75 @@ api_notification(const json_t *body, char *err, size_t errlen)
 	return inner ? inner : body;
 }
 
+/* One entry of ndesConformance.differences: {code, name, detail}. */
+static int
+api_conformance_diff(const json_t *d, char *err, size_t errlen)
+{
+	const char *s = NULL;
+
+	if (!json_is_object(d)) {
+		snprintf(err, errlen, "field \"ndesConformance\": differences must be objects");
+		return -1;
+	}
+	if (api_get_str(d, "code", true, 10, &s, err, errlen) != 0 ||
+	    api_get_str(d, "name", true, 64, &s, err, errlen) != 0 ||
+	    api_get_str(d, "detail", true, API_TEXT_MAX, &s, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* The project's ndesConformance member (docs/cloud-api.md), optional. */
+static int
+api_conformance_check(const json_t *n, char *err, size_t errlen)
+{
+	json_t *conf = NULL, *diffs = NULL, *d;
+	const char *s = NULL;
+	bool b;
+	size_t i;
+
+	if (ndes_json_get_object(n, "ndesConformance", false, &conf, err, errlen) != 0)
+		return -1;
+	if (conf == NULL)
+		return 0;
+	if (ndes_json_get_bool(conf, "checked", true, &b, err, errlen) != 0 ||
+	    ndes_json_get_bool(conf, "conforms", true, &b, err, errlen) != 0 ||
+	    ndes_json_get_bool(conf, "revoke", false, &b, err, errlen) != 0 ||
+	    api_get_str(conf, "challengeId", true, 64, &s, err, errlen) != 0 ||
+	    api_get_str(conf, "profile", true, 256, &s, err, errlen) != 0 ||
+	    ndes_json_get_array(conf, "differences", true, &diffs, err, errlen) != 0)
+		return -1;
+	if (json_array_size(diffs) > NDES_CONFORMANCE_MAX_DIFFS) {
+		snprintf(err, errlen, "field \"differences\": at most %d entries",
+		    NDES_CONFORMANCE_MAX_DIFFS);
+		return -1;
+	}
+	json_array_foreach(diffs, i, d)
+		if (api_conformance_diff(d, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+/* ndesConformance.revoke: the connector revokes the certificate by itself
+ * (docs/crpd.md, "Conformance"); recorded so that its uploaded result
+ * (request context "conformance:<challengeId>") shows as the revocation. */
+static int
+api_conformance_revocation(struct cloudsim_svc *svc, const json_t *n, const char *connector)
+{
+	const json_t *conf = json_object_get(n, "ndesConformance");
+	char context[100];
+
+	if (!json_is_true(json_object_get(conf, "revoke")))
+		return 0;
+	snprintf(context, sizeof(context), "conformance:%s",
+	    json_string_value(json_object_get(conf, "challengeId")));
+	log_info("the certificate %s differs from its profile: its connector revokes it (%s)",
+	    json_string_value(json_object_get(n, "certificateSerialNumber")), context);
+	return cloudsim_store_revocation_claimed(svc->store, context,
+	    json_string_value(json_object_get(n, "certificateSerialNumber")),
+	    json_string_value(json_object_get(n, "issuingCertificateAuthority")), connector,
+	    time(NULL));
+}
+
 static int
 api_success_check(const json_t *n, const char **txid, char *err, size_t errlen)
 {
@@ -39,7 +109,8 @@ api_success_check(const json_t *n, const char **txid, char *err, size_t errlen)
 	    errlen) != 0 ||
 	    api_get_str(n, "callerInfo", true, API_TEXT_MAX, &s, err, errlen) != 0 ||
 	    api_get_str(n, "caConfiguration", false, API_TEXT_MAX, &s, err, errlen) != 0 ||
-	    api_get_str(n, "certificateAuthority", false, API_TEXT_MAX, &s, err, errlen) != 0)
+	    api_get_str(n, "certificateAuthority", false, API_TEXT_MAX, &s, err, errlen) != 0 ||
+	    api_conformance_check(n, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -81,6 +152,8 @@ api_notify(struct ndes_http_request *req, struct cloudsim_svc *svc, const char *
 	rc = text ? cloudsim_store_notification_add(svc->store, kind, txid, c.connector_id,
 	    c.request_id, text, time(NULL)) : -1;
 	free(text);
+	if (rc == 1 && api_conformance_revocation(svc, n, c.connector_id) != 0)
+		rc = -1;
 	if (rc < 0) {
 		api_error(&c, 500, "internal_error", "the state database failed");
 		return;

@@ -58,7 +58,8 @@ cloudsim_usage(FILE *fp)
 	    "       ndes-cloud-sim pkcs-request --device D --profile P [--user U] "
 	    "[--ca-configuration C] [--raw]\n"
 	    "       ndes-cloud-sim pkcs-open --request-id R\n"
-	    "       ndes-cloud-sim show connectors|notifications|revocations|pkcs|challenges\n"
+	    "       ndes-cloud-sim show connectors|notifications|revocations|pkcs|challenges|"
+	    "profiles\n"
 	    "  every subcommand takes --admin URL (default %s) or --config FILE\n"
 	    "  exit codes: 0 ok, 1 refused by the service, 2 usage, 3 service unreachable\n",
 	    CLOUDSIM_DEFAULT_ADMIN_URL);
@@ -295,14 +296,14 @@ static int
 cli_show(struct cli *c, int argc, char **argv)
 {
 	static const char *const what[] = { "connectors", "notifications", "revocations",
-	    "pkcs", "challenges" };
+	    "pkcs", "challenges", "profiles" };
 	json_t *answer = NULL;
 	char path[64];
 	int rc;
 
 	if (argc != 1)
 		return cli_usage_error("%s", "show needs one of connectors, notifications, "
-		    "revocations, pkcs, challenges");
+		    "revocations, pkcs, challenges, profiles");
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 		if (strcmp(argv[0], what[i]) != 0)
 			continue;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <openssl/asn1.h>
 
+#include "crypto.h"
 #include "model_int.h"
 
 struct plan {
@@ -183,6 +184,21 @@ plan_variables(struct plan *pl)
 	return 0;
 }
 
+/* The SHA-256 of the profile's trusted root certificate (claims'
+ * trustedRoot); NULL when it has none loaded. */
+static char *
+plan_trusted_root(const struct plan *pl)
+{
+	const struct cloudsim_trusted_profile *t =
+	    cloudsim_find_trusted_profile(pl->config, pl->p->root_certificate);
+	char hex[NDES_CRYPTO_HEX_MAX];
+
+	if (t == NULL || t->certificate == NULL ||
+	    ndes_crypto_thumbprint(t->certificate, EVP_sha256(), hex, sizeof(hex)) != 0)
+		return NULL;
+	return strdup(hex);
+}
+
 /* Everything that comes straight from the profile. */
 static int
 plan_settings(struct plan *pl)
@@ -202,6 +218,7 @@ plan_settings(struct plan *pl)
 	c->hash = strdup(p->hash_algorithm);
 	c->validity_days = (int)p->validity_days;
 	c->template_name = strdup(p->template_name);
+	c->trusted_root = plan_trusted_root(pl);
 	oom = !c->profile_id || !c->device_id || (pl->u && !c->user_id) ||
 	    !c->key_type || !c->hash || !c->template_name;
 	for (size_t i = 0; i < p->n_extended_key_usages && !oom; i++)

@@ -100,6 +100,7 @@ int cloudsim_store_notification_add(struct cloudsim_store *st, const char *kind,
     const char *transaction_id, const char *connector_id, const char *client_request_id,
     const char *body, int64_t now);
 json_t *cloudsim_store_list_notifications(struct cloudsim_store *st);
+json_t *cloudsim_store_list_profile_states(struct cloudsim_store *st);
 
 /* ---- Queues (store_queue.c) ---- */
 
@@ -116,6 +117,11 @@ bool cloudsim_error_retryable(int64_t code);
 
 int cloudsim_store_revocation_add(struct cloudsim_store *st, const char *request_context,
     const char *serial, const char *issuer_name, const char *ca_configuration, int64_t now);
+/* A revocation a connector carries out by itself (ndes-crpd's conformance:
+ * revoke): recorded pending, leased to it for good, never downloaded; its
+ * uploaded result completes it. */
+int cloudsim_store_revocation_claimed(struct cloudsim_store *st, const char *request_context,
+    const char *serial, const char *issuer_name, const char *connector_id, int64_t now);
 /* Up to max pending, unleased requests (issuer_name NULL: any issuer),
  * leased until now + lease_s: {requestContext, serialNumber, issuerName,
  * caConfiguration} objects. */

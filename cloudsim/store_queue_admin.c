@@ -4,21 +4,43 @@
 
 #include "store_int.h"
 
-int
-cloudsim_store_revocation_add(struct cloudsim_store *st, const char *request_context,
-    const char *serial, const char *issuer_name, const char *ca_configuration, int64_t now)
+/* claimed_by NULL: queued for download; else leased to that connector for
+ * good (it carries the revocation out by itself). */
+static int
+revocation_insert(struct cloudsim_store *st, const char *request_context, const char *serial,
+    const char *issuer_name, const char *ca_configuration, const char *claimed_by,
+    int64_t now)
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db,
 	    "INSERT INTO revocations(request_context, serial_number, issuer_name, "
-	    "ca_configuration, status, created_at) VALUES(?1, ?2, ?3, ?4, 'pending', ?5)");
+	    "ca_configuration, status, created_at, leased_until, connector_id) "
+	    "VALUES(?1, ?2, ?3, ?4, 'pending', ?5, CASE WHEN ?6 IS NULL THEN NULL "
+	    "ELSE 9223372036854775807 END, ?6)");
 
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, request_context) != 0 ||
 	    cloudsim_bind_text(stmt, 2, serial) != 0 ||
 	    cloudsim_bind_text(stmt, 3, issuer_name) != 0 ||
 	    cloudsim_bind_text(stmt, 4, ca_configuration) != 0 ||
-	    sqlite3_bind_int64(stmt, 5, now) != SQLITE_OK)
+	    sqlite3_bind_int64(stmt, 5, now) != SQLITE_OK ||
+	    cloudsim_bind_text(stmt, 6, claimed_by) != 0)
 		return -1;
 	return cloudsim_store_run(st, stmt);
+}
+
+int
+cloudsim_store_revocation_add(struct cloudsim_store *st, const char *request_context,
+    const char *serial, const char *issuer_name, const char *ca_configuration, int64_t now)
+{
+	return revocation_insert(st, request_context, serial, issuer_name, ca_configuration,
+	    NULL, now);
+}
+
+int
+cloudsim_store_revocation_claimed(struct cloudsim_store *st, const char *request_context,
+    const char *serial, const char *issuer_name, const char *connector_id, int64_t now)
+{
+	return revocation_insert(st, request_context, serial, issuer_name, NULL, connector_id,
+	    now);
 }
 
 json_t *

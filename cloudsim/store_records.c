@@ -51,6 +51,46 @@ cloudsim_store_notification_add(struct cloudsim_store *st, const char *kind,
 	return sqlite3_changes(ndes_db_handle(st->db)) > 0 ? 1 : 0;
 }
 
+/* Each row's member holding JSON text becomes that JSON value (fallback, a
+ * new reference taken over, when it does not parse). */
+static json_t *
+rows_json_member(json_t *rows, const char *member, json_t *fallback)
+{
+	json_t *row, *value;
+	size_t i;
+
+	json_array_foreach(rows, i, row) {
+		value = json_loads(json_string_value(json_object_get(row, member)), 0, NULL);
+		json_object_set_new(row, member, value ? value : json_deep_copy(fallback));
+	}
+	json_decref(fallback);
+	return rows;
+}
+
+/* Each issued SCEP certificate the cloud heard of with its conformance result
+ * (docs/cloud-sim.md, "Profile states"): the challenge's device, profile and
+ * user, the certificate, its state and differences, and its revocation. */
+json_t *
+cloudsim_store_list_profile_states(struct cloudsim_store *st)
+{
+	json_t *rows = cloudsim_store_rows(st,
+	    "SELECT c.device_id AS deviceId, c.profile, c.user_id AS userId, "
+	    "c.id AS challengeId, json_extract(n.body, '$.certificateThumbprint') AS thumbprint, "
+	    "json_extract(n.body, '$.certificateSerialNumber') AS serialNumber, "
+	    "CASE WHEN json_extract(n.body, '$.ndesConformance.conforms') THEN 'conforming' "
+	    "WHEN json_extract(n.body, '$.ndesConformance.checked') THEN 'differs' "
+	    "ELSE 'not checked' END AS state, "
+	    "json_extract(n.body, '$.ndesConformance.differences') AS differences, "
+	    "(SELECT r.status FROM revocations r WHERE ltrim(upper(r.serial_number), '0') = "
+	    "ltrim(upper(json_extract(n.body, '$.certificateSerialNumber')), '0') "
+	    "ORDER BY r.seq DESC LIMIT 1) AS revocation "
+	    "FROM notifications n JOIN challenges c "
+	    "ON c.id = json_extract(n.body, '$.ndesConformance.challengeId') "
+	    "WHERE n.kind = 'success' ORDER BY n.seq");
+
+	return rows_json_member(rows, "differences", json_array());
+}
+
 json_t *
 cloudsim_store_list_notifications(struct cloudsim_store *st)
 {
@@ -58,13 +98,7 @@ cloudsim_store_list_notifications(struct cloudsim_store *st)
 	    "SELECT kind, transaction_id AS transactionId, connector_id AS connectorId, "
 	    "client_request_id AS clientRequestId, received_at AS receivedAt, body "
 	    "FROM notifications ORDER BY seq");
-	json_t *row, *body;
-	size_t i;
 
 	/* The body as the JSON object it was, not as text. */
-	json_array_foreach(rows, i, row) {
-		body = json_loads(json_string_value(json_object_get(row, "body")), 0, NULL);
-		json_object_set_new(row, "body", body ? body : json_null());
-	}
-	return rows;
+	return rows_json_member(rows, "body", json_null());
 }

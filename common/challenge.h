@@ -49,6 +49,8 @@ struct ndes_challenge_claims {
 	char *hash;               /* "sha256", "sha384", "sha512", "sha1" */
 	int validity_days;
 	char *template_name;
+	char *trusted_root;       /* SHA-256 (hex) of the profile's trusted root
+	                           * certificate; NULL when the profile names none */
 };
 
 /* Why opening a challenge failed: these map onto event codes (events.def;

@@ -63,6 +63,7 @@ ndes_challenge_claims_clear(struct ndes_challenge_claims *c)
 		free(c->ekus[i]);
 	free(c->hash);
 	free(c->template_name);
+	free(c->trusted_root);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -98,7 +99,7 @@ ndes_challenge_claims_to_json(const struct ndes_challenge_claims *c)
 	for (size_t i = 0; i < c->n_ekus; i++)
 		json_array_append_new(ekus, json_string(c->ekus[i]));
 	root = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s*, s:s, s:I, s:I, s:s, s:o, s:s, s:i,"
-	    " s:o, s:o, s:s, s:i, s:s*}",
+	    " s:o, s:o, s:s, s:i, s:s*, s:s*}",
 	    "ver", c->version, "id", c->challenge_id, "tenant", c->tenant_id,
 	    "profile", c->profile_id, "deviceId", c->device_id, "userId", c->user_id,
 	    "certType", c->cert_type == NDES_CHALLENGE_CERT_USER ? "user" : "device",
@@ -106,7 +107,7 @@ ndes_challenge_claims_to_json(const struct ndes_challenge_claims *c)
 	    "subject", c->subject, "sans", claims_sans_to_json(c), "keyType", c->key_type,
 	    "minKeyBits", c->min_key_bits, "keyUsage", claims_key_usage_to_json(c->key_usage),
 	    "eku", ekus, "hash", c->hash, "validityDays", c->validity_days,
-	    "template", c->template_name);
+	    "template", c->template_name, "trustedRoot", c->trusted_root);
 	if (root == NULL)
 		return NULL;
 	text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
@@ -179,19 +180,20 @@ static int
 claims_fill(json_t *root, struct ndes_challenge_claims *c, char *err, size_t errlen)
 {
 	const char *id, *tenant, *profile, *device, *user = NULL, *type, *subject, *key_type;
-	const char *hash, *template_name = NULL;
+	const char *hash, *template_name = NULL, *trusted_root = NULL;
 	json_int_t iat, exp;
 	json_t *sans, *key_usage, *ekus;
 	json_error_t jerr;
 
 	if (json_unpack_ex(root, &jerr, JSON_STRICT,
 	    "{s:i, s:s, s:s, s:s, s:s, s?s, s:s, s:I, s:I, s:s, s:o, s:s, s:i, s:o, s:o, s:s,"
-	    " s:i, s?s}",
+	    " s:i, s?s, s?s}",
 	    "ver", &c->version, "id", &id, "tenant", &tenant, "profile", &profile,
 	    "deviceId", &device, "userId", &user, "certType", &type, "iat", &iat, "exp", &exp,
 	    "subject", &subject, "sans", &sans, "keyType", &key_type, "minKeyBits",
 	    &c->min_key_bits, "keyUsage", &key_usage, "eku", &ekus, "hash", &hash,
-	    "validityDays", &c->validity_days, "template", &template_name) != 0)
+	    "validityDays", &c->validity_days, "template", &template_name,
+	    "trustedRoot", &trusted_root) != 0)
 		return claims_fail(err, errlen, jerr.text, NULL);
 	if (c->version != NDES_CHALLENGE_VERSION)
 		return claims_fail(err, errlen, "ver", "unsupported version");
@@ -212,6 +214,7 @@ claims_fill(json_t *root, struct ndes_challenge_claims *c, char *err, size_t err
 	c->key_type = strdup(key_type);
 	c->hash = strdup(hash);
 	c->template_name = dup_or_null(template_name);
+	c->trusted_root = dup_or_null(trusted_root);
 	if (claims_sans_from_json(sans, c, err, errlen) != 0)
 		return -1;
 	return claims_lists_from_json(key_usage, ekus, c, err, errlen);

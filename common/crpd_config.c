@@ -16,6 +16,8 @@ static const struct ndes_config_field paths_fields[] = {
 	    NDES_CFG_DEFAULT("registration/crp-previous.key")),
 	NDES_CFG_PATH("signing_certs", struct crpd_paths_cfg, signing_certs,
 	    NDES_CFG_DEFAULT("signing/signing-certs.pem")),
+	NDES_CFG_PATH("issuing_ca_certs", struct crpd_paths_cfg, issuing_ca_certs,
+	    NDES_CFG_DEFAULT("ca/issuing-ca.pem")),
 	NDES_CFG_PATH("database", struct crpd_paths_cfg, database,
 	    NDES_CFG_DEFAULT("crp/state.db")),
 };
@@ -75,6 +77,8 @@ static const struct ndes_config_field state_sync_fields[] = {
 static const struct ndes_config_schema state_sync_schema =
     NDES_CFG_SCHEMA(struct crpd_state_sync_cfg, state_sync_fields);
 
+static const char *const conformance_names[] = { "warn", "revoke", NULL };
+
 static const char *
 crpd_validate(const void *value, char *buf, size_t buflen)
 {
@@ -111,6 +115,8 @@ static const struct ndes_config_field crpd_fields[] = {
 	NDES_CFG_DURATION("purge_after", struct crpd_cfg, purge_after,
 	    NDES_CFG_RANGE(0, 365 * 86400), NDES_CFG_DEFAULT("24h")),
 	NDES_CFG_MAP("state_sync", struct crpd_cfg, state_sync, state_sync_schema),
+	NDES_CFG_ENUM("conformance", struct crpd_cfg, conformance, conformance_names,
+	    NDES_CFG_DEFAULT("warn")),
 	NDES_CFG_MAP("store", struct crpd_cfg, store, crpd_store_schema),
 	NDES_CFG_MAP("events", struct crpd_cfg, events, ndes_events_cfg_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, log_level_names,

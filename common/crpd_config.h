@@ -22,6 +22,7 @@ struct crpd_paths_cfg {
 	char	*crp_previous_cert;	/* registration/crp-previous.pem */
 	char	*crp_previous_key;	/* registration/crp-previous.key */
 	char	*signing_certs;		/* signing/signing-certs.pem */
+	char	*issuing_ca_certs;	/* ca/issuing-ca.pem: the SCEP server's CA chain */
 	char	*database;		/* crp/state.db */
 };
 
@@ -53,6 +54,13 @@ enum crpd_sync_mode {
 	CRPD_SYNC_COMMIT = 1,	/* fsynced before the answer */
 };
 
+/* What an issued certificate that differs from its profile leads to
+ * (docs/crpd.md, "Conformance"). */
+enum crpd_conformance_mode {
+	CRPD_CONFORMANCE_WARN = 0,	/* 20601 per difference, the cloud told */
+	CRPD_CONFORMANCE_REVOKE = 1,	/* ... and the connector revokes it at once */
+};
+
 struct crpd_state_sync_cfg {
 	int	mode;			/* enum crpd_sync_mode */
 	int64_t	interval_ms;
@@ -74,6 +82,7 @@ struct crpd_cfg {
 	int64_t			 purge_interval;	/* seconds */
 	int64_t			 purge_after;		/* seconds after expiry */
 	struct crpd_state_sync_cfg state_sync;
+	int			 conformance;	/* enum crpd_conformance_mode */
 	struct crpd_store_cfg	 store;		/* store_config.h */
 	struct ndes_events_cfg	 events;
 	char			*log_level;

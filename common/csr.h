@@ -115,6 +115,11 @@ struct ndes_csr_info *ndes_csr_inspect(X509_REQ *req, char *err, size_t errlen);
 /* The same with the request's key given (ndes_csr_key()). */
 struct ndes_csr_info *ndes_csr_inspect_with(X509_REQ *req, EVP_PKEY *key, char *err,
     size_t errlen);
+/* The same fields of an issued certificate (its extensions, its key, the
+ * CA's signature algorithm; no challenge_password): to compare what was
+ * issued with what was asked (conformance.h).  NULL with err set when the
+ * certificate's extensions are ambiguous or damaged. */
+struct ndes_csr_info *ndes_cert_inspect(X509 *cert, char *err, size_t errlen);
 void ndes_csr_info_free(struct ndes_csr_info *info);
 
 /* "EMAIL", "UPN", "DNS", "URI", "IP", "OTHER". */

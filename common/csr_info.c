@@ -86,13 +86,11 @@ read_key(EVP_PKEY *key, struct ndes_csr_info *info, char *err, size_t errlen)
 }
 
 static void
-read_sig_alg(const X509_REQ *req, struct ndes_csr_info *info)
+read_sig_alg(const X509_ALGOR *alg, struct ndes_csr_info *info)
 {
-	const X509_ALGOR *alg = NULL;
 	const ASN1_OBJECT *obj = NULL;
 	int nid, mdnid = NID_undef, pknid;
 
-	X509_REQ_get0_signature(req, NULL, &alg);
 	if (alg != NULL)
 		X509_ALGOR_get0(&obj, NULL, NULL, alg);
 	if (obj == NULL)
@@ -193,31 +191,70 @@ ndes_csr_inspect(X509_REQ *req, char *err, size_t errlen)
 	    errlen);
 }
 
+/* A new info with the subject of a request or certificate (what names it
+ * in messages), the key and the signature algorithm read; NULL with err. */
+static struct ndes_csr_info *
+info_new(const X509_NAME *subject, EVP_PKEY *key, const X509_ALGOR *alg, const char *what,
+    char *err, size_t errlen)
+{
+	struct ndes_csr_info *info;
+
+	if ((info = calloc(1, sizeof(*info))) == NULL) {
+		ndes_crypto_seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((info->subject = ndes_crypto_name_to_string(subject)) == NULL) {
+		ndes_crypto_seterr(err, errlen, "%s: cannot print its subject", what);
+		ndes_csr_info_free(info);
+		return NULL;
+	}
+	if (read_key(key, info, err, errlen) == -1) {
+		ndes_csr_info_free(info);
+		return NULL;
+	}
+	read_sig_alg(alg, info);
+	return info;
+}
+
 struct ndes_csr_info *
 ndes_csr_inspect_with(X509_REQ *req, EVP_PKEY *key, char *err, size_t errlen)
 {
+	const X509_ALGOR *alg = NULL;
 	struct ndes_csr_info *info;
 
 	if (req == NULL) {
 		ndes_crypto_seterr(err, errlen, "no certificate request");
 		return NULL;
 	}
-	if ((info = calloc(1, sizeof(*info))) == NULL) {
-		ndes_crypto_seterr(err, errlen, "out of memory");
+	X509_REQ_get0_signature(req, NULL, &alg);
+	if ((info = info_new(X509_REQ_get_subject_name(req), key, alg, "certificate request",
+	    err, errlen)) == NULL)
 		return NULL;
+	if (read_challenge(req, info, err, errlen) == -1 ||
+	    read_extensions(req, info, err, errlen) == -1) {
+		ndes_csr_info_free(info);
+		info = NULL;
 	}
-	if ((info->subject = ndes_crypto_name_to_string(X509_REQ_get_subject_name(req))) == NULL) {
-		ndes_crypto_seterr(err, errlen, "certificate request: cannot print its subject");
-		goto fail;
-	}
-	if (read_key(key, info, err, errlen) == -1 ||
-	    read_challenge(req, info, err, errlen) == -1 ||
-	    read_extensions(req, info, err, errlen) == -1)
-		goto fail;
-	read_sig_alg(req, info);
 	ERR_clear_error();
 	return info;
-fail:
-	ndes_csr_info_free(info);
-	return NULL;
+}
+
+struct ndes_csr_info *
+ndes_cert_inspect(X509 *cert, char *err, size_t errlen)
+{
+	struct ndes_csr_info *info;
+
+	if (cert == NULL) {
+		ndes_crypto_seterr(err, errlen, "no certificate");
+		return NULL;
+	}
+	if ((info = info_new(X509_get_subject_name(cert), X509_get0_pubkey(cert),
+	    X509_get0_tbs_sigalg(cert), "certificate", err, errlen)) == NULL)
+		return NULL;
+	if (ndes_csr_read_extensions(X509_get0_extensions(cert), info, err, errlen) == -1) {
+		ndes_csr_info_free(info);
+		info = NULL;
+	}
+	ERR_clear_error();
+	return info;
 }

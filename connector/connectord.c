@@ -121,7 +121,7 @@ connd_parts(struct connd *d)
 	d->work = connd_work_new(&d->env, stored);
 	d->renew = connd_renew_new(&d->env, d->reg, &d->caller,
 	    (struct connd_hook){ connd_on_renewed, d });
-	d->ipc = connd_ipc_new(&d->env, stored);
+	d->ipc = connd_ipc_new(&d->env, stored, work);
 	d->upkeep = connd_upkeep_new(&d->env);
 	if (d->upload == NULL || d->download == NULL || d->work == NULL || d->renew == NULL ||
 	    d->ipc == NULL || d->upkeep == NULL)

@@ -19,6 +19,7 @@
 struct connd_ipc {
 	const struct connd_env	*env;
 	struct connd_hook	 stored;
+	struct connd_hook	 work;
 	struct ndes_ipc_server	*server;
 	struct ndes_ipc_peer	*crpd;			/* RELOAD fallback */
 	bool			 write_failed_reported;	/* outbox cannot be written */
@@ -74,16 +75,61 @@ ipc_send_ack(struct ndes_ipc_peer *peer, uint32_t request_id, const char *id)
 	return 0;
 }
 
-/* Store one notification and answer it. */
+/* A successNotification whose ndesConformance asks for it (crpd's
+ * conformance: revoke, docs/crpd.md "Conformance") becomes revocation work
+ * for our CA, as a downloaded revocation request would, with the request
+ * context "conformance:<challenge ID>" (docs/connector.md).  Idempotent by
+ * that key; DUPLICATE when there is nothing to do. */
+static enum conn_outbox_add
+ipc_conformance_revocation(struct connd_ipc *ipc, const char *kind, json_t *obj)
+{
+	json_t *conf = json_object_get(obj, "ndesConformance"), *item;
+	const char *id = json_string_value(json_object_get(conf, "challengeId"));
+	const char *serial = json_string_value(json_object_get(obj, "certificateSerialNumber"));
+	enum conn_outbox_add res = CONN_OUTBOX_ERROR;
+	char key[128], context[100], *text;
+
+	if (strcmp(kind, "successNotification") != 0 ||
+	    !json_is_true(json_object_get(conf, "revoke")))
+		return CONN_OUTBOX_DUPLICATE;
+	if (id == NULL || serial == NULL || strlen(id) > 64) {
+		log_warnx("a notification asks for its certificate's revocation without a "
+		    "challenge ID or serial number: not revoked");
+		return CONN_OUTBOX_DUPLICATE;
+	}
+	snprintf(context, sizeof(context), "conformance:%s", id);
+	snprintf(key, sizeof(key), "r:%s", context);
+	item = json_pack("{s:s, s:s, s:s, s:s}", "requestContext", context, "serialNumber",
+	    serial, "issuerName", json_string_value(json_object_get(obj,
+	    "issuingCertificateAuthority")) ?: "", "caConfiguration", "");
+	if (item != NULL && (text = json_dumps(item, JSON_COMPACT)) != NULL) {
+		if ((res = conn_outbox_work_add(ipc->env->ob, "revocation", key, text)) ==
+		    CONN_OUTBOX_ADDED)
+			log_info("certificate %s differs from its profile: revoking it (%s)", serial,
+			    context);
+		free(text);
+	}
+	json_decref(item);
+	return res;
+}
+
+/* Store one notification (and the revocation it may ask for) and answer it. */
 static void
 ipc_store(struct connd_ipc *ipc, struct ndes_ipc_peer *peer, uint32_t request_id,
     const char *id, const char *kind, const char *body, json_t *obj)
 {
 	char key[300];
-	enum conn_outbox_add res;
+	enum conn_outbox_add res, work = CONN_OUTBOX_DUPLICATE;
 
 	snprintf(key, sizeof(key), "n:%s", id);
 	res = conn_outbox_add(ipc->env->ob, kind, key, body);
+	if (res == CONN_OUTBOX_ADDED || res == CONN_OUTBOX_DUPLICATE) {
+		/* acknowledged only once the revocation it asks for is stored too */
+		if ((work = ipc_conformance_revocation(ipc, kind, obj)) == CONN_OUTBOX_ADDED)
+			connd_hook_call(&ipc->work);
+		else if (work != CONN_OUTBOX_DUPLICATE)
+			res = work;
+	}
 	if (res == CONN_OUTBOX_ADDED || res == CONN_OUTBOX_DUPLICATE) {
 		if (res == CONN_OUTBOX_ADDED && ipc->write_failed_reported) {
 			ipc->write_failed_reported = false;
@@ -270,7 +316,7 @@ ipc_close(struct ndes_ipc_peer *peer, void *arg)
 }
 
 struct connd_ipc *
-connd_ipc_new(const struct connd_env *env, struct connd_hook stored)
+connd_ipc_new(const struct connd_env *env, struct connd_hook stored, struct connd_hook work)
 {
 	struct connd_ipc *ipc = calloc(1, sizeof(*ipc));
 
@@ -278,6 +324,7 @@ connd_ipc_new(const struct connd_env *env, struct connd_hook stored)
 		return NULL;
 	ipc->env = env;
 	ipc->stored = stored;
+	ipc->work = work;
 	return ipc;
 }
 

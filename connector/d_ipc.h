@@ -35,8 +35,11 @@
 struct ndes_ipc_peer;
 struct connd_ipc;
 
-/* stored: a notification was stored (upload it). */
-struct connd_ipc *connd_ipc_new(const struct connd_env *env, struct connd_hook stored);
+/* stored: a notification was stored (upload it); work: revocation work was
+ * stored (a successNotification whose ndesConformance says revoke: carry it
+ * out). */
+struct connd_ipc *connd_ipc_new(const struct connd_env *env, struct connd_hook stored,
+    struct connd_hook work);
 /* Closes the socket and every peer first. */
 void connd_ipc_free(struct connd_ipc *ipc);
 /* Listen on ipc.socket, with ipc.max_connections fitted under the

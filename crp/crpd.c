@@ -49,9 +49,10 @@ crpd_paths(struct crpd *d)
 	k->crp_previous_cert = crpd_config_path(&d->cfg, p->crp_previous_cert);
 	k->crp_previous_key = crpd_config_path(&d->cfg, p->crp_previous_key);
 	k->signing_certs = crpd_config_path(&d->cfg, p->signing_certs);
+	k->issuing_ca_certs = crpd_config_path(&d->cfg, p->issuing_ca_certs);
 	d->db_path = crpd_config_path(&d->cfg, p->database);
 	return k->crp_cert && k->crp_key && k->crp_previous_cert && k->crp_previous_key &&
-	    k->signing_certs && d->db_path ? 0 : -1;
+	    k->signing_certs && k->issuing_ca_certs && d->db_path ? 0 : -1;
 }
 
 static void
@@ -62,6 +63,7 @@ crpd_free_paths(struct crpd *d)
 	free((char *)d->key_paths.crp_previous_cert);
 	free((char *)d->key_paths.crp_previous_key);
 	free((char *)d->key_paths.signing_certs);
+	free((char *)d->key_paths.issuing_ca_certs);
 	free(d->db_path);
 }
 

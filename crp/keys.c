@@ -67,8 +67,9 @@ keyset_load_pair(struct crp_keyset *ks, const char *cert_path, const char *key_p
 	return 0;
 }
 
+/* A PEM bundle into *slot (replacing what is there): 0, 1 absent, -1. */
 static int
-keyset_load_signing(struct crp_keyset *ks, const char *path, char *err, size_t errlen)
+keyset_load_bundle(STACK_OF(X509) **slot, const char *path, char *err, size_t errlen)
 {
 	STACK_OF(X509) *certs;
 
@@ -76,8 +77,8 @@ keyset_load_signing(struct crp_keyset *ks, const char *path, char *err, size_t e
 		return 1;
 	if ((certs = ndes_crypto_load_certs(path, err, errlen)) == NULL)
 		return -1;
-	sk_X509_pop_free(ks->signing, X509_free);
-	ks->signing = certs;
+	sk_X509_pop_free(*slot, X509_free);
+	*slot = certs;
 	return 0;
 }
 
@@ -104,14 +105,16 @@ crp_keyset_load(const struct crp_key_paths *p, struct crp_keyset **out, char *su
 			snprintf(err, errlen, "%s", e2);
 		rc = -1;
 	}
-	if (keyset_load_signing(ks, p->signing_certs, e2, sizeof(e2)) == -1) {
+	if (keyset_load_bundle(&ks->signing, p->signing_certs, e2, sizeof(e2)) == -1 ||
+	    keyset_load_bundle(&ks->issuing_ca, p->issuing_ca_certs, e2, sizeof(e2)) == -1) {
 		if (rc == 0)
 			snprintf(err, errlen, "%s", e2);
 		rc = -1;
 	}
-	snprintf(summary, summarylen, "%zu CRP encryption key%s, %d signing certificate%s",
+	snprintf(summary, summarylen, "%zu CRP encryption key%s, %d signing certificate%s%s",
 	    ks->n_keys, ks->n_keys == 1 ? "" : "s", sk_X509_num(ks->signing),
-	    sk_X509_num(ks->signing) == 1 ? "" : "s");
+	    sk_X509_num(ks->signing) == 1 ? "" : "s", ks->issuing_ca != NULL ?
+	    ", the issuing CA's certificates" : "");
 	*out = ks;
 	return rc;
 }
@@ -134,6 +137,7 @@ crp_keyset_unref(struct crp_keyset *ks)
 		EVP_PKEY_free(ks->keys[i].key);
 	}
 	sk_X509_pop_free(ks->signing, X509_free);
+	sk_X509_pop_free(ks->issuing_ca, X509_free);
 	free(ks);
 }
 

@@ -18,12 +18,16 @@ struct crp_keyset {
 	struct ndes_challenge_key	 keys[CRP_KEYSET_MAX_KEYS];
 	size_t				 n_keys;
 	STACK_OF(X509)			*signing;	/* never NULL, may be empty */
+	/* The issuing CA's certificate and those above it, for the chain of
+	 * the conformance check (conformance_run.h); NULL: no such file. */
+	STACK_OF(X509)			*issuing_ca;
 };
 
 struct crp_key_paths {
 	const char	*crp_cert, *crp_key;
 	const char	*crp_previous_cert, *crp_previous_key;
 	const char	*signing_certs;
+	const char	*issuing_ca_certs;
 };
 
 /* Load every file that exists.  Missing files are not errors: the set just

@@ -20,7 +20,7 @@ crp_caller_info(void)
 
 int
 crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
-    char *reason, size_t reasonlen)
+    char *reason, size_t reasonlen, X509 **keep)
 {
 	X509 *cert;
 	int rc = -1;
@@ -43,7 +43,10 @@ crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *ic,
 		snprintf(reason, reasonlen, "the issued certificate cannot be read");
 	else
 		rc = 0;
-	X509_free(cert);
+	if (rc == 0 && keep != NULL)
+		*keep = cert;
+	else
+		X509_free(cert);
 	if (rc == -1)
 		crp_issued_cert_clear(ic);
 	return rc;
@@ -73,20 +76,22 @@ notification_dump(json_t *obj)
 char *
 crp_notification_success(const struct crp_notification_common *c,
     const struct crp_issued_cert *ic, const char *ca_configuration,
-    const char *certificate_authority)
+    const char *certificate_authority, json_t *conformance)
 {
 	char *csr = ndes_b64_encode(c->csr_der, c->csr_len);
 	json_t *obj;
 
-	if (csr == NULL)
+	if (csr == NULL) {
+		json_decref(conformance);
 		return NULL;
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	}
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o*}",
 	    "transactionId", c->transaction_id, "certificateRequest", csr,
 	    "certificateThumbprint", ic->thumbprint, "certificateSerialNumber", ic->serial,
 	    "certificateExpirationDateUtc", ic->expires,
 	    "issuingCertificateAuthority", ic->issuer, "callerInfo", crp_caller_info(),
 	    "caConfiguration", ca_configuration, "certificateAuthority",
-	    certificate_authority);
+	    certificate_authority, "ndesConformance", conformance);
 	free(csr);
 	return notification_dump(obj);
 }

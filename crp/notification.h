@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "crypto.h"
@@ -23,9 +24,10 @@ struct crp_issued_cert {
 	char	*issuer;					/* name string */
 };
 
-/* Read the certificate: 0, or -1 with reason. */
+/* Read the certificate: 0, or -1 with reason.  keep (may be NULL) gets the
+ * parsed certificate (X509_free() it) on success, so that it is parsed once. */
 int	crp_issued_cert_read(const uint8_t *der, size_t len, struct crp_issued_cert *out,
-	    char *reason, size_t reasonlen);
+	    char *reason, size_t reasonlen, X509 **keep);
 void	crp_issued_cert_clear(struct crp_issued_cert *ic);
 
 struct crp_notification_common {
@@ -34,10 +36,12 @@ struct crp_notification_common {
 	size_t		 csr_len;
 };
 
-/* The JSON objects (compact, keys in the documented order); malloc'd. */
+/* The JSON objects (compact, keys in the documented order); malloc'd.
+ * conformance: the project's ndesConformance member (docs/cloud-api.md),
+ * taken over; NULL: none. */
 char	*crp_notification_success(const struct crp_notification_common *c,
 	    const struct crp_issued_cert *ic, const char *ca_configuration,
-	    const char *certificate_authority);
+	    const char *certificate_authority, json_t *conformance);
 char	*crp_notification_failure(const struct crp_notification_common *c,
 	    uint32_t hresult, const char *description);
 

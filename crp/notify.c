@@ -11,6 +11,7 @@
 
 #include "challenge.h"
 #include "challenge_store.h"
+#include "conformance_run.h"
 #include "crp_db.h"
 #include "crpd.h"
 #include "disposition.h"
@@ -34,12 +35,17 @@ struct crp_notify_job {
 	size_t			 cert_len;
 	/* worker */
 	char			*challenge_id;		/* from the challenge, if it opens */
+	struct ndes_challenge_claims claims;		/* idem (has_claims) */
+	bool			 has_claims;
 	struct crp_issued_cert	 cert;
+	X509			*x509;			/* the same, parsed (has_cert) */
 	bool			 has_cert;
 	/* db */
 	bool			 matched, queued, duplicate, other_key;
 	struct crp_record	 rec;
 	struct crp_outbox_item	 item;
+	struct crp_conformance	 conformance;		/* success with a certificate */
+	bool			 conformance_ran;
 	char			 notification_id[NDES_UUID_LEN + 1];
 	/* answer */
 	bool			 accepted, bad_request;
@@ -47,22 +53,20 @@ struct crp_notify_job {
 	char			 message[256];
 };
 
-/* The challenge ID of the challenge text, opened again with the current
- * keys (NULL when it does not open: the other lookups remain). */
-static char *
-notify_challenge_id(struct crpd *d, const char *text)
+/* The claims of the challenge text, opened again with the current keys
+ * (none when it does not open: the other lookups remain). */
+static void
+notify_open_challenge(struct crp_notify_job *nj, struct crpd *d)
 {
 	struct crp_keyset *ks = crp_keyholder_get(&d->keys);
-	struct ndes_challenge_claims claims;
-	char err[NDES_ERR_MAX], *id = NULL;
+	char err[NDES_ERR_MAX];
 
-	if (ks != NULL && ndes_challenge_open(text, strlen(text), ks->keys, ks->n_keys,
-	    ks->signing, &claims, err, sizeof(err)) == NDES_CHALLENGE_OK) {
-		id = strdup(claims.challenge_id);
-		ndes_challenge_claims_clear(&claims);
+	if (ks != NULL && ndes_challenge_open(nj->challenge, strlen(nj->challenge), ks->keys,
+	    ks->n_keys, ks->signing, &nj->claims, err, sizeof(err)) == NDES_CHALLENGE_OK) {
+		nj->has_claims = true;
+		nj->challenge_id = strdup(nj->claims.challenge_id);
 	}
 	crp_keyset_unref(ks);
-	return id;
 }
 
 static void
@@ -71,11 +75,11 @@ notify_work(struct crp_job *job, struct crpd *d)
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
 
 	if (nj->challenge[0] != '\0')
-		nj->challenge_id = notify_challenge_id(d, nj->challenge);
+		notify_open_challenge(nj, d);
 	job->order_key = nj->challenge_id;
 	if (nj->cert_len > 0) {
 		if (crp_issued_cert_read(nj->cert_der, nj->cert_len, &nj->cert, nj->message,
-		    sizeof(nj->message)) == -1) {
+		    sizeof(nj->message), &nj->x509) == -1) {
 			nj->bad_request = true;
 			return;
 		}
@@ -121,7 +125,7 @@ notify_body(struct crp_notify_job *nj, struct crpd *d)
 
 	if (nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS)
 		return crp_notification_success(&c, &nj->cert, d->cfg.ca_configuration,
-		    d->cfg.certificate_authority);
+		    d->cfg.certificate_authority, crp_conformance_json(&nj->conformance));
 	return crp_notification_failure(&c, nj->hresult, nj->description);
 }
 
@@ -132,6 +136,13 @@ notify_queue(struct crp_notify_job *nj, struct crpd *d)
 	bool success = nj->disposition == NDES_POLICY_DISPOSITION_SUCCESS;
 	int rc;
 
+	if (success) {
+		crp_conformance_run(d, &nj->rec, nj->has_claims ? &nj->claims : NULL, nj->x509,
+		    &nj->conformance);
+		nj->conformance_ran = true;
+		nj->conformance.revoke = d->cfg.conformance == CRPD_CONFORMANCE_REVOKE &&
+		    nj->conformance.checked && nj->conformance.result.n > 0;
+	}
 	if (ndes_uuid4(nj->notification_id) == -1 || (it->body = notify_body(nj, d)) == NULL)
 		return -1;
 	it->notification_id = nj->notification_id;
@@ -195,6 +206,22 @@ notify_emit_failure(struct crp_notify_job *nj, uint32_t code)
 }
 
 static void
+notify_emit_conformance(struct crp_notify_job *nj)
+{
+	struct ndes_event_ctx ctx = {
+		.transaction_id = nj->item.transaction_id,
+		.challenge_id = nj->rec.challenge_id,
+		.device_id = nj->rec.device_id,
+		.user_id = nj->rec.user_id,
+		.template_name = nj->rec.template_name,
+		.thumbprint = nj->cert.thumbprint,
+		.serial_number = nj->cert.serial,
+	};
+
+	crp_conformance_emit(&nj->conformance, &ctx);
+}
+
+static void
 notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 {
 	struct crp_notify_job *nj = (struct crp_notify_job *)job;
@@ -212,6 +239,8 @@ notify_after_db(struct crp_job *job, struct crpd *d, bool committed)
 		    "notification (challenge, issued certificate's key or transaction ID)");
 		notify_emit_failure(nj, nj->code);
 	} else {
+		if (nj->queued && nj->conformance_ran)
+			notify_emit_conformance(nj);
 		nj->accepted = true;
 		nj->code = NDES_DIAG_SUCCESS;
 		snprintf(nj->message, sizeof(nj->message), "%s", nj->queued ?
@@ -225,7 +254,9 @@ notify_job_free(struct crp_notify_job *nj)
 {
 	crp_reply_release(&nj->reply);
 	crp_issued_cert_clear(&nj->cert);
+	X509_free(nj->x509);
 	crp_record_clear(&nj->rec);
+	ndes_challenge_claims_clear(&nj->claims);
 	free(nj->item.body);
 	free(nj->challenge);
 	free(nj->challenge_id);

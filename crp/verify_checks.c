@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "challenge.h"
+#include "conformance.h"
 #include "csr.h"
 
 static uint32_t check_fail(uint32_t, char *, size_t, const char *, ...)
@@ -22,72 +23,6 @@ check_fail(uint32_t code, char *reason, size_t len, const char *fmt, ...)
 	vsnprintf(reason, len, fmt, ap);
 	va_end(ap);
 	return code;
-}
-
-/* The claims' SAN type name of a CSR SAN type, NULL when claims cannot
- * name it (IP, other): such a SAN never matches. */
-static const char *
-check_san_type(enum ndes_san_type t)
-{
-	switch (t) {
-	case NDES_SAN_EMAIL:
-		return "email";
-	case NDES_SAN_UPN:
-		return "upn";
-	case NDES_SAN_DNS:
-		return "dns";
-	case NDES_SAN_URI:
-		return "uri";
-	default:
-		return NULL;
-	}
-}
-
-/* Same multiset of {type, value}, order-insensitive. */
-static bool
-check_sans(const struct ndes_challenge_claims *c, const struct ndes_csr_info *info)
-{
-	bool used[NDES_CHALLENGE_MAX_SANS] = { false };
-
-	if (info->nsans != c->n_sans)
-		return false;
-	for (size_t i = 0; i < info->nsans; i++) {
-		const char *type = check_san_type(info->sans[i].type);
-		size_t j;
-
-		if (type == NULL)
-			return false;
-		for (j = 0; j < c->n_sans; j++)
-			if (!used[j] && strcmp(c->sans[j].type, type) == 0 &&
-			    strcmp(c->sans[j].value, info->sans[i].value) == 0)
-				break;
-		if (j == c->n_sans)
-			return false;
-		used[j] = true;
-	}
-	return true;
-}
-
-static bool
-check_in_list(char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], s) == 0)
-			return true;
-	return false;
-}
-
-/* Same set of EKU OIDs. */
-static bool
-check_ekus(const struct ndes_challenge_claims *c, const struct ndes_csr_info *info)
-{
-	for (size_t i = 0; i < info->nekus; i++)
-		if (!check_in_list(c->ekus, c->n_ekus, info->ekus[i]))
-			return false;
-	for (size_t i = 0; i < c->n_ekus; i++)
-		if (!check_in_list(info->ekus, info->nekus, c->ekus[i]))
-			return false;
-	return true;
 }
 
 static uint32_t
@@ -118,7 +53,7 @@ check_usages(const struct ndes_challenge_claims *c, const struct ndes_csr_info *
 		return check_fail(NDES_DIAG_KEY_USAGE_MISMATCH, reason, len,
 		    "key usage 0x%04X requested, the challenge allows 0x%04X", ku,
 		    (unsigned int)c->key_usage);
-	if (!check_ekus(c, info))
+	if (!ndes_claims_ekus_equal(c, info, NULL, 0))
 		return check_fail(NDES_DIAG_EKU_MISMATCH, reason, len,
 		    "%zu extended key usage(s) requested, they differ from the %zu the "
 		    "challenge allows", info->nekus, c->n_ekus);
@@ -139,7 +74,7 @@ crp_check_request(const struct ndes_challenge_claims *c, const struct ndes_csr_i
 		return check_fail(NDES_DIAG_SUBJECT_MISMATCH, reason, len,
 		    "subject \"%.80s\" differs from the expected \"%.80s\"", info->subject,
 		    c->subject != NULL ? c->subject : "");
-	if (!check_sans(c, info))
+	if (!ndes_claims_sans_equal(c, info, NULL, 0))
 		return check_fail(NDES_DIAG_SAN_MISMATCH, reason, len,
 		    "%zu subject alternative name(s) requested, they differ from the %zu the "
 		    "challenge expects", info->nsans, c->n_sans);

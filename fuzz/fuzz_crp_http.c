@@ -7,8 +7,9 @@
  * what the jobs do short of the database: a VerifyRequest is verified
  * (crp_verify(), every check but the one-time use) with the test keys and
  * answered as the HTTP reply operations would; a Notify's challenge is opened
- * and its issued certificate read, and the failureNotification it would
- * queue is built.
+ * and its issued certificate read and compared with fixed claims (the
+ * conformance check after issuance, common/conformance.h), and the
+ * failureNotification it would queue is built.
  *
  * Invariants: a refused body gets a 400 whose JSON body builds (the
  * message is never lost); a verification's outcome is consistent
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "challenge.h"
+#include "conformance.h"
 #include "http.h"
 #include "http_api.h"
 #include "notification.h"
@@ -48,6 +50,26 @@ verify(const struct crp_http_call *call)
 	crp_verify_result_clear(&res);
 }
 
+/* Whatever the SCEP server signed: every difference is one of the codes. */
+static void
+conformance(X509 *cert)
+{
+	struct ndes_challenge_claims claims = {
+		.subject = "CN=alice,O=Contoso", .sans = { { "upn", "alice@contoso.com" } },
+		.n_sans = 1, .key_usage = NDES_KU_DIGITAL_SIGNATURE, .ekus = { "1.3.6.1.5.5.7.3.2" },
+		.n_ekus = 1, .hash = "sha256", .validity_days = 365,
+	};
+	struct ndes_conformance_input in = { .cert = cert, .claims = &claims };
+	struct ndes_conformance_result r;
+	char err[256];
+
+	if (ndes_conformance_check(&in, &r, err, sizeof(err)) != 0)
+		return;
+	FUZZ_CHECK(r.n <= NDES_CONFORMANCE_MAX_DIFFS);
+	for (size_t i = 0; i < r.n; i++)
+		FUZZ_CHECK(r.diffs[i].code >= 0x1501 && r.diffs[i].code <= 0x150A);
+}
+
 static void
 notify(const struct crp_http_call *call)
 {
@@ -56,6 +78,7 @@ notify(const struct crp_http_call *call)
 	struct crp_notification_common c = { .transaction_id = in->transaction_id };
 	struct ndes_challenge_claims claims;
 	struct crp_issued_cert ic;
+	X509 *cert = NULL;
 	char err[256], *text;
 
 	if (in->challenge[0] != '\0' && ndes_challenge_open(in->challenge,
@@ -65,8 +88,10 @@ notify(const struct crp_http_call *call)
 		ndes_challenge_claims_clear(&claims);
 	}
 	if (in->cert_len > 0 && crp_issued_cert_read(in->cert_der, in->cert_len, &ic, err,
-	    sizeof(err)) == 0) {
+	    sizeof(err), &cert) == 0) {
 		FUZZ_CHECK(ic.thumbprint[0] != '\0' && ic.issuer != NULL);
+		conformance(cert);
+		X509_free(cert);
 		crp_issued_cert_clear(&ic);
 	}
 	text = crp_notification_failure(&c, in->last_hresult, in->description);

@@ -7,11 +7,13 @@
 # watcher; enrolls devices with scepclient, shows refused challenges, issues
 # a PKCS certificate, revokes a certificate, prints the journald events and
 # the cloud's view, stops everything and ends with one line:
-#   demo: enrolled=<n> refused=<n> pkcs=<n> revoked=<n> notified=<n>
+#   demo: enrolled=<n> refused=<n> pkcs=<n> revoked=<n> notified=<n> differs=<n>
 # Exit status non-zero when any step did not do what it should.
-#   scripts/demo.sh [--keep] [--rebuild]
+#   scripts/demo.sh [--keep] [--rebuild] [--revoke]
 #     --keep      keep the temporary folder (configurations, logs, depot)
 #     --rebuild   run make in build/ even when the programs are there
+#     --revoke    ndes-crpd with conformance: revoke (the certificate that
+#                 differs from its profile is revoked at once)
 set -uo pipefail
 
 keep=0 build=0
@@ -19,8 +21,9 @@ for a in "$@"; do
 	case $a in
 	--keep) keep=1 ;;
 	--rebuild) build=1 ;;
-	-h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: scripts/demo.sh [--keep] [--rebuild]" >&2; exit 2 ;;
+	--revoke) DEMO_CONFORMANCE=revoke ;;
+	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "usage: scripts/demo.sh [--keep] [--rebuild] [--revoke]" >&2; exit 2 ;;
 	esac
 done
 
@@ -52,7 +55,7 @@ demo_build() {
 		{ tail -n 30 "$top/demo-build.log" >&2; return 1; }
 }
 if ! demo_build; then
-	echo "demo: enrolled=0 refused=0 pkcs=0 revoked=0 notified=0"
+	echo "demo: enrolled=0 refused=0 pkcs=0 revoked=0 notified=0 differs=0"
 	exit 1
 fi
 

@@ -40,7 +40,7 @@ write_config() {	# log_level, template validity, extra YAML...
 	local level=$1 validity=$2
 	shift 2
 	conn_config "log_level: $level" \
-	    "ca: {name: ca01, folder: $C, crl_days: 2, templates: [{name: ContosoSCEPGeneral, validity: $validity}]}" "$@"
+	    "ca: {name: ca01, folder: $C, crl_days: 2, templates: [{name: ContosoSCEPSignature, validity: $validity}]}" "$@"
 }
 write_config info 30d
 register || { echo "Bail out! cannot register"; exit 1; }

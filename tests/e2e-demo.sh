@@ -7,44 +7,14 @@
 # event in journald (ID, exact code, device).  Prints TAP; skipped when the
 # scep package, jq or a journald is missing.
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}" "${top_builddir:=$top_srcdir}"
-: "${OPENSSL:=openssl}" "${JOURNALCTL:=journalctl}"
+. "$(dirname "$0")/lib/demo-test.sh"
 
-. "$top_srcdir/tests/lib/tap.sh"
-quiet() { "$@" >/dev/null 2>&1; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-
-command -v scepserver >/dev/null 2>&1 && command -v scepclient >/dev/null 2>&1 ||
-	skip_all "micromdm's scepserver/scepclient (Debian package scep) not installed"
-command -v jq >/dev/null 2>&1 || skip_all "jq not installed"
-
-DEMO_SRCDIR=$top_srcdir DEMO_BUILDDIR=$top_builddir DEMO_PREFIX="# "
-. "$top_srcdir/scripts/lib/demo-env.sh"
-. "$top_srcdir/scripts/lib/demo-start.sh"
-. "$top_srcdir/scripts/lib/demo-flow.sh"
-. "$top_srcdir/scripts/lib/demo-report.sh"
-
-demo_journald >/dev/null 2>&1 || skip_all "no journald"
-cleanup() {
-	demo_stop_all
-	[ "$tap_failed" = 0 ] || [ -z "$DEMO_T" ] || demo_logs
-	[ -z "$DEMO_T" ] || rm -rf "$DEMO_T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-demo_init || { echo "Bail out! demo_init failed"; exit 1; }
-if ! demo_start; then
-	echo "Bail out! the services did not start"
-	exit 1
-fi
-ok "cloud emulator, connector, ndes-crpd, scepserver and the depot watcher started"
-demo_remember_pids
+demo_test_start
 demo_flow
 demo_save_cloud_view
 check_eq "every step of the flow did what it should" "$DEMO_FAILS" 0
 check_eq "the counts" "$(demo_summary_line)" \
-	"demo: enrolled=3 refused=2 pkcs=1 revoked=1 notified=3"
+	"demo: enrolled=4 refused=2 pkcs=1 revoked=1 notified=4 differs=1"
 
 D=$DEMO_T/depot
 # ---- the certificates scepserver issued ------------------------------------
@@ -88,8 +58,26 @@ while IFS=$'\t' read -r kind name dev serial tp; do
 			"/emailAddress=bob.jones@contoso.com/CN=bob@contoso.com"
 	fi
 done <<<"$DEMO_ISSUED"
-check_eq "four certificates issued (3 SCEP, 1 PKCS), serials distinct" \
-	"$(cut -f4 <<<"$DEMO_ISSUED" | grep . | sort -u | wc -l)" 4
+check_eq "five certificates issued (4 SCEP, 1 PKCS), serials distinct" \
+	"$(cut -f4 <<<"$DEMO_ISSUED" | grep . | sort -u | wc -l)" 5
+
+# ---- what the check after issuance found ---------------------------------------
+# the example's profiles ask only for what scepserver issues; the demo's one
+# mismatched profile differs in subject, SANs, key usage and validity
+check_eq "the cloud's profile states: three conforming, the mismatched one differs" \
+	"$(jq -r '.value[] | "\(.profile): \(.state) \([.differences[].code] | join(","))"' \
+		"$DEMO_T/cloud-profiles.json")" \
+	"Contoso Wi-Fi User (iOS): conforming 
+Contoso Device (iOS): conforming 
+Contoso Workstation (Windows 10): conforming 
+Demo Wi-Fi NPS (iOS): differs 0x00001501,0x00001503,0x00001504,0x00001508"
+check_eq "the differences say what was asked and what was issued" \
+	"$(jq -r '.value[] | select(.state == "differs") | .differences[] | .detail' \
+		"$DEMO_T/cloud-profiles.json")" \
+	"asked \"CN=alice@contoso.com,emailAddress=alice.smith@contoso.com,OU=NPS,O=Contoso,C=US\", issued \"CN=alice@contoso.com,OU=NPS,O=Contoso,C=US\"
+missing upn:alice@contoso.com
+asked digitalSignature,keyEncipherment, issued digitalSignature
+asked 730 days, issued 365 days 0 hours"
 
 # ---- the revocation -----------------------------------------------------------
 rs=$DEMO_REVOKE_SERIAL
@@ -114,18 +102,12 @@ for r in replay expired; do
 done
 
 # ---- every event in journald --------------------------------------------------
-# exactly as many as the flow caused; uploads and downloads at least once
-while read -r count id code dev; do
-	got=$(demo_count_events "$id" "$code" "$dev")
-	case $id in
-	20300 | 20400) check "journald: $id $code (got $got)" test "$got" -ge 1 ;;
-	*) check_eq "journald: $id $code${dev:+ for device $dev}" "$got" "$count" ;;
-	esac
-done < <(grep . <<<"$DEMO_EXPECT" | sort | uniq -c | sed 's/^ *//')
+demo_test_expected_events
 demo_events_json
-check_eq "journald: no failure or warning events but the two refusals" \
+check_eq "journald: no failure or warning events but the two refusals and the mismatched profile's four" \
 	"$(jq -r 'select(.PRIORITY | tonumber <= 4) | "\(.NDES_EVENT_ID) \(.NDES_DIAG_CODE)"' \
-		"$DEMO_T/events.json" | sort | tr '\n' ' ')" "20501 0x00000411 20501 0x0000100A "
+		"$DEMO_T/events.json" | sort | tr '\n' ' ')" \
+	"20501 0x00000411 20501 0x0000100A 20601 0x00001501 20601 0x00001503 20601 0x00001504 20601 0x00001508 "
 check_eq "journald: the revocation event names the serial" \
 	"$(jq -r 'select(.NDES_EVENT_ID == "20200") | .NDES_SERIAL_NUMBER | ascii_upcase |
 		sub("^0+"; "")' "$DEMO_T/events.json")" "$rs"

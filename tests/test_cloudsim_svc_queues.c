@@ -124,6 +124,91 @@ Test(queues, malformed_notifications_get_400_naming_the_field)
 	    "field \"notification\": expected an object");
 }
 
+/* ndesConformance (docs/cloud-api.md): checked, and the emulator's profile
+ * state of the device the challenge was minted for. */
+static void
+post_conformance(const char *txn, const char *serial, const char *id, const char *conf)
+{
+	char *body;
+	int status = 0;
+	json_t *answer;
+
+	cr_assert(asprintf(&body, "{\"transactionId\":\"%s\",\"certificateRequest\":\"MIIB\","
+	    "\"certificateThumbprint\":\"C7BD9BF4F4A77C9116F7BB6DCC5F5F03DD531EAB\","
+	    "\"certificateSerialNumber\":\"%s\",\"certificateExpirationDateUtc\":"
+	    "\"2027-01-31T12:00:00Z\",\"issuingCertificateAuthority\":\"CN=CA\",\"callerInfo\":"
+	    "\"c\",\"ndesConformance\":{\"checked\":true,\"challengeId\":\"%s\","
+	    "\"profile\":\"workstation\",%s}}", txn, serial, id, conf) > 0);
+	answer = post("/ScepActions/successNotification", body, &status);
+	cr_assert_eq(status, 200, "%s", body);
+	json_decref(answer);
+	free(body);
+}
+
+Test(queues, profile_states_show_conforming_and_differing_issuances)
+{
+	const char *ids[3];
+	json_t *minted[3], *list, *row, *answer;
+	char *body;
+	int status = 0;
+
+	for (int i = 0; i < 3; i++) {
+		json_t *target = json_pack("{s:s, s:s}", "device", "dev-win-1", "profile",
+		    "workstation");
+
+		minted[i] = sim_admin(&sim, "POST", "/admin/challenges", target, &status);
+		cr_assert_eq(status, 201);
+		ids[i] = json_string_value(json_object_get(minted[i], "challengeId"));
+		json_decref(target);
+	}
+	post_conformance("tx-ok", "0A", ids[0], "\"conforms\":true,\"differences\":[]");
+	post_conformance("tx-ku", "0B", ids[1], "\"conforms\":false,\"differences\":["
+	    "{\"code\":\"0x00001504\",\"name\":\"NDES_Issued_KeyUsageDiffers\",\"detail\":"
+	    "\"asked digitalSignature,keyEncipherment, issued digitalSignature\"}]");
+	list = sim_admin(&sim, "GET", "/admin/profiles", NULL, &status);
+	cr_assert_eq(status, 200);
+	cr_assert_eq(json_array_size(json_object_get(list, "value")), 2);
+	row = json_array_get(json_object_get(list, "value"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(row, "deviceId")), "dev-win-1");
+	cr_assert_str_eq(json_string_value(json_object_get(row, "state")), "conforming");
+	cr_assert_eq(json_array_size(json_object_get(row, "differences")), 0);
+	row = json_array_get(json_object_get(list, "value"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(row, "profile")), "workstation");
+	cr_assert_str_eq(json_string_value(json_object_get(row, "state")), "differs");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(row,
+	    "differences"), 0), "code")), "0x00001504");
+	cr_assert(json_is_null(json_object_get(row, "revocation")));
+	json_decref(list);
+	/* conformance: revoke: recorded as the connector's own revocation, never
+	 * downloaded, revoked once the connector uploads its result */
+	post_conformance("tx-rv", "0C", ids[2], "\"conforms\":false,\"revoke\":true,"
+	    "\"differences\":[{\"code\":\"0x00001503\",\"name\":\"NDES_Issued_SanDiffers\","
+	    "\"detail\":\"missing upn:alice@contoso.com\"}]");
+	answer = post("/CertificateAuthorityRequests/downloadRevocationRequests",
+	    "{\"downloadParameters\":{\"maxRequests\":10}}", &status);
+	cr_assert_eq(json_array_size(json_object_get(answer, "value")), 0);
+	json_decref(answer);
+	cr_assert(asprintf(&body, "{\"results\":[{\"requestContext\":\"conformance:%s\","
+	    "\"succeeded\":true,\"errorCode\":0}]}", ids[2]) > 0);
+	answer = post("/CertificateAuthorityRequests/uploadRevocationResults", body, &status);
+	cr_assert_eq(status, 200, "%s", body);
+	json_decref(answer);
+	free(body);
+	list = sim_admin(&sim, "GET", "/admin/profiles", NULL, &status);
+	row = json_array_get(json_object_get(list, "value"), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(row, "state")), "differs");
+	cr_assert_str_eq(json_string_value(json_object_get(row, "revocation")), "revoked");
+	json_decref(list);
+	for (int i = 0; i < 3; i++)
+		json_decref(minted[i]);
+	expect_400("/ScepActions/successNotification", "{\"transactionId\":\"t\","
+	    "\"certificateRequest\":\"r\",\"certificateThumbprint\":\"AB\","
+	    "\"certificateSerialNumber\":\"01\",\"certificateExpirationDateUtc\":"
+	    "\"2027-01-31T12:00:00Z\",\"issuingCertificateAuthority\":\"CN=CA\",\"callerInfo\":"
+	    "\"c\",\"ndesConformance\":{\"checked\":\"yes\"}}", "invalid_request",
+	    "field \"checked\": expected a boolean");
+}
+
 static char *
 queue_revocation(const char *serial, const char *issuer)
 {

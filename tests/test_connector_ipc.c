@@ -20,7 +20,7 @@
 
 static struct tcd t;
 static struct connd_ipc *ipc;
-static int stored;
+static int stored, worked;
 
 /* A peer of the test: what it received. */
 struct client {
@@ -37,13 +37,20 @@ on_stored(void *arg)
 }
 
 static void
+on_work(void *arg)
+{
+	worked++;
+}
+
+static void
 setup(void)
 {
 	char err[256];
 
 	tc_setup();
 	tcd_setup(&t, NULL);
-	ipc = connd_ipc_new(&t.env, (struct connd_hook){ on_stored, NULL });
+	ipc = connd_ipc_new(&t.env, (struct connd_hook){ on_stored, NULL },
+	    (struct connd_hook){ on_work, NULL });
 	cr_assert_not_null(ipc);
 	cr_assert_eq(connd_ipc_start(ipc, err, sizeof(err)), 0, "%s", err);
 }
@@ -214,6 +221,50 @@ Test(ipc_hello, notifications_without_hello_are_taken_but_never_make_a_target)
 	cr_assert_null(connd_ipc_crpd(ipc));
 	reload();
 	cr_assert_not(feed.reload);
+	client_close(&feed);
+}
+
+/* crpd's conformance: revoke (docs/crpd.md): the notification is stored
+ * and its certificate becomes revocation work, once however often crpd sends
+ * it; a notification that does not ask for it gives none. */
+static void
+feed_notification(struct client *c, const char *id, const char *body)
+{
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_CONNECTOR_NOTIFICATION, 1);
+
+	ndes_ipc_msg_add_str(m, id);
+	ndes_ipc_msg_add_str(m, "successNotification");
+	ndes_ipc_msg_add_str(m, body);
+	c->ack = false;
+	cr_assert_eq(ndes_ipc_peer_send(c->peer, m), 0);
+	ndes_ipc_msg_free(m);
+	cr_assert(ipc_test_pump_until(t.env.base, &c->ack, 2000), "no ACK");
+}
+
+Test(ipc_hello, a_notification_asking_for_revocation_becomes_revocation_work)
+{
+	const char *revoke = "{\"transactionId\":\"n-2\",\"certificateSerialNumber\":\"0A\","
+	    "\"issuingCertificateAuthority\":\"CN=CA\",\"ndesConformance\":{\"checked\":true,"
+	    "\"conforms\":false,\"revoke\":true,\"challengeId\":\"c-2\",\"profile\":\"p\","
+	    "\"differences\":[]}}";
+	struct conn_outbox_item *items = NULL;
+	struct client feed;
+	size_t n = 0;
+
+	client_connect(&feed);
+	feed_notification(&feed, "n-1", "{\"transactionId\":\"n-1\",\"ndesConformance\":"
+	    "{\"conforms\":false}}");
+	cr_assert_eq(worked, 0);
+	feed_notification(&feed, "n-2", revoke);
+	feed_notification(&feed, "n-2", revoke);
+	cr_assert_eq(worked, 1);
+	cr_assert_eq(conn_outbox_work_fetch(t.env.ob, 10, &items, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(items[0].kind, "revocation");
+	cr_assert_str_eq(items[0].key, "r:conformance:c-2");
+	cr_assert_str_eq(items[0].body, "{\"requestContext\":\"conformance:c-2\","
+	    "\"serialNumber\":\"0A\",\"issuerName\":\"CN=CA\",\"caConfiguration\":\"\"}");
+	conn_outbox_items_free(items, n);
 	client_close(&feed);
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -90,13 +91,17 @@ expected_success(const char *txn, const uint8_t *csr, size_t csr_len, const uint
 	cr_assert_eq(ndes_crypto_serial_hex(cert, serial, sizeof(serial)), 0);
 	cr_assert_eq(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm), 1);
 	strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:b, s:b, s:b, s:s, s:s, s:[]}}",
 	    "transactionId", txn, "certificateRequest", csr64,
 	    "certificateThumbprint", thumb, "certificateSerialNumber", serial,
 	    "certificateExpirationDateUtc", expires,
 	    "issuingCertificateAuthority", "CN=Test Issuing CA",
 	    "callerInfo", "ndes-crpd/" PACKAGE_VERSION,
-	    "caConfiguration", "ca.example\\Test CA", "certificateAuthority", "Test CA");
+	    "caConfiguration", "ca.example\\Test CA", "certificateAuthority", "Test CA",
+	    "ndesConformance", "checked", 1, "conforms", 1, "revoke", 0, "challengeId", ID,
+	    "profile",
+	    "profile-wifi",
+	    "differences");
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	free(csr64);
@@ -143,7 +148,7 @@ Test(crpd_notify, success_reaches_the_connector_exactly_once)
 
 	connector = crpd_h_connector_start(h, true);
 	csr = verify("txn-s", &csr_len, &challenge);
-	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	cert = crpd_h_issue_conforming(key_a, &cert_len);
 	notify_ok(NULL, "txn-s", 0, 0, cert, cert_len, "", QUEUED);
 	got = crpd_h_connector_received(h, 1);
 	cr_assert_eq(json_array_size(got), 1);
@@ -159,6 +164,7 @@ Test(crpd_notify, success_reaches_the_connector_exactly_once)
 	got = crpd_h_connector_received(h, 2);
 	cr_assert_eq(json_array_size(got), 1);
 	cr_assert_eq(count_events("txn-s", "20602", "0x00001101"), 0);
+	cr_assert_eq(count_events("txn-s", "20601", "0x00001503"), 0, "it conforms: no 20601");
 	json_decref(got);
 	free(want);
 	free(challenge);
@@ -364,4 +370,139 @@ Test(crpd_notify, certificate_for_another_key_is_refused)
 	EVP_PKEY_free(other);
 	free(challenge);
 	OPENSSL_free(csr);
+}
+
+/* The conformance check after issuance (docs/policy.md): a certificate that
+ * is not what the challenge asked for is recorded and sent all the same,
+ * with one 20601 per difference and the list in ndesConformance; found by
+ * its key alone (the depot watcher's notification: no challenge, no
+ * transaction), the claims are read again from the verified request. */
+static void
+assert_differences(json_t *body, const char *const *codes, size_t n)
+{
+	json_t *conf = json_object_get(body, "ndesConformance");
+	json_t *diffs = json_object_get(conf, "differences");
+
+	cr_assert(json_is_true(json_object_get(conf, "checked")));
+	cr_assert(json_is_false(json_object_get(conf, "conforms")));
+	cr_assert_str_eq(json_string_value(json_object_get(conf, "profile")), "profile-wifi");
+	cr_assert_eq(json_array_size(diffs), n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(diffs, i),
+		    "code")), codes[i]);
+}
+
+Test(crpd_notify, certificate_unlike_its_profile_is_sent_with_its_differences)
+{
+	static const char *const codes[] = { "0x00001501", "0x00001503", "0x00001504",
+	    "0x00001505" };
+	char *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *body;
+
+	connector = crpd_h_connector_start(h, true);
+	csr = verify("txn-d", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);	/* CN=alice, no extensions */
+	notify_ok(NULL, "", 0, 0, cert, cert_len, "depot certificate alice.2.pem", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	assert_differences(body, codes, 4);
+	cr_assert(json_is_false(json_object_get(json_object_get(body, "ndesConformance"),
+	    "revoke")), "conformance: warn (the default) asks for no revocation");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(
+	    json_object_get(body, "ndesConformance"), "differences"), 1), "detail")),
+	    "missing email:alice@contoso.com; missing upn:alice@contoso.com");
+	for (size_t i = 0; i < 4; i++)
+		wait_events("txn-d", "20601", codes[i], 1);
+	wait_events("txn-d", "20600", "0x00000000", 1);
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+}
+
+/* conformance: revoke: the successNotification asks the connector to revoke
+ * the certificate (docs/crpd.md, "Conformance"); a conforming one is not. */
+Test(crpd_notify, conformance_revoke_asks_the_connector_to_revoke)
+{
+	struct crpd_h_opts opts = { .extra_yaml = "conformance: revoke\n" };
+	char *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *body;
+
+	crpd_h_finish(&h);	/* the suite's crpd, with the default conformance: warn */
+	h = crpd_h_launch(&opts);
+	connector = crpd_h_connector_start(h, true);
+	csr = verify("txn-r", &csr_len, &challenge);
+	cert = crpd_h_issue(key_a, "alice", &cert_len);
+	notify_ok(challenge, "txn-r", 0, 0, cert, cert_len, "", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	cr_assert(json_is_true(json_object_get(json_object_get(body, "ndesConformance"),
+	    "revoke")));
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+}
+
+/* The chain (docs/crpd.md, "Conformance"): the claims name the profile's
+ * trusted root by its SHA-256, crpd has the issuing CA's certificates in
+ * paths.issuing_ca_certs; a root that is not among them is a difference,
+ * found from the verified request alone (a depot-style notification). */
+Test(crpd_notify, trusted_root_not_among_the_issuing_cas_certificates)
+{
+	EVP_PKEY *k = testpki_key("ec-p256");
+	X509 *other = testpki_cert(k, "Other Root", NULL, NULL, -60, 365);
+	struct ndes_challenge_claims c;
+	struct crpd_h_csr_spec s;
+	struct crpd_h_reply r;
+	char *path, *challenge;
+	uint8_t *csr, *cert;
+	size_t csr_len, cert_len;
+	json_t *got, *body, *diffs;
+
+	crpd_h_finish(&h);
+	h = crpd_h_new(NULL);
+	path = crpd_h_path(h, "ca");
+	cr_assert_eq(mkdir(path, 0755), 0);
+	free(path);
+	path = crpd_h_path(h, "ca/issuing-ca.pem");
+	crpd_h_write_certs(path, &other, 1);
+	free(path);
+	crpd_h_start(h);
+	connector = crpd_h_connector_start(h, true);
+	crpd_h_claims(&c, ID);
+	c.trusted_root = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
+	challenge = crpd_h_seal(h, &c);
+	crpd_h_csr_default(&s, key_a, challenge);
+	csr = crpd_h_csr(&s, &csr_len);
+	crpd_h_verify(h, csr, csr_len, "txn-c", &r);
+	cr_assert(r.verified, "%s", r.reason);
+	cert = crpd_h_issue_conforming(key_a, &cert_len);
+	notify_ok(NULL, "", 0, 0, cert, cert_len, "depot certificate alice.2.pem", QUEUED);
+	got = crpd_h_connector_received(h, 1);
+	body = json_loads(json_string_value(json_object_get(json_array_get(got, 0), "body")), 0,
+	    NULL);
+	diffs = json_object_get(json_object_get(body, "ndesConformance"), "differences");
+	cr_assert_eq(json_array_size(diffs), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(diffs, 0), "code")),
+	    "0x00001509");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(diffs, 0), "detail")),
+	    "the profile's trusted root (SHA-256 00112233445566778899AABBCCDDEEFF00112233445566778"
+	    "899AABBCCDDEEFF) is not among the issuing CA's certificates");
+	wait_events("txn-c", "20601", "0x00001509", 1);
+	json_decref(body);
+	json_decref(got);
+	free(challenge);
+	OPENSSL_free(csr);
+	OPENSSL_free(cert);
+	X509_free(other);
+	EVP_PKEY_free(k);
 }

@@ -41,6 +41,8 @@ static const struct {
 	{ 20501, "CRPVerifyMetric_Warning", LOG_WARNING, { 0, 0x411, 0x0FFFFFFF } },
 	{ 20502, "CRPVerifyMetric_Failure", LOG_ERR, { 0, 0x408, 0x409, 0x410, 0x0FFFFFFF } },
 	{ 20600, "CRPNotifyMetric_Success", LOG_INFO, { 0, 0x0FFFFFFF } },
+	/* a project extension (docs/events.md): the conformance check after issuance */
+	{ 20601, "CRPNotifyMetric_Warning", LOG_WARNING, { 0, 0x0FFFFFFF } },
 	{ 20602, "CRPNotifyMetric_Failure", LOG_ERR, { 0, 0x0FFFFFFF } },
 	/* project extension: a notification of a certificate not issued */
 	{ 20610, "CRPNotifyMetric_NotIssued", LOG_WARNING, { 0, 0x0FFFFFFF } },
@@ -114,6 +116,16 @@ static const struct {
 	{ 0x1303, "NDES_Ca_Unavailable", { 20202, 20212 } },
 	{ 0x1304, "NDES_Pkcs_RequestInvalid", { 20102 } },
 	{ 0x1305, "NDES_CaFile_Malformed", { 20102, 20202, 20212 } },
+	{ 0x1501, "NDES_Issued_SubjectDiffers", { 20601 } },
+	{ 0x1502, "NDES_Issued_SubjectStringType", { 20601 } },
+	{ 0x1503, "NDES_Issued_SanDiffers", { 20601 } },
+	{ 0x1504, "NDES_Issued_KeyUsageDiffers", { 20601 } },
+	{ 0x1505, "NDES_Issued_EkuDiffers", { 20601 } },
+	{ 0x1506, "NDES_Issued_PublicKeyDiffers", { 20601 } },
+	{ 0x1507, "NDES_Issued_HashDiffers", { 20601 } },
+	{ 0x1508, "NDES_Issued_ValidityDiffers", { 20601 } },
+	{ 0x1509, "NDES_Issued_ChainInvalid", { 20601 } },
+	{ 0x150A, "NDES_Issued_NotChecked", { 20601 } },
 	/* printed by `ndes-connector diagnose`, carried by no event */
 	{ 0x1401, "NDES_Config_Invalid", { 0 } },
 	{ 0x1402, "NDES_File_Permissions", { 0 } },

@@ -128,6 +128,56 @@ demo_refused() {
 	fi
 }
 
+# demo_profile_state CHALLENGE-ID: "<state> <codes> <revocation>" as the
+# cloud shows the certificate issued for that challenge (show profiles)
+demo_profile_state() {
+	demo_cloud show profiles | jq -r --arg id "$1" '.value[] | select(.challengeId == $id) |
+		"\(.state) \([.differences[].code] | join(",")) \(.revocation // "-")"'
+}
+demo_state_is() { [ "$(demo_profile_state "$1")" = "$2" ]; }
+
+# demo_differs NAME DEVICE PROFILE USER CODE...: a profile asking for what
+# scepserver does not issue: enrolled all the same, one 20601 per CODE, the
+# cloud's profile state "differs" with exactly those codes; with
+# conformance: revoke the connector revokes it at once (20200, R in
+# index.txt, listed in crl.pem, the cloud's revocation "revoked")
+demo_differs() {
+	local name=$1 dev=$2 prof=$3 user=$4 id code rev=- want serial
+	shift 4
+	demo_good "$name" "$dev" "$prof" "$user" || return 1
+	id=$(jq -r .challengeId "$DEMO_T/enroll/$name.json")
+	for code in "$@"; do
+		demo_expect 20601 "$code" "$dev"
+		demo_step "$name: ndes-crpd found it differs from its profile (20601 $code)" \
+			demo_wait_event 20601 "$code" "$dev"
+	done
+	[ "$DEMO_CONFORMANCE" = revoke ] && rev=revoked
+	want="differs $(IFS=,; echo "$*") $rev"
+	if ! demo_wait 300 demo_state_is "$id" "$want"; then
+		demo_fail "$name: the cloud shows \"$(demo_profile_state "$id")\", not \"$want\""
+		return 1
+	fi
+	DEMO_DIFFERS=$((DEMO_DIFFERS + 1))
+	demo_ok "$name: the cloud shows it issued and differing: $want"
+	[ "$DEMO_CONFORMANCE" = revoke ] || return 0
+	serial=$(demo_issued_field "$name" 4)
+	demo_expect 20200 0x00000000
+	if demo_index_revoked "$serial" && demo_crl_lists "$serial"; then
+		DEMO_REVOKED=$((DEMO_REVOKED + 1))
+		demo_ok "$name: serial $serial revoked at once by the connector (conformance: revoke)"
+	else
+		demo_fail "$name: serial $serial is not revoked in index.txt and crl.pem"
+	fi
+}
+
+# The demo's one profile that asks for more than scepserver issues (E=, a UPN
+# SAN, keyEncipherment, 730 days): caught after issuance
+demo_mismatch() {
+	demo_say "== a profile micromdm's scepserver cannot honour ($DEMO_CONFORMANCE)"
+	demo_differs wifi-nps "$DEMO_IPHONE" "$DEMO_PROFILE_MISMATCH" "$DEMO_ALICE" \
+		0x00001501 0x00001503 0x00001504 0x00001508
+}
+
 demo_enrollments() {
 	demo_say "== enrollments with scepclient"
 	demo_good user-iphone "$DEMO_IPHONE" "$DEMO_PROFILE_USER" "$DEMO_ALICE"
@@ -203,10 +253,12 @@ demo_index_revoked() {
 	awk -F'\t' -v s="$1" '$1 == "R" { x = toupper($4); sub(/^0+/, "", x); if (x == s) f = 1 }
 		END { exit !f }' "$DEMO_T/depot/index.txt"
 }
+# (grep reads to the end: with -q it would stop at the first match and, under
+# demo.sh's pipefail, the loop's SIGPIPE would fail a CRL listing more serials)
 demo_crl_lists() {
 	"$OPENSSL" crl -in "$DEMO_T/depot/crl.pem" -noout -text 2>/dev/null |
 		sed -n 's/^ *Serial Number: *//p' | while read -r s; do demo_norm_serial "$s"; done |
-		grep -qx "$1"
+		grep -x "$1" >/dev/null
 }
 
 # demo_notified: every SCEP certificate's success notification reached the cloud
@@ -245,6 +297,7 @@ demo_flow() {
 	demo_say "== ndes-connector diagnose"
 	demo_step "ndes-connector diagnose: no check failed" demo_diagnose_all_ok
 	demo_enrollments
+	demo_mismatch
 	demo_refusals
 	demo_pkcs
 	demo_revoke device-ws042

@@ -32,7 +32,7 @@ demo_event_table() {
 # demo_cloud_view: saved while the cloud runs, printed by demo_print_cloud_view
 demo_save_cloud_view() {
 	local w
-	for w in connectors notifications revocations pkcs; do
+	for w in connectors notifications revocations pkcs profiles; do
 		demo_cloud show "$w" >"$DEMO_T/cloud-$w.json" 2>/dev/null || echo '{"value":[]}' \
 			>"$DEMO_T/cloud-$w.json"
 	done
@@ -48,11 +48,14 @@ demo_print_cloud_view() {
 	demo_say "revocations:"
 	jq -r '.value[] | "  serial \(.serialNumber)  \(.status)  errorCode \(.errorCode // 0)  at \(.resultAt // "-")"' \
 		"$DEMO_T/cloud-revocations.json" | while IFS= read -r l; do demo_say "$l"; done
+	demo_say "profile states:"
+	jq -r '.value[] | "  \(.deviceId)  \(.profile)  serial \(.serialNumber)  \(.state)\(if .revocation then "  revocation " + .revocation else "" end)\([.differences[] | "\n    " + .code + " " + .name + ": " + .detail] | join(""))"' \
+		"$DEMO_T/cloud-profiles.json" | while IFS= read -r l; do demo_say "$l"; done
 	demo_say "PKCS requests:"
 	jq -r '.value[] | "  \(.deviceId)  \(.profile)  \(.status)  thumbprint \(.certificateThumbprint // "-")  serial \(.certificateSerialNumber // "-")"' \
 		"$DEMO_T/cloud-pkcs.json" | while IFS= read -r l; do demo_say "$l"; done
 }
 
 demo_summary_line() {
-	echo "demo: enrolled=$DEMO_ENROLLED refused=$DEMO_REFUSED pkcs=$DEMO_PKCS revoked=$DEMO_REVOKED notified=$DEMO_NOTIFIED"
+	echo "demo: enrolled=$DEMO_ENROLLED refused=$DEMO_REFUSED pkcs=$DEMO_PKCS revoked=$DEMO_REVOKED notified=$DEMO_NOTIFIED differs=$DEMO_DIFFERS"
 }

@@ -23,6 +23,8 @@ demo_start_cloud() {
 	sed -e "s|localhost:8080/|localhost:$DEMO_SCEP_PORT/|" \
 		-e "s|127.0.0.1:8080/|127.0.0.1:$DEMO_SCEP_PORT/|" \
 		"$DEMO_EXAMPLE" >"$DEMO_T/cloud-sim.yaml"
+	printf '%s\n' "$DEMO_EXTRA_PROFILES" |
+		sed -e "s|localhost:8080/|localhost:$DEMO_SCEP_PORT/|" >>"$DEMO_T/cloud-sim.yaml"
 	"$DEMO_SIM" --check-config "$DEMO_T/cloud-sim.yaml" >"$DEMO_T/log/cloud-check.out" 2>&1 ||
 		return 1
 	demo_spawn cloud "$DEMO_SIM" serve --config "$DEMO_T/cloud-sim.yaml" \
@@ -61,6 +63,8 @@ demo_write_configs() {
 	state_dir: $DEMO_T/ndes
 	ipc: {socket: $run/crp.sock}
 	connector: {socket: $run/connector.sock, retry_interval: 1s}
+	conformance: $DEMO_CONFORMANCE
+	paths: {issuing_ca_certs: $DEMO_T/depot/ca.pem}
 	events: {sink: journal}
 	EOF
 	cat >"$DEMO_T/policy.yaml" <<-EOF

@@ -417,6 +417,48 @@ crpd_h_issue(EVP_PKEY *key, const char *cn, size_t *len)
 	return der;
 }
 
+static void
+issue_ext(X509 *cert, X509 *ca, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&ctx, ca, cert, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	cr_assert_not_null(ext);
+	X509_add_ext(cert, ext, -1);
+	X509_EXTENSION_free(ext);
+}
+
+uint8_t *
+crpd_h_issue_conforming(EVP_PKEY *key, size_t *len)
+{
+	EVP_PKEY *ca_key = testpki_key("ec-p256");
+	X509 *ca = testpki_cert(ca_key, "Test Issuing CA", NULL, NULL, -60, 3650);
+	X509 *cert = testpki_cert(key, "alice", ca, ca_key, -60, 365);
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	int n;
+
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"Contoso",
+	    -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"alice",
+	    -1, -1, 0);
+	X509_set_subject_name(cert, name);
+	issue_ext(cert, ca, NID_subject_alt_name, "email:alice@contoso.com, "
+	    "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:alice@contoso.com");
+	issue_ext(cert, ca, NID_key_usage, "critical, digitalSignature");
+	issue_ext(cert, ca, NID_ext_key_usage, "clientAuth");
+	cr_assert_gt(X509_sign(cert, ca_key, EVP_sha256()), 0);
+	cr_assert_gt(n = i2d_X509(cert, &der), 0);
+	*len = (size_t)n;
+	X509_NAME_free(name);
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	return der;
+}
+
 char *
 crpd_h_csr_b64(struct crpd_h *h, const char *id, EVP_PKEY *key)
 {

@@ -170,6 +170,10 @@ json_t	*crpd_h_expect_event(struct crpd_h *h, const char *txn, int event_id, uin
 
 /* A certificate for key's public key issued by a throwaway CA, DER. */
 uint8_t	*crpd_h_issue(EVP_PKEY *key, const char *cn, size_t *len);
+/* The certificate crpd_h_claims() asks for (subject CN=alice,O=Contoso,
+ * email and UPN SANs, digitalSignature, clientAuth, 365 days, SHA-256):
+ * it conforms (common/conformance.h).  DER. */
+uint8_t	*crpd_h_issue_conforming(EVP_PKEY *key, size_t *len);
 
 #endif
 
