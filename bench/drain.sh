@@ -24,10 +24,12 @@ fill_outbox() {
 	    'n:drain-' || i, json_object('transactionId', 'drain-' || i,
 	    'certificateRequest', 'MIIBdGVzdA==', 'hResult', -2146875374,
 	    'errorDescription', 'drain benchmark', 'callerInfo', 'ndes-bench drain'),
-	    strftime('%s', 'now') FROM c;"
+	    strftime('%s', 'now') FROM c;" >/dev/null
 }
 waiting() { sqlite3 "$DB" "PRAGMA busy_timeout = 5000; SELECT count(*) FROM items;" | tail -n 1; }
 now() { date +%s.%N; }
+# cpu PID: user + system CPU time so far, in clock ticks
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 start_cloud
 DL_INTERVAL=1h conn_config
@@ -36,6 +38,7 @@ start_daemon        # makes the outbox
 stop_daemon
 fill_outbox
 [ "$(waiting)" -eq "$N" ] || { echo "drain: the outbox holds $(waiting), not $N" >&2; exit 1; }
+cloud0=$(cpu "$CLOUD_PID")
 t0=$(now)
 start_daemon
 while [ "$(waiting)" -gt 0 ]; do
@@ -45,9 +48,13 @@ while [ "$(waiting)" -gt 0 ]; do
 	fi
 done
 t1=$(now)
+conn_cpu=$(cpu "$DAEMON_PID")
+cloud_cpu=$(( $(cpu "$CLOUD_PID") - cloud0 ))
 stop_daemon
 got=$(cloud show notifications | grep -c '^      "transactionId": "drain-' || true)
 [ "$got" -eq "$N" ] || { echo "drain: the emulator recorded $got of $N" >&2; exit 1; }
-awk -v n="$N" -v a="$t0" -v b="$t1" \
-    'BEGIN { s = b - a; printf "drained %d notifications in %.3f s\n", n, s;
-             printf "drain %d items %d/s\n", n, n / s }'
+awk -v n="$N" -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v c="$conn_cpu" \
+    -v e="$cloud_cpu" 'BEGIN { s = b - a; printf "drained %d notifications in %.3f s\n", n, s;
+    printf "CPU per item: ndes-connectord %.2f ms, ndes-cloud-sim %.2f ms\n",
+        c * 1000 / hz / n, e * 1000 / hz / n;
+    printf "drain %d items %d/s\n", n, n / s }'
