@@ -492,6 +492,18 @@ chain_setup(struct chain_state *st)
 	cr_assert_not_null(st->client, "%s", err);
 }
 
+/* Set up, GET /whoami with cb, run the loop until cb breaks it, after
+ * want answers. */
+static void
+chain_run(struct chain_state *st, ndes_http_done_cb cb, int want)
+{
+	chain_setup(st);
+	cr_assert_eq(ndes_http_client_request(st->client, "GET", "/whoami", NULL, NULL, 0, NULL,
+	    cb, st), 0);
+	event_base_dispatch(st->base);
+	cr_assert_eq(st->done, want);
+}
+
 static void
 chain_teardown(struct chain_state *st)
 {
@@ -525,11 +537,7 @@ Test(http_client, requests_one_after_the_other_reuse_one_connection)
 {
 	struct chain_state st;
 
-	chain_setup(&st);
-	cr_assert_eq(ndes_http_client_request(st.client, "GET", "/whoami", NULL, NULL, 0, NULL,
-	    chain_done, &st), 0);
-	event_base_dispatch(st.base);
-	cr_assert_eq(st.done, 5);
+	chain_run(&st, chain_done, 5);
 	cr_assert_eq(st.opened, 1, "%d connections for 5 requests", st.opened);
 	for (int i = 0; i < 5; i++)
 		cr_assert_eq(st.server_conns[i], 1, "request %d: %zu connections at the server", i,
@@ -559,5 +567,35 @@ Test(http_client, a_callback_may_free_the_client)
 		    NULL, free_in_callback, &st), 0);
 	event_base_dispatch(st.base);
 	cr_assert_eq(st.done, 1);
+	chain_teardown(&st);
+}
+
+/* The first answer starts two at once: one takes the open connection,
+ * one needs a new one. */
+static void
+pair_done(const struct ndes_http_result *res, void *arg)
+{
+	struct chain_state *st = arg;
+
+	cr_assert_eq(res->err, NDES_HTTP_OK, "%s", res->errmsg);
+	st->opened += res->new_connections;
+	if (++st->done == 3)
+		event_base_loopbreak(st->base);
+	for (int i = 0; st->done == 1 && i < 2; i++)
+		cr_assert_eq(ndes_http_client_request(st->client, "GET", "/whoami", NULL, NULL, 0,
+		    NULL, pair_done, st), 0);
+}
+
+/* A second connection resumes the first one's TLS session (the server
+ * counts the resumed handshakes). */
+Test(http_client, a_new_connection_resumes_the_tls_session)
+{
+	struct chain_state st;
+
+	chain_run(&st, pair_done, 3);
+	cr_assert_eq(st.opened, 2, "%d connections", st.opened);
+	cr_assert_eq(SSL_CTX_sess_hits(st.sctx), 1, "resumed handshakes: %ld",
+	    SSL_CTX_sess_hits(st.sctx));
+	ndes_http_client_free(st.client);
 	chain_teardown(&st);
 }
