@@ -1,12 +1,16 @@
-/* HTTP(S) client on libevent bufferevents (docs/http.md).
+/* HTTP(S) client on libcurl, driven by a libevent loop (docs/http.md).
  *
- * One request per connection (HTTP/1.1, Connection: close): connect to the
- * server (or to an HTTP proxy, then "CONNECT host:port" with Basic
- * credentials), TLS over that (bufferevent_openssl filter; the server is
- * verified against the SSL_CTX's CA and the URL's host name or IP address),
- * send the request, read the response (Content-Length, chunked or until
- * close).  Every request carries a fresh "client-request-id" (UUID) and, when
- * configured, "api-version".
+ * HTTP/1.1 with keep-alive: a client keeps its connections open (at most
+ * NDES_HTTP_MAX_CONNECTIONS to the server) and reuses them for the next
+ * requests; TLS sessions are resumed when a new connection is needed.
+ * Several requests may be in flight at once, each on its own connection.
+ * Through an HTTP proxy every connection is a tunnel ("CONNECT host:port"
+ * with Basic credentials); proxies named in the environment are ignored.
+ * TLS is ours, set on curl's context (CURLOPT_SSL_CTX_FUNCTION): the server
+ * is verified against the SSL_CTX's CAs only (never the system's) and the
+ * URL's host name or IP address (or tls_server_name), our client
+ * certificate is the SSL_CTX's, TLS 1.2 or newer.  Every request carries a
+ * fresh "client-request-id" (UUID) and, when configured, "api-version".
  *
  * Failures are classified so callers can map them to event codes: a
  * connection that breaks after it was made (reset, or closed before the
@@ -20,6 +24,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
+
+/* Connections a client keeps open to its server (and uses at once). */
+#define NDES_HTTP_MAX_CONNECTIONS 8
 
 enum ndes_http_err {
 	NDES_HTTP_OK = 0,            /* a response arrived (any status) */
@@ -55,6 +62,7 @@ struct ndes_http_result {
 	const char *body;             /* NUL-terminated (body[len] == 0), never NULL */
 	size_t len;
 	const char *request_id;       /* the client-request-id sent */
+	int new_connections;          /* connections opened for it (0: one reused) */
 	struct http_call *priv;       /* internal */
 };
 
@@ -64,7 +72,8 @@ struct ndes_http_client;
 
 struct ndes_http_client *ndes_http_client_new(struct event_base *base,
     const struct ndes_http_client_opts *opts, char *err, size_t errlen);
-/* Cancels requests in flight; their callbacks are not called. */
+/* Cancels requests in flight; their callbacks are not called.  May be
+ * called from a callback of this client. */
 void ndes_http_client_free(struct ndes_http_client *client);
 
 /* Start a request; path starts with '/' (and may carry a query).  headers is

@@ -271,12 +271,25 @@ conn_outbox_items_free(struct conn_outbox_item *items, size_t n)
 	free(items);
 }
 
+/* Run sql (binding ?1 = seq, ?2 = text unless NULL): rows changed, or -1. */
+static int64_t
+outbox_exec_seq(struct conn_outbox *ob, const char *sql, int64_t seq, const char *text)
+{
+	sqlite3_stmt *st = ndes_db_prepare(ob->db, sql);
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, seq) != SQLITE_OK ||
+	    (text != NULL && sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    ndes_db_step(ob->db, st) != 0)
+		return -1;
+	return sqlite3_changes(ndes_db_handle(ob->db));
+}
+
 /* Run sql (binding ?1 = seq, ?2 = text) for each seq in one transaction. */
 static int
 outbox_each(struct conn_outbox *ob, const char *sql, const int64_t *seqs, size_t n,
     const char *text, int64_t *changed)
 {
-	sqlite3_stmt *st;
+	int64_t c;
 
 	*changed = 0;
 	if (n == 0)
@@ -284,16 +297,44 @@ outbox_each(struct conn_outbox *ob, const char *sql, const int64_t *seqs, size_t
 	if (ndes_db_begin(ob->db) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if ((st = ndes_db_prepare(ob->db, sql)) == NULL ||
-		    sqlite3_bind_int64(st, 1, seqs[i]) != SQLITE_OK ||
-		    (text != NULL && sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC) != SQLITE_OK) ||
-		    ndes_db_step(ob->db, st) != 0) {
+		if ((c = outbox_exec_seq(ob, sql, seqs[i], text)) == -1) {
 			ndes_db_rollback(ob->db);
 			return -1;
 		}
-		*changed += sqlite3_changes(ndes_db_handle(ob->db));
+		*changed += c;
 	}
 	return ndes_db_commit(ob->db);
+}
+
+#define OUTBOX_SQL_REMOVE "DELETE FROM items WHERE seq = ?1"
+#define OUTBOX_SQL_FAILED "UPDATE items SET attempts = attempts + 1, last_error = ?2" \
+	" WHERE seq = ?1"
+#define OUTBOX_SQL_REJECT "UPDATE items SET attempts = attempts + 1, last_error = ?2," \
+	" rejected = 1 WHERE seq = ?1"
+
+int
+conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, size_t n)
+{
+	static const char *const sql[] = { [CONN_OUTBOX_DONE] = OUTBOX_SQL_REMOVE,
+	    [CONN_OUTBOX_RETRY] = OUTBOX_SQL_FAILED, [CONN_OUTBOX_REJECTED] = OUTBOX_SQL_REJECT };
+	int64_t c, removed = 0;
+
+	if (ndes_db_begin(ob->db) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (o[i].fate == CONN_OUTBOX_UNSENT)
+			continue;
+		if ((c = outbox_exec_seq(ob, sql[o[i].fate], o[i].seq,
+		    o[i].fate == CONN_OUTBOX_DONE ? NULL : o[i].error ? o[i].error : "")) == -1) {
+			ndes_db_rollback(ob->db);
+			return -1;
+		}
+		removed += o[i].fate == CONN_OUTBOX_DONE ? c : 0;
+	}
+	if (ndes_db_commit(ob->db) == -1)
+		return -1;
+	ob->count -= removed;
+	return 0;
 }
 
 int
@@ -301,7 +342,7 @@ conn_outbox_remove(struct conn_outbox *ob, const int64_t *seqs, size_t n)
 {
 	int64_t changed;
 
-	if (outbox_each(ob, "DELETE FROM items WHERE seq = ?1", seqs, n, NULL, &changed) == -1)
+	if (outbox_each(ob, OUTBOX_SQL_REMOVE, seqs, n, NULL, &changed) == -1)
 		return -1;
 	ob->count -= changed;
 	return 0;
@@ -312,8 +353,7 @@ conn_outbox_failed(struct conn_outbox *ob, const int64_t *seqs, size_t n, const 
 {
 	int64_t changed;
 
-	return outbox_each(ob, "UPDATE items SET attempts = attempts + 1, last_error = ?2"
-	    " WHERE seq = ?1", seqs, n, error, &changed);
+	return outbox_each(ob, OUTBOX_SQL_FAILED, seqs, n, error, &changed);
 }
 
 int
@@ -321,8 +361,7 @@ conn_outbox_reject(struct conn_outbox *ob, int64_t seq, const char *error)
 {
 	int64_t changed;
 
-	return outbox_each(ob, "UPDATE items SET attempts = attempts + 1, last_error = ?2,"
-	    " rejected = 1 WHERE seq = ?1", &seq, 1, error, &changed);
+	return outbox_each(ob, OUTBOX_SQL_REJECT, &seq, 1, error, &changed);
 }
 
 int64_t

@@ -71,6 +71,21 @@ int conn_outbox_failed(struct conn_outbox *ob, const int64_t *seqs, size_t n,
     const char *error);
 /* The cloud refused this one for good: keep it, never send it again. */
 int conn_outbox_reject(struct conn_outbox *ob, int64_t seq, const char *error);
+/* What became of each item of a batch sent to the cloud. */
+enum conn_outbox_fate {
+	CONN_OUTBOX_UNSENT = 0,		/* not sent: left as it is */
+	CONN_OUTBOX_DONE,		/* confirmed: removed */
+	CONN_OUTBOX_RETRY,		/* failed: attempts + 1 and the reason */
+	CONN_OUTBOX_REJECTED,		/* refused for good: kept, marked, never sent again */
+};
+struct conn_outbox_outcome {
+	int64_t			 seq;
+	enum conn_outbox_fate	 fate;
+	const char		*error;	/* RETRY, REJECTED */
+};
+/* Record a whole batch in one transaction (one commit, one fsync), or
+ * nothing of it (-1). */
+int conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, size_t n);
 /* Delete the rejected items stored before `before` (seconds since the
  * epoch; 0: all of them), one transaction.  How many, or -1.  Safe while
  * another process (the daemon) has the outbox open: it finds the room at

@@ -27,6 +27,10 @@ struct connd_upload {
 
 enum up_kind { UP_NOTIFICATIONS, UP_PKCS, UP_REVOCATIONS };
 
+/* Notification calls of a batch in flight at once (each on its own
+ * kept-alive connection). */
+#define UP_IN_FLIGHT NDES_HTTP_MAX_CONNECTIONS
+
 static const struct {
 	const char *prefix, *what, *path;
 } up_kinds[] = {
@@ -36,11 +40,19 @@ static const struct {
 	    "/CertificateAuthorityRequests/uploadRevocationResults" },
 };
 
+/* One notification call of a batch. */
+struct up_call {
+	struct up_batch		*b;
+	size_t			 i;
+};
+
 struct up_batch {
 	struct connd_upload	*u;
 	enum up_kind		 kind;
 	struct conn_outbox_item	*items;
-	size_t			 n, next, ok, rejected;
+	struct conn_outbox_outcome *fates;	/* notifications: settled together */
+	struct up_call		*calls;
+	size_t			 n, next, in_flight, ok, rejected;
 	bool			 failed;	/* transient failure: back off */
 	uint32_t		 diag;
 	char			 error[1024];
@@ -58,6 +70,10 @@ up_permanent(int status)
 static void
 up_batch_free(struct up_batch *b)
 {
+	for (size_t i = 0; b->fates != NULL && i < b->n; i++)
+		free((char *)b->fates[i].error);
+	free(b->fates);
+	free(b->calls);
 	conn_outbox_items_free(b->items, b->n);
 	free(b);
 }
@@ -75,9 +91,10 @@ up_record_failure(struct up_batch *b, const struct ndes_http_result *res)
 
 /* The cloud answered, but the outbox cannot record it: a failed upload. */
 static void
-up_outbox_failed(struct up_batch *b, const struct ndes_http_result *res, const char *what)
+up_outbox_failed(struct up_batch *b, const char *request_id, const char *what)
 {
-	snprintf(b->request_id, sizeof(b->request_id), "%s", res->request_id);
+	if (request_id != b->request_id)
+		snprintf(b->request_id, sizeof(b->request_id), "%s", request_id);
 	b->failed = true;
 	b->diag = NDES_DIAG_OUTBOX_WRITE_FAILED;
 	snprintf(b->error, sizeof(b->error), "the cloud answered, but the outbox cannot record "
@@ -147,54 +164,93 @@ up_batch_end(struct up_batch *b)
 	up_schedule(u, delay);
 }
 
-static void up_notification_next(struct up_batch *b);
+/* Every call of the batch answered (or no more started): record all
+ * outcomes in one transaction, then end the batch. */
+static void
+up_notifications_settle(struct up_batch *b)
+{
+	size_t done = 0, rejected = 0;
+
+	for (size_t i = 0; i < b->next; i++) {
+		done += b->fates[i].fate == CONN_OUTBOX_DONE;
+		rejected += b->fates[i].fate == CONN_OUTBOX_REJECTED;
+	}
+	if (conn_outbox_settle(b->u->env->ob, b->fates, b->next) == 0) {
+		b->ok = done;
+		b->rejected = rejected;
+	} else {
+		up_outbox_failed(b, b->request_id, done > 1 ? "items were delivered" :
+		    done == 1 ? "item was delivered" : "item was refused for good");
+	}
+	up_batch_end(b);
+}
+
+static void up_notifications_fill(struct up_batch *b);
 
 static void
 up_notification_done(const struct ndes_http_result *res, void *arg)
 {
-	struct up_batch *b = arg;
-	struct conn_outbox *ob = b->u->env->ob;
-	struct conn_outbox_item *it = &b->items[b->next++];
+	struct up_call *c = arg;
+	struct up_batch *b = c->b;
+	struct conn_outbox_outcome *fate = &b->fates[c->i];
 	char text[1024];
 
+	b->in_flight--;
+	snprintf(b->request_id, sizeof(b->request_id), "%s", res->request_id);
 	if (res->err == NDES_HTTP_OK && res->status == 200) {
-		if (conn_outbox_remove(ob, &it->seq, 1) == 0)
-			b->ok++;
-		else
-			up_outbox_failed(b, res, "item was delivered");
-	} else if (res->err == NDES_HTTP_OK && up_permanent(res->status)) {
-		up_record_failure(b, res);
-		connd_result_text(res, text, sizeof(text));
-		if (conn_outbox_reject(ob, it->seq, text) == 0)
-			b->rejected++;
-		else
-			up_outbox_failed(b, res, "item was refused for good");
+		fate->fate = CONN_OUTBOX_DONE;
 	} else {
 		up_record_failure(b, res);
 		connd_result_text(res, text, sizeof(text));
-		conn_outbox_failed(ob, &it->seq, 1, text);
-		b->failed = true;
+		fate->error = strdup(text);
+		if (res->err == NDES_HTTP_OK && up_permanent(res->status)) {
+			fate->fate = CONN_OUTBOX_REJECTED;
+		} else {
+			fate->fate = CONN_OUTBOX_RETRY;
+			b->failed = true;
+		}
 	}
-	if (b->failed || b->u->env->stopping || b->next == b->n)
-		up_batch_end(b);
-	else
-		up_notification_next(b);
+	up_notifications_fill(b);
 }
 
+/* Keep up to UP_IN_FLIGHT calls going until the batch is sent, or a
+ * failure (or a stop) says to start no more; then settle it. */
 static void
-up_notification_next(struct up_batch *b)
+up_notifications_fill(struct up_batch *b)
 {
-	struct conn_outbox_item *it = &b->items[b->next];
 	char path[128];
+	struct up_call *c;
 
-	snprintf(path, sizeof(path), "/ScepActions/%s", it->kind);
-	if (connd_caller_text(&b->u->caller, "POST", path, it->body, up_notification_done,
-	    b) == -1) {
-		snprintf(b->error, sizeof(b->error), "the cloud cannot be called now");
-		b->diag = NDES_DIAG_UNKNOWN_ERROR;
-		b->failed = true;
-		up_batch_end(b);
+	while (!b->failed && !b->u->env->stopping && b->next < b->n &&
+	    b->in_flight < UP_IN_FLIGHT) {
+		c = &b->calls[b->next];
+		c->b = b;
+		c->i = b->next;
+		snprintf(path, sizeof(path), "/ScepActions/%s", b->items[c->i].kind);
+		if (connd_caller_text(&b->u->caller, "POST", path, b->items[c->i].body,
+		    up_notification_done, c) == -1) {
+			snprintf(b->error, sizeof(b->error), "the cloud cannot be called now");
+			b->diag = NDES_DIAG_UNKNOWN_ERROR;
+			b->failed = true;
+			break;
+		}
+		b->next++;
+		b->in_flight++;
 	}
+	if (b->in_flight == 0)
+		up_notifications_settle(b);
+}
+
+static int
+up_notifications_send(struct up_batch *b)
+{
+	if ((b->fates = calloc(b->n, sizeof(*b->fates))) == NULL ||
+	    (b->calls = calloc(b->n, sizeof(*b->calls))) == NULL)
+		return -1;
+	for (size_t i = 0; i < b->n; i++)
+		b->fates[i].seq = b->items[i].seq;
+	up_notifications_fill(b);
+	return 0;
 }
 
 /* A batch of results refused for good: one alone is marked; several are
@@ -214,7 +270,7 @@ up_results_refused(struct up_batch *b, const int64_t *seqs, const struct ndes_ht
 	if (conn_outbox_reject(b->u->env->ob, seqs[0], text) == 0)
 		b->rejected = 1;
 	else
-		up_outbox_failed(b, res, "result was refused for good");
+		up_outbox_failed(b, res->request_id, "result was refused for good");
 }
 
 static void
@@ -233,7 +289,7 @@ up_results_done(const struct ndes_http_result *res, void *arg)
 		if (conn_outbox_remove(ob, seqs, b->n) == 0)
 			b->ok = b->n;
 		else
-			up_outbox_failed(b, res, "results were delivered");
+			up_outbox_failed(b, res->request_id, "results were delivered");
 	} else if (res->err == NDES_HTTP_OK && up_permanent(res->status))
 		up_results_refused(b, seqs, res);
 	else {
@@ -258,6 +314,18 @@ up_results_send(struct up_batch *b)
 	    json_pack("{s:o}", "results", results), up_results_done, b);
 }
 
+/* Items in the next batch of kind: one alone while results are searched
+ * for a refused one, and for notifications after a failed batch (a probe:
+ * a cloud or an outbox that still fails costs one call a round, not a
+ * batch of them); else the configured batch size. */
+static size_t
+up_batch_limit(const struct connd_upload *u, enum up_kind kind, size_t limit)
+{
+	if (kind == UP_NOTIFICATIONS)
+		return u->backoff_s > 0 ? 1 : limit;
+	return u->solo > 0 ? 1 : limit;
+}
+
 /* The next batch: notifications first, then PKCS, then revocation results. */
 static struct up_batch *
 up_batch_take(struct connd_upload *u)
@@ -270,8 +338,8 @@ up_batch_take(struct connd_upload *u)
 	b->u = u;
 	for (int k = UP_NOTIFICATIONS; k <= UP_REVOCATIONS; k++) {
 		b->kind = (enum up_kind)k;
-		if (conn_outbox_fetch(u->env->ob, up_kinds[k].prefix, k != UP_NOTIFICATIONS &&
-		    u->solo > 0 ? 1 : limit, &b->items, &b->n) == -1)
+		if (conn_outbox_fetch(u->env->ob, up_kinds[k].prefix, up_batch_limit(u, b->kind,
+		    limit), &b->items, &b->n) == -1)
 			break;
 		if (b->n > 0)
 			return b;
@@ -295,11 +363,7 @@ connd_upload_run(struct connd_upload *u)
 		return;
 	u->uploading = true;
 	connd_status("uploading %zu %s", b->n, up_kinds[b->kind].what);
-	if (b->kind == UP_NOTIFICATIONS) {
-		up_notification_next(b);
-		return;
-	}
-	if (up_results_send(b) == -1) {
+	if ((b->kind == UP_NOTIFICATIONS ? up_notifications_send(b) : up_results_send(b)) == -1) {
 		u->uploading = false;
 		up_batch_free(b);
 		up_schedule(u, u->env->cfg->outbox.backoff_initial);

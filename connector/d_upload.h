@@ -1,13 +1,20 @@
 /* Uploading the outbox, oldest first, in batches of outbox.batch_size:
  *   notifications        POST /ScepActions/<kind>, one call per item (the
- *                        body exactly as crpd made it), one after the other
+ *                        body exactly as crpd made it), up to
+ *                        NDES_HTTP_MAX_CONNECTIONS calls in flight at once;
+ *                        what became of the batch's items is recorded in
+ *                        one outbox transaction when its last call is
+ *                        answered (conn_outbox_settle: one commit a batch)
  *   PKCS results         POST /PkcsRequests/uploadResults {results: [...]}
  *   revocation results   POST /CertificateAuthorityRequests/uploadRevocationResults
  * An item is removed only when the cloud confirmed it (200; a duplicate
  * counts as confirmed: the cloud is idempotent by transactionId,
  * requestId, requestContext).  A refusal for good (400, 404, 409, 413,
  * 422) keeps the item, marked rejected; a batch refused that way is sent
- * again one item at a time to find the culprit.  Anything else (no
+ * again one item at a time to find the culprit.  After a notification
+ * that must wait (below), no more calls of its batch are started; those in
+ * flight are answered and recorded with it; until a batch goes through
+ * again, notification batches hold one item.  Anything else (no
  * connection, TLS, 401/403, 408, 429, 5xx) waits with exponential backoff
  * and jitter (outbox.backoff_initial, doubled per failed batch up to
  * backoff_max; the wait is drawn from the upper half of it; a batch that

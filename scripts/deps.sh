@@ -3,7 +3,7 @@
 NDES_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libssl-dev openssl libevent-dev libyaml-dev libsystemd-dev libjansson-dev
-	libsqlite3-dev sqlite3 libcriterion-dev
+	libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev
 	libpq-dev postgresql
 	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
 )

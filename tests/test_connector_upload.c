@@ -194,10 +194,12 @@ Test(upload, a_refusal_for_good_marks_the_item_and_the_batch_goes_on)
 {
 	add_notification("bad");
 	add_notification("good");
-	round_answered("POST /ScepActions/failureNotification", 400);
-	/* the same batch: the next item at once */
-	cr_assert_eq(tcd_pending(), 1);
-	cr_assert_str_eq(tcd_pending_body(0), "{\"transactionId\":\"good\"}");
+	connd_upload_run(up);
+	/* the same batch: both calls in flight at once */
+	cr_assert_eq(tcd_pending(), 2);
+	cr_assert_str_eq(tcd_pending_body(0), "{\"transactionId\":\"bad\"}");
+	cr_assert_str_eq(tcd_pending_body(1), "{\"transactionId\":\"good\"}");
+	tcd_answer(400, "{\"error\":{\"code\":\"bad_request\",\"message\":\"no\"}}");
 	tcd_answer(200, NULL);
 	cr_assert_str_eq(left(), "n:bad!");
 	cr_assert_eq(connd_upload_backoff(up), 0, "a refusal for good is no reason to wait");
@@ -206,6 +208,45 @@ Test(upload, a_refusal_for_good_marks_the_item_and_the_batch_goes_on)
 	/* a rejected item is never sent again */
 	connd_upload_run(up);
 	cr_assert_eq(tcd_pending(), 0);
+}
+
+/* Notifications go out several at once and the outbox records the batch
+ * when the last one is answered (one transaction). */
+Test(upload, notifications_in_flight_at_once_settle_together)
+{
+	add_notification("n1");
+	add_notification("n2");
+	add_notification("n3");
+	connd_upload_run(up);
+	cr_assert_eq(tcd_pending(), 3, "all three in flight, not %zu", tcd_pending());
+	tcd_answer(200, NULL);
+	tcd_answer(200, NULL);
+	cr_assert_str_eq(left(), "n:n1 n:n2 n:n3", "settled before the batch ended");
+	tcd_answer(200, NULL);
+	cr_assert_str_eq(left(), "");
+	cr_assert_eq(tcd_events(&t, "20300", "0x00000000"), 1);
+}
+
+/* A notification that must wait stops the batch: no new calls, those in
+ * flight are recorded, the rest wait for the backoff. */
+Test(upload, a_failure_starts_no_more_calls_of_the_batch)
+{
+	for (int i = 0; i < 12; i++) {
+		char id[8];
+
+		snprintf(id, sizeof(id), "m%02d", i);
+		add_notification(id);
+	}
+	t.cfg.outbox.batch_size = 12;
+	connd_upload_run(up);
+	cr_assert_eq(tcd_pending(), 8, "NDES_HTTP_MAX_CONNECTIONS in flight, not %zu",
+	    tcd_pending());
+	tcd_answer(503, NULL);
+	for (int i = 0; i < 7; i++)
+		tcd_answer(200, NULL);
+	cr_assert_eq(tcd_pending(), 0, "no call started after the failure");
+	cr_assert_eq(connd_upload_backoff(up), 2);
+	cr_assert_eq(tcd_events(&t, "20302", "0x00001204"), 1);
 }
 
 Test(upload, a_refused_batch_of_results_is_sent_one_by_one_to_find_the_culprit)

@@ -354,10 +354,10 @@ Test(http_client, request_bytes_on_the_wire)
 		char want[512];
 
 		snprintf(want, sizeof(want), "POST /ScepActions/successNotification?v=1 HTTP/1.1\r\n"
-		    "Host: 127.0.0.1:%u\r\nConnection: close\r\n"
+		    "Host: 127.0.0.1:%u\r\n"
 		    "client-request-id: XXXXXXXX-XXXX-4XXX-XXXX-XXXXXXXXXXXX\r\n"
-		    "api-version: 1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-		    "Authorization: Bearer x\r\n\r\n", port);
+		    "api-version: 1.0\r\nContent-Type: application/json\r\n"
+		    "Authorization: Bearer x\r\nContent-Length: 2\r\n\r\n", port);
 		cr_assert_str_eq(req, want);
 	}
 }
@@ -459,4 +459,143 @@ Test(http_client, two_requests_in_flight_on_one_loop)
 	SSL_CTX_free(sctx);
 	SSL_CTX_free(cctx);
 	event_base_free(base);
+}
+
+/* ---- keep-alive ---- */
+
+struct chain_state {
+	struct ndes_http_client *client;
+	struct ndes_http_server *srv;
+	struct event_base *base;
+	SSL_CTX *sctx, *cctx;
+	char url[64];
+	int done, opened;
+	size_t server_conns[5];
+};
+
+/* An HTTPS server and a client of it on one loop. */
+static void
+chain_setup(struct chain_state *st)
+{
+	char err[256];
+	struct ndes_http_client_opts co = { .base_url = st->url, .timeout_ms = 5000 };
+
+	memset(st, 0, sizeof(*st));
+	st->base = event_base_new();
+	st->sctx = server_ctx(tpki.srv, tpki.srv_key);
+	st->cctx = co.tls = client_ctx();
+	st->srv = ndes_http_server_new(st->base, "127.0.0.1", 0, st->sctx, NULL, err, sizeof(err));
+	cr_assert_not_null(st->srv, "%s", err);
+	routes(st->srv, st->base);
+	snprintf(st->url, sizeof(st->url), "https://127.0.0.1:%u", ndes_http_server_port(st->srv));
+	st->client = ndes_http_client_new(st->base, &co, err, sizeof(err));
+	cr_assert_not_null(st->client, "%s", err);
+}
+
+/* Set up, GET /whoami with cb, run the loop until cb breaks it, after
+ * want answers. */
+static void
+chain_run(struct chain_state *st, ndes_http_done_cb cb, int want)
+{
+	chain_setup(st);
+	cr_assert_eq(ndes_http_client_request(st->client, "GET", "/whoami", NULL, NULL, 0, NULL,
+	    cb, st), 0);
+	event_base_dispatch(st->base);
+	cr_assert_eq(st->done, want);
+}
+
+static void
+chain_teardown(struct chain_state *st)
+{
+	ndes_http_server_free(st->srv);
+	SSL_CTX_free(st->sctx);
+	SSL_CTX_free(st->cctx);
+	event_base_free(st->base);
+}
+
+static void
+chain_done(const struct ndes_http_result *res, void *arg)
+{
+	struct chain_state *st = arg;
+
+	cr_assert_eq(res->err, NDES_HTTP_OK, "%s", res->errmsg);
+	cr_assert_eq(res->status, 200);
+	st->opened += res->new_connections;
+	st->server_conns[st->done++] = ndes_http_server_connections(st->srv);
+	if (st->done == 5) {
+		event_base_loopbreak(st->base);
+		return;
+	}
+	cr_assert_eq(ndes_http_client_request(st->client, st->done % 2 ? "POST" : "GET",
+	    "/whoami", "application/json", st->done % 2 ? "{}" : NULL, st->done % 2 ? 2 : 0,
+	    NULL, chain_done, st), 0);
+}
+
+/* Five requests one after the other over HTTPS: one connection (one
+ * handshake), still open at the server after each answer. */
+Test(http_client, requests_one_after_the_other_reuse_one_connection)
+{
+	struct chain_state st;
+
+	chain_run(&st, chain_done, 5);
+	cr_assert_eq(st.opened, 1, "%d connections for 5 requests", st.opened);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(st.server_conns[i], 1, "request %d: %zu connections at the server", i,
+		    st.server_conns[i]);
+	ndes_http_client_free(st.client);
+	chain_teardown(&st);
+}
+
+static void
+free_in_callback(const struct ndes_http_result *res, void *arg)
+{
+	struct chain_state *st = arg;
+
+	st->done++;
+	ndes_http_client_free(st->client);	/* the other call is cancelled */
+	event_base_loopexit(st->base, &(struct timeval){ 0, 300000 });
+}
+
+/* A callback may free its client while other calls are in flight. */
+Test(http_client, a_callback_may_free_the_client)
+{
+	struct chain_state st;
+
+	chain_setup(&st);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(ndes_http_client_request(st.client, "GET", "/whoami", NULL, NULL, 0,
+		    NULL, free_in_callback, &st), 0);
+	event_base_dispatch(st.base);
+	cr_assert_eq(st.done, 1);
+	chain_teardown(&st);
+}
+
+/* The first answer starts two at once: one takes the open connection,
+ * one needs a new one. */
+static void
+pair_done(const struct ndes_http_result *res, void *arg)
+{
+	struct chain_state *st = arg;
+
+	cr_assert_eq(res->err, NDES_HTTP_OK, "%s", res->errmsg);
+	st->opened += res->new_connections;
+	if (++st->done == 3)
+		event_base_loopbreak(st->base);
+	for (int i = 0; st->done == 1 && i < 2; i++)
+		cr_assert_eq(ndes_http_client_request(st->client, "GET", "/whoami", NULL, NULL, 0,
+		    NULL, pair_done, st), 0);
+}
+
+/* A second connection resumes the first one's TLS session (the server
+ * counts the resumed handshakes). */
+Test(http_client, a_new_connection_resumes_the_tls_session)
+{
+	struct chain_state st;
+
+	chain_run(&st, pair_done, 3);
+	cr_assert_eq(st.opened, 2, "%d connections", st.opened);
+	cr_assert_eq(SSL_CTX_sess_hits(st.sctx), 1, "resumed handshakes: %ld",
+	    SSL_CTX_sess_hits(st.sctx));
+	ndes_http_client_free(st.client);
+	chain_teardown(&st);
 }
