@@ -8,6 +8,7 @@
 #include "api.h"
 #include "conformance.h"
 #include "log.h"
+#include "notify_batch.h"
 #include "store.h"
 
 #define API_TEXT_MAX 1024
@@ -76,7 +77,7 @@ api_conformance_check(const json_t *n, char *err, size_t errlen)
 /* ndesConformance.revoke: the connector revokes the certificate by itself
  * (docs/crpd.md, "Conformance"); recorded so that its uploaded result
  * (request context "conformance:<challengeId>") shows as the revocation. */
-static int
+int
 api_conformance_revocation(struct cloudsim_svc *svc, const json_t *n, const char *connector)
 {
 	const json_t *conf = json_object_get(n, "ndesConformance");
@@ -138,8 +139,6 @@ api_notify(struct ndes_http_request *req, struct cloudsim_svc *svc, const char *
 	const char *txid = NULL;
 	const json_t *n;
 	struct api_call c;
-	char *text;
-	int rc;
 
 	if (api_start(svc, req, API_AUTH | API_BODY, &c) != 0)
 		return;
@@ -148,20 +147,7 @@ api_notify(struct ndes_http_request *req, struct cloudsim_svc *svc, const char *
 		api_bad_request(&c, err);
 		return;
 	}
-	text = json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS);
-	rc = text ? cloudsim_store_notification_add(svc->store, kind, txid, c.connector_id,
-	    c.request_id, text, time(NULL)) : -1;
-	free(text);
-	if (rc == 1 && api_conformance_revocation(svc, n, c.connector_id) != 0)
-		rc = -1;
-	if (rc < 0) {
-		api_error(&c, 500, "internal_error", "the state database failed");
-		return;
-	}
-	log_info("%s notification for transaction %s from connector %s%s", kind, txid,
-	    c.connector_id, rc ? "" : ": a repeat, not recorded again");
-	api_reply(&c, 200, rc ? json_pack("{s:b}", "recorded", 1) :
-	    json_pack("{s:b, s:b}", "recorded", 0, "duplicate", 1));
+	cloudsim_notify_batch_submit(svc->notify, &c, kind, n, txid);
 }
 
 static void

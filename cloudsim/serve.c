@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "mint.h"
+#include "notify_batch.h"
 #include "pki.h"
 #include "resources.h"
 #include "service.h"
@@ -88,7 +89,8 @@ serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char
 	if (serve_limits(s, &lim, &admin_lim, err, errlen) == -1)
 		return -1;
 	if (evthread_use_pthreads() == -1 || (svc->base = event_base_new()) == NULL ||
-	    (svc->mint = cloudsim_mint_new(svc, (int)sysconf(_SC_NPROCESSORS_ONLN))) == NULL) {
+	    (svc->mint = cloudsim_mint_new(svc, (int)sysconf(_SC_NPROCESSORS_ONLN))) == NULL ||
+	    (svc->notify = cloudsim_notify_batch_new(svc)) == NULL) {
 		snprintf(err, errlen, "cannot make the event loop and the minting threads");
 		return -1;
 	}
@@ -194,6 +196,7 @@ static void
 serve_cleanup(struct cloudsim_svc *svc)
 {
 	cloudsim_mint_free(svc->mint);	/* its late replies before the servers go */
+	cloudsim_notify_batch_free(svc->notify);
 	ndes_http_server_free(svc->api);
 	ndes_http_server_free(svc->admin);
 	if (svc->base != NULL) {

@@ -4,7 +4,8 @@
  * One process, one event loop thread: every handler runs on it, so the
  * store handle and the PKI are used without locks.  Only the sealing of
  * minted challenges runs on worker threads (mint.h), which read the PKI's
- * signing pair and touch nothing else. */
+ * signing pair and touch nothing else.  Notifications are recorded in
+ * groups on the loop (notify_batch.h). */
 #ifndef NDES_CLOUDSIM_SERVICE_H
 #define NDES_CLOUDSIM_SERVICE_H
 
@@ -17,6 +18,7 @@
 #include "model.h"
 
 struct cloudsim_mint;
+struct cloudsim_notify_batch;
 struct cloudsim_pki;
 struct cloudsim_store;
 
@@ -42,6 +44,7 @@ struct cloudsim_svc {
 	struct ndes_http_server *api;
 	struct ndes_http_server *admin;
 	struct cloudsim_mint *mint;      /* sealing threads (mint.h) */
+	struct cloudsim_notify_batch *notify;	/* notifications in groups (notify_batch.h) */
 };
 
 /* main.c: `serve`. */

@@ -1,6 +1,9 @@
 /* ndes-cloud-sim: notification receivers and the revocation queue over
  * HTTPS with mutual TLS. */
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -94,6 +97,34 @@ Test(queues, failure_notification_is_recorded_once)
 	answer = post("/ScepActions/failureNotification", body, &status);
 	cr_assert_eq(json_is_true(json_object_get(answer, "duplicate")), 1);
 	json_decref(answer);
+}
+
+/* A notification is answered only after the commit of its group
+ * (cloudsim/notify_batch.c): killed with SIGKILL right after each answer,
+ * the emulator lists every answered one after a restart. */
+Test(queues, answered_notification_survives_kill_9)
+{
+	char body[256], txid[32];
+	json_t *answer, *list;
+	int status = 0;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(txid, sizeof(txid), "tx-kill-%d", i);
+		snprintf(body, sizeof(body), "{\"transactionId\":\"%s\",\"certificateRequest\":"
+		    "\"MIIB\",\"hResult\":2147942405,\"errorDescription\":\"denied\","
+		    "\"callerInfo\":\"c\"}", txid);
+		answer = post("/ScepActions/failureNotification", body, &status);
+		cr_assert_eq(status, 200, "%s", err_msg(answer));
+		cr_assert_eq(json_is_true(json_object_get(answer, "recorded")), 1);
+		json_decref(answer);
+		cr_assert_eq(kill(sim.pid, SIGKILL), 0);
+		cr_assert_eq(waitpid(sim.pid, &status, 0), sim.pid);
+		sim_start(&sim);
+		list = sim_admin(&sim, "GET", "/admin/notifications", NULL, &status);
+		cr_assert_eq(json_array_size(json_object_get(list, "value")), (size_t)i + 1,
+		    "notification %s lost by kill -9 after its answer", txid);
+		json_decref(list);
+	}
 }
 
 Test(queues, malformed_notifications_get_400_naming_the_field)
