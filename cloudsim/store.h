@@ -109,6 +109,7 @@ enum cloudsim_result {
 	CLOUDSIM_RESULT_REQUEUED,        /* retryable error recorded, pending again */
 	CLOUDSIM_RESULT_DUPLICATE,       /* the request already has a final result */
 	CLOUDSIM_RESULT_UNKNOWN,         /* no such request */
+	CLOUDSIM_RESULT_NOT_LEASEHOLDER, /* pending, but not leased to this connector */
 };
 const char *cloudsim_result_name(enum cloudsim_result r);
 /* Revocation error codes 4100-4103 (and the same for PKCS results). */
@@ -117,8 +118,12 @@ bool cloudsim_error_retryable(int64_t code);
 int cloudsim_store_revocation_add(struct cloudsim_store *st, const char *request_context,
     const char *serial, const char *issuer_name, const char *ca_configuration, int64_t now);
 /* Up to max pending, unleased requests (issuer_name NULL: any issuer),
- * leased until now + lease_s: {requestContext, serialNumber, issuerName,
- * caConfiguration} objects. */
+ * leased to connector_id until now + lease_s: {requestContext,
+ * serialNumber, issuerName, caConfiguration} objects.  The leaseholder is
+ * the connector a request was last handed to; the *_result() functions
+ * record a pending request's result only from it (after its lease ran out
+ * too, until another connector takes the request) and answer
+ * CLOUDSIM_RESULT_NOT_LEASEHOLDER to any other (store_queue.c). */
 json_t *cloudsim_store_revocation_lease(struct cloudsim_store *st, const char *issuer_name,
     int max, int64_t now, int64_t lease_s, const char *connector_id);
 struct cloudsim_queue_result {
