@@ -8,40 +8,12 @@
 # CA's index.txt, and each connector took some of each.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-trap 'for p in $DAEMON_PIDS; do kill "$p" 2>/dev/null; done; ce_cleanup' EXIT
 N=${SHARED_QUEUE_N:-200}
 ISSUER='CN=Contoso Issuing CA,O=Contoso'
 echo "1..14"
 
-# The Wi-Fi profile with P-256 keys: the connector makes a key per request.
-sed -e '0,/key_size: 2048/s//key_type: EC\n    key_size: 256/' "$CLOUD_EXAMPLE" > "$T/tenant.yaml"
-CLOUD_TENANT=$T/tenant.yaml
+ec_tenant
 start_cloud --lease-seconds 120 || { echo "Bail out! the emulator did not start"; exit 1; }
-
-# node_config NAME: $T/NAME.yaml, its state in $T/NAME
-node_config() {
-	mkdir -p -m 700 "$T/$1/state"
-	cat > "$T/$1.yaml" <<YAML
-state_dir: $T/$1/state
-ipc: {socket: $T/$1/connector.sock}
-crp_socket: $T/$1/crp.sock
-events: {sink: file, path: $T/$1/events.json}
-downloads: {interval: 1s, max_requests: 20}
-outbox: {backoff_initial: 1s, backoff_max: 2s, batch_size: 50}
-ca: {name: ca01, folder: $T/ca, issuer_name: '$ISSUER'}
-YAML
-}
-
-start_node() {
-	local tok
-	node_config "$1"
-	tok=$(cloud token --raw) &&
-	"$CONNECTOR" -c "$T/$1.yaml" register --cloud "$CLOUD_URL" --token "$tok" \
-	    --ca-cert "$CLOUD_CA" --name "$1" >>"$T/cli.log" 2>&1 || return 1
-	"$CONNECTORD" -c "$T/$1.yaml" >>"$T/$1.log" 2>&1 &
-	DAEMON_PIDS="$DAEMON_PIDS $!"
-	wait_for 10 test -S "$T/$1/connector.sock"
-}
 
 # count_status LIST STATUS: entries of the emulator's list with that status
 count_status() { cloud show "$1" | grep -c "\"status\": \"$2\""; }
@@ -51,8 +23,6 @@ per_connector() {
 	cloud show "$1" | grep -o '"connectorId": "[^"]*"' | sort | uniq -c | sort -rn |
 	    awk '{ print $1 }' | paste -sd ' '
 }
-# events NAME ID: how many ID events node NAME emitted
-events() { grep -c "\"NDES_EVENT_ID\":\"$2\"" "$T/$1/events.json" 2>/dev/null; }
 both_took_some() {	# "a b" -> both > 0 and a + b = N
 	set -- $1
 	[ $# -eq 2 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ] && [ $(($1 + $2)) -eq "$N" ]
@@ -77,27 +47,21 @@ drained() {
 }
 # event_sums OK_ID FAIL_ID: "<OK_ID events> <FAIL_ID events>" over both nodes
 event_sums() {
-	echo "$(( $(events a "$1") + $(events b "$1") )) $(( $(events a "$2") + $(events b "$2") ))"
+	echo "$(( $(node_events a "$1") + $(node_events b "$1") )) $(( $(node_events a "$2") + $(node_events b "$2") ))"
 }
 
 start=$(date +%s)
-for i in $(seq 1 "$N"); do
-	cloud pkcs-request --device 0b7c3f52-8e41-4a5d-9c16-2f7e8d9a1b30 \
-	    --profile 'Contoso Wi-Fi User (iOS)' --user alice@contoso.com --raw >/dev/null ||
-	    { echo "Bail out! cannot queue PKCS request $i"; exit 1; }
-done
+queue_pkcs "$N" || { echo "Bail out! cannot queue the PKCS requests"; exit 1; }
 echo "# queued $N PKCS requests in $(( $(date +%s) - start )) s"
 start_node a && start_node b || { echo "Bail out! the connectors did not start"; exit 1; }
 
 # --- PKCS: issued once each
 drained pkcs issued "PKCS requests"
-# serials as hex digits without leading zero octets (DER puts one before 80-FF)
-norm() { tr a-f A-F | sed 's/^\(00\)*//' | sort; }
-grep -o '"certificateSerialNumber": "[^"]*"' "$T/pkcs.json" | cut -d'"' -f4 | norm > "$T/serials"
+grep -o '"certificateSerialNumber": "[^"]*"' "$T/pkcs.json" | cut -d'"' -f4 | serials_norm > "$T/serials"
 check_eq "$N different serials in the emulator's store" "$(sort -u "$T/serials" | wc -l)" "$N"
 check_eq "the CA's index.txt holds exactly $N certificates" "$(grep -c '^V' "$T/ca/index.txt")" "$N"
 check "... and they are the emulator's serials" cmp -s "$T/serials" \
-    <(cut -f4 "$T/ca/index.txt" | norm)
+    <(cut -f4 "$T/ca/index.txt" | serials_norm)
 check_eq "20100 PkcsCertIssue_Success $N times over both connectors, no 20102" \
     "$(event_sums 20100 20102)" "$N 0"
 
