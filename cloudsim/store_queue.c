@@ -153,44 +153,56 @@ cloudsim_store_pkcs_lease(struct cloudsim_store *st, int max, int64_t now, int64
 	    connector_id);
 }
 
-/* The state of one request: -1 error, 0 unknown, 1 pending and leased to
- * connector_id, 2 final, 3 pending and not leased to connector_id (never
- * handed out, or last handed to another connector).  sql selects status
- * and connector_id of request ?1. */
-static int
+/* Where one request stands for the connector that sends its result. */
+enum queue_state {
+	QUEUE_ERROR = -1,
+	QUEUE_UNKNOWN,          /* no such request */
+	QUEUE_HELD,             /* pending, and this connector holds its lease */
+	QUEUE_FINAL,            /* it has its final result */
+	QUEUE_NOT_HELD,         /* pending, never handed out or last handed to another */
+};
+
+/* sql selects status and connector_id of request ?1. */
+static enum queue_state
 queue_state(struct cloudsim_store *st, const char *sql, const char *id,
     const char *connector_id)
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db, sql);
 	const char *holder;
+	enum queue_state qs;
 	int rc;
 
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, id) != 0)
-		return -1;
+		return QUEUE_ERROR;
 	if ((rc = ndes_db_step(st->db, stmt)) != 1)
-		return rc;
+		return rc == 0 ? QUEUE_UNKNOWN : QUEUE_ERROR;
 	holder = (const char *)sqlite3_column_text(stmt, 1);
 	if (strcmp((const char *)sqlite3_column_text(stmt, 0), "pending") != 0)
-		rc = 2;
+		qs = QUEUE_FINAL;
+	else if (holder != NULL && connector_id != NULL && strcmp(holder, connector_id) == 0)
+		qs = QUEUE_HELD;
 	else
-		rc = holder != NULL && connector_id != NULL &&
-		    strcmp(holder, connector_id) == 0 ? 1 : 3;
+		qs = QUEUE_NOT_HELD;
 	sqlite3_reset(stmt);
-	return rc;
+	return qs;
 }
 
 static enum cloudsim_result
-queue_result_kind(int state, const struct cloudsim_queue_result *r, const char **status,
-    const char *done)
+queue_result_kind(enum queue_state state, const struct cloudsim_queue_result *r,
+    const char **status, const char *done)
 {
-	if (state < 0)
-		return CLOUDSIM_RESULT_ERROR;
-	if (state == 0)
+	switch (state) {
+	case QUEUE_HELD:
+		break;
+	case QUEUE_UNKNOWN:
 		return CLOUDSIM_RESULT_UNKNOWN;
-	if (state == 2)
+	case QUEUE_FINAL:
 		return CLOUDSIM_RESULT_DUPLICATE;
-	if (state == 3)
+	case QUEUE_NOT_HELD:
 		return CLOUDSIM_RESULT_NOT_LEASEHOLDER;
+	default:
+		return CLOUDSIM_RESULT_ERROR;
+	}
 	if (r->succeeded) {
 		*status = done;
 		return CLOUDSIM_RESULT_RECORDED;
@@ -224,8 +236,8 @@ cloudsim_store_revocation_result(struct cloudsim_store *st,
 {
 	const char *status = NULL;
 	enum cloudsim_result kind = queue_result_kind(queue_state(st,
-	    "SELECT status, connector_id FROM revocations WHERE request_context = ?1", r->id, connector_id),
-	    r, &status, "revoked");
+	    "SELECT status, connector_id FROM revocations WHERE request_context = ?1", r->id,
+	    connector_id), r, &status, "revoked");
 	sqlite3_stmt *stmt;
 
 	if (status == NULL)
@@ -246,8 +258,8 @@ cloudsim_store_pkcs_result(struct cloudsim_store *st, const struct cloudsim_queu
 {
 	const char *status = NULL;
 	enum cloudsim_result kind = queue_result_kind(queue_state(st,
-	    "SELECT status, connector_id FROM pkcs_requests WHERE request_id = ?1", r->id, connector_id),
-	    r, &status, "issued");
+	    "SELECT status, connector_id FROM pkcs_requests WHERE request_id = ?1", r->id,
+	    connector_id), r, &status, "issued");
 	sqlite3_stmt *stmt;
 
 	if (status == NULL)
