@@ -137,8 +137,12 @@ api_results_apply(struct api_call *c, const struct cloudsim_queue_result *res, s
 			goto fail;
 		json_array_append_new(value, json_pack("{s:s, s:s}", id_field, res[i].id,
 		    "status", cloudsim_result_name(r)));
-		log_info("%s %s: result %s from connector %s", id_field, res[i].id,
-		    cloudsim_result_name(r), c->connector_id);
+		if (r == CLOUDSIM_RESULT_NOT_LEASEHOLDER)
+			log_warnx("%s %s: a result from connector %s, which does not hold its "
+			    "lease: not recorded", id_field, res[i].id, c->connector_id);
+		else
+			log_info("%s %s: result %s from connector %s", id_field, res[i].id,
+			    cloudsim_result_name(r), c->connector_id);
 	}
 	if (cloudsim_store_commit(c->svc->store) != 0)
 		goto fail;

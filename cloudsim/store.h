@@ -110,6 +110,7 @@ enum cloudsim_result {
 	CLOUDSIM_RESULT_REQUEUED,        /* retryable error recorded, pending again */
 	CLOUDSIM_RESULT_DUPLICATE,       /* the request already has a final result */
 	CLOUDSIM_RESULT_UNKNOWN,         /* no such request */
+	CLOUDSIM_RESULT_NOT_LEASEHOLDER, /* pending, but not leased to this connector */
 };
 const char *cloudsim_result_name(enum cloudsim_result r);
 /* Revocation error codes 4100-4103 (and the same for PKCS results). */
@@ -123,8 +124,12 @@ int cloudsim_store_revocation_add(struct cloudsim_store *st, const char *request
 int cloudsim_store_revocation_claimed(struct cloudsim_store *st, const char *request_context,
     const char *serial, const char *issuer_name, const char *connector_id, int64_t now);
 /* Up to max pending, unleased requests (issuer_name NULL: any issuer),
- * leased until now + lease_s: {requestContext, serialNumber, issuerName,
- * caConfiguration} objects. */
+ * leased to connector_id until now + lease_s: {requestContext,
+ * serialNumber, issuerName, caConfiguration} objects.  The leaseholder is
+ * the connector a request was last handed to; the *_result() functions
+ * record a pending request's result only from it (after its lease ran out
+ * too, until another connector takes the request) and answer
+ * CLOUDSIM_RESULT_NOT_LEASEHOLDER to any other (store_queue.c). */
 json_t *cloudsim_store_revocation_lease(struct cloudsim_store *st, const char *issuer_name,
     int max, int64_t now, int64_t lease_s, const char *connector_id);
 struct cloudsim_queue_result {

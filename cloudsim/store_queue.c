@@ -1,10 +1,16 @@
 /* The revocation and PKCS queues (store.h).
  *
  * A request is "pending" until a final result arrives.  A download leases
- * it (leased_until = now + lease): it is not handed out again until the
- * lease ran out without a result.  A retryable error makes it pending and
- * unleased again; success or any other error is final, and results for a
- * request that already has a final one are acknowledged as duplicates. */
+ * it to the connector that asked (leased_until = now + lease, connector_id
+ * = that connector): it is not handed out again until the lease ran out
+ * without a result, and then to whichever connector asks next.  A result
+ * counts only from the leaseholder, the connector the request was last
+ * handed to: also after its lease ran out, as long as no other connector
+ * took the request since.  From any other connector it is answered
+ * "notLeaseholder" and not recorded.  A retryable error makes it pending
+ * and unleased again; success or any other error is final, and results for
+ * a request that already has a final one are acknowledged as duplicates
+ * (from any connector). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +29,8 @@ cloudsim_result_name(enum cloudsim_result r)
 		return "duplicate";
 	case CLOUDSIM_RESULT_UNKNOWN:
 		return "unknown";
+	case CLOUDSIM_RESULT_NOT_LEASEHOLDER:
+		return "notLeaseholder";
 	default:
 		return "error";
 	}
@@ -145,32 +153,56 @@ cloudsim_store_pkcs_lease(struct cloudsim_store *st, int max, int64_t now, int64
 	    connector_id);
 }
 
-/* The state of one request: -1 error, 0 unknown, 1 pending, 2 final. */
-static int
-queue_state(struct cloudsim_store *st, const char *sql, const char *id)
+/* Where one request stands for the connector that sends its result. */
+enum queue_state {
+	QUEUE_ERROR = -1,
+	QUEUE_UNKNOWN,          /* no such request */
+	QUEUE_HELD,             /* pending, and this connector holds its lease */
+	QUEUE_FINAL,            /* it has its final result */
+	QUEUE_NOT_HELD,         /* pending, never handed out or last handed to another */
+};
+
+/* sql selects status and connector_id of request ?1. */
+static enum queue_state
+queue_state(struct cloudsim_store *st, const char *sql, const char *id,
+    const char *connector_id)
 {
 	sqlite3_stmt *stmt = ndes_db_prepare(st->db, sql);
+	const char *holder;
+	enum queue_state qs;
 	int rc;
 
 	if (stmt == NULL || cloudsim_bind_text(stmt, 1, id) != 0)
-		return -1;
+		return QUEUE_ERROR;
 	if ((rc = ndes_db_step(st->db, stmt)) != 1)
-		return rc;
-	rc = strcmp((const char *)sqlite3_column_text(stmt, 0), "pending") == 0 ? 1 : 2;
+		return rc == 0 ? QUEUE_UNKNOWN : QUEUE_ERROR;
+	holder = (const char *)sqlite3_column_text(stmt, 1);
+	if (strcmp((const char *)sqlite3_column_text(stmt, 0), "pending") != 0)
+		qs = QUEUE_FINAL;
+	else if (holder != NULL && connector_id != NULL && strcmp(holder, connector_id) == 0)
+		qs = QUEUE_HELD;
+	else
+		qs = QUEUE_NOT_HELD;
 	sqlite3_reset(stmt);
-	return rc;
+	return qs;
 }
 
 static enum cloudsim_result
-queue_result_kind(int state, const struct cloudsim_queue_result *r, const char **status,
-    const char *done)
+queue_result_kind(enum queue_state state, const struct cloudsim_queue_result *r,
+    const char **status, const char *done)
 {
-	if (state < 0)
-		return CLOUDSIM_RESULT_ERROR;
-	if (state == 0)
+	switch (state) {
+	case QUEUE_HELD:
+		break;
+	case QUEUE_UNKNOWN:
 		return CLOUDSIM_RESULT_UNKNOWN;
-	if (state == 2)
+	case QUEUE_FINAL:
 		return CLOUDSIM_RESULT_DUPLICATE;
+	case QUEUE_NOT_HELD:
+		return CLOUDSIM_RESULT_NOT_LEASEHOLDER;
+	default:
+		return CLOUDSIM_RESULT_ERROR;
+	}
 	if (r->succeeded) {
 		*status = done;
 		return CLOUDSIM_RESULT_RECORDED;
@@ -204,8 +236,8 @@ cloudsim_store_revocation_result(struct cloudsim_store *st,
 {
 	const char *status = NULL;
 	enum cloudsim_result kind = queue_result_kind(queue_state(st,
-	    "SELECT status FROM revocations WHERE request_context = ?1", r->id), r,
-	    &status, "revoked");
+	    "SELECT status, connector_id FROM revocations WHERE request_context = ?1", r->id,
+	    connector_id), r, &status, "revoked");
 	sqlite3_stmt *stmt;
 
 	if (status == NULL)
@@ -226,8 +258,8 @@ cloudsim_store_pkcs_result(struct cloudsim_store *st, const struct cloudsim_queu
 {
 	const char *status = NULL;
 	enum cloudsim_result kind = queue_result_kind(queue_state(st,
-	    "SELECT status FROM pkcs_requests WHERE request_id = ?1", r->id), r,
-	    &status, "issued");
+	    "SELECT status, connector_id FROM pkcs_requests WHERE request_id = ?1", r->id,
+	    connector_id), r, &status, "issued");
 	sqlite3_stmt *stmt;
 
 	if (status == NULL)

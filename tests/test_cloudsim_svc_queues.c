@@ -312,8 +312,9 @@ Test(queues, revocation_download_honours_max_requests_and_issuer)
 		free(ctx[i]);
 }
 
+/* One revocation result from connector c; its status in the answer. */
 static void
-upload(const char *ctx, const char *fields, const char *expect_status)
+upload_as(const struct conn *c, const char *ctx, const char *fields, const char *expect_status)
 {
 	char *body;
 	json_t *answer;
@@ -321,12 +322,44 @@ upload(const char *ctx, const char *fields, const char *expect_status)
 
 	cr_assert(asprintf(&body, "{\"results\":[{\"requestContext\":\"%s\",%s}]}", ctx,
 	    fields) > 0);
-	answer = post("/CertificateAuthorityRequests/uploadRevocationResults", body, &status);
+	answer = sim_api(&sim, c, "POST", "/CertificateAuthorityRequests/uploadRevocationResults",
+	    body, &status);
 	cr_assert_eq(status, 200, "%s: %s", body, err_msg(answer));
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(answer,
 	    "value"), 0), "status")), expect_status, "%s", body);
 	json_decref(answer);
 	free(body);
+}
+
+static void
+upload(const char *ctx, const char *fields, const char *expect_status)
+{
+	upload_as(&conn, ctx, fields, expect_status);
+}
+
+/* Two connectors of one tenant: the result counts only from the connector
+ * the request is leased to (docs/cloud-api.md). */
+Test(queues, a_result_from_another_connector_than_the_leaseholder_is_not_recorded)
+{
+	char *ctx = queue_revocation("0D", "CN=I"), *token = sim_token(&sim, 0);
+	json_t *list, *row;
+	struct conn other;
+	int status = 0;
+
+	conn_init(&other, "ec-p256");
+	cr_assert_eq(sim_register(&sim, token, &other, NULL), 201);
+	download(10, "CN=I", "0D");
+	upload_as(&other, ctx, "\"succeeded\":true", "notLeaseholder");
+	list = sim_admin(&sim, "GET", "/admin/revocations", NULL, &status);
+	row = json_array_get(json_object_get(list, "value"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(row, "status")), "pending");
+	cr_assert_str_eq(json_string_value(json_object_get(row, "connectorId")), conn.id);
+	json_decref(list);
+	upload(ctx, "\"succeeded\":true", "recorded");
+	upload_as(&other, ctx, "\"succeeded\":true", "duplicate");
+	conn_free(&other);
+	free(token);
+	free(ctx);
 }
 
 Test(queues, revocation_results_are_recorded_once_and_retryable_ones_requeued)

@@ -42,14 +42,14 @@ ce_setup() {
 
 ce_cleanup() {
 	local p
-	for p in ${DAEMON_PID:-} ${CLOUD_PID:-} ${PROXY_PID:-} ${CRPD_PID:-}; do
+	for p in ${DAEMON_PID:-} ${NODE_PIDS:-} ${CLOUD_PID:-} ${PROXY_PID:-} ${CRPD_PID:-}; do
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
 	if [ "$tap_failed" -ne 0 ]; then
 		for f in "$T"/*.log; do [ -f "$f" ] && { echo "# --- $f"; tail -30 "$f" | sed 's/^/# /'; }; done
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 
 # wait_for SECONDS command...: poll until the command succeeds
@@ -173,3 +173,63 @@ feed_refused() {
 cloud_count() {
 	cloud show "$1" | grep -c "\"$2\""
 }
+
+# --- several connectors on one tenant (connector-shared-queue.sh, connector-lease.sh)
+
+# node_config NAME: $T/NAME.yaml for a connector of its own, its state in
+# $T/NAME, events in $T/NAME/events.json, issuing from the CA folder $T/ca
+node_config() {
+	mkdir -p -m 700 "$T/$1/state"
+	cat > "$T/$1.yaml" <<YAML
+state_dir: $T/$1/state
+ipc: {socket: $T/$1/connector.sock}
+crp_socket: $T/$1/crp.sock
+events: {sink: file, path: $T/$1/events.json}
+downloads: {interval: 1s, max_requests: 20}
+outbox: {backoff_initial: 1s, backoff_max: 2s, batch_size: 50}
+ca: {name: ca01, folder: $T/ca, issuer_name: 'CN=Contoso Issuing CA,O=Contoso'}
+YAML
+}
+
+# start_node NAME: register connector NAME (its own token) and start its
+# daemon; NODE_PID_<NAME> gets its PID (stopped by ce_cleanup)
+start_node() {
+	local tok
+	[ -f "$T/$1.yaml" ] || node_config "$1"
+	if [ ! -f "$T/$1/state/registration/registration.json" ]; then
+		tok=$(cloud token --raw) &&
+		"$CONNECTOR" -c "$T/$1.yaml" register --cloud "$CLOUD_URL" --token "$tok" \
+		    --ca-cert "$CLOUD_CA" --name "$1" >>"$T/cli.log" 2>&1 || return 1
+	fi
+	"$CONNECTORD" -c "$T/$1.yaml" >>"$T/$1.log" 2>&1 &
+	eval "NODE_PID_$1=$!"
+	NODE_PIDS="${NODE_PIDS:-} $!"
+	wait_for 10 test -S "$T/$1/connector.sock"
+}
+
+# node_events NAME ID: how many ID events connector NAME emitted
+node_events() { grep -c "\"NDES_EVENT_ID\":\"$2\"" "$T/$1/events.json" 2>/dev/null; }
+
+# node_id NAME: connector NAME's ID at the cloud
+node_id() { "$CONNECTOR" -c "$T/$1.yaml" status --json | jq -r .connectorId; }
+
+# queue_pkcs N: N PKCS requests for one device (the Wi-Fi profile)
+queue_pkcs() {
+	local i
+	for i in $(seq 1 "$1"); do
+		cloud pkcs-request --device 0b7c3f52-8e41-4a5d-9c16-2f7e8d9a1b30 \
+		    --profile 'Contoso Wi-Fi User (iOS)' --user alice@contoso.com --raw >/dev/null ||
+		    return 1
+	done
+}
+
+# ec_tenant: $T/tenant.yaml, the example with P-256 keys for the Wi-Fi profile
+# (the connector makes a key per PKCS request), used by start_cloud
+ec_tenant() {
+	sed -e '0,/key_size: 2048/s//key_type: EC\n    key_size: 256/' "$CLOUD_EXAMPLE" > "$T/tenant.yaml"
+	CLOUD_TENANT=$T/tenant.yaml
+}
+
+# serials_norm: hex serials on stdin as digits without leading zero octets
+# (DER puts one before 80-FF), upper case, sorted
+serials_norm() { tr a-f A-F | sed 's/^\(00\)*//' | sort; }
