@@ -21,12 +21,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <openssl/x509.h>
 
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
 #include "model.h"
+#include "notify_batch.h"
 #include "pki.h"
 #include "service.h"
 #include "store.h"
@@ -110,6 +112,7 @@ fixture_open(void)
 	FUZZ_CHECK((svc.api = ndes_http_server_new(svc.base, "127.0.0.1", 0, NULL, NULL, err,
 	    sizeof(err))) != NULL);
 	svc.lease_s = CLOUDSIM_DEFAULT_LEASE_S;
+	FUZZ_CHECK((svc.notify = cloudsim_notify_batch_new(&svc)) != NULL);
 	FUZZ_CHECK(cloudsim_api_routes(&svc) == 0);
 	fixture_connector();
 	fixture_queues();
@@ -120,6 +123,7 @@ fixture_close(void)
 {
 	char path[700];
 
+	cloudsim_notify_batch_free(svc.notify);
 	ndes_http_server_free(svc.api);
 	event_base_free(svc.base);
 	cloudsim_store_close(svc.store);
@@ -189,6 +193,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    anon != NULL ? NULL : client_cert, &out);
 	if (req != NULL) {
 		ndes_http_server_dispatch(svc.api, req);
+		/* notifications are answered after their group's commit, on
+		 * the loop's next turn (cloudsim/notify_batch.c) */
+		event_base_loop(svc.base, EVLOOP_NONBLOCK);
 		FUZZ_CHECK(out.status != 0);
 		check_reply(&out);
 	}
