@@ -159,6 +159,24 @@ submit(const struct crp_job_ops *ops, int seq)
 	return submit_job(ops, seq, false);
 }
 
+/* A job whose db() waits for c.gate_open, submitted; returns once the
+ * leader waits inside its batch, so that the next jobs make one batch. */
+static struct test_job *
+submit_gate(int seq)
+{
+	struct test_job *first = calloc(1, sizeof(*first));
+
+	cr_assert_not_null(first);
+	crp_job_init(&first->job, &db_only_ops, true);
+	first->seq = seq;
+	first->gate = true;
+	c.submitted++;
+	cr_assert_eq(crp_work_submit(c.work, &first->job), 0);
+	while (__atomic_load_n(&c.ndb, __ATOMIC_SEQ_CST) == 0)
+		usleep(1000);
+	return first;
+}
+
 static int
 rows(const char *sql)
 {
@@ -301,13 +319,7 @@ Test(crpd_work, a_batch_runs_in_the_order_of_its_keys)
 	size_t max_batch, commits, njobs;
 
 	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 1);
-	first = calloc(1, sizeof(*first));
-	crp_job_init(&first->job, &db_only_ops, true);
-	first->gate = true;
-	c.submitted++;
-	cr_assert_eq(crp_work_submit(c.work, &first->job), 0);
-	while (__atomic_load_n(&c.ndb, __ATOMIC_SEQ_CST) == 0)
-		usleep(1000);		/* the leader waits inside the first batch */
+	first = submit_gate(0);
 	for (int i = 0; i < N; i++) {
 		jobs[i] = calloc(1, sizeof(*jobs[i]));
 		crp_job_init(&jobs[i]->job, &db_only_ops, true);
@@ -354,14 +366,7 @@ Test(crpd_work, must_sync_jobs_share_the_batch_and_wait_for_the_sync)
 	cr_assert_eq(ndes_db_set_autocheckpoint(c.db, 0), 0);
 	cr_assert_not_null(c.sync = crp_sync_new(path, 10000));
 	cr_assert_not_null(c.work = crp_work_new(c.base, NULL, c.db, NULL, c.sync, 1));
-	first = calloc(1, sizeof(*first));
-	crp_job_init(&first->job, &db_only_ops, true);
-	first->seq = 100;
-	first->gate = true;
-	c.submitted++;
-	cr_assert_eq(crp_work_submit(c.work, &first->job), 0);
-	while (__atomic_load_n(&c.ndb, __ATOMIC_SEQ_CST) == 0)
-		usleep(1000);		/* the leader waits inside the first batch */
+	first = submit_gate(100);
 	for (int i = 0; i < N; i++) {
 		jobs[i] = calloc(1, sizeof(*jobs[i]));
 		crp_job_init(&jobs[i]->job, &db_only_ops, true);
