@@ -74,6 +74,7 @@ struct enroll_ctx {
 	size_t			 retries[ENROLL_VARIANTS], repairs[ENROLL_VARIANTS];
 	size_t			 fails[ENROLL_VARIANTS][ENROLL_FAIL_KINDS];	/* scepserver's */
 	char			 first_failure[320];
+	char			 other_failure[512];	/* scepserver's, of kind OTHER */
 };
 
 static void
@@ -419,7 +420,8 @@ enroll_batch(struct enroll_ctx *c, enum enroll_variant v, int r)
 	c->lost[v] += b.lost;
 	c->retries[v] += b.retries;
 	c->repairs[v] += b.repairs;
-	enroll_scan_log(c->srv[v].log, logged, c->fails[v]);
+	enroll_scan_log(c->srv[v].log, logged, c->fails[v], c->other_failure,
+	    sizeof(c->other_failure));
 	if (b.first_failure[0] != '\0' && c->first_failure[0] == '\0')
 		snprintf(c->first_failure, sizeof(c->first_failure), "%s: %s", variant_names[v],
 		    b.first_failure);
@@ -542,6 +544,8 @@ enroll_report(struct enroll_ctx *c)
 	}
 	if (c->first_failure[0] != '\0')
 		printf("first failure: %s\n", c->first_failure);
+	if (c->other_failure[0] != '\0')
+		printf("scepserver's first refusal of kind other: %s\n", c->other_failure);
 	if (c->o.profile)
 		enroll_profile(c);
 	printf("failures of ours: %d\n", bad);

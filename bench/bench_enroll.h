@@ -112,8 +112,10 @@ void	enroll_run(struct enroll_batch *b);
  * temporary file and renamed, so scepserver never reads it half written):
  * 1 when it did, 0 when the serial was right, -1 on error. */
 int	enroll_repair_serial(const char *depot);
-/* Count what scepserver refused in its log from byte offset on. */
-void	enroll_scan_log(const char *log, long offset, size_t counts[ENROLL_FAIL_KINDS]);
+/* Count what scepserver refused in its log from byte offset on; the first
+ * refusal of kind OTHER into other[otherlen] when it is still "". */
+void	enroll_scan_log(const char *log, long offset, size_t counts[ENROLL_FAIL_KINDS],
+	    char *other, size_t otherlen);
 /* Size of a file, 0 when it cannot be read. */
 long	enroll_file_size(const char *path);
 /* rm -rf dir (best effort). */

@@ -349,17 +349,23 @@ enroll_fail_kind(const char *line)
 }
 
 void
-enroll_scan_log(const char *log, long offset, size_t counts[ENROLL_FAIL_KINDS])
+enroll_scan_log(const char *log, long offset, size_t counts[ENROLL_FAIL_KINDS], char *other,
+    size_t otherlen)
 {
 	char line[8192];
 	FILE *f = fopen(log, "r");
+	enum enroll_fail kind;
 
 	if (f == NULL)
 		return;
 	if (fseek(f, offset, SEEK_SET) == 0)
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strstr(line, "failed to sign CSR") != NULL)
-				counts[enroll_fail_kind(line)]++;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strstr(line, "failed to sign CSR") == NULL)
+				continue;
+			counts[kind = enroll_fail_kind(line)]++;
+			if (kind == ENROLL_FAIL_OTHER && other[0] == '\0')
+				snprintf(other, otherlen, "%.*s", (int)strcspn(line, "\n"), line);
+		}
 	fclose(f);
 }
 
