@@ -20,13 +20,7 @@ struct crp_sync {
 	pthread_cond_t	 cond;
 	uint64_t	 committed;	/* batches committed without fsync */
 	uint64_t	 synced;	/* value of committed at the last complete sync */
-	bool		 urgent;	/* a batch waits to be on disk: no waiting */
-	bool		 failed;	/* the last sync did not complete */
 	bool		 stop;
-	/* the listener, called with listen_lock held (set_listener waits) */
-	pthread_mutex_t	 listen_lock;
-	void		(*listen_fn)(void *, uint64_t);
-	void		*listen_arg;
 	uint64_t	 syncs, max_us;
 	bool		 warned;
 };
@@ -40,7 +34,6 @@ sync_once(struct crp_sync *s, uint64_t upto)
 
 	took = (ndes_clock_ns(CLOCK_MONOTONIC) - t0) / 1000;
 	pthread_mutex_lock(&s->lock);
-	s->failed = rc != 0;
 	if (rc == 0) {
 		s->synced = upto;
 		s->syncs++;
@@ -51,30 +44,14 @@ sync_once(struct crp_sync *s, uint64_t upto)
 	if (rc != 0 && !s->warned)
 		log_warnx("state sync: %s; trying again", ndes_db_errmsg(s->db));
 	s->warned = rc != 0;
-	if (rc == 0) {
-		pthread_mutex_lock(&s->listen_lock);
-		if (s->listen_fn != NULL)
-			s->listen_fn(s->listen_arg, upto);
-		pthread_mutex_unlock(&s->listen_lock);
-	}
 }
 
-/* Until interval_ms passed or an urgent batch is committed (signalled); a
- * sync that failed while a batch waits is tried again after 1 ms. */
 static void
 sync_wait(struct crp_sync *s)
 {
-	int64_t ns = s->urgent && s->failed ? 1000000 : s->interval_ms * 1000000;
-	struct timespec until = ndes_clock_after(CLOCK_MONOTONIC, ns);
+	struct timespec until = ndes_clock_after(CLOCK_MONOTONIC, s->interval_ms * 1000000);
 
 	pthread_cond_timedwait(&s->cond, &s->lock, &until);
-}
-
-/* Something to sync at once: an urgent batch not synced, no failure yet. */
-static bool
-sync_due(const struct crp_sync *s)
-{
-	return s->urgent && s->committed != s->synced && !s->failed;
 }
 
 static void *
@@ -86,7 +63,7 @@ sync_main(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		if (!s->stop && !sync_due(s))
+		if (!s->stop)
 			sync_wait(s);
 		stop = s->stop;
 		upto = s->committed;
@@ -95,8 +72,6 @@ sync_main(void *arg)
 			sync_once(s, upto);
 			pthread_mutex_lock(&s->lock);
 		}
-		if (s->committed == s->synced)
-			s->urgent = false;
 		if (stop)
 			break;
 	}
@@ -120,7 +95,6 @@ sync_destroy(struct crp_sync *s)
 {
 	ndes_db_close(s->db);
 	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->listen_lock);
 	pthread_cond_destroy(&s->cond);
 	free(s);
 }
@@ -137,7 +111,6 @@ crp_sync_new(const char *db_path, int64_t interval_ms)
 		return NULL;
 	s->interval_ms = interval_ms > 0 ? interval_ms : 1;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->listen_lock, NULL);
 	sync_cond_init(&s->cond);
 	if ((s->db = crp_db_open(db_path, err, sizeof(err))) == NULL) {
 		log_warnx("state sync: %s", err);
@@ -156,28 +129,12 @@ crp_sync_new(const char *db_path, int64_t interval_ms)
 	return s;
 }
 
-uint64_t
-crp_sync_committed(struct crp_sync *s, bool urgent)
-{
-	uint64_t seq;
-
-	pthread_mutex_lock(&s->lock);
-	seq = ++s->committed;
-	if (urgent && !s->urgent) {
-		s->urgent = true;
-		pthread_cond_signal(&s->cond);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return seq;
-}
-
 void
-crp_sync_set_listener(struct crp_sync *s, void (*fn)(void *, uint64_t), void *arg)
+crp_sync_committed(struct crp_sync *s)
 {
-	pthread_mutex_lock(&s->listen_lock);
-	s->listen_fn = fn;
-	s->listen_arg = arg;
-	pthread_mutex_unlock(&s->listen_lock);
+	pthread_mutex_lock(&s->lock);
+	s->committed++;
+	pthread_mutex_unlock(&s->lock);
 }
 
 void

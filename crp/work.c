@@ -27,8 +27,6 @@
  * that backlog they are committed at once, so a short burst never waits. */
 #define CRP_WORK_SATURATED_BACKLOG 4
 #define CRP_WORK_SATURATED_BATCH 32
-/* How long crp_work_free() waits for the sync thread to sync held jobs. */
-#define CRP_WORK_HELD_WAIT_MS 5000
 
 TAILQ_HEAD(crp_jobq, crp_job);
 
@@ -56,10 +54,6 @@ struct crp_work {
 	pthread_mutex_t	 done_lock;
 	struct crp_jobq	 done;
 	struct event	*done_ev;
-	/* must_sync jobs committed, waiting for the sync thread (sync_seq) */
-	pthread_mutex_t	 held_lock;
-	pthread_cond_t	 held_cond;	/* signalled when jobs leave held */
-	struct crp_jobq	 held;
 	/* statistics, under dbq.lock */
 	size_t		 max_batch, commits, jobs;
 	int64_t		 last_db_ns;	/* CLOCK_MONOTONIC of the last batch that wrote */
@@ -347,50 +341,21 @@ work_db_run(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 	return true;
 }
 
-/* The sync thread synced every batch numbered upto or lower (sync.h):
- * the jobs held for them go to the loop. */
-static void
-work_synced(void *arg, uint64_t upto)
+/* Every job in its savepoint, then COMMIT: fsynced when there is no sync
+ * thread or a job must be on disk, else handed to the sync thread. */
+static bool
+work_db_commit(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 {
-	struct crp_work *w = arg;
-	struct crp_jobq ready = TAILQ_HEAD_INITIALIZER(ready);
-	struct crp_job *job, *next;
+	bool fsync = w->sync == NULL || work_batch_must_sync(batch), committed;
 
-	pthread_mutex_lock(&w->held_lock);
-	for (job = TAILQ_FIRST(&w->held); job != NULL; job = next) {
-		next = TAILQ_NEXT(job, entry);
-		if (job->sync_seq <= upto) {
-			TAILQ_REMOVE(&w->held, job, entry);
-			TAILQ_INSERT_TAIL(&ready, job, entry);
-		}
-	}
-	pthread_cond_broadcast(&w->held_cond);
-	pthread_mutex_unlock(&w->held_lock);
-	if (!TAILQ_EMPTY(&ready))
-		work_post_done(w, &ready);
-}
-
-/* A committed batch, with a sync thread: its number from the sync thread
- * (urgent when a job must be on disk first); those jobs are held until
- * work_synced, the others are left in batch for the loop.  Under held_lock,
- * so that work_synced cannot run for this number before they are held. */
-static void
-work_db_hand_over(struct crp_work *w, struct crp_jobq *batch)
-{
-	struct crp_job *job, *next;
-	uint64_t seq;
-
-	pthread_mutex_lock(&w->held_lock);
-	seq = crp_sync_committed(w->sync, work_batch_must_sync(batch));
-	for (job = TAILQ_FIRST(batch); job != NULL; job = next) {
-		next = TAILQ_NEXT(job, entry);
-		if (job->must_sync) {
-			job->sync_seq = seq;
-			TAILQ_REMOVE(batch, job, entry);
-			TAILQ_INSERT_TAIL(&w->held, job, entry);
-		}
-	}
-	pthread_mutex_unlock(&w->held_lock);
+	if (w->sync != NULL && fsync)
+		ndes_db_set_durability(w->db, NDES_DB_DURABLE);
+	committed = work_db_run(w, batch, n);
+	if (w->sync != NULL && fsync)
+		ndes_db_set_durability(w->db, NDES_DB_RELAXED);
+	else if (w->sync != NULL && committed)
+		crp_sync_committed(w->sync);
+	return committed;
 }
 
 struct work_sort_item {
@@ -457,9 +422,7 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 	size_t n = 0;
 
 	work_batch_sort(batch, len);
-	/* fsynced when there is no sync thread, else left to it
-	 * (work_db_hand_over) */
-	committed = work_db_run(w, batch, &n);
+	committed = work_db_commit(w, batch, &n);
 	TAILQ_FOREACH(job, batch, entry) {
 		if (!committed)
 			job->db_ok = false;
@@ -473,10 +436,7 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 	w->jobs += n;
 	work_note_writes(w);
 	pthread_mutex_unlock(&w->dbq.lock);
-	if (w->sync != NULL && committed)
-		work_db_hand_over(w, batch);
-	if (!TAILQ_EMPTY(batch))
-		work_post_done(w, batch);
+	work_post_done(w, batch);
 }
 
 /* The leader, once a batch was handed back to the loop: a WAL past
@@ -686,11 +646,6 @@ crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db,
 	queue_init(&w->dbq);
 	pthread_mutex_init(&w->done_lock, NULL);
 	TAILQ_INIT(&w->done);
-	pthread_mutex_init(&w->held_lock, NULL);
-	pthread_cond_init(&w->held_cond, NULL);
-	TAILQ_INIT(&w->held);
-	if (sync != NULL)
-		crp_sync_set_listener(sync, work_synced, w);
 	w->workers = calloc((size_t)w->nworkers, sizeof(*w->workers));
 	w->done_ev = event_new(base, -1, 0, work_done_cb, w);
 	if (w->workers == NULL || w->done_ev == NULL || work_start_threads(w) == -1) {
@@ -712,31 +667,6 @@ work_db_finish(struct crp_work *w)
 	work_db_poke(w);
 }
 
-/* The jobs still held wait for the sync thread, within
- * CRP_WORK_HELD_WAIT_MS; then the listener is gone and whatever is left
- * goes to the loop. */
-static void
-work_held_finish(struct crp_work *w)
-{
-	struct timespec until;
-
-	if (w->sync == NULL)
-		return;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += CRP_WORK_HELD_WAIT_MS / 1000;
-	pthread_mutex_lock(&w->held_lock);
-	while (!TAILQ_EMPTY(&w->held) &&
-	    pthread_cond_timedwait(&w->held_cond, &w->held_lock, &until) == 0)
-		;
-	pthread_mutex_unlock(&w->held_lock);
-	crp_sync_set_listener(w->sync, NULL, NULL);
-	if (!TAILQ_EMPTY(&w->held)) {
-		log_warnx("db: %s not known to be on disk after %d ms: answered anyway",
-		    "notifications", CRP_WORK_HELD_WAIT_MS);
-		work_post_done(w, &w->held);
-	}
-}
-
 void
 crp_work_free(struct crp_work *w)
 {
@@ -746,7 +676,6 @@ crp_work_free(struct crp_work *w)
 	for (int i = 0; i < w->nstarted; i++)
 		pthread_join(w->workers[i], NULL);
 	work_db_finish(w);
-	work_held_finish(w);
 	if (w->done_ev != NULL) {
 		work_done_cb(-1, 0, w);
 		event_free(w->done_ev);
@@ -755,8 +684,6 @@ crp_work_free(struct crp_work *w)
 	queue_destroy(&w->pool);
 	queue_destroy(&w->dbq);
 	pthread_mutex_destroy(&w->done_lock);
-	pthread_mutex_destroy(&w->held_lock);
-	pthread_cond_destroy(&w->held_cond);
 	free(w);
 }
 

@@ -18,12 +18,8 @@
  * The batch runs in the order of the jobs' order_key (the challenge ID),
  * so that two nodes' batches take the rows of one database in the same
  * order and never wait for each other in a circle.  With `state_sync: interval` a committed batch is on disk only
- * once the sync thread (sync.h) has synced it, within interval_ms.  A
- * must_sync job (a notification) is committed in the same batches as the
- * others, without fsync; it then waits, held, until the sync thread has
- * synced its batch (it is told the batch is urgent and syncs at once, one
- * sync for every batch committed meanwhile), and only then goes to the
- * loop.  The other jobs of its batch are answered at once.
+ * once the sync thread (sync.h) has synced it, within interval_ms, unless
+ * it holds a must_sync job: then it is committed with fsync.
  *
  * A job goes worker -> (db) -> loop, skipping the stages whose callback is
  * NULL; `work` decides whether the db stage is needed (need_db).  A job
@@ -72,7 +68,6 @@ struct crp_job {
 	 * state_sync says (a notification crpd acknowledges). */
 	bool			 must_sync;
 	bool			 db_ok;		/* db() returned 0 and the batch committed */
-	uint64_t		 sync_seq;	/* held: its batch's number (sync.h) */
 	/* The row the job decides on (set by work(); NULL: none known).
 	 * Batches run in this order, jobs without one first; the order of
 	 * jobs with equal keys is kept. */
@@ -87,8 +82,8 @@ void	crp_job_init(struct crp_job *job, const struct crp_job_ops *ops, bool need_
 
 /* Start nworkers workers (the leader among them uses db and store).  The
  * loop's completion event is created on base.  sync NULL: every commit is
- * fsynced (db is opened NDES_DB_DURABLE); else batches are committed
- * NDES_DB_RELAXED and handed to sync, and must_sync jobs wait for it.  store NULL, or one
+ * fsynced (db is opened NDES_DB_DURABLE); else batches without a must_sync
+ * job are committed NDES_DB_RELAXED and handed to sync.  store NULL, or one
  * without transactions of its own: state.db's transaction is the only one.
  * NULL on failure (logged). */
 struct crp_work *crp_work_new(struct event_base *base, struct crpd *d, struct ndes_db *db,
@@ -96,10 +91,8 @@ struct crp_work *crp_work_new(struct event_base *base, struct crpd *d, struct nd
 /* Hand a job to its first stage.  Any thread.  -1 once crp_work_free()
  * has begun (the job was not taken: free it). */
 int	crp_work_submit(struct crp_work *w, struct crp_job *job);
-/* Stop: the workers finish every job already queued, the jobs held for
- * the sync thread wait for it (at most CRP_WORK_HELD_WAIT_MS, then they are
- * answered anyway: committed, not known to be on disk), then the
- * remaining completions run on the calling (loop) thread.  Then free. */
+/* Stop: the workers finish every job already queued, then
+ * the remaining completions run on the calling (loop) thread.  Then free. */
 void	crp_work_free(struct crp_work *w);
 int	crp_work_nworkers(const struct crp_work *w);
 /* Largest batch committed so far and number of commits (for the logs and
