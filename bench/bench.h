@@ -50,6 +50,9 @@ int	bench_seal_one(const struct bench_pki *p, size_t k, char **text);
  * threads; 0 when every mint succeeded. */
 int	bench_mint_main(int port, const char *body, int clients, double seconds, int cpus,
 	    const struct bench_pki *p);
+/* bench_enroll.c: `ndes-bench enroll` (bench_enroll.h); the exit status. */
+int	bench_enroll_main(int argc, char **argv);
+
 /* Write the CRP pair and the signing bundle into state_dir. */
 int	bench_pki_install(const struct bench_pki *p, const char *state_dir);
 

@@ -8,6 +8,7 @@
  *        [--sslmode M]] [--nodes N]]
  *   ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S]
  *       [--clients C]
+ *   ndes-bench enroll ... (bench_enroll.c; bench/enroll.sh runs it)
  *
  * The line before the last:
  *   bound <alg> <bound>/s limit <limit>/s ratio <limit/bound>
@@ -56,7 +57,8 @@ usage(FILE *f)
 	    "           [--store sqlite|postgresql [--conninfo STR [--password-file FILE]\n"
 	    "            [--sslmode MODE]] [--nodes 1..%d]]\n"
 	    "       ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S] "
-	    "[--clients C]\n", BENCH_MAX_NODES);
+	    "[--clients C]\n"
+	    "       ndes-bench enroll --help\n", BENCH_MAX_NODES);
 }
 
 /* ../crp/ndes-crpd next to this program's folder, or $NDES_CRPD. */
@@ -493,6 +495,8 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&b, 0, sizeof(b));
+	if (argc >= 2 && strcmp(argv[1], "enroll") == 0)
+		return bench_enroll_main(argc, argv);
 	if (parse(argc, argv, &b.o) == -1) {
 		usage(stderr);
 		return 2;

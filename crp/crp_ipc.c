@@ -42,6 +42,7 @@ ipc_verified(void *state, const struct crp_verify_answer *a)
 	ndes_ipc_msg_add_str(m, a->challenge_id != NULL ? a->challenge_id : "");
 	ndes_ipc_msg_add_str(m, a->device_id != NULL ? a->device_id : "");
 	ndes_ipc_msg_add_str(m, a->user_id != NULL ? a->user_id : "");
+	ndes_ipc_msg_add_str(m, a->transaction_id != NULL ? a->transaction_id : "");
 	ipc_reply_send(state, m);
 }
 

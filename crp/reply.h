@@ -28,6 +28,9 @@ struct crp_verify_answer {
 	const char	*challenge_id;	/* from the claims; NULL when unknown */
 	const char	*device_id;
 	const char	*user_id;
+	/* The request's, else the SHA-256 of its public key (upper-case
+	 * hex), else "" (a request that could not be read). */
+	const char	*transaction_id;
 };
 
 /* A notification's outcome (notify.c). */

@@ -43,6 +43,23 @@ verify_emit(struct crp_verify_job *vj)
 	ndes_event_emit(r->event, r->code, &ctx);
 }
 
+/* A request that names no transaction (micromdm's scepserver 2.1.0 sets no
+ * $TRANSACTIONID for its hook) gets the SHA-256 of its public key: the
+ * key-derived ID RFC 8894 recommends, the same on a client's retries.  It
+ * is recorded, in the events, and returned in the reply (docs/crpd.md). */
+static void
+verify_name_transaction(struct crp_verify_job *vj)
+{
+	char *txn;
+
+	if (vj->transaction_id[0] != '\0' || vj->res.pubkey_hash[0] == '\0')
+		return;
+	if ((txn = strdup(vj->res.pubkey_hash)) == NULL)
+		fatal("verify job");
+	free(vj->transaction_id);
+	vj->transaction_id = txn;
+}
+
 static void
 verify_work(struct crp_job *job, struct crpd *d)
 {
@@ -56,6 +73,7 @@ verify_work(struct crp_job *job, struct crpd *d)
 
 	vj->checks_ok = crp_verify(ks, &params, vj->csr, vj->csr_len, &vj->res);
 	crp_keyset_unref(ks);
+	verify_name_transaction(vj);
 	job->need_db = vj->checks_ok;
 	job->order_key = vj->res.challenge_id;
 	if (!vj->checks_ok)
@@ -128,6 +146,7 @@ verify_done(struct crp_job *job, struct crpd *d)
 		.challenge_id = r->challenge_id,
 		.device_id = r->device_id,
 		.user_id = r->user_id,
+		.transaction_id = vj->transaction_id,
 	};
 
 	if (vj->reply.ops != NULL)

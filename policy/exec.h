@@ -41,6 +41,11 @@ int exec_verify_main(const struct policy_cfg *cfg);
 int exec_read_all(int fd, size_t max, int timeout_ms, uint8_t **buf, size_t *len, char *err,
     size_t errlen);
 
+/* exec_keyid.c: the SHA-256 (upper-case hex) of the request's public key,
+ * with libcrypto loaded only now; for a request ndes-crpd did not answer
+ * (it names the others).  0, or -1. */
+int exec_key_txn(const uint8_t *csr, size_t len, char *hex, size_t hexlen);
+
 /* ---- Depot state (exec_state.c) ------------------------------------------ */
 
 /* What the watcher has handled: certificate files notified (or there at

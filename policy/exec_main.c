@@ -1,14 +1,30 @@
-/* ndes-policy-exec: command line.  docs/policy.md. */
+/* ndes-policy-exec: command line.  docs/policy.md.
+ *
+ * Compiled twice: as ndes-policy-exec (verify mode; libyaml and libc only)
+ * and, with EXEC_WATCHER, as the depot watcher ndes-policy-watch (OpenSSL,
+ * libsystemd, libndes-common).  `ndes-policy-exec watch-depot ...` becomes
+ * the watcher with the same arguments (execv), so the hook that runs once
+ * per enrollment loads nothing the watcher needs. */
 #include "config.h"
 
 #include "exec.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#ifdef EXEC_WATCHER
 #include "log.h"
+#endif
+
+#ifndef NDES_PKGLIBEXECDIR
+#define NDES_PKGLIBEXECDIR "/usr/libexec/ndes"
+#endif
+#define EXEC_WATCHER_NAME "ndes-policy-watch"
 
 static void
 usage(FILE *f)
@@ -68,6 +84,32 @@ watch_args(int argc, char **argv, struct exec_watch_opts *o)
 	return 0;
 }
 
+#ifndef EXEC_WATCHER
+/* The watcher beside this program (the build tree), else the installed
+ * one.  Only a file of the same owner's installation is ever run: nothing
+ * here comes from the environment. */
+static void
+exec_watcher(char **argv)
+{
+	char self[PATH_MAX], path[PATH_MAX + sizeof(EXEC_WATCHER_NAME)];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/" EXEC_WATCHER_NAME, self);
+			if (access(path, X_OK) == 0)
+				execv(path, argv);
+		}
+	}
+	execv(NDES_PKGLIBEXECDIR "/" EXEC_WATCHER_NAME, argv);
+	fprintf(stderr, EXEC_NAME ": cannot run " NDES_PKGLIBEXECDIR "/" EXEC_WATCHER_NAME
+	    ": %s\n", strerror(errno));
+}
+#endif
+
 static int
 run(const char *config, bool verbose, int argc, char **argv)
 {
@@ -80,13 +122,23 @@ run(const char *config, bool verbose, int argc, char **argv)
 		usage(stderr);
 		return EXEC_USAGE;
 	}
+#ifdef EXEC_WATCHER
+	if (argc == 0) {
+		usage(stderr);
+		return EXEC_USAGE;
+	}
+#endif
 	if (policy_config_load(config, &cfg, err, sizeof(err)) == -1) {
 		/* Refused, as the SCEP server sees it; the reason on stderr. */
 		fprintf(stderr, EXEC_NAME ": refused: configuration: %s\n", err);
 		return EXEC_USAGE;
 	}
 	exec_log_init(cfg.exec.log_journal, verbose);
-	rc = argc > 0 ? exec_watch_main(&cfg, &wo) : exec_verify_main(&cfg);
+#ifdef EXEC_WATCHER
+	rc = exec_watch_main(&cfg, &wo);
+#else
+	rc = exec_verify_main(&cfg);
+#endif
 	policy_config_free(&cfg);
 	return rc;
 }
@@ -106,7 +158,9 @@ main(int argc, char **argv)
 	bool verbose = false;
 	int c;
 
+#ifdef EXEC_WATCHER
 	log_init(EXEC_NAME, LOG_LEVEL_INFO);
+#endif
 	if (config != NULL && config[0] == '\0')
 		config = NULL;
 	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
@@ -130,5 +184,11 @@ main(int argc, char **argv)
 			return EXEC_USAGE;
 		}
 	}
+#ifndef EXEC_WATCHER
+	if (optind < argc && strcmp(argv[optind], "watch-depot") == 0) {
+		exec_watcher(argv);
+		return EXEC_USAGE;
+	}
+#endif
 	return run(config, verbose, argc - optind, argv + optind);
 }

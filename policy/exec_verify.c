@@ -3,8 +3,12 @@
  * status (0 allowed, anything else refused).  scepserver passes no
  * arguments and discards our stderr, so the refusal line is also sent to
  * journald.  Newer scepservers put the SCEP transaction ID in the
- * environment (TRANSACTIONID); 2.1.0 does not, so the ID is then derived
- * from the request's public key (see exec_transaction_id). */
+ * environment (TRANSACTIONID); 2.1.0 does not: ndes-crpd then names the
+ * transaction by the SHA-256 of the request's public key and says so in
+ * its reply.  This path costs what an exec costs: it links libyaml and
+ * libc only (no OpenSSL, no libsystemd: exec_log.c loads libsystemd for a
+ * refusal, exec_keyid.c libcrypto when ndes-crpd did not answer), reads the
+ * request, makes one round trip to ndes-crpd. */
 #include "exec.h"
 
 #include <errno.h>
@@ -15,8 +19,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "csr.h"
 #include "events.h"
 
 static int
@@ -75,26 +77,6 @@ exec_read_all(int fd, size_t max, int timeout_ms, uint8_t **bufp, size_t *lenp, 
 	return 0;
 }
 
-/* $TRANSACTIONID, else the SHA-256 of the request's public key in hex (the
- * key-derived ID RFC 8894 recommends; stable across a client's retries,
- * and what ndes-crpd's notifications to the cloud need), else "". */
-static const char *
-exec_transaction_id(const uint8_t *csr, size_t len, char *buf, size_t buflen)
-{
-	const char *env = getenv("TRANSACTIONID");
-	X509_REQ *req;
-
-	if (env != NULL && env[0] != '\0')
-		return env;
-	buf[0] = '\0';
-	if ((req = ndes_csr_from_der(csr, len)) != NULL) {
-		if (ndes_csr_pubkey_sha256(req, buf, buflen) == -1)
-			buf[0] = '\0';
-		X509_REQ_free(req);
-	}
-	return buf;
-}
-
 /* One line on stderr (and journald): "refused: <why>". */
 static int
 refuse(const char *txn, uint32_t code, const char *why)
@@ -134,7 +116,7 @@ exec_verify_main(const struct policy_cfg *cfg)
 	struct ndes_policy *pol;
 	struct ndes_policy_verdict v;
 	const char *txn = getenv("TRANSACTIONID");
-	char txnbuf[NDES_CRYPTO_HEX_MAX];
+	char txnbuf[256];
 	uint8_t *csr;
 	size_t len;
 	char err[NDES_ERR_MAX];
@@ -146,14 +128,17 @@ exec_verify_main(const struct policy_cfg *cfg)
 	if (exec_read_all(STDIN_FILENO, cfg->exec.max_request, (int)cfg->timeout * 1000, &csr,
 	    &len, err, sizeof(err)) == -1)
 		return refuse(txn, NDES_POLICY_CODE_UNKNOWN_ERROR, err);
-	txn = exec_transaction_id(csr, len, txnbuf, sizeof(txnbuf));
 	if (policy_new(cfg, &pol, err, sizeof(err)) != NDES_POLICY_OK) {
 		free(csr);
 		return refuse(txn, NDES_POLICY_CODE_UNKNOWN_ERROR, err);
 	}
 	policy_set_log(pol, exec_log_module, NULL);
-	rc = policy_verify(pol, csr, len, NULL, 0, NULL, txn, &v);
+	txnbuf[0] = '\0';
+	rc = policy_verify_txn(pol, csr, len, NULL, 0, NULL, txn, &v, txnbuf, sizeof(txnbuf));
 	policy_free(pol);
+	if (rc != NDES_POLICY_OK && (txn == NULL || txn[0] == '\0') &&
+	    exec_key_txn(csr, len, txnbuf, sizeof(txnbuf)) == -1)
+		txnbuf[0] = '\0';
 	free(csr);
-	return exec_verdict(rc, &v, txn);
+	return exec_verdict(rc, &v, txnbuf[0] != '\0' ? txnbuf : txn);
 }

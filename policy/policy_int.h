@@ -96,6 +96,12 @@ void policy_copy_utf8(char *dst, size_t size, const char *src);
 int policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
     const uint8_t *signer, size_t signer_len, const char *template_name,
     const char *transaction_id, struct ndes_policy_verdict *out);
+/* The same; when ndes-crpd answered, txn (if not NULL) gets the transaction
+ * ID it recorded: transaction_id, else the SHA-256 of the request's public
+ * key ("" from a ndes-crpd that does not say). */
+int policy_verify_txn(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
+    const uint8_t *signer, size_t signer_len, const char *template_name,
+    const char *transaction_id, struct ndes_policy_verdict *out, char *txn, size_t txnlen);
 
 /* notify with a description (ndes-crpd passes it on with failures).  On
  * _E_REJECTED err holds ndes-crpd's reason ("0x%08X <message>"). */

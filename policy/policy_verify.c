@@ -2,7 +2,10 @@
  *   VERIFY_REQUEST: bytes csr_der, bytes signing_cert_der (empty if none),
  *                   str template_name, str transaction_id
  *   VERIFY_REPLY:   bool verified, u32 event_id, u32 diag_code, str reason,
- *                   str challenge_id, str device_id, str user_id */
+ *                   str challenge_id, str device_id, str user_id,
+ *                   [str transaction_id] (the one crpd recorded: the
+ *                   request's, else its key's SHA-256; absent from crpd
+ *                   releases before issue 18) */
 #include "policy_int.h"
 
 #include <stdio.h>
@@ -63,10 +66,10 @@ verify_error_reply(struct ndes_policy *pol, struct ndes_ipc_reader *r,
 
 static int
 verify_parse(struct ndes_policy *pol, struct ndes_ipc_frame *reply,
-    struct ndes_policy_verdict *out)
+    struct ndes_policy_verdict *out, char *txn, size_t txnlen)
 {
 	struct ndes_ipc_reader r;
-	const char *reason = "", *cid = "", *did = "", *uid = "";
+	const char *reason = "", *cid = "", *did = "", *uid = "", *rtxn = "";
 	bool verified = false;
 	uint32_t event_id = 0, code = 0;
 
@@ -81,6 +84,8 @@ verify_parse(struct ndes_policy *pol, struct ndes_ipc_frame *reply,
 	ndes_ipc_get_str(&r, &cid, NULL);
 	ndes_ipc_get_str(&r, &did, NULL);
 	ndes_ipc_get_str(&r, &uid, NULL);
+	if (ndes_ipc_reader_peek(&r) != 0)
+		ndes_ipc_get_str(&r, &rtxn, NULL);
 	if (ndes_ipc_frame_type(reply) != NDES_IPC_MSG_VERIFY_REPLY ||
 	    ndes_ipc_reader_end(&r) == -1) {
 		policy_log(pol, NDES_POLICY_LOG_WARNING,
@@ -97,6 +102,8 @@ verify_parse(struct ndes_policy *pol, struct ndes_ipc_frame *reply,
 	policy_copy_utf8(out->challenge_id, sizeof(out->challenge_id), cid);
 	policy_copy_utf8(out->device_id, sizeof(out->device_id), did);
 	policy_copy_utf8(out->user_id, sizeof(out->user_id), uid);
+	if (txn != NULL)
+		policy_copy_utf8(txn, txnlen, rtxn);
 	return NDES_POLICY_OK;
 }
 
@@ -104,6 +111,15 @@ int
 policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
     const uint8_t *signer, size_t signer_len, const char *template_name,
     const char *transaction_id, struct ndes_policy_verdict *out)
+{
+	return policy_verify_txn(pol, csr, csr_len, signer, signer_len, template_name,
+	    transaction_id, out, NULL, 0);
+}
+
+int
+policy_verify_txn(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
+    const uint8_t *signer, size_t signer_len, const char *template_name,
+    const char *transaction_id, struct ndes_policy_verdict *out, char *txn, size_t txnlen)
 {
 	struct ndes_ipc_msg *m;
 	struct ndes_ipc_frame *reply;
@@ -130,7 +146,7 @@ policy_verify(struct ndes_policy *pol, const uint8_t *csr, size_t csr_len,
 		policy_log(pol, NDES_POLICY_LOG_WARNING, "verify_request: %s", err);
 		return verdict_fail(out, rc, err);
 	}
-	rc = verify_parse(pol, reply, out);
+	rc = verify_parse(pol, reply, out, txn, txnlen);
 	ndes_ipc_frame_free(reply);
 	return rc;
 }

@@ -22,6 +22,9 @@
  *   long          verified, with a 601-byte reason: "x" then 200 3-byte
  *                 characters
  *   anything else not verified, 20502, 0x00000410 "cannot deserialize"
+ * Every VERIFY_REPLY ends with the transaction ID, as ndes-crpd's: the
+ * request's, else $POLICY_PEER_TXN (ndes-crpd names it by the key), else
+ * "named-by-crpd".
  * NOTIFY: accepted, unless the challenge is "reject" (not accepted,
  * 0x0FFFFFFF "no verification record") or "slow" (never answered), or it
  * is a Success without a certificate (ERROR BAD_REQUEST, as ndes-crpd).
@@ -102,6 +105,10 @@ verify_reply(uint32_t id, bool ok, uint32_t event, uint32_t code, const char *re
 	ndes_ipc_msg_add_str(m, ok ? cid : "");
 	ndes_ipc_msg_add_str(m, ok ? "dev-1" : "");
 	ndes_ipc_msg_add_str(m, ok ? "user@contoso.example" : "");
+	if (txn[0] == '\0')
+		txn = getenv("POLICY_PEER_TXN") != NULL ? getenv("POLICY_PEER_TXN") :
+		    "named-by-crpd";
+	ndes_ipc_msg_add_str(m, txn);
 	return m;
 }
 

@@ -118,6 +118,18 @@ Test(crpd_replay, survives_kill_9)
 	verify_ok(key_a, "txn-after-kill-same-key");
 }
 
+/* A notification joins the verifications' group commit and is answered
+ * once the sync thread synced it: the issuance it recorded survives kill -9
+ * right after the answer. */
+Test(crpd_replay, issued_state_survives_kill_9_after_the_answer)
+{
+	verify_ok(key_a, "txn-k1");
+	issue(key_a, "txn-k1");
+	crpd_h_kill9(h);
+	crpd_h_start(h);
+	verify_replay(key_a, "txn-k2", "replay after issuance");
+}
+
 Test(crpd_replay, issued_state_survives_restart)
 {
 	verify_ok(key_a, "txn-r1");

@@ -56,9 +56,9 @@ or_null(const char *s)
 static void
 test_verified(void *state, const struct crp_verify_answer *a)
 {
-	record(state, "verified=%d event=%d code=0x%08X reason=%s ids=%s,%s,%s\n",
+	record(state, "verified=%d event=%d code=0x%08X reason=%s ids=%s,%s,%s txn=%s\n",
 	    a->verified, a->event_id, a->code, a->reason, or_null(a->challenge_id),
-	    or_null(a->device_id), or_null(a->user_id));
+	    or_null(a->device_id), or_null(a->user_id), or_null(a->transaction_id));
 }
 
 static void
@@ -171,7 +171,7 @@ Test(crpd_reply, verify_answers_through_the_ops_it_was_given)
 	cr_assert_null(reply.state);
 	wait_released(&c);
 	cr_assert_str_eq(c.said, "verified=0 event=20502 code=0x0000100D reason=certificate "
-	    "request is not a DER PKCS#10 request ids=(null),(null),(null)\n");
+	    "request is not a DER PKCS#10 request ids=(null),(null),(null) txn=txn-reply-1\n");
 	cr_assert_eq(c.released, 1);
 	cr_assert_eq(c.answers_before_release, 1, "answered once, then released");
 	cr_assert_eq(d.inflight, 0, "the job gave its admission back");
@@ -229,11 +229,12 @@ Test(crpd_reply, reload_answers_or_goes_nowhere)
 
 /* ---- The HTTP transport's table ---- */
 
-static const struct crp_verify_answer v_ok = { true, 20500, 0, "", "c-1", "dev-1", "user-1" };
+static const struct crp_verify_answer v_ok = { true, 20500, 0, "", "c-1", "dev-1", "user-1",
+	"txn-1" };
 static const struct crp_verify_answer v_refused = { false, 20501, NDES_DIAG_SAN_MISMATCH,
-	"SANs differ", "c-2", NULL, NULL };
+	"SANs differ", "c-2", NULL, NULL, "" };
 static const struct crp_verify_answer v_unknown = { false, 20502, NDES_DIAG_UNKNOWN_ERROR,
-	"ndes-crpd is shutting down", NULL, NULL, NULL };
+	"ndes-crpd is shutting down", NULL, NULL, NULL, NULL };
 static const struct crp_notify_answer n_ok = { false, true, 0, "recorded" };
 static const struct crp_notify_answer n_bad = { true, false, NDES_DIAG_UNKNOWN_ERROR, "not DER" };
 static const struct crp_notify_answer n_unknown = { false, false,

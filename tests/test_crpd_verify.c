@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "b64.h"
+#include "crypto.h"
 #include "ipc_client.h"
 #include "lib/crpd_harness.h"
 #include "lib/forge.h"
@@ -163,6 +164,29 @@ Test(crpd_verify, success_event_carries_the_ids)
 	    "NDES_CHALLENGE_ID", "6f1c2a9e-0d3b-4c55-9a7e-1b2c3d4e5f60",
 	    "NDES_TEMPLATE_NAME", "UserTemplate", NULL);
 	json_decref(arr);
+}
+
+/* A request without a transaction ID (micromdm's scepserver 2.1.0 gives
+ * its hook none): crpd names it by the SHA-256 of the request's public key,
+ * records it, puts it in the event and returns it in the reply; one that
+ * names a transaction gets that one back. */
+Test(crpd_verify, without_a_transaction_id_the_key_names_it)
+{
+	char pk[NDES_CRYPTO_HEX_MAX];
+	struct crpd_h_reply r;
+	json_t *arr;
+
+	cr_assert_eq(ndes_crypto_pubkey_sha256(dev_key, pk, sizeof(pk)), 0);
+	cr_assert_eq(strlen(pk), 64);
+	crpd_h_verify_default(h, "6f1c2a9e-0d3b-4c55-9a7e-1b2c3d4e5f61", dev_key, "", &r);
+	cr_assert(r.verified, "refused: %u 0x%08X %s", r.event_id, r.code, r.reason);
+	cr_assert_str_eq(r.transaction_id, pk);
+	crpd_h_expect_event(h, pk, 20500, 0, &arr);
+	json_decref(arr);
+	crpd_h_verify_default(h, "6f1c2a9e-0d3b-4c55-9a7e-1b2c3d4e5f62", dev_key, "txn-named",
+	    &r);
+	cr_assert(r.verified, "refused: %u 0x%08X %s", r.event_id, r.code, r.reason);
+	cr_assert_str_eq(r.transaction_id, "txn-named");
 }
 
 Test(crpd_verify, no_challenge_password)

@@ -10,8 +10,11 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "clock.h"
+#include "crp_db.h"
 #include "log.h"
 #include "storage.h"
+#include "sync.h"
 #include "work.h"
 
 enum { MANY = 600 };
@@ -24,6 +27,7 @@ struct ctx {
 	int			 db_ok, db_failed, done_twice;
 	int			 db_order[MANY], ndb;	/* seq of each db() call */
 	bool			 gate_open;
+	struct crp_sync		*sync;		/* when a test runs one */
 };
 
 struct test_job {
@@ -147,6 +151,24 @@ static struct test_job *
 submit(const struct crp_job_ops *ops, int seq)
 {
 	return submit_job(ops, seq, false);
+}
+
+/* A job whose db() waits for c.gate_open, submitted; returns once the
+ * leader waits inside its batch, so that the next jobs make one batch. */
+static struct test_job *
+submit_gate(int seq)
+{
+	struct test_job *first = calloc(1, sizeof(*first));
+
+	cr_assert_not_null(first);
+	crp_job_init(&first->job, &db_only_ops, true);
+	first->seq = seq;
+	first->gate = true;
+	c.submitted++;
+	cr_assert_eq(crp_work_submit(c.work, &first->job), 0);
+	while (__atomic_load_n(&c.ndb, __ATOMIC_SEQ_CST) == 0)
+		usleep(1000);
+	return first;
 }
 
 static int
@@ -291,13 +313,7 @@ Test(crpd_work, a_batch_runs_in_the_order_of_its_keys)
 	size_t max_batch, commits, njobs;
 
 	c.work = crp_work_new(c.base, NULL, c.db, NULL, NULL, 1);
-	first = calloc(1, sizeof(*first));
-	crp_job_init(&first->job, &db_only_ops, true);
-	first->gate = true;
-	c.submitted++;
-	cr_assert_eq(crp_work_submit(c.work, &first->job), 0);
-	while (__atomic_load_n(&c.ndb, __ATOMIC_SEQ_CST) == 0)
-		usleep(1000);		/* the leader waits inside the first batch */
+	first = submit_gate(0);
 	for (int i = 0; i < N; i++) {
 		jobs[i] = calloc(1, sizeof(*jobs[i]));
 		crp_job_init(&jobs[i]->job, &db_only_ops, true);
@@ -317,4 +333,54 @@ Test(crpd_work, a_batch_runs_in_the_order_of_its_keys)
 	for (int i = 0; i < N; i++)
 		free(jobs[i]);
 	free(first);
+}
+
+/* With the sync thread (state_sync: interval): jobs that must be on disk
+ * before they are answered (notifications) are committed in the same
+ * group commit as the others (that batch with fsync), and answered
+ * without waiting for the sync thread's interval (10 s here). */
+Test(crpd_work, must_sync_jobs_share_the_group_commit)
+{
+	enum { N = 8 };
+	struct test_job *first, *jobs[N];
+	size_t max_batch, commits, njobs;
+	char path[256], err[256];
+	int64_t t0;
+
+	/* crpd's own state.db (the sync thread opens it as crpd does), with
+	 * the test's table */
+	snprintf(path, sizeof(path), "%s/crpd-state.db", dir);
+	ndes_db_close(c.db);
+	cr_assert_not_null(c.db = crp_db_open(path, err, sizeof(err)), "%s", err);
+	cr_assert_eq(ndes_db_exec(c.db, migrations[0]), 0);
+	cr_assert_eq(ndes_db_set_durability(c.db, NDES_DB_RELAXED), 0);
+	cr_assert_eq(ndes_db_set_autocheckpoint(c.db, 0), 0);
+	cr_assert_not_null(c.sync = crp_sync_new(path, 10000));
+	cr_assert_not_null(c.work = crp_work_new(c.base, NULL, c.db, NULL, c.sync, 1));
+	first = submit_gate(100);
+	for (int i = 0; i < N; i++) {
+		jobs[i] = calloc(1, sizeof(*jobs[i]));
+		crp_job_init(&jobs[i]->job, &db_only_ops, true);
+		jobs[i]->seq = i;
+		jobs[i]->job.must_sync = i == 2 || i == 5;
+		c.submitted++;
+		cr_assert_eq(crp_work_submit(c.work, &jobs[i]->job), 0);
+	}
+	t0 = ndes_clock_ns(CLOCK_MONOTONIC);
+	__atomic_store_n(&c.gate_open, true, __ATOMIC_SEQ_CST);
+	run_loop();
+	cr_assert_lt(ndes_clock_ns(CLOCK_MONOTONIC) - t0, 5000000000LL,
+	    "the notifications waited for the sync thread's interval");
+	crp_work_stats(c.work, &max_batch, &commits, &njobs);
+	cr_assert_eq(commits, 2, "%zu commits", commits);	/* the first alone, then the 8 */
+	cr_assert_eq(max_batch, N);
+	cr_assert_eq(c.db_ok, N + 1);
+	crp_work_free(c.work);
+	c.work = NULL;
+	crp_sync_free(c.sync);
+	c.sync = NULL;
+	cr_assert_eq(rows("SELECT count(*) FROM rows"), N + 1);
+	free(first);
+	for (int i = 0; i < N; i++)
+		free(jobs[i]);
 }

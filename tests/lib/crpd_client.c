@@ -199,7 +199,8 @@ verify_reply_read(const struct ndes_ipc_frame *reply, struct crpd_h_reply *out)
 	    ndes_ipc_get_u32(&r, &out->code) || copy_str(&r, out->reason, sizeof(out->reason)) ||
 	    copy_str(&r, out->challenge_id, sizeof(out->challenge_id)) ||
 	    copy_str(&r, out->device_id, sizeof(out->device_id)) ||
-	    copy_str(&r, out->user_id, sizeof(out->user_id)))
+	    copy_str(&r, out->user_id, sizeof(out->user_id)) ||
+	    copy_str(&r, out->transaction_id, sizeof(out->transaction_id)))
 		return -1;
 	return ndes_ipc_reader_end(&r) == 0 ? 0 : -1;
 }

@@ -120,6 +120,7 @@ struct crpd_h_reply {
 	char		 challenge_id[128];
 	char		 device_id[128];
 	char		 user_id[128];
+	char		 transaction_id[300];	/* recorded: the request's, else its key's SHA-256 */
 };
 
 /* VERIFY_REQUEST over the socket, asserting nothing (for a child
