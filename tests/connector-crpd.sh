@@ -47,7 +47,7 @@ CLOUD_TENANT=$T/tenant.yaml start_cloud || { echo "Bail out! the emulator did no
 conn_config "ca: {name: ca01, folder: $T/ca}"
 
 while :; do
-	http_port=$((20000 + RANDOM % 40000))
+	http_port=$((10000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 10000)))
 	(exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null || break
 done
 CRPD_URL=http://127.0.0.1:$http_port

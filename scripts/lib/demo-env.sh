@@ -102,7 +102,9 @@ demo_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 demo_free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		# below the kernel's ephemeral range, which the daemons started
+		# meanwhile draw their own ports from
+		p=$((10000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 10000)))
 		demo_port_open "$p" || { echo "$p"; return; }
 	done
 }
