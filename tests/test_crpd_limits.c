@@ -273,6 +273,10 @@ attack(int port, struct attack *a)
 			a->worst_ms = lat;
 		watch_for(&w, 1500);
 	}
+	/* until the attackers let go, so that every connection crpd closes
+	 * meanwhile is seen */
+	if ((lat = t0 + ATTACK_MS - 300 - procstat_now_ms()) > 0)
+		watch_for(&w, (int)lat);
 	watch_mark_unix(&w);
 	attack_reports(http, ipc, a);
 	a->cpu = (double)(procstat_cpu_ms(h->pid) - cpu0) / (double)(procstat_now_ms() - t0);
@@ -310,7 +314,13 @@ Test(crpd_limits, attack_on_both_listeners_leaves_crp_sock_answering)
 	    a.most_fds);
 	cr_assert_eq(a.ipc_up, IPC_CONNS);
 	cr_assert_eq(a.ipc_refused, IPC_CONNS - 256, "ipc.max_connections_per_uid");
-	cr_assert_geq(a.held_to_deadline, 480, "the held ones are closed at the deadline");
+	/* crpd closes trickling connections at the head deadline: how many waves
+	 * of the cap fit in the attack depends on the machine's load (609-968
+	 * seen held to the deadline), so at least half a cap's worth */
+	cr_assert_gt(a.http_closed, 0, "crpd closed none of the trickling connections");
+	cr_assert_geq(a.held_to_deadline, 240, "the held ones are closed at the deadline: %d of "
+	    "them, %d closed by crpd, %d held longer, sampled every %lld ms at the most",
+	    a.held_to_deadline, a.http_closed, a.held_longer, (long long)a.max_gap);
 	cr_assert_eq(a.held_longer, 0, "crpd held %d trickling connections past the deadline",
 	    a.held_longer);
 }
