@@ -46,10 +46,8 @@ EOF2
 CLOUD_TENANT=$T/tenant.yaml start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 conn_config "ca: {name: ca01, folder: $T/ca}"
 
-while :; do
-	http_port=$((10000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 10000)))
-	(exec 3<>"/dev/tcp/127.0.0.1/$http_port") 2>/dev/null || break
-done
+. "${top_srcdir:-.}/scripts/lib/ports.sh"
+http_port=$(free_port)
 CRPD_URL=http://127.0.0.1:$http_port
 cat > "$T/crpd.yaml" <<EOF2
 tenant_id: $tenant

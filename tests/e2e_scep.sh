@@ -24,6 +24,7 @@ set -u
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/scripts/lib/scep-device.sh"
+. "$top_srcdir/scripts/lib/ports.sh"
 PLAN=51
 echo "1..$PLAN"
 command -v scepserver >/dev/null 2>&1 && command -v scepclient >/dev/null 2>&1 ||
@@ -67,16 +68,6 @@ wait_until() {
 	for ((i = 0; i < t; i++)); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
-free_port() {
-	local p
-	while :; do
-		# below the kernel's ephemeral range, which the daemons started
-		# meanwhile draw their own ports from
-		p=$((10000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 10000)))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 uuid() { cat /proc/sys/kernel/random/uuid; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 

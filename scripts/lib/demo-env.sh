@@ -98,16 +98,9 @@ demo_wait() {
 	done
 	return 1
 }
-demo_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-demo_free_port() {
-	local p
-	while :; do
-		# below the kernel's ephemeral range, which the daemons started
-		# meanwhile draw their own ports from
-		p=$((10000 + RANDOM % ($(cut -f1 /proc/sys/net/ipv4/ip_local_port_range) - 10000)))
-		demo_port_open "$p" || { echo "$p"; return; }
-	done
-}
+. "$DEMO_SRCDIR/scripts/lib/ports.sh"
+demo_port_open() { port_open "$@"; }
+demo_free_port() { free_port; }
 demo_expect() { DEMO_EXPECT+="$1	$2	${3:-}"$'\n'; }
 
 # demo_init: the temporary folder and its layout
