@@ -99,10 +99,11 @@ payload_urls(const json_t *urls, struct dsim_payload *p, char *err, size_t errle
 static int
 payload_claims(const json_t *a, struct ndes_challenge_claims *c, char *err, size_t errlen)
 {
-	const char *id, *dev, *user = NULL, *prof, *type, *subj, *ktype, *hash, *tmpl = NULL;
+	const char *id, *dev, *prof, *type, *subj, *ktype, *hash;
+	json_t *user = NULL, *tmpl = NULL;	/* null or absent: none */
 	json_int_t bits, days;
 
-	if (json_unpack((json_t *)a, "{s:s, s:s, s?s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s?s}",
+	if (json_unpack((json_t *)a, "{s:s, s:s, s?o, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s?o}",
 	    "challengeId", &id, "deviceId", &dev, "userId", &user, "profile", &prof,
 	    "certificateType", &type, "subject", &subj, "keyType", &ktype, "keySize", &bits,
 	    "hash", &hash, "validityDays", &days, "templateName", &tmpl) != 0)
@@ -113,7 +114,7 @@ payload_claims(const json_t *a, struct ndes_challenge_claims *c, char *err, size
 		return payload_fail(err, errlen, "keySize", "keySize or validityDays out of range");
 	c->challenge_id = strdup(id);
 	c->device_id = strdup(dev);
-	c->user_id = dup_or_null(user);
+	c->user_id = dup_or_null(json_string_value(user));
 	c->profile_id = strdup(prof);
 	c->cert_type = strcmp(type, "user") == 0 ? NDES_CHALLENGE_CERT_USER :
 	    NDES_CHALLENGE_CERT_DEVICE;
@@ -122,25 +123,26 @@ payload_claims(const json_t *a, struct ndes_challenge_claims *c, char *err, size
 	c->min_key_bits = (int)bits;
 	c->hash = strdup(hash);
 	c->validity_days = (int)days;
-	c->template_name = dup_or_null(tmpl);
+	c->template_name = dup_or_null(json_string_value(tmpl));
 	return 0;
 }
 
 int
 dsim_payload_parse(const json_t *a, struct dsim_payload *p, char *err, size_t errlen)
 {
-	const char *challenge, *subj = NULL, *root;
+	const char *challenge, *subj, *root;
+	json_t *subj_o = NULL;		/* null when the subject cannot be made */
 	json_int_t pct;
 
 	memset(p, 0, sizeof(*p));
-	if (json_unpack((json_t *)a, "{s:s, s?s, s:I, s:s}", "challenge", &challenge,
-	    "subjectOpenssl", &subj, "renewalThresholdPercent", &pct,
+	if (json_unpack((json_t *)a, "{s:s, s?o, s:I, s:s}", "challenge", &challenge,
+	    "subjectOpenssl", &subj_o, "renewalThresholdPercent", &pct,
 	    "trustedRootCertificate", &root) != 0) {
 		payload_fail(err, errlen, "challenge", "the answer lacks challenge, "
 		    "renewalThresholdPercent or trustedRootCertificate");
 		goto fail;
 	}
-	if (subj == NULL) {
+	if ((subj = json_string_value(subj_o)) == NULL) {
 		payload_fail(err, errlen, "subjectOpenssl", "null: the subject has a "
 		    "multi-valued RDN this device cannot make");
 		goto fail;

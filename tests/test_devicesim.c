@@ -80,6 +80,12 @@ Test(devicesim, payload_is_read_whole)
 	cr_expect_eq(p.renewal_pct, 20);
 	cr_expect_eq(X509_cmp(p.trusted_root, ca_cert), 0);
 	dsim_payload_clear(&p);
+	/* a device certificate: no user, no template */
+	json_object_set_new(a, "userId", json_null());
+	json_object_set_new(a, "templateName", json_null());
+	cr_assert_eq(dsim_payload_parse(a, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect_null(p.claims.user_id);
+	dsim_payload_clear(&p);
 	json_decref(a);
 }
 

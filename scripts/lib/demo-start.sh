@@ -119,7 +119,7 @@ demo_write_hook() {
 demo_start_scep() {
 	demo_write_hook
 	NDES_POLICY_CONFIG=$DEMO_T/policy.yaml demo_spawn scepserver scepserver \
-		-depot "$DEMO_T/depot" -port "$DEMO_SCEP_PORT" -allowrenew 0 \
+		-depot "$DEMO_T/depot" -port "$DEMO_SCEP_PORT" -allowrenew 0 ${DEMO_SCEP_DEBUG:+-debug} \
 		-csrverifierexec "$DEMO_T/verify-hook"
 	demo_wait 100 demo_port_open "$DEMO_SCEP_PORT" || return 1
 	NDES_POLICY_CONFIG=$DEMO_T/policy.yaml demo_spawn watcher "$DEMO_POLICY_EXEC" \
