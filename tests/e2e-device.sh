@@ -5,8 +5,8 @@
 # request from its profile payload: SANs, key usage and EKUs in it, the
 # first SCEP URL a closed port and the second working, the certificate
 # checked with the conformance code and kept (key 0600), the profile state
-# reported to the emulator; a replayed challenge and a profile the device
-# does not have, each reported as failed with its reason; renewal only at
+# reported to the emulator; an EC key, a replayed challenge and a profile the
+# device does not have, each reported as failed with its reason; renewal only at
 # the threshold (--clock-offset), with RenewalReq (scepserver -debug logs
 # the message type), and the old certificate's state afterwards.  Prints TAP; skipped when the scep package, jq or
 # a journald is missing.
@@ -30,6 +30,21 @@ DEMO_EXTRA_PROFILES=$(cat <<-'EOF2'
 	    extended_key_usages: [clientAuth]
 	    renewal_threshold_percent: 20
 	    scep_server_urls: [http://127.0.0.1:1/scep, http://localhost:8080/scep]
+	    assignments: [Contoso Workstations]
+	  - name: Device EC (Windows 10)
+	    platform: windows_10
+	    certificate_type: device
+	    subject_name_format: custom
+	    custom_subject: "CN={{DeviceName}}-EC,OU=Workstations,O=Contoso,C=US"
+	    subject_alternative_names:
+	      - {type: dns, value: "{{AzureADDeviceId}}.contoso.com"}
+	    validity_days: 365
+	    key_usage: [digitalSignature]
+	    key_type: EC
+	    key_size: 256
+	    root_certificate: Contoso Root CA (Windows 10)
+	    extended_key_usages: [clientAuth]
+	    scep_server_urls: [http://localhost:8080/scep]
 	    assignments: [Contoso Workstations]
 EOF2
 )
@@ -80,6 +95,16 @@ check_eq "the cloud shows the device's state next to the connector's" \
 	"$(demo_cloud show profiles | jq -r --arg tp "$(demo_cert_sha1 "$DIR/cert.pem")" \
 		'.value[] | select(.thumbprint == $tp) | "\(.state) \(.deviceState)"')" \
 	"conforming succeeded"
+
+# ---- an EC key (P-256): micromdm's scepserver 2.1.0 signs with the request's
+# signature algorithm, which its RSA CA key cannot do, and answers FAILURE
+dsim enroll --device "$DEMO_WS" --profile "Device EC (Windows 10)"
+check_eq "an EC P-256 key: refused by scepserver 2.1.0 (exit 1)" "$?" 1
+check "... scepserver says why: its RSA CA cannot sign with ecdsa-with-SHA256" grep -q \
+	"requested SignatureAlgorithm does not match private key type" "$DEMO_T/log/scepserver.err"
+check_eq "... reported failed with the server's failInfo" \
+	"$(report '.profile, .state, (.reason | test("refused: failInfo badRequest"))')" \
+	"Device EC (Windows 10) failed true"
 
 # ---- renewal: not before the threshold, then with RenewalReq ----------------
 old_tp=$(demo_cert_sha1 "$DIR/cert.pem") old_serial=$(demo_cert_serial "$DIR/cert.pem")
@@ -139,6 +164,6 @@ restart_cloud() {
 restart_cloud
 check_eq "the device reports are kept across a restart of the emulator" \
 	"$(demo_cloud show device-reports | jq -c '[.value[].state]')" \
-	'["succeeded","succeeded","succeeded","failed","failed"]'
+	'["succeeded","failed","succeeded","succeeded","failed","failed"]'
 
 echo "1..$tap_n"
