@@ -44,20 +44,22 @@ dsim_run_prepare(struct dsim_run *run)
 	return 0;
 }
 
-/* What was issued conforms and chains to the trusted root: kept. */
+/* What was issued is the device's (the client checked it is for its key):
+ * kept; the profile state is failed when it differs from the profile or
+ * does not chain to the trusted root. */
 static int
 run_keep(struct dsim_run *run, STACK_OF(X509) *ca_certs, struct dsim_state *st)
 {
 	char why[DSIM_REASON_MAX - 64], err[DSIM_ERR_MAX];
 	int c = dsim_conform(&run->payload, run->cert, run->key, ca_certs, why, sizeof(why));
 
-	if (c != 0)
-		return run_fail(run, "differs", c < 0 ? "" :
-		    "the issued certificate differs from the profile: ", why);
-	if (st == NULL)
-		return 0;
-	if (dsim_state_save(st, run->key, run->cert, err, sizeof(err)) != 0)
+	if (c < 0)
+		return run_fail(run, "unreadable", "", why);
+	if (st != NULL && dsim_state_save(st, run->key, run->cert, err, sizeof(err)) != 0)
 		return run_fail(run, "storage", "the certificate cannot be stored: ", err);
+	if (c != 0)
+		return run_fail(run, "differs", "the issued certificate differs from the "
+		    "profile: ", why);
 	return 0;
 }
 
@@ -123,7 +125,7 @@ dsim_device_enroll_once(struct dsim_run *run, struct dsim_state *st, const char 
 	}
 	if (run->report.device_id == NULL)
 		run_report(run, false);
-	if (run->report.succeeded)
+	if (run->report.succeeded || (run->cert != NULL && st->cert == run->cert))
 		run_record(run, st);
 	if (run->report.succeeded)
 		printf("%ssucceeded: %s \"%s\" at %s: %s\n", run->renewing ? "renewal " : "",
