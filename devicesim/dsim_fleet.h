@@ -22,6 +22,7 @@ struct dsim_fleet_opts {
 	const char	*profile;	/* only this profile; NULL: each device's first */
 	const char	*state;		/* not used by the fleet (kept in memory) */
 	int		devices;	/* how many (the inventory's first N pairs) */
+	int		skip;		/* ... after skipping this many devices */
 	int		concurrency;
 	int		rate;		/* starts per second; 0: no limit */
 	int		duration_s;	/* 0: each device once */
@@ -47,6 +48,7 @@ void	dsim_workq_free(struct dsim_workq *q);
 
 struct dsim_fleet_stats {
 	int64_t		started, enrolled, renewed, failed, reports_failed;
+	double		prepare_cpu_ms;	/* worker CPU on keys and requests */
 	double		*latency_ms;	/* one per issued enrollment */
 	size_t		n_latency, cap_latency;
 	struct { char kind[64]; int64_t n; } reasons[32];	/* failed, by kind */

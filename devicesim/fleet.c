@@ -21,6 +21,8 @@ fleet_devices(struct fleet *f, json_t *inventory)
 	json_array_foreach(inventory, i, d) {
 		if (f->devs == NULL || f->n_devs == (size_t)f->o->devices)
 			break;
+		if (i < (size_t)f->o->skip)
+			continue;
 		pick = NULL;
 		json_array_foreach(json_object_get(d, "profiles"), k, p)
 			if (pick == NULL && (f->o->profile == NULL || strcmp(f->o->profile,

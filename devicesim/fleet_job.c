@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "dsim_cloud.h"
 #include "fleet_int.h"
 #include "log.h"
@@ -16,6 +17,7 @@ struct fleet_job {
 	size_t		url_i;
 	char		why[DSIM_REASON_MAX];
 	bool		prepared;
+	double		prepare_cpu_ms;	/* the worker's CPU for it */
 };
 
 static void
@@ -118,8 +120,10 @@ static void
 job_prepare(void *arg)
 {
 	struct fleet_job *j = arg;
+	int64_t t0 = ndes_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
 	j->prepared = dsim_run_prepare(&j->run) == 0;
+	j->prepare_cpu_ms = (double)(ndes_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
 }
 
 static void
@@ -127,6 +131,7 @@ job_prepared(void *arg)
 {
 	struct fleet_job *j = arg;
 
+	j->f->stats.prepare_cpu_ms += j->prepare_cpu_ms;
 	if (!j->prepared) {
 		job_end(j, false);
 		return;

@@ -110,12 +110,13 @@ dsim_fleet_summary(struct dsim_fleet_stats *s, bool as_json)
 
 	rate = secs > 0 ? (double)(s->enrolled + s->renewed) / secs : 0;
 	if (as_json) {
-		o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:f, s:f, s:I}",
+		o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:f, s:f, s:I, s:f}",
 		    "started", (json_int_t)s->started, "enrolled", (json_int_t)s->enrolled,
 		    "renewed", (json_int_t)s->renewed, "failed", (json_int_t)s->failed,
 		    "failedByReason", stats_reasons(s), "p50Ms", p50, "p99Ms", p99,
 		    "seconds", secs, "perSecond", rate,
-		    "reportsFailed", (json_int_t)s->reports_failed);
+		    "reportsFailed", (json_int_t)s->reports_failed,
+		    "prepareCpuMs", s->prepare_cpu_ms);
 		if (o != NULL)
 			json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');

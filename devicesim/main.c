@@ -25,6 +25,7 @@ usage(FILE *f)
 	    "       ndes-device-sim show   --state DIR [--device ID] [--profile P]\n"
 	    "       ndes-device-sim fleet  --cloud URL --devices N --concurrency C\n"
 	    "                              [--rate R] [--duration S] [--profile P]\n"
+	    "                              [--skip K]\n"
 	    "                              [--state DIR] [--clock-offset T] [--json] [-v]\n"
 	    "       ndes-device-sim --help | --version\n"
 	    "--cloud is the emulator's admin URL (http://127.0.0.1:PORT); --clock-offset\n"
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "concurrency", required_argument, NULL, 'C' },
 	{ "rate", required_argument, NULL, 'r' },
 	{ "duration", required_argument, NULL, 'D' },
+	{ "skip", required_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -59,12 +61,12 @@ struct main_args {
 };
 
 static int
-main_positive(const char *text, long max, int *out)
+main_number(const char *text, long min, long max, int *out)
 {
 	char *end;
 	long v = strtol(text, &end, 10);
 
-	if (end == text || *end != '\0' || v < 1 || v > max)
+	if (end == text || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -84,10 +86,11 @@ main_option(struct main_args *a, int opt)
 	case 'j': a->fleet.json = true; return 0;
 	case 'v': a->verbose++; return 0;
 	case 'o': return dsim_clock_offset_parse(optarg, &a->offset);
-	case 'n': return main_positive(optarg, 10000000, &a->fleet.devices);
-	case 'C': return main_positive(optarg, 100000, &a->fleet.concurrency);
-	case 'r': return main_positive(optarg, 1000000, &a->fleet.rate);
-	case 'D': return main_positive(optarg, 86400 * 30, &a->fleet.duration_s);
+	case 'n': return main_number(optarg, 1, 10000000, &a->fleet.devices);
+	case 'C': return main_number(optarg, 1, 100000, &a->fleet.concurrency);
+	case 'r': return main_number(optarg, 1, 1000000, &a->fleet.rate);
+	case 'D': return main_number(optarg, 1, 86400 * 30, &a->fleet.duration_s);
+	case 'k': return main_number(optarg, 0, 10000000, &a->fleet.skip);
 	default: return -1;
 	}
 }

@@ -12,44 +12,15 @@ set -u
 N=${NDES_FLEET_DEVICES:-1000}
 DEMO_HOOK_DIRECT=1	# ndes-policy-exec as scepserver's hook, no shell per request
 PROFILE="Fleet (Windows 10)"
-DEMO_EXTRA_PROFILES=$(cat <<-'EOF2'
-	  - name: Fleet (Windows 10)
-	    platform: windows_10
-	    certificate_type: device
-	    subject_name_format: custom
-	    custom_subject: "CN={{DeviceName}},OU=Fleet,O=Contoso,C=US"
-	    subject_alternative_names:
-	      - {type: dns, value: "{{AzureADDeviceId}}.contoso.com"}
-	    validity_days: 365
-	    key_usage: [digitalSignature]
-	    key_size: 1024
-	    root_certificate: Contoso Root CA (Windows 10)
-	    extended_key_usages: [clientAuth]
-	    scep_server_urls: [http://localhost:8080/scep]
-	    assignments: [Contoso Workstations]
-EOF2
-)
+. "$(cd "$(dirname "$0")/.." && pwd)/scripts/lib/fleet-tenant.sh"
+DEMO_EXTRA_PROFILES=$(fleet_profile "$PROFILE" 1024)	# 1024: key generation is most of the fleet's CPU
 . "$(dirname "$0")/lib/demo-test.sh"
 DSIM=$top_builddir/devicesim/ndes-device-sim
 [ -x "$DSIM" ] || skip_all "ndes-device-sim is not built"
 
-# fleet_id I: the ID of generated device I
-fleet_id() { printf '00000000-0000-4000-8000-%012d' "$1"; }
-# The example tenant with N devices more, all in "Contoso Workstations"
-fleet_tenant() {
-	local i ids
-	ids=$(for ((i = 1; i <= N; i++)); do printf ', %s' "$(fleet_id "$i")"; done)
-	awk -v n="$N" -v ids="$ids" '
-		/^devices:/ { print; for (i = 1; i <= n; i++) {
-			printf "  - {id: 00000000-0000-4000-8000-%012d, name: FLEET-%05d, platform: windows_10}\n", i, i }
-			next }
-		/^    members: \[9f3b6c81-2d5e-4a79-8b04-c1e2f3a4b5d6\]/ {
-			sub(/\]$/, ids "]") }
-		{ print }' "$top_srcdir/etc/cloud-sim.example.yaml"
-}
 demo_init || { echo "Bail out! demo_init failed"; exit 1; }
 DEMO_EXAMPLE=$DEMO_T/fleet-tenant.yaml
-fleet_tenant >"$DEMO_EXAMPLE"
+fleet_tenant "$N" "$top_srcdir/etc/cloud-sim.example.yaml" >"$DEMO_EXAMPLE"
 demo_start || { echo "Bail out! the services did not start"; exit 1; }
 ok "the stack started with a tenant of $N generated devices"
 demo_remember_pids
