@@ -10,16 +10,6 @@ struct blocking {
 	bool done;
 };
 
-static STACK_OF(X509) *
-certs_up_ref(STACK_OF(X509) *in)
-{
-	STACK_OF(X509) *out = sk_X509_dup(in);
-
-	for (int i = 0; out != NULL && i < sk_X509_num(out); i++)
-		X509_up_ref(sk_X509_value(out, i));
-	return out;
-}
-
 static void
 blocking_done(const struct dsim_scep_result *res, void *arg)
 {
@@ -28,7 +18,7 @@ blocking_done(const struct dsim_scep_result *res, void *arg)
 	*b->res = *res;
 	if (res->cert != NULL)
 		X509_up_ref(res->cert);
-	b->res->ca_certs = res->ca_certs != NULL ? certs_up_ref(res->ca_certs) : NULL;
+	b->res->ca_certs = res->ca_certs != NULL ? X509_chain_up_ref(res->ca_certs) : NULL;
 	b->done = true;
 }
 

@@ -32,7 +32,7 @@ err_queue_has(int reason_code)
 	unsigned long e;
 
 	while ((e = ERR_get_error()) != 0)
-		if (ERR_GET_REASON(e) == reason_code)
+		if (ERR_GET_LIB(e) == ERR_LIB_CMS && ERR_GET_REASON(e) == reason_code)
 			return true;
 	return false;
 }
