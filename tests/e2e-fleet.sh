@@ -77,4 +77,11 @@ check_eq "every certificate a device reported is one the depot watcher notified"
 		'([$n[0].value[] | select(.kind == "success") | .body.certificateThumbprint |
 		ascii_upcase]) as $seen | [$r[0].value[] | select(.state == "succeeded") |
 		.thumbprint | select(. as $t | $seen | index([$t]) | not)] | length')" 0
+
+# ---- --duration: the fleet goes round again, renewing --------------------------
+"$DSIM" fleet --cloud "$ADMIN" --devices 4 --concurrency 4 --duration 3 --profile "$PROFILE" \
+	--json >"$DEMO_T/rounds.json" 2>"$DEMO_T/log/rounds.err"
+echo "# 4 devices for 3 s: $(cat "$DEMO_T/rounds.json")"
+check "for 3 s: the 4 devices enrolled, then renewed with RenewalReq" \
+	quiet jq -e '.renewed > 0 and .enrolled + .failed >= 4' "$DEMO_T/rounds.json"
 echo "1..$tap_n"
