@@ -153,6 +153,15 @@ check_eq "a profile the device does not have: exit 1" "$?" 1
 check_eq "reported failed with the emulator's refusal" \
 	"$(report '.deviceId, .state, .reason')" \
 	"$DEMO_IPHONE failed no challenge from the emulator: profile_refused: profile \"$DEMO_PROFILE_WS\" does not reach device \"$DEMO_IPHONE\": the profile is for Windows 10 and later, the device runs iOS"
+post_report() {
+	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$1" \
+		"http://127.0.0.1:$DEMO_ADMIN_PORT/admin/device-reports"
+}
+check_eq "a report with a state other than succeeded or failed: 400" \
+	"$(post_report '{"deviceId": "d", "profile": "p", "state": "hacked"}')" 400
+check_eq "a report with a thumbprint that is not hex: 400" \
+	"$(post_report '{"deviceId": "d", "profile": "p", "state": "failed", "thumbprint": "<script>"}')" 400
+check_eq "a report without a device: 400" "$(post_report '{"profile": "p", "state": "failed"}')" 400
 restart_cloud() {
 	demo_stop cloud
 	rm -f "$DEMO_T/state/ports.json"
