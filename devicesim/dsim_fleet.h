@@ -8,7 +8,8 @@
  * at most that many start per second; with `duration` the fleet goes round
  * again (renewing, RenewalReq with a fresh challenge) until the time is up.
  * A progress line on a terminal, a summary at the end (--json: one JSON
- * object instead). */
+ * object instead).  Certificates stay in memory: the fleet keeps no state
+ * folder, and renews every round whatever the threshold. */
 #ifndef NDES_DEVICESIM_DSIM_FLEET_H
 #define NDES_DEVICESIM_DSIM_FLEET_H
 
@@ -20,14 +21,12 @@
 struct dsim_fleet_opts {
 	const char	*cloud;		/* admin URL */
 	const char	*profile;	/* only this profile; NULL: each device's first */
-	const char	*state;		/* not used by the fleet (kept in memory) */
 	int		devices;	/* how many (the inventory's first N pairs) */
 	int		skip;		/* ... after skipping this many devices */
 	int		concurrency;
 	int		rate;		/* starts per second; 0: no limit */
 	int		duration_s;	/* 0: each device once */
 	bool		json;
-	int64_t		clock_offset_s;
 };
 
 int	dsim_fleet_run(const struct dsim_fleet_opts *o);

@@ -25,8 +25,7 @@ usage(FILE *f)
 	    "       ndes-device-sim show   --state DIR [--device ID] [--profile P]\n"
 	    "       ndes-device-sim fleet  --cloud URL --devices N --concurrency C\n"
 	    "                              [--rate R] [--duration S] [--profile P]\n"
-	    "                              [--skip K]\n"
-	    "                              [--state DIR] [--clock-offset T] [--json] [-v]\n"
+	    "                              [--skip K] [--json] [-v]\n"
 	    "       ndes-device-sim --help | --version\n"
 	    "--cloud is the emulator's admin URL (http://127.0.0.1:PORT); --clock-offset\n"
 	    "shifts the device's clock (\"+700d\", \"-2h\", \"90m\", \"30s\").\n");
@@ -80,7 +79,7 @@ main_option(struct main_args *a, int opt)
 	case 'd': a->dev.device = optarg; return 0;
 	case 'p': a->dev.profile = a->fleet.profile = optarg; return 0;
 	case 'u': a->dev.user = optarg; return 0;
-	case 's': a->dev.state = a->fleet.state = optarg; return 0;
+	case 's': a->dev.state = optarg; return 0;
 	case 'P': a->dev.payload_file = optarg; return 0;
 	case 'f': a->dev.force = true; return 0;
 	case 'j': a->fleet.json = true; return 0;
@@ -155,6 +154,5 @@ main(int argc, char **argv)
 	}
 	log_init("ndes-device-sim", a.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 	dsim_clock_set_offset(a.offset);
-	a.fleet.clock_offset_s = a.offset;
 	return main_run(argv[optind], &a);
 }
