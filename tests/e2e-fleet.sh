@@ -84,4 +84,12 @@ check_eq "every certificate a device reported is one the depot watcher notified"
 echo "# 4 devices for 3 s: $(cat "$DEMO_T/rounds.json")"
 check "for 3 s: the 4 devices enrolled, then renewed with RenewalReq" \
 	quiet jq -e '.renewed > 0 and .enrolled + .failed >= 4' "$DEMO_T/rounds.json"
+
+# ---- on a terminal: the progress line, then the summary line --------------------
+script -qec "'$DSIM' fleet --cloud '$ADMIN' --devices 3 --concurrency 2 --profile '$PROFILE'" \
+	/dev/null >"$DEMO_T/tty.out" 2>&1
+check "on a terminal: a progress line (3/3 done: ...)" grep -q $'\r3/3 done: enrolled ' "$DEMO_T/tty.out"
+check "... and the summary line" grep -qE '^fleet: enrolled=[0-9]+ renewed=0 failed=[0-9]+.* p50=[0-9]+ms p99=[0-9]+ms' \
+	<(tr -d '\r' <"$DEMO_T/tty.out")
+check "without a terminal: no progress line" test -z "$(grep -l 'done: enrolled' "$DEMO_T/log/rounds.err")"
 echo "1..$tap_n"

@@ -1,7 +1,8 @@
 /* ndes-device-sim without a SCEP server (devicesim/dsim.h, dsim_fleet.h):
  * the profile payload read, the key and request made exactly as it says,
  * the check after issuance on certificates made here, the renewal rule and
- * the clock offset, the state folder, the fleet's counts and worker pool. */
+ * the clock offset, the state folder, the device found by ID or name, the
+ * fleet's counts and worker pool. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "crypto.h"
 #include "csr.h"
 #include "dsim.h"
+#include "dsim_cloud.h"
 #include "dsim_fleet.h"
 #include "lib/testpki.h"
 #include "lib/workdir.h"
@@ -411,4 +413,27 @@ Test(devicesim, work_runs_off_the_loop_and_returns_to_it)
 	cr_expect_eq(t.worked_elsewhere, t.n);
 	dsim_workq_free(q);
 	event_base_free(t.base);
+}
+
+Test(devicesim, device_by_id_or_unique_name)
+{
+	json_t *devs = json_loads("[{\"deviceId\": \"id-1\", \"name\": \"WS\"},"
+	    "{\"deviceId\": \"id-2\", \"name\": \"PHONE\"}, {\"deviceId\": \"id-3\", \"name\": \"PHONE\"},"
+	    "{\"deviceId\": \"WS\", \"name\": \"odd\"}]", 0, NULL);
+	char err[DSIM_ERR_MAX];
+	json_t *d;
+
+	cr_assert_not_null(devs);
+	d = dsim_cloud_pick_device(devs, "id-2", err, sizeof(err));
+	cr_expect_str_eq(json_string_value(json_object_get(d, "deviceId")), "id-2");
+	/* an ID wins over a name */
+	d = dsim_cloud_pick_device(devs, "WS", err, sizeof(err));
+	cr_expect_str_eq(json_string_value(json_object_get(d, "deviceId")), "WS");
+	d = dsim_cloud_pick_device(devs, "odd", err, sizeof(err));
+	cr_expect_str_eq(json_string_value(json_object_get(d, "deviceId")), "WS");
+	cr_expect_null(dsim_cloud_pick_device(devs, "PHONE", err, sizeof(err)));
+	cr_expect_str_eq(err, "2 devices are named \"PHONE\": give its ID");
+	cr_expect_null(dsim_cloud_pick_device(devs, "nobody", err, sizeof(err)));
+	cr_expect(strstr(err, "no device \"nobody\"") != NULL, "%s", err);
+	json_decref(devs);
 }
