@@ -206,7 +206,8 @@ cloudsim_admin_routes(struct cloudsim_svc *svc)
 	    ndes_http_route(a, "POST", "/admin/challenges", admin_challenge, svc) != 0 ||
 	    ndes_http_route(a, "POST", "/admin/revocations", admin_revocation, svc) != 0 ||
 	    ndes_http_route(a, "POST", "/admin/pkcs-requests", admin_pkcs_request, svc) != 0 ||
-	    ndes_http_route(a, "POST", "/admin/pkcs-open", admin_pkcs_open, svc) != 0)
+	    ndes_http_route(a, "POST", "/admin/pkcs-open", admin_pkcs_open, svc) != 0 ||
+	    admin_device_routes(a, svc) != 0)
 		return -1;
 	return 0;
 }

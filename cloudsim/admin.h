@@ -35,5 +35,7 @@ int admin_plan(struct api_call *call, struct ndes_challenge_claims *claims, int6
 void admin_challenge(struct ndes_http_request *req, void *arg);
 void admin_pkcs_request(struct ndes_http_request *req, void *arg);
 void admin_pkcs_open(struct ndes_http_request *req, void *arg);
+/* GET /admin/devices, GET and POST /admin/device-reports (admin_devices.c). */
+int admin_device_routes(struct ndes_http_server *admin, struct cloudsim_svc *svc);
 
 #endif

@@ -59,7 +59,7 @@ cloudsim_usage(FILE *fp)
 	    "[--ca-configuration C] [--raw]\n"
 	    "       ndes-cloud-sim pkcs-open --request-id R\n"
 	    "       ndes-cloud-sim show connectors|notifications|revocations|pkcs|challenges|"
-	    "profiles\n"
+	    "profiles|devices|device-reports\n"
 	    "  every subcommand takes --admin URL (default %s) or --config FILE\n"
 	    "  exit codes: 0 ok, 1 refused by the service, 2 usage, 3 service unreachable\n",
 	    CLOUDSIM_DEFAULT_ADMIN_URL);
@@ -296,14 +296,14 @@ static int
 cli_show(struct cli *c, int argc, char **argv)
 {
 	static const char *const what[] = { "connectors", "notifications", "revocations",
-	    "pkcs", "challenges", "profiles" };
+	    "pkcs", "challenges", "profiles", "devices", "device-reports" };
 	json_t *answer = NULL;
 	char path[64];
 	int rc;
 
 	if (argc != 1)
 		return cli_usage_error("%s", "show needs one of connectors, notifications, "
-		    "revocations, pkcs, challenges, profiles");
+		    "revocations, pkcs, challenges, profiles, devices, device-reports");
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 		if (strcmp(argv[0], what[i]) != 0)
 			continue;

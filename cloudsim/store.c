@@ -86,6 +86,21 @@ static const char *const store_migrations[] = {
 	"  error_message TEXT,"
 	"  result_at INTEGER,"
 	"  connector_id TEXT);",
+	/* 2: what devices (ndes-device-sim) report of their SCEP profiles */
+	"CREATE TABLE device_reports("
+	"  seq INTEGER PRIMARY KEY,"
+	"  device_id TEXT NOT NULL,"
+	"  profile TEXT NOT NULL,"
+	"  user_id TEXT,"
+	"  challenge_id TEXT,"
+	"  state TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  renewal INTEGER NOT NULL,"
+	"  thumbprint TEXT,"
+	"  serial_number TEXT,"
+	"  url TEXT,"
+	"  received_at INTEGER NOT NULL);"
+	"CREATE INDEX device_reports_thumbprint ON device_reports(thumbprint);",
 };
 
 static const struct ndes_db_schema store_schema = {

@@ -102,6 +102,20 @@ int cloudsim_store_notification_add(struct cloudsim_store *st, const char *kind,
 json_t *cloudsim_store_list_notifications(struct cloudsim_store *st);
 json_t *cloudsim_store_list_profile_states(struct cloudsim_store *st);
 
+/* ---- Device reports (store_device_reports.c) ---- */
+
+/* What a device reports of one SCEP profile (POST /admin/device-reports). */
+struct cloudsim_device_report {
+	const char *device_id, *profile, *user_id, *challenge_id;
+	const char *state;		/* "succeeded" or "failed" */
+	const char *reason;		/* "" when succeeded */
+	bool renewal;
+	const char *thumbprint, *serial_number, *url;	/* may be NULL */
+};
+int cloudsim_store_device_report_add(struct cloudsim_store *st,
+    const struct cloudsim_device_report *r, int64_t now);
+json_t *cloudsim_store_list_device_reports(struct cloudsim_store *st);
+
 /* ---- Queues (store_queue.c) ---- */
 
 enum cloudsim_result {

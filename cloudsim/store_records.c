@@ -83,7 +83,10 @@ cloudsim_store_list_profile_states(struct cloudsim_store *st)
 	    "json_extract(n.body, '$.ndesConformance.differences') AS differences, "
 	    "(SELECT r.status FROM revocations r WHERE ltrim(upper(r.serial_number), '0') = "
 	    "ltrim(upper(json_extract(n.body, '$.certificateSerialNumber')), '0') "
-	    "ORDER BY r.seq DESC LIMIT 1) AS revocation "
+	    "ORDER BY r.seq DESC LIMIT 1) AS revocation, "
+	    "(SELECT d.state FROM device_reports d WHERE d.thumbprint = "
+	    "upper(json_extract(n.body, '$.certificateThumbprint')) "
+	    "ORDER BY d.seq DESC LIMIT 1) AS deviceState "
 	    "FROM notifications n JOIN challenges c "
 	    "ON c.id = json_extract(n.body, '$.ndesConformance.challengeId') "
 	    "WHERE n.kind = 'success' ORDER BY n.seq");

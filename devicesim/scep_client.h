@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #define DSIM_SCEP_REASON_MAX 256
@@ -62,6 +63,9 @@ struct dsim_scep_enroll_opts {
 	int		timeout_ms;	/* per HTTP request; 0: 30000 */
 	int		poll_interval_ms; /* PENDING: GetCertInitial every ...; 0: 1000 */
 	int		max_polls;	/* 0: 10 */
+	/* https:// URLs: the server is verified against this context's CAs
+	 * (referenced, not taken over); NULL: http:// only. */
+	SSL_CTX		*tls;
 };
 
 struct dsim_scep_result {

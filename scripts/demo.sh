@@ -4,7 +4,7 @@
 # temporary folder on 127.0.0.1 starts journald (if none runs), the cloud
 # emulator, the connector (registered with a token from the emulator),
 # ndes-crpd, micromdm's scepserver with ndes-policy-exec and its depot
-# watcher; enrolls devices with scepclient, shows refused challenges, issues
+# watcher; enrolls devices with ndes-device-sim, shows refused challenges, issues
 # a PKCS certificate, revokes a certificate, prints the journald events and
 # the cloud's view, stops everything and ends with one line:
 #   demo: enrolled=<n> refused=<n> pkcs=<n> revoked=<n> notified=<n> differs=<n>
@@ -40,7 +40,7 @@ demo_build() {
 	ndes_install_deps || return 1
 	local p missing=0
 	for p in cloudsim/ndes-cloud-sim crp/ndes-crpd connector/ndes-connector \
-		connector/ndes-connectord policy/ndes-policy-exec; do
+		connector/ndes-connectord policy/ndes-policy-exec devicesim/ndes-device-sim; do
 		[ -x "$DEMO_BUILDDIR/$p" ] || missing=1
 	done
 	[ "$missing" = 1 ] || [ "$build" = 1 ] || return 0

@@ -2,7 +2,7 @@
 # The demo's flow (scripts/lib/demo-*.sh, as scripts/demo.sh runs it) as an
 # end-to-end test on the built tree: the cloud emulator, the connector,
 # ndes-crpd, micromdm's scepserver with ndes-policy-exec and the depot
-# watcher, scepclient.  Asserts the cloud's records against the issued
+# watcher, ndes-device-sim.  Asserts the cloud's records against the issued
 # certificates (thumbprints, serials), the CA's index.txt and CRL, and every
 # event in journald (ID, exact code, device).  Prints TAP; skipped when the
 # scep package, jq or a journald is missing.
@@ -29,7 +29,7 @@ while IFS=$'\t' read -r kind name dev serial tp; do
 	want=V
 	[ "$serial" = "$DEMO_REVOKE_SERIAL" ] && want=R
 	if [ "$kind" = scep ]; then
-		check "$name: scepclient's certificate is in the depot" \
+		check "$name: the device's certificate is in the depot" \
 			test -n "$(grep -l "$(sed -n 2p "$cert")" "$D"/*.pem 2>/dev/null)"
 		check "$name: issued by the depot's CA" quiet \
 			"$OPENSSL" verify -CAfile "$D/ca.pem" -purpose sslclient "$cert"
@@ -97,8 +97,8 @@ check "openssl verify -crl_check accepts alice's certificate" quiet "$OPENSSL" v
 
 # ---- refusals issued nothing ------------------------------------------------
 for r in replay expired; do
-	check "$r: scepclient got badRequest and no certificate" eval \
-		"grep -q badRequest '$DEMO_T/enroll/$r/scepclient.log' && ! test -e '$DEMO_T/enroll/$r/client.pem'"
+	check "$r: the device got badRequest and no certificate" eval \
+		"grep -q 'failInfo badRequest' '$DEMO_T/enroll/$r/device.log' && ! test -e '$DEMO_T/enroll/$r/client.pem'"
 done
 
 # ---- every event in journald --------------------------------------------------

@@ -29,7 +29,8 @@ crp: crp common
 policy: policy common
 connector: connector common
 cloudsim: cloudsim common
-bench: bench common'
+bench: bench common
+devicesim: devicesim common'
 
 # Header names that may stay twice in the tree for now, each until the one
 # rename that ends it (none left).

@@ -9,10 +9,11 @@ pages="ndes-crpd.8:crp/ndes-crpd
 ndes-connectord.8:connector/ndes-connectord
 ndes-connector.8:connector/ndes-connector
 ndes-cloud-sim.1:cloudsim/ndes-cloud-sim
+ndes-device-sim.1:devicesim/ndes-device-sim
 ndes-policy-exec.8:policy/ndes-policy-exec
 ndes_policy.3:-"
 
-echo "1..18"
+echo "1..21"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -64,5 +65,6 @@ for p in ndes-crpd ndes-connectord ndes-connector ndes-policy-exec; do
 done
 [ -f "$srcdir/man/ndes-crpd.8" ] && [ -f "$srcdir/man/ndes-connectord.8" ] &&
     [ -f "$srcdir/man/ndes-connector.8" ] && [ -f "$srcdir/man/ndes-policy-exec.8" ] &&
-    [ -f "$srcdir/man/ndes-cloud-sim.1" ] && [ -f "$srcdir/man/ndes_policy.3" ]
+    [ -f "$srcdir/man/ndes-cloud-sim.1" ] && [ -f "$srcdir/man/ndes_policy.3" ] &&
+    [ -f "$srcdir/man/ndes-device-sim.1" ]
 check $? "a page for every installed program and the module"

@@ -12,30 +12,11 @@
 static EVP_PKEY *ca_key, *dev_key, *other_key;
 static X509 *ca_cert;
 
-/* A self-signed CA certificate (basicConstraints CA:TRUE, keyCertSign). */
-static X509 *
-make_root(EVP_PKEY *key, const char *cn, int days)
-{
-	X509 *cert = testpki_cert(key, cn, NULL, NULL, -3600, days);
-	X509V3_CTX ctx;
-	X509_EXTENSION *bc, *ku;
-
-	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-	bc = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical, CA:TRUE");
-	ku = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical, keyCertSign, cRLSign");
-	X509_add_ext(cert, bc, -1);
-	X509_add_ext(cert, ku, -1);
-	X509_sign(cert, key, EVP_sha256());
-	X509_EXTENSION_free(bc);
-	X509_EXTENSION_free(ku);
-	return cert;
-}
-
 static void
 pki_setup(void)
 {
 	ca_key = testpki_key("ec-p256");
-	ca_cert = make_root(ca_key, "Contoso Root CA", 3650);
+	ca_cert = testpki_root(ca_key, "Contoso Root CA", 3650);
 	dev_key = testpki_key("rsa-2048");
 	other_key = testpki_key("ec-p256");
 }
@@ -298,7 +279,7 @@ Test(conformance, validity_beyond_the_issuing_ca_is_a_validity_difference)
 {
 	struct ndes_challenge_claims c;
 	struct issue is = CONFORMING;
-	X509 *short_ca = make_root(ca_key, "Contoso Short CA", 100);
+	X509 *short_ca = testpki_root(ca_key, "Contoso Short CA", 100);
 
 	claims_init(&c);
 	is.issuer = short_ca;
@@ -312,7 +293,7 @@ Test(conformance, unrelated_root_is_a_chain_difference)
 	struct issue is = CONFORMING;
 	struct ndes_conformance_result r;
 	EVP_PKEY *k = testpki_key("ec-p256");
-	X509 *unrelated = make_root(k, "Fabrikam Root CA", 3650);
+	X509 *unrelated = testpki_root(k, "Fabrikam Root CA", 3650);
 
 	claims_init(&c);
 	check(&is, &c, unrelated, &r);

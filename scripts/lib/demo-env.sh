@@ -13,6 +13,7 @@ DEMO_CRPD=$DEMO_BUILDDIR/crp/ndes-crpd
 DEMO_CONNECTOR=$DEMO_BUILDDIR/connector/ndes-connector
 DEMO_CONNECTORD=$DEMO_BUILDDIR/connector/ndes-connectord
 DEMO_POLICY_EXEC=$DEMO_BUILDDIR/policy/ndes-policy-exec
+DEMO_DSIM=$DEMO_BUILDDIR/devicesim/ndes-device-sim
 DEMO_EXAMPLE=$DEMO_SRCDIR/etc/cloud-sim.example.yaml
 
 # The example tenant's people and devices (etc/cloud-sim.example.yaml).
@@ -106,7 +107,8 @@ demo_expect() { DEMO_EXPECT+="$1	$2	${3:-}"$'\n'; }
 # demo_init: the temporary folder and its layout
 demo_init() {
 	local b
-	for b in "$DEMO_SIM" "$DEMO_CRPD" "$DEMO_CONNECTOR" "$DEMO_CONNECTORD" "$DEMO_POLICY_EXEC"; do
+	for b in "$DEMO_SIM" "$DEMO_CRPD" "$DEMO_CONNECTOR" "$DEMO_CONNECTORD" "$DEMO_POLICY_EXEC" \
+		"$DEMO_DSIM"; do
 		[ -x "$b" ] || { demo_say "demo: $b is not built"; return 1; }
 	done
 	command -v scepserver >/dev/null && command -v scepclient >/dev/null ||

@@ -1,8 +1,7 @@
 # The demo's flow (sourced after demo-env.sh and demo-start.sh): enrollments
-# with micromdm's scepclient, refused challenges, a PKCS certificate, a
+# with ndes-device-sim, refused challenges, a PKCS certificate, a
 # revocation, the notifications reaching the cloud.  Devices enroll at the
-# SCEP server URLs their profile payload gives (scep-device.sh).
-. "$DEMO_SRCDIR/scripts/lib/scep-device.sh"
+# SCEP server URLs their profile payload gives.
 
 # hex serial without leading zeros, upper case
 demo_norm_serial() { local s=${1^^}; s=${s#SERIAL=}; s=$(sed 's/^0*//' <<<"$s"); echo "${s:-0}"; }
@@ -40,43 +39,21 @@ demo_mint() {
 	demo_cloud challenge "$@" >"$DEMO_T/enroll/$name.json" 2>"$DEMO_T/log/mint-$name.err"
 }
 
-# demo_request DIR JSON: key.pem (PKCS#1, as scepclient wants) unless there,
-# and csr.pem with exactly what the challenge asks: subject, SANs, key usage,
-# EKUs, hash and the challenge as challengePassword.  scepclient sends a
-# csr.pem it finds in its folder as it is (its own requests carry no usages
-# or SANs, which the challenge demands).
-demo_request() {
-	local d=$1 j=$2 ku eku san
-	[ -s "$d/key.pem" ] || "$OPENSSL" genrsa -traditional -out "$d/key.pem" \
-		"$(jq -r .keySize "$j")" 2>/dev/null || return 1
-	ku=$(jq -r '.keyUsage | join(", ")' "$j")
-	eku=$(jq -r '.extendedKeyUsages | join(", ")' "$j")
-	san=$(jq -r '[.sans[] | (if .type == "email" then "email:" + .value
-		elif .type == "dns" then "DNS:" + .value
-		elif .type == "uri" then "URI:" + .value
-		else "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:" + .value end)] | join(", ")' "$j")
-	{
-		printf '[req]\nprompt = no\ndistinguished_name = dn\nattributes = attrs\n'
-		printf 'req_extensions = ext\nutf8 = yes\nstring_mask = utf8only\n[dn]\n'
-		jq -r .subjectOpenssl "$j" | sed 's|^/||' | tr '/' '\n'
-		printf '[attrs]\nchallengePassword = %s\n' "$(jq -r .challenge "$j")"
-		printf '[ext]\nkeyUsage = critical, %s\n' "$ku"
-		[ -n "$eku" ] && printf 'extendedKeyUsage = %s\n' "$eku"
-		[ -n "$san" ] && printf 'subjectAltName = %s\n' "$san"
-	} >"$d/req.cnf"
-	"$OPENSSL" req -new -key "$d/key.pem" -config "$d/req.cnf" "-$(jq -r .hash "$j")" \
-		-out "$d/csr.pem" 2>"$d/req.err"
-}
-
-# demo_enroll NAME CHALLENGE-NAME [KEY-FROM]: scepclient in enroll/NAME with the
-# challenge minted as CHALLENGE-NAME, at the URLs of its profile payload
-# (KEY-FROM: reuse that enrollment's key)
+# demo_enroll NAME CHALLENGE-NAME: ndes-device-sim enrolls in enroll/NAME with
+# the profile payload minted as CHALLENGE-NAME: its key and request as the
+# payload says (subject, SANs, key usage, EKUs, hash, the challenge), at the
+# payload's SCEP server URLs in order; it checks the certificate against the
+# profile and reports the profile state to the emulator.  Its output in
+# enroll/NAME/device.log, the certificate it keeps copied to client.pem.
 demo_enroll() {
-	local name=$1 j=$DEMO_T/enroll/$2.json from=${3:-} d=$DEMO_T/enroll/$1
+	local name=$1 j=$DEMO_T/enroll/$2.json d=$DEMO_T/enroll/$1 cert
 	mkdir -p "$d"
-	[ -z "$from" ] || cp "$DEMO_T/enroll/$from/key.pem" "$d/key.pem"
-	demo_request "$d" "$j" || return 2
-	scep_device_enroll "$j" "$d" && test -s "$d/client.pem"
+	"$DEMO_DSIM" enroll --payload "$j" --device "$(jq -r .deviceId "$j")" \
+		--profile "$(jq -r .profile "$j")" --cloud "http://127.0.0.1:$DEMO_ADMIN_PORT" \
+		--state "$d/state" >"$d/device.log" 2>&1
+	cert=$(find "$d/state" -name cert.pem 2>/dev/null | head -n 1)
+	[ -n "$cert" ] && cp "$cert" "$d/client.pem"
+	test -s "$d/client.pem"
 }
 
 # demo_issued KIND NAME DEVICE CERT: remember an issued certificate
@@ -94,7 +71,8 @@ demo_good() {
 		{ demo_fail "$name: the cloud mints no challenge: $(cat "$DEMO_T/log/mint-$name.err")"; return 1; }
 	subj=$(jq -r .subject "$DEMO_T/enroll/$name.json")
 	if ! demo_enroll "$name" "$name"; then
-		demo_fail "$name: scepclient got no certificate for $subj"
+		demo_fail "$name: the device got no certificate for $subj: $(tail -n 1 \
+			"$DEMO_T/enroll/$name/device.log")"
 		return 1
 	fi
 	DEMO_ENROLLED=$((DEMO_ENROLLED + 1))
@@ -105,18 +83,18 @@ demo_good() {
 	demo_step "$name: ndes-crpd verified it (20500)" demo_wait_event 20500 0x00000000 "$dev"
 }
 
-# demo_refused NAME CHALLENGE-NAME DEVICE CODE WHY [KEY-FROM]: scepclient must fail,
+# demo_refused NAME CHALLENGE-NAME DEVICE CODE WHY: the device must fail,
 # nothing issued, ndes-crpd logs 20501 with CODE
 demo_refused() {
-	local name=$1 ch=$2 dev=$3 code=$4 why=$5 from=${6:-} before
+	local name=$1 ch=$2 dev=$3 code=$4 why=$5 before
 	before=$(ls "$DEMO_T/depot" | wc -l)
-	if demo_enroll "$name" "$ch" "$from"; then
+	if demo_enroll "$name" "$ch"; then
 		demo_fail "$name: $why was not refused"
 		return 1
 	fi
-	if [ "$(ls "$DEMO_T/depot" | wc -l)" != "$before" ] || ! grep -q badRequest \
-		"$DEMO_T/enroll/$name/scepclient.log"; then
-		demo_fail "$name: $why: scepclient failed but not with badRequest, or a certificate appeared"
+	if [ "$(ls "$DEMO_T/depot" | wc -l)" != "$before" ] || ! grep -q "failInfo badRequest" \
+		"$DEMO_T/enroll/$name/device.log"; then
+		demo_fail "$name: $why: the device failed but not with badRequest, or a certificate appeared"
 		return 1
 	fi
 	demo_expect 20501 "$code" "$dev"
@@ -179,7 +157,7 @@ demo_mismatch() {
 }
 
 demo_enrollments() {
-	demo_say "== enrollments with scepclient"
+	demo_say "== enrollments with ndes-device-sim"
 	demo_good user-iphone "$DEMO_IPHONE" "$DEMO_PROFILE_USER" "$DEMO_ALICE"
 	demo_good device-iphone "$DEMO_IPHONE" "$DEMO_PROFILE_IOSDEV"
 	demo_good device-ws042 "$DEMO_WS" "$DEMO_PROFILE_WS"

@@ -115,12 +115,17 @@ demo_write_hook() {
 }
 
 # scepserver asks ndes-policy-exec before it signs; the watcher tells ndes-crpd
-# what scepserver issued
+# what scepserver issued.  DEMO_HOOK_DIRECT=1: ndes-policy-exec itself as the
+# hook (it names the transaction without $TRANSACTIONID: ndes-crpd does), no
+# shell and openssl per request (the fleet test).  DEMO_SCEP_DEBUG=1:
+# scepserver -debug (it logs each message type).
 demo_start_scep() {
+	local hook=$DEMO_T/verify-hook
 	demo_write_hook
+	[ -z "${DEMO_HOOK_DIRECT:-}" ] || hook=$DEMO_POLICY_EXEC
 	NDES_POLICY_CONFIG=$DEMO_T/policy.yaml demo_spawn scepserver scepserver \
-		-depot "$DEMO_T/depot" -port "$DEMO_SCEP_PORT" -allowrenew 0 \
-		-csrverifierexec "$DEMO_T/verify-hook"
+		-depot "$DEMO_T/depot" -port "$DEMO_SCEP_PORT" -allowrenew 0 ${DEMO_SCEP_DEBUG:+-debug} \
+		-csrverifierexec "$hook"
 	demo_wait 100 demo_port_open "$DEMO_SCEP_PORT" || return 1
 	NDES_POLICY_CONFIG=$DEMO_T/policy.yaml demo_spawn watcher "$DEMO_POLICY_EXEC" \
 		watch-depot --retry 1 "$DEMO_T/depot"

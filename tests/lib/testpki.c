@@ -37,3 +37,21 @@ testpki_cert(EVP_PKEY *key, const char *cn, X509 *issuer_cert, EVP_PKEY *issuer_
 	X509_NAME_free(name);
 	return cert;
 }
+
+X509 *
+testpki_root(EVP_PKEY *key, const char *cn, int days)
+{
+	X509 *cert = testpki_cert(key, cn, NULL, NULL, -3600, days);
+	X509V3_CTX ctx;
+	X509_EXTENSION *bc, *ku;
+
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	bc = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical, CA:TRUE");
+	ku = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, "critical, keyCertSign, cRLSign");
+	X509_add_ext(cert, bc, -1);
+	X509_add_ext(cert, ku, -1);
+	X509_sign(cert, key, EVP_sha256());
+	X509_EXTENSION_free(bc);
+	X509_EXTENSION_free(ku);
+	return cert;
+}

@@ -11,5 +11,8 @@ EVP_PKEY *testpki_key(const char *alg);
  * issuer_cert is NULL), valid from now + not_before_s for days. */
 X509 *testpki_cert(EVP_PKEY *key, const char *cn, X509 *issuer_cert, EVP_PKEY *issuer_key,
     long not_before_s, int days);
+/* A self-signed CA certificate (basicConstraints CA:TRUE, keyCertSign,
+ * cRLSign), valid from an hour ago for days. */
+X509 *testpki_root(EVP_PKEY *key, const char *cn, int days);
 
 #endif

@@ -1,0 +1,158 @@
+/* ndes-device-sim: a managed device for the emulator (docs/devicesim.md).
+ *   enroll  the profile's certificate (renewed instead when one is due)
+ *   renew   renew when due, say why not otherwise
+ *   show    what the state folder holds
+ *   fleet   many devices of the inventory in one process */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dsim.h"
+#include "dsim_cli.h"
+#include "dsim_fleet.h"
+#include "log.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: ndes-device-sim enroll --cloud URL --device NAME|ID --profile P\n"
+	    "                              --state DIR [--user U] [--payload FILE]\n"
+	    "                              [--clock-offset T] [-v]\n"
+	    "       ndes-device-sim renew  (the same options) [--force]\n"
+	    "       ndes-device-sim show   --state DIR [--device ID] [--profile P]\n"
+	    "       ndes-device-sim fleet  --cloud URL --devices N --concurrency C\n"
+	    "                              [--rate R] [--duration S] [--profile P]\n"
+	    "                              [--skip K] [--json] [-v]\n"
+	    "       ndes-device-sim --help | --version\n"
+	    "--cloud is the emulator's admin URL (http://127.0.0.1:PORT); --clock-offset\n"
+	    "shifts the device's clock (\"+700d\", \"-2h\", \"90m\", \"30s\").\n");
+}
+
+static const struct option long_opts[] = {
+	{ "cloud", required_argument, NULL, 'c' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "state", required_argument, NULL, 's' },
+	{ "payload", required_argument, NULL, 'P' },
+	{ "clock-offset", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "devices", required_argument, NULL, 'n' },
+	{ "concurrency", required_argument, NULL, 'C' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "duration", required_argument, NULL, 'D' },
+	{ "skip", required_argument, NULL, 'k' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct main_args {
+	struct dsim_device_opts dev;
+	struct dsim_fleet_opts fleet;
+	int64_t offset;
+	int verbose;
+};
+
+static int
+main_number(const char *text, long min, long max, int *out)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (end == text || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
+main_option(struct main_args *a, int opt)
+{
+	switch (opt) {
+	case 'c': a->dev.cloud = a->fleet.cloud = optarg; return 0;
+	case 'd': a->dev.device = optarg; return 0;
+	case 'p': a->dev.profile = a->fleet.profile = optarg; return 0;
+	case 'u': a->dev.user = optarg; return 0;
+	case 's': a->dev.state = optarg; return 0;
+	case 'P': a->dev.payload_file = optarg; return 0;
+	case 'f': a->dev.force = true; return 0;
+	case 'j': a->fleet.json = true; return 0;
+	case 'v': a->verbose++; return 0;
+	case 'o': return dsim_clock_offset_parse(optarg, &a->offset);
+	case 'n': return main_number(optarg, 1, 10000000, &a->fleet.devices);
+	case 'C': return main_number(optarg, 1, 100000, &a->fleet.concurrency);
+	case 'r': return main_number(optarg, 1, 1000000, &a->fleet.rate);
+	case 'D': return main_number(optarg, 1, 86400 * 30, &a->fleet.duration_s);
+	case 'k': return main_number(optarg, 0, 10000000, &a->fleet.skip);
+	default: return -1;
+	}
+}
+
+static int
+main_need(const char *what, const char *value)
+{
+	if (value != NULL)
+		return 0;
+	fprintf(stderr, "ndes-device-sim: %s is required\n", what);
+	return -1;
+}
+
+static int
+main_run(const char *cmd, struct main_args *a)
+{
+	if (strcmp(cmd, "show") == 0)
+		return main_need("--state", a->dev.state) ? DSIM_EXIT_USAGE :
+		    dsim_show(a->dev.state, a->dev.device, a->dev.profile);
+	if (strcmp(cmd, "fleet") == 0) {
+		if (main_need("--cloud", a->fleet.cloud) || main_need("--devices",
+		    a->fleet.devices ? "" : NULL) || main_need("--concurrency",
+		    a->fleet.concurrency ? "" : NULL))
+			return DSIM_EXIT_USAGE;
+		return dsim_fleet_run(&a->fleet);
+	}
+	if (strcmp(cmd, "enroll") != 0 && strcmp(cmd, "renew") != 0) {
+		fprintf(stderr, "ndes-device-sim: unknown command \"%s\"\n", cmd);
+		return DSIM_EXIT_USAGE;
+	}
+	a->dev.mode = strcmp(cmd, "renew") == 0 ? DSIM_MODE_RENEW : DSIM_MODE_ENROLL;
+	if ((a->dev.payload_file == NULL && main_need("--cloud", a->dev.cloud)) ||
+	    main_need("--device", a->dev.device) || main_need("--profile", a->dev.profile) ||
+	    main_need("--state", a->dev.state))
+		return DSIM_EXIT_USAGE;
+	return dsim_device_run(&a->dev);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_args a = { 0 };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "vhV", long_opts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return DSIM_EXIT_OK;
+		}
+		if (opt == 'V') {
+			printf("ndes-device-sim %s\n", PACKAGE_VERSION);
+			return DSIM_EXIT_OK;
+		}
+		if (main_option(&a, opt) != 0) {
+			usage(stderr);
+			return DSIM_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return DSIM_EXIT_USAGE;
+	}
+	log_init("ndes-device-sim", a.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+	dsim_clock_set_offset(a.offset);
+	return main_run(argv[optind], &a);
+}
