@@ -101,11 +101,19 @@ admin_mint_answer(const struct cloudsim_config *config, const struct ndes_challe
 		json_decref(out);
 		out = NULL;
 	}
+	return out;
+}
+
+void
+admin_mint_log(const struct ndes_challenge_claims *cl, const char *text, int recipients)
+{
+	char iso[32];
+
+	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
 	log_info("challenge %s for device %s, profile \"%s\"%s%s: %zu characters, %d "
 	    "recipients, expires at %s", cl->challenge_id, cl->device_id, cl->profile_id,
 	    cl->user_id ? ", user " : "", cl->user_id ? cl->user_id : "", strlen(text),
 	    recipients, iso);
-	return out;
 }
 
 static int

@@ -23,6 +23,7 @@ struct mint_job {
 	struct ndes_challenge_claims cl;
 	STACK_OF(X509)		*recipients;
 	char			*text;		/* sealed; NULL: err says why */
+	char			*answer;	/* its answer's JSON text, or NULL */
 	char			 err[API_ERR_MAX];
 };
 
@@ -46,17 +47,25 @@ mint_job_free(struct mint_job *j)
 	ndes_challenge_claims_clear(&j->cl);
 	sk_X509_pop_free(j->recipients, X509_free);
 	free(j->text);
+	free(j->answer);
 	free(j);
 }
 
+/* Worker: the challenge sealed, then its answer written. */
 static void
 mint_seal(struct cloudsim_mint *m, struct mint_job *j)
 {
 	const struct cloudsim_pki *pki = m->svc->pki;
+	json_t *answer;
 
 	if (ndes_challenge_seal(&j->cl, pki->signing_cert, pki->signing_key, j->recipients,
-	    &j->text, j->err, sizeof(j->err)) != 0)
+	    &j->text, j->err, sizeof(j->err)) != 0) {
 		j->text = NULL;
+		return;
+	}
+	answer = admin_mint_answer(m->svc->config, &j->cl, j->text, sk_X509_num(j->recipients));
+	j->answer = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
+	json_decref(answer);
 }
 
 static void *
@@ -114,9 +123,14 @@ mint_answer(struct mint_job *j, bool recorded)
 		api_error(&j->call, 500, "internal_error", j->err);
 	else if (!recorded)
 		api_error(&j->call, 500, "internal_error", "the state database failed");
-	else
-		api_reply(&j->call, 201, admin_mint_answer(j->call.svc->config, &j->cl, j->text,
-		    sk_X509_num(j->recipients)));
+	else if (j->answer == NULL)
+		api_error(&j->call, 500, "internal_error", "out of memory");
+	else {
+		admin_mint_log(&j->cl, j->text, sk_X509_num(j->recipients));
+		ndes_http_reply_raw(j->call.req, 201, "application/json", j->answer,
+		    strlen(j->answer));
+		api_end(&j->call);
+	}
 }
 
 /* Loop: every sealed challenge waiting now, recorded together, then

@@ -4,7 +4,8 @@
  *            (store.h, parsed once), then cloudsim_mint_submit().
  *   workers  a pool (one per CPU, at least two) seals each challenge
  *            (ndes_challenge_seal: signature and encryption to every
- *            recipient).
+ *            recipient) and writes its answer's JSON text (a third of the
+ *            loop's CPU per mint when the loop wrote it).
  *   loop     the sealed challenges waiting when the loop gets to them are
  *            recorded in ONE transaction (group commit; the store is
  *            NDES_DB_DURABLE, so the commit is fsynced), and only then is
@@ -36,9 +37,12 @@ void cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
     struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients);
 int cloudsim_mint_nworkers(const struct cloudsim_mint *m);
 
-/* admin_challenge.c: the answer of a sealed and recorded challenge, with
- * the profile payload a device needs (logged too). */
+/* admin_challenge.c: the answer of a sealed challenge, with the profile
+ * payload a device needs (made on the worker that sealed it: the
+ * configuration is read-only while the emulator serves), and its log line
+ * (on the loop, once the challenge is recorded). */
 json_t *admin_mint_answer(const struct cloudsim_config *config,
     const struct ndes_challenge_claims *cl, const char *text, int recipients);
+void admin_mint_log(const struct ndes_challenge_claims *cl, const char *text, int recipients);
 
 #endif
