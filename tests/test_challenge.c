@@ -159,6 +159,48 @@ Test(challenge, ephemeral_key_off_the_curve_is_refused)
 	free(text);
 }
 
+/* An RSA recipient's key encryption algorithm, exactly: RSAES-OAEP with
+ * SHA-256 and MGF1 with SHA-256, the label absent (RFC 4055 section 4.1;
+ * SHA-256's own parameters absent, as OpenSSL writes them). */
+Test(challenge, rsa_recipient_is_oaep_sha256_with_mgf1_sha256)
+{
+	static const uint8_t params_der[] = {
+		0x30, 0x2b,
+		0xa0, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01,
+		0xa1, 0x1a, 0x30, 0x18, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+		0x01, 0x08, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01,
+	};
+	char *text = seal_to(crp_rsa_cert, NULL);
+	const ASN1_OBJECT *oid;
+	const ASN1_STRING *params;
+	const void *pval;
+	X509_ALGOR *alg = NULL;
+	CMS_ContentInfo *env;
+	CMS_RecipientInfo *ri;
+	const uint8_t *p;
+	uint8_t *der;
+	size_t len;
+	int ptype;
+
+	cr_assert_eq(ndes_b64_decode(text, strlen(text), &der, &len), 0);
+	p = der;
+	cr_assert_not_null(env = d2i_CMS_ContentInfo(NULL, &p, (long)len));
+	ri = sk_CMS_RecipientInfo_value(CMS_get0_RecipientInfos(env), 0);
+	cr_assert_eq(CMS_RecipientInfo_type(ri), CMS_RECIPINFO_TRANS);
+	cr_assert_eq(CMS_RecipientInfo_ktri_get0_algs(ri, NULL, NULL, &alg), 1);
+	X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+	cr_assert_eq(OBJ_obj2nid(oid), NID_rsaesOaep);
+	cr_assert_eq(ptype, V_ASN1_SEQUENCE);
+	params = pval;
+	cr_assert_eq(ASN1_STRING_length(params), (int)sizeof(params_der));
+	cr_assert_eq(memcmp(ASN1_STRING_get0_data(params), params_der, sizeof(params_der)), 0);
+	CMS_ContentInfo_free(env);
+	free(der);
+	free(text);
+}
+
 /* The challenge with its EC recipient's ephemeral point replaced by the
  * given encoding (through OpenSSL's CMS API, re-encoded). */
 static char *
