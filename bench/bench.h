@@ -191,5 +191,7 @@ void	bench_sleep_until(double t);
 /* CPU seconds used so far by this process / by process pid (0: none). */
 double	bench_cpu_self(void);
 double	bench_cpu_of(pid_t pid);
+/* The CPU of pid's main thread alone (ndes-cloud-sim's loop). */
+double	bench_cpu_of_main_thread(pid_t pid);
 
 #endif
