@@ -47,9 +47,11 @@ int	bench_seal_one(const struct bench_pki *p, size_t k, char **text);
 
 /* bench_mint.c: `ndes-bench mint` against a running ndes-cloud-sim's admin
  * port (POST body as given), then the sealing alone in process on `cpus`
- * threads; 0 when every mint succeeded. */
+ * threads, as the emulator seals (a P-256 signer, p's CRP certificate the
+ * recipient); with the emulator's PID (else 0) the CPU per mint too; 0
+ * when every mint succeeded. */
 int	bench_mint_main(int port, const char *body, int clients, double seconds, int cpus,
-	    const struct bench_pki *p);
+	    const struct bench_pki *p, pid_t emulator);
 /* bench_enroll.c: `ndes-bench enroll` (bench_enroll.h); the exit status. */
 int	bench_enroll_main(int argc, char **argv);
 
@@ -189,5 +191,7 @@ void	bench_sleep_until(double t);
 /* CPU seconds used so far by this process / by process pid (0: none). */
 double	bench_cpu_self(void);
 double	bench_cpu_of(pid_t pid);
+/* The CPU of pid's main thread alone (ndes-cloud-sim's loop). */
+double	bench_cpu_of_main_thread(pid_t pid);
 
 #endif

@@ -32,17 +32,16 @@ bench_cpu_self(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* utime + stime from /proc/pid/stat (fields 14 and 15). */
-double
-bench_cpu_of(pid_t pid)
+/* utime + stime from a stat file of /proc (fields 14 and 15). */
+static double
+bench_cpu_stat(const char *path)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long long ut = 0, st = 0;
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+	if ((f = fopen(path, "r")) == NULL)
 		return 0;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
@@ -52,6 +51,24 @@ bench_cpu_of(pid_t pid)
 	    &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double
+bench_cpu_of(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	return pid > 0 ? bench_cpu_stat(path) : 0;
+}
+
+double
+bench_cpu_of_main_thread(pid_t pid)
+{
+	char path[80];
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/stat", (long)pid, (long)pid);
+	return pid > 0 ? bench_cpu_stat(path) : 0;
 }
 
 /* One request/reply of type `type` without fields; 0 when answered with want. */

@@ -3,7 +3,12 @@
  * (docs/cloud-sim.md, "Minting").  The emulator runs already, with at
  * least one connector registered; C clients each keep one HTTP/1.1
  * connection to its admin port and send the next request when the answer
- * is in.  Then ndes_challenge_seal() alone on every CPU, for as long. */
+ * is in.  Then ndes_challenge_seal() alone on every CPU, for as long, as
+ * the emulator seals: signed with a P-256 key (the emulator's own signing
+ * key is one) to a recipient of --alg (the connector's CRP key: RSA-2048).
+ * With the emulator's PID, the CPU per mint of the emulator (and of its
+ * main thread, the loop: the one serial stage of a mint) and of the
+ * clients, against the CPU per sealing in process. */
 #include "bench.h"
 
 #include <arpa/inet.h>
@@ -95,7 +100,7 @@ mint_client(void *arg)
 }
 
 struct seal_run {
-	const struct bench_pki	*p;
+	struct bench_pki	 p;
 	double			 t_end;
 	atomic_size_t		 done;
 };
@@ -107,7 +112,7 @@ seal_thread(void *arg)
 	char *text;
 	size_t n = 0;
 
-	while (bench_now() < r->t_end && bench_seal_one(r->p, n, &text) == 0) {
+	while (bench_now() < r->t_end && bench_seal_one(&r->p, n, &text) == 0) {
 		free(text);
 		n++;
 	}
@@ -128,24 +133,56 @@ bench_threads(int n, void *(*fn)(void *), void *arg)
 	return bench_now() - t0;
 }
 
+/* The emulator's sealing: its P-256 signing pair, p's CRP certificate as
+ * the recipient. */
+static int
+seal_run_init(struct seal_run *s, struct bench_pki *signer, const struct bench_pki *p)
+{
+	if (bench_pki_new(signer, "ec-p256") == -1)
+		return -1;
+	s->p = *p;
+	s->p.sign_key = signer->sign_key;
+	s->p.sign_cert = signer->sign_cert;
+	return 0;
+}
+
 int
 bench_mint_main(int port, const char *body, int clients, double seconds, int cpus,
-    const struct bench_pki *p)
+    const struct bench_pki *p, pid_t emulator)
 {
 	struct mint_run r = { .port = port, .body = body };
-	struct seal_run s = { .p = p };
-	double el, rate, seal_rate;
+	struct seal_run s = { 0 };
+	struct bench_pki signer;
+	double el, rate, seal_rate, cpu_emu, cpu_loop, cpu_self, cpu_seal;
+	size_t done;
 
+	if (seal_run_init(&s, &signer, p) == -1)
+		return -1;
+	cpu_emu = bench_cpu_of(emulator);
+	cpu_loop = bench_cpu_of_main_thread(emulator);
+	cpu_self = bench_cpu_self();
 	r.t_end = bench_now() + seconds;
 	el = bench_threads(clients, mint_client, &r);
-	rate = (double)atomic_load(&r.done) / el;
+	cpu_emu = bench_cpu_of(emulator) - cpu_emu;
+	cpu_loop = bench_cpu_of_main_thread(emulator) - cpu_loop;
+	cpu_self = bench_cpu_self() - cpu_self;
+	done = atomic_load(&r.done);
+	rate = (double)done / el;
 	printf("ndes-cloud-sim: %zu minted in %.2f s = %.0f/s, %zu failed (%d clients)\n",
-	    atomic_load(&r.done), el, rate, atomic_load(&r.failed), clients);
+	    done, el, rate, atomic_load(&r.failed), clients);
+	cpu_seal = bench_cpu_self();
 	s.t_end = bench_now() + seconds;
 	el = bench_threads(cpus, seal_thread, &s);
+	cpu_seal = bench_cpu_self() - cpu_seal;
 	seal_rate = (double)atomic_load(&s.done) / el;
 	printf("in process (%d threads): %.0f/s sealed\n", cpus, seal_rate);
+	if (emulator > 0 && done > 0 && atomic_load(&s.done) > 0)
+		printf("cpu per mint: ndes-cloud-sim %.0f us (its loop %.0f us) + clients %.0f us, "
+		    "sealing in process %.0f us\n", cpu_emu * 1e6 / (double)done, cpu_loop * 1e6 /
+		    (double)done, cpu_self * 1e6 / (double)done, cpu_seal * 1e6 /
+		    (double)atomic_load(&s.done));
 	printf("mint %.0f/s sealing %.0f/s ratio %.2f\n", rate, seal_rate,
 	    seal_rate > 0 ? rate / seal_rate : 0);
-	return atomic_load(&r.failed) == 0 && atomic_load(&r.done) > 0 ? 0 : -1;
+	bench_pki_free(&signer);
+	return atomic_load(&r.failed) == 0 && done > 0 ? 0 : -1;
 }

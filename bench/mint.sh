@@ -15,6 +15,6 @@ start_cloud
 conn_config
 register
 # Alice's iPhone, the example's Wi-Fi profile
-"$top_builddir/bench/ndes-bench" mint --admin-port "$ADMIN_PORT" --body \
+"$top_builddir/bench/ndes-bench" mint --admin-port "$ADMIN_PORT" --emulator-pid "$CLOUD_PID" --body \
     '{"device":"0b7c3f52-8e41-4a5d-9c16-2f7e8d9a1b30","profile":"Contoso Wi-Fi User (iOS)","user":"alice@contoso.com"}' \
     "$@"

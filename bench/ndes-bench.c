@@ -7,7 +7,7 @@
  *       [--store sqlite|postgresql [--conninfo STR [--password-file F]
  *        [--sslmode M]] [--nodes N]]
  *   ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S]
- *       [--clients C]
+ *       [--clients C] [--emulator-pid PID]
  *   ndes-bench enroll ... (bench_enroll.c; bench/enroll.sh runs it)
  *
  * The line before the last:
@@ -38,6 +38,7 @@ struct opts {
 	const char	*socket;
 	const char	*latencies;
 	int		 admin_port;	/* mint */
+	pid_t		 emulator_pid;	/* mint: its CPU per mint */
 	const char	*body;
 	bool		 half;
 	bool		 reference;	/* also the server with no hand-offs */
@@ -58,6 +59,7 @@ usage(FILE *f)
 	    "            [--sslmode MODE]] [--nodes 1..%d]]\n"
 	    "       ndes-bench mint --admin-port P [--body JSON] [--alg A] [--seconds S] "
 	    "[--clients C]\n"
+	    "           [--emulator-pid PID]\n"
 	    "       ndes-bench enroll --help\n", BENCH_MAX_NODES);
 }
 
@@ -113,6 +115,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "reference", no_argument, NULL, 'r' },
 		{ "admin-port", required_argument, NULL, 'A' },
 		{ "body", required_argument, NULL, 'b' },
+		{ "emulator-pid", required_argument, NULL, 'E' },
 		{ "store", required_argument, NULL, 'T' },
 		{ "conninfo", required_argument, NULL, 'C' },
 		{ "password-file", required_argument, NULL, 'P' },
@@ -143,6 +146,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'r': o->reference = true; break;
 		case 'A': o->admin_port = atoi(optarg); break;
 		case 'b': o->body = optarg; break;
+		case 'E': o->emulator_pid = (pid_t)atol(optarg); break;
 		case 'T': o->postgresql = strcmp(optarg, "postgresql") == 0;
 			if (!o->postgresql && strcmp(optarg, "sqlite") != 0)
 				return -1;
@@ -482,7 +486,7 @@ bench_mint_cmd(struct bench *b)
 	    PACKAGE_VERSION, b->o.admin_port, b->cpus, b->o.clients, b->o.seconds);
 	fflush(stdout);
 	rc = bench_pki_new(&b->pki, b->o.alg) == -1 ? -1 : bench_mint_main(b->o.admin_port,
-	    b->o.body, b->o.clients, b->o.seconds, b->cpus, &b->pki);
+	    b->o.body, b->o.clients, b->o.seconds, b->cpus, &b->pki, b->o.emulator_pid);
 	bench_pki_free(&b->pki);
 	return rc == 0 ? 0 : 1;
 }

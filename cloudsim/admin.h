@@ -27,6 +27,10 @@ json_t *admin_strings(char *const *items, size_t n);
  * NULL when the profile is unknown or out of memory (admin_payload.c). */
 json_t *admin_profile_payload(const struct cloudsim_config *config, const char *profile);
 
+/* The body's device, profile and (optional, else NULL) user; replies 400
+ * and returns -1 when one is missing or not a fitting string. */
+int admin_plan_args(struct api_call *call, const char **device, const char **profile,
+    const char **user);
 /* cloudsim_plan() for the body's device, profile and user; on refusal
  * replies 422 profile_refused (or 400 for a bad body) and returns -1. */
 int admin_plan(struct api_call *call, struct ndes_challenge_claims *claims, int64_t now);

@@ -65,17 +65,29 @@ admin_claims_json(const struct ndes_challenge_claims *cl)
 }
 
 int
-admin_plan(struct api_call *c, struct ndes_challenge_claims *claims, int64_t now)
+admin_plan_args(struct api_call *c, const char **device, const char **profile,
+    const char **user)
 {
-	const char *device = NULL, *profile = NULL, *user = NULL;
 	char err[CLOUDSIM_ERR_MAX];
 
-	if (api_get_str(c->body, "device", true, 256, &device, err, sizeof(err)) != 0 ||
-	    api_get_str(c->body, "profile", true, 256, &profile, err, sizeof(err)) != 0 ||
-	    api_get_str(c->body, "user", false, 256, &user, err, sizeof(err)) != 0) {
+	*device = *profile = *user = NULL;
+	if (api_get_str(c->body, "device", true, 256, device, err, sizeof(err)) != 0 ||
+	    api_get_str(c->body, "profile", true, 256, profile, err, sizeof(err)) != 0 ||
+	    api_get_str(c->body, "user", false, 256, user, err, sizeof(err)) != 0) {
 		api_bad_request(c, err);
 		return -1;
 	}
+	return 0;
+}
+
+int
+admin_plan(struct api_call *c, struct ndes_challenge_claims *claims, int64_t now)
+{
+	const char *device, *profile, *user;
+	char err[CLOUDSIM_ERR_MAX];
+
+	if (admin_plan_args(c, &device, &profile, &user) != 0)
+		return -1;
 	if (cloudsim_plan(c->svc->config, device, profile, user, c->svc->issuing_ca,
 	    (time_t)now, claims, err, sizeof(err)) != 0) {
 		api_error(c, 422, "profile_refused", err);
@@ -101,11 +113,19 @@ admin_mint_answer(const struct cloudsim_config *config, const struct ndes_challe
 		json_decref(out);
 		out = NULL;
 	}
+	return out;
+}
+
+void
+admin_mint_log(const struct ndes_challenge_claims *cl, const char *text, int recipients)
+{
+	char iso[32];
+
+	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
 	log_info("challenge %s for device %s, profile \"%s\"%s%s: %zu characters, %d "
 	    "recipients, expires at %s", cl->challenge_id, cl->device_id, cl->profile_id,
 	    cl->user_id ? ", user " : "", cl->user_id ? cl->user_id : "", strlen(text),
 	    recipients, iso);
-	return out;
 }
 
 static int
@@ -121,13 +141,39 @@ admin_fill(struct ndes_challenge_claims *cl, const char *tenant, int64_t now, in
 	return 0;
 }
 
+int
+admin_mint_claims(const struct cloudsim_svc *svc, const struct cloudsim_mint_req *r,
+    STACK_OF(X509) *recipients, struct ndes_challenge_claims *cl, const char **code,
+    char *msg, size_t msglen)
+{
+	*code = "internal_error";
+	if (cloudsim_plan(svc->config, r->device, r->profile, r->user, svc->issuing_ca,
+	    (time_t)r->now, cl, msg, msglen) != 0) {
+		*code = "profile_refused";
+		return 422;
+	}
+	if (recipients == NULL) {
+		snprintf(msg, msglen, "the state database failed");
+		return 500;
+	}
+	if (sk_X509_num(recipients) == 0) {
+		*code = "no_connector";
+		snprintf(msg, msglen, "no connector is registered: a challenge needs at least "
+		    "one CRP encryption certificate");
+		return 409;
+	}
+	if (admin_fill(cl, svc->config->tenant_id, r->now, r->life) != 0) {
+		snprintf(msg, msglen, "out of memory");
+		return 500;
+	}
+	return 0;
+}
+
 void
 admin_challenge(struct ndes_http_request *req, void *arg)
 {
-	struct ndes_challenge_claims cl = { 0 };
-	STACK_OF(X509) *recipients = NULL;
+	struct cloudsim_mint_req r = { .now = time(NULL) };
 	char err[API_ERR_MAX];
-	int64_t now = time(NULL);
 	json_int_t life;
 	struct api_call c;
 
@@ -139,22 +185,11 @@ admin_challenge(struct ndes_http_request *req, void *arg)
 		api_bad_request(&c, err);
 		return;
 	}
-	if (admin_plan(&c, &cl, now) != 0)
+	if (admin_plan_args(&c, &r.device, &r.profile, &r.user) != 0)
 		return;
-	if ((recipients = cloudsim_store_crp_certs(c.svc->store)) == NULL)
-		api_error(&c, 500, "internal_error", "the state database failed");
-	else if (sk_X509_num(recipients) == 0)
-		api_error(&c, 409, "no_connector", "no connector is registered: a challenge "
-		    "needs at least one CRP encryption certificate");
-	else if (admin_fill(&cl, c.svc->config->tenant_id, now, life) != 0)
-		api_error(&c, 500, "internal_error", "out of memory");
-	else {
-		/* sealed on a worker, answered once recorded (mint.h) */
-		cloudsim_mint_submit(c.svc->mint, &c, &cl, recipients);
-		recipients = NULL;
-	}
-	sk_X509_pop_free(recipients, X509_free);
-	ndes_challenge_claims_clear(&cl);
+	r.life = life;
+	/* planned and sealed on a worker, answered once recorded (mint.h) */
+	cloudsim_mint_submit(c.svc->mint, &c, &r, cloudsim_store_crp_certs(c.svc->store));
 }
 
 /* The device's public key (SPKI) and self-signed certificate, base64 DER. */

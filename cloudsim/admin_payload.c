@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "admin.h"
-#include "crypto.h"
 
 json_t *
 admin_strings(char *const *items, size_t n)
@@ -22,18 +21,14 @@ admin_profile_payload(const struct cloudsim_config *config, const char *profile)
 {
 	const struct cloudsim_scep_profile *p = cloudsim_find_profile(config, profile);
 	const struct cloudsim_trusted_profile *t;
-	char *pem;
-	json_t *out;
 
 	if (p == NULL || (t = cloudsim_find_trusted_profile(config, p->root_certificate)) == NULL ||
-	    (pem = ndes_crypto_cert_to_pem(t->certificate)) == NULL)
+	    t->certificate_pem == NULL)
 		return NULL;
-	out = json_pack("{s:I, s:o, s:s, s:s, s:o}",
+	return json_pack("{s:I, s:o, s:s, s:s, s:o}",
 	    "renewalThresholdPercent", (json_int_t)p->renewal_threshold_percent,
 	    "scepServerUrls",
 	    admin_strings(p->scep_server_urls, p->n_scep_server_urls), "trustedRootProfile", t->name,
-	    "trustedRootCertificate", pem,
+	    "trustedRootCertificate", t->certificate_pem,
 	    "keyStorageProvider", cloudsim_json_str(p->key_storage_provider));
-	free(pem);
-	return out;
 }

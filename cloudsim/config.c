@@ -272,8 +272,10 @@ cloudsim_config_free(struct cloudsim_config *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->n_trusted_profiles; i++)
+	for (size_t i = 0; i < c->n_trusted_profiles; i++) {
 		X509_free(c->trusted_profiles[i].certificate);
+		free(c->trusted_profiles[i].certificate_pem);
+	}
 	sk_X509_pop_free(c->issuing_chain, X509_free);
 	ndes_config_free(&config_schema, c);
 	free(c);

@@ -20,10 +20,14 @@
 struct mint_job {
 	TAILQ_ENTRY(mint_job)	 entry;
 	struct api_call		 call;
+	struct cloudsim_mint_req req;
 	struct ndes_challenge_claims cl;
 	STACK_OF(X509)		*recipients;
+	int			 status;	/* not 0: refused with code and err */
+	const char		*code;
 	char			*text;		/* sealed; NULL: err says why */
-	char			 err[API_ERR_MAX];
+	char			*answer;	/* its answer's JSON text, or NULL */
+	char			 err[CLOUDSIM_ERR_MAX];
 };
 
 TAILQ_HEAD(mint_jobq, mint_job);
@@ -46,17 +50,31 @@ mint_job_free(struct mint_job *j)
 	ndes_challenge_claims_clear(&j->cl);
 	sk_X509_pop_free(j->recipients, X509_free);
 	free(j->text);
+	free(j->answer);
+	api_end(&j->call);
 	free(j);
 }
 
+/* Worker: the claims planned, the challenge sealed, then its answer
+ * written. */
 static void
 mint_seal(struct cloudsim_mint *m, struct mint_job *j)
 {
 	const struct cloudsim_pki *pki = m->svc->pki;
+	json_t *answer;
 
+	j->status = admin_mint_claims(m->svc, &j->req, j->recipients, &j->cl, &j->code, j->err,
+	    sizeof(j->err));
+	if (j->status != 0)
+		return;
 	if (ndes_challenge_seal(&j->cl, pki->signing_cert, pki->signing_key, j->recipients,
-	    &j->text, j->err, sizeof(j->err)) != 0)
+	    &j->text, j->err, sizeof(j->err)) != 0) {
 		j->text = NULL;
+		return;
+	}
+	answer = admin_mint_answer(m->svc->config, &j->cl, j->text, sk_X509_num(j->recipients));
+	j->answer = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
+	json_decref(answer);
 }
 
 static void *
@@ -110,13 +128,20 @@ mint_record(struct cloudsim_store *st, struct mint_jobq *batch)
 static void
 mint_answer(struct mint_job *j, bool recorded)
 {
-	if (j->text == NULL)
+	if (j->status != 0)
+		api_error(&j->call, j->status, j->code, j->err);
+	else if (j->text == NULL)
 		api_error(&j->call, 500, "internal_error", j->err);
 	else if (!recorded)
 		api_error(&j->call, 500, "internal_error", "the state database failed");
-	else
-		api_reply(&j->call, 201, admin_mint_answer(j->call.svc->config, &j->cl, j->text,
-		    sk_X509_num(j->recipients)));
+	else if (j->answer == NULL)
+		api_error(&j->call, 500, "internal_error", "out of memory");
+	else {
+		admin_mint_log(&j->cl, j->text, sk_X509_num(j->recipients));
+		ndes_http_reply_raw(j->call.req, 201, "application/json", j->answer,
+		    strlen(j->answer));
+		api_end(&j->call);
+	}
 }
 
 /* Loop: every sealed challenge waiting now, recorded together, then
@@ -144,20 +169,18 @@ mint_sealed_cb(evutil_socket_t fd, short what, void *arg)
 
 void
 cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
-    struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients)
+    const struct cloudsim_mint_req *r, STACK_OF(X509) *recipients)
 {
 	struct mint_job *j = calloc(1, sizeof(*j));
 
 	if (j == NULL) {
 		api_error(call, 500, "internal_error", "out of memory");
-		ndes_challenge_claims_clear(cl);
 		sk_X509_pop_free(recipients, X509_free);
 		return;
 	}
 	j->call = *call;
-	j->cl = *cl;
+	j->req = *r;
 	j->recipients = recipients;
-	memset(cl, 0, sizeof(*cl));
 	memset(call, 0, sizeof(*call));
 	pthread_mutex_lock(&m->lock);
 	TAILQ_INSERT_TAIL(&m->todo, j, entry);

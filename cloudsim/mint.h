@@ -1,10 +1,13 @@
 /* Minting challenges off the loop (docs/cloud-sim.md, "Minting").
  *
- *   loop     admin_challenge(): the plan, the claims and the recipients
+ *   loop     admin_challenge(): the request's fields and the recipients
  *            (store.h, parsed once), then cloudsim_mint_submit().
- *   workers  a pool (one per CPU, at least two) seals each challenge
+ *   workers  a pool (one per CPU, at least two) plans the claims
+ *            (admin_mint_claims: cloudsim_plan() on the read-only
+ *            configuration; a refusal is answered by the loop), seals each challenge
  *            (ndes_challenge_seal: signature and encryption to every
- *            recipient).
+ *            recipient) and writes its answer's JSON text (a third of the
+ *            loop's CPU per mint when the loop wrote it).
  *   loop     the sealed challenges waiting when the loop gets to them are
  *            recorded in ONE transaction (group commit; the store is
  *            NDES_DB_DURABLE, so the commit is fsynced), and only then is
@@ -30,15 +33,32 @@ struct cloudsim_mint *cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers);
 /* Loop thread: the workers seal what is queued and stop, then what they
  * sealed is recorded and answered.  Before the HTTP servers are freed. */
 void cloudsim_mint_free(struct cloudsim_mint *m);
-/* Loop thread: take over the call (its reply), the claims (*cl is zeroed)
- * and the recipients. */
+/* What the loop read of a mint request: the strings point into the
+ * call's body, which the job keeps. */
+struct cloudsim_mint_req {
+	const char	*device, *profile, *user;	/* user: NULL when not given */
+	int64_t		 now, life;			/* seconds */
+};
+
+/* Loop thread: take over the call (its reply, *call is zeroed) and the
+ * recipients (NULL: the store could not read them). */
 void cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
-    struct ndes_challenge_claims *cl, STACK_OF(X509) *recipients);
+    const struct cloudsim_mint_req *r, STACK_OF(X509) *recipients);
 int cloudsim_mint_nworkers(const struct cloudsim_mint *m);
 
-/* admin_challenge.c: the answer of a sealed and recorded challenge, with
- * the profile payload a device needs (logged too). */
+/* admin_challenge.c: the answer of a sealed challenge, with the profile
+ * payload a device needs (made on the worker that sealed it: the
+ * configuration is read-only while the emulator serves), and its log line
+ * (on the loop, once the challenge is recorded). */
 json_t *admin_mint_answer(const struct cloudsim_config *config,
     const struct ndes_challenge_claims *cl, const char *text, int recipients);
+void admin_mint_log(const struct ndes_challenge_claims *cl, const char *text, int recipients);
+/* admin_challenge.c, on a worker: the claims of a mint (the plan, then its
+ * ID and times), checked in the order the loop answered them before (the
+ * plan 422, the store 500, no connector 409).  0, or the HTTP status with
+ * *code and msg for the answer. */
+int admin_mint_claims(const struct cloudsim_svc *svc, const struct cloudsim_mint_req *r,
+    STACK_OF(X509) *recipients, struct ndes_challenge_claims *cl, const char **code,
+    char *msg, size_t msglen);
 
 #endif

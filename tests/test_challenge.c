@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/cms.h>
 #include <openssl/x509v3.h>
 
 #include "b64.h"
@@ -155,6 +156,102 @@ Test(challenge, ephemeral_key_off_the_curve_is_refused)
 	ndes_challenge_claims_clear(&c);
 	free(bad);
 	free(der);
+	free(text);
+}
+
+/* An RSA recipient's key encryption algorithm, exactly: RSAES-OAEP with
+ * SHA-256 and MGF1 with SHA-256, the label absent (RFC 4055 section 4.1;
+ * SHA-256's own parameters absent, as OpenSSL writes them). */
+Test(challenge, rsa_recipient_is_oaep_sha256_with_mgf1_sha256)
+{
+	static const uint8_t params_der[] = {
+		0x30, 0x2b,
+		0xa0, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01,
+		0xa1, 0x1a, 0x30, 0x18, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+		0x01, 0x08, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01,
+	};
+	char *text = seal_to(crp_rsa_cert, NULL);
+	const ASN1_OBJECT *oid;
+	const ASN1_STRING *params;
+	const void *pval;
+	X509_ALGOR *alg = NULL;
+	CMS_ContentInfo *env;
+	CMS_RecipientInfo *ri;
+	const uint8_t *p;
+	uint8_t *der;
+	size_t len;
+	int ptype;
+
+	cr_assert_eq(ndes_b64_decode(text, strlen(text), &der, &len), 0);
+	p = der;
+	cr_assert_not_null(env = d2i_CMS_ContentInfo(NULL, &p, (long)len));
+	ri = sk_CMS_RecipientInfo_value(CMS_get0_RecipientInfos(env), 0);
+	cr_assert_eq(CMS_RecipientInfo_type(ri), CMS_RECIPINFO_TRANS);
+	cr_assert_eq(CMS_RecipientInfo_ktri_get0_algs(ri, NULL, NULL, &alg), 1);
+	X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+	cr_assert_eq(OBJ_obj2nid(oid), NID_rsaesOaep);
+	cr_assert_eq(ptype, V_ASN1_SEQUENCE);
+	params = pval;
+	cr_assert_eq(ASN1_STRING_length(params), (int)sizeof(params_der));
+	cr_assert_eq(memcmp(ASN1_STRING_get0_data(params), params_der, sizeof(params_der)), 0);
+	CMS_ContentInfo_free(env);
+	free(der);
+	free(text);
+}
+
+/* The challenge with its EC recipient's ephemeral point replaced by the
+ * given encoding (through OpenSSL's CMS API, re-encoded). */
+static char *
+with_ephemeral_point(const char *text, const uint8_t *point, int len)
+{
+	CMS_ContentInfo *env;
+	CMS_RecipientInfo *ri;
+	ASN1_BIT_STRING *pub = NULL;
+	X509_ALGOR *alg = NULL;
+	uint8_t *der, *out = NULL;
+	const uint8_t *p;
+	size_t der_len;
+	int out_len;
+	char *bad;
+
+	cr_assert_eq(ndes_b64_decode(text, strlen(text), &der, &der_len), 0);
+	p = der;
+	cr_assert_not_null(env = d2i_CMS_ContentInfo(NULL, &p, (long)der_len));
+	ri = sk_CMS_RecipientInfo_value(CMS_get0_RecipientInfos(env), 0);
+	cr_assert_eq(CMS_RecipientInfo_type(ri), CMS_RECIPINFO_AGREE);
+	cr_assert_eq(CMS_RecipientInfo_kari_get0_orig_id(ri, &alg, &pub, NULL, NULL, NULL), 1);
+	cr_assert_eq(ASN1_BIT_STRING_set(pub, (unsigned char *)point, len), 1);
+	cr_assert_gt(out_len = i2d_CMS_ContentInfo(env, &out), 0);
+	cr_assert_not_null(bad = ndes_b64_encode(out, (size_t)out_len));
+	OPENSSL_free(out);
+	CMS_ContentInfo_free(env);
+	free(der);
+	return bad;
+}
+
+/* What the quick check refuses beyond a point off the curve, for the same
+ * reason and before any key agreement: the point at infinity (its one-byte
+ * encoding 00) and an x coordinate not below the field prime. */
+Test(challenge, ephemeral_key_at_infinity_or_out_of_range_is_refused)
+{
+	char *text = seal_to(crp_ec_cert, NULL), *bad, err[256];
+	struct ndes_challenge_claims c;
+	uint8_t infinity[1] = { 0x00 }, out_of_range[97];
+
+	out_of_range[0] = 0x04;
+	memset(out_of_range + 1, 0xFF, 48);		/* x = 2^384 - 1 > p */
+	memset(out_of_range + 49, 0x01, 48);
+	for (int i = 0; i < 2; i++) {
+		bad = i == 0 ? with_ephemeral_point(text, infinity, sizeof(infinity)) :
+		    with_ephemeral_point(text, out_of_range, sizeof(out_of_range));
+		cr_assert_eq(open_with(bad, crp_ec_cert, crp_ec_key, sign_cert, &c, err),
+		    NDES_CHALLENGE_MALFORMED);
+		cr_assert_str_eq(err, "challenge does not decrypt: its ephemeral key is not a "
+		    "point of the recipient's curve", "case %d: %s", i, err);
+		free(bad);
+	}
 	free(text);
 }
 

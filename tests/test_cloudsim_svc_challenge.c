@@ -347,6 +347,13 @@ expect_refusal(const char *device, const char *profile, const char *user)
 	cloudsim_config_free(config);
 }
 
+/* The plan is made on a minting worker since issue 18; its refusal still
+ * comes before the missing connector, as when the loop planned. */
+Test(challenge, a_refused_plan_wins_over_no_connector)
+{
+	expect_refusal("dev-ios-1", "no-such-profile", NULL);
+}
+
 Test(challenge, refusals_carry_the_model_message)
 {
 	struct conn a;
