@@ -459,14 +459,16 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 }
 
 /* The leader, once a batch was handed back to the loop: a WAL past
- * NDES_DB_WAL_MAX_BYTES is checkpointed and truncated now.  Under steady
+ * NDES_DB_WAL_MAX_BYTES is checkpointed and restarted now.  Under steady
  * load the sync thread's passive checkpoints never let SQLite restart it
- * (a batch is always in progress), so it would only grow. */
+ * (a batch is always in progress), so it would only grow.  Restarted, not
+ * truncated: the next batches overwrite the file's blocks (and cached
+ * pages) instead of allocating them again; idle time truncates it. */
 static void
 work_db_bound_wal(struct crp_work *w)
 {
 	if (w->local && ndes_db_wal_size(w->db) > NDES_DB_WAL_MAX_BYTES)
-		ndes_db_maintain(w->db);
+		ndes_db_restart_wal(w->db);
 }
 
 /* Whether the jobs waiting for the database are committed now (see
