@@ -158,11 +158,14 @@ ev_record_json(const struct ndes_ev_record *rec)
 	pthread_once(&ev_pid_once, ev_pid_setup);
 	snprintf(num, sizeof(num), "%ld", (long)ev_pid);
 	json_object_set_new(obj, "_PID", json_string(num));
+	/* keys are ours (ASCII), values valid UTF-8 already (events.c,
+	 * ev_sanitize): not checked a second time */
 	for (i = 0; i < rec->n; i++) {
 		klen = rec->f[i].klen < sizeof(key) - 1 ? rec->f[i].klen : sizeof(key) - 1;
 		memcpy(key, rec->f[i].kv, klen);
 		key[klen] = '\0';
-		if (json_object_set_new(obj, key, json_string(rec->f[i].kv + rec->f[i].klen + 1)) == -1) {
+		if (json_object_set_new_nocheck(obj, key,
+		    json_string_nocheck(rec->f[i].kv + rec->f[i].klen + 1)) == -1) {
 			json_decref(obj);
 			return NULL;
 		}
@@ -187,18 +190,25 @@ ev_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* One JSON object and its newline in a single write(). */
+/* One JSON object and its newline in a single write(); an event's line
+ * fits the stack buffer (no allocation), a longer one is allocated. */
 static int
 ev_write_json(const struct ndes_ev_record *rec, int fd)
 {
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	char buf[4096], *text, *line;
 	json_t *obj;
-	char *text, *line;
 	size_t len;
 	int rc;
 
 	if ((obj = ev_record_json(rec)) == NULL)
 		return -1;
-	text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if ((len = json_dumpb(obj, buf, sizeof(buf) - 1, flags)) > 0 && len < sizeof(buf) - 1) {
+		json_decref(obj);
+		buf[len] = '\n';
+		return ev_write_all(fd, buf, len + 1);
+	}
+	text = json_dumps(obj, flags);
 	json_decref(obj);
 	if (text == NULL)
 		return -1;

@@ -123,6 +123,14 @@ int64_t ndes_db_wal_size(struct ndes_db *db);
  * checkpointed, 0 nothing to do (or busy, or inside a transaction), -1
  * failed. */
 int ndes_db_maintain(struct ndes_db *db);
+/* The same under load (a WAL that grew past NDES_DB_WAL_MAX_BYTES between
+ * batches): copied into the database and reused from its start
+ * (wal_checkpoint(RESTART)) instead of truncated, the file cut back to
+ * NDES_DB_WAL_MAX_BYTES (journal_size_limit).  The next commits then
+ * overwrite blocks the file has and pages the page cache holds, where a
+ * truncated WAL makes every commit allocate them again.  Returns as
+ * ndes_db_maintain(). */
+int ndes_db_restart_wal(struct ndes_db *db);
 /* Changes the durability of this handle's next commits (not inside a
  * transaction): a file opened NDES_DB_DURABLE can commit some transactions
  * NDES_DB_RELAXED and have ndes_db_sync() make them durable later. */

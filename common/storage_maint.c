@@ -29,14 +29,14 @@ ndes_db_wal_size(struct ndes_db *db)
 	return (int64_t)sb.st_size;
 }
 
-/* wal_checkpoint(TRUNCATE) without waiting for another connection. */
+/* wal_checkpoint(mode) without waiting for another connection. */
 static int
-db_maint_checkpoint(struct ndes_db *db)
+db_maint_checkpoint(struct ndes_db *db, int mode)
 {
 	int rc;
 
 	sqlite3_busy_timeout(db->handle, 0);
-	rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, mode, NULL, NULL);
 	sqlite3_busy_timeout(db->handle, db->busy_ms);
 	return rc;
 }
@@ -66,5 +66,13 @@ ndes_db_maintain(struct ndes_db *db)
 {
 	if (!sqlite3_get_autocommit(db->handle) || ndes_db_wal_size(db) == 0)
 		return 0;
-	return db_maint_report(db, db_maint_checkpoint(db));
+	return db_maint_report(db, db_maint_checkpoint(db, SQLITE_CHECKPOINT_TRUNCATE));
+}
+
+int
+ndes_db_restart_wal(struct ndes_db *db)
+{
+	if (!sqlite3_get_autocommit(db->handle))
+		return 0;
+	return db_maint_report(db, db_maint_checkpoint(db, SQLITE_CHECKPOINT_RESTART));
 }

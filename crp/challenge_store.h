@@ -19,6 +19,7 @@
 #ifndef CRP_CHALLENGE_STORE_H
 #define CRP_CHALLENGE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -138,6 +139,12 @@ static inline int
 crp_store_txn(struct crp_store *s, enum crp_store_txn step)
 {
 	return s->ops->txn != NULL ? s->ops->txn(s, step) : 0;
+}
+/* Whether the store has transactions of its own (it is not in state.db). */
+static inline bool
+crp_store_has_txn(const struct crp_store *s)
+{
+	return s != NULL && s->ops->txn != NULL;
 }
 /* The message of the last failure and its code: 0x00001020
  * (NDES_ChallengeStore_Unavailable) or 0x00001021 (login refused).  A store

@@ -75,6 +75,7 @@ verify_work(struct crp_job *job, struct crpd *d)
 	crp_keyset_unref(ks);
 	verify_name_transaction(vj);
 	job->need_db = vj->checks_ok;
+	job->store_only = crp_store_has_txn(d->store);
 	job->order_key = vj->res.challenge_id;
 	if (!vj->checks_ok)
 		verify_emit(vj);

@@ -47,6 +47,7 @@ struct crp_work {
 	struct crp_queue pool;		/* jobs with a worker stage */
 	struct crp_queue dbq;		/* jobs waiting for the database */
 	bool		 leading;	/* a thread is committing (under dbq.lock) */
+	bool		 local;		/* the leader's batch writes to state.db */
 	pthread_t	*workers;
 	int		 nworkers;
 	int		 nstarted;
@@ -275,7 +276,7 @@ work_db_one(struct crp_work *w, struct crp_job *job)
 	int rc;
 
 	job->db_ok = false;
-	if (work_step(w->db, "SAVEPOINT crp_job") == -1) {
+	if (w->local && work_step(w->db, "SAVEPOINT crp_job") == -1) {
 		work_job_error(job, NDES_DIAG_CHALLENGE_STORE_UNAVAILABLE, crp_db_error(w->db));
 		return true;
 	}
@@ -283,13 +284,28 @@ work_db_one(struct crp_work *w, struct crp_job *job)
 		rc = job->ops->db(job, w->d);
 	if (rc != 0) {
 		work_job_failed(w, job);
-		work_step(w->db, "ROLLBACK TO crp_job");
+		if (w->local)
+			work_step(w->db, "ROLLBACK TO crp_job");
 		undone = work_store_txn(w, CRP_STORE_UNDO) == 0;
 	}
-	if (work_step(w->db, "RELEASE crp_job") == -1)
+	if (w->local && work_step(w->db, "RELEASE crp_job") == -1)
 		rc = -1;
 	job->db_ok = rc == 0;
 	return undone;
+}
+
+/* Whether a job of the batch writes to state.db (work.h, store_only). */
+static bool
+work_batch_local(const struct crp_work *w, const struct crp_jobq *batch)
+{
+	const struct crp_job *job;
+
+	if (w->store == NULL)
+		return true;
+	TAILQ_FOREACH(job, batch, entry)
+		if (!job->store_only)
+			return true;
+	return false;
 }
 
 static bool
@@ -314,7 +330,7 @@ work_db_run(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 		work_store_failed(w, batch);
 		return false;
 	}
-	if (ndes_db_begin(w->db) == -1) {
+	if (w->local && ndes_db_begin(w->db) == -1) {
 		log_warnx("db: cannot start a transaction: %s", ndes_db_errmsg(w->db));
 		work_db_failed(w, batch);
 		work_store_txn(w, CRP_STORE_ROLLBACK);
@@ -324,12 +340,13 @@ work_db_run(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 		(*n)++;
 		if (!work_db_one(w, job)) {
 			work_store_failed(w, batch);
-			ndes_db_rollback(w->db);
+			if (w->local)
+				ndes_db_rollback(w->db);
 			work_store_txn(w, CRP_STORE_ROLLBACK);
 			return false;
 		}
 	}
-	if (ndes_db_commit(w->db) == -1) {
+	if (w->local && ndes_db_commit(w->db) == -1) {
 		work_db_failed(w, batch);
 		work_store_txn(w, CRP_STORE_ROLLBACK);
 		return false;
@@ -347,13 +364,14 @@ static bool
 work_db_commit(struct crp_work *w, struct crp_jobq *batch, size_t *n)
 {
 	bool fsync = w->sync == NULL || work_batch_must_sync(batch), committed;
+	bool relax = w->sync != NULL && w->local;
 
-	if (w->sync != NULL && fsync)
+	if (relax && fsync)
 		ndes_db_set_durability(w->db, NDES_DB_DURABLE);
 	committed = work_db_run(w, batch, n);
-	if (w->sync != NULL && fsync)
+	if (relax && fsync)
 		ndes_db_set_durability(w->db, NDES_DB_RELAXED);
-	else if (w->sync != NULL && committed)
+	else if (relax && committed)
 		crp_sync_committed(w->sync);
 	return committed;
 }
@@ -422,6 +440,7 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 	size_t n = 0;
 
 	work_batch_sort(batch, len);
+	w->local = work_batch_local(w, batch);
 	committed = work_db_commit(w, batch, &n);
 	TAILQ_FOREACH(job, batch, entry) {
 		if (!committed)
@@ -440,14 +459,16 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 }
 
 /* The leader, once a batch was handed back to the loop: a WAL past
- * NDES_DB_WAL_MAX_BYTES is checkpointed and truncated now.  Under steady
+ * NDES_DB_WAL_MAX_BYTES is checkpointed and restarted now.  Under steady
  * load the sync thread's passive checkpoints never let SQLite restart it
- * (a batch is always in progress), so it would only grow. */
+ * (a batch is always in progress), so it would only grow.  Restarted, not
+ * truncated: the next batches overwrite the file's blocks (and cached
+ * pages) instead of allocating them again; idle time truncates it. */
 static void
 work_db_bound_wal(struct crp_work *w)
 {
-	if (ndes_db_wal_size(w->db) > NDES_DB_WAL_MAX_BYTES)
-		ndes_db_maintain(w->db);
+	if (w->local && ndes_db_wal_size(w->db) > NDES_DB_WAL_MAX_BYTES)
+		ndes_db_restart_wal(w->db);
 }
 
 /* Whether the jobs waiting for the database are committed now (see

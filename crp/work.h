@@ -67,6 +67,10 @@ struct crp_job {
 	/* Its changes must be on disk before it is answered, whatever
 	 * state_sync says (a notification crpd acknowledges). */
 	bool			 must_sync;
+	/* db() writes only to a store with transactions of its own (a
+	 * verification with the PostgreSQL store): a batch of such jobs opens
+	 * no transaction, savepoints or commit in state.db.  Set by work(). */
+	bool			 store_only;
 	bool			 db_ok;		/* db() returned 0 and the batch committed */
 	/* The row the job decides on (set by work(); NULL: none known).
 	 * Batches run in this order, jobs without one first; the order of

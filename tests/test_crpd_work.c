@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "challenge_store.h"
 #include "clock.h"
 #include "crp_db.h"
 #include "log.h"
@@ -382,5 +383,86 @@ Test(crpd_work, must_sync_jobs_share_the_group_commit)
 	cr_assert_eq(rows("SELECT count(*) FROM rows"), N + 1);
 	free(first);
 	for (int i = 0; i < N; i++)
+		free(jobs[i]);
+}
+
+/* A store with transactions of its own that records nothing: it counts
+ * its steps. */
+static int store_steps[CRP_STORE_ROLLBACK + 1];
+
+static int
+counting_txn(struct crp_store *s, enum crp_store_txn step)
+{
+	(void)s;
+	__atomic_add_fetch(&store_steps[step], 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static const char *
+counting_error(struct crp_store *s, uint32_t *code)
+{
+	(void)s;
+	*code = 0;
+	return "";
+}
+
+static const struct crp_store_ops counting_ops = {
+	.txn = counting_txn, .error = counting_error,
+};
+
+static int
+store_only_db(struct crp_job *job, struct crpd *d)
+{
+	(void)job;
+	(void)d;
+	__atomic_add_fetch(&c.ndb, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static const struct crp_job_ops store_only_ops = {
+	.name = "test-store", .db = store_only_db, .done = job_done,
+};
+
+/* Jobs that write only to a store with transactions of its own (crpd's
+ * verifications with PostgreSQL) commit there without a transaction in
+ * state.db: another connection's write lock on state.db (held here for
+ * the whole test; state.db's busy timeout is 5 s) does not hold them up,
+ * while a job that writes to state.db waits for it and fails. */
+Test(crpd_work, store_only_batches_leave_state_db_alone)
+{
+	struct crp_store store = { &counting_ops };
+	struct ndes_db_schema schema = { .durability = NDES_DB_DURABLE,
+	    .migrations = migrations, .nmigrations = 1 };
+	struct ndes_db *other;
+	char path[256], err[256];
+	struct test_job *jobs[3];
+	int64_t t0;
+
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	cr_assert_not_null(other = ndes_db_open(path, &schema, err, sizeof(err)), "%s", err);
+	cr_assert_eq(ndes_db_exec(other, "BEGIN IMMEDIATE"), 0);
+	c.work = crp_work_new(c.base, NULL, c.db, &store, NULL, 1);
+	t0 = ndes_clock_ns(CLOCK_MONOTONIC);
+	for (int i = 0; i < 3; i++) {
+		jobs[i] = calloc(1, sizeof(*jobs[i]));
+		crp_job_init(&jobs[i]->job, &store_only_ops, true);
+		jobs[i]->job.store_only = true;
+		c.submitted++;
+		cr_assert_eq(crp_work_submit(c.work, &jobs[i]->job), 0);
+	}
+	run_loop();
+	cr_assert_lt(ndes_clock_ns(CLOCK_MONOTONIC) - t0, 2000000000LL,
+	    "the store's jobs waited for state.db's lock");
+	cr_assert_eq(c.db_ok, 3);
+	cr_assert_eq(c.ndb, 3);
+	cr_assert_geq(store_steps[CRP_STORE_COMMIT], 1);
+	cr_assert_eq(store_steps[CRP_STORE_MARK], 3);
+	/* a job that writes to state.db still opens its transaction there */
+	submit(&db_only_ops, 4);
+	run_loop();
+	cr_assert_eq(c.db_failed, 1);
+	cr_assert_eq(ndes_db_exec(other, "ROLLBACK"), 0);
+	ndes_db_close(other);
+	for (int i = 0; i < 3; i++)
 		free(jobs[i]);
 }

@@ -586,6 +586,39 @@ Test(csr, bmp_challenge_password)
 	EVP_PKEY_free(key);
 }
 
+/* ASCII is copied as it is (csr_info.c); anything else still goes through
+ * OpenSSL's conversion: a T61String's byte 0xE4 is Latin-1 "ä", and a NUL
+ * byte in an IA5String is refused as before. */
+Test(csr, one_byte_challenge_password_beyond_ascii)
+{
+	struct ndes_csr_info *info;
+	EVP_PKEY *key;
+	X509_REQ *req = new_req(&key);
+	char err[256];
+
+	cr_assert(X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword, V_ASN1_T61STRING,
+	    (const unsigned char *)"p\xe4ss", 4));
+	cr_assert(X509_REQ_sign(req, key, EVP_sha256()));
+	info = ndes_csr_inspect(req, err, sizeof(err));
+	cr_assert_not_null(info, "%s", err);
+	cr_assert_str_eq(info->challenge_password, "p\xc3\xa4ss");
+	cr_assert_eq(info->challenge_password_len, 5);
+	ndes_csr_info_free(info);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+}
+
+Test(csr, challenge_password_with_nul_refused)
+{
+	EVP_PKEY *key;
+	X509_REQ *req = new_req(&key);
+
+	cr_assert(X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword, V_ASN1_IA5STRING,
+	    (const unsigned char *)"ab\0cd", 5));
+	assert_inspect_fails(req, key,
+	    "certificate request: challengePassword is not a valid string");
+}
+
 Test(csr, parse_errors)
 {
 	char err[256];
