@@ -89,8 +89,15 @@ resp_handler(struct ndes_http_request *req, void *arg)
 static int
 resp_pki(struct resp *r)
 {
-	r->ca_key = testpki_key("rsa-2048");
-	r->ca_cert = resp_make_cert(r->ca_key, "Test SCEP CA", NULL, NULL, true, NULL);
+	if (r->cfg.ca_cert != NULL) {
+		X509_up_ref(r->cfg.ca_cert);
+		EVP_PKEY_up_ref(r->cfg.ca_key);
+		r->ca_cert = r->cfg.ca_cert;
+		r->ca_key = r->cfg.ca_key;
+	} else {
+		r->ca_key = testpki_key("rsa-2048");
+		r->ca_cert = resp_make_cert(r->ca_key, "Test SCEP CA", NULL, NULL, true, NULL);
+	}
 	r->other_key = testpki_key("rsa-2048");
 	if (r->ca_cert == NULL || r->other_key == NULL)
 		return -1;
@@ -114,6 +121,8 @@ resp_new(struct event_base *base, const struct resp_config *cfg)
 	r->caps = cfg->caps != NULL ? cfg->caps : DEFAULT_CAPS;
 	if (resp_pki(r) < 0)
 		goto fail;
+	if (base == NULL)
+		return r;
 	r->srv = ndes_http_server_new(base, "127.0.0.1", 0, NULL, NULL, err, sizeof(err));
 	if (r->srv == NULL ||
 	    ndes_http_route_prefix(r->srv, "GET", "/scep", resp_handler, r) < 0 ||
