@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 enum resp_answer {
@@ -38,6 +39,7 @@ struct resp_config {
 	bool ra;		/* GetCACert: RA and CA in a certs-only PKCS#7 */
 	X509 *ca_cert;		/* the CA (referenced); NULL: one made in memory */
 	EVP_PKEY *ca_key;
+	SSL_CTX *tls;		/* https (referenced); NULL: http */
 };
 
 /* What the responder saw. */
@@ -57,7 +59,7 @@ struct resp;
 /* base NULL: no HTTP server, resp_certrep() only. */
 struct resp *resp_new(struct event_base *base, const struct resp_config *cfg);
 void	resp_free(struct resp *r);
-/* "http://127.0.0.1:<port>/scep" (static until resp_free). */
+/* "http(s)://127.0.0.1:<port>/scep" (static until resp_free). */
 const char *resp_url(const struct resp *r);
 const struct resp_seen *resp_seen(const struct resp *r);
 /* The CertRep (DER, OPENSSL_free it) the responder answers to a
@@ -70,6 +72,8 @@ EVP_PKEY *resp_ca_key(const struct resp *r);
 X509	*resp_issue(struct resp *r, EVP_PKEY *key, const char *cn);
 /* A test certificate: CA (basicConstraints CA:TRUE, keyCertSign) or an end
  * entity with keyUsage ku ("digitalSignature,keyEncipherment"; NULL: none). */
+/* Add an extension (X509V3_EXT_conf_nid's text) to cert; sign it again after. */
+int	resp_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
 X509	*resp_make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
 	    bool ca, const char *ku);
 
