@@ -111,8 +111,10 @@ dsim_scep_http_failed(struct dsim_scep_enroll *e, const struct ndes_http_result 
 	case NDES_HTTP_OK:
 		break;
 	case NDES_HTTP_ERR_PROTOCOL:
-	case NDES_HTTP_ERR_USAGE:
 		dsim_scep_finish(e, DSIM_SCEP_BAD_ANSWER, "%s: %s", step, r->errmsg);
+		return true;
+	case NDES_HTTP_ERR_USAGE:
+		dsim_scep_finish(e, DSIM_SCEP_LOCAL_ERROR, "%s: %s", step, r->errmsg);
 		return true;
 	default:
 		dsim_scep_finish(e, DSIM_SCEP_UNREACHABLE, "%s: %s (%s)", step, r->errmsg,

@@ -11,6 +11,7 @@
 #include "scep_responder.h"
 #include "scep_test_util.h"
 #include "testpki.h"
+#include "tls.h"
 
 TestSuite(scep_http, .init = st_setup, .fini = st_teardown);
 
@@ -196,4 +197,73 @@ Test(scep_http, cancel_calls_nothing)
 	event_base_loopexit(st_base, &tv);
 	event_base_dispatch(st_base);
 	resp_free(r);
+}
+
+/* An https responder whose TLS certificate (127.0.0.1) its CA issued. */
+static struct resp *
+tls_resp(X509 *ca, EVP_PKEY *ca_key, SSL_CTX **sctx)
+{
+	EVP_PKEY *key = testpki_key("ec-p256");
+	X509 *cert = resp_make_cert(key, "scep.test", ca, ca_key, false, "digitalSignature");
+	char err[256] = "";
+	struct resp *r;
+
+	cr_assert(resp_add_ext(cert, ca, NID_subject_alt_name, "IP:127.0.0.1") == 0);
+	cr_assert(X509_sign(cert, ca_key, EVP_sha256()) > 0);
+	SSL_CTX *ctx = ndes_tls_server_ctx_mem(cert, NULL, key, NULL, NDES_TLS_CLIENT_AUTH_NONE,
+	    err, sizeof(err));
+
+	cr_assert(ctx != NULL, "%s", err);
+	*sctx = ctx;
+	r = st_resp(&(struct resp_config){ .ca_cert = ca, .ca_key = ca_key, .tls = ctx });
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+static SSL_CTX *
+trusting(X509 *ca)
+{
+	STACK_OF(X509) *cas = sk_X509_new_null();
+	char err[256] = "";
+	SSL_CTX *ctx;
+
+	sk_X509_push(cas, ca);
+	ctx = ndes_tls_client_ctx_mem(cas, NULL, NULL, err, sizeof(err));
+	cr_assert(ctx != NULL, "%s", err);
+	sk_X509_free(cas);
+	return ctx;
+}
+
+Test(scep_http, https_verified_against_the_given_trust_only)
+{
+	EVP_PKEY *ca_key = testpki_key("rsa-2048"), *other_key = testpki_key("ec-p256");
+	X509 *ca = resp_make_cert(ca_key, "SCEP TLS CA", NULL, NULL, true, NULL);
+	X509 *other = resp_make_cert(other_key, "Other CA", NULL, NULL, true, NULL);
+	SSL_CTX *sctx, *good = trusting(ca), *bad = trusting(other);
+	struct resp *r = tls_resp(ca, ca_key, &sctx);
+	char err[256] = "";
+
+	cr_assert(eq(int, strncmp(resp_url(r), "https://", 8), 0));
+	st_opts.tls = good;
+	st_enroll(resp_url(r), NULL, NULL);
+	cr_assert(eq(str, st_res.reason, ""));
+	cr_assert(eq(int, st_res.outcome, DSIM_SCEP_ISSUED));
+	st_opts.tls = bad;
+	st_enroll(resp_url(r), NULL, NULL);
+	cr_assert(eq(int, st_res.outcome, DSIM_SCEP_UNREACHABLE));
+	cr_assert(strstr(st_res.reason, "(tls-untrusted)") != NULL, "%s", st_res.reason);
+	st_opts.tls = NULL;
+	st_opts.url = resp_url(r);
+	cr_assert(eq(ptr, dsim_scep_enroll_start(st_base, &st_opts, (dsim_scep_done_cb)abort,
+	    NULL, err, sizeof(err)), NULL));
+	cr_assert(eq(str, err, "https needs a TLS client context"), "%s", err);
+	resp_free(r);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(good);
+	SSL_CTX_free(bad);
+	X509_free(ca);
+	X509_free(other);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(other_key);
 }

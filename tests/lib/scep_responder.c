@@ -11,8 +11,8 @@
 
 #define DEFAULT_CAPS "POSTPKIOperation\nRenewal\nSHA-256\nAES\nDES3\nSCEPStandard\n"
 
-static int
-add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+int
+resp_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX ctx;
 	X509_EXTENSION *ext;
@@ -31,10 +31,10 @@ resp_make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key
 {
 	X509 *cert = testpki_cert(key, cn, issuer, issuer_key, -60, 30);
 
-	if (ca && (add_ext(cert, issuer, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
-	    add_ext(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign") < 0))
+	if (ca && (resp_add_ext(cert, issuer, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
+	    resp_add_ext(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign") < 0))
 		goto fail;
-	if (!ca && ku != NULL && add_ext(cert, issuer, NID_key_usage, ku) < 0)
+	if (!ca && ku != NULL && resp_add_ext(cert, issuer, NID_key_usage, ku) < 0)
 		goto fail;
 	if (X509_sign(cert, issuer_key != NULL ? issuer_key : key, EVP_sha256()) <= 0)
 		goto fail;
@@ -89,8 +89,15 @@ resp_handler(struct ndes_http_request *req, void *arg)
 static int
 resp_pki(struct resp *r)
 {
-	r->ca_key = testpki_key("rsa-2048");
-	r->ca_cert = resp_make_cert(r->ca_key, "Test SCEP CA", NULL, NULL, true, NULL);
+	if (r->cfg.ca_cert != NULL) {
+		X509_up_ref(r->cfg.ca_cert);
+		EVP_PKEY_up_ref(r->cfg.ca_key);
+		r->ca_cert = r->cfg.ca_cert;
+		r->ca_key = r->cfg.ca_key;
+	} else {
+		r->ca_key = testpki_key("rsa-2048");
+		r->ca_cert = resp_make_cert(r->ca_key, "Test SCEP CA", NULL, NULL, true, NULL);
+	}
 	r->other_key = testpki_key("rsa-2048");
 	if (r->ca_cert == NULL || r->other_key == NULL)
 		return -1;
@@ -114,12 +121,14 @@ resp_new(struct event_base *base, const struct resp_config *cfg)
 	r->caps = cfg->caps != NULL ? cfg->caps : DEFAULT_CAPS;
 	if (resp_pki(r) < 0)
 		goto fail;
-	r->srv = ndes_http_server_new(base, "127.0.0.1", 0, NULL, NULL, err, sizeof(err));
+	if (base == NULL)
+		return r;
+	r->srv = ndes_http_server_new(base, "127.0.0.1", 0, cfg->tls, NULL, err, sizeof(err));
 	if (r->srv == NULL ||
 	    ndes_http_route_prefix(r->srv, "GET", "/scep", resp_handler, r) < 0 ||
 	    ndes_http_route_prefix(r->srv, "POST", "/scep", resp_handler, r) < 0)
 		goto fail;
-	snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%u/scep",
+	snprintf(r->url, sizeof(r->url), "%s://127.0.0.1:%u/scep", cfg->tls ? "https" : "http",
 	    ndes_http_server_port(r->srv));
 	return r;
 fail:

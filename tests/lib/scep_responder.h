@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 enum resp_answer {
@@ -36,6 +37,9 @@ struct resp_config {
 	int pending;		/* RESP_PENDING: PENDING answers before SUCCESS */
 	const char *caps;	/* GetCACaps body; NULL: a default with POST */
 	bool ra;		/* GetCACert: RA and CA in a certs-only PKCS#7 */
+	X509 *ca_cert;		/* the CA (referenced); NULL: one made in memory */
+	EVP_PKEY *ca_key;
+	SSL_CTX *tls;		/* https (referenced); NULL: http */
 };
 
 /* What the responder saw. */
@@ -52,17 +56,24 @@ struct resp_seen {
 
 struct resp;
 
+/* base NULL: no HTTP server, resp_certrep() only. */
 struct resp *resp_new(struct event_base *base, const struct resp_config *cfg);
 void	resp_free(struct resp *r);
-/* "http://127.0.0.1:<port>/scep" (static until resp_free). */
+/* "http(s)://127.0.0.1:<port>/scep" (static until resp_free). */
 const char *resp_url(const struct resp *r);
 const struct resp_seen *resp_seen(const struct resp *r);
+/* The CertRep (DER, OPENSSL_free it) the responder answers to a
+ * pkiMessage; -1 when it cannot read the request. */
+int	resp_certrep(struct resp *r, const uint8_t *req, size_t req_len, uint8_t **der,
+	    size_t *len);
 X509	*resp_ca_cert(const struct resp *r);
 EVP_PKEY *resp_ca_key(const struct resp *r);
 /* A certificate for key signed by the responder's CA (tests of renewal). */
 X509	*resp_issue(struct resp *r, EVP_PKEY *key, const char *cn);
 /* A test certificate: CA (basicConstraints CA:TRUE, keyCertSign) or an end
  * entity with keyUsage ku ("digitalSignature,keyEncipherment"; NULL: none). */
+/* Add an extension (X509V3_EXT_conf_nid's text) to cert; sign it again after. */
+int	resp_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
 X509	*resp_make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
 	    bool ca, const char *ku);
 

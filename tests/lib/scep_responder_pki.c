@@ -272,44 +272,55 @@ request_der(struct ndes_http_request *req, uint8_t **der, size_t *len)
 	return msg != NULL ? ndes_b64_decode(msg, strlen(msg), der, len) : -1;
 }
 
-static void
-rep_answer(struct resp *r, struct ndes_http_request *req, struct req_view *v)
+/* The CertRep for a read request; its DER (OPENSSL_free) cut in half for
+ * RESP_TRUNCATED. */
+static int
+rep_answer(struct resp *r, struct req_view *v, uint8_t **der, size_t *len)
 {
 	bool success = strcmp(rep_status(r), "0") == 0;
 	BIO *content = success ? rep_envelope(r, v->signer) : BIO_new(BIO_s_mem());
-	uint8_t *der = NULL;
-	int len;
+	int n = -1;
 
-	if (content == NULL || rep_sign(r, v, content, &der, &len) < 0)
-		ndes_http_reply_raw(req, 500, "text/plain", "cannot answer", 13);
-	else
-		ndes_http_reply_raw(req, 200, "application/x-pki-message", der,
-		    r->cfg.answer == RESP_TRUNCATED ? (size_t)len / 2 : (size_t)len);
-	OPENSSL_free(der);
+	if (strcmp(v->message_type, DSIM_SCEP_MSG_CERTPOLL) != 0)
+		snprintf(r->seen.message_type, sizeof(r->seen.message_type), "%s",
+		    v->message_type);
+	if (content != NULL && rep_sign(r, v, content, der, &n) == 0)
+		*len = r->cfg.answer == RESP_TRUNCATED ? (size_t)n / 2 : (size_t)n;
 	BIO_free(content);
+	return n > 0 ? 0 : -1;
+}
+
+int
+resp_certrep(struct resp *r, const uint8_t *req, size_t req_len, uint8_t **der, size_t *len)
+{
+	struct req_view v = { 0 };
+	int rc = -1;
+
+	*der = NULL;
+	*len = 0;
+	r->seen.requests++;
+	if (req_read(r, req, req_len, &v) == 0 && req_subject(r, &v) == 0)
+		rc = rep_answer(r, &v, der, len);
+	X509_free(v.signer);
+	BIO_free(v.content);
+	return rc;
 }
 
 void
 resp_pki_operation(struct resp *r, struct ndes_http_request *req)
 {
-	struct req_view v = { 0 };
-	uint8_t *der = NULL;
-	size_t len = 0;
+	uint8_t *in = NULL, *der = NULL;
+	size_t in_len = 0, len = 0;
 
-	r->seen.requests++;
 	snprintf(r->seen.method, sizeof(r->seen.method), "%s", req->method);
-	if (r->cfg.answer == RESP_HTTP_500)
+	if (r->cfg.answer == RESP_HTTP_500) {
+		r->seen.requests++;
 		ndes_http_reply_raw(req, 500, "text/plain", "internal error", 14);
-	else if (request_der(req, &der, &len) < 0 || req_read(r, der, len, &v) < 0 ||
-	    req_subject(r, &v) < 0)
+	} else if (request_der(req, &in, &in_len) < 0 ||
+	    resp_certrep(r, in, in_len, &der, &len) < 0)
 		ndes_http_reply_raw(req, 400, "text/plain", "bad request", 11);
-	else {
-		if (strcmp(v.message_type, DSIM_SCEP_MSG_CERTPOLL) != 0)
-			snprintf(r->seen.message_type, sizeof(r->seen.message_type), "%s",
-			    v.message_type);
-		rep_answer(r, req, &v);
-	}
-	free(der);
-	X509_free(v.signer);
-	BIO_free(v.content);
+	else
+		ndes_http_reply_raw(req, 200, "application/x-pki-message", der, len);
+	free(in);
+	OPENSSL_free(der);
 }
