@@ -37,7 +37,8 @@ user_before=$(getent passwd ndes >/dev/null && echo yes || echo no)
 
 # ---- the packages -----------------------------------------------------------
 debs=${NDES_DEBS:-$top_builddir/debs}
-# The source tree's state: its files (git's index and working tree changes)
+# The source tree's state (a git checkout): the index, the changes to it and
+# the untracked files git does not ignore
 tree_key() {
 	(cd "$top_srcdir" && git ls-files -s && git diff HEAD && git ls-files --others --exclude-standard |
 		xargs -r sha256sum) 2>/dev/null | sha256sum | cut -c1-64
@@ -55,6 +56,9 @@ if [ -z "${NDES_DEBS:-}" ]; then
 		echo "# packages of this tree already built: $debs"
 	fi
 fi
+# dpkg's output, also when NDES_DEBS is not ours to write in
+logs=$top_builddir/debs
+mkdir -p "$logs"
 deb_of() { ls "$debs/$1"_*.deb 2>/dev/null | head -n 1; }
 for p in $PKGS; do
 	check "$p: built" test -n "$(deb_of "$p")"
@@ -66,20 +70,20 @@ purge_all() {
 	[ $purged = 1 ] && return 0
 	purged=1
 	# shellcheck disable=SC2086
-	dpkg --purge $PKGS >"$debs/purge.log" 2>&1
+	dpkg --purge $PKGS >"$logs/purge.log" 2>&1
 }
 trap 'demo_test_cleanup; purge_all' EXIT
 trap 'exit 1' INT TERM
 
 files=$(mktemp)
 # shellcheck disable=SC2046
-if dpkg -i $(for p in $PKGS; do deb_of "$p"; done) >"$debs/install.log" 2>&1; then
+if dpkg -i $(for p in $PKGS; do deb_of "$p"; done) >"$logs/install.log" 2>&1; then
 	ok "dpkg -i of the 7 packages"
-elif DEBIAN_FRONTEND=noninteractive apt-get install -f -y -qq >>"$debs/install.log" 2>&1; then
+elif DEBIAN_FRONTEND=noninteractive apt-get install -f -y -qq >>"$logs/install.log" 2>&1; then
 	ok "dpkg -i of the 7 packages (with apt-get install -f for their dependencies)"
 else
 	not_ok "dpkg -i of the 7 packages"
-	tail -n 20 "$debs/install.log" | sed 's/^/# /'
+	tail -n 20 "$logs/install.log" | sed 's/^/# /'
 fi
 for p in $PKGS; do dpkg -L "$p" 2>/dev/null; done | sort -u >"$files"
 
