@@ -27,7 +27,8 @@ usage(FILE *fp)
 	    "exit codes: 0 ok, 1 failure, 2 usage, 3 registration token refused, 4 cloud\n"
 	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
 	    "  permissions, 7 not registered, 8 refused by the cloud, 9 diagnose found a\n"
-	    "  failure\n");
+	    "  failure\n"
+	    "Default configuration: " CONN_DEFAULT_CONFIG " (built-in defaults without it)\n");
 }
 
 static const struct option cli_opts[] = {

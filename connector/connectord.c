@@ -51,7 +51,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: ndes-connectord [--config FILE] [-v]\n"
-	    "       ndes-connectord --check-config FILE\n");
+	    "       ndes-connectord --check-config FILE\n"
+	    "Default configuration: " CONN_DEFAULT_CONFIG "\n");
 }
 
 static time_t

@@ -6,6 +6,8 @@ NDES_PACKAGES=(
 	libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev
 	libpq-dev postgresql
 	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
+	# the Debian packages (scripts/package.sh, tests/package-install.sh)
+	dpkg-dev debhelper dh-autoreconf lintian
 )
 
 # Only for scripts/fuzz.sh: clang brings libFuzzer and the sanitizer runtimes.

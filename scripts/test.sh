@@ -4,6 +4,8 @@
 # Ends with one line "N passed, N failed".  Exit status is non-zero on any failure.
 #   scripts/test.sh                 normal build in ./build
 #   scripts/test.sh --sanitizers    ASan + UBSan build in ./build-san
+#   scripts/test.sh --package       also the Debian packages, installed and purged
+#                                   (make check-package: root, about 3 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -11,10 +13,17 @@ top=$(pwd)
 
 builddir=$top/build
 configure_flags=()
-if [ "${1:-}" = "--sanitizers" ]; then
-	builddir=$top/build-san
-	configure_flags+=(--enable-sanitizers)
-fi
+package=0
+for arg in "$@"; do
+	case $arg in
+	--sanitizers)
+		builddir=$top/build-san
+		configure_flags+=(--enable-sanitizers)
+		;;
+	--package) package=1 ;;
+	*) echo "usage: scripts/test.sh [--sanitizers] [--package]" >&2; exit 2 ;;
+	esac
+done
 
 ndes_install_deps
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi
@@ -25,6 +34,8 @@ make -j2 >/dev/null
 
 status=0
 make -j2 check || status=$?
+# After the suite: its results stay (the package test adds its own .trs).
+[ "$package" = 0 ] || make check-package || status=$?
 
 summary() {
 	# Count individual test cases from the TAP results automake recorded

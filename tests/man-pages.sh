@@ -13,7 +13,7 @@ ndes-device-sim.1:devicesim/ndes-device-sim
 ndes-policy-exec.8:policy/ndes-policy-exec
 ndes_policy.3:-"
 
-echo "1..21"
+echo "1..25"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -24,7 +24,7 @@ have_man=0; command -v man >/dev/null 2>&1 && have_man=1
 for entry in $pages; do
 	page=${entry%%:*}
 	prog=${entry#*:}
-	f="$srcdir/man/$page"
+	f="$builddir/man/$page"
 	# groff: every warning category, no output.
 	if [ $have_groff = 1 ]; then
 		out=$(groff -man -ww -z "$f" 2>&1)
@@ -61,10 +61,25 @@ done
 
 # The page the unit and the README point to exist for every program installed.
 for p in ndes-crpd ndes-connectord ndes-connector ndes-policy-exec; do
-	[ -f "$srcdir/man/$p.8" ] || echo "# no man/$p.8"
+	[ -f "$builddir/man/$p.8" ] || echo "# no man/$p.8"
 done
-[ -f "$srcdir/man/ndes-crpd.8" ] && [ -f "$srcdir/man/ndes-connectord.8" ] &&
-    [ -f "$srcdir/man/ndes-connector.8" ] && [ -f "$srcdir/man/ndes-policy-exec.8" ] &&
-    [ -f "$srcdir/man/ndes-cloud-sim.1" ] && [ -f "$srcdir/man/ndes_policy.3" ] &&
-    [ -f "$srcdir/man/ndes-device-sim.1" ]
+[ -f "$builddir/man/ndes-crpd.8" ] && [ -f "$builddir/man/ndes-connectord.8" ] &&
+    [ -f "$builddir/man/ndes-connector.8" ] && [ -f "$builddir/man/ndes-policy-exec.8" ] &&
+    [ -f "$builddir/man/ndes-cloud-sim.1" ] && [ -f "$builddir/man/ndes_policy.3" ] &&
+    [ -f "$builddir/man/ndes-device-sim.1" ]
 check $? "a page for every installed program and the module"
+
+# The default configuration a program's --help names (the configured
+# sysconfdir) is the one its page names: both are made at build time.
+for entry in ndes-crpd.8:crp/ndes-crpd ndes-connectord.8:connector/ndes-connectord \
+	ndes-connector.8:connector/ndes-connector ndes-policy-exec.8:policy/ndes-policy-exec; do
+	page=${entry%%:*}
+	prog=${entry#*:}
+	if [ ! -x "$builddir/$prog" ]; then
+		ok "$page: default configuration # skip $prog not built"
+		continue
+	fi
+	conf=$("$builddir/$prog" --help 2>&1 | grep -o '/[^ ]*/ndes/[a-z-]*\.yaml' | head -n 1)
+	[ -n "$conf" ] && sed 's/\\-/-/g' "$builddir/man/$page" | grep -qF "$conf"
+	check $? "$page: names the default configuration of $prog --help (${conf:-none})"
+done

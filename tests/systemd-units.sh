@@ -35,7 +35,7 @@ for u in $units; do
 	sed -e "s|@sbindir[@]|$tmp/sbin|g" -e "s|@sysconfdir[@]|/etc|g" \
 	    "$srcdir/etc/systemd/$u.service.in" >"$tmp/units/$u.service"
 done
-for m in "$srcdir"/man/*.8; do ln -s "$m" "$tmp/man/man8/"; done
+for m in "$builddir"/man/*.8; do ln -s "$m" "$tmp/man/man8/"; done
 
 # 1-2: the units make built name the configured paths, nothing left over.
 for u in $units; do
