@@ -71,25 +71,33 @@ server_clear_path(const char *path)
 	return 0;
 }
 
-/* A bound, listening, non-blocking socket at path with that mode. */
+/* A bound, listening, non-blocking socket at path with that mode.  It is
+ * bound under a temporary name in the same folder and renamed into place
+ * once it has its mode and listens: a client that waits for the path never
+ * finds a socket that refuses connections (bound, not listening yet) or
+ * one with the umask's mode instead of the configured one. */
 static int
 server_listen_fd(struct ndes_ipc_server *srv, mode_t mode)
 {
 	struct sockaddr_un sun;
 	struct stat st;
+	char tmp[sizeof(sun.sun_path)];
 	int fd, saved;
 
-	if (ndes_ipc_io_sockaddr(&sun, srv->path) == -1 || server_clear_path(srv->path) == -1)
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld", srv->path, (long)getpid()) >= (int)sizeof(tmp))
+		snprintf(tmp, sizeof(tmp), "%s", srv->path); /* no room: bind in place */
+	if (ndes_ipc_io_sockaddr(&sun, tmp) == -1 || server_clear_path(srv->path) == -1)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if ((strcmp(tmp, srv->path) != 0 && unlink(tmp) == -1 && errno != ENOENT) ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		goto fail;
-	if (chmod(srv->path, mode) == -1 || stat(srv->path, &st) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
+	if (chmod(tmp, mode) == -1 || listen(fd, SOMAXCONN) == -1 ||
+	    rename(tmp, srv->path) == -1 || stat(srv->path, &st) == -1) {
 		saved = errno;
-		unlink(srv->path);
+		unlink(tmp);
 		errno = saved;
 		goto fail;
 	}

@@ -755,3 +755,54 @@ Test(ipc_peer, server_from_a_config_section)
 	ndes_config_free(&ipc_top_schema, &cfg);
 	free(path);
 }
+
+/* A child that spins on path until it appears, then reports whether it had
+ * its mode and accepted a connection at once: 0 yes, 1 wrong mode, 2
+ * refused, 3 never appeared. */
+static int
+watch_socket_appear(const char *path, mode_t mode)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	int fd, rc;
+
+	for (long i = 0; i < 50000000L; i++) {
+		if (lstat(path, &sb) == -1)
+			continue;
+		if ((sb.st_mode & 07777) != mode)
+			return 1;
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		ndes_ipc_io_sockaddr(&sun, path);
+		rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+		close(fd);
+		return rc == 0 ? 0 : 2;
+	}
+	return 3;
+}
+
+Test(ipc_peer, socket_appears_listening_with_its_mode)
+{
+	for (int round = 0; round < 20; round++) {
+		char name[32];
+		snprintf(name, sizeof(name), "appear-%d.sock", round);
+		char *path = ipc_test_path(dir, name);
+		pid_t child = fork();
+		int status;
+
+		if (child == 0)
+			_exit(watch_socket_appear(path, 0600));
+		usleep(2000);
+		struct ndes_ipc_server *s2 = ndes_ipc_server_new(base, path, 0600, NULL,
+		    server_dispatch, &st);
+		cr_assert_not_null(s2);
+		cr_assert_eq(waitpid(child, &status, 0), child);
+		cr_assert_eq(WEXITSTATUS(status), 0, "round %d: the socket was seen %s", round,
+		    WEXITSTATUS(status) == 1 ? "with the umask's mode" : "refusing connections");
+		ndes_ipc_server_free(s2);
+		free(path);
+	}
+	/* Nothing is left under a temporary name. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -v '^crp.sock$' | grep -q .", dir);
+	cr_assert_neq(system(cmd), 0, "a file other than crp.sock is left in %s", dir);
+}
