@@ -29,8 +29,10 @@ struct dsim_keydir *dsim_keydir_open(const char *dir, char *err, size_t errlen);
 int	dsim_keydir_count(const struct dsim_keydir *kd);
 /* The next key file's path (free it); NULL when the folder ran out. */
 char	*dsim_keydir_take(struct dsim_keydir *kd);
-/* Thread-safe: the key of a file taken (the mode checked on the open file). */
-EVP_PKEY *dsim_keydir_load(const char *path, char *err, size_t errlen);
+/* Thread-safe: the key of a file taken (the mode checked on the open file);
+ * key_type ("RSA", "EC", or NULL), the type expected, makes it quicker. */
+EVP_PKEY *dsim_keydir_load(const char *path, const char *key_type, char *err,
+	    size_t errlen);
 /* path -> path.used */
 int	dsim_keydir_mark_used(const char *path, char *err, size_t errlen);
 void	dsim_keydir_free(struct dsim_keydir *kd);

@@ -118,14 +118,17 @@ job_scep(struct fleet_job *j)
 	}
 }
 
-/* A key from the folder: loaded before the payload is read, checked
- * against it by dsim_run_prepare(), marked used once a request has it. */
+/* A key from the folder: loaded before the payload is read (its keyType a
+ * hint for the decoder), checked against it by dsim_run_prepare(), marked
+ * used once a request has it. */
 static int
 job_prepare_with_key(struct fleet_job *j)
 {
 	char err[DSIM_ERR_MAX];
 
-	if ((j->run.key = dsim_keydir_load(j->key_path, err, sizeof(err))) == NULL ||
+	const char *hint = json_string_value(json_object_get(j->run.answer, "keyType"));
+
+	if ((j->run.key = dsim_keydir_load(j->key_path, hint, err, sizeof(err))) == NULL ||
 	    (dsim_run_prepare(&j->run) == 0 &&
 	    dsim_keydir_mark_used(j->key_path, err, sizeof(err)) != 0)) {
 		snprintf(j->run.failure_kind, sizeof(j->run.failure_kind), "key_folder");

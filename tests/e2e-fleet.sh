@@ -94,7 +94,7 @@ chmod 0644 "$K/key-00000002.pem"
 	--keys "$K" --json >"$DEMO_T/keys0.json" 2>"$DEMO_T/log/keys0.err"
 check_eq "--keys: a key file looser than 0600 refuses the folder (exit 2)" "$?" 2
 check "... before anything starts, saying which file and why" eval '[ ! -s "$DEMO_T/keys0.json" ] &&
-	grep -q "key-00000002.pem: private key file is accessible by group or others (mode 0644); chmod 600 it" \
+	grep -q "key-00000002.pem: private key file is readable by group or others (mode 0644); chmod 600 it" \
 	"$DEMO_T/log/keys0.err"'
 chmod 0600 "$K/key-00000002.pem"
 "$DSIM" fleet --cloud "$ADMIN" --devices 5 --skip $((N - 5)) --concurrency 1 --profile "$PROFILE" \

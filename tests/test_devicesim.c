@@ -474,7 +474,9 @@ take_all(const char *dir, int expect)
 		cr_assert_not_null(path = dsim_keydir_take(kd));
 		snprintf(want, sizeof(want), "/key-%08d.pem", i);
 		cr_expect(strstr(path, want) != NULL, "%s, not %s", path, want);
-		cr_assert_not_null(key = dsim_keydir_load(path, err, sizeof(err)), "%s", err);
+		/* the right type, another (the check that follows refuses it), none */
+		cr_assert_not_null(key = dsim_keydir_load(path, i == 1 ? "EC" : i == 2 ?
+		    "RSA" : NULL, err, sizeof(err)), "%s", err);
 		cr_expect_eq(dsim_key_matches(key, "EC", 256, err, sizeof(err)), 0, "%s", err);
 		cr_expect_eq(dsim_keydir_mark_used(path, err, sizeof(err)), 0, "%s", err);
 		EVP_PKEY_free(key);
@@ -510,8 +512,11 @@ Test(devicesim, key_folder_with_a_looser_file_is_refused)
 	cr_assert_eq(dsim_keygen(workdir_path("keys"), "EC", 256, 2, 2, err, sizeof(err)), 0);
 	cr_assert_eq(chmod(workdir_path("keys/key-00000002.pem"), 0640), 0);
 	cr_expect_null(dsim_keydir_open(workdir_path("keys"), err, sizeof(err)));
-	cr_expect(strstr(err, "key-00000002.pem: private key file is accessible by group or "
+	cr_expect(strstr(err, "key-00000002.pem: private key file is readable by group or "
 	    "others (mode 0640); chmod 600 it") != NULL, "%s", err);
+	cr_assert_eq(chmod(workdir_path("keys/key-00000002.pem"), 0620), 0);
+	cr_expect_null(dsim_keydir_open(workdir_path("keys"), err, sizeof(err)));
+	cr_expect(strstr(err, "is accessible by group or others (mode 0620)") != NULL, "%s", err);
 	cr_assert_eq(chmod(workdir_path("keys/key-00000002.pem"), 0600), 0);
 	cr_assert_eq(symlink("key-00000001.pem", workdir_path("keys/link.pem")), 0);
 	cr_expect_null(dsim_keydir_open(workdir_path("keys"), err, sizeof(err)));
