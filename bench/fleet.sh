@@ -3,20 +3,29 @@
 # "Benchmark"): ndes-device-sim fleet against 4 scepclient processes at a
 # time, alternated in rounds, on the demo's stack (the emulator, a
 # connector, ndes-crpd, scepserver with ndes-policy-exec as its hook, the
-# depot watcher).  Each side does a device's whole work on the client:
-#   fleet       one process: challenge from the emulator, key, request,
-#               SCEP, the check after issuance, the report
-#   scepclient  per enrollment `openssl genrsa` and `openssl req` (scepclient
-#               cannot put SANs, key usage or EKUs in its own request), then
-#               scepclient; the challenges are minted before the round
+# depot watcher).  Each side does a device's work on the client:
+#   fleet       one process: challenge from the emulator, request, SCEP,
+#               the check after issuance, the report
+#   scepclient  per enrollment `openssl req` (scepclient cannot put SANs,
+#               key usage or EKUs in its own request), then scepclient; the
+#               challenges are minted before the round
+# and the key, measured both ways in every round:
+#   keys made before timing  the fleet takes them from a folder made by
+#               `ndes-device-sim keygen` (--keys), each scepclient
+#               enrollment has its own key made by `openssl genrsa`
+#               (-private-key), as ndes-bench enroll does for scepclient
+#   fresh keys  the fleet makes a key per enrollment, each scepclient
+#               enrollment runs `openssl genrsa` first: key generation timed
 # Client CPU per enrollment: user + system time of the client processes
-# (/usr/bin/time on the round: the fleet, or the shell running the 4
-# workers and everything they started), divided by the certificates
-# received.  Run from the build folder:
+# (/usr/bin/time on the run: the fleet, or the shell running the 4 workers
+# and everything they started), divided by the certificates received.  Run
+# from the build folder:
 #   bash ../bench/fleet.sh [--rounds 3] [--per-round 200] [--key-size 2048]
 #                          [--concurrency 16]
-# Last line: fleet <f>/s scepclient <s>/s cpu-ratio <fleet CPU per
-# enrollment / scepclient CPU per enrollment> (medians of the rounds).
+# The last two lines (medians of the rounds):
+#   fresh keys: fleet <f>/s scepclient <s>/s cpu-ratio <r>
+#   fleet <f>/s scepclient <s>/s cpu-ratio <r>     (keys made before timing)
+# cpu-ratio: fleet CPU per enrollment / scepclient CPU per enrollment.
 set -uo pipefail
 rounds=3 per=200 bits=2048 conc=16
 while [ $# -gt 0 ]; do
@@ -40,7 +49,7 @@ PROFILE="Fleet (Windows 10)"
 . "$top_srcdir/scripts/lib/demo-start.sh"
 . "$top_srcdir/scripts/lib/fleet-tenant.sh"
 DEMO_EXTRA_PROFILES=$(fleet_profile "$PROFILE" "$bits")
-N=$((rounds * per * 2))
+N=$((rounds * per * 4))
 
 finish() {
 	local rc=$?
@@ -64,23 +73,33 @@ next_dev=0	# devices of the tenant used so far (each enrolls once)
 wall_of() { tail -n 1 "$1" | awk '{ print $1 }'; }
 cpu_of() { tail -n 1 "$1" | awk '{ printf "%.3f", $2 + $3 }'; }
 
+# fleet_round R MODE (pre: keys made before timing; fresh)
 fleet_round() {
-	local out=$DEMO_T/fleet-$1.json
-	/usr/bin/time -f '%e %U %S' -o "$DEMO_T/time-fleet-$1" "$DEMO_DSIM" fleet --cloud "$ADMIN" \
-		--devices "$per" --skip "$next_dev" --concurrency "$conc" --profile "$PROFILE" --json \
-		>"$out" 2>"$DEMO_T/log/fleet-$1.err"
+	local out=$DEMO_T/fleet-$1-$2.json keys=()
+	if [ "$2" = pre ]; then
+		"$DEMO_DSIM" keygen --count "$per" --profile-key "rsa:$bits" --out "$DEMO_T/keys-$1" \
+			>/dev/null || return 1
+		keys=(--keys "$DEMO_T/keys-$1")
+	fi
+	/usr/bin/time -f '%e %U %S' -o "$DEMO_T/time-fleet-$1-$2" "$DEMO_DSIM" fleet --cloud "$ADMIN" \
+		--devices "$per" --skip "$next_dev" --concurrency "$conc" --profile "$PROFILE" \
+		"${keys[@]}" --json >"$out" 2>"$DEMO_T/log/fleet-$1-$2.err"
 	next_dev=$((next_dev + per))
 	ok_n=$(jq .enrolled "$out")
-	keygen_ms=$(jq .prepareCpuMs "$out")
+	if [ "$2" = pre ] && [ "$(jq .keysGenerated "$out")" != 0 ]; then
+		echo "bench/fleet.sh: the fleet made keys with --keys" >&2
+		return 1
+	fi
 }
 
-# scepclient_prepare R: per enrollment a folder with a fresh challenge and the
-# request's openssl configuration made from its payload (not timed: that is
-# reading the payload, which the fleet does in its own process too)
+# scepclient_prepare DIR MODE: per enrollment a folder with a fresh challenge
+# and the request's openssl configuration made from its payload (not timed:
+# that is reading the payload, which the fleet does in its own process too);
+# MODE pre: its key too (openssl genrsa, two at a time)
 scepclient_prepare() {
 	local i d id body j
 	for ((i = 1; i <= per; i++)); do
-		d=$DEMO_T/sc-$1/$i j=$DEMO_T/sc-$1/$i/payload.json
+		d=$1/$i j=$1/$i/payload.json
 		mkdir -p "$d"
 		id=$(printf '00000000-0000-4000-8000-%012d' $((next_dev + i)))
 		body=$(jq -nc --arg d "$id" --arg p "$PROFILE" '{device: $d, profile: $p}')
@@ -96,14 +115,16 @@ scepclient_prepare() {
 		} >"$d/req.cnf"
 	done
 	next_dev=$((next_dev + per))
+	[ "$2" = fresh ] || ls -d "$1"/*/ | xargs -P 2 -I{} openssl genrsa -traditional \
+		-out {}key.pem "$bits" 2>/dev/null
 }
 
-# One enrollment in folder $1: the key (its CPU also in keygen.times), the
-# request, scepclient.
+# One enrollment in folder $1: the key unless made before, the request,
+# scepclient.
 scepclient_one() {
 	local d=$1
-	/usr/bin/time -f '%U %S' -a -o "$d/../keygen.times" \
-		openssl genrsa -traditional -out "$d/key.pem" "$BENCH_BITS" 2>/dev/null &&
+	{ [ -f "$d/key.pem" ] || openssl genrsa -traditional -out "$d/key.pem" "$BENCH_BITS" \
+		2>/dev/null; } &&
 	openssl req -new -key "$d/key.pem" -config "$d/req.cnf" -out "$d/csr.pem" 2>/dev/null &&
 		(cd "$d" && scepclient -server-url "http://localhost:$DEMO_SCEP_PORT/scep" \
 			-private-key key.pem >scepclient.log 2>&1)
@@ -111,37 +132,44 @@ scepclient_one() {
 export -f scepclient_one
 export DEMO_SCEP_PORT BENCH_BITS=$bits
 
+# scepclient_round R MODE
 scepclient_round() {
-	scepclient_prepare "$1" || { echo "bench/fleet.sh: no challenge from the emulator" >&2; return 1; }
+	local dir=$DEMO_T/sc-$1-$2
+	scepclient_prepare "$dir" "$2" ||
+		{ echo "bench/fleet.sh: no challenge from the emulator" >&2; return 1; }
 	# 4 workers (xargs -P 4), all under one /usr/bin/time
-	/usr/bin/time -f '%e %U %S' -o "$DEMO_T/time-sc-$1" bash -c \
-		"ls -d '$DEMO_T/sc-$1'/*/ | xargs -P 4 -I{} bash -c 'scepclient_one {}' >/dev/null 2>&1"
-	ok_n=$(find "$DEMO_T/sc-$1" -name client.pem | wc -l)
-	keygen_ms=$(awk '{ s += $1 + $2 } END { printf "%.1f", s * 1000 }' "$DEMO_T/sc-$1/keygen.times")
+	/usr/bin/time -f '%e %U %S' -o "$DEMO_T/time-sc-$1-$2" bash -c \
+		"ls -d '$dir'/*/ | xargs -P 4 -I{} bash -c 'scepclient_one {}' >/dev/null 2>&1"
+	ok_n=$(find "$dir" -name client.pem | wc -l)
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-F_RATES="" S_RATES="" RATIOS="" RATIOS_NOKEY=""
+declare -A RATES CPU
 for ((r = 1; r <= rounds; r++)); do
 	# alternate which side goes first
-	for side in $( ((r % 2)) && echo "fleet sc" || echo "sc fleet"); do
-		if [ "$side" = fleet ]; then fleet_round "$r"; else scepclient_round "$r" || exit 1; fi
-		t=$DEMO_T/time-$side-$r
-		read -r wall user sys < <(tail -n 1 "$t")
-		rate=$(awk -v n="$ok_n" -v w="$wall" 'BEGIN { printf "%.1f", (w > 0 ? n / w : 0) }')
-		cpu_ms=$(awk -v n="$ok_n" -v u="$user" -v s="$sys" \
-			'BEGIN { printf "%.2f", n ? (u + s) * 1000 / n : 0 }')
-		nokey_ms=$(awk -v n="$ok_n" -v u="$user" -v s="$sys" -v k="$keygen_ms" \
-			'BEGIN { printf "%.2f", n ? ((u + s) * 1000 - k) / n : 0 }')
-		echo "round $r: ${side/sc/scepclient} $ok_n/$per enrolled in $wall s: $rate/s," \
-			"client CPU $cpu_ms ms per enrollment ($nokey_ms ms without key generation)"
-		eval "${side}_rate=\$rate ${side}_cpu=\$cpu_ms ${side}_nokey=\$nokey_ms"
+	for mode in pre fresh; do
+		for side in $( ((r % 2)) && echo "fleet sc" || echo "sc fleet"); do
+			if [ "$side" = fleet ]; then fleet_round "$r" "$mode" || exit 1
+			else scepclient_round "$r" "$mode" || exit 1; fi
+			read -r wall user sys < <(tail -n 1 "$DEMO_T/time-$side-$r-$mode")
+			rate=$(awk -v n="$ok_n" -v w="$wall" 'BEGIN { printf "%.1f", (w > 0 ? n / w : 0) }')
+			cpu_ms=$(awk -v n="$ok_n" -v u="$user" -v s="$sys" \
+				'BEGIN { printf "%.2f", n ? (u + s) * 1000 / n : 0 }')
+			echo "round $r: ${side/sc/scepclient} ($([ $mode = pre ] && echo "keys made before" ||
+				echo "fresh keys")): $ok_n/$per enrolled in $wall s: $rate/s," \
+				"client CPU $cpu_ms ms per enrollment"
+			RATES[$side-$mode]+="$rate"$'\n' CPU[$side-$mode-$r]=$cpu_ms
+		done
+		RATES[ratio-$mode]+=$(awk -v f="${CPU[fleet-$mode-$r]}" -v s="${CPU[sc-$mode-$r]}" \
+			'BEGIN { printf "%.3f", (s > 0 ? f / s : 0) }')$'\n'
 	done
-	F_RATES+="$fleet_rate"$'\n' S_RATES+="$sc_rate"$'\n'
-	RATIOS+=$(awk -v f="$fleet_cpu" -v s="$sc_cpu" 'BEGIN { printf "%.3f", (s > 0 ? f / s : 0) }')$'\n'
-	RATIOS_NOKEY+=$(awk -v f="$fleet_nokey" -v s="$sc_nokey" \
-		'BEGIN { printf "%.3f", (s > 0 ? f / s : 0) }')$'\n'
 done
+# summary MODE: fleet <f>/s scepclient <s>/s cpu-ratio <r>
+summary() {
+	echo "fleet $(grep . <<<"${RATES[fleet-$1]}" | median)/s" \
+		"scepclient $(grep . <<<"${RATES[sc-$1]}" | median)/s" \
+		"cpu-ratio $(grep . <<<"${RATES[ratio-$1]}" | median)"
+}
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg), RSA $bits, fleet concurrency $conc, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "cpu-ratio without key generation $(grep . <<<"$RATIOS_NOKEY" | median)"
-echo "fleet $(grep . <<<"$F_RATES" | median)/s scepclient $(grep . <<<"$S_RATES" | median)/s cpu-ratio $(grep . <<<"$RATIOS" | median)"
+echo "fresh keys: $(summary fresh)"
+summary pre

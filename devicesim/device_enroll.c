@@ -5,6 +5,7 @@
 
 #include "crypto.h"
 #include "dsim_device.h"
+#include "dsim_keys.h"
 #include "log.h"
 
 static int
@@ -37,9 +38,14 @@ dsim_run_prepare(struct dsim_run *run)
 
 	if (dsim_payload_parse(run->answer, &run->payload, err, sizeof(err)) != 0)
 		return run_fail(run, "payload", "", err);
-	if ((run->key = dsim_key_new(run->payload.claims.key_type,
-	    run->payload.claims.min_key_bits, err, sizeof(err))) == NULL ||
-	    (run->csr = dsim_request_new(&run->payload, run->key, err, sizeof(err))) == NULL)
+	if (run->key != NULL) {
+		if (dsim_key_matches(run->key, run->payload.claims.key_type,
+		    run->payload.claims.min_key_bits, err, sizeof(err)) != 0)
+			return run_fail(run, "key_mismatch", "", err);
+	} else if ((run->key = dsim_key_new(run->payload.claims.key_type,
+	    run->payload.claims.min_key_bits, err, sizeof(err))) == NULL)
+		return run_fail(run, "request", "", err);
+	if ((run->csr = dsim_request_new(&run->payload, run->key, err, sizeof(err))) == NULL)
 		return run_fail(run, "request", "", err);
 	return 0;
 }

@@ -48,6 +48,8 @@ void	dsim_payload_clear(struct dsim_payload *p);
 
 /* keyType "RSA" (bits >= 1024) or "EC" (bits 256, 384 or 521: P-256, ...). */
 EVP_PKEY *dsim_key_new(const char *key_type, int bits, char *err, size_t errlen);
+/* "P-256", "P-384", "P-521" for 256, 384, 521; NULL otherwise. */
+const char *dsim_ec_group_for_bits(int bits);
 /* A PKCS#10 request with exactly the payload's subject, SANs (UPN as the
  * Microsoft UPN otherName), key usage (critical), EKUs, the challenge as
  * challengePassword, signed with key and the payload's hash. */

@@ -18,7 +18,9 @@ struct dsim_run {
 	EVP_PKEY	*renew_key;
 	json_t		*answer;		/* the challenge answer (payload) */
 	struct dsim_payload payload;
-	EVP_PKEY	*key;
+	EVP_PKEY	*key;			/* set before prepare: a key made
+						 * before (checked against the
+						 * payload), else made by prepare */
 	X509_REQ	*csr;
 	const char	*url;			/* the URL that answered last */
 	X509		*cert;			/* issued (a reference) */
@@ -27,7 +29,9 @@ struct dsim_run {
 	struct dsim_report report;
 };
 
-/* Payload, key and request; -1 with reason and failure_kind set. */
+/* Payload, key and request; -1 with reason and failure_kind set
+ * ("key_mismatch" when a key given does not match the payload's keyType and
+ * keySize). */
 int	dsim_run_prepare(struct dsim_run *run);
 /* After the exchange: res and the URL list's reason (why).  The check,
  * the state (st may be NULL), the report; 0 succeeded, -1 failed. */

@@ -9,7 +9,12 @@
  * again (renewing, RenewalReq with a fresh challenge) until the time is up.
  * A progress line on a terminal, a summary at the end (--json: one JSON
  * object instead).  Certificates stay in memory: the fleet keeps no state
- * folder, and renews every round whatever the threshold. */
+ * folder, and renews every round whatever the threshold.
+ * With keys_dir each enrollment takes its key from that folder (dsim_keys.h)
+ * instead of making one; when the folder runs out the rest are made, and the
+ * summary says how many of each.  A folder with a file looser than 0600 is
+ * refused before anything starts, a key that does not match the profile
+ * when it comes up: no device starts after it, exit 2. */
 #ifndef NDES_DEVICESIM_DSIM_FLEET_H
 #define NDES_DEVICESIM_DSIM_FLEET_H
 
@@ -27,6 +32,7 @@ struct dsim_fleet_opts {
 	int		rate;		/* starts per second; 0: no limit */
 	int		duration_s;	/* 0: each device once */
 	bool		json;
+	const char	*keys_dir;	/* keys made before (dsim_keys.h); NULL: none */
 };
 
 int	dsim_fleet_run(const struct dsim_fleet_opts *o);
@@ -48,6 +54,8 @@ void	dsim_workq_free(struct dsim_workq *q);
 struct dsim_fleet_stats {
 	int64_t		started, enrolled, renewed, failed, reports_failed;
 	double		prepare_cpu_ms;	/* worker CPU on keys and requests */
+	int64_t		keys_from_folder, keys_generated;
+	bool		keys_folder;	/* --keys given: say where keys came from */
 	double		*latency_ms;	/* one per issued enrollment */
 	size_t		n_latency, cap_latency;
 	struct { char kind[64]; int64_t n; } reasons[32];	/* failed, by kind */

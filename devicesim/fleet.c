@@ -140,9 +140,38 @@ fleet_setup(struct fleet *f)
 	return 0;
 }
 
+void
+fleet_keys_refused(struct fleet *f, const char *file, const char *why)
+{
+	if (!f->keys_refused)
+		log_warnx("--keys %s: %s%s%s; no device starts after it", f->o->keys_dir,
+		    file ? file : "", file ? ": " : "", why);
+	f->keys_refused = true;
+	f->done_starting = true;
+}
+
+static int
+fleet_keys_open(struct fleet *f)
+{
+	char err[DSIM_ERR_MAX];
+
+	if (f->o->keys_dir == NULL)
+		return 0;
+	if ((f->keys = dsim_keydir_open(f->o->keys_dir, err, sizeof(err))) == NULL) {
+		log_warnx("--keys: %s", err);
+		return -1;
+	}
+	if (dsim_keydir_count(f->keys) == 0)
+		log_warnx("--keys %s: no *.pem key in it; every key is made during the run",
+		    f->o->keys_dir);
+	f->stats.keys_folder = true;
+	return 0;
+}
+
 static void
 fleet_free(struct fleet *f)
 {
+	dsim_keydir_free(f->keys);
 	dsim_workq_free(f->wq);
 	ndes_http_client_free(f->admin);
 	if (f->tick != NULL)
@@ -166,7 +195,9 @@ dsim_fleet_run(const struct dsim_fleet_opts *o)
 	struct fleet f = { .o = o };
 	int rc = DSIM_EXIT_FAILED;
 
-	if (fleet_setup(&f) == 0) {
+	if (fleet_keys_open(&f) != 0)
+		rc = DSIM_EXIT_USAGE;
+	else if (fleet_setup(&f) == 0) {
 		f.stats.t0 = dsim_fleet_clock();
 		if (o->duration_s > 0)
 			f.t_stop = f.stats.t0 + o->duration_s;
@@ -176,7 +207,8 @@ dsim_fleet_run(const struct dsim_fleet_opts *o)
 		f.stats.t_end = dsim_fleet_clock();
 		dsim_fleet_progress(&f.stats, (int)f.n_devs, true);
 		dsim_fleet_summary(&f.stats, o->json);
-		rc = f.stats.failed == 0 && f.stats.started > 0 ? DSIM_EXIT_OK : DSIM_EXIT_FAILED;
+		rc = f.keys_refused ? DSIM_EXIT_USAGE : f.stats.failed == 0 &&
+		    f.stats.started > 0 ? DSIM_EXIT_OK : DSIM_EXIT_FAILED;
 	}
 	fleet_free(&f);
 	return rc;

@@ -4,6 +4,7 @@
 
 #include "dsim_device.h"
 #include "dsim_fleet.h"
+#include "dsim_keys.h"
 #include "http_client.h"
 
 struct fleet_dev {
@@ -26,7 +27,12 @@ struct fleet {
 	struct event	*tick;
 	bool		done_starting;
 	bool		filling;	/* fleet_fill() is running */
+	struct dsim_keydir *keys;	/* --keys, or NULL */
+	bool		keys_ran_out, keys_refused;
 };
+
+/* The key folder refused a key (why): no device starts after this. */
+void	fleet_keys_refused(struct fleet *f, const char *file, const char *why);
 
 /* Start one device's enrollment; the fleet's counts are updated and
  * fleet_job_ended() called when it is over. */

@@ -18,6 +18,8 @@ struct fleet_job {
 	char		why[DSIM_REASON_MAX];
 	bool		prepared;
 	double		prepare_cpu_ms;	/* the worker's CPU for it */
+	char		*key_path;	/* from the key folder, or NULL */
+	bool		key_generated;
 };
 
 static void
@@ -71,6 +73,7 @@ job_end(struct fleet_job *j, bool ok)
 		job_report(j);
 	j->dev->busy = false;
 	dsim_run_clear(&j->run);
+	free(j->key_path);
 	free(j);
 	f->in_flight--;
 	fleet_job_ended(f);
@@ -115,14 +118,40 @@ job_scep(struct fleet_job *j)
 	}
 }
 
-/* On a worker: the payload read, the key made, the request signed. */
+/* A key from the folder: loaded before the payload is read (its keyType a
+ * hint for the decoder), checked against it by dsim_run_prepare(), marked
+ * used once a request has it. */
+static int
+job_prepare_with_key(struct fleet_job *j)
+{
+	char err[DSIM_ERR_MAX];
+
+	const char *hint = json_string_value(json_object_get(j->run.answer, "keyType"));
+
+	if ((j->run.key = dsim_keydir_load(j->key_path, hint, err, sizeof(err))) == NULL ||
+	    (dsim_run_prepare(&j->run) == 0 &&
+	    dsim_keydir_mark_used(j->key_path, err, sizeof(err)) != 0)) {
+		snprintf(j->run.failure_kind, sizeof(j->run.failure_kind), "key_folder");
+		snprintf(j->run.reason, sizeof(j->run.reason), "%s", err);
+		return -1;
+	}
+	return j->run.csr != NULL ? 0 : -1;
+}
+
+/* On a worker: the payload read, the key made (or taken), the request
+ * signed. */
 static void
 job_prepare(void *arg)
 {
 	struct fleet_job *j = arg;
 	int64_t t0 = ndes_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
-	j->prepared = dsim_run_prepare(&j->run) == 0;
+	if (j->key_path != NULL)
+		j->prepared = job_prepare_with_key(j) == 0;
+	else {
+		j->prepared = dsim_run_prepare(&j->run) == 0;
+		j->key_generated = j->run.key != NULL;
+	}
 	j->prepare_cpu_ms = (double)(ndes_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
 }
 
@@ -130,13 +159,34 @@ static void
 job_prepared(void *arg)
 {
 	struct fleet_job *j = arg;
+	struct fleet *f = j->f;
 
-	j->f->stats.prepare_cpu_ms += j->prepare_cpu_ms;
+	f->stats.prepare_cpu_ms += j->prepare_cpu_ms;
+	f->stats.keys_generated += j->key_generated;
+	f->stats.keys_from_folder += j->key_path != NULL && j->prepared;
 	if (!j->prepared) {
+		if (strcmp(j->run.failure_kind, "key_mismatch") == 0)
+			fleet_keys_refused(f, j->key_path, j->run.reason);
+		else if (strcmp(j->run.failure_kind, "key_folder") == 0)
+			fleet_keys_refused(f, NULL, j->run.reason);
 		job_end(j, false);
 		return;
 	}
 	job_scep(j);
+}
+
+/* On the loop: the next key of the folder, if any is left. */
+static void
+job_take_key(struct fleet_job *j)
+{
+	struct fleet *f = j->f;
+
+	if (f->keys == NULL || (j->key_path = dsim_keydir_take(f->keys)) != NULL ||
+	    f->keys_ran_out)
+		return;
+	f->keys_ran_out = true;
+	log_warnx("--keys %s: the folder ran out after %d keys; the rest are made during "
+	    "the run", f->o->keys_dir, dsim_keydir_count(f->keys));
 }
 
 static void
@@ -170,6 +220,7 @@ job_challenge(const struct ndes_http_result *res, void *arg)
 		job_challenge_fail(j, res);
 		return;
 	}
+	job_take_key(j);
 	if (dsim_workq_submit(j->f->wq, job_prepare, job_prepared, j) != 0) {
 		snprintf(j->run.failure_kind, sizeof(j->run.failure_kind), "local_error");
 		job_end(j, false);

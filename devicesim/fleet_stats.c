@@ -117,6 +117,8 @@ dsim_fleet_summary(struct dsim_fleet_stats *s, bool as_json)
 		    "seconds", secs, "perSecond", rate,
 		    "reportsFailed", (json_int_t)s->reports_failed,
 		    "prepareCpuMs", s->prepare_cpu_ms);
+		json_object_set_new(o, "keysFromFolder", json_integer(s->keys_from_folder));
+		json_object_set_new(o, "keysGenerated", json_integer(s->keys_generated));
 		if (o != NULL)
 			json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');
@@ -127,6 +129,9 @@ dsim_fleet_summary(struct dsim_fleet_stats *s, bool as_json)
 	    (long long)s->renewed, (long long)s->failed);
 	for (size_t i = 0; i < s->n_reasons; i++)
 		printf(" failed.%s=%lld", s->reasons[i].kind, (long long)s->reasons[i].n);
+	if (s->keys_folder)
+		printf(" keys.folder=%lld keys.generated=%lld", (long long)s->keys_from_folder,
+		    (long long)s->keys_generated);
 	printf(" p50=%.0fms p99=%.0fms %.1f/s in %.1f s\n", p50, p99, rate, secs);
 }
 

@@ -2,16 +2,19 @@
  *   enroll  the profile's certificate (renewed instead when one is due)
  *   renew   renew when due, say why not otherwise
  *   show    what the state folder holds
- *   fleet   many devices of the inventory in one process */
+ *   fleet   many devices of the inventory in one process
+ *   keygen  keys made before a fleet run (fleet --keys) */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dsim.h"
 #include "dsim_cli.h"
 #include "dsim_fleet.h"
+#include "dsim_keys.h"
 #include "log.h"
 
 static void
@@ -25,7 +28,9 @@ usage(FILE *f)
 	    "       ndes-device-sim show   --state DIR [--device ID] [--profile P]\n"
 	    "       ndes-device-sim fleet  --cloud URL --devices N --concurrency C\n"
 	    "                              [--rate R] [--duration S] [--profile P]\n"
-	    "                              [--skip K] [--json] [-v]\n"
+	    "                              [--skip K] [--keys DIR] [--json] [-v]\n"
+	    "       ndes-device-sim keygen --count N --profile-key rsa:BITS|ec:p256|ec:p384|ec:p521\n"
+	    "                              --out DIR\n"
 	    "       ndes-device-sim --help | --version\n"
 	    "--cloud is the emulator's admin URL (http://127.0.0.1:PORT); --clock-offset\n"
 	    "shifts the device's clock (\"+700d\", \"-2h\", \"90m\", \"30s\").\n");
@@ -46,6 +51,10 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'D' },
 	{ "skip", required_argument, NULL, 'k' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "keys", required_argument, NULL, 'K' },
+	{ "count", required_argument, NULL, 'N' },
+	{ "profile-key", required_argument, NULL, 'T' },
+	{ "out", required_argument, NULL, 'O' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -57,6 +66,8 @@ struct main_args {
 	struct dsim_fleet_opts fleet;
 	int64_t offset;
 	int verbose;
+	int keygen_count;
+	const char *keygen_spec, *keygen_out;
 };
 
 static int
@@ -83,6 +94,10 @@ main_option(struct main_args *a, int opt)
 	case 'P': a->dev.payload_file = optarg; return 0;
 	case 'f': a->dev.force = true; return 0;
 	case 'j': a->fleet.json = true; return 0;
+	case 'K': a->fleet.keys_dir = optarg; return 0;
+	case 'T': a->keygen_spec = optarg; return 0;
+	case 'O': a->keygen_out = optarg; return 0;
+	case 'N': return main_number(optarg, 1, 10000000, &a->keygen_count);
 	case 'v': a->verbose++; return 0;
 	case 'o': return dsim_clock_offset_parse(optarg, &a->offset);
 	case 'n': return main_number(optarg, 1, 10000000, &a->fleet.devices);
@@ -104,8 +119,34 @@ main_need(const char *what, const char *value)
 }
 
 static int
+main_keygen(struct main_args *a)
+{
+	char err[DSIM_ERR_MAX];
+	const char *type;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int bits;
+
+	if (main_need("--count", a->keygen_count ? "" : NULL) ||
+	    main_need("--profile-key", a->keygen_spec) || main_need("--out", a->keygen_out))
+		return DSIM_EXIT_USAGE;
+	if (dsim_key_spec_parse(a->keygen_spec, &type, &bits, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ndes-device-sim: %s\n", err);
+		return DSIM_EXIT_USAGE;
+	}
+	if (dsim_keygen(a->keygen_out, type, bits, a->keygen_count, cpus > 0 ? (int)cpus : 2,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "ndes-device-sim: keygen: %s\n", err);
+		return DSIM_EXIT_FAILED;
+	}
+	printf("%d %s %d keys in %s\n", a->keygen_count, type, bits, a->keygen_out);
+	return DSIM_EXIT_OK;
+}
+
+static int
 main_run(const char *cmd, struct main_args *a)
 {
+	if (strcmp(cmd, "keygen") == 0)
+		return main_keygen(a);
 	if (strcmp(cmd, "show") == 0)
 		return main_need("--state", a->dev.state) ? DSIM_EXIT_USAGE :
 		    dsim_show(a->dev.state, a->dev.device, a->dev.profile);

@@ -11,8 +11,8 @@
 #include "crypto.h"
 #include "dsim.h"
 
-static const char *
-ec_group_for_bits(int bits)
+const char *
+dsim_ec_group_for_bits(int bits)
 {
 	switch (bits) {
 	case 256: return "P-256";
@@ -35,7 +35,7 @@ dsim_key_new(const char *key_type, int bits, char *err, size_t errlen)
 			snprintf(err, errlen, "RSA key generation: %s",
 			    ndes_crypto_last_error("failed"));
 	} else if (strcmp(key_type, "EC") == 0) {
-		if ((group = ec_group_for_bits(bits)) == NULL)
+		if ((group = dsim_ec_group_for_bits(bits)) == NULL)
 			snprintf(err, errlen, "EC key size %d: not 256, 384 or 521", bits);
 		else if ((key = EVP_EC_gen(group)) == NULL)
 			snprintf(err, errlen, "EC key generation: %s",

@@ -85,6 +85,43 @@ echo "# 4 devices for 3 s: $(cat "$DEMO_T/rounds.json")"
 check "for 3 s: the 4 devices enrolled, then renewed with RenewalReq" \
 	quiet jq -e '.renewed > 0 and .enrolled + .failed >= 4' "$DEMO_T/rounds.json"
 
+# ---- --keys: keys made before the run (docs/devicesim.md) ----------------------
+# Concurrency 1: scepserver's serial race must not fail a device here.
+K=$DEMO_T/keys
+"$DSIM" keygen --count 3 --profile-key rsa:1024 --out "$K" >/dev/null
+chmod 0644 "$K/key-00000002.pem"
+"$DSIM" fleet --cloud "$ADMIN" --devices 5 --skip $((N - 5)) --concurrency 1 --profile "$PROFILE" \
+	--keys "$K" --json >"$DEMO_T/keys0.json" 2>"$DEMO_T/log/keys0.err"
+check_eq "--keys: a key file looser than 0600 refuses the folder (exit 2)" "$?" 2
+check "... before anything starts, saying which file and why" eval '[ ! -s "$DEMO_T/keys0.json" ] &&
+	grep -q "key-00000002.pem: private key file is readable by group or others (mode 0644); chmod 600 it" \
+	"$DEMO_T/log/keys0.err"'
+chmod 0600 "$K/key-00000002.pem"
+"$DSIM" fleet --cloud "$ADMIN" --devices 5 --skip $((N - 5)) --concurrency 1 --profile "$PROFILE" \
+	--keys "$K" --json >"$DEMO_T/keys.json" 2>"$DEMO_T/log/keys.err"
+echo "# 5 devices, 3 keys: $(cat "$DEMO_T/keys.json")"
+check "--keys: 3 keys taken from the folder, the 2 more made (5 enrolled)" \
+	quiet jq -e '.enrolled == 5 and .keysFromFolder == 3 and .keysGenerated == 2' "$DEMO_T/keys.json"
+check "... saying the folder ran out" grep -q "ran out after 3 keys; the rest are made" \
+	"$DEMO_T/log/keys.err"
+check_eq "... each key used marked used, none left" "$(ls "$K" | tr '\n' ' ')" \
+	"key-00000001.pem.used key-00000002.pem.used key-00000003.pem.used "
+certs=$(for ((i = N - 4; i <= N; i++)); do ls "$DEMO_T/depot/$(printf 'FLEET-%05d' $i)".*.pem; done)
+keyed=$(for f in "$K"/*.used; do openssl pkey -in "$f" -pubout | sha256sum; done)
+issued_keys=$(for f in $certs; do openssl x509 -in "$f" -pubkey -noout | sha256sum; done)
+check_eq "... each in exactly one issued certificate" \
+	"$(grep -cxFf <(echo "$keyed") <<<"$issued_keys")" 3
+K2=$DEMO_T/keys-ec
+"$DSIM" keygen --count 2 --profile-key ec:p256 --out "$K2" >/dev/null
+"$DSIM" fleet --cloud "$ADMIN" --devices 2 --concurrency 1 --profile "$PROFILE" --keys "$K2" \
+	--json >"$DEMO_T/keys-ec.json" 2>"$DEMO_T/log/keys-ec.err"
+check_eq "--keys: a key of another type than the profile's is refused (exit 2)" "$?" 2
+check "... with the file and both kinds named" grep -q \
+	"key-00000001.pem: the key is EC P-256, the profile asks for RSA 1024; no device starts after it" \
+	"$DEMO_T/log/keys-ec.err"
+check "... no device after it, the key not marked used" eval 'test -f "$K2/key-00000001.pem" &&
+	quiet jq -e ".started == 1 and .keysFromFolder == 0" "$DEMO_T/keys-ec.json"'
+
 # ---- on a terminal: the progress line, then the summary line --------------------
 script -qec "'$DSIM' fleet --cloud '$ADMIN' --devices 3 --concurrency 2 --profile '$PROFILE'" \
 	/dev/null >"$DEMO_T/tty.out" 2>&1

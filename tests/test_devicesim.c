@@ -2,7 +2,7 @@
  * the profile payload read, the key and request made exactly as it says,
  * the check after issuance on certificates made here, the renewal rule and
  * the clock offset, the state folder, the device found by ID or name, the
- * fleet's counts and worker pool. */
+ * fleet's counts and worker pool, the folder of keys made before a run. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "dsim.h"
 #include "dsim_cloud.h"
 #include "dsim_fleet.h"
+#include "dsim_keys.h"
 #include "lib/testpki.h"
 #include "lib/workdir.h"
 
@@ -436,4 +437,108 @@ Test(devicesim, device_by_id_or_unique_name)
 	cr_expect_null(dsim_cloud_pick_device(devs, "nobody", err, sizeof(err)));
 	cr_expect(strstr(err, "no device \"nobody\"") != NULL, "%s", err);
 	json_decref(devs);
+}
+
+/* ---- keys made before a fleet run (dsim_keys.h) ---- */
+
+Test(devicesim, key_spec_is_the_profile_key_type_and_size)
+{
+	const char *type = NULL;
+	char err[DSIM_ERR_MAX];
+	int bits = 0;
+
+	cr_assert_eq(dsim_key_spec_parse("rsa:2048", &type, &bits, err, sizeof(err)), 0);
+	cr_expect_str_eq(type, "RSA");
+	cr_expect_eq(bits, 2048);
+	cr_assert_eq(dsim_key_spec_parse("EC:P-384", &type, &bits, err, sizeof(err)), 0);
+	cr_expect_str_eq(type, "EC");
+	cr_expect_eq(bits, 384);
+	cr_expect_eq(dsim_key_spec_parse("ec:p255", &type, &bits, err, sizeof(err)), -1);
+	cr_expect_eq(dsim_key_spec_parse("rsa:512", &type, &bits, err, sizeof(err)), -1);
+	cr_expect_eq(dsim_key_spec_parse("rsa:2048x", &type, &bits, err, sizeof(err)), -1);
+	cr_expect_eq(dsim_key_spec_parse("dsa:2048", &type, &bits, err, sizeof(err)), -1);
+	cr_expect(strstr(err, "not rsa:BITS") != NULL, "%s", err);
+}
+
+/* Every key of the folder taken once, in name order, then none. */
+static void
+take_all(const char *dir, int expect)
+{
+	struct dsim_keydir *kd;
+	char err[DSIM_ERR_MAX], *path, want[64];
+	EVP_PKEY *key;
+
+	cr_assert_not_null(kd = dsim_keydir_open(dir, err, sizeof(err)), "%s", err);
+	cr_assert_eq(dsim_keydir_count(kd), expect);
+	for (int i = 1; i <= expect; i++) {
+		cr_assert_not_null(path = dsim_keydir_take(kd));
+		snprintf(want, sizeof(want), "/key-%08d.pem", i);
+		cr_expect(strstr(path, want) != NULL, "%s, not %s", path, want);
+		/* the right type, another (the check that follows refuses it), none */
+		cr_assert_not_null(key = dsim_keydir_load(path, i == 1 ? "EC" : i == 2 ?
+		    "RSA" : NULL, err, sizeof(err)), "%s", err);
+		cr_expect_eq(dsim_key_matches(key, "EC", 256, err, sizeof(err)), 0, "%s", err);
+		cr_expect_eq(dsim_keydir_mark_used(path, err, sizeof(err)), 0, "%s", err);
+		EVP_PKEY_free(key);
+		free(path);
+	}
+	cr_expect_null(dsim_keydir_take(kd), "the folder ran out");
+	dsim_keydir_free(kd);
+}
+
+Test(devicesim, key_folder_keys_are_taken_once_and_marked_used)
+{
+	char err[DSIM_ERR_MAX];
+
+	workdir_enter("devicesim");
+	cr_assert_eq(dsim_keygen(workdir_path("keys"), "EC", 256, 3, 2, err, sizeof(err)), 0,
+	    "%s", err);
+	cr_expect_eq(mode_of(workdir_path("keys")), 0700);
+	cr_expect_eq(mode_of(workdir_path("keys/key-00000003.pem")), 0600);
+	take_all(workdir_path("keys"), 3);
+	cr_expect_eq(mode_of(workdir_path("keys/key-00000001.pem.used")), 0600);
+	/* a later run takes none of them again; more keys are numbered after them */
+	take_all(workdir_path("keys"), 0);
+	cr_assert_eq(dsim_keygen(workdir_path("keys"), "EC", 256, 1, 2, err, sizeof(err)), 0);
+	cr_expect_eq(mode_of(workdir_path("keys/key-00000004.pem")), 0600);
+	workdir_leave();
+}
+
+Test(devicesim, key_folder_with_a_looser_file_is_refused)
+{
+	char err[DSIM_ERR_MAX];
+
+	workdir_enter("devicesim");
+	cr_assert_eq(dsim_keygen(workdir_path("keys"), "EC", 256, 2, 2, err, sizeof(err)), 0);
+	cr_assert_eq(chmod(workdir_path("keys/key-00000002.pem"), 0640), 0);
+	cr_expect_null(dsim_keydir_open(workdir_path("keys"), err, sizeof(err)));
+	cr_expect(strstr(err, "key-00000002.pem: private key file is readable by group or "
+	    "others (mode 0640); chmod 600 it") != NULL, "%s", err);
+	cr_assert_eq(chmod(workdir_path("keys/key-00000002.pem"), 0620), 0);
+	cr_expect_null(dsim_keydir_open(workdir_path("keys"), err, sizeof(err)));
+	cr_expect(strstr(err, "is accessible by group or others (mode 0620)") != NULL, "%s", err);
+	cr_assert_eq(chmod(workdir_path("keys/key-00000002.pem"), 0600), 0);
+	cr_assert_eq(symlink("key-00000001.pem", workdir_path("keys/link.pem")), 0);
+	cr_expect_null(dsim_keydir_open(workdir_path("keys"), err, sizeof(err)));
+	cr_expect(strstr(err, "link.pem: not a regular file") != NULL, "%s", err);
+	cr_expect_null(dsim_keydir_open(workdir_path("none"), err, sizeof(err)));
+	workdir_leave();
+}
+
+Test(devicesim, key_of_another_type_or_size_does_not_match_the_profile)
+{
+	EVP_PKEY *ec = testpki_key("ec-p256"), *rsa = dsim_key_new("RSA", 1024, NULL, 0);
+	char err[DSIM_ERR_MAX];
+
+	cr_assert_not_null(rsa);
+	cr_expect_eq(dsim_key_matches(ec, "EC", 256, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(dsim_key_matches(rsa, "RSA", 1024, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(dsim_key_matches(ec, "EC", 384, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "the key is EC P-256, the profile asks for EC P-384");
+	cr_expect_eq(dsim_key_matches(ec, "RSA", 2048, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "the key is EC P-256, the profile asks for RSA 2048");
+	cr_expect_eq(dsim_key_matches(rsa, "RSA", 2048, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "the key is RSA 1024, the profile asks for RSA 2048");
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
 }
