@@ -396,6 +396,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("ndes-connectord", LOG_LEVEL_INFO);
+	d.env.config_path = path;
 	if ((d.conf = connd_config_load(path, verbose, err, sizeof(err))) == NULL) {
 		connd_start_failed(err);	/* the default events sink */
 		return 1;

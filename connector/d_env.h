@@ -37,6 +37,7 @@ struct connd_notes;
 struct connd_env {
 	struct event_base	*base;
 	const struct conn_cfg	*cfg;
+	const char		*config_path;	/* cfg's file (named in refusals); may be NULL */
 	const struct conn_state	*st;		/* the state folder's paths */
 	struct conn_outbox	*ob;
 	struct conn_ca		*ca;		/* NULL without a ca: section */

@@ -75,7 +75,8 @@ crpd_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval soon = { 0, 100000 }, limit = { 10, 0 };
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reloading keys and signing certificates");
+		log_info("SIGHUP: reloading the configuration, keys and signing certificates");
+		crp_config_reload(d);
 		crp_reload_submit(d, &none);
 		return;
 	}
@@ -243,6 +244,8 @@ crpd_fit_descriptors(struct crpd *d)
 		{ "http.max_connections", &d->cfg.http.max_connections },
 	};
 
+	d->file_ipc_max = d->cfg.ipc.max_connections;
+	d->file_http_max = d->cfg.http.max_connections;
 	return ndes_fd_budget_fit(ndes_nofile_raise(), NDES_FD_RESERVE, claims,
 	    d->cfg.http_present ? 2 : 1);
 }
@@ -334,6 +337,8 @@ crpd_run(const char *config, bool debug)
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.config_path = config;
+	d.debug = debug;
 	crp_keyholder_init(&d.keys);
 	log_init("ndes-crpd", debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	if (crpd_config_load(config, &d.cfg, err, sizeof(err)) == -1) {

@@ -24,6 +24,11 @@ struct crp_http;
 
 struct crpd {
 	struct crpd_cfg		 cfg;
+	const char		*config_path;	/* cfg's file: SIGHUP reads it again */
+	bool			 debug;		/* --debug: log_level does not apply */
+	/* The file's ipc.max_connections and http.max_connections before
+	 * crpd_fit_descriptors() lowered them (a reload compares with these). */
+	int64_t			 file_ipc_max, file_http_max;
 	struct crp_key_paths	 key_paths;	/* strings owned */
 	char			*db_path;
 	struct event_base	*base;
