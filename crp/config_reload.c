@@ -21,7 +21,7 @@
 static const char *const crp_restart_keys[] = { "tenant_id", "state_dir", "paths",
     "ipc.socket", "ipc.mode", "ipc.max_connections", "connector.socket", "http", "workers",
     "ca_configuration", "certificate_authority", "challenge_grace", "purge_interval",
-    "purge_after", "state_sync", "conformance", "store", "events" };
+    "purge_after", "state_sync", "conformance", "store", "events", "metrics" };
 
 /* Keys applied at once. */
 static const char *const crp_live_keys[] = { "log_level", "ipc.allowed_uids",

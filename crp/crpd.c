@@ -24,6 +24,7 @@
 #include "jobs.h"
 #include "link.h"
 #include "log.h"
+#include "crp_metrics.h"
 #include "resources.h"
 #include "storage.h"
 #include "sync.h"
@@ -268,7 +269,7 @@ crpd_start(struct crpd *d)
 	    crpd_workers(d))) == NULL)
 		return 1;
 	if (crpd_events_setup(d) == -1 || crp_ipc_start(d) == -1 || crp_http_start(d) == -1 ||
-	    crp_link_start(d) == -1)
+	    crp_link_start(d) == -1 || crp_metrics_start(d) == -1)
 		return 1;
 	crp_purge_submit(d);
 	log_info("listening on %s with %d worker%s", d->cfg.ipc.socket,
@@ -306,6 +307,7 @@ crpd_stop(struct crpd *d)
 	d->work = NULL;
 	crpd_stop_sync(d);
 	crp_link_stop(d);
+	crp_metrics_stop(d);
 	crp_http_stop(d);
 	crp_ipc_stop(d);
 	/* closed connections finish their deferred callbacks */

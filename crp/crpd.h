@@ -21,6 +21,7 @@ struct crp_work;
 struct crp_sync;
 struct crp_link;
 struct crp_http;
+struct crp_metrics;
 
 struct crpd {
 	struct crpd_cfg		 cfg;
@@ -40,6 +41,7 @@ struct crpd {
 	struct ndes_ipc_server	*ipc;
 	struct crp_link		*link;
 	struct crp_http		*http;
+	struct crp_metrics	*metrics;	/* metrics.c; NULL: none */
 	struct event		*ev_signals[4];
 	struct event		*ev_purge;
 	struct event		*ev_watchdog;

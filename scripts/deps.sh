@@ -6,6 +6,7 @@ NDES_PACKAGES=(
 	libsqlite3-dev sqlite3 libcriterion-dev libcurl4-openssl-dev
 	libpq-dev postgresql
 	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
+	prometheus	# promtool: the metrics tests validate what the daemons serve
 )
 
 # Only for scripts/fuzz.sh: clang brings libFuzzer and the sanitizer runtimes.
