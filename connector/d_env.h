@@ -33,6 +33,7 @@ struct conn_state;
 struct conn_outbox;
 struct conn_ca;
 struct connd_notes;
+struct connd_metrics;
 
 struct connd_env {
 	struct event_base	*base;
@@ -42,6 +43,7 @@ struct connd_env {
 	struct conn_outbox	*ob;
 	struct conn_ca		*ca;		/* NULL without a ca: section */
 	struct connd_notes	*notes;		/* d_note.h */
+	struct connd_metrics	*metrics;	/* d_metrics.h; NULL: no metrics.listen */
 	time_t			(*now)(void);	/* the clock (time(NULL)); tests move their own */
 	bool			 stopping;	/* SIGTERM: no new work, no new calls */
 };
