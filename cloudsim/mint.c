@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "pki.h"
 #include "service.h"
 #include "store.h"
@@ -110,6 +111,8 @@ mint_record(struct cloudsim_store *st, struct mint_jobq *batch)
 static void
 mint_answer(struct mint_job *j, bool recorded)
 {
+	ndes_metric_add(j->call.svc->challenges, j->text != NULL && recorded ? "ok" : "failed",
+	    NULL, 1);
 	if (j->text == NULL)
 		api_error(&j->call, 500, "internal_error", j->err);
 	else if (!recorded)
