@@ -68,7 +68,7 @@ crp_reload_apply(struct crpd *d, struct crpd_cfg *nc)
 	run->connector.retry_interval = nc->connector.retry_interval;
 	run->connector.max_in_flight = nc->connector.max_in_flight;
 	if (!d->debug)
-		log_init("ndes-crpd", log_level_from_name(run->log_level));
+		log_init(NULL, log_level_from_name(run->log_level));	/* the name stays */
 	if (d->ipc != NULL) {
 		if (ndes_ipc_server_set_acl_from_cfg(d->ipc, &run->ipc) == -1)
 			log_warnx("SIGHUP: out of memory for the new ipc ACL; the old one stays");
