@@ -262,6 +262,7 @@ static const struct ndes_config_field config_fields[] = {
 	NDES_CFG_MAP_LIST("trusted_certificate_profiles", CFG, trusted_profiles,
 	    n_trusted_profiles, trusted_schema),
 	NDES_CFG_MAP_LIST("scep_profiles", CFG, profiles, n_profiles, profile_schema),
+	NDES_CFG_MAP("metrics", CFG, metrics, ndes_metrics_cfg_schema),
 };
 static const struct ndes_config_schema config_schema = NDES_CFG_SCHEMA(CFG, config_fields);
 

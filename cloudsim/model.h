@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include "challenge.h"
+#include "metrics_config.h"
 
 /* A buffer of this size holds any message of this module. */
 #define CLOUDSIM_ERR_MAX 1024
@@ -191,6 +192,7 @@ struct cloudsim_config {
 	size_t n_trusted_profiles;
 	struct cloudsim_scep_profile *profiles;
 	size_t n_profiles;
+	struct ndes_metrics_cfg metrics; /* docs/metrics.md; listen NULL: none */
 	STACK_OF(X509) *issuing_chain;   /* derived: service.issuing_ca_cert,
 	                                    the issuing CA first; NULL without */
 };

@@ -106,7 +106,7 @@ serve_listen(struct cloudsim_svc *svc, const struct cloudsim_overrides *ov, char
 		snprintf(err, errlen, "cannot set up the routes");
 		return -1;
 	}
-	return 0;
+	return cloudsim_metrics_start(svc, err, errlen);
 }
 
 static char *
@@ -197,6 +197,7 @@ serve_cleanup(struct cloudsim_svc *svc)
 {
 	cloudsim_mint_free(svc->mint);	/* its late replies before the servers go */
 	cloudsim_notify_batch_free(svc->notify);
+	cloudsim_metrics_stop(svc);
 	ndes_http_server_free(svc->api);
 	ndes_http_server_free(svc->admin);
 	if (svc->base != NULL) {

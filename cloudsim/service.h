@@ -17,6 +17,10 @@
 #include "http.h"
 #include "model.h"
 
+struct ndes_metrics;
+struct ndes_metric;
+struct ndes_metrics_server;
+
 struct cloudsim_mint;
 struct cloudsim_notify_batch;
 struct cloudsim_pki;
@@ -45,7 +49,15 @@ struct cloudsim_svc {
 	struct ndes_http_server *admin;
 	struct cloudsim_mint *mint;      /* sealing threads (mint.h) */
 	struct cloudsim_notify_batch *notify;	/* notifications in groups (notify_batch.h) */
+	struct ndes_metrics *metrics;            /* serve_metrics.c; NULL: no metrics.listen */
+	struct ndes_metric *challenges;          /* ndes_cloudsim_challenges_total{result} */
+	struct ndes_metrics_server *metrics_srv;
 };
+
+/* serve_metrics.c: the metrics listener (docs/metrics.md), 0 or -1 with
+ * err; and its end. */
+int cloudsim_metrics_start(struct cloudsim_svc *svc, char *err, size_t errlen);
+void cloudsim_metrics_stop(struct cloudsim_svc *svc);
 
 /* main.c: `serve`. */
 int cloudsim_serve(const char *config_path, const struct cloudsim_overrides *ov);

@@ -119,6 +119,7 @@ static const struct ndes_config_field crpd_fields[] = {
 	    NDES_CFG_DEFAULT("warn")),
 	NDES_CFG_MAP("store", struct crpd_cfg, store, crpd_store_schema),
 	NDES_CFG_MAP("events", struct crpd_cfg, events, ndes_events_cfg_schema),
+	NDES_CFG_MAP("metrics", struct crpd_cfg, metrics, ndes_metrics_cfg_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct crpd_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),
 };

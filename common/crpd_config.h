@@ -12,6 +12,7 @@
 #include "config_loader.h"
 #include "events_config.h"
 #include "ipc_config.h"
+#include "metrics_config.h"
 #include "crpd_store_config.h"
 
 #define CRPD_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/crpd.yaml"
@@ -85,6 +86,7 @@ struct crpd_cfg {
 	int			 conformance;	/* enum crpd_conformance_mode */
 	struct crpd_store_cfg	 store;		/* store_config.h */
 	struct ndes_events_cfg	 events;
+	struct ndes_metrics_cfg	 metrics;	/* docs/metrics.md */
 	char			*log_level;
 };
 

@@ -165,6 +165,7 @@ ev_record_build(struct ndes_ev_record *rec, const struct ndes_event_info *ei, ui
 	rc |= ev_add(rec, "MESSAGE_ID", ei->message_id, EV_VALUE_MAX);
 	rc |= ev_addf(rec, "PRIORITY", "%d", ei->priority);
 	rc |= ev_add(rec, "SYSLOG_IDENTIFIER", log_procname(), EV_VALUE_MAX);
+	rc |= ev_add(rec, "NDES_INSTANCE", ndes_events_instance(), EV_VALUE_MAX);
 	rc |= ev_addf(rec, "NDES_EVENT_ID", "%d", ei->id);
 	rc |= ev_add(rec, "NDES_EVENT_NAME", ei->name, EV_VALUE_MAX);
 	rc |= ev_addf(rec, "NDES_DIAG_CODE", "0x%08X", code);

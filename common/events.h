@@ -124,6 +124,13 @@ struct ndes_events_opts {
  * here (O_APPEND|O_CREAT, 0640): -1 if it cannot be, the sink is then unchanged.
  */
 int ndes_events_init(const struct ndes_events_opts *opts);
+/* The installation's name each event carries as NDES_INSTANCE, to tell
+ * two installations on one journal apart (events_instance.c): name, or
+ * with NULL/"" the NDES_INSTANCE environment variable, else the host name
+ * (the default without a call).  Call it at start, before other threads
+ * emit. */
+void ndes_events_set_instance(const char *name);
+const char *ndes_events_instance(void);
 /* Close the file sink and go back to the uninitialised state. */
 void ndes_events_close(void);
 /* Parse "auto", "journal", "stderr" or "file:/path" (path points into spec). */

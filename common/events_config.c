@@ -22,6 +22,7 @@ static const struct ndes_config_field events_fields[] = {
 	NDES_CFG_ENUM_STRING("sink", struct ndes_events_cfg, sink, sink_names,
 	    NDES_CFG_DEFAULT("auto")),
 	NDES_CFG_PATH("path", struct ndes_events_cfg, path),
+	NDES_CFG_STRING("instance", struct ndes_events_cfg, instance),
 };
 const struct ndes_config_schema ndes_events_cfg_schema =
     NDES_CFG_SCHEMA(struct ndes_events_cfg, events_fields,
@@ -33,6 +34,7 @@ ndes_events_cfg_init(const struct ndes_events_cfg *cfg)
 	struct ndes_events_opts o = { NDES_EVENTS_SINK_AUTO, cfg->path };
 	size_t i;
 
+	ndes_events_set_instance(cfg->instance);
 	for (i = 0; sink_names[i] != NULL; i++)
 		if (strcmp(cfg->sink, sink_names[i]) == 0)
 			o.sink = (enum ndes_events_sink)i;

@@ -4,6 +4,8 @@
  *	events:
  *	  sink: auto		# auto, journal, stderr or file
  *	  path: /var/log/ndes/events.json	# file: the file; auto: the fallback
+ *	  instance: ndes-paris	# NDES_INSTANCE of every event (default:
+ *				# $NDES_INSTANCE, else the host name)
  *
  * A daemon declares a `struct ndes_events_cfg events;` member and the field
  *	NDES_CFG_MAP("events", struct my_cfg, events, ndes_events_cfg_schema),
@@ -18,6 +20,8 @@
 struct ndes_events_cfg {
 	char	*sink;		/* auto, journal, stderr, file (default auto) */
 	char	*path;		/* file: the file; auto: the fallback file */
+	char	*instance;	/* NDES_INSTANCE of every event; NULL: $NDES_INSTANCE, else
+				   the host name */
 };
 
 /* The section's schema; its check is ndes_events_cfg_validate(). */

@@ -133,6 +133,45 @@ io_fail:
 	return NULL;
 }
 
+/* Whether frame is a refusal: an ERROR with request id 0, the server's
+ * reason for closing before any request was read (ipc_peer.h); its text
+ * goes to err, errno EACCES (the ACL) or EAGAIN (the caps). */
+static bool
+client_refusal(struct ndes_ipc_frame *frame, char *err, size_t errlen)
+{
+	struct ndes_ipc_reader r;
+	const char *why;
+	uint32_t code;
+
+	if (frame->hdr.request_id != 0 || frame->hdr.type != NDES_IPC_MSG_ERROR)
+		return false;
+	ndes_ipc_frame_reader(frame, &r);
+	if (ndes_ipc_get_error(&r, &code, &why) == -1)
+		return false;
+	client_err(err, errlen, "%s", why);
+	errno = code == NDES_IPC_ERR_NOT_ALLOWED ? EACCES : EAGAIN;
+	return true;
+}
+
+/* The request could not be sent: a server that refused the connection
+ * said why first (already queued: a short wait). */
+static void
+client_send_failed(struct ndes_ipc_client *client, char *err, size_t errlen)
+{
+	int saved = errno;
+	struct ndes_ipc_frame *frame;
+
+	client_err(err, errlen, "sending request: %s", strerror(saved));
+	if (saved != EPIPE && saved != ECONNRESET)
+		return;
+	frame = client_read_frame(client, ndes_ipc_deadline(100), NULL, 0);
+	if (frame == NULL || !client_refusal(frame, err, errlen)) {
+		client_err(err, errlen, "sending request: %s", strerror(saved));
+		errno = saved;
+	}
+	ndes_ipc_frame_free(frame);
+}
+
 static int
 client_exchange(struct ndes_ipc_client *client, const struct ndes_ipc_msg *req,
     struct ndes_ipc_frame **reply, int64_t deadline, char *err, size_t errlen)
@@ -147,16 +186,18 @@ client_exchange(struct ndes_ipc_client *client, const struct ndes_ipc_msg *req,
 		return -1;
 	}
 	if (ndes_ipc_io_write_all(client->fd, buf, len, deadline) == -1) {
-		client_err(err, errlen, "sending request: %s", strerror(errno));
+		client_send_failed(client, err, errlen);
 		return -1;
 	}
 	if ((frame = client_read_frame(client, deadline, err, errlen)) == NULL)
 		return -1;
 	if (frame->hdr.request_id != ndes_ipc_msg_request_id(req)) {
-		client_err(err, errlen, "reply request id %u does not match request %u",
-		    frame->hdr.request_id, ndes_ipc_msg_request_id(req));
+		if (!client_refusal(frame, err, errlen)) {
+			client_err(err, errlen, "reply request id %u does not match request %u",
+			    frame->hdr.request_id, ndes_ipc_msg_request_id(req));
+			errno = EPROTO;
+		}
 		ndes_ipc_frame_free(frame);
-		errno = EPROTO;
 		return -1;
 	}
 	*reply = frame;

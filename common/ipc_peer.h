@@ -82,6 +82,12 @@ struct ndes_ipc_server *ndes_ipc_server_new(struct event_base *base, const char 
 #define NDES_IPC_DEFAULT_MAX_PEERS_PER_UID 256
 void ndes_ipc_server_set_limits(struct ndes_ipc_server *srv, size_t max_peers,
     size_t max_peers_per_uid);
+/* A refused peer is told why before the close, in an ERROR frame with
+ * request id 0 (code NDES_IPC_ERR_NOT_ALLOWED for the ACL, UNAVAILABLE for
+ * the caps) naming the key to change in name, the daemon's configuration
+ * file (copied; NULL: "the daemon's configuration").  0, or -1 out of
+ * memory. */
+int ndes_ipc_server_set_config_name(struct ndes_ipc_server *srv, const char *name);
 /* Optional callbacks for peers accepted from now on (either may be NULL). */
 void ndes_ipc_server_set_callbacks(struct ndes_ipc_server *srv, ndes_ipc_accept_fn accept_cb,
     ndes_ipc_close_fn close_cb);

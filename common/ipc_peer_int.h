@@ -35,6 +35,12 @@ bool ndes_ipc_acl_allows_fd(const struct ndes_ipc_acl *acl, uid_t self, int fd,
 /* Deep copy of src (NULL: empty) into dst; ndes_ipc_acl_clear() frees it. */
 int ndes_ipc_acl_copy(struct ndes_ipc_acl *dst, const struct ndes_ipc_acl *src);
 void ndes_ipc_acl_clear(struct ndes_ipc_acl *acl);
+/* Send fd's peer an ERROR frame (request id 0, code, the formatted reason,
+ * at most NDES_IPC_REFUSAL_MAX bytes) without blocking, then close fd
+ * (ipc_refuse.c). */
+#define NDES_IPC_REFUSAL_MAX 512
+void ndes_ipc_refuse_fd(int fd, uint32_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The server forgets a closing peer (defined in ipc_server.c). */
 void ndes_ipc_server_forget_peer(struct ndes_ipc_server *srv, struct ndes_ipc_peer *peer);
 

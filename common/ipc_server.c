@@ -32,6 +32,7 @@ struct ndes_ipc_server {
 	struct evconnlistener *listener;
 	struct ndes_accept_backoff *backoff; /* after EMFILE etc. */
 	char *path;
+	char *config_name;	/* named in refusals; NULL: "the daemon's configuration" */
 	dev_t dev;
 	ino_t ino;
 	uid_t self_uid;
@@ -148,9 +149,17 @@ server_uid_release(struct ndes_ipc_server *srv, uid_t uid)
 	}
 }
 
-/* Whether a peer of cred fits under the caps; logs the refusal. */
+/* The configuration file refusals name. */
+static const char *
+server_config_name(const struct ndes_ipc_server *srv)
+{
+	return srv->config_name != NULL ? srv->config_name : "the daemon's configuration";
+}
+
+/* Whether a peer of cred fits under the caps; else the refusal logged and
+ * told to the peer (fd closed). */
 static bool
-server_peer_fits(struct ndes_ipc_server *srv, const struct ndes_ipc_cred *cred)
+server_peer_fits(struct ndes_ipc_server *srv, int fd, const struct ndes_ipc_cred *cred)
 {
 	size_t *n;
 
@@ -158,6 +167,9 @@ server_peer_fits(struct ndes_ipc_server *srv, const struct ndes_ipc_cred *cred)
 		log_warnx("ipc %s: refused peer uid %u pid %d: %zu connections already "
 		    "(ipc.max_connections)", srv->path, (unsigned)cred->uid, (int)cred->pid,
 		    srv->n_peers);
+		ndes_ipc_refuse_fd(fd, NDES_IPC_ERR_UNAVAILABLE, "%zu connections already, the "
+		    "most ipc.max_connections in %s allows: try again later", srv->n_peers,
+		    server_config_name(srv));
 		return false;
 	}
 	n = server_uid_count(srv, cred->uid, false);
@@ -165,6 +177,9 @@ server_peer_fits(struct ndes_ipc_server *srv, const struct ndes_ipc_cred *cred)
 		log_warnx("ipc %s: refused peer uid %u pid %d: %zu connections from uid %u "
 		    "already (ipc.max_connections_per_uid)", srv->path, (unsigned)cred->uid,
 		    (int)cred->pid, *n, (unsigned)cred->uid);
+		ndes_ipc_refuse_fd(fd, NDES_IPC_ERR_UNAVAILABLE, "uid %u has %zu connections "
+		    "already, the most ipc.max_connections_per_uid in %s allows: try again "
+		    "later", (unsigned)cred->uid, *n, server_config_name(srv));
 		return false;
 	}
 	return true;
@@ -183,10 +198,14 @@ server_admit(struct ndes_ipc_server *srv, int fd, struct ndes_ipc_cred *cred)
 	if (!ndes_ipc_acl_allows_fd(&srv->acl, srv->self_uid, fd, cred)) {
 		log_warnx("ipc %s: refused peer uid %u gid %u pid %d: not allowed", srv->path,
 		    (unsigned)cred->uid, (unsigned)cred->gid, (int)cred->pid);
-		close(fd);
+		ndes_ipc_refuse_fd(fd, NDES_IPC_ERR_NOT_ALLOWED, "uid %u is not allowed: add it "
+		    "to ipc.allowed_uids (or its group %u to ipc.allowed_gids) in %s",
+		    (unsigned)cred->uid, (unsigned)cred->gid, server_config_name(srv));
 		return -1;
 	}
-	if (!server_peer_fits(srv, cred) || server_uid_count(srv, cred->uid, true) == NULL) {
+	if (!server_peer_fits(srv, fd, cred))
+		return -1;
+	if (server_uid_count(srv, cred->uid, true) == NULL) {
 		close(fd);
 		return -1;
 	}
@@ -312,6 +331,18 @@ ndes_ipc_server_set_acl(struct ndes_ipc_server *srv, const struct ndes_ipc_acl *
 	return 0;
 }
 
+int
+ndes_ipc_server_set_config_name(struct ndes_ipc_server *srv, const char *name)
+{
+	char *copy = NULL;
+
+	if (name != NULL && (copy = strdup(name)) == NULL)
+		return -1;
+	free(srv->config_name);
+	srv->config_name = copy;
+	return 0;
+}
+
 void
 ndes_ipc_server_set_limits(struct ndes_ipc_server *srv, size_t max_peers,
     size_t max_peers_per_uid)
@@ -364,6 +395,7 @@ ndes_ipc_server_free(struct ndes_ipc_server *srv)
 	}
 	ndes_ipc_acl_clear(&srv->acl);
 	free(srv->uids);
+	free(srv->config_name);
 	free(srv->path);
 	free(srv);
 }

@@ -38,6 +38,7 @@ enum ndes_ipc_error_code {
 	NDES_IPC_ERR_BAD_REQUEST = 2, /* fields well-formed but values refused */
 	NDES_IPC_ERR_INTERNAL = 3,    /* the peer failed; the request may be retried */
 	NDES_IPC_ERR_UNAVAILABLE = 4, /* busy or shutting down: retry later */
+	NDES_IPC_ERR_NOT_ALLOWED = 5, /* the socket's ACL refused this peer (id 0) */
 };
 
 /* "VERIFY_REQUEST" etc., or NULL for a number not in the list. */

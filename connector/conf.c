@@ -149,6 +149,7 @@ static const struct ndes_config_field conn_fields[] = {
 	NDES_CFG_MAP("renewal", struct conn_cfg, renewal, renewal_schema),
 	NDES_CFG_BOOL("fips", struct conn_cfg, fips, NDES_CFG_DEFAULT("false")),
 	NDES_CFG_MAP("events", struct conn_cfg, events, ndes_events_cfg_schema),
+	NDES_CFG_MAP("metrics", struct conn_cfg, metrics, ndes_metrics_cfg_schema),
 	NDES_CFG_ENUM_STRING("log_level", struct conn_cfg, log_level, log_level_names,
 	    NDES_CFG_DEFAULT("info")),
 	NDES_CFG_DURATION("drain_timeout", struct conn_cfg, drain_timeout,

@@ -12,6 +12,7 @@
 
 #include "config_loader.h"
 #include "events_config.h"
+#include "metrics_config.h"
 #include "ipc_config.h"
 
 #define CONN_DEFAULT_CONFIG NDES_SYSCONFDIR "/ndes/connector.yaml"
@@ -81,6 +82,7 @@ struct conn_cfg {
 	struct conn_renewal_cfg		 renewal;
 	bool				 fips;
 	struct ndes_events_cfg		 events;
+	struct ndes_metrics_cfg		 metrics;	/* docs/metrics.md */
 	char				*log_level;
 	int64_t				 drain_timeout;	/* seconds, on SIGTERM */
 };

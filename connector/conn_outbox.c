@@ -427,6 +427,12 @@ conn_outbox_work_count(struct conn_outbox *ob)
 	return outbox_scalar(ob, "SELECT count(*) FROM work");
 }
 
+int64_t
+conn_outbox_oldest(struct conn_outbox *ob)
+{
+	return outbox_scalar(ob, "SELECT coalesce(min(created), 0) FROM items WHERE rejected = 0");
+}
+
 char *
 conn_outbox_summary_json(struct conn_outbox *ob)
 {

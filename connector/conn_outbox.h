@@ -93,6 +93,9 @@ int conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome 
 int64_t conn_outbox_purge_rejected(struct conn_outbox *ob, int64_t before);
 /* Count items + work again (another process may have changed them). */
 int conn_outbox_recount(struct conn_outbox *ob);
+/* When the oldest item still to send was stored (seconds since the epoch);
+ * 0 when there is none, -1 on a database error. */
+int64_t conn_outbox_oldest(struct conn_outbox *ob);
 /* Counts per kind ("successNotification": 3, ...) as JSON text, malloc'd. */
 char *conn_outbox_summary_json(struct conn_outbox *ob);
 

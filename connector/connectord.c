@@ -20,6 +20,7 @@
 #include "d_config.h"
 #include "d_crpd.h"
 #include "d_download.h"
+#include "d_metrics.h"
 #include "d_ipc.h"
 #include "d_note.h"
 #include "d_registration.h"
@@ -266,7 +267,9 @@ connd_setup(struct connd *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the event loop");
 		return -1;
 	}
-	return connd_ipc_start(d->ipc, err, errlen);
+	if (connd_ipc_start(d->ipc, err, errlen) == -1)
+		return -1;
+	return connd_metrics_start(&d->env, &d->env.metrics, err, errlen);
 }
 
 static void
@@ -288,6 +291,7 @@ connd_free(struct connd *d)
 {
 	struct event *evs[] = { d->ev_term, d->ev_int, d->ev_hup, d->ev_watchdog, d->ev_drain };
 
+	connd_metrics_free(d->env.metrics);
 	connd_ipc_free(d->ipc);
 	connd_reg_free(d->reg);	/* first: calls in flight are cancelled */
 	connd_upload_free(d->upload);
@@ -397,6 +401,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("ndes-connectord", LOG_LEVEL_INFO);
+	d.env.config_path = path;
 	if ((d.conf = connd_config_load(path, verbose, err, sizeof(err))) == NULL) {
 		connd_start_failed(err);	/* the default events sink */
 		return 1;

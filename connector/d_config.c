@@ -114,7 +114,7 @@ reload_log_fixed(const struct conn_cfg *run, const struct conn_cfg *nc)
 {
 	static const char *const fixed[] = { "state_dir", "ipc.socket", "ipc.mode",
 	    "ipc.max_connections", "ipc.max_connections_per_uid", "events.sink", "events.path",
-	    "fips" };
+	    "events.instance", "fips", "metrics" };
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!same(run, nc, fixed[i]))

@@ -12,7 +12,7 @@
  * may_revoke, crl_days, ...; the CRL is checked again), downloads.*,
  * outbox.*, renewal.* and drain_timeout are read where they are used.
  * Keys bound at start (state_dir, ipc.socket, ipc.mode, ipc.max_connections*,
- * events.*, fips) keep their running values, each change logged as "X
+ * events.*, fips, metrics) keep their running values, each change logged as "X
  * changed: restart ndes-connectord to apply". */
 #ifndef NDES_CONND_CONFIG_H
 #define NDES_CONND_CONFIG_H

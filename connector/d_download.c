@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "conn_outbox.h"
 #include "crypto.h"
+#include "d_metrics.h"
 #include "d_note.h"
 #include "d_timer.h"
 #include "download.h"
@@ -32,11 +33,12 @@ static void dl_pkcs(struct connd_download *dl);
 static void dl_revocations(struct connd_download *dl);
 
 static void
-dl_event_ok(const char *detail)
+dl_event_ok(struct connd_download *dl, const char *detail)
 {
 	struct ndes_event_ctx ctx = { .detail = detail };
 
 	ndes_event_emit(NDES_EV_DOWNLOAD_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
+	connd_metrics_downloaded(dl->env->metrics, "ok");
 	log_info("%s", detail);
 }
 
@@ -49,6 +51,7 @@ dl_failed(struct connd_download *dl, const char *what, const struct ndes_http_re
 	connd_result_text(res, text, sizeof(text));
 	snprintf(detail, sizeof(detail), "%s: %s", what, text);
 	ndes_event_emit(NDES_EV_DOWNLOAD_FAILURE, conn_cloud_diag(res->err, res->status), &ctx);
+	connd_metrics_downloaded(dl->env->metrics, "failed");
 	connd_note_error(dl->env->notes, "download of %s", detail);
 }
 
@@ -83,7 +86,7 @@ dl_store_signing(struct connd_download *dl, json_t *value)
 			snprintf(dl->signing_digest, sizeof(dl->signing_digest), "%s", digest);
 			snprintf(detail, sizeof(detail), "downloaded %d challenge-signing "
 			    "certificates into %s", sk_X509_num(certs), path);
-			dl_event_ok(detail);
+			dl_event_ok(dl, detail);
 			connd_hook_call(&dl->hooks.signing);
 		}
 	}
@@ -150,7 +153,7 @@ dl_requests_done(struct connd_download *dl, const struct ndes_http_result *res,
 	}
 	if ((n = dl_store_work(dl, value, kind, id_field, prefix)) > 0) {
 		snprintf(detail, sizeof(detail), "downloaded %zu %s", n, what);
-		dl_event_ok(detail);
+		dl_event_ok(dl, detail);
 	}
 	json_decref(value);
 }

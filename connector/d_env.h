@@ -33,14 +33,17 @@ struct conn_state;
 struct conn_outbox;
 struct conn_ca;
 struct connd_notes;
+struct connd_metrics;
 
 struct connd_env {
 	struct event_base	*base;
 	const struct conn_cfg	*cfg;
+	const char		*config_path;	/* cfg's file (named in refusals); may be NULL */
 	const struct conn_state	*st;		/* the state folder's paths */
 	struct conn_outbox	*ob;
 	struct conn_ca		*ca;		/* NULL without a ca: section */
 	struct connd_notes	*notes;		/* d_note.h */
+	struct connd_metrics	*metrics;	/* d_metrics.h; NULL: no metrics.listen */
 	time_t			(*now)(void);	/* the clock (time(NULL)); tests move their own */
 	bool			 stopping;	/* SIGTERM: no new work, no new calls */
 };

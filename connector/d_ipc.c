@@ -358,6 +358,10 @@ connd_ipc_start(struct connd_ipc *ipc, char *err, size_t errlen)
 		return -1;
 	}
 	ndes_ipc_server_set_callbacks(ipc->server, ipc_accept, ipc_close);
+	if (ndes_ipc_server_set_config_name(ipc->server, ipc->env->config_path) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return ipc_fit_descriptors(ipc, err, errlen);
 }
 

@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "conn_outbox.h"
+#include "d_metrics.h"
 #include "d_note.h"
 #include "d_timer.h"
 #include "errmsg.h"
@@ -52,6 +53,7 @@ connd_upkeep_crl(struct connd_upkeep *k)
 		upkeep_crl_failed(k, st, &info, err);
 		return;
 	}
+	connd_metrics_crl(k->env->metrics, info.next_update);
 	if (info.next_update > 0)
 		ndes_clock_iso8601(info.next_update, when, sizeof(when));
 	if (info.published)

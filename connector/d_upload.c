@@ -10,6 +10,7 @@
 #include "cloud.h"
 #include "conf.h"
 #include "conn_outbox.h"
+#include "d_metrics.h"
 #include "d_note.h"
 #include "d_timer.h"
 #include "events.h"
@@ -107,8 +108,17 @@ up_events(struct up_batch *b)
 	char detail[1400];
 	struct ndes_event_ctx ctx = { .detail = detail, .request_id = b->request_id[0] ?
 	    b->request_id : NULL };
+	static const char *const metric_kind[] = { [UP_NOTIFICATIONS] = "notification",
+	    [UP_PKCS] = "pkcs_result", [UP_REVOCATIONS] = "revocation_result" };
 	const char *what = up_kinds[b->kind].what;
 	struct connd_notes *notes = b->u->env->notes;
+	struct connd_metrics *m = b->u->env->metrics;
+
+	connd_metrics_uploaded(m, metric_kind[b->kind], "ok", b->ok);
+	connd_metrics_uploaded(m, metric_kind[b->kind], "rejected", b->rejected);
+	if (b->failed)
+		connd_metrics_uploaded(m, metric_kind[b->kind], "failed",
+		    b->n - b->ok - b->rejected);
 
 	if (b->ok > 0) {
 		snprintf(detail, sizeof(detail), "uploaded %zu %s", b->ok, what);

@@ -201,7 +201,9 @@ int
 crp_ipc_start(struct crpd *d)
 {
 	d->ipc = ndes_ipc_server_from_cfg(d->base, &d->cfg.ipc, ipc_dispatch, d);
-	return d->ipc != NULL ? 0 : -1;
+	if (d->ipc == NULL || ndes_ipc_server_set_config_name(d->ipc, d->config_path) == -1)
+		return -1;
+	return 0;
 }
 
 void

@@ -24,6 +24,7 @@
 #include "jobs.h"
 #include "link.h"
 #include "log.h"
+#include "crp_metrics.h"
 #include "resources.h"
 #include "storage.h"
 #include "sync.h"
@@ -75,7 +76,8 @@ crpd_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval soon = { 0, 100000 }, limit = { 10, 0 };
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reloading keys and signing certificates");
+		log_info("SIGHUP: reloading the configuration, keys and signing certificates");
+		crp_config_reload(d);
 		crp_reload_submit(d, &none);
 		return;
 	}
@@ -243,6 +245,8 @@ crpd_fit_descriptors(struct crpd *d)
 		{ "http.max_connections", &d->cfg.http.max_connections },
 	};
 
+	d->file_ipc_max = d->cfg.ipc.max_connections;
+	d->file_http_max = d->cfg.http.max_connections;
 	return ndes_fd_budget_fit(ndes_nofile_raise(), NDES_FD_RESERVE, claims,
 	    d->cfg.http_present ? 2 : 1);
 }
@@ -265,7 +269,7 @@ crpd_start(struct crpd *d)
 	    crpd_workers(d))) == NULL)
 		return 1;
 	if (crpd_events_setup(d) == -1 || crp_ipc_start(d) == -1 || crp_http_start(d) == -1 ||
-	    crp_link_start(d) == -1)
+	    crp_link_start(d) == -1 || crp_metrics_start(d) == -1)
 		return 1;
 	crp_purge_submit(d);
 	log_info("listening on %s with %d worker%s", d->cfg.ipc.socket,
@@ -303,6 +307,7 @@ crpd_stop(struct crpd *d)
 	d->work = NULL;
 	crpd_stop_sync(d);
 	crp_link_stop(d);
+	crp_metrics_stop(d);
 	crp_http_stop(d);
 	crp_ipc_stop(d);
 	/* closed connections finish their deferred callbacks */
@@ -334,6 +339,8 @@ crpd_run(const char *config, bool debug)
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.config_path = config;
+	d.debug = debug;
 	crp_keyholder_init(&d.keys);
 	log_init("ndes-crpd", debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	if (crpd_config_load(config, &d.cfg, err, sizeof(err)) == -1) {

@@ -21,9 +21,15 @@ struct crp_work;
 struct crp_sync;
 struct crp_link;
 struct crp_http;
+struct crp_metrics;
 
 struct crpd {
 	struct crpd_cfg		 cfg;
+	const char		*config_path;	/* cfg's file: SIGHUP reads it again */
+	bool			 debug;		/* --debug: log_level does not apply */
+	/* The file's ipc.max_connections and http.max_connections before
+	 * crpd_fit_descriptors() lowered them (a reload compares with these). */
+	int64_t			 file_ipc_max, file_http_max;
 	struct crp_key_paths	 key_paths;	/* strings owned */
 	char			*db_path;
 	struct event_base	*base;
@@ -35,6 +41,7 @@ struct crpd {
 	struct ndes_ipc_server	*ipc;
 	struct crp_link		*link;
 	struct crp_http		*http;
+	struct crp_metrics	*metrics;	/* metrics.c; NULL: none */
 	struct event		*ev_signals[4];
 	struct event		*ev_purge;
 	struct event		*ev_watchdog;

@@ -38,6 +38,8 @@ void	crp_notify_submit(struct crpd *d, struct crp_reply *reply,
 void	crp_reload_submit(struct crpd *d, struct crp_reply *reply);
 /* Load at startup, synchronously (before the threads run). */
 void	crp_reload_initial(struct crpd *d);
+/* config_reload.c: SIGHUP, the configuration file read again (loop thread). */
+void	crp_config_reload(struct crpd *d);
 
 /* purge.c: delete the challenge records that expired purge_after ago. */
 void	crp_purge_submit(struct crpd *d);

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "challenge_store.h"
 #include "crpd.h"
 #include "events.h"
 #include "log.h"
+#include "crp_metrics.h"
 #include "verify.h"
 #include "work.h"
 
@@ -24,6 +26,7 @@ struct crp_verify_job {
 	struct crp_verify_result res;
 	bool			 checks_ok;
 	enum crp_store_outcome	 outcome;
+	struct timespec		 started;	/* CLOCK_MONOTONIC: the latency metric */
 };
 
 static void
@@ -152,6 +155,7 @@ verify_done(struct crp_job *job, struct crpd *d)
 
 	if (vj->reply.ops != NULL)
 		vj->reply.ops->verified(vj->reply.state, &a);
+	crp_metrics_verified(d, r->event, r->code, &vj->started);
 	crp_release(d);
 	verify_job_free(vj);
 }
@@ -179,6 +183,7 @@ crp_verify_submit(struct crpd *d, struct crp_reply *reply, const uint8_t *csr,
 	if (vj == NULL)
 		fatal("verify job");
 	crp_job_init(&vj->job, &verify_ops, false);
+	clock_gettime(CLOCK_MONOTONIC, &vj->started);
 	vj->reply = crp_reply_take(reply);
 	vj->csr = malloc(csr_len > 0 ? csr_len : 1);
 	vj->template_name = strdup_or_empty(template_name);

@@ -8,6 +8,7 @@ NDES_PACKAGES=(
 	systemd locales scep procps iproute2 curl ca-certificates valgrind jq
 	# the Debian packages (scripts/package.sh, tests/package-install.sh)
 	dpkg-dev debhelper dh-autoreconf lintian
+	prometheus	# promtool: the metrics tests validate what the daemons serve
 )
 
 # Only for scripts/fuzz.sh: clang brings libFuzzer and the sanitizer runtimes.

@@ -444,7 +444,7 @@ SERVICE_REFUSED(admin_address_on_loopback, "service:\n  admin_address: 0.0.0.0\n
 SERVICE_REFUSED(schema_errors_from_the_loader, "scep_profile: []\n",
     "t.yaml:51:1: unknown key \"scep_profile\" "
     "(expected one of: tenant_id, service, templates, users, devices, groups, "
-    "trusted_certificate_profiles, scep_profiles)")
+    "trusted_certificate_profiles, scep_profiles, metrics)")
 
 Test(inventory, relative_paths_against_the_config_folder)
 {

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,20 +234,28 @@ Test(crpd_ipc, success_notify_without_certificate_is_a_bad_request)
 	cr_assert_str_eq(nr.message, "a Success notification needs the issued certificate");
 }
 
-/* In a child: become uid/gid, then verify; exit 0 answered, 10 refused. */
+/* What the client said when verify_as() was refused (the server's reason). */
+static char refusal[512];
+
+/* In a child: become uid/gid, then verify; exit 0 answered, 10 refused by
+ * the ACL (EACCES, the reason in refusal), 11 refused by a cap (EAGAIN). */
 static int
 verify_as(uid_t uid, gid_t gid)
 {
-	pid_t pid = fork();
-	int status;
+	int status, fds[2];
+	ssize_t n;
+	pid_t pid;
 
-	cr_assert_neq(pid, -1);
+	cr_assert_eq(pipe(fds), 0);
+	cr_assert_neq(pid = fork(), -1);
 	if (pid == 0) {
 		static const uint8_t junk[] = { 0x30, 0x00 };
 		struct ndes_ipc_client *c;
 		struct ndes_ipc_msg *m = ndes_ipc_msg_new(NDES_IPC_MSG_VERIFY_REQUEST, 1);
 		struct ndes_ipc_frame *reply = NULL;
+		char err[512] = "";
 
+		close(fds[0]);
 		if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
 		    setresuid(uid, uid, uid) == -1)
 			_exit(30);
@@ -255,10 +265,18 @@ verify_as(uid_t uid, gid_t gid)
 		ndes_ipc_msg_add_str(m, "txn-uid");
 		if ((c = ndes_ipc_client_connect(h->sock, 2000, NULL, 0)) == NULL)
 			_exit(20);
-		if (ndes_ipc_client_call(c, m, &reply, 5000, NULL, 0) == -1)
-			_exit(errno == ECONNRESET || errno == EPIPE ? 10 : 21);
+		if (ndes_ipc_client_call(c, m, &reply, 5000, err, sizeof(err)) == -1) {
+			int saved = errno;
+
+			(void)!write(fds[1], err, strlen(err));
+			_exit(saved == EACCES ? 10 : saved == EAGAIN ? 11 : 21);
+		}
 		_exit(ndes_ipc_frame_type(reply) == NDES_IPC_MSG_VERIFY_REPLY ? 0 : 22);
 	}
+	close(fds[1]);
+	n = read(fds[0], refusal, sizeof(refusal) - 1);
+	refusal[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
 	waitpid(pid, &status, 0);
 	cr_assert(WIFEXITED(status), "child status 0x%x", status);
 	return WEXITSTATUS(status);
@@ -295,9 +313,47 @@ Test(crpd_ipc, unauthorised_uid_is_refused)
 	teardown();
 	h = crpd_h_launch(&(struct crpd_h_opts){ .socket_mode = "0666" });
 	cr_assert_eq(verify_as(NOBODY, NOBODY), 10, "uid %d was not refused", NOBODY);
+	cr_assert_neq(asprintf(&line, "uid 65534 is not allowed: add it to ipc.allowed_uids "
+	    "(or its group 65534 to ipc.allowed_gids) in %s", h->config), -1);
+	cr_assert_str_eq(refusal, line, "the caller was told: %s", refusal);
+	free(line);
 	line = grep_log("refused peer uid 65534 gid 65534");
 	cr_assert_not_null(line, "no refusal in the log");
 	free(line);
+}
+
+/* ndes-policy-exec run by a uid crpd does not allow prints crpd's reason
+ * (not "Broken pipe"). */
+Test(crpd_ipc, policy_exec_of_a_refused_uid_prints_why)
+{
+	const char *top = getenv("top_builddir");
+	char *cfg, *cmd, out[1024], *want;
+	FILE *f;
+	size_t n;
+
+	if (geteuid() != 0 || system("command -v setpriv >/dev/null") != 0)
+		cr_skip_test("needs root and setpriv to switch uids");
+	teardown();
+	h = crpd_h_launch(&(struct crpd_h_opts){ .socket_mode = "0666" });
+	cfg = crpd_h_path(h, "policy.yaml");
+	cr_assert_not_null(f = fopen(cfg, "w"));
+	fprintf(f, "crp_socket: %s\ntimeout: 5s\n", h->sock);
+	fclose(f);
+	cr_assert_eq(chmod(cfg, 0644), 0);
+	cr_assert_neq(asprintf(&cmd, "printf '\\060\\000' | setpriv --reuid=65534 "
+	    "--regid=65534 --clear-groups '%s/policy/ndes-policy-exec' -c '%s' 2>&1",
+	    top != NULL ? top : ".", cfg), -1);
+	cr_assert_not_null(f = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	cr_assert_eq(WEXITSTATUS(pclose(f)), 1, "%s", out);
+	cr_assert_neq(asprintf(&want, "ndes-policy-exec: refused: ndes-crpd: uid 65534 is not "
+	    "allowed: add it to ipc.allowed_uids (or its group 65534 to ipc.allowed_gids) in "
+	    "%s\n", h->config), -1);
+	cr_assert_str_eq(out, want);
+	free(want);
+	free(cmd);
+	free(cfg);
 }
 
 Test(crpd_ipc, allowed_uid_and_allowed_gid_pass)
@@ -310,6 +366,94 @@ Test(crpd_ipc, allowed_uid_and_allowed_gid_pass)
 	cr_assert_eq(verify_as(NOBODY, NOBODY), 0);
 	cr_assert_eq(verify_as(4000, GID_A), 0);
 	cr_assert_eq(verify_as(4000, 4001), 10);
+}
+
+/* Run a shell command on the config file ('%s' is its path). */
+static void __attribute__((format(printf, 1, 2)))
+edit_config(const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cr_assert_neq(vasprintf(&cmd, fmt, ap), -1);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	free(cmd);
+}
+
+static int
+count_log(const char *needle)
+{
+	char *cmd;
+	int n = -1;
+	FILE *p;
+
+	cr_assert_neq(asprintf(&cmd, "grep -cF '%s' '%s'", needle, h->log), -1);
+	p = popen(cmd, "r");
+	cr_assert_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
+static void __attribute__((format(printf, 1, 2)))
+expect_log(const char *fmt, ...)
+{
+	char *want, *line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cr_assert_neq(vasprintf(&want, fmt, ap), -1);
+	va_end(ap);
+	line = grep_log(want);
+	cr_assert_not_null(line, "not in the log: %s", want);
+	free(line);
+	free(want);
+}
+
+static int
+count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+
+	cr_assert_not_null(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* SIGHUP reads crpd.yaml again: the ACL and log_level at once, a key bound
+ * at start only reported, a broken file changes nothing. */
+Test(crpd_ipc, sighup_reloads_the_configuration)
+{
+	char *at;
+	int connected;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to switch uids");
+	teardown();
+	h = crpd_h_launch(&(struct crpd_h_opts){ .socket_mode = "0666" });
+	cr_assert_eq(verify_as(NOBODY, NOBODY), 10);
+	edit_config("sed -i -e 's|^  mode: 0666$|&\\n  allowed_uids: [65534]|' "
+	    "-e 's|^workers: 2$|workers: 3|' -e 's|^log_level: debug$|log_level: info|' '%s'", h->config);
+	cr_assert_eq(kill(h->pid, SIGHUP), 0);
+	expect_log("SIGHUP: reloaded %s (changed: log_level, ipc.allowed_uids)", h->config);
+	expect_log("%s", "workers changed: restart ndes-crpd to apply");
+	cr_assert_eq(count_log("changed: restart ndes-crpd"), 1, "only workers is bound at start");
+	connected = count_log("connected (uid");
+	cr_assert_eq(verify_as(NOBODY, NOBODY), 0, "allowed_uids did not apply: %s", refusal);
+	cr_assert_eq(count_log("connected (uid"), connected, "log_level info did not apply");
+
+	edit_config("echo 'bogus: 1' >> '%s'", h->config);
+	cr_assert_neq(asprintf(&at, "%s:%d", h->config, count_lines(h->config)), -1);
+	cr_assert_eq(kill(h->pid, SIGHUP), 0);
+	expect_log("SIGHUP: the configuration was not reloaded, running on the one loaded "
+	    "before: %s:1: unknown key \"bogus\"", at);
+	free(at);
+	cr_assert_eq(verify_as(NOBODY, NOBODY), 0, "the running ACL was not kept");
 }
 
 static int

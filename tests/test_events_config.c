@@ -3,6 +3,7 @@
  * starts. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,6 +134,32 @@ Test(events_config, file_sink_writes_to_path)
 	json_decref(arr);
 	unlink(path);
 	free(path);
+}
+
+/* events.instance from the YAML names the installation in every event
+ * (NDES_INSTANCE, docs/events.md), over $NDES_INSTANCE. */
+Test(events_config, instance_from_the_yaml)
+{
+	char *path = evt_tmpfile(), *yaml, err[NDES_CONFIG_ERR_MAX];
+	struct ec_cfg cfg;
+	json_t *arr;
+
+	setenv("NDES_INSTANCE", "from-the-environment", 1);
+	cr_assert_neq(asprintf(&yaml, "events: {sink: file, path: %s, instance: ndes-paris}\n",
+	    path), -1);
+	cr_assert_eq(ec_load(yaml, &cfg, err), 0, "%s", err);
+	cr_assert_eq(ndes_events_cfg_init(&cfg.events), 0);
+	cr_assert_eq(ndes_event_emit(NDES_EV_CONNECTOR_STARTED, NDES_DIAG_SUCCESS, NULL), 0);
+	arr = evt_read_json_file(path);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0),
+	    "NDES_INSTANCE")), "ndes-paris");
+	json_decref(arr);
+	ndes_config_free(&ec_schema, &cfg);
+	unsetenv("NDES_INSTANCE");
+	ndes_events_set_instance(NULL);
+	unlink(path);
+	free(path);
+	free(yaml);
 }
 
 Test(events_config, stderr_sink_writes_json_lines_to_stderr, .init = cr_redirect_stderr)

@@ -120,3 +120,36 @@ Test(events_journal, auto_uses_the_journal_when_its_socket_exists)
 	unlink(path);
 	free(path);
 }
+
+/* Two installations on one journal: each event names its own
+ * (NDES_INSTANCE), the host name by default, $NDES_INSTANCE, or the
+ * name the daemon's YAML gives (events.instance). */
+Test(events_journal, events_carry_the_installation_name)
+{
+	struct ndes_events_opts o = { NDES_EVENTS_SINK_JOURNAL, NULL };
+	struct ndes_event_ctx ctx = { .transaction_id = run_tag };
+	static const char *const names[] = { NULL, "ndes-paris", "ndes-lyon" };
+	char match[640], host[256];
+	json_t *arr;
+
+	cr_assert_eq(gethostname(host, sizeof(host) - 1), 0);
+	cr_assert_eq(ndes_events_init(&o), 0);
+	for (size_t i = 0; i < 3; i++) {
+		unsetenv("NDES_INSTANCE");
+		if (i == 1)
+			setenv("NDES_INSTANCE", names[i], 1);
+		ndes_events_set_instance(i == 2 ? names[i] : NULL);
+		cr_assert_eq(ndes_event_emit(NDES_EV_UPLOAD_SUCCESS, 0, &ctx), 0);
+		snprintf(match, sizeof(match), "NDES_TRANSACTION_ID=%s NDES_INSTANCE=%s", run_tag,
+		    i == 0 ? host : names[i]);
+		arr = evt_journal_read(match, 1);
+		cr_assert_eq(json_array_size(arr), 1, "no event with %s", match);
+		evt_instance = i == 0 ? host : names[i];
+		evt_check_fields(json_array_get(arr, 0), NDES_EV_UPLOAD_SUCCESS, 0, &ctx,
+		    "ndes-evtest", 0);
+		json_decref(arr);
+	}
+	evt_instance = NULL;
+	unsetenv("NDES_INSTANCE");
+	ndes_events_set_instance(NULL);
+}

@@ -83,7 +83,7 @@ Test(events_sink, no_context_gives_base_fields_only)
 	evt_check_fields(json_array_get(arr, 0), NDES_EV_CONNECTOR_STARTED, 0, NULL, "ndes-evtest", 1);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "MESSAGE")),
 	    "StartedConnectorService (10010) 0x00000000 Success");
-	cr_assert_eq(json_object_size(json_array_get(arr, 0)), 10);
+	cr_assert_eq(json_object_size(json_array_get(arr, 0)), 11);
 	json_decref(arr);
 }
 

@@ -40,7 +40,7 @@ static const struct evt_ctx_key evt_ctx_keys[] = {
 
 static const char *const evt_base_keys[] = {
 	"MESSAGE", "MESSAGE_ID", "PRIORITY", "SYSLOG_IDENTIFIER", "NDES_EVENT_ID",
-	"NDES_EVENT_NAME", "NDES_DIAG_CODE", "NDES_DIAG_NAME",
+	"NDES_EVENT_NAME", "NDES_DIAG_CODE", "NDES_DIAG_NAME", "NDES_INSTANCE",
 };
 #define EVT_NBASE (sizeof(evt_base_keys) / sizeof(evt_base_keys[0]))
 
@@ -125,6 +125,23 @@ evt_expected_key(const char *key, const struct ndes_event_ctx *ctx)
 	return 0;
 }
 
+const char *evt_instance;
+
+/* evt_instance, else $NDES_INSTANCE, else the host name (events.h). */
+static const char *
+evt_expected_instance(void)
+{
+	static char host[256];
+	const char *env = getenv("NDES_INSTANCE");
+
+	if (evt_instance != NULL)
+		return evt_instance;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	cr_assert_eq(gethostname(host, sizeof(host) - 1), 0);
+	return host;
+}
+
 static void
 evt_check_json_extras(json_t *obj)
 {
@@ -156,6 +173,7 @@ evt_check_fields(json_t *obj, enum ndes_event ev, uint32_t code,
 	snprintf(num, sizeof(num), "%d", ei->priority);
 	cr_assert_str_eq(evt_str(obj, "PRIORITY"), num);
 	cr_assert_str_eq(evt_str(obj, "SYSLOG_IDENTIFIER"), ident);
+	cr_assert_str_eq(evt_str(obj, "NDES_INSTANCE"), evt_expected_instance());
 	snprintf(num, sizeof(num), "%d", ei->id);
 	cr_assert_str_eq(evt_str(obj, "NDES_EVENT_ID"), num);
 	cr_assert_str_eq(evt_str(obj, "NDES_EVENT_NAME"), ei->name);

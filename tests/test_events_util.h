@@ -19,6 +19,9 @@ void evt_expected_message(char *buf, size_t len, enum ndes_event ev, uint32_t co
 /* Asserts every field: the base fields, each non-NULL ctx field with its
  * value, no NDES_* field beyond them.  With json_sink also _PID and
  * __REALTIME_TIMESTAMP and no other key at all. */
+/* The NDES_INSTANCE evt_check_fields() expects (NULL: $NDES_INSTANCE, else
+ * the host name, as events.h says). */
+extern const char *evt_instance;
 void evt_check_fields(json_t *obj, enum ndes_event ev, uint32_t code,
     const struct ndes_event_ctx *ctx, const char *ident, int json_sink);
 /* The most specific code an event allows (the last before Unknown_Error). */

@@ -75,12 +75,14 @@ ce_make_ca() {
 }
 
 # start_cloud [serve options...]: the emulator with the example tenant (or
-# the tenant file $CLOUD_TENANT), its issuing CA replaced by $T/ca.  Sets
+# the tenant file $CLOUD_TENANT, plus the YAML in $CLOUD_EXTRA), its issuing
+# CA replaced by $T/ca.  Sets
 # CLOUD_PORT, ADMIN, CLOUD_URL, CLOUD_CA.
 start_cloud() {
 	[ -d "$T/ca" ] || ce_make_ca "$T/ca"
 	sed -e "s|^\(  *\)state_dir:.*|\1state_dir: $T/cloud|" -e "s|depot/ca.pem|$T/ca/ca.pem|" \
 	    "${CLOUD_TENANT:-$CLOUD_EXAMPLE}" > "$T/cloud.yaml"
+	[ -z "${CLOUD_EXTRA:-}" ] || printf '%s\n' "$CLOUD_EXTRA" >> "$T/cloud.yaml"
 	rm -f "$T/cloud/ports.json"
 	"$CLOUD_SIM" serve --config "$T/cloud.yaml" --listen-port "${CLOUD_PORT:-0}" \
 	    --admin-port "${ADMIN_PORT:-0}" "$@" >>"$T/cloud.log" 2>&1 &

@@ -49,13 +49,24 @@ now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Whether the server closed fd (after the reason it sent, docs/ipc.md). */
+static bool
+closed_by_server(int fd)
+{
+	char buf[1024];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		continue;
+	return n == 0;
+}
+
 static int
 hold_unix(const char *path, int count, uid_t uid, int hold_ms)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int64_t end = now_ms() + hold_ms;
 	int connected = 0, refused = 0;
-	char c;
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if (uid != 0 && (setgroups(0, NULL) == -1 || setresgid(uid, uid, uid) == -1 ||
@@ -71,7 +82,7 @@ hold_unix(const char *path, int count, uid_t uid, int hold_ms)
 	}
 	usleep(1000000);
 	for (int i = 0; i < count; i++)
-		refused += conns[i].fd != -1 && recv(conns[i].fd, &c, 1, MSG_DONTWAIT) == 0;
+		refused += conns[i].fd != -1 && closed_by_server(conns[i].fd);
 	printf("connected %d refused %d\n", connected, refused);
 	fflush(stdout);
 	while (now_ms() < end)
