@@ -139,6 +139,14 @@ check "the watcher the installed ndes-policy-exec ran is the installed one" \
 	test "$(readlink "/proc/$(demo_pid watcher)/exe")" = /usr/libexec/ndes-linux/ndes-policy-watch
 demo_stop_all
 
+# ---- docs/deploy.md on the installed packages ------------------------------
+guide_out=$(top_srcdir=$top_srcdir bash "$top_srcdir/tests/deploy-guide.sh" 2>&1)
+guide_rc=$?
+sed 's/^/# deploy-guide: /' <<<"$guide_out"
+grep -q '^1\.\.0 # SKIP' <<<"$guide_out" && guide_rc=skipped
+check_eq "docs/deploy.md followed literally on the installed packages (tests/deploy-guide.sh)" \
+	"$guide_rc" 0
+
 # ---- purge ------------------------------------------------------------------
 purge_all
 check_eq "dpkg --purge: no package of ours known to dpkg" "$(dpkg-query -W \

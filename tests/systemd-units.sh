@@ -12,15 +12,15 @@ units="ndes-crpd ndes-connectord"
 daemon_ndes_crpd=crp/ndes-crpd
 daemon_ndes_connectord=connector/ndes-connectord
 
-echo "1..12"
+echo "1..14"
 if ! command -v systemd-analyze >/dev/null 2>&1; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "ok $i # skip no systemd-analyze"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do echo "ok $i # skip no systemd-analyze"; done
 	exit 0
 fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/sbin" "$tmp/units" "$tmp/man/man8" "$tmp/root/etc"
+mkdir -p "$tmp/sbin" "$tmp/bin" "$tmp/units" "$tmp/man/man8" "$tmp/root/etc"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -49,13 +49,17 @@ for u in $units; do
 	fi
 done
 
-# 3-4: systemd-analyze verify, no output at all.
-for u in $units; do
-	out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify "./$u.service" 2>&1)
+# verify UNIT LABEL: systemd-analyze verify of $tmp/units/UNIT.service, no output at all
+verify() {
+	out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify "./$1.service" 2>&1)
 	rc=$?
 	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
 	[ $rc = 0 ] && [ -z "$out" ]
-	check $? "$u.service: systemd-analyze verify has no warning"
+	check $? "$2: systemd-analyze verify has no warning"
+}
+# 3-4: systemd-analyze verify, no output at all.
+for u in $units; do
+	verify "$u" "$u.service"
 done
 
 # 5-8: systemd-analyze security: the score is printed and under the bound.
@@ -102,4 +106,17 @@ for d in /run/ndes /var/lib/ndes; do
 	got=$(stat -c '%a %u %g' "$tmp/root$d" 2>&1)
 	[ "$got" = "750 $uid $gid" ]
 	check $? "tmpfiles.d/ndes.conf makes $d 0750 ndes:ndes ($got)"
+done
+
+# 13-14: the example units for micromdm's scepserver and the depot watcher
+# (docs/deploy.md): systemd-analyze verify, no output at all (it wants
+# scepserver installed: Debian package scep).
+ln -s "$builddir/policy/ndes-policy-exec" "$tmp/bin/ndes-policy-exec"
+for u in ndes-scepserver ndes-policy-watch; do
+	if [ "$u" = ndes-scepserver ] && [ ! -x /usr/bin/scepserver ]; then
+		n=$((n + 1)); echo "ok $n # skip $u.service: no /usr/bin/scepserver"; continue
+	fi
+	sed -e "s|@bindir[@]|$tmp/bin|g" -e "s|@sysconfdir[@]|/etc|g" \
+	    "$srcdir/etc/systemd/$u.service.in" >"$tmp/units/$u.service"
+	verify "$u" "$u.service (example)"
 done
