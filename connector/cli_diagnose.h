@@ -114,6 +114,7 @@ void diag_ca_cert(struct diag *d, struct diag_result *r);
 void diag_ca_crl(struct diag *d, struct diag_result *r);
 /* cli_diagnose_scep.c */
 void diag_ca_issuer(struct diag *d, struct diag_result *r);
+void diag_cloud_templates(struct diag *d, struct diag_result *r);
 void diag_scep_user(struct diag *d, struct diag_result *r);
 
 #endif

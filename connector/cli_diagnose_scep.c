@@ -1,6 +1,8 @@
 /* ndes-connector diagnose: what ties the connector to the SCEP server and
- * the cloud: the issuer name the revocations are asked for, and whether the
- * SCEP server's user (--scep-user) may reach ndes-crpd and the CA folder. */
+ * the cloud: the issuer name the revocations are asked for, the templates
+ * the cloud asked for that ca.templates does not serve (recorded by the
+ * daemon: the cloud's API has no list of profiles), and whether the SCEP
+ * server's user (--scep-user) may reach ndes-crpd and the CA folder. */
 #include "cli_diagnose.h"
 
 #include <grp.h>
@@ -10,7 +12,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <jansson.h>
+
+#include "conn_outbox.h"
 #include "crypto.h"
 #include "errmsg.h"
 #include "events.h"
@@ -71,6 +77,73 @@ diag_ca_issuer(struct diag *d, struct diag_result *r)
 	free(subj);
 	X509_free(cert);
 	free(cp);
+}
+
+/* The recorded templates that ca.templates (as configured now) does not
+ * serve, as "A (last asked at T), B (...)" and as "- {name: A, validity:
+ * 365d}, ..."; how many. */
+static int
+diag_unserved(const struct conn_cfg *cfg, json_t *rec, char *list, size_t llen, char *add,
+    size_t alen)
+{
+	const char *name;
+	json_t *when;
+	size_t lo = 0, ao = 0;
+	int n = 0;
+
+	json_object_foreach(rec, name, when) {
+		if (conn_conf_template_validity(cfg, name) >= 0 || lo >= llen || ao >= alen)
+			continue;
+		lo += (size_t)snprintf(list + lo, llen - lo, "%s\"%s\" (last asked at %s)",
+		    n > 0 ? ", " : "", name, json_is_string(when) ? json_string_value(when) : "?");
+		ao += (size_t)snprintf(add + ao, alen - ao, "%s- {name: %s, validity: 365d}",
+		    n > 0 ? ", " : "", name);
+		n++;
+	}
+	return n;
+}
+
+void
+diag_cloud_templates(struct diag *d, struct diag_result *r)
+{
+	const struct conn_cfg *cfg = &d->c->cfg;
+	char err[NDES_ERR_MAX], list[1024] = "", add[400] = "", *text = NULL;
+	struct conn_outbox *ob;
+	json_t *rec = NULL;
+	int n;
+
+	if (!cfg->ca_present) {
+		diag_skip(r, "no CA configured (ca:)");
+		return;
+	}
+	if (cfg->ca.n_templates == 0) {
+		diag_ok(r, "ca.templates not set: every template is served (ca.default_validity)");
+		return;
+	}
+	if (access(d->c->st.outbox_db, F_OK) == -1) {
+		diag_skip(r, "no %s yet (ndes-connectord has not run)", d->c->st.outbox_db);
+		return;
+	}
+	if ((ob = conn_outbox_open(d->c->st.outbox_db, 0, err, sizeof(err))) == NULL) {
+		diag_fail(r, NDES_DIAG_UNKNOWN_ERROR, "%s", err);
+		return;
+	}
+	if ((text = conn_outbox_meta_get(ob, CONN_META_UNSERVED_TEMPLATES)) != NULL)
+		rec = json_loads(text, 0, NULL);
+	if ((n = json_is_object(rec) ? diag_unserved(cfg, rec, list, sizeof(list), add,
+	    sizeof(add)) : 0) == 0)
+		diag_ok(r, "every template the cloud asked for is one of the %zu in ca.templates",
+		    cfg->ca.n_templates);
+	else {
+		diag_fail(r, NDES_DIAG_PKCS_REQUEST_INVALID, "the cloud's profiles ask for %s, "
+		    "which ca.templates does not serve: %s fail", list,
+		    n > 1 ? "their PKCS requests" : "its PKCS requests");
+		diag_fix(r, "add to ca.templates %s (the validity of the template on the CA) and "
+		    "reload ndes-connectord", add);
+	}
+	json_decref(rec);
+	free(text);
+	conn_outbox_close(ob);
 }
 
 /* The user's uid and its groups (primary first); 0, or -1 with r failed. */

@@ -7,7 +7,8 @@
 # stopped, the cloud's CA replaced by another, a stale CRL, the CA key
 # readable by others, index.txt missing, a cloud whose clock is wrong
 # (tests/lib/date_server sends an old Date header), a broken configuration,
-# an issuer name that is not ca.pem's subject, a SCEP server user that
+# an issuer name that is not ca.pem's subject, a template the cloud asks for
+# that ca.templates does not serve, a SCEP server user that
 # ndes-crpd refuses, that cannot open crp.sock, that does not own the CA key,
 # ndes-connectord stopped, ndes-crpd stopped; and no failure for a serial
 # file of mode 0400 (as scepserver leaves it: the connector replaces it by
@@ -18,7 +19,7 @@ DATE_SERVER=$top_builddir/tests/lib/date_server
 [ -x "$CRPD" ] || ce_skip_all "ndes-crpd is not built"
 [ -x "$DATE_SERVER" ] || ce_skip_all "tests/lib/date_server is not built"
 ce_setup
-echo "1..79"
+echo "1..86"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 conn_config "ca: {name: ca01, folder: $T/ca}"
@@ -94,12 +95,13 @@ check "CA key" has "OK    CA key: $T/ca/ca.key: owned by us, mode 0600 or strict
 check "CA certificate" has_re "OK    CA certificate: CN=Contoso Issuing CA,O=Contoso, expires at .* (36[0-9][0-9] days left)"
 check "CA issuer name" has "OK    CA issuer name: ca.issuer_name not set: revocations are asked for $T/ca/ca.pem's subject CN=Contoso Issuing CA,O=Contoso"
 check "CA CRL" has_re "OK    CA CRL: $T/ca/crl.pem: 0 revoked, next update .*"
+check "cloud templates" has "OK    cloud templates: ca.templates not set: every template is served (ca.default_validity)"
 check "SCEP server user" has "OK    SCEP server user: $ME (uid $(id -u)) may connect to $T/crp.sock and owns the CA key"
-check "healthy: 21 checks, all OK" summary "21 ok, 0 warn, 0 failed, 0 skipped"
+check "healthy: 22 checks, all OK" summary "22 ok, 0 warn, 0 failed, 0 skipped"
 conn diagnose --crpd-config "$T/crpd.yaml" --scep-user "$ME" --json > "$T/json"
-check "--json: 21 objects, all ok, code and fix null" bash -c "
-    [ \$(grep -c '\"check\": ' '$T/json') = 21 ] && [ \$(grep -c '\"status\": \"ok\"' '$T/json') = 21 ] &&
-    [ \$(grep -c '\"code\": null' '$T/json') = 21 ] && [ \$(grep -c '\"fix\": null' '$T/json') = 21 ]"
+check "--json: 22 objects, all ok, code and fix null" bash -c "
+    [ \$(grep -c '\"check\": ' '$T/json') = 22 ] && [ \$(grep -c '\"status\": \"ok\"' '$T/json') = 22 ] &&
+    [ \$(grep -c '\"code\": null' '$T/json') = 22 ] && [ \$(grep -c '\"fix\": null' '$T/json') = 22 ]"
 conn diagnose --crpd-config "$T/crpd.yaml" > "$T/out" 2>&1
 check "without --scep-user: that check skipped" has "SKIP  SCEP server user: no --scep-user NAME"
 
@@ -212,7 +214,7 @@ wait_for 10 test -s "$T/skew.port"
 diagnose -c "$T/skew.yaml"
 check "clock skew: exit 9" rc_is 9
 check_out "clock skew: the FAIL line" has_re "FAIL  clock skew: 0x00001406 NDES_Clock_Skew: this clock is [0-9]* s ahead of the cloud's (Date: Sun, 06 Nov 1994 08:49:37 GMT); fix: synchronise the clock (timedatectl set-ntp true, chrony or systemd-timesyncd)"
-check_out "clock skew: only that check failed" summary "20 ok, 0 warn, 1 failed, 0 skipped"
+check_out "clock skew: only that check failed" summary "21 ok, 0 warn, 1 failed, 0 skipped"
 kill "$SKEW_PID" 2>/dev/null
 wait "$SKEW_PID" 2>/dev/null
 
@@ -220,11 +222,33 @@ printf 'state_dir: %s\nbogus: 1\n' "$S" > "$T/bad.yaml"
 diagnose -c "$T/bad.yaml"
 check "bad configuration: exit 9" rc_is 9
 check "bad configuration: file:line:col" has_re "FAIL  configuration: 0x00001401 NDES_Config_Invalid: $T/bad.yaml:2:1: unknown key \"bogus\" (.*); fix: correct the file (ndes-connectord --check-config $T/bad.yaml)"
-check "bad configuration: the other 20 skipped" summary "0 ok, 0 warn, 1 failed, 20 skipped"
+check "bad configuration: the other 21 skipped" summary "0 ok, 0 warn, 1 failed, 21 skipped"
+
+# the emulator's profiles ask for ContosoSCEPSignature; the connector serves
+# User only: the request fails (0x1304), the daemon records the name and
+# diagnose says which template to add
+cp "$T/conn.yaml" "$T/conn.saved"
+sed -i "s|^ca: .*|ca: {name: ca01, folder: $T/ca, templates: [{name: User, validity: 365d}]}|" \
+    "$T/conn.yaml"
+kill -HUP "$DAEMON_PID"
+check "templates [User]: reloaded" wait_for 10 grep -q "SIGHUP: reloaded $T/conn.yaml (changed: ca)" \
+    "$T/daemon.log"
+queue_pkcs 1
+check "the request for ContosoSCEPSignature fails with 0x1304" wait_event 20102 0x00001304
+diagnose
+check "a template not served: exit 9" rc_is 9
+check_out "a template not served: the FAIL line" has_re "FAIL  cloud templates: 0x00001304 NDES_Pkcs_RequestInvalid: the cloud's profiles ask for \"ContosoSCEPSignature\" (last asked at $(date -u +%Y-%m-%d)T[0-9:]*Z), which ca.templates does not serve: its PKCS requests fail; fix: add to ca.templates - {name: ContosoSCEPSignature, validity: 365d} (the validity of the template on the CA) and reload ndes-connectord"
+check_out "a template not served: only that check failed" summary "21 ok, 0 warn, 1 failed, 0 skipped"
+cp "$T/conn.saved" "$T/conn.yaml"
+kill -HUP "$DAEMON_PID"
+sed "s|^ca: .*|ca: {name: ca01, folder: $T/ca, templates: [{name: ContosoSCEPSignature, validity: 365d}]}|" \
+    "$T/conn.yaml" > "$T/served.yaml"
+diagnose -c "$T/served.yaml"
+check_out "once ca.templates serves it: OK" has "OK    cloud templates: every template the cloud asked for is one of the 1 in ca.templates"
 
 stop_cloud
 fails "cloud stopped" "FAIL  cloud reachable: 0x00001202 NDES_Cloud_Unreachable: cannot reach $CLOUD_URL: cannot connect to localhost:$CLOUD_PORT: Connection refused; fix: check the URL (cloud.url or the registered one), name resolution, the firewall and cloud.proxy"
-check "cloud stopped: trusted, authentication and clock skipped" summary "17 ok, 0 warn, 1 failed, 3 skipped"
+check "cloud stopped: trusted, authentication and clock skipped" summary "18 ok, 0 warn, 1 failed, 3 skipped"
 start_cloud || { echo "Bail out! the emulator did not start again"; exit 1; }
 
 stop_daemon
