@@ -100,19 +100,21 @@ json_t *
 admin_mint_answer(const struct cloudsim_config *config, const struct ndes_challenge_claims *cl,
     const char *text, int recipients)
 {
-	char iso[32], iat[32];
+	char iso[32], iat[32], *cnf = cloudsim_openssl_cnf(cl, text);
 	json_t *out;
 
 	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
 	cloudsim_time_iso(cl->issued_at, iat, sizeof(iat));
 	if ((out = admin_claims_json(cl)) != NULL &&
-	    (json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
+	    (json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s?}",
 	    "challenge", text, "challengeId", cl->challenge_id, "tenantId", cl->tenant_id,
-	    "issuedAt", iat, "expiresAt", iso, "recipients", recipients)) != 0 ||
+	    "issuedAt", iat, "expiresAt", iso, "recipients", recipients,
+	    "opensslCnf", cnf)) != 0 ||
 	    json_object_update_new(out, admin_profile_payload(config, cl->profile_id)) != 0)) {
 		json_decref(out);
 		out = NULL;
 	}
+	free(cnf);
 	return out;
 }
 

@@ -19,7 +19,7 @@ struct cli {
 	const char *admin_url, *config;
 	const char *device, *profile, *user, *serial, *issuer, *ca_conf, *request_id;
 	long long expires_in, lifetime;
-	bool has_expires_in, has_lifetime, raw;
+	bool has_expires_in, has_lifetime, raw, openssl_cnf;
 };
 
 struct cli_cmd {
@@ -37,7 +37,7 @@ static int cli_show(struct cli *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
 	{ "token", "acrl", cli_token },
-	{ "challenge", "acdpuer", cli_challenge },
+	{ "challenge", "acdpuero", cli_challenge },
 	{ "revoke", "acsiCr", cli_revoke },
 	{ "pkcs-request", "acdpuCr", cli_pkcs_request },
 	{ "pkcs-open", "acR", cli_pkcs_open },
@@ -53,7 +53,7 @@ cloudsim_usage(FILE *fp)
 	    "       ndes-cloud-sim --check-config FILE\n"
 	    "       ndes-cloud-sim token [--lifetime S] [--raw]\n"
 	    "       ndes-cloud-sim challenge --device D --profile P [--user U] [--expires-in S] "
-	    "[--raw]\n"
+	    "[--raw | --openssl-cnf]\n"
 	    "       ndes-cloud-sim revoke --serial S [--issuer N] [--ca-configuration C] [--raw]\n"
 	    "       ndes-cloud-sim pkcs-request --device D --profile P [--user U] "
 	    "[--ca-configuration C] [--raw]\n"
@@ -113,6 +113,7 @@ static const struct option cli_longopts[] = {
 	{ "ca-configuration", required_argument, NULL, 'C' },
 	{ "request-id", required_argument, NULL, 'R' },
 	{ "lifetime", required_argument, NULL, 'l' },
+	{ "openssl-cnf", no_argument, NULL, 'o' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -126,6 +127,7 @@ cli_set(struct cli *c, int opt, const char *arg)
 	case 'p': c->profile = arg; return 0;
 	case 'u': c->user = arg; return 0;
 	case 'r': c->raw = true; return 0;
+	case 'o': c->openssl_cnf = true; return 0;
 	case 's': c->serial = arg; return 0;
 	case 'i': c->issuer = arg; return 0;
 	case 'C': c->ca_conf = arg; return 0;
@@ -244,6 +246,29 @@ cli_target(const struct cli *c, const char *cmd)
 	    "user", cloudsim_json_str(c->user));
 }
 
+/* challenge --openssl-cnf: the recipe as it is, not JSON. */
+static int
+cli_openssl_cnf(struct cli *c, json_t *body)
+{
+	json_t *answer = NULL;
+	const char *cnf;
+	int rc = cloudsim_cli_call(c->admin_url, c->config, "POST", "/admin/challenges", body,
+	    &answer);
+
+	json_decref(body);
+	if (rc != CLOUDSIM_EXIT_OK)
+		return rc;
+	if ((cnf = json_string_value(json_object_get(answer, "opensslCnf"))) != NULL)
+		fputs(cnf, stdout);
+	else {
+		fprintf(stderr, "ndes-cloud-sim: the profile asks for an empty subject, which "
+		    "openssl req cannot make from a configuration\n");
+		rc = CLOUDSIM_EXIT_REFUSED;
+	}
+	json_decref(answer);
+	return fflush(stdout) == 0 ? rc : CLOUDSIM_EXIT_REFUSED;
+}
+
 static int
 cli_challenge(struct cli *c, int argc, char **argv)
 {
@@ -254,6 +279,8 @@ cli_challenge(struct cli *c, int argc, char **argv)
 		return CLOUDSIM_EXIT_USAGE;
 	if (c->has_expires_in)
 		json_object_set_new(body, "expiresIn", json_integer(c->expires_in));
+	if (c->openssl_cnf)
+		return cli_openssl_cnf(c, body);
 	return cli_post(c, "/admin/challenges", body, "challenge");
 }
 

@@ -261,6 +261,17 @@ int cloudsim_plan(const struct cloudsim_config *config, const char *device_id,
  * "" gives "/" (empty subject).  malloc'd; NULL if the text is malformed or
  * has a multi-valued RDN. */
 char *cloudsim_subject_to_openssl_subj(const char *subject);
+/* fn for each RDN of the subject, in request order (the first RDN of the
+ * DER name first, i = 0, 1, ...).  0, or -1 when the text is malformed. */
+typedef void (*cloudsim_rdn_fn)(void *arg, size_t i, const char *type, const char *value);
+int cloudsim_subject_each_rdn(const char *subject, cloudsim_rdn_fn fn, void *arg);
+/* An `openssl req -new -config` file for these claims: [dn] the subject,
+ * [attrs] challengePassword = challenge, [ext] keyUsage, extendedKeyUsage
+ * and subjectAltName (email, DNS, URI, the UPN as an otherName), with the
+ * command line in its comments (openssl_cnf.c).  malloc'd; NULL on an
+ * empty subject (openssl req makes none from a configuration), a malformed
+ * one, or no memory. */
+char *cloudsim_openssl_cnf(const struct ndes_challenge_claims *cl, const char *challenge);
 /* The subject's RDNs for a device, as a JSON object:
  *   {"subject": "CN=alice,O=Contoso,C=US",
  *    "openssl_subj": "/C=US/O=Contoso/CN=alice",

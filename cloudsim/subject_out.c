@@ -97,6 +97,19 @@ fail:
 	return -1;
 }
 
+int
+cloudsim_subject_each_rdn(const char *subject, cloudsim_rdn_fn fn, void *arg)
+{
+	struct subject_rdns s;
+
+	if (subject == NULL || rdns_parse(subject, &s) == -1)
+		return -1;
+	for (size_t i = s.n; i > 0; i--)
+		fn(arg, s.n - i, s.rdns[i - 1].type, s.rdns[i - 1].value);
+	rdns_clear(&s);
+	return 0;
+}
+
 char *
 cloudsim_subject_to_openssl_subj(const char *subject)
 {

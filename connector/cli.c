@@ -22,8 +22,9 @@ usage(FILE *fp)
 	    "  queue --purge-rejected [--older-than DURATION]   delete the items the cloud\n"
 	    "                      refused for good (all, or those stored more than\n"
 	    "                      DURATION ago: 90s, 60m, 12h, 30d); prints how many\n"
-	    "  diagnose [--json] [--crpd-config FILE]   check the whole setup: files, keys,\n"
-	    "                      certificates, sockets, the cloud, the CA folder, the clock\n"
+	    "  diagnose [--json] [--crpd-config FILE] [--scep-user NAME]   check the whole\n"
+	    "                      setup: files, keys, certificates, sockets, the cloud, the\n"
+	    "                      CA folder, the clock, the SCEP server's user\n"
 	    "exit codes: 0 ok, 1 failure, 2 usage, 3 registration token refused, 4 cloud\n"
 	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
 	    "  permissions, 7 not registered, 8 refused by the cloud, 9 diagnose found a\n"
@@ -42,6 +43,7 @@ static const struct option cli_opts[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "limit", required_argument, NULL, 'l' },
 	{ "crpd-config", required_argument, NULL, 'C' },
+	{ "scep-user", required_argument, NULL, 'U' },
 	{ "purge-rejected", no_argument, NULL, 'P' },
 	{ "older-than", required_argument, NULL, 'O' },
 	{ "help", no_argument, NULL, 'h' },
@@ -94,6 +96,7 @@ main(int argc, char **argv)
 		case 'c': c.config_path = optarg; break;
 		case 'S': c.state_dir_opt = optarg; break;
 		case 'C': c.crpd_config = optarg; break;
+		case 'U': c.scep_user = optarg; break;
 		case 'u': c.cloud = optarg; break;
 		case 't': c.token = optarg; break;
 		case 'a': c.ca_cert = optarg; break;

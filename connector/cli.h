@@ -28,6 +28,7 @@ struct cli {
 	const char		*cloud, *token, *ca_cert, *name;
 	const char		*config_path, *state_dir_opt;	/* --config, --state-dir */
 	const char		*crpd_config;			/* --crpd-config */
+	const char		*scep_user;			/* --scep-user */
 	bool			 json, force;
 	long			 limit;
 	bool			 purge_rejected;		/* queue --purge-rejected */

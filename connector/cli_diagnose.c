@@ -35,7 +35,10 @@ static const struct {
 	{ "CA folder", diag_ca_folder },
 	{ "CA key", diag_ca_key },
 	{ "CA certificate", diag_ca_cert },
+	{ "CA issuer name", diag_ca_issuer },
 	{ "CA CRL", diag_ca_crl },
+	{ "cloud templates", diag_cloud_templates },
+	{ "SCEP server user", diag_scep_user },
 };
 #define DIAG_NCHECKS (sizeof(diag_checks) / sizeof(diag_checks[0]))
 

@@ -105,9 +105,16 @@ void diag_cloud_trusted(struct diag *d, struct diag_result *r);
 void diag_cloud_auth(struct diag *d, struct diag_result *r);
 void diag_clock(struct diag *d, struct diag_result *r);
 /* cli_diagnose_ca.c */
+/* folder/name (name NULL: the folder), malloc'd; NULL (r skipped) when no CA
+ * is configured. */
+char *diag_ca_path(struct diag *d, const char *name, struct diag_result *r);
 void diag_ca_folder(struct diag *d, struct diag_result *r);
 void diag_ca_key(struct diag *d, struct diag_result *r);
 void diag_ca_cert(struct diag *d, struct diag_result *r);
 void diag_ca_crl(struct diag *d, struct diag_result *r);
+/* cli_diagnose_scep.c */
+void diag_ca_issuer(struct diag *d, struct diag_result *r);
+void diag_cloud_templates(struct diag *d, struct diag_result *r);
+void diag_scep_user(struct diag *d, struct diag_result *r);
 
 #endif

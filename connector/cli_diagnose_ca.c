@@ -17,8 +17,7 @@
 #include "errmsg.h"
 #include "events.h"
 
-/* folder/name, malloc'd; NULL (r skipped) when no CA is configured. */
-static char *
+char *
 diag_ca_path(struct diag *d, const char *name, struct diag_result *r)
 {
 	char *dir, *p = NULL;
@@ -37,10 +36,12 @@ diag_ca_path(struct diag *d, const char *name, struct diag_result *r)
 	return p;
 }
 
-/* A file the CA work reads and writes: 0, or -1 with r failed.  A missing
- * optional file is fine. */
+/* A file the CA work reads and writes (writes in place, or only reads when
+ * it is replaced by rename in the writable folder): 0, or -1 with r failed.
+ * A missing optional file is fine. */
 static int
-diag_ca_rw(const char *dir, const char *name, bool optional, struct diag_result *r)
+diag_ca_rw(const char *dir, const char *name, bool optional, bool renamed,
+    struct diag_result *r)
 {
 	char *p;
 	int rc = 0, eno;
@@ -49,7 +50,7 @@ diag_ca_rw(const char *dir, const char *name, bool optional, struct diag_result 
 		return -1;
 	if (access(p, F_OK) == -1 && errno == ENOENT && optional)
 		rc = 0;
-	else if (access(p, R_OK | W_OK) == -1) {
+	else if (access(p, renamed ? R_OK : R_OK | W_OK) == -1) {
 		eno = errno;
 		diag_fail(r, NDES_DIAG_PKCS_ISSUE_CA_UNAVAILABLE, "%s: %s", p, strerror(eno));
 		if (eno == ENOENT)
@@ -81,10 +82,11 @@ diag_ca_folder(struct diag *d, struct diag_result *r)
 		    (unsigned)geteuid(), strerror(errno));
 		diag_fix(r, "let the service user write %s (the lock, serial, index.txt and "
 		    "crl.pem are written there)", dir);
-	} else if (diag_ca_rw(dir, "index.txt", false, r) == 0 &&
-	    diag_ca_rw(dir, "serial", true, r) == 0 && diag_ca_rw(dir, "crl.pem", true, r) == 0)
-		diag_ok(r, "%s (CA %s): index.txt and serial readable and writable", dir,
-		    d->c->cfg.ca.name);
+	} else if (diag_ca_rw(dir, "index.txt", false, false, r) == 0 &&
+	    diag_ca_rw(dir, "serial", true, true, r) == 0 &&
+	    diag_ca_rw(dir, "crl.pem", true, true, r) == 0)
+		diag_ok(r, "%s (CA %s): index.txt readable and writable, serial readable "
+		    "(replaced by rename)", dir, d->c->cfg.ca.name);
 	free(dir);
 }
 

@@ -119,5 +119,11 @@ int conn_outbox_maintain(struct conn_outbox *ob);
 int conn_outbox_meta_set(struct conn_outbox *ob, const char *name, const char *value);
 /* malloc'd, NULL when absent. */
 char *conn_outbox_meta_get(struct conn_outbox *ob, const char *name);
+/* {"<template>": "<ISO 8601 time last asked>", ...}: templates PKCS requests
+ * named that ca.templates did not serve (at most CONN_UNSERVED_MAX names of
+ * at most CONN_UNSERVED_NAME_MAX bytes), for `ndes-connector diagnose`. */
+#define CONN_META_UNSERVED_TEMPLATES	"unservedTemplates"
+#define CONN_UNSERVED_MAX		32
+#define CONN_UNSERVED_NAME_MAX		256
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "ca.h"
 #include "cloud.h"
 #include "conf.h"
 #include "conn_outbox.h"
@@ -201,11 +202,29 @@ dl_pkcs(struct connd_download *dl)
 		dl_revocations(dl);
 }
 
+/* ca.issuer_name, else the CA certificate's own subject (the form the cloud
+ * names it in revocation requests); NULL: neither (all issuers). */
+static char *
+dl_issuer(struct connd_download *dl)
+{
+	char err[256];
+	X509 *cert;
+	char *name;
+
+	if (dl->env->cfg->ca.issuer_name != NULL)
+		return strdup(dl->env->cfg->ca.issuer_name);
+	if ((cert = conn_ca_cert(dl->env->ca, err, sizeof(err))) == NULL)
+		return NULL;
+	name = ndes_crypto_name_to_string(X509_get_subject_name(cert));
+	X509_free(cert);
+	return name;
+}
+
 static void
 dl_revocations(struct connd_download *dl)
 {
 	int64_t max = dl->env->ca != NULL ? dl_room(dl) : 0;
-	const char *issuer = dl->env->cfg->ca.issuer_name;
+	char *issuer;
 	json_t *params;
 
 	if (max == 0) {
@@ -213,8 +232,9 @@ dl_revocations(struct connd_download *dl)
 		return;
 	}
 	params = json_pack("{s:I}", "maxRequests", (json_int_t)max);
-	if (issuer != NULL)
+	if ((issuer = dl_issuer(dl)) != NULL)
 		json_object_set_new(params, "issuerName", json_string(issuer));
+	free(issuer);
 	if (connd_caller_json(&dl->caller, "POST",
 	    "/CertificateAuthorityRequests/downloadRevocationRequests",
 	    json_pack("{s:o}", "downloadParameters", params), dl_revocations_done, dl) == -1)

@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
@@ -53,6 +55,30 @@ connd_note_time(struct connd_notes *n, const char *name)
 
 	ndes_clock_iso8601(time(NULL), buf, sizeof(buf));
 	conn_outbox_meta_set(n->ob, name, buf);
+}
+
+void
+connd_note_unserved_template(struct connd_notes *n, const char *name)
+{
+	char *text = conn_outbox_meta_get(n->ob, CONN_META_UNSERVED_TEMPLATES), *out, when[32];
+	json_t *o = text != NULL ? json_loads(text, 0, NULL) : NULL;
+
+	free(text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	if (o == NULL || strlen(name) > CONN_UNSERVED_NAME_MAX ||
+	    (json_object_get(o, name) == NULL && json_object_size(o) >= CONN_UNSERVED_MAX)) {
+		json_decref(o);
+		return;
+	}
+	ndes_clock_iso8601(time(NULL), when, sizeof(when));
+	json_object_set_new(o, name, json_string(when));
+	if ((out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) != NULL)
+		conn_outbox_meta_set(n->ob, CONN_META_UNSERVED_TEMPLATES, out);
+	free(out);
+	json_decref(o);
 }
 
 void

@@ -19,6 +19,9 @@ void connd_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A warning, remembered as lastError / lastErrorAt. */
 void connd_note_error(struct connd_notes *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A PKCS request named a template ca.templates does not serve: remembered
+ * with the time (CONN_META_UNSERVED_TEMPLATES) for diagnose. */
+void connd_note_unserved_template(struct connd_notes *n, const char *name);
 /* name ("lastUpload", ...) = now, ISO 8601. */
 void connd_note_time(struct connd_notes *n, const char *name);
 

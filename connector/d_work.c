@@ -84,6 +84,9 @@ work_pkcs(struct connd_work *w, json_t *item)
 		ndes_err_set(res.error_message, sizeof(res.error_message), "%s", err);
 	} else {
 		opts.template_s = conn_conf_template_validity(cfg, req.template_name);
+		if (opts.template_s < 0)
+			connd_note_unserved_template(w->env->notes,
+			    req.template_name != NULL ? req.template_name : "");
 		conn_pkcs_process(w->env->ca, &req, &opts, &res);
 	}
 	work_pkcs_event(w, &req, &res);

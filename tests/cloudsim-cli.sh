@@ -27,7 +27,7 @@ check() {
 # JSON member "name" of a one-line answer (base64 and IDs need no unescaping).
 member() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-echo 1..19
+echo 1..26
 cp "$top_srcdir/tests/data/cloudsim/service.yaml" "$dir/service.yaml"
 "$OPENSSL" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=CLI CA" \
 	-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 2>/dev/null
@@ -89,6 +89,33 @@ jq -r .trustedRootCertificate "$dir/payload.json" >"$dir/payload-root.pem"
 check "... and the trusted root: the configured certificate itself" \
 	test "$("$OPENSSL" x509 -in "$dir/payload-root.pem" -noout -fingerprint -sha256)" = \
 	"$("$OPENSSL" x509 -in "$dir/ca.pem" -noout -fingerprint -sha256)"
+
+# the CSR recipe: an openssl req configuration with all the profile asks for
+"$SIM" challenge $C --device dev-ios-1 --profile wifi-user --user alice@contoso.com \
+	--openssl-cnf >"$dir/req.cnf"
+"$OPENSSL" req -new -newkey rsa:2048 -nodes -keyout "$dir/dev.key" -config "$dir/req.cnf" \
+	-out "$dir/dev.csr" 2>"$dir/err"
+check "challenge --openssl-cnf: openssl req -new -config takes it" test $? -eq 0
+"$OPENSSL" req -in "$dir/dev.csr" -noout -text -nameopt RFC2253 >"$dir/csr.txt"
+check "... the CSR has the profile's subject" \
+	grep -qx ' *Subject: CN=alice@contoso.com,O=Contoso,C=US' "$dir/csr.txt"
+check "... its SANs: the email and the UPN as an otherName" \
+	grep -qx ' *email:alice.smith@contoso.com, othername: UPN::alice@contoso.com' "$dir/csr.txt"
+check "... its key usage, critical" bash -c "grep -A1 'X509v3 Key Usage: critical' '$dir/csr.txt' |
+	grep -qx ' *Digital Signature, Key Encipherment'"
+check "... its EKU" bash -c "grep -A1 'X509v3 Extended Key Usage:' '$dir/csr.txt' |
+	grep -qx ' *TLS Web Client Authentication'"
+sed -n 's/^ *challengePassword *://p' "$dir/csr.txt" | "$OPENSSL" base64 -d -A -out "$dir/pw.der"
+"$OPENSSL" cms -decrypt -binary -inform DER -in "$dir/pw.der" -recip "$dir/crpCertificate.pem" \
+	-inkey "$dir/crp.key" 2>/dev/null | "$OPENSSL" cms -verify -binary -inform DER \
+	-certfile "$dir/signing.pem" -noverify -out "$dir/pw-claims.json" 2>/dev/null
+check "... its challengePassword: the challenge minted for it" bash -c "
+	grep -q '\"deviceId\":\"dev-ios-1\"' '$dir/pw-claims.json' &&
+	grep -q '\"profile\":\"wifi-user\"' '$dir/pw-claims.json'" 
+"$OPENSSL" req -new -key "$dir/dev.key" -config "$dir/req.cnf" -subj /CN=alice@contoso.com \
+	-out "$dir/subj.csr" 2>/dev/null
+check "-subj drops the challengePassword (the docs warn)" bash -c "
+	! '$OPENSSL' req -in '$dir/subj.csr' -noout -text | grep -q challengePassword"
 
 "$SIM" challenge $C --device dev-win-1 --profile nope >/dev/null 2>"$dir/err"
 rc=$?

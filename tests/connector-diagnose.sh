@@ -7,14 +7,19 @@
 # stopped, the cloud's CA replaced by another, a stale CRL, the CA key
 # readable by others, index.txt missing, a cloud whose clock is wrong
 # (tests/lib/date_server sends an old Date header), a broken configuration,
-# ndes-connectord stopped, ndes-crpd stopped.
+# an issuer name that is not ca.pem's subject, a template the cloud asks for
+# that ca.templates does not serve, a SCEP server user that
+# ndes-crpd refuses, that cannot open crp.sock, that does not own the CA key,
+# ndes-connectord stopped, ndes-crpd stopped; and no failure for a serial
+# file of mode 0400 (as scepserver leaves it: the connector replaces it by
+# rename).
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 CRPD=$top_builddir/crp/ndes-crpd
 DATE_SERVER=$top_builddir/tests/lib/date_server
 [ -x "$CRPD" ] || ce_skip_all "ndes-crpd is not built"
 [ -x "$DATE_SERVER" ] || ce_skip_all "tests/lib/date_server is not built"
 ce_setup
-echo "1..58"
+echo "1..86"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 conn_config "ca: {name: ca01, folder: $T/ca}"
@@ -46,7 +51,11 @@ gencrl -crldays 7
 
 S=$T/state
 R=$S/registration
-diagnose() { conn diagnose --crpd-config "$T/crpd.yaml" "$@" > "$T/out" 2>&1; echo $? > "$T/rc"; }
+ME=$(id -un)
+diagnose() {
+	conn diagnose --crpd-config "$T/crpd.yaml" --scep-user "$ME" "$@" > "$T/out" 2>&1
+	echo $? > "$T/rc"
+}
 has() { grep -qxF -- "$1" "$T/out"; }
 has_re() { grep -qx -- "$1" "$T/out"; }
 rc_is() { [ "$(cat "$T/rc")" = "$1" ]; }
@@ -81,15 +90,20 @@ check "cloud authentication" \
     has "OK    cloud authentication: GET /certificates/signing with the registration certificate: HTTP 200"
 check "clock skew (the emulator's Date header)" \
     has_re "OK    clock skew: within [0-9] s of the cloud's clock (at most 300 s allowed)"
-check "CA folder" has "OK    CA folder: $T/ca (CA ca01): index.txt and serial readable and writable"
+check "CA folder" has "OK    CA folder: $T/ca (CA ca01): index.txt readable and writable, serial readable (replaced by rename)"
 check "CA key" has "OK    CA key: $T/ca/ca.key: owned by us, mode 0600 or stricter, matches ca.pem"
 check "CA certificate" has_re "OK    CA certificate: CN=Contoso Issuing CA,O=Contoso, expires at .* (36[0-9][0-9] days left)"
+check "CA issuer name" has "OK    CA issuer name: ca.issuer_name not set: revocations are asked for $T/ca/ca.pem's subject CN=Contoso Issuing CA,O=Contoso"
 check "CA CRL" has_re "OK    CA CRL: $T/ca/crl.pem: 0 revoked, next update .*"
-check "healthy: 19 checks, all OK" summary "19 ok, 0 warn, 0 failed, 0 skipped"
-conn diagnose --crpd-config "$T/crpd.yaml" --json > "$T/json"
-check "--json: 19 objects, all ok, code and fix null" bash -c "
-    [ \$(grep -c '\"check\": ' '$T/json') = 19 ] && [ \$(grep -c '\"status\": \"ok\"' '$T/json') = 19 ] &&
-    [ \$(grep -c '\"code\": null' '$T/json') = 19 ] && [ \$(grep -c '\"fix\": null' '$T/json') = 19 ]"
+check "cloud templates" has "OK    cloud templates: ca.templates not set: every template is served (ca.default_validity)"
+check "SCEP server user" has "OK    SCEP server user: $ME (uid $(id -u)) may connect to $T/crp.sock and owns the CA key"
+check "healthy: 22 checks, all OK" summary "22 ok, 0 warn, 0 failed, 0 skipped"
+conn diagnose --crpd-config "$T/crpd.yaml" --scep-user "$ME" --json > "$T/json"
+check "--json: 22 objects, all ok, code and fix null" bash -c "
+    [ \$(grep -c '\"check\": ' '$T/json') = 22 ] && [ \$(grep -c '\"status\": \"ok\"' '$T/json') = 22 ] &&
+    [ \$(grep -c '\"code\": null' '$T/json') = 22 ] && [ \$(grep -c '\"fix\": null' '$T/json') = 22 ]"
+conn diagnose --crpd-config "$T/crpd.yaml" > "$T/out" 2>&1
+check "without --scep-user: that check skipped" has "SKIP  SCEP server user: no --scep-user NAME"
 
 # fails LINE: exit 9, the line, nothing else failing
 fails() {
@@ -153,6 +167,41 @@ mv "$T/ca/index.txt" "$T/index.saved"
 fails "index.txt missing" "FAIL  CA folder: 0x00000400 PKCS_Issue_CA_Unavailable: $T/ca/index.txt: No such file or directory; fix: restore it (an empty index.txt for a new CA: touch $T/ca/index.txt)"
 mv "$T/index.saved" "$T/ca/index.txt"
 
+# scepserver writes serial with mode 0400; the connector replaces it by
+# rename.  As root, without CAP_DAC_OVERRIDE, so that the mode counts.
+nodac() {
+	if [ "$(id -u)" = 0 ]; then setpriv --bounding-set -dac_override,-dac_read_search "$@"
+	else "$@"; fi
+}
+chmod 400 "$T/ca/serial"
+nodac "$CONNECTOR" -c "$T/conn.yaml" diagnose --crpd-config "$T/crpd.yaml" > "$T/out" 2>&1
+echo $? > "$T/rc"
+check_out "serial 0400: exit 0" rc_is 0
+check_out "serial 0400: the CA folder OK" has "OK    CA folder: $T/ca (CA ca01): index.txt readable and writable, serial readable (replaced by rename)"
+chmod 644 "$T/ca/serial"
+
+# an issuer name the cloud's revocations for this CA never carry
+sed "s|^ca: .*|ca: {name: ca01, folder: $T/ca, issuer_name: 'OU=Contoso Issuing CA,O=Contoso'}|" \
+    "$T/conn.yaml" > "$T/issuer.yaml"
+fails "issuer name not ca.pem's subject" "FAIL  CA issuer name: 0x00001401 NDES_Config_Invalid: ca.issuer_name \"OU=Contoso Issuing CA,O=Contoso\" is not $T/ca/ca.pem's subject \"CN=Contoso Issuing CA,O=Contoso\": the cloud's revocations for this CA never reach this connector; fix: remove ca.issuer_name (the default is ca.pem's subject) or set it to \"CN=Contoso Issuing CA,O=Contoso\"" -c "$T/issuer.yaml"
+sed "s|^ca: .*|ca: {name: ca01, folder: $T/ca, issuer_name: 'cn=contoso issuing ca,o=contoso'}|" \
+    "$T/conn.yaml" > "$T/issuer.yaml"
+diagnose -c "$T/issuer.yaml"
+check_out "the issuer name in another case: OK (the cloud compares without case)" \
+    has "OK    CA issuer name: ca.issuer_name is $T/ca/ca.pem's subject CN=Contoso Issuing CA,O=Contoso"
+
+# the SCEP server's user: unknown, refused by crpd's ACL, not able to open
+# crp.sock, not the CA key's owner
+fails "an unknown --scep-user" "FAIL  SCEP server user: 0x00001401 NDES_Config_Invalid: --scep-user ndes-no-such-user: no such user; fix: give the user the SCEP server runs as (User= in its unit)" --scep-user ndes-no-such-user
+fails "a SCEP user crpd refuses" "FAIL  SCEP server user: 0x00001402 NDES_File_Permissions: ndes-crpd refuses nobody (uid $(id -u nobody)) on $T/crp.sock: neither it nor one of its groups is in ipc.allowed_uids/allowed_gids of $T/crpd.yaml; fix: add nobody to ipc.allowed_uids in $T/crpd.yaml and restart ndes-crpd" --scep-user nobody
+sed "s|^ipc: .*|ipc: {socket: $T/crp.sock, allowed_uids: [nobody]}|" "$T/crpd.yaml" > "$T/crpd-acl.yaml"
+sock_group=$(stat -c %G "$T/crp.sock")
+fails "a SCEP user that cannot open crp.sock" "FAIL  SCEP server user: 0x00001402 NDES_File_Permissions: nobody (uid $(id -u nobody)) may not open $T/crp.sock (mode 0660, owner $ME:$sock_group); fix: add nobody to the socket's group: usermod -aG $sock_group nobody" --scep-user nobody --crpd-config "$T/crpd-acl.yaml"
+sed "s|^ipc: .*|ipc: {socket: $T/crp.sock, mode: '0666', allowed_uids: [nobody]}|" "$T/crpd.yaml" > "$T/crpd-acl.yaml"
+chmod 666 "$T/crp.sock"
+fails "a SCEP user that does not own the CA key" "FAIL  SCEP server user: 0x00001402 NDES_File_Permissions: nobody (uid $(id -u nobody)) cannot read $T/ca/ca.key (owned by $ME, mode 0600: the connector refuses a CA key that is not its own); fix: run the SCEP server as $ME, the connector's user (User= in its unit)" --scep-user nobody --crpd-config "$T/crpd-acl.yaml"
+chmod 660 "$T/crp.sock"
+
 # a "cloud" whose clock is 30 years behind
 "$OPENSSL" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -keyout "$T/skew.key" -out "$T/skew.pem" -subj /CN=localhost \
@@ -165,7 +214,7 @@ wait_for 10 test -s "$T/skew.port"
 diagnose -c "$T/skew.yaml"
 check "clock skew: exit 9" rc_is 9
 check_out "clock skew: the FAIL line" has_re "FAIL  clock skew: 0x00001406 NDES_Clock_Skew: this clock is [0-9]* s ahead of the cloud's (Date: Sun, 06 Nov 1994 08:49:37 GMT); fix: synchronise the clock (timedatectl set-ntp true, chrony or systemd-timesyncd)"
-check_out "clock skew: only that check failed" summary "18 ok, 0 warn, 1 failed, 0 skipped"
+check_out "clock skew: only that check failed" summary "21 ok, 0 warn, 1 failed, 0 skipped"
 kill "$SKEW_PID" 2>/dev/null
 wait "$SKEW_PID" 2>/dev/null
 
@@ -173,11 +222,33 @@ printf 'state_dir: %s\nbogus: 1\n' "$S" > "$T/bad.yaml"
 diagnose -c "$T/bad.yaml"
 check "bad configuration: exit 9" rc_is 9
 check "bad configuration: file:line:col" has_re "FAIL  configuration: 0x00001401 NDES_Config_Invalid: $T/bad.yaml:2:1: unknown key \"bogus\" (.*); fix: correct the file (ndes-connectord --check-config $T/bad.yaml)"
-check "bad configuration: the other 18 skipped" summary "0 ok, 0 warn, 1 failed, 18 skipped"
+check "bad configuration: the other 21 skipped" summary "0 ok, 0 warn, 1 failed, 21 skipped"
+
+# the emulator's profiles ask for ContosoSCEPSignature; the connector serves
+# User only: the request fails (0x1304), the daemon records the name and
+# diagnose says which template to add
+cp "$T/conn.yaml" "$T/conn.saved"
+sed -i "s|^ca: .*|ca: {name: ca01, folder: $T/ca, templates: [{name: User, validity: 365d}]}|" \
+    "$T/conn.yaml"
+kill -HUP "$DAEMON_PID"
+check "templates [User]: reloaded" wait_for 10 grep -q "SIGHUP: reloaded $T/conn.yaml (changed: ca)" \
+    "$T/daemon.log"
+queue_pkcs 1
+check "the request for ContosoSCEPSignature fails with 0x1304" wait_event 20102 0x00001304
+diagnose
+check "a template not served: exit 9" rc_is 9
+check_out "a template not served: the FAIL line" has_re "FAIL  cloud templates: 0x00001304 NDES_Pkcs_RequestInvalid: the cloud's profiles ask for \"ContosoSCEPSignature\" (last asked at $(date -u +%Y-%m-%d)T[0-9:]*Z), which ca.templates does not serve: its PKCS requests fail; fix: add to ca.templates - {name: ContosoSCEPSignature, validity: 365d} (the validity of the template on the CA) and reload ndes-connectord"
+check_out "a template not served: only that check failed" summary "21 ok, 0 warn, 1 failed, 0 skipped"
+cp "$T/conn.saved" "$T/conn.yaml"
+kill -HUP "$DAEMON_PID"
+sed "s|^ca: .*|ca: {name: ca01, folder: $T/ca, templates: [{name: ContosoSCEPSignature, validity: 365d}]}|" \
+    "$T/conn.yaml" > "$T/served.yaml"
+diagnose -c "$T/served.yaml"
+check_out "once ca.templates serves it: OK" has "OK    cloud templates: every template the cloud asked for is one of the 1 in ca.templates"
 
 stop_cloud
 fails "cloud stopped" "FAIL  cloud reachable: 0x00001202 NDES_Cloud_Unreachable: cannot reach $CLOUD_URL: cannot connect to localhost:$CLOUD_PORT: Connection refused; fix: check the URL (cloud.url or the registered one), name resolution, the firewall and cloud.proxy"
-check "cloud stopped: trusted, authentication and clock skipped" summary "15 ok, 0 warn, 1 failed, 3 skipped"
+check "cloud stopped: trusted, authentication and clock skipped" summary "18 ok, 0 warn, 1 failed, 3 skipped"
 start_cloud || { echo "Bail out! the emulator did not start again"; exit 1; }
 
 stop_daemon

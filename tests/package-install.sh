@@ -98,7 +98,7 @@ check "ndes-policy.pc names the installed module ($module)" test -f "$module"
 check "<ndes/policy.h> installed" test -f /usr/include/ndes/policy.h
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' $PKGS 2>/dev/null | awk 'NF { print $1 }' | sort)
 check_eq "/etc/ndes/*.example.yaml are the conffiles" "$(echo $conffiles)" \
-	"/etc/ndes/cloud-sim.example.yaml /etc/ndes/connector.example.yaml /etc/ndes/crpd.example.yaml"
+	"/etc/ndes/cloud-sim.example.yaml /etc/ndes/connector.example.yaml /etc/ndes/crpd.example.yaml /etc/ndes/policy.example.yaml"
 for u in ndes-crpd ndes-connectord; do
 	cfg=${u#ndes-}; cfg=${cfg%d}; [ "$cfg" = connector ] || cfg=crpd
 	check "$u.service under /lib/systemd/system, ExecStart with the installed paths" \

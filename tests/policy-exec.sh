@@ -55,7 +55,7 @@ csr() {
 		-keyout "$tmp/req.key" -config "$tmp/req.cnf" -outform DER -out "$tmp/$1.der" 2>/dev/null
 }
 
-echo "1..42"
+echo "1..43"
 
 for ch in ok subject expired slow busy nonsense; do csr "$ch"; done
 cat >"$tmp/policy.yaml" <<EOF
@@ -137,6 +137,9 @@ check_eq "a bad configuration refuses with exit 2" "$rc:$err" \
 	"2:ndes-policy-exec: refused: configuration: $tmp/bad.yaml:1:1: unknown key \"bogus\" (expected one of: crp_socket, timeout, connections, template_name, exec)"
 check_eq "--check-config" "$("$exe" --check-config "$tmp/policy.yaml" 2>&1; echo $?)" \
 	"$tmp/policy.yaml: OK
+0"
+ex=$top_srcdir/etc/policy.example.yaml
+check_eq "etc/policy.example.yaml loads" "$("$exe" --check-config "$ex" 2>&1; echo $?)" "$ex: OK
 0"
 run_exec watch-dept "$tmp"
 check "an unknown command: usage, exit 2" test "$rc" = 2 -a "${err%%:*}" = usage

@@ -1,6 +1,7 @@
 /* etc/cloud-sim.example.yaml: the example the demo and the end-to-end
  * tests use loads (next to a depot/ca.pem, as micromdm's scepserver makes
- * it) and plans what its comments promise. */
+ * it) and plans what its comments promise; etc/connector.example.yaml agrees
+ * with it (templates, issuer name, the depot's key). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "conf.h"
 #include "crypto.h"
 #include "lib/testpki.h"
 #include "test_cloudsim_util.h"
@@ -176,4 +179,63 @@ Test(example, mac_is_not_an_iphone)
 	plan_refused(MACBOOK, "Contoso Device (iOS)", NULL, "profile \"Contoso Device "
 	    "(iOS)\" does not reach device \"" MACBOOK "\": the profile is for iOS, the "
 	    "device runs macOS");
+}
+
+static void
+load_connector_example(struct conn_cfg *cc)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024], err[512] = "";
+
+	snprintf(path, sizeof(path), "%s/etc/connector.example.yaml", top && *top ? top : ".");
+	cr_assert_eq(conn_conf_load(path, cc, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(example, the_connector_example_serves_every_template_a_profile_names)
+{
+	struct conn_cfg cc;
+
+	load_connector_example(&cc);
+	for (size_t i = 0; i < cfg->n_profiles; i++)
+		cr_expect_geq(conn_conf_template_validity(&cc, cfg->profiles[i].template_name), 0,
+		    "%s: template %s", cfg->profiles[i].name, cfg->profiles[i].template_name);
+	for (size_t i = 0; i < cfg->n_templates; i++)
+		cr_expect_eq(conn_conf_template_validity(&cc, cfg->templates[i].name),
+		    cfg->templates[i].validity_days * 86400, "%s", cfg->templates[i].name);
+	conn_conf_free(&cc);
+}
+
+/* The depot the connector example's comments make with scepserver: its key
+ * opens with the example's passphrase, and its subject is the issuer name
+ * the example shows (and the connector takes by default). */
+Test(example, the_connector_example_fits_the_scepserver_depot)
+{
+	struct conn_cfg cc;
+	char cmd[1200], path[600];
+	FILE *f;
+	X509 *depot_ca;
+	char *subject;
+
+	if (system("command -v scepserver >/dev/null") != 0)
+		cr_skip_test("micromdm's scepserver is not installed");
+	snprintf(cmd, sizeof(cmd), "cd '%s' && scepserver ca -init -depot scep -organization "
+	    "Contoso -organizational_unit 'Contoso Issuing CA' >/dev/null 2>&1", dir);
+	cr_assert_eq(system(cmd), 0);
+	load_connector_example(&cc);
+	cr_expect_null(cc.ca.issuer_name, "issuer_name is left to its default");
+	cr_assert_not_null(cc.ca.key_passphrase);
+	snprintf(cmd, sizeof(cmd), "\"${OPENSSL:-openssl}\" pkey -in '%s/scep/ca.key' -passin "
+	    "'pass:%s' -noout 2>/dev/null", dir, cc.ca.key_passphrase);
+	cr_expect_eq(system(cmd), 0, "the key opens with ca.key_passphrase");
+	snprintf(path, sizeof(path), "%s/scep/ca.pem", dir);
+	cr_assert_not_null(f = fopen(path, "r"));
+	cr_assert_not_null(depot_ca = PEM_read_X509(f, NULL, NULL, NULL));
+	fclose(f);
+	subject = ndes_crypto_name_to_string(X509_get_subject_name(depot_ca));
+	snprintf(cmd, sizeof(cmd), "grep -qxF '  # issuer_name: \"%s\"' "
+	    "\"${top_srcdir:-.}/etc/connector.example.yaml\"", subject);
+	cr_expect_eq(system(cmd), 0, "the example shows issuer_name: \"%s\"", subject);
+	free(subject);
+	X509_free(depot_ca);
+	conn_conf_free(&cc);
 }

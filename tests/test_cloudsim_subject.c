@@ -1,7 +1,10 @@
 /* Planned subjects in the forms devices use: the RFC 4514 string of
  * claims.subject must be exactly what ndes_crypto_name_to_string() reads
  * from a request built with `openssl req -subj` (or micromdm's scepclient)
- * from cloudsim_subject_to_openssl_subj() / cloudsim_subject_to_json(). */
+ * from cloudsim_subject_to_openssl_subj() / cloudsim_subject_to_json(), or
+ * with `openssl req -config` from cloudsim_openssl_cnf() (which also carries
+ * a challengePassword with every character openssl's configuration treats
+ * specially). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +89,28 @@ csr_subject(const char *path)
 	return s;
 }
 
+/* The challengePassword of the CSR at path, malloc'd ("" when none). */
+static char *
+csr_password(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509_REQ *req;
+	ASN1_TYPE *t;
+	char *s;
+	int i;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	req = PEM_read_X509_REQ(f, NULL, NULL, NULL);
+	fclose(f);
+	cr_assert_not_null(req);
+	i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, -1);
+	t = i < 0 ? NULL : X509_ATTRIBUTE_get0_type(X509_REQ_get_attr(req, i), 0);
+	s = strdup(t != NULL && t->value.asn1_string != NULL ?
+	    (const char *)ASN1_STRING_get0_data(t->value.asn1_string) : "");
+	X509_REQ_free(req);
+	return s;
+}
+
 /* ---- the string conversions ---- */
 
 static void
@@ -163,6 +188,35 @@ Test(subject_json, no_scepclient_flags_for_email_or_other_orders)
 
 /* ---- a request built from the plan carries exactly claims.subject ---- */
 
+#define ODD_PASSWORD " pa$s #w\"o'rd\\ "
+
+/* The same through the recipe, with a password openssl could mangle. */
+static void
+round_trip_cnf(const struct ndes_challenge_claims *claims, char *key, char *csr)
+{
+	char cnf[600], *text, *got;
+	FILE *f;
+
+	snprintf(cnf, sizeof(cnf), "%s/req.cnf", dir);
+	if (claims->subject[0] == '\0') {	/* openssl req -config cannot make it */
+		cr_expect_null(cloudsim_openssl_cnf(claims, ODD_PASSWORD));
+		return;
+	}
+	cr_assert_not_null(text = cloudsim_openssl_cnf(claims, ODD_PASSWORD));
+	cr_assert_not_null(f = fopen(cnf, "w"));
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(run((char *[]){ (char *)openssl_bin(), "req", "-new", "-key", key,
+	    "-config", cnf, "-out", csr, NULL }, dir), 0, "%s", text);
+	got = csr_subject(csr);
+	cr_expect_str_eq(got, claims->subject, "%s", text);
+	free(got);
+	got = csr_password(csr);
+	cr_expect_str_eq(got, ODD_PASSWORD, "%s", text);
+	free(got);
+	free(text);
+}
+
 static void
 round_trip_openssl(const char *device, const char *profile, const char *user)
 {
@@ -182,6 +236,7 @@ round_trip_openssl(const char *device, const char *profile, const char *user)
 	cr_expect_str_eq(got, claims.subject, "-subj %s", subj);
 	free(got);
 	free(subj);
+	round_trip_cnf(&claims, key, csr);
 	ndes_challenge_claims_clear(&claims);
 	cloudsim_config_free(c);
 }

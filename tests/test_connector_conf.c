@@ -63,10 +63,12 @@ Test(conf, example_file_loads)
 	    getenv("top_srcdir") != NULL ? getenv("top_srcdir") : "..");
 	cr_assert_eq(conn_conf_load(path, &cfg, err, sizeof(err)), 0, "%s", err);
 	cr_assert(cfg.ca_present);
-	cr_assert_eq(cfg.ca.n_templates, 2);
-	cr_assert_eq(conn_conf_template_validity(&cfg, "Computer"), 730 * 86400);
-	cr_assert_eq(conn_conf_template_validity(&cfg, "Other"), -1);
+	cr_assert_eq(cfg.ca.n_templates, 3);
+	cr_assert_eq(conn_conf_template_validity(&cfg, "ContosoSCEPGeneral"), 730 * 86400);
+	cr_assert_eq(conn_conf_template_validity(&cfg, "User"), -1);
 	cr_assert_str_eq(cfg.ca.name, "ca01.contoso.com\\Contoso Issuing CA");
+	cr_assert_null(cfg.ca.issuer_name, "the default: ca.pem's subject");
+	cr_assert_str_eq(cfg.ca.key_passphrase, "", "scepserver's CA key");
 	conn_conf_free(&cfg);
 }
 

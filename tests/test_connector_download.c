@@ -52,21 +52,40 @@ make_signing_answer(void)
 }
 
 static void
-setup(void)
+setup_ca(const char *ca_yaml)
 {
 	struct connd_download_hooks hooks = { { count, &work_hook }, { count, &upload_hook },
 	    { count, &signing_hook } };
-	char err[512];
+	char yaml[512], err[512];
 
-	tc_setup();
-	tcd_setup(&t, "downloads: {max_requests: 5}\noutbox: {max_items: 3}\n"
-	    "ca: {name: ca01, folder: ca01, issuer_name: 'CN=Contoso Issuing CA'}");
-	/* a CA folder not made: the part only asks whether a CA is configured */
+	snprintf(yaml, sizeof(yaml), "downloads: {max_requests: 5}\noutbox: {max_items: 3}\n%s",
+	    ca_yaml);
+	tcd_setup(&t, yaml);
 	cr_assert_eq(connd_ca_open(&t.cfg, &t.env.ca, err, sizeof(err)), 0, "%s", err);
 	caller = tcd_caller();
 	dl = connd_download_new(&t.env, &caller, &hooks);
 	cr_assert_not_null(dl);
 	make_signing_answer();
+}
+
+static void
+setup(void)
+{
+	tc_setup();
+	/* a CA folder not made: the part only asks whether a CA is configured */
+	setup_ca("ca: {name: ca01, folder: ca01, issuer_name: 'CN=Contoso Issuing CA'}");
+}
+
+/* No issuer_name: the CA certificate's own subject (CN=ca02,O=Contoso: tc_make_ca). */
+static void
+setup_no_issuer_name(void)
+{
+	char yaml[600];
+
+	tc_setup();
+	tc_make_ca("ca02", 30, NULL);
+	snprintf(yaml, sizeof(yaml), "ca: {name: ca02, folder: %s}", workdir_path("ca02"));
+	setup_ca(yaml);
 }
 
 static void
@@ -129,6 +148,16 @@ Test(download, a_round_stores_the_work_and_calls_the_hooks)
 	next("GET /certificates/signing", 200, signing);
 	cr_assert_eq(signing_hook, 1);
 	cr_assert_eq(tcd_events(&t, "20400", NULL), 3);
+}
+
+Test(download, issuer_name_defaults_to_the_ca_certificate_subject,
+    .init = setup_no_issuer_name)
+{
+	connd_download_now(dl);
+	next("GET /certificates/signing", 200, signing);
+	next("POST /PkcsRequests/download", 200, "{\"value\":[]}");
+	cr_assert_not_null(strstr(tcd_pending_body(0), "\"issuerName\":\"CN=ca02,O=Contoso\""), "%s",
+	    tcd_pending_body(0));
 }
 
 Test(download, one_round_at_a_time)

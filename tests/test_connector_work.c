@@ -5,6 +5,7 @@
  * the rest on the next turn of the loop. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 #include "conn_outbox.h"
 #include "crypto.h"
 #include "d_config.h"
+#include "d_note.h"
 #include "d_work.h"
 #include "lib/testpki.h"
 #include "test_connd_util.h"
@@ -193,4 +195,32 @@ Test(work, nothing_without_a_ca_or_while_stopping)
 	t.env.stopping = false;
 	cr_assert_eq(conn_outbox_work_count(t.env.ob), 1);
 	cr_assert_eq(stored, 0);
+}
+
+/* The templates the cloud asked for and ca.templates did not serve: at most
+ * CONN_UNSERVED_MAX names (one recorded already is still updated), no name
+ * longer than CONN_UNSERVED_NAME_MAX: a cloud cannot grow the record. */
+Test(work, unserved_templates_are_recorded_within_bounds)
+{
+	char name[CONN_UNSERVED_NAME_MAX + 2], *text;
+	json_t *o;
+
+	connd_note_unserved_template(t.env.notes, "User");
+	for (int i = 0; i < CONN_UNSERVED_MAX + 8; i++) {
+		snprintf(name, sizeof(name), "T%02d", i);
+		connd_note_unserved_template(t.env.notes, name);
+	}
+	memset(name, 'A', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	connd_note_unserved_template(t.env.notes, name);
+	connd_note_unserved_template(t.env.notes, "User");
+	cr_assert_not_null(text = conn_outbox_meta_get(t.env.ob, CONN_META_UNSERVED_TEMPLATES));
+	cr_assert_not_null(o = json_loads(text, 0, NULL), "%s", text);
+	cr_expect_eq(json_object_size(o), CONN_UNSERVED_MAX);
+	cr_expect(json_is_string(json_object_get(o, "User")));
+	cr_expect(json_is_string(json_object_get(o, "T30")));
+	cr_expect_null(json_object_get(o, "T31"));
+	cr_expect_null(json_object_get(o, name));
+	json_decref(o);
+	free(text);
 }

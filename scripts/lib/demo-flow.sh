@@ -265,7 +265,7 @@ demo_notifications() {
 demo_diagnose_all_ok() {
 	local out rc
 	out=$("$DEMO_CONNECTOR" --config "$DEMO_T/connector.yaml" diagnose \
-		--crpd-config "$DEMO_T/crpd.yaml" 2>&1)
+		--crpd-config "$DEMO_T/crpd.yaml" --scep-user "$(id -un)" 2>&1)
 	rc=$?
 	demo_say "$out"
 	[ "$rc" = 0 ] && ! grep -q '^FAIL' <<<"$out"
