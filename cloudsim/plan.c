@@ -29,6 +29,30 @@ device_platform_name(int platform)
 	}
 }
 
+/* The device by its ID, else by its name when exactly one device has it
+ * (docs/cloud-sim.md, "Devices"). */
+static int
+plan_find_device(struct plan *pl, const char *key)
+{
+	const struct cloudsim_device *found = NULL;
+	size_t n = 0;
+
+	if ((pl->d = cloudsim_find_device(pl->config, key)) != NULL)
+		return 0;
+	for (size_t i = 0; key != NULL && i < pl->config->n_devices; i++)
+		if (pl->config->devices[i].name != NULL &&
+		    strcmp(pl->config->devices[i].name, key) == 0 && n++ == 0)
+			found = &pl->config->devices[i];
+	if (n == 1) {
+		pl->d = found;
+		return 0;
+	}
+	if (n > 1)
+		return cloudsim_errf(pl->err, pl->errlen, "device name \"%s\" is shared by "
+		    "%zu devices: name the device by its ID", key, n);
+	return cloudsim_errf(pl->err, pl->errlen, "unknown device \"%s\"", key ? key : "");
+}
+
 /* Who and what: profile, device, user, platform. */
 static int
 plan_find(struct plan *pl, const char *device_id, const char *profile_name,
@@ -37,9 +61,8 @@ plan_find(struct plan *pl, const char *device_id, const char *profile_name,
 	if ((pl->p = cloudsim_find_profile(pl->config, profile_name)) == NULL)
 		return cloudsim_errf(pl->err, pl->errlen, "unknown profile \"%s\"",
 		    profile_name ? profile_name : "");
-	if ((pl->d = cloudsim_find_device(pl->config, device_id)) == NULL)
-		return cloudsim_errf(pl->err, pl->errlen, "unknown device \"%s\"",
-		    device_id ? device_id : "");
+	if (plan_find_device(pl, device_id) != 0)
+		return -1;
 	if (pl->p->certificate_type == NDES_CHALLENGE_CERT_USER) {
 		if (user_upn == NULL || *user_upn == '\0')
 			return cloudsim_errf(pl->err, pl->errlen, "profile \"%s\" makes "

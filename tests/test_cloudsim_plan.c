@@ -25,6 +25,30 @@ Test(plan, unknown_device)
 	    "unknown device \"dev-x\"");
 }
 
+Test(plan, device_by_its_name)
+{
+	struct ndes_challenge_claims claims;
+
+	cs_plan_ok(cs_tenant, "ALICE-IPHONE", "imei-device", NULL, &claims);
+	cr_expect_str_eq(claims.device_id, "ios-full");
+	cr_expect_str_eq(claims.subject, "CN=356938035643809,O=Contoso");
+	ndes_challenge_claims_clear(&claims);
+}
+
+Test(plan, device_name_of_two_devices_is_refused)
+{
+	struct cloudsim_device *bare = (struct cloudsim_device *)cloudsim_find_device(cs_tenant,
+	    "ios-bare");
+	char *saved;
+
+	cr_assert_not_null(bare);
+	saved = bare->name;
+	bare->name = (char *)"ALICE-IPHONE";
+	cs_plan_refused(cs_tenant, "ALICE-IPHONE", "imei-device", NULL,
+	    "device name \"ALICE-IPHONE\" is shared by 2 devices: name the device by its ID");
+	bare->name = saved;
+}
+
 Test(plan, unknown_user)
 {
 	cs_plan_refused(cs_tenant, "ios-full", "wifi-user", "eve@contoso.com",
