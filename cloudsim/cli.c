@@ -51,6 +51,7 @@ cloudsim_usage(FILE *fp)
 	    "usage: ndes-cloud-sim serve --config FILE [--listen-port N] [--admin-port N]\n"
 	    "                            [--lease-seconds S] [--connector-cert-lifetime S] [-v]\n"
 	    "       ndes-cloud-sim --check-config FILE\n"
+	    "       ndes-cloud-sim --version\n"
 	    "       ndes-cloud-sim token [--lifetime S] [--raw]\n"
 	    "       ndes-cloud-sim challenge --device D --profile P [--user U] [--expires-in S] "
 	    "[--raw | --openssl-cnf]\n"

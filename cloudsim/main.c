@@ -1,6 +1,8 @@
 /* ndes-cloud-sim: the Intune cloud emulator (docs/cloud-api.md,
  * docs/cloud-sim.md).  `serve` runs the service; the other subcommands
  * talk to a running one over its admin endpoint. */
+#include "config.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		cloudsim_usage(stdout);
+		return CLOUDSIM_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("ndes-cloud-sim %s\n", PACKAGE_VERSION);
 		return CLOUDSIM_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--check-config") == 0) {

@@ -1,6 +1,8 @@
 /* ndes-connector: options, configuration, dispatch. */
 #include "cli.h"
 
+#include "config.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: ndes-connector [--config FILE] [--state-dir DIR] COMMAND [options]\n"
+	    "       ndes-connector --version\n"
 	    "  register --cloud URL --token T [--ca-cert PEM] [--name N] [--force]\n"
 	    "  status [--json]     registration, certificate expiry, outbox, last upload/error\n"
 	    "  renew               renew the registration certificates now\n"
@@ -47,6 +50,7 @@ static const struct option cli_opts[] = {
 	{ "purge-rejected", no_argument, NULL, 'P' },
 	{ "older-than", required_argument, NULL, 'O' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -110,6 +114,7 @@ main(int argc, char **argv)
 				return cli_fail(CLI_USAGE, "--limit needs a positive number");
 			break;
 		case 'h': usage(stdout); return CLI_OK;
+		case 'V': printf("ndes-connector %s\n", PACKAGE_VERSION); return CLI_OK;
 		default: usage(stderr); return CLI_USAGE;
 		}
 	}

@@ -5,6 +5,8 @@
  * on the loop (bounded: CONND_WORK_PER_TURN items per turn).  This file
  * starts the parts (d_env.h lists them), wires one part's news to another,
  * and handles signals, systemd notifications and the stop. */
+#include "config.h"
+
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,6 +55,7 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: ndes-connectord [--config FILE] [-v]\n"
 	    "       ndes-connectord --check-config FILE\n"
+	    "       ndes-connectord --version\n"
 	    "Default configuration: " CONN_DEFAULT_CONFIG "\n");
 }
 
@@ -378,6 +381,7 @@ main(int argc, char **argv)
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct connd d = { .env.now = connd_clock };
@@ -393,6 +397,7 @@ main(int argc, char **argv)
 		    sizeof(struct conn_cfg));
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("ndes-connectord %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
