@@ -129,8 +129,9 @@ mint_record(struct cloudsim_store *st, struct mint_jobq *batch)
 static void
 mint_answer(struct mint_job *j, bool recorded)
 {
-	ndes_metric_add(j->call.svc->challenges,
-	    j->status == 0 && j->text != NULL && recorded ? "ok" : "failed", NULL, 1);
+	bool ok = j->status == 0 && j->text != NULL && recorded && j->answer != NULL;
+
+	ndes_metric_add(j->call.svc->challenges, ok ? "ok" : "failed", NULL, 1);
 	if (j->status != 0)
 		api_error(&j->call, j->status, j->code, j->err);
 	else if (j->text == NULL)
