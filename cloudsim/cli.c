@@ -12,6 +12,7 @@
 
 #include "cloudsim_cli.h"
 #include "http_client.h"
+#include "log.h"
 #include "model.h"
 #include "service.h"
 
@@ -20,6 +21,7 @@ struct cli {
 	const char *device, *profile, *user, *serial, *issuer, *ca_conf, *request_id;
 	long long expires_in, lifetime;
 	bool has_expires_in, has_lifetime, raw, openssl_cnf;
+	int verbose;	/* -v given */
 };
 
 struct cli_cmd {
@@ -48,10 +50,10 @@ void
 cloudsim_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: ndes-cloud-sim serve --config FILE [--listen-port N] [--admin-port N]\n"
-	    "                            [--lease-seconds S] [--connector-cert-lifetime S] [-v]\n"
-	    "       ndes-cloud-sim --check-config FILE\n"
-	    "       ndes-cloud-sim --version\n"
+	    "usage: ndes-cloud-sim [-v]... serve --config FILE [--listen-port N] [--admin-port N]\n"
+	    "                 [--lease-seconds S] [--connector-cert-lifetime S] [-v]...\n"
+	    "       ndes-cloud-sim --check-config FILE [-v]...\n"
+	    "       ndes-cloud-sim --version | --help\n"
 	    "       ndes-cloud-sim token [--lifetime S] [--raw]\n"
 	    "       ndes-cloud-sim challenge --device D --profile P [--user U] [--expires-in S] "
 	    "[--raw | --openssl-cnf]\n"
@@ -62,6 +64,12 @@ cloudsim_usage(FILE *fp)
 	    "       ndes-cloud-sim show connectors|notifications|revocations|pkcs|challenges|"
 	    "profiles|devices|device-reports\n"
 	    "  every subcommand takes --admin URL (default %s) or --config FILE\n"
+	    "  -v, --verbose (before or after the subcommand), one log level more per -v:\n"
+	    "    serve logs info by default, -v (or -vv) adds debug lines; the other\n"
+	    "    subcommands print warnings only, -v adds info, -vv debug (each request);\n"
+	    "    with --check-config, -v names the keys the file sets\n"
+	    "  --check-config FILE: exit 0 and \"FILE: OK\" when FILE loads, else exit 1\n"
+	    "    and FILE:LINE:COLUMN: KEY: WHAT on stderr\n"
 	    "  exit codes: 0 ok, 1 refused by the service, 2 usage, 3 service unreachable\n",
 	    CLOUDSIM_DEFAULT_ADMIN_URL);
 }
@@ -115,6 +123,7 @@ static const struct option cli_longopts[] = {
 	{ "request-id", required_argument, NULL, 'R' },
 	{ "lifetime", required_argument, NULL, 'l' },
 	{ "openssl-cnf", no_argument, NULL, 'o' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -154,10 +163,14 @@ cli_parse(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv, int *
 
 	optind = 0;	/* glibc: start over, options may follow operands */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", cli_longopts, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":v", cli_longopts, &idx)) != -1) {
 		if (opt == '?' || opt == ':')
 			return cli_usage_error("%s: unknown option or missing value",
 			    argv[optind - 1]);
+		if (opt == 'v') {
+			c->verbose++;
+			continue;
+		}
 		for (o = cli_longopts; o->name != NULL && o->val != opt; o++)
 			;
 		if (strchr(cmd->allowed, opt) == NULL)
@@ -172,9 +185,9 @@ cli_parse(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv, int *
 }
 
 int
-cloudsim_cli(int argc, char **argv)
+cloudsim_cli(int argc, char **argv, int verbose)
 {
-	struct cli c = { 0 };
+	struct cli c = { .verbose = verbose };
 	int first = 1, rc;
 
 	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++) {
@@ -182,6 +195,7 @@ cloudsim_cli(int argc, char **argv)
 			continue;
 		if ((rc = cli_parse(&c, &cli_cmds[i], argc, argv, &first)) != CLOUDSIM_EXIT_OK)
 			return rc;
+		log_init("ndes-cloud-sim", log_level_raise(LOG_LEVEL_WARN, c.verbose));
 		return cli_cmds[i].run(&c, argc - first, argv + first);
 	}
 	return cli_usage_error("unknown command \"%s\"", argv[0]);

@@ -9,6 +9,7 @@
 #include "cloudsim_cli.h"
 #include "errmsg.h"
 #include "http_client.h"
+#include "log.h"
 #include "model.h"
 #include "service.h"
 
@@ -121,6 +122,7 @@ cloudsim_cli_call(const char *admin_url, const char *config, const char *method,
 		snprintf(url, sizeof(url), "%s", CLOUDSIM_DEFAULT_ADMIN_URL);
 	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL)
 		return CLOUDSIM_EXIT_REFUSED;
+	log_debug("%s %s%s", method, url, path);
 	rc = cli_fetch(url, method, path, text, answer);
 	free(text);
 	return rc;

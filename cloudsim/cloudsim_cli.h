@@ -17,8 +17,10 @@
 /* Whether cmd is one of the subcommands below. */
 int cloudsim_cli_known(const char *cmd);
 /* Run subcommand argv[0] ("token", "challenge", "revoke", "pkcs-request",
- * "pkcs-open", "show"); returns the exit code. */
-int cloudsim_cli(int argc, char **argv);
+ * "pkcs-open", "show"); returns the exit code.  verbose: the -v given
+ * before it, added to those after it (warnings only; -v info, -vv debug,
+ * e.g. each request to the admin endpoint). */
+int cloudsim_cli(int argc, char **argv, int verbose);
 void cloudsim_usage(FILE *fp);
 
 /* One call to the admin endpoint (cli_call.c) at admin_url, else at the

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cloudsim_cli.h"
+#include "config_loader.h"
 #include "log.h"
 #include "model.h"
 #include "service.h"
@@ -38,7 +39,7 @@ main_seconds(const char *text, int *out)
 }
 
 static int
-main_serve(int argc, char **argv)
+main_serve(int argc, char **argv, int verbose)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -51,7 +52,6 @@ main_serve(int argc, char **argv)
 	};
 	struct cloudsim_overrides ov = { .listen_port = -1, .admin_port = -1 };
 	const char *config = NULL;
-	enum log_level level = LOG_LEVEL_INFO;
 	int opt, lease = 0, life = 0;
 
 	optind = 0;
@@ -65,7 +65,7 @@ main_serve(int argc, char **argv)
 			return CLOUDSIM_EXIT_USAGE;
 		}
 		if (opt == 'v')
-			level = LOG_LEVEL_DEBUG;
+			verbose++;
 	}
 	if (config == NULL || optind != argc) {
 		fprintf(stderr, "ndes-cloud-sim: serve needs --config FILE and nothing else\n");
@@ -73,34 +73,50 @@ main_serve(int argc, char **argv)
 	}
 	ov.lease_s = lease;
 	ov.cert_lifetime_s = life;
-	log_init("ndes-cloud-sim", level);
+	log_init("ndes-cloud-sim", log_level_raise(LOG_LEVEL_INFO, verbose));
 	return cloudsim_serve(config, &ov);
+}
+
+/* --check-config FILE: -v names the keys the file sets. */
+static int
+main_check(const char *path, int verbose)
+{
+	int rc = cloudsim_config_check(path);
+
+	if (rc == CLOUDSIM_EXIT_OK && verbose > 0)
+		ndes_config_print_keys(stderr, path);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-	if (argc < 2) {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *check = NULL;
+	int opt, verbose = 0;
+
+	while ((opt = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': cloudsim_usage(stdout); return CLOUDSIM_EXIT_OK;
+		case 'V': printf("ndes-cloud-sim %s\n", PACKAGE_VERSION); return CLOUDSIM_EXIT_OK;
+		case 'C': check = optarg; break;
+		case 'v': verbose++; break;
+		default: cloudsim_usage(stderr); return CLOUDSIM_EXIT_USAGE;
+		}
+	}
+	if ((check != NULL && optind != argc) || (check == NULL && optind == argc)) {
 		cloudsim_usage(stderr);
 		return CLOUDSIM_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		cloudsim_usage(stdout);
-		return CLOUDSIM_EXIT_OK;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("ndes-cloud-sim %s\n", PACKAGE_VERSION);
-		return CLOUDSIM_EXIT_OK;
-	}
-	if (strcmp(argv[1], "--check-config") == 0) {
-		if (argc != 3) {
-			cloudsim_usage(stderr);
-			return CLOUDSIM_EXIT_USAGE;
-		}
-		return cloudsim_config_check(argv[2]);
-	}
-	if (strcmp(argv[1], "serve") == 0)
-		return main_serve(argc - 1, argv + 1);
-	log_init("ndes-cloud-sim", LOG_LEVEL_WARN);
-	return cloudsim_cli(argc - 1, argv + 1);
+	if (check != NULL)
+		return main_check(check, verbose);
+	if (strcmp(argv[optind], "serve") == 0)
+		return main_serve(argc - optind, argv + optind, verbose);
+	return cloudsim_cli(argc - optind, argv + optind, verbose);
 }

@@ -178,6 +178,13 @@ int
 ndes_config_check_main(const char *path, const struct ndes_config_schema *schema,
     size_t struct_size)
 {
+	return ndes_config_check(path, schema, struct_size, false);
+}
+
+int
+ndes_config_check(const char *path, const struct ndes_config_schema *schema,
+    size_t struct_size, bool keys)
+{
 	char	 err[NDES_ERR_MAX];
 	void	*out;
 	size_t	 size = struct_size > schema->size ? struct_size : schema->size;
@@ -195,7 +202,43 @@ ndes_config_check_main(const char *path, const struct ndes_config_schema *schema
 	free(out);
 	printf("%s: OK\n", path);
 	fflush(stdout);
+	if (keys)
+		ndes_config_print_keys(stderr, path);
 	return 0;
+}
+
+/* The top-level keys of root, comma-separated, into buf. */
+static void
+cfg_top_keys(const struct ndes_cfg_node *root, char *buf, size_t len)
+{
+	size_t used;
+
+	buf[0] = '\0';
+	for (size_t i = 0; root != NULL && root->kind == NDES_CFG_NODE_MAP &&
+	    i + 1 < root->nkids; i += 2) {
+		used = strlen(buf);
+		if (root->kids[i]->kind == NDES_CFG_NODE_SCALAR)
+			snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "",
+			    root->kids[i]->text);
+	}
+}
+
+void
+ndes_config_print_keys(FILE *fp, const char *path)
+{
+	struct ndes_cfg_node *root;
+	char *buf, keys[2048], err[NDES_ERR_MAX];
+	size_t len;
+
+	if (cfg_read_file(path, &buf, &len, err, sizeof(err)) == -1)
+		return;
+	if (ndes_cfg_parse(path, buf, len, &root, err, sizeof(err)) == 0) {
+		cfg_top_keys(root, keys, sizeof(keys));
+		fprintf(fp, "%s: sets %s; every other key takes its default\n", path,
+		    keys[0] != '\0' ? keys : "no key");
+		ndes_cfg_node_free(root);
+	}
+	free(buf);
 }
 
 char *

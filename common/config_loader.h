@@ -51,6 +51,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "errmsg.h"
@@ -133,6 +134,16 @@ void	ndes_config_free(const struct ndes_config_schema *schema, void *out);
  * stdout and return 0, or print the error line on stderr and return 1. */
 int	ndes_config_check_main(const char *path,
 	    const struct ndes_config_schema *schema, size_t struct_size);
+/* The same; with `keys` (-v at the debug level) a good file also gets
+ * ndes_config_print_keys() on stderr. */
+int	ndes_config_check(const char *path, const struct ndes_config_schema *schema,
+	    size_t struct_size, bool keys);
+/* After a good --check-config with -v at the debug level: one line on fp,
+ * "<path>: sets KEY, KEY, ...; every other key takes its default" (the
+ * top-level keys of the file, in its order; names only, never a value),
+ * or "<path>: sets no key; ..." for an empty document.  Nothing when the
+ * file does not parse. */
+void	ndes_config_print_keys(FILE *fp, const char *path);
 /* Whether two structs loaded with `schema` hold the same value for `key`: a
  * top-level key ("state_dir"), a dotted path through mappings ("ipc.mode"),
  * or NULL/"" for the whole struct.  Strings by content, lists element by

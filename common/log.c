@@ -61,6 +61,14 @@ log_level_from_name(const char *name)
 	return LOG_LEVEL_INFO;
 }
 
+enum log_level
+log_level_raise(enum log_level base, int steps)
+{
+	int level = (int)base + (steps > 0 ? steps : 0);
+
+	return level > LOG_LEVEL_DEBUG ? LOG_LEVEL_DEBUG : (enum log_level)level;
+}
+
 const char *
 log_procname(void)
 {

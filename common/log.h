@@ -30,6 +30,9 @@ enum log_level {
 extern const char *const log_level_names[];
 /* The level named name; info for an unknown name. */
 enum log_level log_level_from_name(const char *name);
+/* base raised by `steps` levels (one per -v/--verbose on a command line:
+ * warn -> info -> debug), never past debug; steps <= 0 leaves it. */
+enum log_level log_level_raise(enum log_level base, int steps);
 
 /* Set the prefix and the most verbose level printed.  Defaults: "ndes", info. */
 void log_init(const char *procname, enum log_level level);

@@ -15,8 +15,9 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: ndes-connector [--config FILE] [--state-dir DIR] COMMAND [options]\n"
-	    "       ndes-connector --version\n"
+	    "usage: ndes-connector [--config FILE] [--state-dir DIR] [-v]... COMMAND [options]\n"
+	    "       ndes-connector --check-config FILE [-v]...\n"
+	    "       ndes-connector --version | --help\n"
 	    "  register --cloud URL --token T [--ca-cert PEM] [--name N] [--force]\n"
 	    "  status [--json]     registration, certificate expiry, outbox, last upload/error\n"
 	    "  renew               renew the registration certificates now\n"
@@ -32,6 +33,11 @@ usage(FILE *fp)
 	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
 	    "  permissions, 7 not registered, 8 refused by the cloud, 9 diagnose found a\n"
 	    "  failure\n"
+	    "-v, --verbose: warnings only by default; -v adds info lines, -vv debug lines\n"
+	    "  (which configuration and state folder were read, ...)\n"
+	    "--check-config FILE: exit 0 and \"FILE: OK\" when FILE (connector.yaml, the\n"
+	    "  file ndes-connectord reads) loads, else exit 1 and FILE:LINE:COLUMN: KEY: WHAT\n"
+	    "  on stderr; with -vv it also names the keys the file sets\n"
 	    "Default configuration: " CONN_DEFAULT_CONFIG " (built-in defaults without it)\n");
 }
 
@@ -51,6 +57,8 @@ static const struct option cli_opts[] = {
 	{ "older-than", required_argument, NULL, 'O' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "check-config", required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -63,6 +71,7 @@ cli_load(struct cli *c, const char *config, const char *state_dir)
 		config = CONN_DEFAULT_CONFIG;
 	if (conn_conf_load(config, &c->cfg, err, sizeof(err)) == -1)
 		return cli_fail(CLI_FAIL, "%s", err);
+	log_debug("configuration: %s", config != NULL ? config : "none, the built-in defaults");
 	if (state_dir != NULL) {
 		free(c->cfg.state_dir);
 		if ((c->cfg.state_dir = strdup(state_dir)) == NULL)
@@ -70,6 +79,7 @@ cli_load(struct cli *c, const char *config, const char *state_dir)
 	}
 	if (conn_state_init(&c->st, c->cfg.state_dir) == -1)
 		return CLI_FAIL;
+	log_debug("state folder: %s", c->cfg.state_dir);
 	return CLI_OK;
 }
 
@@ -92,10 +102,11 @@ int
 main(int argc, char **argv)
 {
 	struct cli c = { .limit = 100 };
-	int opt, r;
+	const char *check = NULL;
+	int opt, r, verbose = 0;
 
 	log_init("ndes-connector", LOG_LEVEL_WARN);
-	while ((opt = getopt_long(argc, argv, "c:h", cli_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:vh", cli_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c.config_path = optarg; break;
 		case 'S': c.state_dir_opt = optarg; break;
@@ -109,6 +120,8 @@ main(int argc, char **argv)
 		case 'f': c.force = true; break;
 		case 'P': c.purge_rejected = true; break;
 		case 'O': c.older_than = optarg; break;
+		case 'v': verbose++; break;
+		case 'K': check = optarg; break;
 		case 'l':
 			if ((c.limit = strtol(optarg, NULL, 10)) < 1)
 				return cli_fail(CLI_USAGE, "--limit needs a positive number");
@@ -118,7 +131,11 @@ main(int argc, char **argv)
 		default: usage(stderr); return CLI_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
+	log_init(NULL, log_level_raise(LOG_LEVEL_WARN, verbose));
+	if (check != NULL && optind == argc)
+		return ndes_config_check(check, &conn_config_schema, sizeof(struct conn_cfg),
+		    log_level_raise(LOG_LEVEL_WARN, verbose) == LOG_LEVEL_DEBUG);
+	if (check != NULL || optind != argc - 1) {
 		usage(stderr);
 		return CLI_USAGE;
 	}

@@ -53,9 +53,16 @@ struct connd {
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: ndes-connectord [--config FILE] [-v]\n"
-	    "       ndes-connectord --check-config FILE\n"
-	    "       ndes-connectord --version\n"
+	fprintf(fp, "usage: ndes-connectord [--config FILE] [-v | --verbose]...\n"
+	    "       ndes-connectord --check-config FILE [-v]...\n"
+	    "       ndes-connectord --version | --help\n"
+	    "  -v, --verbose  one log level more than log_level per -v (warn -> info ->\n"
+	    "                 debug): with the default log_level info, -v and -vv both\n"
+	    "                 give debug; with log_level warn, -v gives info and -vv debug;\n"
+	    "                 given, log_level is not reloaded on SIGHUP\n"
+	    "  --check-config FILE  exit 0 and \"FILE: OK\" when FILE loads, else exit 1\n"
+	    "                 and FILE:LINE:COLUMN: KEY: WHAT on stderr; with -v it also\n"
+	    "                 names the keys the file sets\n"
 	    "Default configuration: " CONN_DEFAULT_CONFIG "\n");
 }
 
@@ -385,17 +392,15 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct connd d = { .env.now = connd_clock };
-	const char *path = CONN_DEFAULT_CONFIG;
+	const char *path = CONN_DEFAULT_CONFIG, *check = NULL;
 	char err[NDES_CONFIG_ERR_MAX];
-	bool verbose = false;
-	int opt, r;
+	int opt, r, verbose = 0;
 
 	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
-		case 'C': return ndes_config_check_main(optarg, &conn_config_schema,
-		    sizeof(struct conn_cfg));
-		case 'v': verbose = true; break;
+		case 'C': check = optarg; break;
+		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("ndes-connectord %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -405,6 +410,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (check != NULL)
+		return ndes_config_check(check, &conn_config_schema, sizeof(struct conn_cfg),
+		    log_level_raise(LOG_LEVEL_INFO, verbose) == LOG_LEVEL_DEBUG);
 	log_init("ndes-connectord", LOG_LEVEL_INFO);
 	d.env.config_path = path;
 	if ((d.conf = connd_config_load(path, verbose, err, sizeof(err))) == NULL) {

@@ -10,13 +10,14 @@
 
 struct connd_config {
 	const char	*path;
-	bool		 verbose;
+	int		 verbose;	/* -v count: the level it set at start stays */
+	enum log_level	 cli_level;
 	struct conn_cfg	 cfg;
 	struct conn_ca	*ca;
 };
 
 struct connd_config *
-connd_config_load(const char *path, bool verbose, char *err, size_t errlen)
+connd_config_load(const char *path, int verbose, char *err, size_t errlen)
 {
 	struct connd_config *c = calloc(1, sizeof(*c));
 
@@ -30,6 +31,7 @@ connd_config_load(const char *path, bool verbose, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
+	c->cli_level = log_level_raise(log_level_from_name(c->cfg.log_level), verbose);
 	return c;
 }
 
@@ -64,7 +66,7 @@ connd_config_open_ca(struct connd_config *c, char *err, size_t errlen)
 void
 connd_config_log_level(const struct connd_config *c)
 {
-	log_init(NULL, c->verbose ? LOG_LEVEL_DEBUG : log_level_from_name(c->cfg.log_level));
+	log_init(NULL, c->verbose > 0 ? c->cli_level : log_level_from_name(c->cfg.log_level));
 }
 
 int

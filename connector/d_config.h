@@ -32,9 +32,10 @@ enum connd_config_change {
 	CONND_CHANGED_ACL = 1 << 3,
 };
 
-/* path: the file (reloaded from the same path); verbose: -v, debug
- * whatever log_level says.  NULL with err when the file does not load. */
-struct connd_config *connd_config_load(const char *path, bool verbose, char *err,
+/* path: the file (reloaded from the same path); verbose: the number of -v,
+ * each one level above log_level (log.h, log_level_raise()), the level
+ * then kept by reloads.  NULL with err when the file does not load. */
+struct connd_config *connd_config_load(const char *path, int verbose, char *err,
     size_t errlen);
 void connd_config_free(struct connd_config *c);
 /* The configuration in use: the address stays, a reload changes what is
@@ -44,7 +45,7 @@ const struct conn_cfg *connd_config_cfg(const struct connd_config *c);
  * start (0, or -1 with err); a reload replaces it. */
 int connd_config_open_ca(struct connd_config *c, char *err, size_t errlen);
 struct conn_ca *connd_config_ca(const struct connd_config *c);
-/* log_level, or debug with -v. */
+/* log_level, or with -v the level set at start. */
 void connd_config_log_level(const struct connd_config *c);
 
 /* SIGHUP: the file read again; -1 when nothing changed (logged), else 0

@@ -67,7 +67,7 @@ crp_reload_apply(struct crpd *d, struct crpd_cfg *nc)
 	run->max_queue = nc->max_queue;
 	run->connector.retry_interval = nc->connector.retry_interval;
 	run->connector.max_in_flight = nc->connector.max_in_flight;
-	if (!d->debug)
+	if (d->verbose == 0)	/* -v or --debug on the command line: the level stays */
 		log_init(NULL, log_level_from_name(run->log_level));	/* the name stays */
 	if (d->ipc != NULL) {
 		if (ndes_ipc_server_set_acl_from_cfg(d->ipc, &run->ipc) == -1)

@@ -33,9 +33,17 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ndes-crpd [--config FILE] [--debug]\n"
-	    "       ndes-crpd --check-config FILE\n"
-	    "       ndes-crpd --version\n"
+	fprintf(f, "usage: ndes-crpd [--config FILE] [-v | --verbose]... [--debug]\n"
+	    "       ndes-crpd --check-config FILE [-v]...\n"
+	    "       ndes-crpd --version | --help\n"
+	    "  -v, --verbose  one log level more than log_level per -v (warn -> info ->\n"
+	    "                 debug): with the default log_level info, -v and -vv both\n"
+	    "                 give debug; with log_level warn, -v gives info and -vv debug;\n"
+	    "                 given, log_level is not reloaded on SIGHUP\n"
+	    "  --debug        the same as -vv (kept for older units)\n"
+	    "  --check-config FILE  exit 0 and \"FILE: OK\" when FILE loads, else exit 1\n"
+	    "                 and FILE:LINE:COLUMN: KEY: WHAT on stderr; with -v it also\n"
+	    "                 names the keys the file sets\n"
 	    "Default configuration: %s\n", CRPD_DEFAULT_CONFIG);
 }
 
@@ -332,7 +340,7 @@ crpd_stop(struct crpd *d)
 }
 
 static int
-crpd_run(const char *config, bool debug)
+crpd_run(const char *config, int verbose)
 {
 	struct crpd d;
 	char err[NDES_CONFIG_ERR_MAX];
@@ -340,15 +348,14 @@ crpd_run(const char *config, bool debug)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = config;
-	d.debug = debug;
+	d.verbose = verbose;
 	crp_keyholder_init(&d.keys);
-	log_init("ndes-crpd", debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_init("ndes-crpd", log_level_raise(LOG_LEVEL_INFO, verbose));
 	if (crpd_config_load(config, &d.cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ndes-crpd: %s\n", err);
 		return 1;
 	}
-	if (!debug)
-		log_init("ndes-crpd", log_level_from_name(d.cfg.log_level));
+	log_init("ndes-crpd", log_level_raise(log_level_from_name(d.cfg.log_level), verbose));
 	if (ndes_events_cfg_init(&d.cfg.events) == -1)
 		log_warnx("events: cannot open the configured sink; using the default");
 	if ((rc = crpd_start(&d)) == 0 && event_base_dispatch(d.base) == -1)
@@ -364,24 +371,27 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = CRPD_DEFAULT_CONFIG;
-	bool debug = false;
-	int ch;
+	const char *config = CRPD_DEFAULT_CONFIG, *check = NULL;
+	int ch, verbose = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
 			break;
 		case 'C':
-			return ndes_config_check_main(optarg, &crpd_config_schema,
-			    sizeof(struct crpd_cfg));
+			check = optarg;
+			break;
 		case 'd':
-			debug = true;
+			verbose += 2;
+			break;
+		case 'v':
+			verbose++;
 			break;
 		case 'V':
 			printf("ndes-crpd %s\n", PACKAGE_VERSION);
@@ -398,5 +408,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return crpd_run(config, debug);
+	if (check != NULL)
+		return ndes_config_check(check, &crpd_config_schema, sizeof(struct crpd_cfg),
+		    log_level_raise(LOG_LEVEL_INFO, verbose) == LOG_LEVEL_DEBUG);
+	return crpd_run(config, verbose);
 }

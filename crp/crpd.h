@@ -26,7 +26,8 @@ struct crp_metrics;
 struct crpd {
 	struct crpd_cfg		 cfg;
 	const char		*config_path;	/* cfg's file: SIGHUP reads it again */
-	bool			 debug;		/* --debug: log_level does not apply */
+	int			 verbose;	/* -v count (--debug: 2); given, a
+						 * reload keeps the level */
 	/* The file's ipc.max_connections and http.max_connections before
 	 * crpd_fit_descriptors() lowered them (a reload compares with these). */
 	int64_t			 file_ipc_max, file_http_max;

@@ -43,6 +43,12 @@ struct dsim_payload {
 int	dsim_payload_parse(const json_t *answer, struct dsim_payload *p, char *err,
 	    size_t errlen);
 void	dsim_payload_clear(struct dsim_payload *p);
+/* --check-config FILE: a saved profile payload (what --payload reads; the
+ * device reads no configuration file).  "FILE: OK" on stdout and 0, or one
+ * line on stderr and 1: FILE:LINE:COLUMN: what for bad JSON, FILE: profile
+ * payload: "field": what for a field the device cannot use.  Fields it does
+ * not know are not errors (the cloud may add some). */
+int	dsim_payload_check_file(const char *path);
 
 /* ---- Key and request (request.c, request_ext.c) ---- */
 

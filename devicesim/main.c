@@ -23,17 +23,25 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: ndes-device-sim enroll --cloud URL --device NAME|ID --profile P\n"
 	    "                              --state DIR [--user U] [--payload FILE]\n"
-	    "                              [--clock-offset T] [-v]\n"
+	    "                              [--clock-offset T] [-v]...\n"
 	    "       ndes-device-sim renew  (the same options) [--force]\n"
 	    "       ndes-device-sim show   --state DIR [--device ID] [--profile P]\n"
 	    "       ndes-device-sim fleet  --cloud URL --devices N --concurrency C\n"
 	    "                              [--rate R] [--duration S] [--profile P]\n"
-	    "                              [--skip K] [--keys DIR] [--json] [-v]\n"
+	    "                              [--skip K] [--keys DIR] [--json] [-v]...\n"
 	    "       ndes-device-sim keygen --count N --profile-key rsa:BITS|ec:p256|ec:p384|ec:p521\n"
 	    "                              --out DIR\n"
+	    "       ndes-device-sim --check-config FILE [-v]...\n"
 	    "       ndes-device-sim --help | --version\n"
 	    "--cloud is the emulator's admin URL (http://127.0.0.1:PORT); --clock-offset\n"
-	    "shifts the device's clock (\"+700d\", \"-2h\", \"90m\", \"30s\").\n");
+	    "shifts the device's clock (\"+700d\", \"-2h\", \"90m\", \"30s\").\n"
+	    "-v, --verbose: warnings only by default; -v adds info lines, -vv debug lines\n"
+	    "(each request to a SCEP URL, each failed device of a fleet, ...).\n"
+	    "The device reads no configuration file: everything comes from the command\n"
+	    "line and the emulator.  --check-config FILE checks a saved profile payload\n"
+	    "(what --payload reads): exit 0 and \"FILE: OK\", or exit 1 and one line,\n"
+	    "FILE:LINE:COLUMN: what (bad JSON) or FILE: profile payload: \"field\": what;\n"
+	    "with -vv it also says what the payload asks for.\n");
 }
 
 static const struct option long_opts[] = {
@@ -58,6 +66,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "check-config", required_argument, NULL, 'X' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -66,6 +75,7 @@ struct main_args {
 	struct dsim_fleet_opts fleet;
 	int64_t offset;
 	int verbose;
+	const char *check;	/* --check-config */
 	int keygen_count;
 	const char *keygen_spec, *keygen_out;
 };
@@ -99,6 +109,7 @@ main_option(struct main_args *a, int opt)
 	case 'O': a->keygen_out = optarg; return 0;
 	case 'N': return main_number(optarg, 1, 10000000, &a->keygen_count);
 	case 'v': a->verbose++; return 0;
+	case 'X': a->check = optarg; return 0;
 	case 'o': return dsim_clock_offset_parse(optarg, &a->offset);
 	case 'n': return main_number(optarg, 1, 10000000, &a->fleet.devices);
 	case 'C': return main_number(optarg, 1, 100000, &a->fleet.concurrency);
@@ -189,11 +200,13 @@ main(int argc, char **argv)
 			return DSIM_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc) {
+	if (optind + (a.check == NULL) != argc) {
 		usage(stderr);
 		return DSIM_EXIT_USAGE;
 	}
-	log_init("ndes-device-sim", a.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+	log_init("ndes-device-sim", log_level_raise(LOG_LEVEL_WARN, a.verbose));
+	if (a.check != NULL)
+		return dsim_payload_check_file(a.check) == 0 ? DSIM_EXIT_OK : DSIM_EXIT_FAILED;
 	dsim_clock_set_offset(a.offset);
 	return main_run(argv[optind], &a);
 }

@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "dsim.h"
+#include "log.h"
 
 static char *
 dup_or_null(const char *s)
@@ -182,4 +183,34 @@ dsim_payload_clear(struct dsim_payload *p)
 		free(p->urls[i]);
 	X509_free(p->trusted_root);
 	memset(p, 0, sizeof(*p));
+}
+
+int
+dsim_payload_check_file(const char *path)
+{
+	struct dsim_payload p;
+	json_error_t jerr;
+	json_t *a;
+	char err[DSIM_ERR_MAX];
+
+	if ((a = json_load_file(path, 0, &jerr)) == NULL) {
+		if (jerr.line > 0)
+			fprintf(stderr, "%s:%d:%d: %s\n", path, jerr.line, jerr.column, jerr.text);
+		else
+			fprintf(stderr, "%s: %s\n", path, jerr.text);
+		return 1;
+	}
+	if (!json_is_object(a) || dsim_payload_parse(a, &p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", path, json_is_object(a) ? err :
+		    "profile payload: not a JSON object");
+		json_decref(a);
+		return 1;
+	}
+	log_debug("%s: %zu SCEP URL(s), the first %s; %s key of %d bits; renewal at %d%%",
+	    path, p.n_urls, p.n_urls > 0 ? p.urls[0] : "none", p.claims.key_type ?: "?",
+	    p.claims.min_key_bits, p.renewal_pct);
+	dsim_payload_clear(&p);
+	json_decref(a);
+	printf("%s: OK\n", path);
+	return 0;
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "exec.h"
+#include "config_loader.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,19 +31,24 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: " EXEC_NAME " [-v] [-c FILE]\n"
+	    "usage: " EXEC_NAME " [-v]... [-c FILE]\n"
 	    "           verify the DER PKCS#10 request on stdin: exit 0 allowed, 1 refused\n"
-	    "       " EXEC_NAME " [-v] [-c FILE] watch-depot [--once] [--state-dir DIR]\n"
+	    "       " EXEC_NAME " [-v]... [-c FILE] watch-depot [--once] [--state-dir DIR]\n"
 	    "           [--retry SECONDS] DEPOT\n"
 	    "           notify ndes-crpd of the certificates micromdm's scepserver issues\n"
-	    "       " EXEC_NAME " --check-config FILE\n"
-	    "       " EXEC_NAME " --version\n"
+	    "       " EXEC_NAME " --check-config FILE [-v]...\n"
+	    "       " EXEC_NAME " --version | --help\n"
+	    "-v, --verbose: refusals and warnings (info) by default; -v (or -vv) adds the\n"
+	    "  debug lines (the module's own warnings, each depot file looked at); with\n"
+	    "  --check-config, the keys the file sets\n"
+	    "--check-config FILE: exit 0 and \"FILE: OK\" when FILE loads, else exit 1 and\n"
+	    "  FILE:LINE:COLUMN: KEY: WHAT on stderr\n"
 	    "The configuration is FILE, else $NDES_POLICY_CONFIG, else %s.\n",
 	    policy_config_default_path());
 }
 
 static int
-check_config(const char *path)
+check_config(const char *path, int verbose)
 {
 	struct policy_cfg cfg;
 	char err[NDES_ERR_MAX];
@@ -53,6 +59,9 @@ check_config(const char *path)
 	}
 	policy_config_free(&cfg);
 	printf("%s: OK\n", path);
+	fflush(stdout);
+	if (verbose > 0)
+		ndes_config_print_keys(stderr, path);
 	return 0;
 }
 
@@ -111,7 +120,7 @@ exec_watcher(char **argv)
 #endif
 
 static int
-run(const char *config, bool verbose, int argc, char **argv)
+run(const char *config, int verbose, int argc, char **argv)
 {
 	struct exec_watch_opts wo = { .retry_ms = 5000 };
 	struct policy_cfg cfg;
@@ -133,7 +142,7 @@ run(const char *config, bool verbose, int argc, char **argv)
 		fprintf(stderr, EXEC_NAME ": refused: configuration: %s\n", err);
 		return EXEC_USAGE;
 	}
-	exec_log_init(cfg.exec.log_journal, verbose);
+	exec_log_init(cfg.exec.log_journal, verbose > 0);
 #ifdef EXEC_WATCHER
 	rc = exec_watch_main(&cfg, &wo);
 #else
@@ -154,13 +163,9 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = getenv("NDES_POLICY_CONFIG");
-	bool verbose = false;
-	int c;
+	const char *config = getenv("NDES_POLICY_CONFIG"), *check = NULL;
+	int c, verbose = 0;
 
-#ifdef EXEC_WATCHER
-	log_init(EXEC_NAME, LOG_LEVEL_INFO);
-#endif
 	if (config != NULL && config[0] == '\0')
 		config = NULL;
 	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
@@ -169,9 +174,10 @@ main(int argc, char **argv)
 			config = optarg;
 			break;
 		case 'C':
-			return check_config(optarg);
+			check = optarg;
+			break;
 		case 'v':
-			verbose = true;
+			verbose++;
 			break;
 		case 'V':
 			printf(EXEC_NAME " " PACKAGE_VERSION "\n");
@@ -184,7 +190,15 @@ main(int argc, char **argv)
 			return EXEC_USAGE;
 		}
 	}
-#ifndef EXEC_WATCHER
+	if (check != NULL && optind != argc) {
+		usage(stderr);
+		return EXEC_USAGE;
+	}
+	if (check != NULL)
+		return check_config(check, verbose);
+#ifdef EXEC_WATCHER
+	log_init(EXEC_NAME, log_level_raise(LOG_LEVEL_INFO, verbose));
+#else
 	if (optind < argc && strcmp(argv[optind], "watch-depot") == 0) {
 		exec_watcher(argv);
 		return EXEC_USAGE;

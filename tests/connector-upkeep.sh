@@ -8,10 +8,11 @@
 # logged, a broken file keeps the running configuration.  Peers on
 # connector.sock are logged for what they are.  `queue --purge-rejected`
 # deletes what the cloud refused for good while the daemon runs, and the
-# daemon takes new work again.
+# daemon takes new work again.  -v: one level above log_level (warn ->
+# info), kept when SIGHUP brings another log_level.
 . "${top_srcdir:-.}/tests/lib/connector-env.sh"
 ce_setup
-echo "1..37"
+echo "1..41"
 
 start_cloud || { echo "Bail out! the emulator did not start"; exit 1; }
 
@@ -150,5 +151,20 @@ feed 1 room
 check "the running daemon has room again" grep -qx 'acked 1' "$T/feed.out"
 check "... and it reaches the cloud" wait_for 20 bash -c \
     "\"$CLOUD_SIM\" show notifications --admin $ADMIN | grep -q '\"transactionId\": \"room-1\"'"
+stop_daemon
+
+# --- -v with log_level warn: info, not debug; a SIGHUP to log_level debug keeps it
+write_config warn 30d
+mark=$(($(wc -l <"$L") + 1))
+start_daemon -v || { echo "Bail out! the daemon did not start with -v"; exit 1; }
+check "-v, log_level warn: the info lines (started)" wait_for 10 bash -c \
+    "tail -n +$mark '$L' | grep -q 'ndes-connectord started: registered'"
+check "... no debug line (the CRL checked at start)" bash -c "sleep 1; ! tail -n +$mark '$L' | grep -q 'is fresh'"
+write_config debug 10d
+kill -HUP "$DAEMON_PID"
+check "SIGHUP with log_level debug: reloaded, log_level named" wait_for 10 bash -c \
+    "tail -n +$mark '$L' | grep -q 'SIGHUP: reloaded $T/conn.yaml (changed: log_level, ca)'"
+check "... but -v keeps info: no debug line (the CRL checked again)" bash -c \
+    "sleep 1; ! tail -n +$mark '$L' | grep -q 'is fresh'"
 stop_daemon
 exit 0

@@ -906,6 +906,42 @@ Test(config, check_main_error, .init = redirect_all)
 	free(path);
 }
 
+/* -v at the debug level: "FILE: OK" as before, and the top-level keys the
+ * file sets, by name only, on stderr. */
+Test(config, check_with_keys_names_the_keys_the_file_sets, .init = redirect_all)
+{
+	char	*path = data_path("crpd-valid.yaml"), *out, *keys;
+
+	cr_assert_eq(ndes_config_check(path, &crpd_schema, sizeof(struct crpd_cfg), true), 0);
+	fflush(stdout);
+	fflush(stderr);
+	cr_assert_neq(asprintf(&out, "%s: OK\n", path), -1);
+	cr_assert_neq(asprintf(&keys, "%s: sets listen, state_dir, workers, challenge_ttl, max_body, log_level, "
+	    "allow_uids, users; every other key takes its default\n",
+	    path), -1);
+	cr_assert_stdout_eq_str(out);
+	cr_assert_stderr_eq_str(keys);
+	free(out);
+	free(keys);
+	free(path);
+}
+
+/* A file that does not load: the error line only, no list of keys. */
+Test(config, check_with_keys_on_a_bad_file_says_only_the_error, .init = redirect_all)
+{
+	char	*path = data_path("crpd-unknown-key.yaml"), *expected;
+
+	cr_assert_eq(ndes_config_check(path, &crpd_schema, 0, true), 1);
+	fflush(stdout);
+	fflush(stderr);
+	cr_assert_neq(asprintf(&expected, "%s:4:1: unknown key \"lisen\" "
+	    "(expected one of: " ALL_KEYS ")\n", path), -1);
+	cr_assert_stderr_eq_str(expected);
+	cr_assert_stdout_eq_str("");
+	free(expected);
+	free(path);
+}
+
 Test(config, check_main_missing_file, .init = redirect_all)
 {
 	cr_assert_eq(ndes_config_check_main("/nonexistent.yaml", &crpd_schema,

@@ -456,6 +456,28 @@ Test(crpd_ipc, sighup_reloads_the_configuration)
 	cr_assert_eq(verify_as(NOBODY, NOBODY), 0, "the running ACL was not kept");
 }
 
+/* -v on the command line: one level above log_level (warn -> info), and
+ * the level stays when SIGHUP reloads a new log_level (docs/crpd.md). */
+Test(crpd_ipc, verbose_raises_log_level_and_sighup_keeps_it)
+{
+	int connected;
+
+	teardown();
+	h = crpd_h_new(&(struct crpd_h_opts){ .arg = "-v" });
+	edit_config("sed -i -e 's|^log_level: debug$|log_level: warn|' '%s'", h->config);
+	crpd_h_start(h);
+	expect_alive();
+	expect_log("listening on %s with", h->sock);
+	cr_assert_eq(count_log("connected (uid"), 0, "warn + -v is info, not debug");
+
+	edit_config("sed -i -e 's|^log_level: warn$|log_level: debug|' '%s'", h->config);
+	cr_assert_eq(kill(h->pid, SIGHUP), 0);
+	expect_log("SIGHUP: reloaded %s (changed: log_level)", h->config);
+	connected = count_log("connected (uid");
+	expect_alive();
+	cr_assert_eq(count_log("connected (uid"), connected, "-v given: log_level not applied");
+}
+
 static int
 run_check_config(const char *path, char *out, size_t outlen)
 {

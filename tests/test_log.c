@@ -51,6 +51,19 @@ Test(log, level_names_in_enum_order)
 	cr_assert_eq(log_level_from_name(NULL), LOG_LEVEL_INFO);
 }
 
+/* -v/--verbose: one step per -v from the configured level, never past
+ * debug; none (or a negative count) leaves it. */
+Test(log, raise_steps_a_level_per_verbose_up_to_debug)
+{
+	cr_assert_eq(log_level_raise(LOG_LEVEL_WARN, 0), LOG_LEVEL_WARN);
+	cr_assert_eq(log_level_raise(LOG_LEVEL_WARN, 1), LOG_LEVEL_INFO);
+	cr_assert_eq(log_level_raise(LOG_LEVEL_WARN, 2), LOG_LEVEL_DEBUG);
+	cr_assert_eq(log_level_raise(LOG_LEVEL_WARN, 9), LOG_LEVEL_DEBUG);
+	cr_assert_eq(log_level_raise(LOG_LEVEL_INFO, 1), LOG_LEVEL_DEBUG);
+	cr_assert_eq(log_level_raise(LOG_LEVEL_DEBUG, 1), LOG_LEVEL_DEBUG);
+	cr_assert_eq(log_level_raise(LOG_LEVEL_INFO, -1), LOG_LEVEL_INFO);
+}
+
 /* The lines of one statement: the first `burst` of a window are printed,
  * the rest counted and reported once with the last of them. */
 Test(log, repeated_lines_are_rate_limited_with_a_count, .init = redirect_stderr)

@@ -130,8 +130,8 @@ register() {
 	    >>"$T/cli.log" 2>&1
 }
 
-start_daemon() {
-	"$CONNECTORD" -c "$T/conn.yaml" >>"$T/daemon.log" 2>&1 &
+start_daemon() {	# [more options: -v]
+	"$CONNECTORD" -c "$T/conn.yaml" "$@" >>"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
 	wait_for 10 test -S "$T/connector.sock"

@@ -156,6 +156,7 @@ crpd_h_new(const struct crpd_h_opts *opts)
 	h->log = crpd_h_path(h, "crpd.log");
 	h->nofile_soft = opts->nofile_soft;
 	h->nofile_hard = opts->nofile_hard;
+	h->arg = opts->arg;
 	harness_pki(h, opts);
 	harness_config(h, opts);
 	if ((h->journal = opts->journal))
@@ -217,7 +218,7 @@ harness_exec(struct crpd_h *h)
 		fprintf(stderr, "setrlimit: %s\n", strerror(errno));
 		_exit(127);
 	}
-	execl(bin, "ndes-crpd", "--config", h->config, (char *)NULL);
+	execl(bin, "ndes-crpd", "--config", h->config, h->arg, (char *)NULL);	/* NULL: none */
 	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 	_exit(127);
 }

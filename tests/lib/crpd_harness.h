@@ -30,6 +30,7 @@ struct crpd_h_opts {
 	const char	*extra_yaml;	/* appended to the config */
 	unsigned long	 nofile_soft;	/* RLIMIT_NOFILE for crpd (0: the test's) */
 	unsigned long	 nofile_hard;
+	const char	*arg;		/* one more command-line argument ("-v") */
 };
 
 struct crpd_h {
@@ -41,6 +42,7 @@ struct crpd_h {
 	bool		 journal;	/* events go to journald */
 	char		*log;		/* crpd's stderr */
 	unsigned long	 nofile_soft, nofile_hard;
+	const char	*arg;		/* opts->arg (static text) */
 	pid_t		 pid;
 	struct timespec	 started;	/* wall clock at start: journal queries begin there
 					   (a PID is reused soon under pid_max 32768) */
