@@ -26,6 +26,11 @@
 #define NDES_PKGLIBEXECDIR "/usr/libexec/ndes"
 #endif
 #define EXEC_WATCHER_NAME "ndes-policy-watch"
+#ifdef EXEC_WATCHER
+#define PROGRAM_NAME EXEC_WATCHER_NAME /* its --version names itself */
+#else
+#define PROGRAM_NAME EXEC_NAME
+#endif
 
 static void
 usage(FILE *f)
@@ -180,7 +185,7 @@ main(int argc, char **argv)
 			verbose++;
 			break;
 		case 'V':
-			printf(EXEC_NAME " " PACKAGE_VERSION "\n");
+			printf(PROGRAM_NAME " " PACKAGE_VERSION "\n");
 			return 0;
 		case 'h':
 			usage(stdout);

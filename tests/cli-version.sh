@@ -6,8 +6,9 @@ set -u
 builddir=${top_builddir:-.}
 version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$builddir/config.h")
 programs="crp/ndes-crpd connector/ndes-connectord connector/ndes-connector
-cloudsim/ndes-cloud-sim policy/ndes-policy-exec devicesim/ndes-device-sim"
-echo "1..12"
+cloudsim/ndes-cloud-sim policy/ndes-policy-exec policy/ndes-policy-watch
+devicesim/ndes-device-sim"
+echo "1..14"
 n=0
 check() {
 	n=$((n + 1))
