@@ -18,7 +18,8 @@ usage(FILE *fp)
 	    "usage: ndes-connector [--config FILE] [--state-dir DIR] COMMAND [options]\n"
 	    "       ndes-connector --version\n"
 	    "  register --cloud URL --token T [--ca-cert PEM] [--name N] [--force]\n"
-	    "  status [--json]     registration, certificate expiry, outbox, last upload/error\n"
+	    "  status [--json] [--crpd-config FILE]   registration, certificate expiry,\n"
+	    "                      outbox, whether the daemons answer, current errors\n"
 	    "  renew               renew the registration certificates now\n"
 	    "  unregister          tell the cloud and remove the registration\n"
 	    "  queue [--json] [--limit N]   what waits in the outbox\n"
@@ -31,7 +32,7 @@ usage(FILE *fp)
 	    "exit codes: 0 ok, 1 failure, 2 usage, 3 registration token refused, 4 cloud\n"
 	    "  unreachable, 5 cloud certificate not trusted, 6 state folder or key file\n"
 	    "  permissions, 7 not registered, 8 refused by the cloud, 9 diagnose found a\n"
-	    "  failure\n"
+	    "  failure, 10 status: a daemon does not answer, 11 status: an error is current\n"
 	    "Default configuration: " CONN_DEFAULT_CONFIG " (built-in defaults without it)\n");
 }
 
