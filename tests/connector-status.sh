@@ -48,7 +48,9 @@ wait_for 10 test -S "$T/crp.sock" || { echo "Bail out! crpd did not start"; exit
 check "crpd comes: its HELLO gets the RELOAD, the error is cleared" wait_for 10 st
 
 # --- 1. both answer
+t0=$(date +%s%N)
 st > "$T/out"; rc=$?
+echo "# status with both daemons answering took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check_eq "both daemons answer, no error: exit 0" "$rc" 0
 check "... ndes-connectord answers, with its pid and uptime" \
     grep -Eq "^ndes-connectord: +answers \(pid $DAEMON_PID, up [0-9]+s, version [^ ]+\) on $T/connector.sock\$" "$T/out"
