@@ -128,6 +128,13 @@ struct ndes_ipc_msg *ndes_ipc_msg_new_error(uint32_t request_id, uint32_t code,
 struct ndes_ipc_msg *ndes_ipc_msg_new_hello(uint16_t type, uint32_t request_id,
     const char *role);
 
+/* STATUS (no fields) -> STATUS_REPLY: u32 pid, i64 started (when the
+ * answering program started, seconds since the epoch), str version
+ * (PACKAGE_VERSION).  Every server built on the peer layer answers it
+ * (ndes_ipc_peer_answer_default()); an older one answers ERROR UNSUPPORTED.
+ * NULL out of memory. */
+struct ndes_ipc_msg *ndes_ipc_msg_new_status_reply(uint32_t request_id);
+
 /* ---- Reading messages --------------------------------------------------- */
 
 /* A cursor over one received payload; plain struct, put it on the stack.
@@ -186,6 +193,14 @@ int ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **m
 /* A whole HELLO or HELLO_REPLY payload: role and version as the rules above
  * say, nothing after.  -1 (nothing consumed) otherwise. */
 int ndes_ipc_get_hello(struct ndes_ipc_reader *r, const char **role, const char **version);
+/* A whole STATUS_REPLY payload as above, version as HELLO's rules say,
+ * nothing after.  -1 (nothing consumed) otherwise. */
+struct ndes_ipc_status {
+	uint32_t	 pid;
+	int64_t		 started;
+	const char	*version;
+};
+int ndes_ipc_get_status_reply(struct ndes_ipc_reader *r, struct ndes_ipc_status *st);
 
 /* ---- Owned frames ------------------------------------------------------- */
 

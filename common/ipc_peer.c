@@ -247,10 +247,13 @@ ndes_ipc_peer_answer_default(struct ndes_ipc_peer *peer, const struct ndes_ipc_h
 	struct ndes_ipc_msg *msg;
 	int rc;
 
-	if (hdr->type != NDES_IPC_MSG_PING)
+	if (hdr->type == NDES_IPC_MSG_STATUS)
+		msg = ndes_ipc_msg_new_status_reply(hdr->request_id);
+	else if (hdr->type == NDES_IPC_MSG_PING)
+		msg = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
+	else
 		return ndes_ipc_peer_send_error(peer, hdr->request_id, NDES_IPC_ERR_UNSUPPORTED,
 		    "unsupported message type");
-	msg = ndes_ipc_msg_new(NDES_IPC_MSG_PONG, hdr->request_id);
 	rc = ndes_ipc_peer_send(peer, msg);
 	ndes_ipc_msg_free(msg);
 	return rc;

@@ -118,7 +118,7 @@ int ndes_ipc_peer_send_error(struct ndes_ipc_peer *peer, uint32_t request_id, ui
 int ndes_ipc_peer_send_hello(struct ndes_ipc_peer *peer, uint16_t type, uint32_t request_id,
     const char *role);
 /* The answer to a message a dispatcher does not handle itself: PONG to a
- * PING, an ERROR UNSUPPORTED ("unsupported message type") to anything else.
+ * PING, STATUS_REPLY to a STATUS (ipc.h), an ERROR UNSUPPORTED ("unsupported message type") to anything else.
  * Returns the send's result; the dispatcher returns 0 (the peer stays). */
 int ndes_ipc_peer_answer_default(struct ndes_ipc_peer *peer,
     const struct ndes_ipc_header *hdr);

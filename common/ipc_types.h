@@ -17,6 +17,8 @@
 	X(PONG, 0x0003)                   /* reply to PING */                    \
 	X(HELLO, 0x0004)                  /* client -> server: who it is */      \
 	X(HELLO_REPLY, 0x0005)            /* server -> client: who it is */      \
+	X(STATUS, 0x0006)                 /* any -> daemon: pid, start, version */ \
+	X(STATUS_REPLY, 0x0007)           /* reply to STATUS */                  \
 	X(VERIFY_REQUEST, 0x0101)         /* policy module -> crpd */            \
 	X(VERIFY_REPLY, 0x0102)           /* crpd -> policy module */            \
 	X(NOTIFY, 0x0103)                 /* policy module -> crpd */            \

@@ -20,6 +20,8 @@ enum cli_exit {
 	CLI_NOT_REGISTERED = 7,
 	CLI_REFUSED = 8,	/* the cloud refused otherwise (e.g. too many connectors) */
 	CLI_DIAGNOSE_FAILED = 9, /* diagnose: at least one check failed */
+	CLI_DAEMON_DOWN = 10,	/* status: a daemon does not answer */
+	CLI_ERROR_CURRENT = 11,	/* status: the daemons answer, an error is current */
 };
 
 struct cli {

@@ -1,5 +1,6 @@
 /* ndes-connector status and queue. */
 #include "cli.h"
+#include "cli_status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,20 @@ meta(struct conn_outbox *ob, const char *name)
 
 	free(v);
 	return j;
+}
+
+/* The daemon's current errors (d_note.h): {activity: {message, since, last}}. */
+static json_t *
+errors_json(struct conn_outbox *ob)
+{
+	char *text = ob != NULL ? conn_outbox_meta_get(ob, CONN_META_ERRORS) : NULL;
+	json_t *o = text != NULL ? json_loads(text, 0, NULL) : NULL;
+
+	free(text);
+	if (json_is_object(o))
+		return o;
+	json_decref(o);
+	return json_object();
 }
 
 static json_t *
@@ -123,8 +138,7 @@ status_json(struct cli *c, const struct conn_registration *reg, int *code)
 	    "signingCertificates", nsign, "queue", queue_info(c, &ob));
 	json_object_set_new(o, "lastUpload", meta(ob, "lastUpload"));
 	json_object_set_new(o, "lastDownload", meta(ob, "lastDownload"));
-	json_object_set_new(o, "lastError", meta(ob, "lastError"));
-	json_object_set_new(o, "lastErrorAt", meta(ob, "lastErrorAt"));
+	json_object_set_new(o, "errors", errors_json(ob));
 	conn_outbox_close(ob);
 	if (key_problem(c->st.client_key, err, sizeof(err)) == -1 ||
 	    key_problem(c->st.crp_key, err, sizeof(err)) == -1) {
@@ -157,6 +171,58 @@ print_cert(const char *label, json_t *cert)
 }
 
 static void
+print_errors(json_t *errors)
+{
+	const char *k;
+	json_t *v;
+
+	if (json_object_size(errors) == 0)
+		printf("%-22s none\n", "errors:");
+	json_object_foreach(errors, k, v)
+		printf("%-22s %s since %s (last %s): %s\n", "error:", k, js(v, "since"),
+		    js(v, "last"), js(v, "message"));
+}
+
+/* "42s", "3m 05s", "2h 03m", "12d 02h": the two largest units. */
+static void
+uptime_text(long long s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm %02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh %02lldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, len, "%lldd %02lldh", s / 86400, s / 3600 % 24);
+}
+
+/* "answers (pid 812, up 3h 05m, version 0.1.0) on SOCKET", "not running:
+ * SOCKET: reason". */
+static void
+print_daemons(json_t *daemons)
+{
+	char label[40], up[48];
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(daemons, k, v) {
+		snprintf(label, sizeof(label), "%s:", k);
+		uptime_text((long long)json_integer_value(json_object_get(v, "uptimeSeconds")), up,
+		    sizeof(up));
+		if (json_is_integer(json_object_get(v, "pid")))
+			printf("%-22s %s (pid %lld, up %s, version %s) on %s\n", label,
+			    js(v, "state"), (long long)json_integer_value(json_object_get(v, "pid")),
+			    up, js(v, "version"), js(v, "socket"));
+		else if (json_is_string(json_object_get(v, "reason")))
+			printf("%-22s %s: %s: %s\n", label, js(v, "state"), js(v, "socket"),
+			    js(v, "reason"));
+		else
+			printf("%-22s %s on %s\n", label, js(v, "state"), js(v, "socket"));
+	}
+}
+
+static void
 status_print(json_t *o)
 {
 	json_t *q = json_object_get(o, "queue"), *v;
@@ -181,9 +247,10 @@ status_print(json_t *o)
 	json_object_foreach(json_object_get(q, "byKind"), k, v)
 		printf("%-22s   %s: %lld\n", "", k,
 		    (long long)json_integer_value(json_object_get(v, "waiting")));
-	printf("%-22s %s\n%-22s %s\n%-22s %s %s\n", "last upload:", js(o, "lastUpload"),
-	    "last download:", js(o, "lastDownload"), "last error:", js(o, "lastErrorAt"),
-	    js(o, "lastError"));
+	printf("%-22s %s\n%-22s %s\n", "last upload:", js(o, "lastUpload"), "last download:",
+	    js(o, "lastDownload"));
+	print_errors(json_object_get(o, "errors"));
+	print_daemons(json_object_get(o, "daemons"));
 	if (json_is_string(json_object_get(o, "problem")))
 		printf("%-22s %s\n", "problem:", js(o, "problem"));
 }
@@ -193,7 +260,7 @@ cli_status(struct cli *c)
 {
 	struct conn_registration reg = { 0 };
 	char err[NDES_ERR_MAX];
-	int r, code = CLI_OK;
+	int r, down, code = CLI_OK;
 	json_t *o;
 
 	if (conn_state_check_dir(c->st.dir, false, err, sizeof(err)) == -1)
@@ -203,6 +270,11 @@ cli_status(struct cli *c)
 	if (r == 1)
 		code = CLI_NOT_REGISTERED;
 	o = status_json(c, &reg, &code);
+	json_object_set_new(o, "daemons", cli_status_daemons(c, &down));
+	if (code == CLI_OK && down > 0)
+		code = CLI_DAEMON_DOWN;
+	else if (code == CLI_OK && json_object_size(json_object_get(o, "errors")) > 0)
+		code = CLI_ERROR_CURRENT;
 	if (c->json) {
 		char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 

@@ -312,8 +312,38 @@ outbox_each(struct conn_outbox *ob, const char *sql, const int64_t *seqs, size_t
 #define OUTBOX_SQL_REJECT "UPDATE items SET attempts = attempts + 1, last_error = ?2," \
 	" rejected = 1 WHERE seq = ?1"
 
+/* Inside the caller's transaction. */
+static int
+outbox_meta_rows(struct conn_outbox *ob, const struct conn_outbox_meta *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = ndes_db_prepare(ob->db, rows[i].value != NULL ?
+		    "INSERT OR REPLACE INTO meta(name, value) VALUES(?1, ?2)" :
+		    "DELETE FROM meta WHERE name = ?1");
+
+		if (st == NULL || sqlite3_bind_text(st, 1, rows[i].name, -1, SQLITE_STATIC) !=
+		    SQLITE_OK || (rows[i].value != NULL && sqlite3_bind_text(st, 2,
+		    rows[i].value, -1, SQLITE_STATIC) != SQLITE_OK) || ndes_db_step(ob->db, st) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
-conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, size_t n)
+conn_outbox_meta_write(struct conn_outbox *ob, const struct conn_outbox_meta *rows, size_t n)
+{
+	if (ndes_db_begin(ob->db) == -1)
+		return -1;
+	if (outbox_meta_rows(ob, rows, n) == -1) {
+		ndes_db_rollback(ob->db);
+		return -1;
+	}
+	return ndes_db_commit(ob->db);
+}
+
+int
+conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, size_t n,
+    const struct conn_outbox_meta *meta, size_t nmeta)
 {
 	static const char *const sql[] = { [CONN_OUTBOX_DONE] = OUTBOX_SQL_REMOVE,
 	    [CONN_OUTBOX_RETRY] = OUTBOX_SQL_FAILED, [CONN_OUTBOX_REJECTED] = OUTBOX_SQL_REJECT };
@@ -330,6 +360,10 @@ conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, 
 			return -1;
 		}
 		removed += o[i].fate == CONN_OUTBOX_DONE ? c : 0;
+	}
+	if (outbox_meta_rows(ob, meta, nmeta) == -1) {
+		ndes_db_rollback(ob->db);
+		return -1;
 	}
 	if (ndes_db_commit(ob->db) == -1)
 		return -1;

@@ -83,9 +83,16 @@ struct conn_outbox_outcome {
 	enum conn_outbox_fate	 fate;
 	const char		*error;	/* RETRY, REJECTED */
 };
-/* Record a whole batch in one transaction (one commit, one fsync), or
- * nothing of it (-1). */
-int conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, size_t n);
+/* A meta row to write (value NULL: delete the row). */
+struct conn_outbox_meta {
+	const char	*name;
+	const char	*value;
+};
+/* Record a whole batch, and the nmeta meta rows (the daemon's notes,
+ * d_note.h: lastUpload, errors), in one transaction (one commit, one fsync),
+ * or nothing of it (-1). */
+int conn_outbox_settle(struct conn_outbox *ob, const struct conn_outbox_outcome *o, size_t n,
+    const struct conn_outbox_meta *meta, size_t nmeta);
 /* Delete the rejected items stored before `before` (seconds since the
  * epoch; 0: all of them), one transaction.  How many, or -1.  Safe while
  * another process (the daemon) has the outbox open: it finds the room at
@@ -117,12 +124,18 @@ int conn_outbox_maintain(struct conn_outbox *ob);
 
 /* meta */
 int conn_outbox_meta_set(struct conn_outbox *ob, const char *name, const char *value);
+/* n rows in one transaction: 0, or -1 (none written). */
+int conn_outbox_meta_write(struct conn_outbox *ob, const struct conn_outbox_meta *rows,
+    size_t n);
 /* malloc'd, NULL when absent. */
 char *conn_outbox_meta_get(struct conn_outbox *ob, const char *name);
 /* {"<template>": "<ISO 8601 time last asked>", ...}: templates PKCS requests
  * named that ca.templates did not serve (at most CONN_UNSERVED_MAX names of
  * at most CONN_UNSERVED_NAME_MAX bytes), for `ndes-connector diagnose`. */
 #define CONN_META_UNSERVED_TEMPLATES	"unservedTemplates"
+/* The daemon's current error per activity (connector/d_note.h):
+ * {"<activity>": {"message", "since", "last"}, ...}, ISO 8601 times. */
+#define CONN_META_ERRORS		"errors"
 #define CONN_UNSERVED_MAX		32
 #define CONN_UNSERVED_NAME_MAX		256
 

@@ -27,6 +27,7 @@ struct connd_download {
 	struct connd_download_hooks	 hooks;
 	struct event			*timer;
 	bool				 downloading;
+	bool				 failed;		/* in this run */
 	char				 signing_digest[80];	/* of signing-certs.pem */
 };
 
@@ -53,14 +54,15 @@ dl_failed(struct connd_download *dl, const char *what, const struct ndes_http_re
 	snprintf(detail, sizeof(detail), "%s: %s", what, text);
 	ndes_event_emit(NDES_EV_DOWNLOAD_FAILURE, conn_cloud_diag(res->err, res->status), &ctx);
 	connd_metrics_downloaded(dl->env->metrics, "failed");
-	connd_note_error(dl->env->notes, "download of %s", detail);
+	dl->failed = true;
+	connd_note_error(dl->env->notes, CONND_DOWNLOAD, "download of %s", detail);
 }
 
 static void
 dl_finish(struct connd_download *dl)
 {
 	dl->downloading = false;
-	connd_note_time(dl->env->notes, "lastDownload");
+	connd_note_success(dl->env->notes, CONND_DOWNLOAD, !dl->failed, "lastDownload");
 	connd_hook_call(&dl->hooks.work);
 	connd_hook_call(&dl->hooks.upload);
 }
@@ -80,10 +82,11 @@ dl_store_signing(struct connd_download *dl, json_t *value)
 		    digest, sizeof(digest));
 	free(joined);
 	if (sk_X509_num(certs) > 0 && strcmp(digest, dl->signing_digest) != 0) {
-		if (conn_write_certs(path, certs, err, sizeof(err)) == -1)
-			connd_note_error(dl->env->notes, "cannot write the signing certificates: %s",
-			    err);
-		else {
+		if (conn_write_certs(path, certs, err, sizeof(err)) == -1) {
+			dl->failed = true;
+			connd_note_error(dl->env->notes, CONND_DOWNLOAD, "cannot write the signing "
+			    "certificates: %s", err);
+		} else {
 			snprintf(dl->signing_digest, sizeof(dl->signing_digest), "%s", digest);
 			snprintf(detail, sizeof(detail), "downloaded %d challenge-signing "
 			    "certificates into %s", sk_X509_num(certs), path);
@@ -185,7 +188,7 @@ dl_room(struct connd_download *dl)
 	if (room == 0) {
 		if (connd_note_full(dl->env->notes)) {
 			ndes_event_emit(NDES_EV_DOWNLOAD_PAUSED, NDES_DIAG_OUTBOX_FULL, &ctx);
-			connd_note_error(dl->env->notes, "%s", ctx.detail);
+			connd_note_error(dl->env->notes, CONND_OUTBOX_FULL, "%s", ctx.detail);
 		}
 		return 0;
 	}
@@ -251,6 +254,7 @@ connd_download_now(struct connd_download *dl)
 	if (connd_caller_ready(&dl->caller) == -1)
 		return;
 	dl->downloading = true;
+	dl->failed = false;
 	if (connd_caller_text(&dl->caller, "GET", "/certificates/signing", NULL, dl_signing_done,
 	    dl) == -1)
 		dl->downloading = false;

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "conn_outbox.h"
+#include "d_crpd.h"
 #include "d_note.h"
 #include "events.h"
 #include "ipc_config.h"
@@ -25,15 +26,16 @@ struct connd_ipc {
 	bool			 write_failed_reported;	/* outbox cannot be written */
 };
 
-/* 20302 with code. */
+/* 20302 with code, an error of activity a. */
 static void
-ipc_report(struct connd_ipc *ipc, uint32_t code, json_t *body, const char *detail)
+ipc_report(struct connd_ipc *ipc, enum connd_activity a, uint32_t code, json_t *body,
+    const char *detail)
 {
 	struct ndes_event_ctx ctx = { .detail = detail, .transaction_id =
 	    json_string_value(json_object_get(body, "transactionId")) };
 
 	ndes_event_emit(NDES_EV_UPLOAD_FAILURE, code, &ctx);
-	connd_note_error(ipc->env->notes, "%s", detail);
+	connd_note_error(ipc->env->notes, a, "%s", detail);
 }
 
 /* Once until there is room again (d_note.h). */
@@ -47,7 +49,7 @@ ipc_report_full(struct connd_ipc *ipc, const char *id, json_t *body)
 	snprintf(detail, sizeof(detail), "the outbox is full (%lld items, outbox.max_items): "
 	    "notification %s refused until uploads make room",
 	    (long long)conn_outbox_count(ipc->env->ob), id);
-	ipc_report(ipc, NDES_DIAG_OUTBOX_FULL, body, detail);
+	ipc_report(ipc, CONND_OUTBOX_FULL, NDES_DIAG_OUTBOX_FULL, body, detail);
 }
 
 /* Once until a notification is stored again. */
@@ -61,7 +63,7 @@ ipc_report_write_failed(struct connd_ipc *ipc, const char *id, json_t *body)
 	ipc->write_failed_reported = true;
 	snprintf(detail, sizeof(detail), "the outbox cannot be written (%s): notification %s "
 	    "refused, ndes-crpd keeps it and tries again", conn_outbox_errmsg(ipc->env->ob), id);
-	ipc_report(ipc, NDES_DIAG_OUTBOX_WRITE_FAILED, body, detail);
+	ipc_report(ipc, CONND_OUTBOX, NDES_DIAG_OUTBOX_WRITE_FAILED, body, detail);
 }
 
 static int
@@ -135,6 +137,8 @@ ipc_store(struct connd_ipc *ipc, struct ndes_ipc_peer *peer, uint32_t request_id
 			ipc->write_failed_reported = false;
 			log_info("the outbox can be written again");
 		}
+		if (res == CONN_OUTBOX_ADDED)
+			connd_note_success(ipc->env->notes, CONND_OUTBOX, true, NULL);
 		log_debug("notification %s (%s) %s", id, kind, res == CONN_OUTBOX_ADDED ?
 		    "stored" : "already stored");
 		ipc_send_ack(peer, request_id, id);
@@ -251,6 +255,12 @@ ipc_on_hello(struct connd_ipc *ipc, struct ndes_ipc_peer *peer,
 		ipc_hello_crpd(ipc, peer, who);
 	ndes_ipc_peer_send_hello(peer, NDES_IPC_MSG_HELLO_REPLY, hdr->request_id,
 	    NDES_IPC_ROLE_CONNECTORD);
+	/* a RELOAD that did not reach crpd (the "crpd" error): sent again to the
+	 * crpd that has just come, its reply clears the error */
+	if (strcmp(role, NDES_IPC_ROLE_CRPD) == 0 &&
+	    connd_note_failing(ipc->env->notes, CONND_CRPD) && connd_crpd_send_reload(peer) == 0)
+		log_info("asked ndes-crpd to reload over its new connection (the last RELOAD "
+		    "did not reach it)");
 	return 0;
 }
 
@@ -273,7 +283,7 @@ ipc_dispatch(struct ndes_ipc_peer *peer, const struct ndes_ipc_header *hdr,
 	case NDES_IPC_MSG_RELOAD_REPLY:
 		if (ndes_ipc_get_status_message(r, &code, &msg) == -1)
 			return -1;
-		log_info("ndes-crpd %s: %s", code == 0 ? "reloaded" : "did not reload", msg);
+		connd_crpd_reloaded(ipc->env, code, msg);
 		return 0;
 	case NDES_IPC_MSG_ERROR:
 		if (ndes_ipc_get_error(r, &code, &msg) == -1)

@@ -20,7 +20,9 @@
  * wins (a restarted crpd may connect before the end of its old connection is
  * seen) and the one it replaced is not the target again.  Every peer is one
  * the ACL allowed; one the ACL no longer allows after a reload is closed,
- * and stops being the target.  A peer that never says HELLO (an older crpd
+ * and stops being the target.  While the last RELOAD did not reach crpd
+ * (the "crpd" error of d_note.h), a peer saying HELLO as crpd gets RELOAD at
+ * once (its RELOAD_REPLY clears the error).  A peer that never says HELLO (an older crpd
  * or diagnose) is served as before, PING and notifications, and never gets
  * RELOAD.  A peer is logged at its first message: HELLO as crpd and
  * notifications at info, PING-only peers such as `ndes-connector diagnose`

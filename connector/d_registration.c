@@ -90,9 +90,10 @@ reg_report(struct connd_reg *r, enum connd_reg_state st, const char *detail)
 		break;
 	default:
 		log_info("registration certificate %s in use", r->loaded_thumb);
+		connd_note_success(r->env->notes, CONND_REGISTRATION, true, NULL);
 		return;
 	}
-	connd_note_error(r->env->notes, "%s", detail);
+	connd_note_error(r->env->notes, CONND_REGISTRATION, "%s", detail);
 	connd_status("not registered: %s", detail);
 }
 

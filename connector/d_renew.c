@@ -43,7 +43,7 @@ renew_failed(struct connd_renew *rn, uint32_t diag, const char *what)
 	    .thumbprint = connd_reg_thumb_in_use(rn->reg) };
 
 	ndes_event_emit(NDES_EV_CERT_RENEWAL_FAILURE, diag, &ctx);
-	connd_note_error(rn->env->notes, "renewal failed: %s", what);
+	connd_note_error(rn->env->notes, CONND_RENEWAL, "renewal failed: %s", what);
 }
 
 static void
@@ -71,6 +71,7 @@ renew_store(struct connd_renew *rn, const struct ndes_http_result *res)
 	    "certificate %s valid until %s, new CRP certificate", old, ctx.thumbprint, until);
 	ndes_event_emit(NDES_EV_CERT_RENEWAL_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
 	log_info("%s", detail);
+	connd_note_success(rn->env->notes, CONND_RENEWAL, true, NULL);
 	conn_enroll_reply_clear(&rep);
 	/* switch outside this HTTP callback, once nothing else is in flight */
 	connd_timer_after(rn->after, zero);

@@ -36,7 +36,7 @@ upkeep_crl_failed(struct connd_upkeep *k, enum conn_ca_status st,
 	    info->reason[0] != '\0' ? " (needed: " : "", info->reason,
 	    info->reason[0] != '\0' ? ")" : "");
 	ndes_event_emit(NDES_EV_CRL_PUBLISH_FAILURE, conn_ca_crl_diag(st), &ctx);
-	connd_note_error(k->env->notes, "%s", detail);
+	connd_note_error(k->env->notes, CONND_CRL, "%s", detail);
 }
 
 void
@@ -54,6 +54,7 @@ connd_upkeep_crl(struct connd_upkeep *k)
 		return;
 	}
 	connd_metrics_crl(k->env->metrics, info.next_update);
+	connd_note_success(k->env->notes, CONND_CRL, true, NULL);
 	if (info.next_update > 0)
 		ndes_clock_iso8601(info.next_update, when, sizeof(when));
 	if (info.published)

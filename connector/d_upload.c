@@ -55,6 +55,7 @@ struct up_batch {
 	struct up_call		*calls;
 	size_t			 n, next, in_flight, ok, rejected;
 	bool			 failed;	/* transient failure: back off */
+	bool			 noted;		/* lastUpload written in the settle's commit */
 	uint32_t		 diag;
 	char			 error[1024];
 	char			 request_id[40];
@@ -124,7 +125,9 @@ up_events(struct up_batch *b)
 		snprintf(detail, sizeof(detail), "uploaded %zu %s", b->ok, what);
 		ndes_event_emit(NDES_EV_UPLOAD_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
 		log_info("%s", detail);
-		connd_note_time(notes, "lastUpload");
+		if (!b->noted)
+			connd_note_success(notes, CONND_UPLOAD, !b->failed && b->rejected == 0,
+			    "lastUpload");
 	}
 	if (b->failed || b->rejected > 0) {
 		snprintf(detail, sizeof(detail), "%s of %zu %s: %s%s", b->failed ?
@@ -132,7 +135,7 @@ up_events(struct up_batch *b)
 		    b->failed ? "; they stay in the outbox and are sent again later" :
 		    "; the refused ones are kept, marked rejected");
 		ndes_event_emit(NDES_EV_UPLOAD_FAILURE, b->diag, &ctx);
-		connd_note_error(notes, "%s", detail);
+		connd_note_error(notes, CONND_UPLOAD, "%s", detail);
 	}
 }
 
@@ -175,19 +178,30 @@ up_batch_end(struct up_batch *b)
 }
 
 /* Every call of the batch answered (or no more started): record all
- * outcomes in one transaction, then end the batch. */
+ * outcomes in one transaction, with the notes of a success (lastUpload, the
+ * upload error cleared: d_note.h) in the same commit, then end the batch. */
 static void
 up_notifications_settle(struct up_batch *b)
 {
-	size_t done = 0, rejected = 0;
+	struct connd_notes *notes = b->u->env->notes;
+	struct conn_outbox_meta rows[2];
+	size_t done = 0, rejected = 0, k = 0;
+	bool clean;
 
 	for (size_t i = 0; i < b->next; i++) {
 		done += b->fates[i].fate == CONN_OUTBOX_DONE;
 		rejected += b->fates[i].fate == CONN_OUTBOX_REJECTED;
 	}
-	if (conn_outbox_settle(b->u->env->ob, b->fates, b->next) == 0) {
+	clean = rejected == 0 && !b->failed;
+	if (done > 0)
+		k = connd_note_success_rows(notes, CONND_UPLOAD, clean, "lastUpload", rows);
+	if (conn_outbox_settle(b->u->env->ob, b->fates, b->next, rows, k) == 0) {
 		b->ok = done;
 		b->rejected = rejected;
+		if (k > 0) {
+			connd_note_success_written(notes, CONND_UPLOAD, clean);
+			b->noted = true;
+		}
 	} else {
 		up_outbox_failed(b, b->request_id, done > 1 ? "items were delivered" :
 		    done == 1 ? "item was delivered" : "item was refused for good");

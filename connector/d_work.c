@@ -52,12 +52,13 @@ work_pkcs_event(struct connd_work *w, const struct conn_pkcs_request *req,
 		    res->expiry);
 		ndes_event_emit(NDES_EV_PKCS_ISSUE_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
 		log_info("%s", detail);
+		connd_note_success(w->env->notes, CONND_PKCS, true, NULL);
 	} else {
 		ndes_err_set(detail, sizeof(detail), "PKCS request %s: %s (error code %d)",
 		    req->request_id, res->error_message, res->error_code);
 		ndes_event_emit(NDES_EV_PKCS_ISSUE_FAILURE, conn_ca_pkcs_diag(res->status),
 		    &ctx);
-		connd_note_error(w->env->notes, "%s", detail);
+		connd_note_error(w->env->notes, CONND_PKCS, "%s", detail);
 	}
 }
 
@@ -109,11 +110,12 @@ work_revoke_event(struct connd_work *w, const char *ctx_id, const char *serial,
 		    "published a new CRL", serial, ctx_id);
 		ndes_event_emit(NDES_EV_REVOKE_SUCCESS, NDES_DIAG_SUCCESS, &ctx);
 		log_info("%s", detail);
+		connd_note_success(w->env->notes, CONND_REVOCATION, true, NULL);
 	} else {
 		snprintf(detail, sizeof(detail), "revocation of %s (request %s): %s", serial,
 		    ctx_id, msg);
 		ndes_event_emit(NDES_EV_REVOKE_FAILURE, conn_ca_revoke_diag(st), &ctx);
-		connd_note_error(w->env->notes, "%s", detail);
+		connd_note_error(w->env->notes, CONND_REVOCATION, "%s", detail);
 	}
 }
 
@@ -166,8 +168,10 @@ work_one(struct connd_work *w, const struct conn_outbox_item *it)
 	}
 	if (conn_outbox_work_finish(ob, it->key, pkcs ? "pkcsResult" : "revocationResult",
 	    it->key, text) == -1)
-		connd_note_error(w->env->notes, "cannot store the result of %s in the outbox",
-		    it->key);
+		connd_note_error(w->env->notes, CONND_OUTBOX, "cannot store the result of %s in "
+		    "the outbox: %s", it->key, conn_outbox_errmsg(ob));
+	else
+		connd_note_success(w->env->notes, CONND_OUTBOX, true, NULL);
 	free(text);
 	json_decref(res);
 }

@@ -23,8 +23,9 @@ check "1,000 notifications acknowledged while the cloud is down" grep -qx 'acked
 check "20302 with 0x00001202 while the cloud is unreachable" wait_event 20302 0x00001202 'stay in the outbox'
 check "20402 with 0x00001202: downloads fail too" wait_event 20402 0x00001202 'cannot connect'
 conn status --json > "$T/status.json"
-check "status: queue depth 1000 and the last error" bash -c "
-    grep -q '\"depth\": 1000' $T/status.json && grep -q '\"lastError\": \".*cannot connect' $T/status.json"
+check "status: queue depth 1000 and the upload error" bash -c "
+    grep -q '\"depth\": 1000' $T/status.json &&
+    jq -e '.errors.upload.message | test(\"cannot connect\")' $T/status.json >/dev/null"
 conn queue --limit 2 > "$T/queue.out"
 check "queue lists what waits, with attempts and the last error" \
     grep -q 'failureNotification *waiting *n:bulk-1 .*attempts=[1-9].*last error: cannot connect' "$T/queue.out"

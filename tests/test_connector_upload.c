@@ -1,14 +1,20 @@
 /* The upload part (connector/d_upload.c) against a stand-in cloud and a
  * real outbox: backoff growth, cap and reset, a commit that fails counts as
  * a failed upload, refusals for good mark items (a refused batch is split to
- * find the one), retryable failures keep them. */
+ * find the one), retryable failures keep them; the "upload" error kept until
+ * a clean batch clears it in the batch's own commit. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conn_outbox.h"
+#include "d_note.h"
 #include "d_upload.h"
 #include "test_connd_util.h"
 #include "test_connector_util.h"
@@ -308,4 +314,96 @@ Test(upload, nothing_is_sent_while_the_registration_is_not_usable)
 	assert_due_within(60);	/* tried again after downloads.interval */
 	cr_assert_eq(connd_upload_backoff(up), 0);
 	tcd_cloud_ready(0);
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Commits in the outbox's write-ahead log so far (nothing checkpoints it in
+ * these tests): frames of the current salt whose "database size after
+ * commit" is set (sqlite.org/fileformat.html, 4.1). */
+static int
+wal_commits(void)
+{
+	char path[1100];
+	unsigned char hdr[32], fh[24];
+	uint32_t page;
+	int n = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s-wal", t.st.outbox_db);
+	cr_assert_not_null(fp = fopen(path, "rb"));
+	cr_assert_eq(fread(hdr, 1, sizeof(hdr), fp), sizeof(hdr));
+	page = be32(hdr + 8);
+	while (fread(fh, 1, sizeof(fh), fp) == sizeof(fh) &&
+	    memcmp(fh + 8, hdr + 16, 8) == 0) {
+		n += be32(fh + 4) != 0;
+		if (fseek(fp, page, SEEK_CUR) != 0)
+			break;
+	}
+	fclose(fp);
+	return n;
+}
+
+static json_t *
+meta_json(const char *name)
+{
+	char *text = conn_outbox_meta_get(t.env.ob, name);
+	json_t *o = text != NULL ? json_loads(text, 0, NULL) : NULL;
+
+	free(text);
+	return o;
+}
+
+/* A failed upload is the "upload" error, kept across a restart (notes
+ * loaded again) and by a batch the cloud refuses; a clean batch
+ * clears it, with lastUpload, in the commit that records the batch: one
+ * commit per batch, errors or not. */
+Test(upload, an_upload_error_lasts_until_a_clean_batch_clears_it_in_its_commit)
+{
+	json_t *errors, *e;
+	char *since, *last;
+	int before;
+
+	add_notification("e1");
+	round_answered("POST /ScepActions/failureNotification", 503);
+	errors = meta_json(CONN_META_ERRORS);
+	e = json_object_get(errors, "upload");
+	cr_assert(json_is_object(e), "no upload error");
+	cr_assert_not_null(strstr(json_string_value(json_object_get(e, "message")), "503"));
+	since = strdup(json_string_value(json_object_get(e, "since")));
+	json_decref(errors);
+
+	connd_notes_free(t.env.notes);		/* a restart */
+	t.env.notes = connd_notes_new(t.env.ob);
+	round_answered("POST /ScepActions/failureNotification", 400);
+	cr_assert_str_eq(left(), "n:e1!");
+	errors = meta_json(CONN_META_ERRORS);
+	e = json_object_get(errors, "upload");
+	cr_assert(json_is_object(e), "a refusal in the batch cleared the error");
+	cr_assert_str_eq(json_string_value(json_object_get(e, "since")), since);
+	last = strdup(json_string_value(json_object_get(e, "last")));
+	cr_assert(strcmp(last, since) >= 0);
+	json_decref(errors);
+
+	add_notification("ok1");
+	before = wal_commits();
+	round_answered("POST /ScepActions/failureNotification", 200);
+	cr_assert_eq(wal_commits() - before, 1, "%d commits for one clean batch",
+	    wal_commits() - before);
+	errors = meta_json(CONN_META_ERRORS);
+	cr_assert_eq(json_object_size(errors), 0, "the upload error is still there");
+	json_decref(errors);
+	free(last);
+	cr_assert_not_null(last = conn_outbox_meta_get(t.env.ob, "lastUpload"));
+
+	add_notification("ok2");
+	before = wal_commits();
+	round_answered("POST /ScepActions/failureNotification", 200);
+	cr_assert_eq(wal_commits() - before, 1, "no error to clear: still one commit");
+	free(since);
+	free(last);
 }

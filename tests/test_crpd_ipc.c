@@ -1,6 +1,8 @@
 /* ndes-crpd's crp.sock: authorisation by uid/gid, socket mode, malformed,
  * oversized and unknown frames, pipelined requests, bad values, config
  * checking. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <grp.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipc.h"
@@ -159,30 +162,64 @@ Test(crpd_ipc, bad_magic_is_refused)
 	expect_alive();
 }
 
-Test(crpd_ipc, unknown_type_gets_unsupported_and_the_peer_stays)
+/* Send a message of type with request id id (no fields), read the answer:
+ * of type want, with that id; r over its payload. */
+static struct ndes_ipc_frame *
+raw_ask(int fd, uint16_t type, uint32_t id, uint16_t want, struct ndes_ipc_reader *r)
 {
-	struct ndes_ipc_msg *m = ndes_ipc_msg_new(0x0999, 7);
+	struct ndes_ipc_msg *m = ndes_ipc_msg_new(type, id);
 	struct ndes_ipc_frame *f;
-	struct ndes_ipc_reader r;
-	const char *msg;
-	uint32_t code;
-	int fd = raw_connect();
 
 	raw_send(fd, m);
 	ndes_ipc_msg_free(m);
 	f = raw_read(fd);
-	cr_assert_eq(ndes_ipc_frame_type(f), NDES_IPC_MSG_ERROR);
-	cr_assert_eq(ndes_ipc_frame_header(f)->request_id, 7);
-	ndes_ipc_frame_reader(f, &r);
+	cr_assert_not_null(f);
+	cr_assert_eq(ndes_ipc_frame_type(f), want);
+	cr_assert_eq(ndes_ipc_frame_header(f)->request_id, id);
+	ndes_ipc_frame_reader(f, r);
+	return f;
+}
+
+/* STATUS: crpd's pid, when it started (before this test connected), its
+ * version; malformed replies are refused by the reader. */
+Test(crpd_ipc, status_says_pid_start_and_version)
+{
+	struct ndes_ipc_msg *m;
+	struct ndes_ipc_status st;
+	struct ndes_ipc_reader r;
+	int fd = raw_connect();
+	struct ndes_ipc_frame *f = raw_ask(fd, NDES_IPC_MSG_STATUS, 5, NDES_IPC_MSG_STATUS_REPLY,
+	    &r);
+
+	cr_assert_eq(ndes_ipc_get_status_reply(&r, &st), 0);
+	cr_assert_eq((pid_t)st.pid, h->pid);
+	cr_assert(st.started > time(NULL) - 60 && st.started <= time(NULL),
+	    "started %lld", (long long)st.started);
+	cr_assert_str_eq(st.version, PACKAGE_VERSION);
+	ndes_ipc_frame_free(f);
+	close(fd);
+	m = ndes_ipc_msg_new(NDES_IPC_MSG_STATUS_REPLY, 1);
+	ndes_ipc_msg_add_u32(m, 1);
+	ndes_ipc_msg_add_i64(m, 0);
+	ndes_ipc_msg_add_str(m, "has space");
+	ndes_ipc_reader_init(&r, (const uint8_t *)ndes_ipc_msg_frame(m, &(size_t){ 0 }) +
+	    NDES_IPC_HEADER_LEN, ndes_ipc_msg_payload_len(m));
+	cr_assert_eq(ndes_ipc_get_status_reply(&r, &st), -1, "a version with a space");
+	ndes_ipc_msg_free(m);
+}
+
+Test(crpd_ipc, unknown_type_gets_unsupported_and_the_peer_stays)
+{
+	struct ndes_ipc_reader r;
+	const char *msg;
+	uint32_t code;
+	int fd = raw_connect();
+	struct ndes_ipc_frame *f = raw_ask(fd, 0x0999, 7, NDES_IPC_MSG_ERROR, &r);
+
 	cr_assert_eq(ndes_ipc_get_error(&r, &code, &msg), 0);
 	cr_assert_eq(code, NDES_IPC_ERR_UNSUPPORTED);
 	ndes_ipc_frame_free(f);
-	m = ndes_ipc_msg_new(NDES_IPC_MSG_PING, 8);
-	raw_send(fd, m);
-	ndes_ipc_msg_free(m);
-	f = raw_read(fd);
-	cr_assert_eq(ndes_ipc_frame_type(f), NDES_IPC_MSG_PONG);
-	ndes_ipc_frame_free(f);
+	ndes_ipc_frame_free(raw_ask(fd, NDES_IPC_MSG_PING, 8, NDES_IPC_MSG_PONG, &r));
 	close(fd);
 }
 
