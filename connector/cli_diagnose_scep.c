@@ -199,7 +199,7 @@ diag_scep_crpd(struct diag *d, const struct passwd *pw, const gid_t *groups, int
 		diag_fail(r, NDES_DIAG_FILE_PERMISSIONS, "ndes-crpd refuses %s (uid %u) on %s: "
 		    "neither it nor one of its groups is in ipc.allowed_uids/allowed_gids of %s",
 		    pw->pw_name, (unsigned)pw->pw_uid, sock, d->crpd_path);
-		diag_fix(r, "add %s to ipc.allowed_uids in %s and restart ndes-crpd", pw->pw_name,
+		diag_fix(r, "add %s to ipc.allowed_uids in %s and reload ndes-crpd (SIGHUP)", pw->pw_name,
 		    d->crpd_path);
 		return -1;
 	}

@@ -193,7 +193,7 @@ check_out "the issuer name in another case: OK (the cloud compares without case)
 # the SCEP server's user: unknown, refused by crpd's ACL, not able to open
 # crp.sock, not the CA key's owner
 fails "an unknown --scep-user" "FAIL  SCEP server user: 0x00001401 NDES_Config_Invalid: --scep-user ndes-no-such-user: no such user; fix: give the user the SCEP server runs as (User= in its unit)" --scep-user ndes-no-such-user
-fails "a SCEP user crpd refuses" "FAIL  SCEP server user: 0x00001402 NDES_File_Permissions: ndes-crpd refuses nobody (uid $(id -u nobody)) on $T/crp.sock: neither it nor one of its groups is in ipc.allowed_uids/allowed_gids of $T/crpd.yaml; fix: add nobody to ipc.allowed_uids in $T/crpd.yaml and restart ndes-crpd" --scep-user nobody
+fails "a SCEP user crpd refuses" "FAIL  SCEP server user: 0x00001402 NDES_File_Permissions: ndes-crpd refuses nobody (uid $(id -u nobody)) on $T/crp.sock: neither it nor one of its groups is in ipc.allowed_uids/allowed_gids of $T/crpd.yaml; fix: add nobody to ipc.allowed_uids in $T/crpd.yaml and reload ndes-crpd (SIGHUP)" --scep-user nobody
 sed "s|^ipc: .*|ipc: {socket: $T/crp.sock, allowed_uids: [nobody]}|" "$T/crpd.yaml" > "$T/crpd-acl.yaml"
 sock_group=$(stat -c %G "$T/crp.sock")
 fails "a SCEP user that cannot open crp.sock" "FAIL  SCEP server user: 0x00001402 NDES_File_Permissions: nobody (uid $(id -u nobody)) may not open $T/crp.sock (mode 0660, owner $ME:$sock_group); fix: add nobody to the socket's group: usermod -aG $sock_group nobody" --scep-user nobody --crpd-config "$T/crpd-acl.yaml"
