@@ -43,6 +43,7 @@ struct cloudsim_mint {
 	struct event		*sealed_ev;
 	pthread_t		*workers;
 	int			 nworkers, nstarted;
+	char			**payloads;	/* per profile (admin_payload_text) */
 };
 
 static void
@@ -62,7 +63,8 @@ static void
 mint_seal(struct cloudsim_mint *m, struct mint_job *j)
 {
 	const struct cloudsim_pki *pki = m->svc->pki;
-	json_t *answer;
+	const struct cloudsim_config *config = m->svc->config;
+	const struct cloudsim_scep_profile *p;
 
 	j->status = admin_mint_claims(m->svc, &j->req, j->recipients, &j->cl, &j->code, j->err,
 	    sizeof(j->err));
@@ -73,9 +75,9 @@ mint_seal(struct cloudsim_mint *m, struct mint_job *j)
 		j->text = NULL;
 		return;
 	}
-	answer = admin_mint_answer(m->svc->config, &j->cl, j->text, sk_X509_num(j->recipients));
-	j->answer = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
-	json_decref(answer);
+	if ((p = cloudsim_find_profile(config, j->cl.profile_id)) != NULL)
+		j->answer = admin_mint_answer(m->payloads[p - config->profiles], &j->cl, j->text,
+		    sk_X509_num(j->recipients));
 }
 
 static void *
@@ -211,6 +213,20 @@ mint_start(struct cloudsim_mint *m)
 	return rc;
 }
 
+/* Every profile's payload text; one may be NULL (no trusted root loaded:
+ * its mints are answered 500, as before). */
+static int
+mint_payloads(struct cloudsim_mint *m)
+{
+	const struct cloudsim_config *config = m->svc->config;
+
+	if ((m->payloads = calloc(config->n_profiles + 1, sizeof(*m->payloads))) == NULL)
+		return -1;
+	for (size_t i = 0; i < config->n_profiles; i++)
+		m->payloads[i] = admin_payload_text(config, config->profiles[i].name);
+	return 0;
+}
+
 struct cloudsim_mint *
 cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers)
 {
@@ -226,7 +242,8 @@ cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers)
 	TAILQ_INIT(&m->sealed);
 	m->workers = calloc((size_t)m->nworkers, sizeof(*m->workers));
 	m->sealed_ev = event_new(svc->base, -1, 0, mint_sealed_cb, m);
-	if (m->workers == NULL || m->sealed_ev == NULL || mint_start(m) != 0) {
+	if (m->workers == NULL || m->sealed_ev == NULL || mint_payloads(m) != 0 ||
+	    mint_start(m) != 0) {
 		log_warnx("cannot start the minting threads");
 		cloudsim_mint_free(m);
 		return NULL;
@@ -250,6 +267,9 @@ cloudsim_mint_free(struct cloudsim_mint *m)
 		event_free(m->sealed_ev);
 	}
 	free(m->workers);
+	for (size_t i = 0; m->payloads != NULL && i < m->svc->config->n_profiles; i++)
+		free(m->payloads[i]);
+	free(m->payloads);
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
 	free(m);

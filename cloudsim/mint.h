@@ -7,7 +7,8 @@
  *            configuration; a refusal is answered by the loop), seals each challenge
  *            (ndes_challenge_seal: signature and encryption to every
  *            recipient) and writes its answer's JSON text (a third of the
- *            loop's CPU per mint when the loop wrote it).
+ *            loop's CPU per mint when the loop wrote it; the profile
+ *            payloads' text is made once, when the workers start).
  *   loop     the sealed challenges waiting when the loop gets to them are
  *            recorded in ONE transaction (group commit; the store is
  *            NDES_DB_DURABLE, so the commit is fsynced), and only then is
@@ -47,11 +48,14 @@ void cloudsim_mint_submit(struct cloudsim_mint *m, struct api_call *call,
 int cloudsim_mint_nworkers(const struct cloudsim_mint *m);
 
 /* admin_challenge.c: the answer of a sealed challenge, with the profile
- * payload a device needs (made on the worker that sealed it: the
- * configuration is read-only while the emulator serves), and its log line
- * (on the loop, once the challenge is recorded). */
-json_t *admin_mint_answer(const struct cloudsim_config *config,
-    const struct ndes_challenge_claims *cl, const char *text, int recipients);
+ * payload a device needs, as JSON text (made on the worker that sealed it:
+ * the configuration is read-only while the emulator serves), and its log
+ * line (on the loop, once the challenge is recorded).  The payload is the
+ * text admin_payload_text() made for the profile when the workers started;
+ * the answer is NULL without it, or out of memory. */
+char *admin_payload_text(const struct cloudsim_config *config, const char *profile);
+char *admin_mint_answer(const char *payload, const struct ndes_challenge_claims *cl,
+    const char *text, int recipients);
 void admin_mint_log(const struct ndes_challenge_claims *cl, const char *text, int recipients);
 /* admin_challenge.c, on a worker: the claims of a mint (the plan, then its
  * ID and times), checked in the order the loop answered them before (the
