@@ -9,15 +9,21 @@
  *            recipient) and writes its answer's JSON text (a third of the
  *            loop's CPU per mint when the loop wrote it; the profile
  *            payloads' text is made once, when the workers start).
- *   loop     the sealed challenges waiting when the loop gets to them are
- *            recorded in ONE transaction (group commit; the store is
- *            NDES_DB_DURABLE, so the commit is fsynced), and only then is
- *            each answered: no mint is acknowledged before its record is on
- *            disk.  A batch that cannot be recorded is answered 500, each.
+ *   committer  a thread with its own connection to cloud.db records the
+ *            sealed challenges waiting when it gets to them in ONE
+ *            transaction (group commit; the store is NDES_DB_DURABLE, so
+ *            the commit is fsynced) and hands them to the loop.  While it
+ *            waits for the disk, the loop goes on reading and answering and
+ *            the workers seal the next batch.
+ *   loop     answers each recorded challenge, only then: no mint is
+ *            acknowledged before its record is on disk.  A batch that cannot
+ *            be recorded is answered 500, each.
  *
- * evhttp and the store belong to the loop thread: the workers touch
- * neither; they wake the loop with event_active() (libevent threading,
- * evthread_use_pthreads()). */
+ * evhttp and the loop's store belong to the loop thread: the workers touch
+ * neither, the committer only its own connection (it inserts challenges
+ * and nothing else; SQLite's busy timeout orders its writes with the
+ * loop's); the committer wakes the loop with event_active() (libevent
+ * threading, evthread_use_pthreads()). */
 #ifndef NDES_CLOUDSIM_MINT_H
 #define NDES_CLOUDSIM_MINT_H
 
