@@ -1,5 +1,6 @@
 /* Admin: minting challenges and queueing PKCS requests from the model's
  * plan (docs/cloud-api.md). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,25 +97,148 @@ admin_plan(struct api_call *c, struct ndes_challenge_claims *claims, int64_t now
 	return 0;
 }
 
-json_t *
-admin_mint_answer(const struct cloudsim_config *config, const struct ndes_challenge_claims *cl,
-    const char *text, int recipients)
+/* The answer's fields between the challenge and the recipe, in order. */
+static json_t *
+admin_mint_fields(const struct ndes_challenge_claims *cl, int recipients)
 {
-	char iso[32], iat[32], *cnf = cloudsim_openssl_cnf(cl, text);
-	json_t *out;
+	char iso[32], iat[32];
 
 	cloudsim_time_iso(cl->expires_at, iso, sizeof(iso));
 	cloudsim_time_iso(cl->issued_at, iat, sizeof(iat));
-	if ((out = admin_claims_json(cl)) != NULL &&
-	    (json_object_update_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s?}",
-	    "challenge", text, "challengeId", cl->challenge_id, "tenantId", cl->tenant_id,
-	    "issuedAt", iat, "expiresAt", iso, "recipients", recipients,
-	    "opensslCnf", cnf)) != 0 ||
-	    json_object_update_new(out, admin_profile_payload(config, cl->profile_id)) != 0)) {
-		json_decref(out);
-		out = NULL;
+	return json_pack("{s:s, s:s, s:s, s:s, s:i}", "challengeId", cl->challenge_id,
+	    "tenantId", cl->tenant_id, "issuedAt", iat, "expiresAt", iso,
+	    "recipients", recipients);
+}
+
+/* text without its first and last characters (the braces of an object,
+ * the quotes of a string); NULL when it has not two. */
+static char *
+admin_strip_ends(char *text)
+{
+	size_t len = text != NULL ? strlen(text) : 0;
+
+	if (len < 2) {
+		free(text);
+		return NULL;
 	}
+	memmove(text, text + 1, len - 2);
+	text[len - 2] = '\0';
+	return text;
+}
+
+/* An object's compact JSON text without its braces ("" for {}). */
+static char *
+admin_object_inner(json_t *obj)
+{
+	return admin_strip_ends(obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL);
+}
+
+/* The n bytes at s as the inside of a JSON string, as jansson writes it:
+ * checked for UTF-8 and escaped when dumped. */
+static char *
+admin_string_inner(const char *s, size_t n)
+{
+	json_t *str = json_stringn_nocheck(s, n);
+	char *text = str != NULL ? json_dumps(str, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+	json_decref(str);
+	return admin_strip_ends(text);
+}
+
+char *
+admin_payload_text(const struct cloudsim_config *config, const char *profile)
+{
+	json_t *payload = admin_profile_payload(config, profile);
+	char *text = admin_object_inner(payload);
+
+	json_decref(payload);
+	return text;
+}
+
+#define ADMIN_JOIN_MAX 12
+
+/* The n (at most ADMIN_JOIN_MAX) pieces one after the other, as one
+ * string. */
+static char *
+admin_join(const char *const *parts, size_t n)
+{
+	size_t len[ADMIN_JOIN_MAX], total = 1;
+	char *out, *p;
+
+	if (n > ADMIN_JOIN_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(parts[i]);
+	if ((p = out = malloc(total)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		p = (char *)memcpy(p, parts[i], len[i]) + len[i];
+	*p = '\0';
+	return out;
+}
+
+static bool
+admin_is_base64(const char *text)
+{
+	return text[strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/=")] == '\0';
+}
+
+/* The recipe as a JSON string (or null without one): the text around the
+ * challenge escaped by jansson, the challenge (base64, in the recipe as it
+ * is: cloudsim_openssl_cnf) between them as it is. */
+static char *
+admin_cnf_json(const char *cnf, const char *challenge)
+{
+	static const char marker[] = "\nchallengePassword = ";
+	const char *at = cnf != NULL ? strstr(cnf, marker) : NULL;
+	size_t clen = strlen(challenge);
+	char *head, *tail, *out = NULL;
+
+	if (cnf == NULL)
+		return strdup("null");
+	if (at != NULL && strncmp(at + sizeof(marker) - 1, challenge, clen) == 0) {
+		at += sizeof(marker) - 1;
+	} else {	/* not where it should be: all of it through jansson */
+		at = cnf + strlen(cnf);
+		challenge = "";
+		clen = 0;
+	}
+	head = admin_string_inner(cnf, (size_t)(at - cnf));
+	tail = admin_string_inner(at + clen, strlen(at + clen));
+	if (head != NULL && tail != NULL)
+		out = admin_join((const char *const[]){ "\"", head, challenge, tail, "\"" }, 5);
+	free(head);
+	free(tail);
+	return out;
+}
+
+/* The text jansson dumps (JSON_COMPACT) for the object of the claims
+ * (admin_claims_json), "challenge", admin_mint_fields(), "opensslCnf" and
+ * the profile payload, in that order, byte for byte, without dumping the
+ * large strings over and over: the payload was dumped once (payload), the
+ * challenge is base64 (ndes_challenge_seal), which JSON carries as it is,
+ * in "challenge" and in the recipe. */
+char *
+admin_mint_answer(const char *payload, const struct ndes_challenge_claims *cl,
+    const char *text, int recipients)
+{
+	json_t *claims = admin_claims_json(cl), *fields = admin_mint_fields(cl, recipients);
+	char *cnf = cloudsim_openssl_cnf(cl, text), *head = NULL, *tail = NULL, *recipe = NULL;
+	char *out = NULL;
+
+	if (payload != NULL && admin_is_base64(text) &&
+	    (head = admin_object_inner(claims)) != NULL &&
+	    (tail = admin_object_inner(fields)) != NULL &&
+	    (recipe = admin_cnf_json(cnf, text)) != NULL)
+		out = admin_join((const char *const[]){ "{", head, ",\"challenge\":\"", text,
+		    "\",", tail, ",\"opensslCnf\":", recipe, ",", payload, "}" }, 11);
+	json_decref(claims);
+	json_decref(fields);
 	free(cnf);
+	free(head);
+	free(tail);
+	free(recipe);
 	return out;
 }
 

@@ -276,6 +276,7 @@ cloudsim_config_free(struct cloudsim_config *c)
 	for (size_t i = 0; i < c->n_trusted_profiles; i++) {
 		X509_free(c->trusted_profiles[i].certificate);
 		free(c->trusted_profiles[i].certificate_pem);
+		free(c->trusted_profiles[i].sha256_hex);
 	}
 	sk_X509_pop_free(c->issuing_chain, X509_free);
 	ndes_config_free(&config_schema, c);

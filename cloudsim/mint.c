@@ -1,5 +1,5 @@
-/* Sealing on worker threads, group commit and answers on the loop
- * (mint.h). */
+/* Sealing on worker threads, group commit on a thread of its own, answers
+ * on the loop (mint.h). */
 #include "mint.h"
 
 #include <pthread.h>
@@ -28,6 +28,7 @@ struct mint_job {
 	const char		*code;
 	char			*text;		/* sealed; NULL: err says why */
 	char			*answer;	/* its answer's JSON text, or NULL */
+	bool			 recorded;	/* its batch was committed */
 	char			 err[CLOUDSIM_ERR_MAX];
 };
 
@@ -35,14 +36,19 @@ TAILQ_HEAD(mint_jobq, mint_job);
 
 struct cloudsim_mint {
 	struct cloudsim_svc	*svc;
+	struct cloudsim_store	*store;		/* the committer's own connection */
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
+	pthread_cond_t		 cond;		/* todo, stop: the workers */
+	pthread_cond_t		 sealed_cond;	/* sealed, sealers_done: the committer */
 	struct mint_jobq	 todo;		/* to seal */
-	struct mint_jobq	 sealed;	/* to record and answer */
-	bool			 stop;
-	struct event		*sealed_ev;
-	pthread_t		*workers;
+	struct mint_jobq	 sealed;	/* to record */
+	struct mint_jobq	 recorded;	/* to answer (j->recorded: committed) */
+	bool			 stop, sealers_done;
+	struct event		*recorded_ev;
+	pthread_t		*workers, committer;
 	int			 nworkers, nstarted;
+	bool			 committer_started;
+	char			**payloads;	/* per profile (admin_payload_text) */
 };
 
 static void
@@ -62,7 +68,8 @@ static void
 mint_seal(struct cloudsim_mint *m, struct mint_job *j)
 {
 	const struct cloudsim_pki *pki = m->svc->pki;
-	json_t *answer;
+	const struct cloudsim_config *config = m->svc->config;
+	const struct cloudsim_scep_profile *p;
 
 	j->status = admin_mint_claims(m->svc, &j->req, j->recipients, &j->cl, &j->code, j->err,
 	    sizeof(j->err));
@@ -73,9 +80,9 @@ mint_seal(struct cloudsim_mint *m, struct mint_job *j)
 		j->text = NULL;
 		return;
 	}
-	answer = admin_mint_answer(m->svc->config, &j->cl, j->text, sk_X509_num(j->recipients));
-	j->answer = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
-	json_decref(answer);
+	if ((p = cloudsim_find_profile(config, j->cl.profile_id)) != NULL)
+		j->answer = admin_mint_answer(m->payloads[p - config->profiles], &j->cl, j->text,
+		    sk_X509_num(j->recipients));
 }
 
 static void *
@@ -95,7 +102,7 @@ mint_worker(void *arg)
 		mint_seal(m, j);
 		pthread_mutex_lock(&m->lock);
 		TAILQ_INSERT_TAIL(&m->sealed, j, entry);
-		event_active(m->sealed_ev, EV_READ, 0);
+		pthread_cond_signal(&m->sealed_cond);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
@@ -148,10 +155,12 @@ mint_answer(struct mint_job *j, bool recorded)
 	}
 }
 
-/* Loop: every sealed challenge waiting now, recorded together, then
- * answered. */
-static void
-mint_sealed_cb(evutil_socket_t fd, short what, void *arg)
+/* Committer: every sealed challenge waiting now, recorded in one
+ * transaction (fsynced), then handed to the loop to answer; while it
+ * commits, the loop reads, submits and answers, and the workers seal the
+ * next batch.  Ends when the workers have ended and nothing is left. */
+static void *
+mint_committer(void *arg)
 {
 	struct cloudsim_mint *m = arg;
 	struct mint_jobq batch = TAILQ_HEAD_INITIALIZER(batch);
@@ -159,14 +168,38 @@ mint_sealed_cb(evutil_socket_t fd, short what, void *arg)
 	bool recorded;
 
 	pthread_mutex_lock(&m->lock);
-	TAILQ_CONCAT(&batch, &m->sealed, entry);
+	for (;;) {
+		while (TAILQ_EMPTY(&m->sealed) && !m->sealers_done)
+			pthread_cond_wait(&m->sealed_cond, &m->lock);
+		if (TAILQ_EMPTY(&m->sealed))
+			break;
+		TAILQ_CONCAT(&batch, &m->sealed, entry);
+		pthread_mutex_unlock(&m->lock);
+		recorded = mint_record(m->store, &batch);
+		TAILQ_FOREACH(j, &batch, entry)
+			j->recorded = recorded;
+		pthread_mutex_lock(&m->lock);
+		TAILQ_CONCAT(&m->recorded, &batch, entry);
+		event_active(m->recorded_ev, EV_READ, 0);
+	}
 	pthread_mutex_unlock(&m->lock);
-	if (TAILQ_EMPTY(&batch))
-		return;
-	recorded = mint_record(m->svc->store, &batch);
+	return NULL;
+}
+
+/* Loop: every recorded batch waiting now, answered. */
+static void
+mint_recorded_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cloudsim_mint *m = arg;
+	struct mint_jobq batch = TAILQ_HEAD_INITIALIZER(batch);
+	struct mint_job *j;
+
+	pthread_mutex_lock(&m->lock);
+	TAILQ_CONCAT(&batch, &m->recorded, entry);
+	pthread_mutex_unlock(&m->lock);
 	while ((j = TAILQ_FIRST(&batch)) != NULL) {
 		TAILQ_REMOVE(&batch, j, entry);
-		mint_answer(j, recorded);
+		mint_answer(j, j->recorded);
 		mint_job_free(j);
 	}
 }
@@ -207,14 +240,32 @@ mint_start(struct cloudsim_mint *m)
 		else
 			m->nstarted++;
 	}
+	if (rc == 0 && pthread_create(&m->committer, NULL, mint_committer, m) != 0)
+		rc = -1;
+	m->committer_started = rc == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+/* Every profile's payload text; one may be NULL (no trusted root loaded:
+ * its mints are answered 500, as before). */
+static int
+mint_payloads(struct cloudsim_mint *m)
+{
+	const struct cloudsim_config *config = m->svc->config;
+
+	if ((m->payloads = calloc(config->n_profiles + 1, sizeof(*m->payloads))) == NULL)
+		return -1;
+	for (size_t i = 0; i < config->n_profiles; i++)
+		m->payloads[i] = admin_payload_text(config, config->profiles[i].name);
+	return 0;
 }
 
 struct cloudsim_mint *
 cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers)
 {
 	struct cloudsim_mint *m = calloc(1, sizeof(*m));
+	char err[CLOUDSIM_ERR_MAX];
 
 	if (m == NULL)
 		return NULL;
@@ -222,11 +273,17 @@ cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers)
 	m->nworkers = nworkers < 2 ? 2 : nworkers;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
+	pthread_cond_init(&m->sealed_cond, NULL);
 	TAILQ_INIT(&m->todo);
 	TAILQ_INIT(&m->sealed);
+	TAILQ_INIT(&m->recorded);
 	m->workers = calloc((size_t)m->nworkers, sizeof(*m->workers));
-	m->sealed_ev = event_new(svc->base, -1, 0, mint_sealed_cb, m);
-	if (m->workers == NULL || m->sealed_ev == NULL || mint_start(m) != 0) {
+	m->recorded_ev = event_new(svc->base, -1, 0, mint_recorded_cb, m);
+	if ((m->store = cloudsim_store_open(svc->config->service.state_dir, err,
+	    sizeof(err))) == NULL)
+		log_warnx("%s", err);
+	if (m->store == NULL || m->workers == NULL || m->recorded_ev == NULL ||
+	    mint_payloads(m) != 0 || mint_start(m) != 0) {
 		log_warnx("cannot start the minting threads");
 		cloudsim_mint_free(m);
 		return NULL;
@@ -234,6 +291,8 @@ cloudsim_mint_new(struct cloudsim_svc *svc, int nworkers)
 	return m;
 }
 
+/* The workers seal what is queued and end, then the committer records
+ * what they sealed and ends; the loop answers it all. */
 void
 cloudsim_mint_free(struct cloudsim_mint *m)
 {
@@ -245,13 +304,24 @@ cloudsim_mint_free(struct cloudsim_mint *m)
 	pthread_mutex_unlock(&m->lock);
 	for (int i = 0; i < m->nstarted; i++)
 		pthread_join(m->workers[i], NULL);
-	if (m->sealed_ev != NULL) {
-		mint_sealed_cb(-1, 0, m);
-		event_free(m->sealed_ev);
+	pthread_mutex_lock(&m->lock);
+	m->sealers_done = true;
+	pthread_cond_signal(&m->sealed_cond);
+	pthread_mutex_unlock(&m->lock);
+	if (m->committer_started)
+		pthread_join(m->committer, NULL);
+	if (m->recorded_ev != NULL) {
+		mint_recorded_cb(-1, 0, m);
+		event_free(m->recorded_ev);
 	}
+	cloudsim_store_close(m->store);
 	free(m->workers);
+	for (size_t i = 0; m->payloads != NULL && i < m->svc->config->n_profiles; i++)
+		free(m->payloads[i]);
+	free(m->payloads);
 	pthread_mutex_destroy(&m->lock);
 	pthread_cond_destroy(&m->cond);
+	pthread_cond_destroy(&m->sealed_cond);
 	free(m);
 }
 

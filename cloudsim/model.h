@@ -106,6 +106,8 @@ struct cloudsim_trusted_profile {
 	X509 *certificate;           /* derived: loaded from certificate_path */
 	char *certificate_pem;       /* derived: its PEM text, as the profile
 	                                payload gives it (made once, not per mint) */
+	char *sha256_hex;            /* derived: its SHA-256 in hex (thumbprint), the
+	                                claims' trustedRoot (made once, not per mint) */
 	char **assignments;          /* group names */
 	size_t n_assignments;
 };

@@ -208,18 +208,17 @@ plan_variables(struct plan *pl)
 }
 
 /* The SHA-256 of the profile's trusted root certificate (claims'
- * trustedRoot); NULL when it has none loaded. */
+ * trustedRoot, made when the configuration was loaded); NULL when it has
+ * none loaded. */
 static char *
 plan_trusted_root(const struct plan *pl)
 {
 	const struct cloudsim_trusted_profile *t =
 	    cloudsim_find_trusted_profile(pl->config, pl->p->root_certificate);
-	char hex[NDES_CRYPTO_HEX_MAX];
 
-	if (t == NULL || t->certificate == NULL ||
-	    ndes_crypto_thumbprint(t->certificate, EVP_sha256(), hex, sizeof(hex)) != 0)
+	if (t == NULL || t->sha256_hex == NULL)
 		return NULL;
-	return strdup(hex);
+	return strdup(t->sha256_hex);
 }
 
 /* Everything that comes straight from the profile. */

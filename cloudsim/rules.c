@@ -120,6 +120,17 @@ cloudsim_check_groups(const struct cloudsim_config *c, struct cloudsim_check *ch
 	return 0;
 }
 
+/* The certificate's SHA-256 as the claims carry it; NULL out of memory. */
+static char *
+rules_sha256_hex(X509 *cert)
+{
+	char hex[NDES_CRYPTO_HEX_MAX];
+
+	if (ndes_crypto_thumbprint(cert, EVP_sha256(), hex, sizeof(hex)) != 0)
+		return NULL;
+	return strdup(hex);
+}
+
 static int
 rules_trusted(struct cloudsim_config *c, struct cloudsim_check *chk)
 {
@@ -134,6 +145,9 @@ rules_trusted(struct cloudsim_config *c, struct cloudsim_check *chk)
 			    "trusted_certificate_profiles[%zu].certificate", i);
 		if ((t->certificate_pem = ndes_crypto_cert_to_pem(t->certificate)) == NULL)
 			return cloudsim_check_fail(chk, "cannot encode the certificate as PEM",
+			    "trusted_certificate_profiles[%zu].certificate", i);
+		if ((t->sha256_hex = rules_sha256_hex(t->certificate)) == NULL)
+			return cloudsim_check_fail(chk, "cannot take the certificate's SHA-256",
 			    "trusted_certificate_profiles[%zu].certificate", i);
 		if (cloudsim_check_groups(c, chk, t->assignments, t->n_assignments,
 		    "trusted_certificate_profiles", i) == -1)

@@ -2,9 +2,10 @@
  * endpoint and the state they share (docs/cloud-api.md).
  *
  * One process, one event loop thread: every handler runs on it, so the
- * store handle and the PKI are used without locks.  Only the sealing of
- * minted challenges runs on worker threads (mint.h), which read the PKI's
- * signing pair and touch nothing else.  Notifications are recorded in
+ * store handle and the PKI are used without locks.  Only the minting runs on
+ * threads of its own (mint.h): workers that read the PKI's signing pair and
+ * touch nothing else, and a committer that records the minted challenges
+ * on a connection of its own.  Notifications are recorded in
  * groups on the loop (notify_batch.h). */
 #ifndef NDES_CLOUDSIM_SERVICE_H
 #define NDES_CLOUDSIM_SERVICE_H

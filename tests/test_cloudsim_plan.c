@@ -71,6 +71,29 @@ Test(plan, device_certificate_ignores_the_user)
 	ndes_challenge_claims_clear(&claims);
 }
 
+/* The claims name the profile's trusted root by its SHA-256 (taken when
+ * the configuration is loaded, not per plan). */
+Test(plan, trusted_root_is_the_sha256_of_the_root_certificate)
+{
+	const struct cloudsim_trusted_profile *t = cloudsim_find_trusted_profile(cs_tenant,
+	    "root-ios");
+	struct ndes_challenge_claims claims;
+	unsigned char want[EVP_MAX_MD_SIZE], *got;
+	unsigned int n = 0;
+	long len = 0;
+
+	cr_assert_not_null(t);
+	cr_assert(X509_digest(t->certificate, EVP_sha256(), want, &n));
+	cs_plan_ok(cs_tenant, "ios-full", "imei-device", NULL, &claims);
+	cr_assert_not_null(claims.trusted_root);
+	cr_assert_eq(strlen(claims.trusted_root), 64, "%s", claims.trusted_root);
+	got = OPENSSL_hexstr2buf(claims.trusted_root, &len);
+	cr_assert(got != NULL && len == (long)n && memcmp(got, want, n) == 0, "%s",
+	    claims.trusted_root);
+	OPENSSL_free(got);
+	ndes_challenge_claims_clear(&claims);
+}
+
 /* ---- item 7: assignments ---- */
 
 Test(plan, platform_of_the_profile_only)

@@ -445,3 +445,47 @@ Test(challenge_payload, renewal_urls_in_order_root_and_settings, .init = payload
 	json_decref(answer);
 	conn_free(&a);
 }
+
+/* The answer is put together from pieces on the worker (admin_mint_answer:
+ * the payload dumped once, the base64 challenge as it is): byte for byte
+ * the compact text jansson dumps for it, its fields in the documented
+ * order, the recipe carrying the challenge of the answer. */
+Test(challenge, answer_is_compact_json_in_the_documented_order)
+{
+	static const char *const keys[] = { "deviceId", "userId", "profile",
+	    "certificateType", "subject", "subjectOpenssl", "scepclientArgs", "sans", "keyType",
+	    "keySize", "keyUsage", "extendedKeyUsages", "hash", "validityDays", "templateName",
+	    "challenge", "challengeId", "tenantId", "issuedAt", "expiresAt", "recipients",
+	    "opensslCnf", "renewalThresholdPercent", "scepServerUrls", "trustedRootProfile",
+	    "trustedRootCertificate", "keyStorageProvider" };
+	json_t *body = json_pack("{s:s, s:s, s:s}", "device", "dev-ios-1", "profile", "wifi-user",
+	    "user", "alice@contoso.com"), *answer, *value;
+	char *text, *again, password[4096];
+	const char *key;
+	struct conn a;
+	size_t i = 0;
+	int status = 0;
+
+	conn_init(&a, "rsa-2048");
+	sim_register_ok(&sim, &a);
+	text = sim_admin_text(&sim, "POST", "/admin/challenges", body, &status);
+	cr_assert_eq(status, 201, "%s", text);
+	cr_assert_not_null(answer = json_loads(text, 0, NULL), "%s", text);
+	again = json_dumps(answer, JSON_COMPACT);
+	cr_assert_str_eq(text, again);
+	json_object_foreach(answer, key, value) {
+		cr_assert_lt(i, sizeof(keys) / sizeof(keys[0]), "field %s is not documented", key);
+		cr_assert_str_eq(key, keys[i], "field %zu", i);
+		i++;
+	}
+	cr_assert_eq(i, sizeof(keys) / sizeof(keys[0]));
+	snprintf(password, sizeof(password), "\nchallengePassword = %s\n",
+	    json_string_value(json_object_get(answer, "challenge")));
+	cr_assert_not_null(strstr(json_string_value(json_object_get(answer, "opensslCnf")),
+	    password));
+	json_decref(answer);
+	json_decref(body);
+	free(text);
+	free(again);
+	conn_free(&a);
+}

@@ -234,8 +234,8 @@ sim_registered_teardown(struct conn *c)
 	sim_teardown(&sim);
 }
 
-json_t *
-sim_admin(struct sim *s, const char *method, const char *path, json_t *body, int *status)
+char *
+sim_admin_text(struct sim *s, const char *method, const char *path, json_t *body, int *status)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL, *answer = NULL;
 	char url[64], err[256];
@@ -243,14 +243,21 @@ sim_admin(struct sim *s, const char *method, const char *path, json_t *body, int
 	    .method = method, .path = path, .content_type = "application/json",
 	    .body = text, .len = text ? strlen(text) : 0 };
 	size_t len = 0;
-	json_t *out;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->admin_port);
 	cr_assert_eq(ndes_http_fetch(&o, status, &answer, &len, err, sizeof(err)), NDES_HTTP_OK,
 	    "admin %s %s: %s", method, path, err);
-	out = json_loads(answer, 0, NULL);
-	free(answer);
 	free(text);
+	return answer;
+}
+
+json_t *
+sim_admin(struct sim *s, const char *method, const char *path, json_t *body, int *status)
+{
+	char *answer = sim_admin_text(s, method, path, body, status);
+	json_t *out = json_loads(answer, 0, NULL);
+
+	free(answer);
 	return out;
 }
 

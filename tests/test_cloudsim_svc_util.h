@@ -51,6 +51,9 @@ void sim_default_teardown(void);
 /* Admin call; body may be NULL; returns the JSON answer (NULL if none). */
 json_t *sim_admin(struct sim *s, const char *method, const char *path, json_t *body,
     int *status);
+/* The same, the answer's text as it came (NULL if none). */
+char *sim_admin_text(struct sim *s, const char *method, const char *path, json_t *body,
+    int *status);
 /* Connector API call with conn's client certificate (conn NULL: none). */
 json_t *sim_api(struct sim *s, const struct conn *conn, const char *method, const char *path,
     const char *body, int *status);
