@@ -103,6 +103,17 @@ struct ndes_event_ctx {
  * Also -1 for an unknown event (nothing written) or when no sink took it.
  */
 int ndes_event_emit(enum ndes_event ev, uint32_t code, const struct ndes_event_ctx *ctx);
+/*
+ * Batch this thread's JSON lines (file and stderr sinks, and the fallback
+ * after a failed journald send): the events it emits until
+ * ndes_event_batch_end() are kept in order and written there with one
+ * write() at the end (earlier, in one write, past 64 KiB), so a commit's
+ * events cost one system call.  Each emit then returns 0 once the line is
+ * kept.  journald's events are sent at once as always.  Calls nest; the
+ * outermost end writes, and returns -1 when that write failed (logged).
+ */
+void ndes_event_batch_begin(void);
+int ndes_event_batch_end(void);
 
 enum ndes_events_sink {
 	NDES_EVENTS_SINK_AUTO,		/* journal if /run/systemd/journal/socket exists, else fallback */

@@ -190,8 +190,66 @@ ev_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* One JSON object and its newline in a single write(); an event's line
- * fits the stack buffer (no allocation), a longer one is allocated. */
+/* This thread's JSON lines between ndes_event_batch_begin() and _end():
+ * written with one write() at the end (events.h).  Heap, not a static
+ * thread-local array: ndes_policy.so may be dlopen()ed. */
+#define EV_BATCH_FLUSH (64u * 1024u)
+
+struct ev_batch {
+	char	*buf;
+	size_t	 len, cap;
+	int	 depth;
+};
+
+static __thread struct ev_batch ev_tls;
+
+/* Append line to the thread's batch: 0, or -1 when it does not fit in
+ * memory (the caller writes it itself). */
+static int
+ev_batch_add(const char *line, size_t len)
+{
+	struct ev_batch *b = &ev_tls;
+	size_t cap = b->cap > 0 ? b->cap : 16384;
+	char *buf;
+
+	while (cap - b->len < len)
+		cap *= 2;
+	if (cap != b->cap) {
+		if ((buf = realloc(b->buf, cap)) == NULL)
+			return -1;
+		b->buf = buf;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, line, len);
+	b->len += len;
+	return 0;
+}
+
+/* What the thread's batch holds, to fd.  Called with ev_lock held. */
+static int
+ev_batch_flush(int fd)
+{
+	size_t len = ev_tls.len;
+
+	ev_tls.len = 0;
+	return len > 0 ? ev_write_all(fd, ev_tls.buf, len) : 0;
+}
+
+/* The line to fd, or into the thread's batch while one is open.  Called
+ * with ev_lock held. */
+static int
+ev_put_line(int fd, const char *line, size_t len)
+{
+	if (ev_tls.depth == 0)
+		return ev_write_all(fd, line, len);
+	if (ev_batch_add(line, len) == -1)	/* no memory: in order, now */
+		return ev_batch_flush(fd) == 0 ? ev_write_all(fd, line, len) : -1;
+	return ev_tls.len < EV_BATCH_FLUSH ? 0 : ev_batch_flush(fd);
+}
+
+/* One JSON object and its newline in a single write() (or the thread's
+ * batch); an event's line fits the stack buffer (no allocation), a longer
+ * one is allocated. */
 static int
 ev_write_json(const struct ndes_ev_record *rec, int fd)
 {
@@ -206,7 +264,7 @@ ev_write_json(const struct ndes_ev_record *rec, int fd)
 	if ((len = json_dumpb(obj, buf, sizeof(buf) - 1, flags)) > 0 && len < sizeof(buf) - 1) {
 		json_decref(obj);
 		buf[len] = '\n';
-		return ev_write_all(fd, buf, len + 1);
+		return ev_put_line(fd, buf, len + 1);
 	}
 	text = json_dumps(obj, flags);
 	json_decref(obj);
@@ -219,7 +277,7 @@ ev_write_json(const struct ndes_ev_record *rec, int fd)
 	}
 	line[len] = '\n';
 	line[len + 1] = '\0';
-	rc = ev_write_all(fd, line, len + 1);
+	rc = ev_put_line(fd, line, len + 1);
 	free(line);
 	return rc;
 }
@@ -232,10 +290,17 @@ ev_use_journal(void)
 	return ev_sink == NDES_EVENTS_SINK_AUTO && access(EV_JOURNAL_SOCKET, F_OK) == 0;
 }
 
+/* Where JSON lines go.  Called with ev_lock held. */
+static int
+ev_json_fd(void)
+{
+	return ev_fd != -1 && ev_sink != NDES_EVENTS_SINK_JOURNAL ? ev_fd : STDERR_FILENO;
+}
+
 int
 ndes_events_deliver(const struct ndes_ev_record *rec)
 {
-	int rc, fd;
+	int rc;
 
 	pthread_mutex_lock(&ev_lock);
 	if (!ev_ready && ev_init_locked(NULL) == -1)
@@ -249,10 +314,34 @@ ndes_events_deliver(const struct ndes_ev_record *rec)
 			log_warn("events: sending to journald failed, writing JSON lines instead");
 		ev_journal_warned = true;
 	}
-	fd = ev_fd != -1 && ev_sink != NDES_EVENTS_SINK_JOURNAL ? ev_fd : STDERR_FILENO;
-	rc = ev_write_json(rec, fd);
+	rc = ev_write_json(rec, ev_json_fd());
 	if (rc == -1)
 		log_warn("events: writing event failed");
 	pthread_mutex_unlock(&ev_lock);
+	return rc;
+}
+
+void
+ndes_event_batch_begin(void)
+{
+	ev_tls.depth++;
+}
+
+int
+ndes_event_batch_end(void)
+{
+	struct ev_batch *b = &ev_tls;
+	int rc = 0;
+
+	if (b->depth == 0 || --b->depth > 0)
+		return 0;
+	if (b->len > 0) {
+		pthread_mutex_lock(&ev_lock);
+		if ((rc = ev_batch_flush(ev_json_fd())) == -1)
+			log_warn("events: writing events failed");
+		pthread_mutex_unlock(&ev_lock);
+	}
+	free(b->buf);
+	*b = (struct ev_batch){ 0 };
 	return rc;
 }

@@ -19,8 +19,13 @@
 
 static uint64_t peer_next_id;
 
-static void peer_read_cb(struct bufferevent *bev, void *ctx);
+static void peer_readable_cb(evutil_socket_t fd, short what, void *ctx);
 static void peer_event_cb(struct bufferevent *bev, short what, void *ctx);
+
+/* What one read asks for.  The socket is read by a plain event, not by the
+ * bufferevent: libevent's evbuffer_read() asks the kernel first how much
+ * is there (ioctl FIONREAD), one system call more per request. */
+#define PEER_READ_SIZE 16384
 
 int
 ndes_ipc_peer_cred_of(int fd, struct ndes_ipc_cred *cred)
@@ -34,6 +39,20 @@ ndes_ipc_peer_cred_of(int fd, struct ndes_ipc_cred *cred)
 	cred->uid = uc.uid;
 	cred->gid = uc.gid;
 	return 0;
+}
+
+/* The read event, the input and the bufferevent (which closes the socket). */
+static void
+peer_free_io(struct ndes_ipc_peer *peer)
+{
+	if (peer->rev != NULL)
+		event_free(peer->rev);
+	if (peer->in != NULL)
+		evbuffer_free(peer->in);
+	bufferevent_free(peer->bev);
+	peer->rev = NULL;
+	peer->in = NULL;
+	peer->bev = NULL;
 }
 
 struct ndes_ipc_peer *
@@ -52,13 +71,20 @@ ndes_ipc_peer_new_fd(struct event_base *base, int fd, const struct ndes_ipc_cred
 		free(peer);
 		return NULL;
 	}
+	peer->rev = event_new(base, fd, EV_READ | EV_PERSIST, peer_readable_cb, peer);
+	peer->in = evbuffer_new();
+	if (peer->rev == NULL || peer->in == NULL || event_add(peer->rev, NULL) == -1) {
+		peer_free_io(peer);
+		free(peer);
+		return NULL;
+	}
 	peer->refs = 1;
 	peer->id = __atomic_add_fetch(&peer_next_id, 1, __ATOMIC_RELAXED);
 	peer->cred = *cred;
 	peer->dispatch = dispatch;
 	peer->arg = arg;
-	bufferevent_setcb(peer->bev, peer_read_cb, NULL, peer_event_cb, peer);
-	bufferevent_enable(peer->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(peer->bev, NULL, NULL, peer_event_cb, peer);
+	bufferevent_enable(peer->bev, EV_WRITE);
 	return peer;
 }
 
@@ -94,8 +120,7 @@ peer_teardown(struct ndes_ipc_peer *peer)
 		peer->close_pending = true;
 		return;
 	}
-	bufferevent_free(peer->bev);
-	peer->bev = NULL;
+	peer_free_io(peer);
 	peer->close_pending = false;
 	if (peer->server != NULL) {
 		ndes_ipc_server_forget_peer(peer->server, peer);
@@ -122,7 +147,7 @@ peer_drop(struct ndes_ipc_peer *peer, const char *why, const struct ndes_ipc_hea
 static int
 peer_next_frame(struct ndes_ipc_peer *peer)
 {
-	struct evbuffer *in = bufferevent_get_input(peer->bev);
+	struct evbuffer *in = peer->in;
 	struct ndes_ipc_header hdr;
 	struct ndes_ipc_reader r;
 	enum ndes_ipc_parse_result res;
@@ -157,17 +182,45 @@ peer_next_frame(struct ndes_ipc_peer *peer)
 	return 1;
 }
 
+/* Every whole frame in the input, one by one. */
 static void
-peer_read_cb(struct bufferevent *bev, void *ctx)
+peer_dispatch_input(struct ndes_ipc_peer *peer)
 {
-	struct ndes_ipc_peer *peer = ctx;
-
 	ndes_ipc_peer_ref(peer);
 	while (peer->bev != NULL && !peer->close_pending && peer_next_frame(peer) == 1)
 		;
 	if (peer->close_pending)
 		peer_teardown(peer);
 	ndes_ipc_peer_unref(peer);
+}
+
+/* The socket is readable: what it holds (up to PEER_READ_SIZE) into the
+ * input, then its frames.  End of stream or an error ends the peer. */
+static void
+peer_readable_cb(evutil_socket_t fd, short what, void *ctx)
+{
+	struct ndes_ipc_peer *peer = ctx;
+	struct evbuffer *in = peer->in;
+	struct evbuffer_iovec v;
+	ssize_t n;
+
+	(void)what;
+	if (evbuffer_reserve_space(in, PEER_READ_SIZE, &v, 1) < 1) {
+		peer_drop(peer, "out of memory", NULL);
+		return;
+	}
+	if ((n = read(fd, v.iov_base, v.iov_len)) <= 0) {
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		peer_event_cb(peer->bev, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR, peer);
+		return;
+	}
+	v.iov_len = (size_t)n;
+	if (evbuffer_commit_space(in, &v, 1) == -1) {
+		peer_drop(peer, "out of memory", NULL);
+		return;
+	}
+	peer_dispatch_input(peer);
 }
 
 static void

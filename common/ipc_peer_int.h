@@ -7,11 +7,15 @@
 #include "ipc_peer.h"
 
 struct bufferevent;
+struct event;
+struct evbuffer;
 
 struct ndes_ipc_peer {
 	unsigned int refs; /* atomic */
 	uint64_t id;
-	struct bufferevent *bev; /* NULL once closed */
+	struct bufferevent *bev; /* NULL once closed; the writes */
+	struct event *rev; /* the reads, into in (ipc_peer.c, peer_readable_cb) */
+	struct evbuffer *in;
 	struct ndes_ipc_server *server; /* NULL for outgoing peers */
 	TAILQ_ENTRY(ndes_ipc_peer) entry;
 	struct ndes_ipc_cred cred;

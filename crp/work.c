@@ -442,12 +442,14 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 	work_batch_sort(batch, len);
 	w->local = work_batch_local(w, batch);
 	committed = work_db_commit(w, batch, &n);
+	ndes_event_batch_begin();	/* the batch's events in one write */
 	TAILQ_FOREACH(job, batch, entry) {
 		if (!committed)
 			job->db_ok = false;
 		if (job->ops->after_db != NULL)
 			job->ops->after_db(job, w->d, committed);
 	}
+	ndes_event_batch_end();
 	pthread_mutex_lock(&w->dbq.lock);
 	if (n > w->max_batch)
 		w->max_batch = n;

@@ -203,6 +203,7 @@ Test(events_sink, japanese_values_pass_unchanged)
 struct thread_arg {
 	char tid[32];
 	int n;
+	bool batched;	/* inside ndes_event_batch_begin()/_end() */
 };
 
 static void *
@@ -213,13 +214,19 @@ emit_many(void *p)
 	int i;
 
 	evt_full_ctx(&ctx, a->tid);
+	if (a->batched)
+		ndes_event_batch_begin();
 	for (i = 0; i < a->n; i++)
 		if (ndes_event_emit(NDES_EV_CRP_VERIFY_WARNING, NDES_DIAG_SAN_MISMATCH, &ctx) != 0)
 			return p;
+	if (a->batched && ndes_event_batch_end() != 0)
+		return p;
 	return NULL;
 }
 
-Test(events_sink, concurrent_emits_keep_lines_whole)
+/* Threads emitting at once (in batches or not): every line whole. */
+static void
+concurrent_emits(bool batched)
 {
 	enum { NT = 8, PER = 150 };
 	struct thread_arg args[NT];
@@ -232,6 +239,7 @@ Test(events_sink, concurrent_emits_keep_lines_whole)
 	for (t = 0; t < NT; t++) {
 		snprintf(args[t].tid, sizeof(args[t].tid), "thread-%d", t);
 		args[t].n = PER;
+		args[t].batched = batched;
 		cr_assert_eq(pthread_create(&th[t], NULL, emit_many, &args[t]), 0);
 	}
 	for (t = 0; t < NT; t++) {
@@ -249,6 +257,85 @@ Test(events_sink, concurrent_emits_keep_lines_whole)
 	for (t = 0; t < NT; t++)
 		cr_assert_eq(count[t], PER);
 	json_decref(arr);
+}
+
+/* The lines in the sink file now (no assertion on their number). */
+static size_t
+sink_lines(void)
+{
+	json_t *arr = evt_read_json_file(sink_path);
+	size_t n = json_array_size(arr);
+
+	json_decref(arr);
+	return n;
+}
+
+static void
+emit_tid(const char *tid)
+{
+	struct ndes_event_ctx ctx;
+
+	evt_full_ctx(&ctx, tid);
+	cr_assert_eq(ndes_event_emit(NDES_EV_CRP_VERIFY_SUCCESS, NDES_DIAG_SUCCESS, &ctx), 0);
+}
+
+/* A batch (crpd's group commit) is written at its outermost end, in order;
+ * nothing of it before. */
+Test(events_sink, batch_is_written_at_its_end_in_order)
+{
+	struct ndes_event_ctx ctx;
+	json_t *arr;
+
+	emit_tid("before");
+	ndes_event_batch_begin();
+	emit_tid("b-1");
+	ndes_event_batch_begin();
+	emit_tid("b-2");
+	cr_assert_eq(ndes_event_batch_end(), 0);
+	emit_tid("b-3");
+	cr_assert_eq(sink_lines(), 1, "a batch's line was written before its end");
+	cr_assert_eq(ndes_event_batch_end(), 0);
+	cr_assert_eq(ndes_event_batch_end(), 0, "an end without a begin is a no-op");
+	emit_tid("after");
+	arr = read_sink(5);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0),
+	    "NDES_TRANSACTION_ID")), "before");
+	for (size_t i = 1; i <= 3; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "b-%zu", i);
+		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, i),
+		    "NDES_TRANSACTION_ID")), want);
+	}
+	evt_full_ctx(&ctx, "after");
+	evt_check_fields(json_array_get(arr, 4), NDES_EV_CRP_VERIFY_SUCCESS, NDES_DIAG_SUCCESS,
+	    &ctx, "ndes-evtest", 1);
+	json_decref(arr);
+}
+
+/* A large batch does not grow without bound: past 64 KiB what it holds
+ * is written, whole lines only. */
+Test(events_sink, large_batch_is_written_before_its_end)
+{
+	size_t mid;
+
+	ndes_event_batch_begin();
+	for (int i = 0; i < 200; i++)
+		emit_tid("large");
+	mid = sink_lines();
+	cr_assert(mid > 0 && mid < 200, "%zu lines written inside the batch", mid);
+	cr_assert_eq(ndes_event_batch_end(), 0);
+	json_decref(read_sink(200));
+}
+
+Test(events_sink, concurrent_emits_keep_lines_whole)
+{
+	concurrent_emits(false);
+}
+
+Test(events_sink, concurrent_batches_keep_lines_whole)
+{
+	concurrent_emits(true);
 }
 
 Test(events_sink, file_that_cannot_be_opened_keeps_the_old_sink)
