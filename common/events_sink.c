@@ -23,6 +23,9 @@
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool ev_ready;
 static enum ndes_events_sink ev_sink = NDES_EVENTS_SINK_AUTO;
+/* The auto sink's last look at journald's socket (ev_use_journal). */
+static bool ev_journal_present;
+static time_t ev_journal_looked_at = -1;
 static int ev_fd = -1;		/* the file sink, or auto's fallback file */
 static bool ev_journal_warned;
 /* getpid() is a system call; the file sink stamps every record with it. */
@@ -94,6 +97,7 @@ ev_init_locked(const struct ndes_events_opts *opts)
 	ev_fd = fd;
 	ev_sink = o.sink;
 	ev_journal_warned = false;
+	ev_journal_looked_at = -1;
 	ev_ready = true;
 	return 0;
 }
@@ -118,6 +122,7 @@ ndes_events_close(void)
 	ev_fd = -1;
 	ev_sink = NDES_EVENTS_SINK_AUTO;
 	ev_journal_warned = false;
+	ev_journal_looked_at = -1;
 	ev_ready = false;
 	pthread_mutex_unlock(&ev_lock);
 }
@@ -282,12 +287,25 @@ ev_write_json(const struct ndes_ev_record *rec, int fd)
 	return rc;
 }
 
+/* With the auto sink, whether journald's socket exists, looked at no more
+ * than once a second (a system call per event otherwise); a send that fails
+ * in between falls back to JSON lines for that event anyway.  Called with
+ * ev_lock held. */
 static bool
 ev_use_journal(void)
 {
+	struct timespec now;
+
 	if (ev_sink == NDES_EVENTS_SINK_JOURNAL)
 		return true;
-	return ev_sink == NDES_EVENTS_SINK_AUTO && access(EV_JOURNAL_SOCKET, F_OK) == 0;
+	if (ev_sink != NDES_EVENTS_SINK_AUTO)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (ev_journal_looked_at == -1 || now.tv_sec != ev_journal_looked_at) {
+		ev_journal_present = access(EV_JOURNAL_SOCKET, F_OK) == 0;
+		ev_journal_looked_at = now.tv_sec;
+	}
+	return ev_journal_present;
 }
 
 /* Where JSON lines go.  Called with ev_lock held. */
