@@ -891,11 +891,13 @@ Test(config, check_main_ok, .init = redirect_all)
 	free(path);
 }
 
-Test(config, check_main_error, .init = redirect_all)
+/* What a check of crpd-unknown-key.yaml prints: its one error line on
+ * stderr, nothing on stdout. */
+static void
+assert_only_the_unknown_key_line(const char *path)
 {
-	char	*path = data_path("crpd-unknown-key.yaml"), *expected;
+	char	*expected;
 
-	cr_assert_eq(ndes_config_check_main(path, &crpd_schema, 0), 1);
 	fflush(stdout);
 	fflush(stderr);
 	cr_assert_neq(asprintf(&expected, "%s:4:1: unknown key \"lisen\" "
@@ -903,6 +905,14 @@ Test(config, check_main_error, .init = redirect_all)
 	cr_assert_stderr_eq_str(expected);
 	cr_assert_stdout_eq_str("");
 	free(expected);
+}
+
+Test(config, check_main_error, .init = redirect_all)
+{
+	char	*path = data_path("crpd-unknown-key.yaml");
+
+	cr_assert_eq(ndes_config_check_main(path, &crpd_schema, 0), 1);
+	assert_only_the_unknown_key_line(path);
 	free(path);
 }
 
@@ -929,16 +939,10 @@ Test(config, check_with_keys_names_the_keys_the_file_sets, .init = redirect_all)
 /* A file that does not load: the error line only, no list of keys. */
 Test(config, check_with_keys_on_a_bad_file_says_only_the_error, .init = redirect_all)
 {
-	char	*path = data_path("crpd-unknown-key.yaml"), *expected;
+	char	*path = data_path("crpd-unknown-key.yaml");
 
 	cr_assert_eq(ndes_config_check(path, &crpd_schema, 0, true), 1);
-	fflush(stdout);
-	fflush(stderr);
-	cr_assert_neq(asprintf(&expected, "%s:4:1: unknown key \"lisen\" "
-	    "(expected one of: " ALL_KEYS ")\n", path), -1);
-	cr_assert_stderr_eq_str(expected);
-	cr_assert_stdout_eq_str("");
-	free(expected);
+	assert_only_the_unknown_key_line(path);
 	free(path);
 }
 
