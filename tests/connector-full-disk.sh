@@ -21,6 +21,7 @@ echo "1..23"
 
 M=$T/state/connector
 fd_cleanup() {
+	rm -f "$T/filling"
 	[ -n "${FILL_PID:-}" ] && kill "$FILL_PID" 2>/dev/null
 	for p in ${DAEMON_PID:-} ${CLOUD_PID:-}; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
@@ -43,10 +44,13 @@ recorded_unique() {
 at_least() { [ "$("$2" "$3")" -ge "$1" ]; }
 depth_zero() { conn status --json | grep -q '"depth": 0'; }
 # fill the file system, and keep it full while the daemon frees WAL space
+# (until $T/filling goes: unfill waits for the loop's last dd, so no dd
+# started before the kill can fill the file system again after the rm)
 fill() {
 	dd if=/dev/zero of="$M/filler" bs=4k 2>/dev/null
-	( while sleep 0.05; do dd if=/dev/zero of="$M/filler" bs=4k oflag=append \
-	    conv=notrunc 2>/dev/null; done ) &
+	: >"$T/filling"
+	( while [ -e "$T/filling" ] && sleep 0.05; do dd if=/dev/zero of="$M/filler" \
+	    bs=4k oflag=append conv=notrunc 2>/dev/null; done ) &
 	FILL_PID=$!
 }
 # full_for PREFIX SECONDS: fill the file system (the WAL emptied first, so
@@ -63,7 +67,7 @@ full_for() {
 	echo "# deliveries of $1-n in $2 s with the outbox's file system full: $n"
 }
 unfill() {
-	kill "$FILL_PID" 2>/dev/null
+	rm -f "$T/filling"
 	wait "$FILL_PID" 2>/dev/null
 	FILL_PID=
 	rm -f "$M/filler"
