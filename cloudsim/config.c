@@ -414,17 +414,13 @@ cloudsim_config_load_string(const char *name, const char *yaml, const char *base
 }
 
 int
-cloudsim_config_check(const char *path)
+cloudsim_config_check(const char *path, bool keys)
 {
 	struct cloudsim_config *c;
 	char err[CLOUDSIM_ERR_MAX];
 
-	if (cloudsim_config_load(path, &c, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	if (cloudsim_config_load(path, &c, err, sizeof(err)) == -1)
+		return ndes_config_check_report(path, err, keys);
 	cloudsim_config_free(c);
-	printf("%s: OK\n", path);
-	fflush(stdout);
-	return 0;
+	return ndes_config_check_report(path, NULL, keys);
 }

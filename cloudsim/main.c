@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "cloudsim_cli.h"
-#include "config_loader.h"
 #include "log.h"
 #include "model.h"
 #include "service.h"
@@ -77,17 +76,6 @@ main_serve(int argc, char **argv, int verbose)
 	return cloudsim_serve(config, &ov);
 }
 
-/* --check-config FILE: -v names the keys the file sets. */
-static int
-main_check(const char *path, int verbose)
-{
-	int rc = cloudsim_config_check(path);
-
-	if (rc == CLOUDSIM_EXIT_OK && verbose > 0)
-		ndes_config_print_keys(stderr, path);
-	return rc;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -115,7 +103,7 @@ main(int argc, char **argv)
 		return CLOUDSIM_EXIT_USAGE;
 	}
 	if (check != NULL)
-		return main_check(check, verbose);
+		return cloudsim_config_check(check, verbose > 0);	/* -v: the keys too */
 	if (strcmp(argv[optind], "serve") == 0)
 		return main_serve(argc - optind, argv + optind, verbose);
 	return cloudsim_cli(argc - optind, argv + optind, verbose);

@@ -212,8 +212,9 @@ int cloudsim_config_load(const char *path, struct cloudsim_config **out, char *e
 int cloudsim_config_load_string(const char *name, const char *yaml, const char *base_dir,
     struct cloudsim_config **out, char *err, size_t errlen);
 void cloudsim_config_free(struct cloudsim_config *config);
-/* `--check-config FILE`: 0 and "FILE: OK" on stdout, or 1 and the error on stderr. */
-int cloudsim_config_check(const char *path);
+/* `--check-config FILE`: 0 and "FILE: OK" on stdout (with keys, the keys the
+ * file sets on stderr), or 1 and the error on stderr. */
+int cloudsim_config_check(const char *path, bool keys);
 
 /* ---- Look-ups and names (model.c) -------------------------------------- */
 

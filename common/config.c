@@ -194,12 +194,21 @@ ndes_config_check(const char *path, const struct ndes_config_schema *schema,
 		return 1;
 	}
 	if (ndes_config_load(path, schema, out, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
 		free(out);
-		return 1;
+		return ndes_config_check_report(path, err, keys);
 	}
 	ndes_config_free(schema, out);
 	free(out);
+	return ndes_config_check_report(path, NULL, keys);
+}
+
+int
+ndes_config_check_report(const char *path, const char *err, bool keys)
+{
+	if (err != NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
 	printf("%s: OK\n", path);
 	fflush(stdout);
 	if (keys)

@@ -138,6 +138,10 @@ int	ndes_config_check_main(const char *path,
  * ndes_config_print_keys() on stderr. */
 int	ndes_config_check(const char *path, const struct ndes_config_schema *schema,
 	    size_t struct_size, bool keys);
+/* How every --check-config ends, whatever loaded the file: with err (the
+ * loader's error line) that line on stderr and 1; else "<path>: OK" on
+ * stdout, with keys ndes_config_print_keys() on stderr, and 0. */
+int	ndes_config_check_report(const char *path, const char *err, bool keys);
 /* After a good --check-config with -v at the debug level: one line on fp,
  * "<path>: sets KEY, KEY, ...; every other key takes its default" (the
  * top-level keys of the file, in its order; names only, never a value),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crpd_config.h"
 #include "log.h"
 
 static void
@@ -62,6 +63,14 @@ static const struct option cli_opts[] = {
 	{ "check-config", required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 },
 };
+
+const char *
+cli_crpd_config_path(const struct cli *c)
+{
+	if (c->crpd_config != NULL)
+		return c->crpd_config;
+	return access(CRPD_DEFAULT_CONFIG, F_OK) == 0 ? CRPD_DEFAULT_CONFIG : NULL;
+}
 
 static int
 cli_load(struct cli *c, const char *config, const char *state_dir)

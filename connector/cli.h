@@ -54,5 +54,8 @@ int cli_call(struct cli *c, bool mtls, const char *ca, const char *url, const ch
     const char *body, int *status, char **resp, size_t *resp_len);
 /* Tell crpd to reload (RELOAD on crp_socket); a warning when it cannot. */
 void cli_reload_crpd(struct cli *c);
+/* crpd's configuration file as diagnose and status read it: --crpd-config,
+ * else crpd's default file when it exists, else NULL. */
+const char *cli_crpd_config_path(const struct cli *c);
 
 #endif

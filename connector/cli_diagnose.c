@@ -74,10 +74,7 @@ diag_load_config(struct diag *d)
 static void
 diag_load_crpd(struct diag *d)
 {
-	d->crpd_path = d->c->crpd_config;
-	if (d->crpd_path == NULL && access(CRPD_DEFAULT_CONFIG, F_OK) == 0)
-		d->crpd_path = CRPD_DEFAULT_CONFIG;
-	if (d->crpd_path == NULL)
+	if ((d->crpd_path = cli_crpd_config_path(d->c)) == NULL)
 		return;
 	d->crpd_state = crpd_config_load(d->crpd_path, &d->crpd, d->crpd_err,
 	    sizeof(d->crpd_err)) == 0 ? 1 : -1;

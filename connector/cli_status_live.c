@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -135,12 +134,10 @@ live_probe(const char *path, bool hello, int *down)
 static char *
 live_crpd_socket(struct cli *c)
 {
-	const char *path = c->crpd_config;
+	const char *path = cli_crpd_config_path(c);
 	struct crpd_cfg cfg = { 0 };
 	char err[NDES_ERR_MAX], *sock = NULL;
 
-	if (path == NULL && access(CRPD_DEFAULT_CONFIG, F_OK) == 0)
-		path = CRPD_DEFAULT_CONFIG;
 	if (path != NULL && crpd_config_load(path, &cfg, err, sizeof(err)) == 0 &&
 	    cfg.ipc.socket != NULL)
 		sock = strdup(cfg.ipc.socket);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_loader.h"
 #include "crypto.h"
 #include "dsim.h"
 #include "log.h"
@@ -211,6 +212,5 @@ dsim_payload_check_file(const char *path)
 	    p.claims.min_key_bits, p.renewal_pct);
 	dsim_payload_clear(&p);
 	json_decref(a);
-	printf("%s: OK\n", path);
-	return 0;
+	return ndes_config_check_report(path, NULL, false);
 }

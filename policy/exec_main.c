@@ -58,16 +58,10 @@ check_config(const char *path, int verbose)
 	struct policy_cfg cfg;
 	char err[NDES_ERR_MAX];
 
-	if (policy_config_load(path, &cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
+	if (policy_config_load(path, &cfg, err, sizeof(err)) == -1)
+		return ndes_config_check_report(path, err, verbose > 0);
 	policy_config_free(&cfg);
-	printf("%s: OK\n", path);
-	fflush(stdout);
-	if (verbose > 0)
-		ndes_config_print_keys(stderr, path);
-	return 0;
+	return ndes_config_check_report(path, NULL, verbose > 0);
 }
 
 static int

@@ -484,7 +484,7 @@ Test(file, check_config_ok, .init = cr_redirect_stdout)
 {
 	char expected[2048];
 
-	cr_assert_eq(cloudsim_config_check(cs_data("tenant.yaml")), 0);
+	cr_assert_eq(cloudsim_config_check(cs_data("tenant.yaml"), false), 0);
 	fflush(stdout);
 	snprintf(expected, sizeof(expected), "%s: OK\n", cs_data("tenant.yaml"));
 	cr_assert_stdout_eq_str(expected);
@@ -494,7 +494,7 @@ Test(file, check_config_error, .init = cr_redirect_stderr)
 {
 	char expected[2048];
 
-	cr_assert_eq(cloudsim_config_check(cs_data("bad-template.yaml")), 1);
+	cr_assert_eq(cloudsim_config_check(cs_data("bad-template.yaml"), false), 1);
 	fflush(stderr);
 	snprintf(expected, sizeof(expected), "%s:24:15: scep_profiles[0].template: unknown "
 	    "template \"ContosoUser\"\n", cs_data("bad-template.yaml"));
@@ -503,7 +503,7 @@ Test(file, check_config_error, .init = cr_redirect_stderr)
 
 Test(file, check_config_missing_file, .init = cr_redirect_stderr)
 {
-	cr_assert_eq(cloudsim_config_check("/nonexistent/cloud-sim.yaml"), 1);
+	cr_assert_eq(cloudsim_config_check("/nonexistent/cloud-sim.yaml", false), 1);
 	fflush(stderr);
 	cr_assert_stderr_eq_str("/nonexistent/cloud-sim.yaml: cannot open: No such file "
 	    "or directory\n");
