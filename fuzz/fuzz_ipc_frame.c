@@ -49,22 +49,39 @@ copy_field(struct ndes_ipc_reader *r, struct ndes_ipc_msg *out)
 	return -1;
 }
 
+/* The typed bodies (ERROR, HELLO, STATUS_REPLY) read from the same bytes:
+ * taken whole to its end, or refused having consumed nothing. */
+static void
+check_typed_bodies(const uint8_t *body, size_t len)
+{
+	struct ndes_ipc_reader e;
+	struct ndes_ipc_status status;
+	const char *text, *version;
+	uint32_t code;
+	int ok;
+
+	for (int kind = 0; kind < 3; kind++) {
+		ndes_ipc_reader_init(&e, body, len);
+		ok = kind == 0 ? ndes_ipc_get_error(&e, &code, &text) :
+		    kind == 1 ? ndes_ipc_get_hello(&e, &text, &version) :
+		    ndes_ipc_get_status_reply(&e, &status);
+		if (ok == 0)
+			CHECK(ndes_ipc_reader_end(&e) == 0);
+		else
+			CHECK(e.off == 0);
+	}
+}
+
 static void
 walk_frame(const uint8_t *frame, size_t flen, const struct ndes_ipc_header *hdr,
     struct ndes_fuzz_ipc_stats *st)
 {
-	struct ndes_ipc_reader r, e;
+	struct ndes_ipc_reader r;
 	struct ndes_ipc_msg *out;
 	const uint8_t *enc;
-	uint32_t code;
-	const char *text;
 	size_t before, elen;
 
-	ndes_ipc_reader_init(&e, frame + NDES_IPC_HEADER_LEN, flen - NDES_IPC_HEADER_LEN);
-	if (ndes_ipc_get_error(&e, &code, &text) == 0)
-		CHECK(ndes_ipc_reader_end(&e) == 0);
-	else
-		CHECK(e.off == 0);
+	check_typed_bodies(frame + NDES_IPC_HEADER_LEN, flen - NDES_IPC_HEADER_LEN);
 	ndes_ipc_reader_init(&r, frame + NDES_IPC_HEADER_LEN, flen - NDES_IPC_HEADER_LEN);
 	if ((out = ndes_ipc_msg_new(hdr->type, hdr->request_id)) == NULL)
 		return;
