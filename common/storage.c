@@ -126,20 +126,27 @@ db_harden(sqlite3 *h)
 #endif
 }
 
-/* Commits checkpoint (PASSIVE) once the WAL holds NDES_DB_WAL_MAX_BYTES,
- * not SQLite's 1000 pages, and the file is cut back to that size when it
- * is reused from its start (docs/storage.md, "Maintenance"). */
+/* Commits checkpoint (PASSIVE) once the WAL holds the schema's limit
+ * (NDES_DB_WAL_MAX_BYTES unless it sets one), not SQLite's 1000 pages, and
+ * the file is cut back to that size when it is reused from its start
+ * (docs/storage.md, "Maintenance"). */
 static int
-db_limit_wal(struct ndes_db *db)
+db_limit_wal(struct ndes_db *db, const struct ndes_db_schema *s)
 {
 	char sql[64];
 
-	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%lld",
-	    (long long)NDES_DB_WAL_MAX_BYTES);
+	db->wal_max = s->wal_max_bytes > 0 ? s->wal_max_bytes : NDES_DB_WAL_MAX_BYTES;
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%lld", (long long)db->wal_max);
 	if (sqlite3_exec(db->handle, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
-	return sqlite3_wal_autocheckpoint(db->handle, NDES_DB_AUTOCHECKPOINT_PAGES) ==
+	return sqlite3_wal_autocheckpoint(db->handle, (int)(db->wal_max / 4096)) ==
 	    SQLITE_OK ? 0 : -1;
+}
+
+int64_t
+ndes_db_wal_limit(const struct ndes_db *db)
+{
+	return db->wal_max;
 }
 
 /* busy_timeout, WAL, durability and foreign keys, each verified. */
@@ -162,7 +169,7 @@ db_configure(struct ndes_db *db, const struct ndes_db_schema *s, char *msg, size
 	if (sqlite3_exec(db->handle, want_sync == 2 ? "PRAGMA synchronous=FULL" :
 	    "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db->handle, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK ||
-	    db_limit_wal(db) == -1)
+	    db_limit_wal(db, s) == -1)
 		goto sqlerr;
 	if (db_query_int(db->handle, "PRAGMA synchronous", &v) == -1)
 		goto sqlerr;

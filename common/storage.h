@@ -37,10 +37,10 @@
 #include <sqlite3.h>
 
 #define NDES_DB_BUSY_TIMEOUT_MS 5000
-/* The WAL between idle times: a commit that leaves this many pages in it
- * checkpoints (PASSIVE), and the file is cut back to NDES_DB_WAL_MAX_BYTES
- * when it is reused from its start. */
-#define NDES_DB_AUTOCHECKPOINT_PAGES 256
+/* The WAL between idle times, unless the schema sets wal_max_bytes: a
+ * commit that leaves NDES_DB_WAL_MAX_BYTES in it (in pages of 4 KiB)
+ * checkpoints (PASSIVE), and the file is cut back to that size when it is
+ * reused from its start. */
 #define NDES_DB_WAL_MAX_BYTES ((int64_t)1 << 20)
 /* How often a daemon calls ndes_db_maintain() while idle. */
 #define NDES_DB_MAINTAIN_MS 1000
@@ -66,6 +66,9 @@ struct ndes_db_schema {
 	int32_t application_id;
 	/* Milliseconds to wait for another connection's lock; 0: the default. */
 	int busy_timeout_ms;
+	/* The WAL's size between idle times (see NDES_DB_WAL_MAX_BYTES, the
+	 * default when 0); ndes_db_wal_limit() answers it. */
+	int64_t wal_max_bytes;
 };
 
 struct ndes_db;
@@ -123,10 +126,13 @@ int64_t ndes_db_wal_size(struct ndes_db *db);
  * checkpointed, 0 nothing to do (or busy, or inside a transaction), -1
  * failed. */
 int ndes_db_maintain(struct ndes_db *db);
-/* The same under load (a WAL that grew past NDES_DB_WAL_MAX_BYTES between
+/* The WAL size this handle keeps to between idle times (the schema's
+ * wal_max_bytes, or NDES_DB_WAL_MAX_BYTES). */
+int64_t ndes_db_wal_limit(const struct ndes_db *db);
+/* The same under load (a WAL that grew past ndes_db_wal_limit() between
  * batches): copied into the database and reused from its start
  * (wal_checkpoint(RESTART)) instead of truncated, the file cut back to
- * NDES_DB_WAL_MAX_BYTES (journal_size_limit).  The next commits then
+ * that limit (journal_size_limit).  The next commits then
  * overwrite blocks the file has and pages the page cache holds, where a
  * truncated WAL makes every commit allocate them again.  Returns as
  * ndes_db_maintain(). */
@@ -136,7 +142,7 @@ int ndes_db_restart_wal(struct ndes_db *db);
  * NDES_DB_RELAXED and have ndes_db_sync() make them durable later. */
 int ndes_db_set_durability(struct ndes_db *db, enum ndes_db_durability d);
 /* WAL pages after which a commit on this handle checkpoints by itself
- * (NDES_DB_AUTOCHECKPOINT_PAGES); 0: never, another handle calls
+ * (ndes_db_wal_limit() in pages of 4 KiB); 0: never, another handle calls
  * ndes_db_sync(). */
 int ndes_db_set_autocheckpoint(struct ndes_db *db, int pages);
 /* Makes every transaction committed so far on the file, by any handle,

@@ -19,6 +19,7 @@ struct ndes_db {
 	char errbuf[NDES_ERR_MAX];
 	int busy_ms;			/* the busy timeout in effect */
 	int maint_failing;		/* its failure has been logged */
+	int64_t wal_max;		/* ndes_db_wal_limit() */
 };
 
 /* Records msg as the handle's last error and logs "path: what: msg". */

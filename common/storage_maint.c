@@ -4,8 +4,9 @@
  * in the WAL, and only PASSIVE: the file is reused from its start but never
  * shrinks, and a daemon that stops writing keeps its last writes in it.  On
  * a small or nearly full file system that WAL is what fills it.  So every
- * handle checkpoints at NDES_DB_AUTOCHECKPOINT_PAGES with the WAL file cut
- * back to NDES_DB_WAL_MAX_BYTES (storage.c), and every daemon calls
+ * handle checkpoints at its WAL limit (ndes_db_wal_limit: the schema's, or
+ * NDES_DB_WAL_MAX_BYTES) with the file cut back to it (storage.c), and
+ * every daemon calls
  * ndes_db_maintain() from its idle time: the WAL copied into the database
  * and truncated to zero bytes. */
 #include "storage_int.h"

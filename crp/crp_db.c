@@ -50,6 +50,7 @@ static const struct ndes_db_schema crp_db_schema = {
 	.migrations = crp_db_migrations,
 	.nmigrations = sizeof(crp_db_migrations) / sizeof(crp_db_migrations[0]),
 	.application_id = CRP_DB_APPLICATION_ID,
+	.wal_max_bytes = CRP_DB_WAL_MAX_BYTES,
 };
 
 /* mkdir -p of path's parent folder, new folders mode 0700. */

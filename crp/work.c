@@ -460,8 +460,8 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 	work_post_done(w, batch);
 }
 
-/* The leader, once a batch was handed back to the loop: a WAL past
- * NDES_DB_WAL_MAX_BYTES is checkpointed and restarted now.  Under steady
+/* The leader, once a batch was handed back to the loop: a WAL past its
+ * limit (CRP_DB_WAL_MAX_BYTES) is checkpointed and restarted now.  Under steady
  * load the sync thread's passive checkpoints never let SQLite restart it
  * (a batch is always in progress), so it would only grow.  Restarted, not
  * truncated: the next batches overwrite the file's blocks (and cached
@@ -469,7 +469,7 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 static void
 work_db_bound_wal(struct crp_work *w)
 {
-	if (w->local && ndes_db_wal_size(w->db) > NDES_DB_WAL_MAX_BYTES)
+	if (w->local && ndes_db_wal_size(w->db) > ndes_db_wal_limit(w->db))
 		ndes_db_restart_wal(w->db);
 }
 
