@@ -96,9 +96,8 @@ hello_record_start(void)
 	hello_started = time(NULL);
 }
 
-/* pid, started, version: NULL (freed) when a field failed. */
-static struct ndes_ipc_msg *
-status_reply_start(uint32_t request_id)
+struct ndes_ipc_msg *
+ndes_ipc_msg_new_status_reply(uint32_t request_id)
 {
 	struct ndes_ipc_msg *msg = ndes_ipc_msg_new(NDES_IPC_MSG_STATUS_REPLY, request_id);
 
@@ -107,12 +106,6 @@ status_reply_start(uint32_t request_id)
 	ndes_ipc_msg_add_u32(msg, (uint32_t)getpid());
 	ndes_ipc_msg_add_i64(msg, (int64_t)hello_started);
 	return hello_add_version(msg);
-}
-
-struct ndes_ipc_msg *
-ndes_ipc_msg_new_status_reply(uint32_t request_id)
-{
-	return status_reply_start(request_id);
 }
 
 static bool
@@ -135,7 +128,7 @@ ndes_ipc_msg_new_status_reply_errors(uint32_t request_id,
 		    !status_error_ok(&errors[i], strlen(errors[i].activity),
 		    strlen(errors[i].message)))
 			return NULL;
-	if ((msg = status_reply_start(request_id)) == NULL)
+	if ((msg = ndes_ipc_msg_new_status_reply(request_id)) == NULL)
 		return NULL;
 	ndes_ipc_msg_add_u32(msg, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {

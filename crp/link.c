@@ -160,10 +160,11 @@ link_send_items(struct crpd *d, struct link_job *lj)
 		ndes_ipc_msg_add_str(m, it->kind);
 		ndes_ipc_msg_add_str(m, it->body);
 		if (ndes_ipc_peer_send(l->peer, m) == -1) {
+			const char *why = strerror(errno);
+
 			log_warnx("connector: cannot send notification %s: %s",
-			    it->notification_id, strerror(errno));
-			crp_error_note(CRP_ACTIVITY_LINK, "cannot send to the connector: %s",
-			    strerror(errno));
+			    it->notification_id, why);
+			crp_error_note(CRP_ACTIVITY_LINK, "cannot send to the connector: %s", why);
 		} else
 			l->in_flight++;
 		ndes_ipc_msg_free(m);
