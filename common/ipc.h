@@ -134,6 +134,22 @@ struct ndes_ipc_msg *ndes_ipc_msg_new_hello(uint16_t type, uint32_t request_id,
  * (ndes_ipc_peer_answer_default()); an older one answers ERROR UNSUPPORTED.
  * NULL out of memory. */
 struct ndes_ipc_msg *ndes_ipc_msg_new_status_reply(uint32_t request_id);
+/* A daemon that keeps current errors (ndes-crpd) answers STATUS with them
+ * after the version: U32 count (0 to NDES_IPC_STATUS_ERRORS_MAX), then per
+ * error STR activity (a name as HELLO's role), I64 since (the first failure
+ * of this run of failures), I64 last (the latest; since <= last, both > 0),
+ * STR message (at most NDES_IPC_STATUS_MESSAGE_MAX bytes).  NULL when n or
+ * an error breaks these rules, or out of memory. */
+#define NDES_IPC_STATUS_ERRORS_MAX	16
+#define NDES_IPC_STATUS_MESSAGE_MAX	512
+struct ndes_ipc_status_error {
+	const char	*activity;
+	int64_t		 since;
+	int64_t		 last;
+	const char	*message;
+};
+struct ndes_ipc_msg *ndes_ipc_msg_new_status_reply_errors(uint32_t request_id,
+    const struct ndes_ipc_status_error *errors, size_t n);
 
 /* ---- Reading messages --------------------------------------------------- */
 
@@ -194,11 +210,17 @@ int ndes_ipc_get_error(struct ndes_ipc_reader *r, uint32_t *code, const char **m
  * say, nothing after.  -1 (nothing consumed) otherwise. */
 int ndes_ipc_get_hello(struct ndes_ipc_reader *r, const char **role, const char **version);
 /* A whole STATUS_REPLY payload as above, version as HELLO's rules say,
- * nothing after.  -1 (nothing consumed) otherwise. */
+ * then the errors when a U32 follows (has_errors; an older sender or one
+ * without errors of its own stops after the version), nothing after.  -1
+ * (nothing consumed) otherwise: more than NDES_IPC_STATUS_ERRORS_MAX errors,
+ * one that breaks the rules above, a truncated one, trailing fields. */
 struct ndes_ipc_status {
 	uint32_t	 pid;
 	int64_t		 started;
 	const char	*version;
+	bool		 has_errors;
+	size_t		 nerrors;
+	struct ndes_ipc_status_error errors[NDES_IPC_STATUS_ERRORS_MAX];
 };
 int ndes_ipc_get_status_reply(struct ndes_ipc_reader *r, struct ndes_ipc_status *st);
 

@@ -1,5 +1,6 @@
 /* HELLO and HELLO_REPLY: a peer says who it is; STATUS_REPLY: a daemon says
- * its pid, start time and version (ipc.h, docs/ipc.md). */
+ * its pid, start time, version and, when it keeps them, its current errors
+ * (ipc.h, docs/ipc.md). */
 #include "config.h"
 
 #include <string.h>
@@ -107,6 +108,74 @@ ndes_ipc_msg_new_status_reply(uint32_t request_id)
 	return hello_add_version(msg);
 }
 
+static bool
+status_error_ok(const struct ndes_ipc_status_error *e, size_t alen, size_t mlen)
+{
+	return hello_role_ok(e->activity, alen) && mlen <= NDES_IPC_STATUS_MESSAGE_MAX &&
+	    e->since > 0 && e->since <= e->last;
+}
+
+struct ndes_ipc_msg *
+ndes_ipc_msg_new_status_reply_errors(uint32_t request_id,
+    const struct ndes_ipc_status_error *errors, size_t n)
+{
+	struct ndes_ipc_msg *msg;
+
+	if (n > NDES_IPC_STATUS_ERRORS_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (errors[i].activity == NULL || errors[i].message == NULL ||
+		    !status_error_ok(&errors[i], strlen(errors[i].activity),
+		    strlen(errors[i].message)))
+			return NULL;
+	if ((msg = ndes_ipc_msg_new_status_reply(request_id)) == NULL)
+		return NULL;
+	ndes_ipc_msg_add_u32(msg, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		ndes_ipc_msg_add_str(msg, errors[i].activity);
+		ndes_ipc_msg_add_i64(msg, errors[i].since);
+		ndes_ipc_msg_add_i64(msg, errors[i].last);
+		ndes_ipc_msg_add_str(msg, errors[i].message);
+	}
+	if (ndes_ipc_msg_failed(msg)) {
+		ndes_ipc_msg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int
+status_get_error(struct ndes_ipc_reader *r, struct ndes_ipc_status_error *e)
+{
+	size_t alen, mlen;
+
+	if (ndes_ipc_get_str(r, &e->activity, &alen) == -1 ||
+	    ndes_ipc_get_i64(r, &e->since) == -1 || ndes_ipc_get_i64(r, &e->last) == -1 ||
+	    ndes_ipc_get_str(r, &e->message, &mlen) == -1)
+		return -1;
+	return status_error_ok(e, alen, mlen) ? 0 : -1;
+}
+
+/* The errors after the version, when a field follows it. */
+static int
+status_get_errors(struct ndes_ipc_reader *r, struct ndes_ipc_status *st)
+{
+	uint32_t n;
+
+	st->has_errors = false;
+	st->nerrors = 0;
+	if (ndes_ipc_reader_peek(r) == 0)
+		return 0;
+	if (ndes_ipc_get_u32(r, &n) == -1 || n > NDES_IPC_STATUS_ERRORS_MAX)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (status_get_error(r, &st->errors[i]) == -1)
+			return -1;
+	st->has_errors = true;
+	st->nerrors = n;
+	return 0;
+}
+
 int
 ndes_ipc_get_status_reply(struct ndes_ipc_reader *r, struct ndes_ipc_status *st)
 {
@@ -114,8 +183,8 @@ ndes_ipc_get_status_reply(struct ndes_ipc_reader *r, struct ndes_ipc_status *st)
 	size_t vlen;
 
 	if (ndes_ipc_get_u32(r, &st->pid) == -1 || ndes_ipc_get_i64(r, &st->started) == -1 ||
-	    ndes_ipc_get_str(r, &st->version, &vlen) == -1 || ndes_ipc_reader_end(r) == -1 ||
-	    !hello_version_ok(st->version, vlen)) {
+	    ndes_ipc_get_str(r, &st->version, &vlen) == -1 || !hello_version_ok(st->version, vlen) ||
+	    status_get_errors(r, st) == -1 || ndes_ipc_reader_end(r) == -1) {
 		*r = save;
 		return -1;
 	}

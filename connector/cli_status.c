@@ -170,17 +170,47 @@ print_cert(const char *label, json_t *cert)
 	    ", NOT the registered certificate: register again" : "");
 }
 
+/* The current errors the daemons said (ndes-crpd's: cli_status_live.c). */
+static size_t
+daemon_errors_count(json_t *daemons)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach(daemons, k, v)
+		n += json_object_size(json_object_get(v, "errors"));
+	return n;
+}
+
 static void
-print_errors(json_t *errors)
+print_error_lines(const char *prefix, json_t *errors)
 {
 	const char *k;
 	json_t *v;
 
-	if (json_object_size(errors) == 0)
-		printf("%-22s none\n", "errors:");
 	json_object_foreach(errors, k, v)
-		printf("%-22s %s since %s (last %s): %s\n", "error:", k, js(v, "since"),
+		printf("%-22s %s%s since %s (last %s): %s\n", "error:", prefix, k, js(v, "since"),
 		    js(v, "last"), js(v, "message"));
+}
+
+/* connectord's errors as they are, then each daemon's, its name first:
+ * "ndes-crpd/store since ...". */
+static void
+print_errors(json_t *o)
+{
+	json_t *errors = json_object_get(o, "errors"), *daemons = json_object_get(o, "daemons");
+	char prefix[40];
+	const char *k;
+	json_t *v;
+
+	if (json_object_size(errors) == 0 && daemon_errors_count(daemons) == 0)
+		printf("%-22s none\n", "errors:");
+	print_error_lines("", errors);
+	json_object_foreach(daemons, k, v) {
+		snprintf(prefix, sizeof(prefix), "%s/", k);
+		print_error_lines(prefix, json_object_get(v, "errors"));
+	}
 }
 
 /* "42s", "3m 05s", "2h 03m", "12d 02h": the two largest units. */
@@ -249,7 +279,7 @@ status_print(json_t *o)
 		    (long long)json_integer_value(json_object_get(v, "waiting")));
 	printf("%-22s %s\n%-22s %s\n", "last upload:", js(o, "lastUpload"), "last download:",
 	    js(o, "lastDownload"));
-	print_errors(json_object_get(o, "errors"));
+	print_errors(o);
 	print_daemons(json_object_get(o, "daemons"));
 	if (json_is_string(json_object_get(o, "problem")))
 		printf("%-22s %s\n", "problem:", js(o, "problem"));
@@ -273,7 +303,8 @@ cli_status(struct cli *c)
 	json_object_set_new(o, "daemons", cli_status_daemons(c, &down));
 	if (code == CLI_OK && down > 0)
 		code = CLI_DAEMON_DOWN;
-	else if (code == CLI_OK && json_object_size(json_object_get(o, "errors")) > 0)
+	else if (code == CLI_OK && (json_object_size(json_object_get(o, "errors")) > 0 ||
+	    daemon_errors_count(json_object_get(o, "daemons")) > 0))
 		code = CLI_ERROR_CURRENT;
 	if (c->json) {
 		char *text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -11,7 +11,9 @@ struct cli;
 
 /* {"ndes-connectord": D, "ndes-crpd": D}, each D {socket, state ("answers",
  * "not running", "refused", "no answer"), reason (null when it answers), pid,
- * version, startedAt, uptimeSeconds (null when not said)}; crpd's socket from
+ * version, startedAt, uptimeSeconds (null when not said), errors (the
+ * daemon's current errors as the top level's, {activity: {message, since,
+ * last}}, when its reply carries them: ndes-crpd's)}; crpd's socket from
  * --crpd-config, else the default crpd.yaml when present, else the
  * connector's crp_socket.  *down: how many do not answer. */
 json_t *cli_status_daemons(struct cli *c, int *down);

@@ -1,5 +1,6 @@
 /* ndes-connector status: whether ndes-connectord and ndes-crpd answer, with
- * the pid, start time and version they say (STATUS, docs/ipc.md). */
+ * the pid, start time, version and current errors they say (STATUS,
+ * docs/ipc.md). */
 #include "cli_status.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@ struct live {
 	struct ndes_ipc_status	 st;
 	bool			 said;		/* st is set */
 	char			 version[NDES_IPC_VERSION_MAX + 1];
+	json_t			*errors;	/* NULL: the reply had none */
 };
 
 static int64_t
@@ -64,6 +66,29 @@ live_call(struct ndes_ipc_client *ipc, struct ndes_ipc_msg *m, int64_t deadline,
 	return reply;
 }
 
+static json_t *
+live_time(int64_t t)
+{
+	char when[32];
+
+	return ndes_clock_iso8601((time_t)t, when, sizeof(when)) == 0 ? json_string(when) :
+	    json_null();
+}
+
+/* The errors the daemon said, as connectord's (cli_status.c): {activity:
+ * {message, since, last}}. */
+static json_t *
+live_errors(const struct ndes_ipc_status *st)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < st->nerrors; i++)
+		json_object_set_new(o, st->errors[i].activity, json_pack("{s:s, s:o, s:o}",
+		    "message", st->errors[i].message, "since", live_time(st->errors[i].since),
+		    "last", live_time(st->errors[i].last)));
+	return o;
+}
+
 /* HELLO as cli (connectord then knows this is no crpd), then STATUS. */
 static void
 live_ask(struct ndes_ipc_client *ipc, bool hello, int64_t deadline, struct live *l)
@@ -86,26 +111,29 @@ live_ask(struct ndes_ipc_client *ipc, bool hello, int64_t deadline, struct live 
 	    ndes_ipc_get_status_reply(&r, &l->st) == 0) {
 		l->said = true;
 		snprintf(l->version, sizeof(l->version), "%s", l->st.version);
+		if (l->st.has_errors)
+			l->errors = live_errors(&l->st);
 	}
 	ndes_ipc_frame_free(f);
 }
 
 static json_t *
-live_json(const char *path, const struct live *l)
+live_json(const char *path, struct live *l)
 {
-	char when[32];
 	json_t *o = json_pack("{s:s, s:s, s:o}", "socket", path, "state", l->state,
 	    "reason", l->reason[0] != '\0' && strcmp(l->state, "answers") != 0 ?
 	    json_string(l->reason) : json_null());
 
 	if (o == NULL || !l->said)
 		return o;
-	ndes_clock_iso8601((time_t)l->st.started, when, sizeof(when));
 	json_object_set_new(o, "pid", json_integer(l->st.pid));
 	json_object_set_new(o, "version", json_string(l->version));
-	json_object_set_new(o, "startedAt", json_string(when));
+	json_object_set_new(o, "startedAt", live_time(l->st.started));
 	json_object_set_new(o, "uptimeSeconds", json_integer((int64_t)time(NULL) -
 	    l->st.started));
+	if (l->errors != NULL)
+		json_object_set_new(o, "errors", l->errors);
+	l->errors = NULL;
 	return o;
 }
 

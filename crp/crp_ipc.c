@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "crp_errors.h"
 #include "crpd.h"
 #include "disposition.h"
 #include "ipc_peer.h"
@@ -170,7 +171,15 @@ crp_ipc_answer_shared(struct crpd *d, struct ndes_ipc_peer *peer,
     const struct ndes_ipc_header *hdr, struct ndes_ipc_reader *r)
 {
 	struct crp_reply reply;
+	struct ndes_ipc_msg *msg;
 
+	if (hdr->type == NDES_IPC_MSG_STATUS) {
+		msg = crp_errors_status_reply(hdr->request_id);
+		if (msg == NULL || ndes_ipc_peer_send(peer, msg) == -1)
+			log_warnx("ipc: cannot answer STATUS");
+		ndes_ipc_msg_free(msg);
+		return 0;
+	}
 	if (hdr->type != NDES_IPC_MSG_RELOAD) {
 		ndes_ipc_peer_answer_default(peer, hdr);
 		return 0;

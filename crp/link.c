@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "crp_errors.h"
 #include "crp_ipc.h"
 #include "crpd.h"
 #include "events.h"
@@ -158,10 +159,13 @@ link_send_items(struct crpd *d, struct link_job *lj)
 		ndes_ipc_msg_add_str(m, it->notification_id);
 		ndes_ipc_msg_add_str(m, it->kind);
 		ndes_ipc_msg_add_str(m, it->body);
-		if (ndes_ipc_peer_send(l->peer, m) == -1)
+		if (ndes_ipc_peer_send(l->peer, m) == -1) {
+			const char *why = strerror(errno);
+
 			log_warnx("connector: cannot send notification %s: %s",
-			    it->notification_id, strerror(errno));
-		else
+			    it->notification_id, why);
+			crp_error_note(CRP_ACTIVITY_LINK, "cannot send to the connector: %s", why);
+		} else
 			l->in_flight++;
 		ndes_ipc_msg_free(m);
 		l->cursor = it->seq;
@@ -184,8 +188,12 @@ link_job_done(struct crp_job *job, struct crpd *d)
 			link_send_items(d, lj);
 			if (lj->n == lj->limit)
 				l->dirty = true;
+			if (lj->n == 0 && l->in_flight == 0)	/* up, nothing left to send */
+				crp_error_clear(CRP_ACTIVITY_LINK);
 		}
-	} else if (lj->kind == LINK_REPORT)
+	} else if (lj->kind == LINK_ACK && lj->found == 1)
+		crp_error_clear(CRP_ACTIVITY_LINK);	/* an item delivered */
+	else if (lj->kind == LINK_REPORT)
 		l->reporting = false;
 	if (!d->stopping && l->dirty)
 		link_pump(d);
@@ -286,6 +294,7 @@ link_on_error(struct crpd *d, struct ndes_ipc_peer *peer, struct ndes_ipc_reader
 		return -1;
 	log_warnx("connector: refused a notification: error %u: %s", code, msg);
 	snprintf(l->down_reason, sizeof(l->down_reason), "the connector refused it: %s", msg);
+	crp_error_note(CRP_ACTIVITY_LINK, "%s", l->down_reason);
 	link_report(d);
 	/* Start over on a new connection after retry_interval. */
 	ndes_ipc_peer_close(peer);
@@ -324,9 +333,11 @@ link_on_close(struct ndes_ipc_peer *peer, void *arg)
 	if (l->down_reason[0] == '\0')
 		snprintf(l->down_reason, sizeof(l->down_reason),
 		    "the connection to the connector was lost");
-	if (!d->stopping)
+	if (!d->stopping) {
 		log_warnx("connector: %s; retrying every %llds", l->down_reason,
 		    (long long)d->cfg.connector.retry_interval);
+		crp_error_note(CRP_ACTIVITY_LINK, "%s", l->down_reason);
+	}
 	l->down_logged = true;
 }
 
@@ -342,6 +353,7 @@ link_connect(struct crpd *d)
 	if ((peer = ndes_ipc_peer_connect(d->base, path, link_dispatch, d)) == NULL) {
 		snprintf(l->down_reason, sizeof(l->down_reason), "%s: %s", path,
 		    strerror(errno));
+		crp_error_note(CRP_ACTIVITY_LINK, "cannot connect to %s", l->down_reason);
 		if (!l->down_logged)
 			log_warnx("connector: cannot connect to %s: %s; notifications wait in "
 			    "the outbox, retrying every %llds", path, strerror(errno),

@@ -290,6 +290,7 @@ static const struct crp_job_ops notify_ops = {
 	.work = notify_work,
 	.db = notify_db,
 	.after_db = notify_after_db,
+	.records = true,
 	.done = notify_done,
 };
 

@@ -165,6 +165,7 @@ static const struct crp_job_ops verify_ops = {
 	.work = verify_work,
 	.db = verify_db,
 	.after_db = verify_after_db,
+	.records = true,
 	.done = verify_done,
 };
 

@@ -13,6 +13,7 @@
 #include "challenge_store.h"
 #include "clock.h"
 #include "crp_db.h"
+#include "crp_errors.h"
 #include "events.h"
 #include "log.h"
 #include "storage.h"
@@ -430,6 +431,26 @@ work_note_writes(struct crp_work *w)
 	}
 }
 
+/* The store's current error (crp_errors.h): set when a job of the batch
+ * could not be recorded, cleared when the batch committed one that records. */
+static void
+work_note_store(const struct crp_jobq *batch)
+{
+	const struct crp_job *job;
+	bool recorded = false;
+
+	TAILQ_FOREACH(job, batch, entry) {
+		if (!job->db_ok) {
+			crp_error_note(CRP_ACTIVITY_STORE, "%s: %s", job->ops->name,
+			    job->db_error[0] != '\0' ? job->db_error : "not committed");
+			return;
+		}
+		recorded |= job->ops->records;
+	}
+	if (recorded)
+		crp_error_clear(CRP_ACTIVITY_STORE);
+}
+
 /* Commit one batch, run the jobs' after_db and hand them to the loop.
  * Only the leader calls this. */
 static void
@@ -450,6 +471,7 @@ work_db_batch(struct crp_work *w, struct crp_jobq *batch, size_t len)
 			job->ops->after_db(job, w->d, committed);
 	}
 	ndes_event_batch_end();
+	work_note_store(batch);
 	pthread_mutex_lock(&w->dbq.lock);
 	if (n > w->max_batch)
 		w->max_batch = n;

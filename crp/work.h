@@ -58,6 +58,10 @@ struct crp_job_ops {
 	void	(*after_db)(struct crp_job *job, struct crpd *d, bool committed);
 	/* Loop thread, last: reply and free the job.  Required. */
 	void	(*done)(struct crp_job *job, struct crpd *d);
+	/* Its db() records in the challenge store (a verification, a
+	 * notification): a batch that commits such a job clears the store's
+	 * current error (crp_errors.h); batches that only read never do. */
+	bool	records;
 };
 
 struct crp_job {

@@ -67,7 +67,10 @@ check_typed_bodies(const uint8_t *body, size_t len)
 		    ndes_ipc_get_status_reply(&e, &status);
 		if (ok == 0)
 			CHECK(ndes_ipc_reader_end(&e) == 0);
-		else
+		if (ok == 0 && kind == 2)	/* the errors a daemon says, bounded */
+			CHECK(status.nerrors <= NDES_IPC_STATUS_ERRORS_MAX &&
+			    (status.has_errors || status.nerrors == 0));
+		if (ok != 0)
 			CHECK(e.off == 0);
 	}
 }

@@ -3,7 +3,8 @@
  *   - Full: every verification and notification is refused with 20502 /
  *     20602 and 0x00001020, none is answered as verified or accepted; once
  *     space is back it verifies again, and what it then answered is on
- *     disk (after kill -9 another key is a replay).
+ *     disk (after kill -9 another key is a replay).  Meanwhile crpd's STATUS
+ *     says its `store` error (crp_errors.h), cleared by that verification.
  *   - The WAL stays within its limit (CRP_DB_WAL_MAX_BYTES, 4 MiB) over 1000
  *     verifications and is emptied once crpd is idle. */
 #include <criterion/criterion.h>
@@ -163,6 +164,20 @@ notify_issued(EVP_PKEY *key, const char *txn, struct crpd_h_notify_reply *nr)
 	OPENSSL_free(cert);
 }
 
+/* crpd's current `store` error: none, or one whose message has want. */
+static void
+expect_store_error(const char *want)
+{
+	char *msg = crpd_h_current_error(h, "store");
+
+	if (want == NULL)
+		cr_assert_null(msg, "a store error is current: %s", msg);
+	else
+		cr_assert(msg != NULL && strstr(msg, want) != NULL, "store error: %s",
+		    msg != NULL ? msg : "none");
+	free(msg);
+}
+
 #define ID_N "0000f011-0000-4000-8000-000000000001"
 #define ID_V "0000f011-0000-4000-8000-000000000002"
 
@@ -175,6 +190,7 @@ Test(crpd_full_disk, refuses_what_it_cannot_record_and_recovers_by_itself)
 
 	launch_on_tmpfs("1m");
 	expect_verified(ID_N, a, "fd-n");
+	expect_store_error(NULL);
 	cr_assert_eq(wal_wait_empty(), 0, "the WAL was not emptied once idle");
 	fill_start();
 	expect_refused(ID_V, a, "fd-v1");
@@ -184,9 +200,11 @@ Test(crpd_full_disk, refuses_what_it_cannot_record_and_recovers_by_itself)
 	cr_assert_eq(nr.code, 0x1020, "0x%08X %s", nr.code, nr.message);
 	crpd_h_expect_event(h, "fd-notify1", 20602, 0x1020, &arr);
 	json_decref(arr);
+	expect_store_error("full");
 
 	fill_stop();
 	expect_verified(ID_V, b, "fd-v3");
+	expect_store_error(NULL);
 	notify_issued(a, "fd-notify2", &nr);
 	cr_assert(nr.accepted, "notify refused after space returned: 0x%08X %s", nr.code,
 	    nr.message);

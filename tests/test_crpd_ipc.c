@@ -181,7 +181,9 @@ raw_ask(int fd, uint16_t type, uint32_t id, uint16_t want, struct ndes_ipc_reade
 }
 
 /* STATUS: crpd's pid, when it started (before this test connected), its
- * version; malformed replies are refused by the reader. */
+ * version, its current errors (crp_errors.h: no connector runs on
+ * connector.sock here, so the link's error, and only it); malformed replies
+ * are refused by the reader. */
 Test(crpd_ipc, status_says_pid_start_and_version)
 {
 	struct ndes_ipc_msg *m;
@@ -196,6 +198,13 @@ Test(crpd_ipc, status_says_pid_start_and_version)
 	cr_assert(st.started > time(NULL) - 60 && st.started <= time(NULL),
 	    "started %lld", (long long)st.started);
 	cr_assert_str_eq(st.version, PACKAGE_VERSION);
+	cr_assert(st.has_errors, "crpd says its errors, even none");
+	cr_assert_eq(st.nerrors, 1);
+	cr_assert_str_eq(st.errors[0].activity, "link");
+	cr_assert(strstr(st.errors[0].message, h->connector_sock) != NULL &&
+	    strstr(st.errors[0].message, "No such file") != NULL, "%s", st.errors[0].message);
+	cr_assert(st.errors[0].since >= st.started && st.errors[0].since <= st.errors[0].last &&
+	    st.errors[0].last <= time(NULL));
 	ndes_ipc_frame_free(f);
 	close(fd);
 	m = ndes_ipc_msg_new(NDES_IPC_MSG_STATUS_REPLY, 1);

@@ -322,6 +322,25 @@ crpd_h_notify(struct crpd_h *h, const char *challenge, const char *txn, int64_t 
 	ndes_ipc_frame_free(reply);
 }
 
+char *
+crpd_h_current_error(struct crpd_h *h, const char *activity)
+{
+	struct ndes_ipc_frame *reply = client_call(h, ndes_ipc_msg_new(NDES_IPC_MSG_STATUS, 0));
+	struct ndes_ipc_status st;
+	struct ndes_ipc_reader r;
+	char *msg = NULL;
+
+	ndes_ipc_frame_reader(reply, &r);
+	cr_assert_eq(ndes_ipc_frame_type(reply), NDES_IPC_MSG_STATUS_REPLY);
+	cr_assert_eq(ndes_ipc_get_status_reply(&r, &st), 0);
+	cr_assert(st.has_errors, "crpd's STATUS_REPLY without its errors");
+	for (size_t i = 0; i < st.nerrors && msg == NULL; i++)
+		if (strcmp(st.errors[i].activity, activity) == 0)
+			msg = strdup(st.errors[i].message);
+	ndes_ipc_frame_free(reply);
+	return msg;
+}
+
 static json_t *
 events_read(const char *path, const char *field, const char *value)
 {

@@ -157,6 +157,11 @@ void	crpd_h_notify(struct crpd_h *h, const char *challenge, const char *txn,
 	    int64_t disposition, uint32_t hresult, const uint8_t *cert, size_t cert_len,
 	    const char *description, struct crpd_h_notify_reply *out);
 
+/* STATUS over crp.sock: the message of crpd's current error of activity
+ * ("store", "link"; malloc'd), or NULL when none is current.  Asserts a
+ * STATUS_REPLY that carries errors. */
+char	*crpd_h_current_error(struct crpd_h *h, const char *activity);
+
 /* Events whose field (NDES_EVENT_ID, ...) is value, waiting up to 5 s for
  * want of them; a JSON array. */
 json_t	*crpd_h_events_where(struct crpd_h *h, const char *field, const char *value,
