@@ -123,17 +123,20 @@ live_json(const char *path, struct live *l)
 	json_t *o = json_pack("{s:s, s:s, s:o}", "socket", path, "state", l->state,
 	    "reason", l->reason[0] != '\0' && strcmp(l->state, "answers") != 0 ?
 	    json_string(l->reason) : json_null());
+	json_t *errors = l->errors;	/* o takes it, or nobody */
 
-	if (o == NULL || !l->said)
+	l->errors = NULL;
+	if (o == NULL || !l->said) {
+		json_decref(errors);
 		return o;
+	}
 	json_object_set_new(o, "pid", json_integer(l->st.pid));
 	json_object_set_new(o, "version", json_string(l->version));
 	json_object_set_new(o, "startedAt", live_time(l->st.started));
 	json_object_set_new(o, "uptimeSeconds", json_integer((int64_t)time(NULL) -
 	    l->st.started));
-	if (l->errors != NULL)
-		json_object_set_new(o, "errors", l->errors);
-	l->errors = NULL;
+	if (errors != NULL)
+		json_object_set_new(o, "errors", errors);
 	return o;
 }
 
